@@ -1,0 +1,76 @@
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "app/verbs.h"
+#include "base/log.h"
+#include "version.h"
+
+namespace custodian {
+namespace {
+
+const Verb kVerbs[] = {
+    {nullptr, nullptr, nullptr},
+};
+
+void PrintUsage(FILE* out) {
+  std::fprintf(out,
+               "usage: custodian [--config SITE.yaml] [--log-level debug|info|warn|error] VERB "
+               "[ARGS]\n"
+               "       custodian --version\n\n"
+               "verbs:\n");
+  for (const Verb& v : kVerbs) {
+    if (v.name) std::fprintf(out, "  %-10s %s\n", v.name, v.summary);
+  }
+  std::fprintf(out, "\n--config defaults to /etc/custodian/site.yaml\n");
+}
+
+int Main(int argc, char** argv) {
+  GlobalOptions opts;
+  int i = 1;
+  for (; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--version") {
+      std::printf("custodian %s (git %s)\n", CUSTODIAN_VERSION, CUSTODIAN_GIT_REVISION);
+      return kExitOk;
+    } else if (a == "--help" || a == "-h") {
+      PrintUsage(stdout);
+      return kExitOk;
+    } else if (a == "--config" && i + 1 < argc) {
+      opts.config_path = argv[++i];
+    } else if (a.rfind("--config=", 0) == 0) {
+      opts.config_path = a.substr(9);
+    } else if (a == "--log-level" && i + 1 < argc) {
+      LogLevel level;
+      if (!ParseLogLevel(argv[++i], &level)) {
+        std::fprintf(stderr, "custodian: unknown log level '%s'\n", argv[i]);
+        return kExitUsage;
+      }
+      SetLogLevel(level);
+    } else if (!a.empty() && a[0] == '-') {
+      std::fprintf(stderr, "custodian: unknown option '%s'\n", a.c_str());
+      PrintUsage(stderr);
+      return kExitUsage;
+    } else {
+      break;
+    }
+  }
+  if (i >= argc) {
+    PrintUsage(stderr);
+    return kExitUsage;
+  }
+  std::string verb = argv[i];
+  std::vector<std::string> args(argv + i + 1, argv + argc);
+  for (const Verb& v : kVerbs) {
+    if (v.name && verb == v.name) return v.run(opts, args);
+  }
+  std::fprintf(stderr, "custodian: unknown verb '%s'\n", verb.c_str());
+  PrintUsage(stderr);
+  return kExitUsage;
+}
+
+}  // namespace
+}  // namespace custodian
+
+int main(int argc, char** argv) { return custodian::Main(argc, argv); }

@@ -1,0 +1,29 @@
+// The custodian command line: `custodian [--config SITE.yaml] [--log-level L] VERB [ARGS]`.
+// Each verb is a function from its arguments to an exit code; they are listed in one table
+// in main.cpp. A verb that is not built does not exist.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace custodian {
+
+struct GlobalOptions {
+  std::string config_path = "/etc/custodian/site.yaml";
+};
+
+// Exit codes shared by all verbs.
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;   // the verb ran and found a problem (check, verify)
+constexpr int kExitUsage = 2;     // bad command line
+constexpr int kExitConfig = 3;    // the site configuration is invalid
+
+using VerbFn = int (*)(const GlobalOptions&, const std::vector<std::string>& args);
+
+struct Verb {
+  const char* name;
+  const char* summary;
+  VerbFn run;
+};
+
+}  // namespace custodian

@@ -1,0 +1,198 @@
+#include "base/filesystem.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace custodian {
+
+namespace {
+
+class PosixWritableFile final : public WritableFile {
+ public:
+  PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixWritableFile() override { (void)Close(); }
+
+  Status Append(const void* data, size_t size) override {
+    const char* p = static_cast<const char*>(data);
+    while (size > 0) {
+      ssize_t n = ::write(fd_, p, size);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("write " + path_, errno);
+      }
+      p += n;
+      size -= static_cast<size_t>(n);
+      size_ += static_cast<uint64_t>(n);
+    }
+    return Status::Ok();
+  }
+  Status Sync() override {
+    if (::fdatasync(fd_) != 0) return ErrnoStatus("fdatasync " + path_, errno);
+    return Status::Ok();
+  }
+  Status Close() override {
+    if (fd_ < 0) return Status::Ok();
+    int rc = ::close(fd_);
+    fd_ = -1;
+    if (rc != 0) return ErrnoStatus("close " + path_, errno);
+    return Status::Ok();
+  }
+  uint64_t Size() const override { return size_; }
+
+ private:
+  std::string path_;
+  int fd_;
+  uint64_t size_ = 0;
+};
+
+class FaultyWritableFile final : public WritableFile {
+ public:
+  FaultyWritableFile(std::unique_ptr<WritableFile> base, FaultInjectingFilesystem& fs)
+      : base_(std::move(base)), fs_(fs) {}
+  Status Append(const void* data, size_t size) override {
+    if (!fs_.ConsumeWriteBudget(size)) return ErrnoStatus("write (injected)", ENOSPC);
+    return base_->Append(data, size);
+  }
+  Status Sync() override { return base_->Sync(); }
+  Status Close() override { return base_->Close(); }
+  uint64_t Size() const override { return base_->Size(); }
+
+ private:
+  std::unique_ptr<WritableFile> base_;
+  FaultInjectingFilesystem& fs_;
+};
+
+}  // namespace
+
+std::string DirName(const std::string& path) {
+  auto pos = path.find_last_of('/');
+  if (pos == std::string::npos) return ".";
+  if (pos == 0) return "/";
+  return path.substr(0, pos);
+}
+
+std::string JoinPath(const std::string& a, const std::string& b) {
+  if (a.empty()) return b;
+  if (b.empty()) return a;
+  if (a.back() == '/') return b.front() == '/' ? a + b.substr(1) : a + b;
+  return b.front() == '/' ? a + b : a + "/" + b;
+}
+
+Result<std::unique_ptr<WritableFile>> PosixFilesystem::Create(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) return ErrnoStatus("open " + path, errno);
+  return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
+}
+
+Status PosixFilesystem::CreateDirs(const std::string& path) {
+  if (path.empty() || path == "/" || path == ".") return Status::Ok();
+  struct stat st{};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return Status::Ok();
+    return FailedPrecondition(path + " exists and is not a directory");
+  }
+  CUSTODIAN_RETURN_IF_ERROR(CreateDirs(DirName(path)));
+  if (::mkdir(path.c_str(), 0750) != 0 && errno != EEXIST) return ErrnoStatus("mkdir " + path, errno);
+  return SyncDir(DirName(path));
+}
+
+Status PosixFilesystem::SyncDir(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open dir " + path, errno);
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return ErrnoStatus("fsync dir " + path, err);
+  return Status::Ok();
+}
+
+Status PosixFilesystem::Unlink(const std::string& path) {
+  if (::unlink(path.c_str()) != 0) return ErrnoStatus("unlink " + path, errno);
+  return Status::Ok();
+}
+
+Status PosixFilesystem::Rename(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) return ErrnoStatus("rename " + from, errno);
+  return SyncDir(DirName(to));
+}
+
+Status PosixFilesystem::Truncate(const std::string& path, uint64_t size) {
+  if (::truncate(path.c_str(), static_cast<off_t>(size)) != 0)
+    return ErrnoStatus("truncate " + path, errno);
+  return Status::Ok();
+}
+
+Result<uint64_t> PosixFilesystem::FileSize(const std::string& path) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("stat " + path, errno);
+  return static_cast<uint64_t>(st.st_size);
+}
+
+bool PosixFilesystem::Exists(const std::string& path) {
+  struct stat st{};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+Result<std::vector<DirEntry>> PosixFilesystem::List(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return ErrnoStatus("opendir " + dir, errno);
+  std::vector<DirEntry> out;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    struct stat st{};
+    if (::fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    out.push_back({name, S_ISDIR(st.st_mode), static_cast<uint64_t>(st.st_size)});
+  }
+  ::closedir(d);
+  return out;
+}
+
+Result<DiskSpace> PosixFilesystem::Space(const std::string& path) {
+  struct statvfs vfs{};
+  if (::statvfs(path.c_str(), &vfs) != 0) return ErrnoStatus("statvfs " + path, errno);
+  DiskSpace s;
+  s.total_bytes = static_cast<uint64_t>(vfs.f_blocks) * vfs.f_frsize;
+  s.free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+  return s;
+}
+
+PosixFilesystem& PosixFilesystem::Instance() {
+  static PosixFilesystem fs;
+  return fs;
+}
+
+Result<std::unique_ptr<WritableFile>> FaultInjectingFilesystem::Create(const std::string& path) {
+  auto f = base_.Create(path);
+  if (!f.ok()) return f.status();
+  return std::unique_ptr<WritableFile>(new FaultyWritableFile(std::move(f).value(), *this));
+}
+
+Status FaultInjectingFilesystem::Unlink(const std::string& path) {
+  if (fail_unlinks_) return ErrnoStatus("unlink " + path + " (injected)", EIO);
+  return base_.Unlink(path);
+}
+
+Result<DiskSpace> FaultInjectingFilesystem::Space(const std::string& path) {
+  {
+    std::lock_guard l(mu_);
+    if (space_.total_bytes > 0) return space_;
+  }
+  return base_.Space(path);
+}
+
+bool FaultInjectingFilesystem::ConsumeWriteBudget(size_t n) {
+  int64_t budget = write_budget_.load();
+  while (budget >= 0) {
+    if (budget < static_cast<int64_t>(n)) return false;
+    if (write_budget_.compare_exchange_weak(budget, budget - static_cast<int64_t>(n))) return true;
+  }
+  return true;
+}
+
+}  // namespace custodian

@@ -1,0 +1,120 @@
+// Filesystem: the injectable seam for every file operation on footage and exports.
+//
+// Production code uses PosixFilesystem. Tests wrap it in FaultInjectingFilesystem to fail a
+// write, pretend the disk is full or report a chosen amount of free space. All calls are
+// thread-safe; a WritableFile is used by one thread at a time.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace custodian {
+
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  virtual Status Append(const void* data, size_t size) = 0;
+  virtual Status Sync() = 0;   // fdatasync-equivalent durability of the data written so far
+  virtual Status Close() = 0;  // idempotent
+  virtual uint64_t Size() const = 0;
+};
+
+struct DiskSpace {
+  uint64_t total_bytes = 0;
+  uint64_t free_bytes = 0;  // available to unprivileged writers
+  double UsedFraction() const {
+    return total_bytes == 0 ? 0.0 : 1.0 - static_cast<double>(free_bytes) / total_bytes;
+  }
+};
+
+struct DirEntry {
+  std::string name;
+  bool is_dir = false;
+  uint64_t size = 0;
+};
+
+class Filesystem {
+ public:
+  virtual ~Filesystem() = default;
+  // Creates (truncating) a file for writing; mode 0640.
+  virtual Result<std::unique_ptr<WritableFile>> Create(const std::string& path) = 0;
+  // mkdir -p with mode 0750; fsyncs each directory whose entry it created.
+  virtual Status CreateDirs(const std::string& path) = 0;
+  virtual Status SyncDir(const std::string& path) = 0;
+  virtual Status Unlink(const std::string& path) = 0;
+  // rename(2) followed by an fsync of the destination's directory.
+  virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  virtual Status Truncate(const std::string& path, uint64_t size) = 0;
+  virtual Result<uint64_t> FileSize(const std::string& path) = 0;
+  virtual bool Exists(const std::string& path) = 0;
+  virtual Result<std::vector<DirEntry>> List(const std::string& dir) = 0;
+  virtual Result<DiskSpace> Space(const std::string& path) = 0;
+};
+
+class PosixFilesystem final : public Filesystem {
+ public:
+  Result<std::unique_ptr<WritableFile>> Create(const std::string& path) override;
+  Status CreateDirs(const std::string& path) override;
+  Status SyncDir(const std::string& path) override;
+  Status Unlink(const std::string& path) override;
+  Status Rename(const std::string& from, const std::string& to) override;
+  Status Truncate(const std::string& path, uint64_t size) override;
+  Result<uint64_t> FileSize(const std::string& path) override;
+  bool Exists(const std::string& path) override;
+  Result<std::vector<DirEntry>> List(const std::string& dir) override;
+  Result<DiskSpace> Space(const std::string& path) override;
+  static PosixFilesystem& Instance();
+};
+
+// Wraps another Filesystem and injects faults for tests. Faults apply to every file
+// created after they are set.
+class FaultInjectingFilesystem final : public Filesystem {
+ public:
+  explicit FaultInjectingFilesystem(Filesystem& base) : base_(base) {}
+
+  // Appends fail with ENOSPC once this many more bytes have been written (in total,
+  // across all files). Negative disables.
+  void FailWritesAfter(int64_t bytes) { write_budget_ = bytes; }
+  // Unlink of any path fails with EIO while set.
+  void FailUnlinks(bool fail) { fail_unlinks_ = fail; }
+  // Space() reports these figures instead of the real ones while total_bytes > 0.
+  void SetSpace(DiskSpace s) { std::lock_guard l(mu_); space_ = s; }
+
+  Result<std::unique_ptr<WritableFile>> Create(const std::string& path) override;
+  Status CreateDirs(const std::string& path) override { return base_.CreateDirs(path); }
+  Status SyncDir(const std::string& path) override { return base_.SyncDir(path); }
+  Status Unlink(const std::string& path) override;
+  Status Rename(const std::string& from, const std::string& to) override {
+    return base_.Rename(from, to);
+  }
+  Status Truncate(const std::string& path, uint64_t size) override {
+    return base_.Truncate(path, size);
+  }
+  Result<uint64_t> FileSize(const std::string& path) override { return base_.FileSize(path); }
+  bool Exists(const std::string& path) override { return base_.Exists(path); }
+  Result<std::vector<DirEntry>> List(const std::string& dir) override { return base_.List(dir); }
+  Result<DiskSpace> Space(const std::string& path) override;
+
+  // Used by the files this creates.
+  bool ConsumeWriteBudget(size_t n);
+
+ private:
+  Filesystem& base_;
+  std::atomic<int64_t> write_budget_{-1};
+  std::atomic<bool> fail_unlinks_{false};
+  std::mutex mu_;
+  DiskSpace space_;  // GUARDED_BY(mu_)
+};
+
+// Directory part of a path ("a/b/c.mp4" -> "a/b"; "c.mp4" -> ".").
+std::string DirName(const std::string& path);
+// Joins path parts with single slashes.
+std::string JoinPath(const std::string& a, const std::string& b);
+
+}  // namespace custodian
