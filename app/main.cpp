@@ -11,7 +11,9 @@ namespace custodian {
 namespace {
 
 const Verb kVerbs[] = {
-    {nullptr, nullptr, nullptr},
+    {"record", "record every configured camera until SIGTERM (SIGHUP reloads)", RunRecord},
+    {"check", "validate the config; compare records with footage on disk [--hashes]", RunCheck},
+    {"audit", "audit verify: check the access log's hash chain", RunAudit},
 };
 
 void PrintUsage(FILE* out) {
@@ -48,6 +50,7 @@ int Main(int argc, char** argv) {
         return kExitUsage;
       }
       SetLogLevel(level);
+      opts.log_level_given = true;
     } else if (!a.empty() && a[0] == '-') {
       std::fprintf(stderr, "custodian: unknown option '%s'\n", a.c_str());
       PrintUsage(stderr);

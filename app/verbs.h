@@ -10,6 +10,7 @@ namespace custodian {
 
 struct GlobalOptions {
   std::string config_path = "/etc/custodian/site.yaml";
+  bool log_level_given = false;  // --log-level beats the site file's log_level
 };
 
 // Exit codes shared by all verbs.
@@ -25,5 +26,9 @@ struct Verb {
   const char* summary;
   VerbFn run;
 };
+
+int RunRecord(const GlobalOptions&, const std::vector<std::string>&);
+int RunCheck(const GlobalOptions&, const std::vector<std::string>&);
+int RunAudit(const GlobalOptions&, const std::vector<std::string>&);
 
 }  // namespace custodian

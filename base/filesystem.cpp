@@ -116,6 +116,11 @@ Status PosixFilesystem::Unlink(const std::string& path) {
   return Status::Ok();
 }
 
+Status PosixFilesystem::RemoveDir(const std::string& path) {
+  if (::rmdir(path.c_str()) != 0) return ErrnoStatus("rmdir " + path, errno);
+  return Status::Ok();
+}
+
 Status PosixFilesystem::Rename(const std::string& from, const std::string& to) {
   if (::rename(from.c_str(), to.c_str()) != 0) return ErrnoStatus("rename " + from, errno);
   return SyncDir(DirName(to));

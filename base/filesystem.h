@@ -48,6 +48,8 @@ class Filesystem {
   virtual Status CreateDirs(const std::string& path) = 0;
   virtual Status SyncDir(const std::string& path) = 0;
   virtual Status Unlink(const std::string& path) = 0;
+  // rmdir(2): removes an empty directory (kIo with ENOTEMPTY otherwise).
+  virtual Status RemoveDir(const std::string& path) = 0;
   // rename(2) followed by an fsync of the destination's directory.
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
   virtual Status Truncate(const std::string& path, uint64_t size) = 0;
@@ -63,6 +65,7 @@ class PosixFilesystem final : public Filesystem {
   Status CreateDirs(const std::string& path) override;
   Status SyncDir(const std::string& path) override;
   Status Unlink(const std::string& path) override;
+  Status RemoveDir(const std::string& path) override;
   Status Rename(const std::string& from, const std::string& to) override;
   Status Truncate(const std::string& path, uint64_t size) override;
   Result<uint64_t> FileSize(const std::string& path) override;
@@ -90,6 +93,7 @@ class FaultInjectingFilesystem final : public Filesystem {
   Status CreateDirs(const std::string& path) override { return base_.CreateDirs(path); }
   Status SyncDir(const std::string& path) override { return base_.SyncDir(path); }
   Status Unlink(const std::string& path) override;
+  Status RemoveDir(const std::string& path) override { return base_.RemoveDir(path); }
   Status Rename(const std::string& from, const std::string& to) override {
     return base_.Rename(from, to);
   }

@@ -20,6 +20,8 @@ PACKAGES=(
   libopencv-dev opencv-data opencv-doc
   # tests and verification
   catch2 minisign procps
+  # benchmarks (tests/bench): load generator and a reference static file server
+  wrk nginx
 )
 
 missing=()

@@ -1,0 +1,58 @@
+#include "api/access_writer.h"
+
+#include <utility>
+#include <vector>
+
+namespace custodian::api {
+
+// Runs with mu_ released, so callers keep queueing meanwhile. The entries are read-only
+// to everyone until Append returns, so reading them here without the lock is safe; the
+// results go back under the lock.
+std::vector<Result<int64_t>> AccessLogWriter::CommitBatch(const std::deque<Pending*>& batch) {
+  std::vector<Result<int64_t>> results;
+  results.reserve(batch.size());
+  Status st = db_.WithTransaction([&]() -> Status {
+    for (const Pending* p : batch) results.push_back(db_.AppendAccess(*p->entry));
+    return Status::Ok();
+  });
+  if (!st.ok()) results.assign(batch.size(), Result<int64_t>(st));
+  return results;
+}
+
+Result<int64_t> AccessLogWriter::Append(const records::AccessEntry& entry) {
+  Pending mine{&entry, std::nullopt};
+  std::unique_lock lock(mu_);
+  queue_.push_back(&mine);
+  while (!mine.result) {
+    if (committing_) {
+      done_.wait(lock);
+      continue;
+    }
+    committing_ = true;
+    std::deque<Pending*> batch;
+    batch.swap(queue_);
+    lock.unlock();
+    std::vector<Result<int64_t>> results = CommitBatch(batch);
+    lock.lock();
+    committing_ = false;
+    ++batches_;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (results[i].ok()) ++entries_;
+      batch[i]->result.emplace(std::move(results[i]));
+    }
+    done_.notify_all();
+  }
+  return std::move(*mine.result);
+}
+
+int64_t AccessLogWriter::entries_written() const {
+  std::lock_guard lock(mu_);
+  return entries_;
+}
+
+int64_t AccessLogWriter::batches_committed() const {
+  std::lock_guard lock(mu_);
+  return batches_;
+}
+
+}  // namespace custodian::api

@@ -1,0 +1,56 @@
+// AccessLogWriter: appends access-log entries durably, batching concurrent appends into
+// one transaction (group commit).
+//
+// Append blocks until its entry is committed to records.db (synchronous=FULL, so on disk)
+// or has failed; a handler that reveals footage calls it before sending anything, so
+// footage is never sent without its entry. Each commit costs an fsync of the WAL; batching
+// lets many handler threads share one, which is what makes a logged request cheap.
+//
+// Protocol: the first caller to find no commit in progress becomes the leader, takes every
+// entry queued so far, commits them in one transaction (each entry in its own savepoint,
+// so one bad entry fails alone) and wakes the others; entries queued meanwhile go in the
+// next batch. There is no background thread. Thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "records/access_log.h"
+#include "records/database.h"
+
+namespace custodian::api {
+
+class AccessLogWriter {
+ public:
+  explicit AccessLogWriter(records::Database& db) : db_(db) {}
+  AccessLogWriter(const AccessLogWriter&) = delete;
+  AccessLogWriter& operator=(const AccessLogWriter&) = delete;
+
+  // The entry's id once it is durable.
+  Result<int64_t> Append(const records::AccessEntry& entry);
+
+  int64_t entries_written() const;
+  int64_t batches_committed() const;
+
+ private:
+  struct Pending {
+    const records::AccessEntry* entry;
+    std::optional<Result<int64_t>> result;
+  };
+
+  std::vector<Result<int64_t>> CommitBatch(const std::deque<Pending*>& batch);
+
+  records::Database& db_;
+  mutable std::mutex mu_;
+  std::condition_variable done_;
+  std::deque<Pending*> queue_;  // GUARDED_BY(mu_)
+  bool committing_ = false;     // GUARDED_BY(mu_)
+  int64_t entries_ = 0;         // GUARDED_BY(mu_)
+  int64_t batches_ = 0;         // GUARDED_BY(mu_)
+};
+
+}  // namespace custodian::api

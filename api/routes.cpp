@@ -1,0 +1,199 @@
+#include "api/routes.h"
+
+#include <cctype>
+
+namespace custodian::api {
+
+namespace {
+
+using records::Role;
+constexpr Method G = Method::kGet, P = Method::kPost, PUT = Method::kPut, PATCH = Method::kPatch;
+
+// In RouteId order (routes_test.cpp checks). Columns: id, method, pattern, access, action,
+// reveals footage, allowed before a required password change, summary.
+const std::array<RouteSpec, static_cast<size_t>(RouteId::kCount)> kRoutes = {{
+    {RouteId::kHealthz, G, "/healthz", Access::kPublic, "healthz", false, true,
+     "liveness: the server answers and the records open"},
+    {RouteId::kMetrics, G, "/metrics", Access::kLoopbackOrAdmin, "metrics", false, false,
+     "Prometheus metrics"},
+    {RouteId::kLogin, P, "/api/v1/auth/login", Access::kPublic, "login", false, true,
+     "sign in; sets the session cookie"},
+    {RouteId::kLogout, P, "/api/v1/auth/logout", Access::kAnyUser, "logout", false, true,
+     "sign out; ends the session"},
+    {RouteId::kSession, G, "/api/v1/auth/session", Access::kAnyUser, "session", false, true,
+     "the signed-in user, role, cameras and CSRF token"},
+    {RouteId::kChangePassword, P, "/api/v1/auth/password", Access::kAnyUser, "password_change",
+     false, true, "change one's own password"},
+    {RouteId::kListCameras, G, "/api/v1/cameras", Access::kAnyUser, "cameras", false, false,
+     "cameras the user may see, with status"},
+    {RouteId::kTimeline, G, "/api/v1/cameras/{camera}/timeline", Access::kFootage, "timeline",
+     false, false, "segments and gaps of a camera in a time range"},
+    {RouteId::kPlaylist, G, "/api/v1/cameras/{camera}/playlist.m3u8", Access::kFootage, "play",
+     true, false, "an HLS playlist of the segments in a time range"},
+    {RouteId::kThumbnail, G, "/api/v1/cameras/{camera}/thumbnail.jpg", Access::kFootage,
+     "thumbnail", true, false, "a JPEG of the frame nearest a time"},
+    {RouteId::kSegmentFile, G, "/api/v1/segments/{segment}/file", Access::kFootage, "download",
+     true, false, "a segment's fragmented MP4 file, with Range support"},
+    {RouteId::kAccessLog, G, "/api/v1/access-log", Access::kDpo, "access_log_query", false,
+     false, "query the access log"},
+    {RouteId::kAccessLogCsv, G, "/api/v1/access-log.csv", Access::kDpo, "access_log_download",
+     false, false, "download the access log as CSV"},
+    {RouteId::kListUsers, G, "/api/v1/users", Access::kAdmin, "user_list", false, false,
+     "list accounts"},
+    {RouteId::kCreateUser, P, "/api/v1/users", Access::kAdmin, "user_create", false, false,
+     "create an account"},
+    {RouteId::kUpdateUser, PATCH, "/api/v1/users/{user}", Access::kAdmin, "user_update", false,
+     false, "change an account's role or disable it"},
+    {RouteId::kSetUserCameras, PUT, "/api/v1/users/{user}/cameras", Access::kAdmin,
+     "permission_change", false, false, "set the cameras an account may see"},
+    {RouteId::kListHolds, G, "/api/v1/holds", Access::kManager, "hold_list", false, false,
+     "active holds on cameras the user may see"},
+    {RouteId::kCreateHold, P, "/api/v1/holds", Access::kManager, "hold_create", false, false,
+     "keep footage past its expiry"},
+    {RouteId::kReleaseHold, P, "/api/v1/holds/{hold}/release", Access::kManager,
+     "hold_release", false, false, "release a hold"},
+    {RouteId::kListDeletions, G, "/api/v1/deletions", Access::kDpo, "deletion_list", false,
+     false, "deletion records in a time range"},
+    {RouteId::kWebAsset, G, "/{asset...}", Access::kPublic, "web", false, true,
+     "the web UI's files (issue 9)"},
+}};
+
+constexpr size_t kMaxIdDigits = 18;
+
+bool ParseId(std::string_view s, int64_t* out) {
+  if (s.empty() || s.size() > kMaxIdDigits || s[0] == '0') return false;
+  int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  *out = v;
+  return true;
+}
+
+bool IsValidAsset(std::string_view s) {
+  if (s.empty() || s.size() > 256) return false;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t slash = s.find('/', start);
+    std::string_view part = s.substr(start, slash == std::string_view::npos ? s.npos : slash - start);
+    if (part.empty() || part == "." || part == ".." || part.find("..") != part.npos) return false;
+    for (char c : part) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
+        return false;
+      }
+    }
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  return true;
+}
+
+std::vector<std::string_view> SplitPath(std::string_view path) {
+  std::vector<std::string_view> parts;
+  if (path.empty() || path[0] != '/') return parts;
+  path.remove_prefix(1);
+  size_t start = 0;
+  for (;;) {
+    size_t slash = path.find('/', start);
+    parts.push_back(path.substr(start, slash == path.npos ? path.npos : slash - start));
+    if (slash == path.npos) break;
+    start = slash + 1;
+  }
+  return parts;
+}
+
+enum class PatternFit { kNo, kYes, kBadParam };
+
+// Whether path parts fit the pattern; fills params on kYes.
+PatternFit Fit(const RouteSpec& route, std::string_view path,
+               const std::vector<std::string_view>& parts, RouteParams* params) {
+  if (route.id == RouteId::kWebAsset) {
+    if (path.rfind("/api/", 0) == 0 || path == "/api") return PatternFit::kNo;
+    std::string_view rest = path.substr(1);
+    params->asset = rest.empty() ? "index.html" : std::string(rest);
+    return IsValidAsset(params->asset) ? PatternFit::kYes : PatternFit::kBadParam;
+  }
+  std::vector<std::string_view> want = SplitPath(route.pattern);
+  if (want.size() != parts.size()) return PatternFit::kNo;
+  bool bad = false;
+  RouteParams p;
+  for (size_t i = 0; i < want.size(); ++i) {
+    std::string_view w = want[i];
+    if (w == "{camera}") {
+      if (IsValidCameraId(parts[i])) p.camera = std::string(parts[i]);
+      else bad = true;
+    } else if (w == "{segment}" || w == "{user}" || w == "{hold}") {
+      int64_t id = 0;
+      if (ParseId(parts[i], &id)) p.id = id;
+      else bad = true;
+    } else if (w != parts[i]) {
+      return PatternFit::kNo;
+    }
+  }
+  if (bad) return PatternFit::kBadParam;
+  *params = std::move(p);
+  return PatternFit::kYes;
+}
+
+}  // namespace
+
+const std::array<RouteSpec, static_cast<size_t>(RouteId::kCount)>& RouteTable() {
+  return kRoutes;
+}
+
+const RouteSpec& Route(RouteId id) { return kRoutes[static_cast<size_t>(id)]; }
+
+bool RoleAllowed(Access access, Role role) {
+  switch (access) {
+    case Access::kPublic:
+    case Access::kAnyUser:
+      return true;
+    case Access::kLoopbackOrAdmin:
+    case Access::kAdmin:
+      return role == Role::kAdmin;
+    case Access::kFootage:
+      return role == Role::kStaff || role == Role::kManager || role == Role::kDpo;
+    case Access::kManager:
+      return role == Role::kManager || role == Role::kDpo;
+    case Access::kDpo:
+      return role == Role::kDpo;
+  }
+  return false;
+}
+
+bool IsValidCameraId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
+}
+
+Result<RouteMatch> MatchRoute(Method method, std::string_view path, std::string* allowed) {
+  allowed->clear();
+  std::vector<std::string_view> parts = SplitPath(path);
+  if (parts.empty()) return InvalidArgument("the request path must start with '/'");
+  bool bad_param = false;
+  for (const RouteSpec& route : kRoutes) {
+    RouteParams params;
+    PatternFit fit = Fit(route, path, parts, &params);
+    if (fit == PatternFit::kNo) continue;
+    if (fit == PatternFit::kBadParam) {
+      bad_param = true;
+      continue;
+    }
+    if (route.method == method) return RouteMatch{&route, std::move(params)};
+    if (!allowed->empty()) *allowed += ", ";
+    *allowed += MethodName(route.method);
+  }
+  if (!allowed->empty()) return FailedPrecondition("method not allowed");
+  if (bad_param) {
+    return InvalidArgument(
+        "malformed id in the path: camera ids are [a-z0-9-]{1,64}, other ids are positive "
+        "integers");
+  }
+  return NotFound("no such resource");
+}
+
+}  // namespace custodian::api

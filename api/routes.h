@@ -1,0 +1,105 @@
+// The route table: every URL the server answers, as a typed enum and one table row each.
+//
+// Each row names the method and path pattern, who may call it (Access), the action that
+// the access log records for it, and whether it reveals footage (and so needs a stated
+// purpose and an access-log entry before anything is sent). docs/ref/openapi.yaml documents
+// every row, and openapi_test.cpp fails when one is missing there.
+//
+// Path parameters are typed and checked here, before any handler runs:
+//   {camera}              [a-z0-9-]{1,64}, the camera id as in config and records
+//   {segment} {user} {hold}   a positive decimal integer of at most 18 digits
+//   {asset...}            the rest of the path, for the web UI (letters, digits, - _ . /,
+//                         no "..", no empty segments)
+// so no handler ever sees "..", a slash or an SQL metacharacter in an id. Handlers never
+// build a file path from a parameter either: files are found through their records row.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/http.h"
+#include "base/status.h"
+#include "records/rows.h"
+
+namespace custodian::api {
+
+enum class RouteId {
+  kHealthz,         // GET    /healthz
+  kMetrics,         // GET    /metrics
+  kLogin,           // POST   /api/v1/auth/login
+  kLogout,          // POST   /api/v1/auth/logout
+  kSession,         // GET    /api/v1/auth/session
+  kChangePassword,  // POST   /api/v1/auth/password
+  kListCameras,     // GET    /api/v1/cameras
+  kTimeline,        // GET    /api/v1/cameras/{camera}/timeline?from=&to=
+  kPlaylist,        // GET    /api/v1/cameras/{camera}/playlist.m3u8?from=&to=&purpose=
+  kThumbnail,       // GET    /api/v1/cameras/{camera}/thumbnail.jpg?at=&purpose=
+  kSegmentFile,     // GET    /api/v1/segments/{segment}/file?purpose=   (Range supported)
+  kAccessLog,       // GET    /api/v1/access-log?user=&camera=&action=&from=&to=&limit=
+  kAccessLogCsv,    // GET    /api/v1/access-log.csv (same filters)
+  kListUsers,       // GET    /api/v1/users
+  kCreateUser,      // POST   /api/v1/users
+  kUpdateUser,      // PATCH  /api/v1/users/{user}
+  kSetUserCameras,  // PUT    /api/v1/users/{user}/cameras
+  kListHolds,       // GET    /api/v1/holds
+  kCreateHold,      // POST   /api/v1/holds
+  kReleaseHold,     // POST   /api/v1/holds/{hold}/release
+  kListDeletions,   // GET    /api/v1/deletions?from=&to=
+  kWebAsset,        // GET    /{asset...}  the web UI (issue 9); 404 until it is installed
+  kCount
+};
+
+// Who may call a route. Footage roles are staff, manager and dpo; admin manages users and
+// cameras but sees no footage. Per-camera permissions are checked by the handlers.
+enum class Access {
+  kPublic,           // no session needed
+  kLoopbackOrAdmin,  // no session from 127.0.0.1/::1; otherwise an admin session
+  kAnyUser,          // any signed-in account
+  kFootage,          // staff, manager, dpo
+  kManager,          // manager, dpo
+  kDpo,              // dpo
+  kAdmin,            // admin
+};
+
+struct RouteSpec {
+  RouteId id;
+  Method method;
+  const char* pattern;
+  Access access;
+  const char* action;          // the access log's name for this request
+  bool reveals_footage;        // needs a purpose; logged before footage is sent
+  bool before_password_change; // allowed while the account must change its password
+  const char* summary;
+};
+
+const std::array<RouteSpec, static_cast<size_t>(RouteId::kCount)>& RouteTable();
+const RouteSpec& Route(RouteId id);
+
+// Whether a signed-in user of this role may call a route of this access class.
+// kPublic and kLoopbackOrAdmin are decided by the caller for requests without a session.
+bool RoleAllowed(Access access, records::Role role);
+
+struct RouteParams {
+  std::string camera;
+  std::optional<int64_t> id;  // {segment}, {user} or {hold}
+  std::string asset;
+};
+
+struct RouteMatch {
+  const RouteSpec* route = nullptr;
+  RouteParams params;
+};
+
+// Finds the route for method and path. kNotFound when no pattern matches the path;
+// kInvalidArgument when a pattern matches but a parameter is malformed; kFailedPrecondition
+// (answered as 405) when the path exists for other methods only, with *allowed set to them
+// ("GET, POST").
+Result<RouteMatch> MatchRoute(Method method, std::string_view path, std::string* allowed);
+
+bool IsValidCameraId(std::string_view id);
+
+}  // namespace custodian::api

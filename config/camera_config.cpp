@@ -1,0 +1,158 @@
+#include "config/camera_config.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "config/camera_reader.h"
+#include "config/checks.h"
+#include "config/limits.h"
+
+namespace custodian::config {
+namespace {
+
+using internal::MapReader;
+using internal::Presence;
+using internal::SourceFile;
+
+// A password file larger than this is certainly the wrong file.
+constexpr size_t kMaxPasswordFileBytes = 4096;
+
+// Checks the file can be read now, so a typo fails at load rather than at 3 a.m. on the
+// first reconnect. The message leaves the path out: people put the password itself in
+// password_file by mistake.
+std::optional<std::string> CheckPasswordFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::string("cannot read the password file: ") + std::strerror(errno);
+  struct stat st;
+  bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  ::close(fd);
+  if (!regular) return std::string("the password file is not a regular file");
+  return std::nullopt;
+}
+
+void ReadCameraRetention(MapReader& camera, CameraConfig* out) {
+  std::optional<YAML::Node> node = camera.Value("retention");
+  if (!node) return;
+  MapReader r(camera.file(), *node, camera.PathOf("retention"), camera.Mark("retention"));
+  if (!r.ok()) return;
+  if (auto v = r.Int("max_age_days", limits::kMaxAgeDaysMin, limits::kMaxAgeDaysMax)) {
+    out->max_age_days = static_cast<int>(*v);
+  }
+  auto bytes = r.Int("quota_bytes", limits::kQuotaBytesMin, limits::kQuotaBytesMax);
+  auto gb = r.Int("quota_gb", limits::kQuotaGbMin, limits::kQuotaGbMax);
+  if (r.Has("quota_bytes") && r.Has("quota_gb")) {
+    r.Error("quota_gb", "give quota_bytes or quota_gb, not both");
+  } else if (bytes) {
+    out->quota_bytes = static_cast<uint64_t>(*bytes);
+  } else if (gb) {
+    out->quota_bytes = static_cast<uint64_t>(*gb * limits::kBytesPerGb);
+  }
+  r.Finish();
+}
+
+void ReadCredentials(MapReader& r, CameraConfig* out) {
+  if (auto v = r.String("username")) out->username = *v;
+  if (auto v = r.String("password_file")) {
+    std::string path = r.file().Resolve(*v);
+    if (auto problem = CheckPasswordFile(path)) {
+      r.Error("password_file", *problem);
+    } else {
+      out->password_file = path;
+    }
+    if (!r.Has("username")) r.Error("password_file", "needs username as well");
+  }
+  r.Reject("password",
+           "passwords are not written in the configuration; put it in a file readable only by "
+           "custodian and name that file in password_file");
+}
+
+}  // namespace
+
+const char* TransportName(Transport transport) {
+  switch (transport) {
+    case Transport::kTcp:
+      return "tcp";
+    case Transport::kUdp:
+      return "udp";
+    case Transport::kAuto:
+      return "auto";
+  }
+  return "auto";
+}
+
+Result<std::string> ReadCameraPassword(const CameraConfig& camera) {
+  if (camera.password_file.empty()) return std::string();
+  std::string what = "camera " + camera.id + ": read password_file";
+  int fd = ::open(camera.password_file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(what, errno);
+  std::string password;
+  char buf[512];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0 && password.size() <= kMaxPasswordFileBytes) {
+    password.append(buf, static_cast<size_t>(n));
+  }
+  int err = errno;
+  ::close(fd);
+  if (n < 0) return ErrnoStatus(what, err);
+  if (password.size() > kMaxPasswordFileBytes) {
+    return InvalidArgument(what + ": the file is larger than " +
+                           std::to_string(kMaxPasswordFileBytes) + " bytes");
+  }
+  if (!password.empty() && password.back() == '\n') password.pop_back();
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  return password;
+}
+
+namespace internal {
+
+std::optional<CameraConfig> ReadCamera(SourceFile& file, const YAML::Node& node,
+                                       const std::string& key_path, CameraIds& ids) {
+  MapReader r(file, node, key_path, node.Mark());
+  if (!r.ok()) return std::nullopt;
+  CameraConfig camera;
+  camera.source = file.Where(node.Mark());
+  if (auto id = r.String("id", Presence::kRequired)) {
+    if (auto problem = CheckCameraId(*id)) {
+      r.Error("id", *problem);
+    } else if (auto [it, added] = ids.emplace(*id, file.Where(r.Mark("id"))); !added) {
+      r.Error("id", "camera id " + Quote(*id) + " is already used by the camera at " + it->second);
+    }
+    camera.id = *id;
+  }
+  camera.name = r.String("name").value_or(camera.id);
+  if (auto url = r.String("url", Presence::kRequired)) {
+    if (auto problem = CheckCameraUrl(*url)) r.Error("url", *problem);
+    camera.url = *url;
+  }
+  ReadCredentials(r, &camera);
+  if (auto t = r.Choice("transport", {"tcp", "udp", "auto"})) {
+    camera.transport = *t == "tcp"   ? Transport::kTcp
+                       : *t == "udp" ? Transport::kUdp
+                                     : Transport::kAuto;
+  }
+  ReadCameraRetention(r, &camera);
+  if (auto v = r.Int("segment_seconds", limits::kSegmentSecondsMin, limits::kSegmentSecondsMax)) {
+    camera.segment_seconds = static_cast<int>(*v);
+  }
+  r.Finish();
+  return camera;
+}
+
+void ReadCameraList(SourceFile& file, const YAML::Node& list, const std::string& key_path,
+                    const YAML::Mark& mark, CameraIds& ids, std::vector<CameraConfig>* out) {
+  if (!list.IsSequence()) {
+    file.Error(mark, key_path, "expected a list of cameras, got " + Describe(list));
+    return;
+  }
+  for (size_t i = 0; i < list.size(); ++i) {
+    std::string item_path = key_path + "[" + std::to_string(i) + "]";
+    if (auto camera = ReadCamera(file, list[i], item_path, ids)) out->push_back(*camera);
+  }
+}
+
+}  // namespace internal
+}  // namespace custodian::config

@@ -1,0 +1,44 @@
+// CameraConfig: one camera as the site configuration describes it.
+//
+// Values here have been checked by LoadSiteConfig (site_config.h): the id is a safe path
+// component, the URL is rtsp:// or rtsps:// with a host and no embedded credentials, and the
+// password file existed and was readable at load time. The password itself is never held in
+// the configuration; the recorder reads it with ReadCameraPassword when it connects, so that
+// a changed password takes effect on the next connection and the secret is not copied into
+// every structure that holds a CameraConfig. Plain values, safe to copy between threads.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "base/status.h"
+
+namespace custodian::config {
+
+// How the RTSP session carries media. kAuto tries TCP first and falls back to UDP.
+enum class Transport { kTcp, kUdp, kAuto };
+
+// "tcp", "udp" or "auto": the spelling the config file uses.
+const char* TransportName(Transport transport);
+
+struct CameraConfig {
+  // [a-z0-9-], 1 to 64 characters, starting with a letter or digit. Stable: it names the
+  // camera's footage directory and its rows in the records.
+  std::string id;
+  std::string name;           // for people; defaults to id
+  std::string url;            // rtsp:// or rtsps://, without credentials: safe to log
+  std::string username;       // empty: no authentication
+  std::string password_file;  // absolute; empty when there is no password
+  Transport transport = Transport::kAuto;
+  std::optional<int> max_age_days;      // overrides retention.max_age_days
+  std::optional<uint64_t> quota_bytes;  // footage of this camera kept within this size
+  std::optional<int> segment_seconds;   // overrides recorder.segment_seconds
+  std::string source;                   // "file:line" where the camera is defined
+};
+
+// The camera's password: the content of password_file with one trailing newline removed,
+// or "" when the camera has no password_file. The error message never contains the password.
+Result<std::string> ReadCameraPassword(const CameraConfig& camera);
+
+}  // namespace custodian::config

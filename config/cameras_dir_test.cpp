@@ -1,0 +1,103 @@
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "config/config_test_util.h"
+#include "config/site_config.h"
+
+using namespace custodian;
+using namespace custodian::config;
+using custodian::config::testing::kSiteHead;
+using custodian::config::testing::Lines;
+using custodian::config::testing::LoadErrors;
+using custodian::config::testing::TempConfigDir;
+
+TEST_CASE("cameras_dir adds the cameras of each yaml file after the site file's, by file name") {
+  TempConfigDir d;
+  std::string site_path = d.Write("site.yaml", std::string(kSiteHead) +
+                                                   "cameras_dir: cameras.d\n"
+                                                   "cameras:\n"
+                                                   "  - id: lobby\n"
+                                                   "    url: rtsp://cam/lobby\n");
+  // A single camera mapping, and a list of cameras.
+  d.Write("cameras.d/20-yard.yaml",
+          "id: yard\n"
+          "url: rtsp://cam/yard\n"
+          "password_file: ../secrets/yard\n"
+          "username: viewer\n");
+  d.Write("cameras.d/10-gates.yml",
+          "- id: gate-north\n"
+          "  url: rtsp://cam/north\n"
+          "- id: gate-south\n"
+          "  url: rtsp://cam/south\n"
+          "  transport: tcp\n");
+  // Not camera files: skipped without complaint.
+  d.Write("cameras.d/README.md", "Cameras for the demo site.\n");
+  d.Write("cameras.d/.30-draft.yaml", "id: Not Valid\n");
+  d.Write("cameras.d/old.yaml.bak", "id: Not Valid\n");
+  d.Write("secrets/yard", "pw\n");
+
+  Result<SiteConfig> site = LoadSiteConfig(site_path);
+  INFO(site.status().message());
+  REQUIRE(site.ok());
+  CHECK(site->cameras_dir == d.Path("cameras.d"));
+  REQUIRE(site->cameras.size() == 4);
+  CHECK(site->cameras[0].id == "lobby");
+  CHECK(site->cameras[1].id == "gate-north");
+  CHECK(site->cameras[1].source == d.Path("cameras.d/10-gates.yml") + ":1");
+  CHECK(site->cameras[2].id == "gate-south");
+  CHECK(site->cameras[2].transport == Transport::kTcp);
+  CHECK(site->cameras[2].source == d.Path("cameras.d/10-gates.yml") + ":3");
+  CHECK(site->cameras[3].id == "yard");
+  CHECK(site->cameras[3].source == d.Path("cameras.d/20-yard.yaml") + ":1");
+  // Paths in a camera file resolve against that file's directory.
+  CHECK(site->cameras[3].password_file == d.Path("secrets/yard"));
+}
+
+TEST_CASE("a camera id used twice across cameras_dir files is an error naming both places") {
+  TempConfigDir d;
+  std::string site_path = d.Write("site.yaml", std::string(kSiteHead) +
+                                                   "cameras_dir: cams\n"
+                                                   "cameras:\n"
+                                                   "  - id: lobby\n"
+                                                   "    url: rtsp://cam/lobby\n");
+  d.Write("cams/a.yaml", "id: yard\nurl: rtsp://cam/yard\n");
+  d.Write("cams/b.yaml",
+          "- id: lobby\n"
+          "  url: rtsp://cam/lobby-2\n"
+          "- id: yard\n"
+          "  url: rtsp://cam/yard-2\n");
+  const std::string a = d.Path("cams/a.yaml"), b = d.Path("cams/b.yaml");
+  CHECK(LoadErrors(site_path) ==
+        Lines({b + ":1: [0].id: camera id \"lobby\" is already used by the camera at " +
+                   d.Path("site.yaml") + ":5",
+               b + ":3: [1].id: camera id \"yard\" is already used by the camera at " + a + ":1"}));
+}
+
+TEST_CASE("errors in cameras_dir files name the camera file and come after the site file's") {
+  TempConfigDir d;
+  std::string site_path = d.Write("site.yaml", std::string(kSiteHead) +
+                                                   "cameras_dir: cams\n"
+                                                   "log_level: loud\n");
+  d.Write("cams/a.yaml", "id: yard\nurl: rtsp://cam/yard\ntransport: carrier-pigeon\n");
+  d.Write("cams/b.yaml", "rtsp://cam/porch\n");
+  d.Write("cams/c.yaml", "");
+  d.Write("cams/d.yaml", "id: [porch\n");
+  CHECK(LoadErrors(site_path) ==
+        Lines({
+            d.Path("site.yaml") +
+                ":4: log_level: expected one of debug, info, warn, error, got \"loud\"",
+            d.Path("cams/a.yaml") +
+                ":3: transport: expected one of tcp, udp, auto, got \"carrier-pigeon\"",
+            d.Path("cams/b.yaml") +
+                ":1: expected a camera mapping or a list of cameras, got \"rtsp://cam/porch\"",
+            d.Path("cams/c.yaml") + ":1: the file is empty",
+            d.Path("cams/d.yaml") + ":2: invalid YAML: end of sequence flow not found",
+        }));
+}
+
+TEST_CASE("a cameras_dir that is not a directory is an error") {
+  TempConfigDir d;
+  std::string site_path = d.Write("site.yaml", std::string(kSiteHead) + "cameras_dir: cams\n");
+  CHECK(LoadErrors(site_path) ==
+        site_path + ":3: cameras_dir: not a directory: \"" + d.Path("cams") + "\"");
+}

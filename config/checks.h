@@ -1,0 +1,35 @@
+// Checks on single config values, shared by the loader and by anything else that accepts
+// the same values (an API that adds a camera, a CLI flag naming one).
+//
+// Each check returns the problem as a message that completes "<key path>: ", or nothing when
+// the value is good. Messages quote the value, except that a camera URL containing '@' is
+// never quoted, because it may carry a password.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "base/status.h"
+
+namespace custodian::config {
+
+inline constexpr size_t kMaxCameraIdLength = 64;
+
+// [a-z0-9-]+, at most kMaxCameraIdLength characters, starting with a letter or digit (so
+// that an id is never mistaken for a command-line option or a hidden file).
+std::optional<std::string> CheckCameraId(const std::string& id);
+
+// rtsp:// or rtsps://, a host (name, IPv4, or [IPv6]), an optional port 1-65535, no spaces,
+// and no user name or password: those belong in username and password_file.
+std::optional<std::string> CheckCameraUrl(const std::string& url);
+
+struct ListenAddress {
+  std::string host;  // IPv6 without brackets
+  int port = 0;
+};
+
+// "host:port" with IPv6 as "[addr]:port"; the host is required ("0.0.0.0" or "[::]" for
+// every interface). On error the status is kInvalidArgument with a message as above.
+Result<ListenAddress> ParseListenAddress(const std::string& listen);
+
+}  // namespace custodian::config

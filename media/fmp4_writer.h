@@ -1,0 +1,74 @@
+// FragmentedMp4Writer: stream-copies packets into one fragmented MP4 segment file.
+//
+// The file is written through a WritableFile (the Filesystem seam), with a SHA-256 and a
+// byte count computed on the way, so a finished segment's hash needs no second read.
+// Layout: ftyp + empty moov, then one moof+mdat fragment per GOP (movflags
+// frag_keyframe+empty_moov+default_base_moof). Each fragment is handed to the kernel as soon
+// as the next keyframe closes it, so a file cut short by a crash still plays up to its last
+// whole fragment. Timestamps are shifted so that the file starts at zero; the shift is the
+// first packet's DTS, which must be a video keyframe.
+//
+// Not thread-safe: one writer belongs to one camera thread.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/filesystem.h"
+#include "base/sha256.h"
+#include "media/av_util.h"
+
+namespace custodian::media {
+
+struct StreamSpec {
+  const AVCodecParameters* codecpar = nullptr;
+  AVRational time_base{1, 90000};  // time base of the packets that will be written
+};
+
+// Whether a stream with these parameters can be stored in MP4 (G.711, for example, cannot).
+bool Mp4CanStore(const AVCodecParameters* codecpar);
+
+class FragmentedMp4Writer {
+ public:
+  ~FragmentedMp4Writer();
+
+  // Writes the header. Stream i of the file is streams[i]; packets' stream_index refer to it.
+  static Result<std::unique_ptr<FragmentedMp4Writer>> Open(std::unique_ptr<WritableFile> file,
+                                                           const std::vector<StreamSpec>& streams);
+
+  // Writes one packet (timestamps in the StreamSpec's time base; the packet is not consumed).
+  Status Write(const AVPacket& pkt);
+
+  // Writes the trailer, flushes, fsyncs and closes the file. The writer is done after this,
+  // whatever the result.
+  Status Finish();
+
+  // Bytes handed to the file so far; the SHA-256 is valid after Finish().
+  uint64_t bytes() const { return bytes_; }
+  const std::string& sha256() const { return sha256_hex_; }
+  // Media time covered so far by the first (video) stream, in microseconds.
+  int64_t duration_us() const { return end_us_; }
+  // Frames of stream 0 written.
+  int64_t video_frames() const { return video_frames_; }
+
+ private:
+  FragmentedMp4Writer() = default;
+  static int OnWrite(void* self, uint8_t* buf, int size);
+
+  std::unique_ptr<WritableFile> file_;
+  OutputContext oc_;
+  AVIOContext* pb_ = nullptr;
+  std::vector<AVRational> in_tb_;
+  std::vector<int64_t> last_dts_;  // in the output stream's time base
+  Sha256 sha_;
+  std::string sha256_hex_;
+  Status write_error_;
+  uint64_t bytes_ = 0;
+  int64_t base_us_ = AV_NOPTS_VALUE;
+  int64_t end_us_ = 0;
+  int64_t video_frames_ = 0;
+  bool finished_ = false;
+};
+
+}  // namespace custodian::media

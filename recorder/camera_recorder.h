@@ -1,0 +1,115 @@
+// CameraRecorder: records one camera's RTSP stream into segments until stopped.
+//
+// It owns one thread. The thread connects (TCP, UDP, or TCP then UDP), stream-copies the
+// video (and the audio when MP4 can hold it) into SegmentFiles cut at keyframes, and on any
+// failure (refused, dropped, stalled, wrong credentials) closes the current segment, records
+// why, and reconnects with backoff (0.5 s doubling to 10 s). Every period without footage
+// becomes a gap row with its reason when recording resumes. One camera's failure never
+// touches another's: each has its own thread, connection and segment.
+//
+// Thread-safety: Start/Stop from the owning (service) thread; Snapshot from any thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "base/clock.h"
+#include "base/filesystem.h"
+#include "media/av_util.h"
+#include "records/database.h"
+#include "recorder/segment_file.h"
+
+namespace custodian::recorder {
+
+enum class Transport { kTcp, kUdp, kAuto };
+
+struct CameraSettings {
+  std::string id;
+  std::string url;       // without credentials
+  std::string username;  // empty: none
+  std::string password;  // never logged
+  Transport transport = Transport::kAuto;
+  int64_t segment_us = 60 * kMicrosPerSecond;
+  int64_t stall_timeout_us = 5 * kMicrosPerSecond;
+  int64_t connect_timeout_us = 5 * kMicrosPerSecond;
+  int64_t backoff_min_us = 500'000;
+  int64_t backoff_max_us = 10 * kMicrosPerSecond;
+
+  bool operator==(const CameraSettings&) const = default;
+};
+
+// Figures kept for status and benchmarks.
+struct CameraCounters {
+  int64_t packets = 0;
+  int64_t video_frames = 0;
+  int64_t media_bytes = 0;     // payload bytes received from the camera
+  int64_t segments = 0;
+  int64_t reconnects = 0;
+  int64_t dropped_before_keyframe = 0;
+};
+
+class CameraRecorder {
+ public:
+  // data_dir holds footage/; segment paths in the records are relative to it.
+  CameraRecorder(CameraSettings settings, records::Database& db, Filesystem& fs,
+                 const Clock& clock, std::string data_dir);
+  ~CameraRecorder();
+
+  void Start();
+  // Asks the thread to stop without waiting (so that many cameras stop in parallel).
+  void RequestStop();
+  // Closes the current segment cleanly, ends the run and joins the thread.
+  void Stop();
+
+  const CameraSettings& settings() const { return settings_; }
+  CameraCounters Counters() const;
+
+ private:
+  enum class Outcome { kStopped, kRefused, kEnded, kStalled, kAuthFailed, kError };
+  struct Session;
+
+  static records::GapReason GapReasonFor(Outcome outcome);
+  void Run();
+  Outcome RecordSession(std::string* error);
+  Status OpenInput(Session& s, std::string* error, Outcome* outcome);
+  Status StartSegment(Session& s, const AVPacket& pkt, int64_t dts_us);
+  void EndSegment(Session& s);
+  void EndRun(Session& s);
+  void PublishStatus(bool online, const std::string& error, bool force);
+  void ResolvePreviousRun();
+  void WaitBackoff(int64_t us);
+
+  const CameraSettings settings_;
+  records::Database& db_;
+  Filesystem& fs_;
+  const Clock& clock_;
+  const std::string data_dir_;
+
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  media::InterruptDeadline interrupt_;
+  std::mutex wait_mu_;
+  std::condition_variable wait_cv_;
+
+  // Owned by the camera thread.
+  std::optional<UtcMicros> last_end_;   // end of the last footage written
+  records::GapReason gap_reason_ = records::GapReason::kRecorderStopped;
+  std::optional<UtcMicros> last_packet_;
+  std::string last_logged_error_;
+  MonoMicros last_status_{};
+  int64_t status_bytes_ = 0;
+
+  mutable std::mutex counters_mu_;
+  CameraCounters counters_;  // GUARDED_BY(counters_mu_)
+};
+
+// rtsp://user:pass@host/path with user and password percent-encoded.
+std::string UrlWithCredentials(const std::string& url, const std::string& user,
+                               const std::string& password);
+
+}  // namespace custodian::recorder

@@ -1,0 +1,83 @@
+#include "recorder/footage_check.h"
+
+#include <set>
+
+#include "base/sha256.h"
+
+namespace custodian::recorder {
+
+namespace {
+
+// Every file under footage/<camera>/<day>/, as paths relative to data_dir.
+void ListFootageFiles(Filesystem& fs, const std::string& data_dir, std::vector<std::string>* files,
+                      std::vector<std::string>* quarantined) {
+  const std::string footage = JoinPath(data_dir, "footage");
+  auto cameras = fs.List(footage);
+  if (!cameras.ok()) return;
+  for (const DirEntry& cam : *cameras) {
+    if (!cam.is_dir) continue;
+    std::string cam_dir = JoinPath(footage, cam.name);
+    auto entries = fs.List(cam_dir);
+    if (!entries.ok()) continue;
+    for (const DirEntry& e : *entries) {
+      if (cam.name == "quarantine") {
+        quarantined->push_back("footage/quarantine/" + e.name);
+        continue;
+      }
+      if (!e.is_dir) continue;
+      auto day = fs.List(JoinPath(cam_dir, e.name));
+      if (!day.ok()) continue;
+      for (const DirEntry& f : *day)
+        if (!f.is_dir) files->push_back("footage/" + cam.name + "/" + e.name + "/" + f.name);
+    }
+  }
+}
+
+}  // namespace
+
+Result<FootageCheckReport> CheckFootage(records::Database& db, Filesystem& fs,
+                                        const std::string& data_dir, bool verify_hashes) {
+  FootageCheckReport report;
+  auto rows = db.ListAllSegments();
+  if (!rows.ok()) return rows.status();
+  std::set<std::string> indexed;
+  for (const records::SegmentRow& s : *rows) {
+    ++report.segments;
+    indexed.insert(s.path);
+    const std::string path = JoinPath(data_dir, s.path);
+    const std::string what = "segment " + std::to_string(s.id) + " (" + s.path + ")";
+    if (s.state == records::SegmentState::kRecording) {
+      report.notes.push_back(what + " is still recording (or the recorder stopped without "
+                             "finishing it; recovery finishes it on the next start)");
+      continue;
+    }
+    if (s.state == records::SegmentState::kDeleting) {
+      report.notes.push_back(what + " is being deleted; retention finishes it on its next pass");
+      continue;
+    }
+    auto size = fs.FileSize(path);
+    if (!size.ok()) {
+      report.problems.push_back(what + ": file missing");
+      continue;
+    }
+    if (static_cast<int64_t>(*size) != s.bytes) {
+      report.problems.push_back(what + ": file is " + std::to_string(*size) + " bytes, records say " +
+                                std::to_string(s.bytes));
+      continue;
+    }
+    if (verify_hashes) {
+      auto sha = Sha256File(path);
+      if (!sha.ok() || *sha != s.sha256.value_or("")) report.problems.push_back(what + ": SHA-256 differs from the records");
+    }
+  }
+  std::vector<std::string> files, quarantined;
+  ListFootageFiles(fs, data_dir, &files, &quarantined);
+  report.files = static_cast<int64_t>(files.size());
+  for (const std::string& f : files)
+    if (!indexed.count(f)) report.problems.push_back(f + ": file has no row in the records");
+  for (const std::string& q : quarantined)
+    report.notes.push_back(q + " is in quarantine (did not play when found); a person should look at it");
+  return report;
+}
+
+}  // namespace custodian::recorder

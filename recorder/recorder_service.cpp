@@ -1,0 +1,89 @@
+#include "recorder/recorder_service.h"
+
+#include <set>
+
+#include "base/log.h"
+
+namespace custodian::recorder {
+
+RecorderService::RecorderService(records::Database& db, Filesystem& fs, const Clock& clock,
+                                 std::string data_dir)
+    : db_(db), fs_(fs), clock_(clock), data_dir_(std::move(data_dir)) {}
+
+RecorderService::~RecorderService() { Stop(); }
+
+void RecorderService::Apply(const std::vector<CameraSettings>& cameras) {
+  std::set<std::string> wanted;
+  for (const CameraSettings& c : cameras) wanted.insert(c.id);
+  for (auto it = cameras_.begin(); it != cameras_.end();) {
+    if (!wanted.count(it->first)) {
+      LogInfo("recorder") << "camera " << it->first << " removed from the config; stopping it";
+      it->second->Stop();
+      it = cameras_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const CameraSettings& c : cameras) {
+    auto it = cameras_.find(c.id);
+    if (it != cameras_.end()) {
+      if (it->second->settings() == c) continue;
+      LogInfo("recorder") << "camera " << c.id << " changed in the config; restarting it";
+      it->second->Stop();
+      cameras_.erase(it);
+    } else {
+      LogInfo("recorder") << "camera " << c.id << " starting: " << RedactUrl(c.url);
+    }
+    auto rec = std::make_unique<CameraRecorder>(c, db_, fs_, clock_, data_dir_);
+    rec->Start();
+    cameras_[c.id] = std::move(rec);
+  }
+}
+
+void RecorderService::Stop() {
+  // Stop all at once: each Stop() cancels its camera's blocking read, then joins.
+  for (auto& [id, rec] : cameras_) rec->RequestStop();
+  for (auto& [id, rec] : cameras_) rec->Stop();
+  cameras_.clear();
+}
+
+std::map<std::string, CameraCounters> RecorderService::Counters() const {
+  std::map<std::string, CameraCounters> out;
+  for (const auto& [id, rec] : cameras_) out[id] = rec->Counters();
+  return out;
+}
+
+Result<std::vector<CameraSettings>> CameraSettingsFromConfig(const config::SiteConfig& site) {
+  std::vector<CameraSettings> out;
+  for (const config::CameraConfig& c : site.cameras) {
+    CameraSettings s;
+    s.id = c.id;
+    s.url = c.url;
+    s.username = c.username;
+    auto password = config::ReadCameraPassword(c);
+    if (!password.ok()) return password.status();
+    s.password = *password;
+    switch (c.transport) {
+      case config::Transport::kTcp: s.transport = Transport::kTcp; break;
+      case config::Transport::kUdp: s.transport = Transport::kUdp; break;
+      case config::Transport::kAuto: s.transport = Transport::kAuto; break;
+    }
+    s.segment_us = int64_t{config::EffectiveSegmentSeconds(site, c)} * kMicrosPerSecond;
+    s.stall_timeout_us = int64_t{site.recorder.stall_timeout_seconds} * kMicrosPerSecond;
+    s.connect_timeout_us = int64_t{site.recorder.connect_timeout_seconds} * kMicrosPerSecond;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Status RegisterCameras(records::Database& db, const config::SiteConfig& site) {
+  for (const config::CameraConfig& c : site.cameras) {
+    records::CameraRow row;
+    row.id = c.id;
+    row.name = c.name;
+    CUSTODIAN_RETURN_IF_ERROR(db.UpsertCamera(row));
+  }
+  return Status::Ok();
+}
+
+}  // namespace custodian::recorder

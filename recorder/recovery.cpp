@@ -1,0 +1,177 @@
+#include "recorder/recovery.h"
+
+#include <set>
+
+#include "base/log.h"
+#include "base/sha256.h"
+#include "media/mp4_scan.h"
+#include "media/probe.h"
+
+namespace custodian::recorder {
+
+namespace {
+
+struct SalvagedFile {
+  bool playable = false;
+  int64_t duration_us = 0;
+  uint64_t bytes = 0;
+  int64_t trimmed = 0;
+  std::string sha256;
+  media::FileProbe probe;
+};
+
+// Trims a segment file to its last whole fragment and reads what it holds.
+Result<SalvagedFile> Salvage(Filesystem& fs, const std::string& path) {
+  SalvagedFile out;
+  auto layout = media::ScanFragmentedMp4(path);
+  if (!layout.ok()) return layout.status();
+  if (!layout->has_header || (layout->fragments == 0 && !layout->complete)) return out;
+  if (layout->valid_end < layout->file_size) {
+    CUSTODIAN_RETURN_IF_ERROR(fs.Truncate(path, layout->valid_end));
+    out.trimmed = static_cast<int64_t>(layout->file_size - layout->valid_end);
+  }
+  auto probe = media::ProbeFile(path);
+  if (!probe.ok() || probe->video_frames == 0) return out;
+  auto sha = Sha256File(path);
+  if (!sha.ok()) return sha.status();
+  out.playable = true;
+  out.probe = *probe;
+  out.duration_us = probe->duration_us;
+  out.bytes = layout->valid_end;
+  out.sha256 = *sha;
+  return out;
+}
+
+// Moves data_dir/rel to data_dir/footage/quarantine/, flattening its path into the name.
+Status Quarantine(Filesystem& fs, const std::string& data_dir, const std::string& rel) {
+  std::string qdir = JoinPath(data_dir, "footage/quarantine");
+  CUSTODIAN_RETURN_IF_ERROR(fs.CreateDirs(qdir));
+  std::string flat = rel;
+  for (char& c : flat)
+    if (c == '/') c = '_';
+  return fs.Rename(JoinPath(data_dir, rel), JoinPath(qdir, flat));
+}
+
+records::SegmentFinish FinishFrom(const SalvagedFile& f, UtcMicros start) {
+  records::SegmentFinish fin;
+  fin.end = start + f.duration_us;
+  fin.bytes = static_cast<int64_t>(f.bytes);
+  fin.duration_us = f.duration_us;
+  fin.sha256 = f.sha256;
+  fin.video_codec = f.probe.video_codec;
+  fin.width = f.probe.width;
+  fin.height = f.probe.height;
+  if (!f.probe.audio_codec.empty()) fin.audio_codec = f.probe.audio_codec;
+  return fin;
+}
+
+}  // namespace
+
+bool ParseSegmentFileName(const std::string& name, UtcMicros* start) {
+  // 20261125T035752.123Z.mp4 -> 2026-11-25T03:57:52.123Z
+  if (name.size() < 20 || name.substr(name.size() - 4) != ".mp4") return false;
+  std::string base = name.substr(0, name.size() - 4);
+  if (base.size() < 16 || base[8] != 'T') return false;
+  std::string iso = base.substr(0, 4) + "-" + base.substr(4, 2) + "-" + base.substr(6, 2) + "T" +
+                    base.substr(9, 2) + ":" + base.substr(11, 2) + ":" + base.substr(13);
+  return ParseUtc(iso, start);
+}
+
+Result<RecoveryReport> RecoverFootage(records::Database& db, Filesystem& fs,
+                                      const std::string& data_dir) {
+  const std::string footage_dir = JoinPath(data_dir, "footage");
+  RecoveryReport report;
+  auto open_rows = db.ListSegmentsInState(records::SegmentState::kRecording);
+  if (!open_rows.ok()) return open_rows.status();
+  for (const records::SegmentRow& row : *open_rows) {
+    std::string path = JoinPath(data_dir, row.path);
+    const bool had_file = fs.Exists(path);
+    SalvagedFile f;
+    if (had_file) {
+      auto salvaged = Salvage(fs, path);
+      if (!salvaged.ok()) return salvaged.status();
+      f = *salvaged;
+    }
+    if (f.playable) {
+      CUSTODIAN_RETURN_IF_ERROR(db.FinishSegment(row.id, FinishFrom(f, row.start)));
+      ++report.finished;
+      report.trimmed_bytes += f.trimmed;
+      report.notes.push_back("segment " + std::to_string(row.id) + " of camera " + row.camera_id +
+                             " finished after a crash: " + std::to_string(f.duration_us / 1000) +
+                             " ms kept, " + std::to_string(f.trimmed) + " torn bytes trimmed");
+      continue;
+    }
+    if (had_file) {
+      CUSTODIAN_RETURN_IF_ERROR(Quarantine(fs, data_dir, row.path));
+      ++report.quarantined;
+    }
+    CUSTODIAN_RETURN_IF_ERROR(db.RemoveSegment(row.id));
+    ++report.emptied;
+    report.notes.push_back("segment " + std::to_string(row.id) + " of camera " + row.camera_id +
+                           " held no whole fragment; row removed" +
+                           (had_file ? ", file quarantined" : " (it had no file)"));
+  }
+
+  // Files without rows.
+  auto all = db.ListAllSegments();
+  if (!all.ok()) return all.status();
+  std::set<std::string> known;
+  for (const auto& s : *all) known.insert(s.path);
+  auto cameras = fs.List(footage_dir);
+  if (!cameras.ok()) return report;  // no footage yet
+  for (const DirEntry& cam : *cameras) {
+    if (!cam.is_dir || cam.name == "quarantine") continue;
+    auto days = fs.List(JoinPath(footage_dir, cam.name));
+    if (!days.ok()) continue;
+    for (const DirEntry& day : *days) {
+      if (!day.is_dir) continue;
+      std::string day_dir = JoinPath(JoinPath(footage_dir, cam.name), day.name);
+      auto files = fs.List(day_dir);
+      if (!files.ok()) continue;
+      for (const DirEntry& file : *files) {
+        if (file.is_dir) continue;
+        std::string rel = "footage/" + cam.name + "/" + day.name + "/" + file.name;
+        if (known.count(rel)) continue;
+        UtcMicros start;
+        SalvagedFile f;
+        bool named = ParseSegmentFileName(file.name, &start);
+        if (named) {
+          auto salvaged = Salvage(fs, JoinPath(data_dir, rel));
+          if (salvaged.ok()) f = *salvaged;
+        }
+        if (!named || !f.playable) {
+          CUSTODIAN_RETURN_IF_ERROR(Quarantine(fs, data_dir, rel));
+          ++report.quarantined;
+          report.notes.push_back("unindexed file " + rel + " does not play; moved to quarantine");
+          continue;
+        }
+        records::CameraRow camera;
+        camera.id = cam.name;
+        camera.name = cam.name;
+        auto existing = db.ListCameras();
+        bool have_camera = false;
+        if (existing.ok())
+          for (const auto& c : *existing) have_camera |= c.id == cam.name;
+        if (!have_camera) CUSTODIAN_RETURN_IF_ERROR(db.UpsertCamera(camera));
+        records::SegmentRow row;
+        row.camera_id = cam.name;
+        row.start = start;
+        row.path = rel;
+        row.video_codec = f.probe.video_codec;
+        row.width = f.probe.width;
+        row.height = f.probe.height;
+        if (!f.probe.audio_codec.empty()) row.audio_codec = f.probe.audio_codec;
+        row.state = records::SegmentState::kRecording;
+        auto id = db.BeginSegment(row);
+        if (!id.ok()) return id.status();
+        CUSTODIAN_RETURN_IF_ERROR(db.FinishSegment(*id, FinishFrom(f, start)));
+        ++report.adopted;
+        report.notes.push_back("unindexed file " + rel + " adopted as segment " + std::to_string(*id));
+      }
+    }
+  }
+  for (const std::string& n : report.notes) LogWarn("recovery") << n;
+  return report;
+}
+
+}  // namespace custodian::recorder

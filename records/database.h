@@ -1,0 +1,247 @@
+// Database: the confidentiality records (records.db), with typed access for every module.
+//
+// Contract:
+// - One Database per process. It owns one SQLite connection (WAL, foreign keys on,
+//   synchronous=FULL, busy timeout 5 s) and is safe to share between threads: every call
+//   takes an internal mutex, so calls from different threads are serialised. Other
+//   processes open their own Database on the same file; SQLite's locking serialises
+//   their writes and the busy timeout absorbs short waits.
+// - Open() creates the file if needed and applies the ordered migrations in
+//   records/migrations.h. A file whose schema is newer than this build is refused
+//   (kFailedPrecondition, "records.db is schema version N but this custodian knows up to
+//   M; upgrade custodian"); so is an SQLite file that is not a records database.
+// - Nothing throws. Errors are Status/Result with these kinds: kUnavailable (locked by
+//   another process past the timeout; retry), kAlreadyExists (a unique key is taken),
+//   kFailedPrecondition (a CHECK, foreign key or append-only rule refused the change, or
+//   the row is in the wrong state), kNotFound (no such row), kDataLoss (the file is
+//   corrupt, or a stored value cannot be read), kResourceExhausted (disk full), kIo.
+// - Every write is its own short transaction. WithTransaction(body) groups several calls
+//   into one; body runs with the mutex held and may call any method (nesting uses
+//   savepoints). Keep bodies short and free of file I/O: they block every other thread.
+// - Times are UtcMicros. Fields that rows.h calls "stamped" are set from the Clock.
+//
+// Methods, by area (each documented below):
+//   Open, SchemaVersion, WithTransaction;
+//   cameras: UpsertCamera, ListCameras, SetCameraStatus, ListCameraStatus;
+//   segments: BeginSegment, FinishSegment, GetSegment, ListSegments, ListSegmentsInState,
+//     ListAllSegments, ForEachSegment, ForEachCompleteSegment, MarkSegmentDeleting,
+//     RemoveSegment, LeaseSegment, ReleaseSegmentLease;
+//   runs and gaps: BeginRun, EndRun, LastRun, InsertGap, ListGaps;
+//   access log: AppendAccess, VerifyAccessLog, AccessLogHead, QueryAccess;
+//   users: CreateUser, GetUserById, GetUserByName, ListUsers, SetUserDisabled, SetUserRole,
+//     SetPasswordHash, RecordFailedLogin, ResetFailedLogins, GrantCamera, RevokeCamera,
+//     ListCameraPermissions;
+//   sessions: CreateSession, GetSession, TouchSession, DeleteSession, DeleteUserSessions,
+//     DeleteExpiredSessions;
+//   holds: CreateHold, GetHold, ListActiveHolds, HoldsDueForReview, SetHoldReview,
+//     ReleaseHold, IsSegmentHeld, ActiveHoldRanges;
+//   deletions: RecordDeletion, ListDeletions;  alarms: RaiseAlarm, ClearAlarm,
+//     ListActiveAlarms;  settings: GetSetting, SetSetting, SchedulePolicyChange,
+//     ListOpenPolicyChanges, MarkPolicyChangeApplied, CancelPolicyChange;
+//   retention batches (segment_batches.cpp): MarkSegmentsDeleting, ListLeasedSegments;
+//   export expiry (exports.cpp): ListExportsForExpiry, MarkExportExpired,
+//     MarkExportFilesDeleted.
+// Footage requests, disclosures and jobs have tables but no methods yet; exports only the
+// expiry methods above.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "records/access_log.h"
+#include "records/auth_rows.h"
+#include "records/rows.h"
+
+namespace custodian::records {
+
+class Statement;    // records/sqlite.h, internal
+struct Connection;  // records/sqlite.h, internal
+
+struct OpenOptions {
+  int busy_timeout_ms = 5000;
+};
+
+class Database {
+ public:
+  static Result<std::unique_ptr<Database>> Open(const std::string& path, const Clock& clock,
+                                                const OpenOptions& options = {});
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  int SchemaVersion() const { return schema_version_; }
+  const std::string& path() const { return path_; }
+
+  // Runs body in one transaction: committed if it returns ok, rolled back otherwise.
+  Status WithTransaction(const std::function<Status()>& body);
+
+  // --- Cameras -------------------------------------------------------------------------
+  // Inserts the camera or renames it; `created` is kept from the first insert.
+  Status UpsertCamera(const CameraRow& camera);
+  Result<std::vector<CameraRow>> ListCameras();
+  Status SetCameraStatus(const CameraStatusRow& status);
+  Result<std::vector<CameraStatusRow>> ListCameraStatus();
+
+  // --- Segments (lifecycle in docs/design/schema.md) -----------------------------------
+  // Inserts a row in state recording; end, bytes, sha256 and state are ignored.
+  Result<int64_t> BeginSegment(const SegmentRow& segment);
+  // recording -> complete. kFailedPrecondition if the segment is not recording.
+  Status FinishSegment(int64_t id, const SegmentFinish& finish);
+  Result<std::optional<SegmentRow>> GetSegment(int64_t id);
+  // Segments of camera_id overlapping [from, to), ordered by start.
+  Result<std::vector<SegmentRow>> ListSegments(const std::string& camera_id, UtcMicros from,
+                                               UtcMicros to);
+  Result<std::vector<SegmentRow>> ListSegmentsInState(SegmentState state);
+  // Every segment, ordered by id; for `check` on small sites. Prefer ForEachSegment.
+  Result<std::vector<SegmentRow>> ListAllSegments();
+  // Calls fn for every segment in id order until fn returns false. Rows are read in
+  // batches with the mutex released in between, so fn may call this Database, and rows
+  // written meanwhile may or may not be seen.
+  Status ForEachSegment(const std::function<bool(const SegmentRow&)>& fn);
+  // As ForEachSegment, over complete segments only, oldest start first, reading only the
+  // columns retention needs. Cheap enough for a million rows.
+  Status ForEachCompleteSegment(const std::function<bool(const SegmentBrief&)>& fn);
+  // complete (or recording) -> deleting. Refused with kFailedPrecondition while an active
+  // hold covers the segment, and with kUnavailable while a reader holds an unexpired
+  // lease. Idempotent for a segment already deleting.
+  Status MarkSegmentDeleting(int64_t id);
+  // Removes a row in state deleting, or in state recording when crash recovery finds
+  // its file held no whole fragment. A complete segment must be marked deleting first
+  // (kFailedPrecondition).
+  Status RemoveSegment(int64_t id);
+  // A reader (playback, export) keeps the segment from being marked deleting until
+  // `expires`. Renewing replaces the expiry.
+  Status LeaseSegment(int64_t segment_id, const std::string& holder, UtcMicros expires);
+  Status ReleaseSegmentLease(int64_t segment_id, const std::string& holder);
+
+  // --- Runs and gaps -------------------------------------------------------------------
+  Result<int64_t> BeginRun(const std::string& camera_id, UtcMicros start);
+  Status EndRun(int64_t run_id, UtcMicros end);
+  // The camera's run with the latest start, ended or not.
+  Result<std::optional<RunRow>> LastRun(const std::string& camera_id);
+  Status InsertGap(const GapRow& gap);
+  // Gaps of camera_id overlapping [from, to), ordered by start.
+  Result<std::vector<GapRow>> ListGaps(const std::string& camera_id, UtcMicros from, UtcMicros to);
+
+  // --- Access log (see records/access_log.h) --------------------------------------------
+  // Assigns id, at, prev_hash and hash in one transaction; returns the id.
+  Result<int64_t> AppendAccess(const AccessEntry& entry);
+  // Walks the whole chain. A failed verification is an ok Result with ok == false; a
+  // non-ok Result means the log could not be read. With an anchor, also checks that the
+  // anchored entry is still present and unchanged.
+  Result<AuditVerification> VerifyAccessLog(
+      const std::optional<AccessLogAnchor>& anchor = std::nullopt);
+  // The last entry's id and hash; nullopt for an empty log.
+  Result<std::optional<AccessLogAnchor>> AccessLogHead();
+  Result<std::vector<AccessEntry>> QueryAccess(const AccessFilter& filter);
+
+  // --- Users and camera permissions ------------------------------------------------------
+  Result<int64_t> CreateUser(const NewUser& user);
+  Result<std::optional<UserRow>> GetUserById(int64_t id);
+  Result<std::optional<UserRow>> GetUserByName(const std::string& name);
+  Result<std::vector<UserRow>> ListUsers();
+  Status SetUserDisabled(int64_t id, bool disabled);
+  Status SetUserRole(int64_t id, Role role);
+  Status SetPasswordHash(int64_t id, const std::string& password_hash, bool must_change_password);
+  // Counts a failed login; at lock_after failures locks the account for lock_for_us.
+  // Returns the new count.
+  Result<int> RecordFailedLogin(int64_t id, int lock_after, int64_t lock_for_us);
+  // After a successful login: count zero, lock cleared.
+  Status ResetFailedLogins(int64_t id);
+  Status GrantCamera(int64_t user_id, const std::string& camera_id);
+  Status RevokeCamera(int64_t user_id, const std::string& camera_id);
+  Result<std::vector<std::string>> ListCameraPermissions(int64_t user_id);
+
+  // --- Sessions ------------------------------------------------------------------------
+  Status CreateSession(const SessionRow& session);
+  Result<std::optional<SessionRow>> GetSession(const std::string& token_hash);
+  // Sets last_seen to now; kNotFound if the session is gone.
+  Status TouchSession(const std::string& token_hash);
+  Status DeleteSession(const std::string& token_hash);
+  Status DeleteUserSessions(int64_t user_id);
+  // Deletes sessions idle for idle_timeout_us or older than max_age_us; returns how many.
+  Result<int64_t> DeleteExpiredSessions(int64_t idle_timeout_us, int64_t max_age_us);
+
+  // --- Holds ---------------------------------------------------------------------------
+  // Needs a reason and at least one range with to > from. Returns the hold's id.
+  Result<int64_t> CreateHold(const HoldRow& hold);
+  Result<std::optional<HoldRow>> GetHold(int64_t id);
+  Result<std::vector<HoldRow>> ListActiveHolds();
+  // Active holds whose review time has come.
+  Result<std::vector<HoldRow>> HoldsDueForReview();
+  Status SetHoldReview(int64_t id, UtcMicros review);
+  // kFailedPrecondition if already released.
+  Status ReleaseHold(int64_t id, int64_t released_by);
+  // Whether an active hold overlaps [start, end) of the camera.
+  Result<bool> IsSegmentHeld(const std::string& camera_id, UtcMicros start, UtcMicros end);
+  // Every range of every active hold, for checking many segments at once.
+  Result<std::vector<HoldRange>> ActiveHoldRanges();
+
+  // --- Deletions, alarms, settings ---------------------------------------------------------
+  Result<int64_t> RecordDeletion(const DeletionRow& deletion);
+  // Deletions recorded at times in [from, to), oldest first.
+  Result<std::vector<DeletionRow>> ListDeletions(UtcMicros from, UtcMicros to);
+  // Raises an alarm of this kind, or updates the detail of the one already active;
+  // returns the active alarm's id.
+  Result<int64_t> RaiseAlarm(const std::string& kind, const std::string& detail);
+  // Clears the active alarm of this kind, if any.
+  Status ClearAlarm(const std::string& kind);
+  Result<std::vector<AlarmRow>> ListActiveAlarms();
+  Result<std::optional<std::string>> GetSetting(const std::string& key);
+  Status SetSetting(const std::string& key, const std::string& value,
+                    std::optional<int64_t> updated_by);
+  Result<int64_t> SchedulePolicyChange(const PolicyChangeRow& change);
+  // Neither applied nor cancelled, ordered by effective time.
+  Result<std::vector<PolicyChangeRow>> ListOpenPolicyChanges();
+  Status MarkPolicyChangeApplied(int64_t id);
+  Status CancelPolicyChange(int64_t id);
+
+  // --- Retention batches ---------------------------------------------------------------
+  // Marks each listed segment deleting in one transaction, under the same rules as
+  // MarkSegmentDeleting, but skips instead of failing: a segment that is held, leased,
+  // not complete or gone is left as it is. Returns the rows marked, in state deleting.
+  Result<std::vector<SegmentRow>> MarkSegmentsDeleting(const std::vector<int64_t>& ids);
+  // Ids of segments with an unexpired reader lease, ascending.
+  Result<std::vector<int64_t>> ListLeasedSegments();
+
+  // --- Export expiry -------------------------------------------------------------------
+  Result<std::vector<ExportExpiryRow>> ListExportsForExpiry();
+  // ready or failed -> expired (files about to be removed). kFailedPrecondition if an
+  // active hold covers the export (same footage request, or an overlapping range) or the
+  // export is in another state; idempotent for an export already expiring.
+  Status MarkExportExpired(int64_t id);
+  // Notes that an expired export's files are gone (deleted_us). kFailedPrecondition
+  // unless the export is expired with files not yet marked gone.
+  Status MarkExportFilesDeleted(int64_t id);
+
+ private:
+  using Lock = std::lock_guard<std::recursive_mutex>;
+
+  Database(std::string path, const Clock& clock);
+  Status Initialise(const OpenOptions& options);
+  Status Migrate();
+  Result<int> ReadSchemaVersion();
+  // Both require mu_ held.
+  Result<Statement> Prepare(const std::string& sql);
+  Status Exec(const std::string& sql);
+  UtcMicros Now() const { return clock_.Now(); }
+  Status ReadHoldRanges(HoldRow* hold);
+  // `where` is a fixed SQL condition with one parameter, bound to param.
+  Result<std::vector<HoldRow>> ListHoldsWhere(const std::string& where, int64_t param);
+
+  const std::string path_;
+  const Clock& clock_;
+  int schema_version_ = 0;  // set once by Open
+  // Recursive so that a WithTransaction body can call the public methods.
+  mutable std::recursive_mutex mu_;
+  std::unique_ptr<Connection> conn_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace custodian::records

@@ -1,0 +1,15 @@
+#include "records/migrations.h"
+
+namespace custodian::records {
+
+namespace {
+constexpr Migration kMigrations[] = {
+    {1, "initial schema", kSchemaV1},
+};
+}  // namespace
+
+std::span<const Migration> Migrations() { return kMigrations; }
+
+int LatestSchemaVersion() { return Migrations().back().version; }
+
+}  // namespace custodian::records

@@ -1,0 +1,215 @@
+// Users, camera permissions and login sessions.
+#include <string>
+
+#include "records/database.h"
+#include "records/sqlite.h"
+
+namespace custodian::records {
+
+namespace {
+
+const std::string kUserColumns =
+    "id, name, role, password_hash, disabled, must_change_password, failed_logins, "
+    "locked_until_us, created_us";
+
+UserRow ReadUser(const Statement& st) {
+  UserRow u;
+  u.id = st.ColInt(0);
+  u.name = st.ColText(1);
+  u.role = st.ColEnum<Role>(2, ParseRole);
+  u.password_hash = st.ColText(3);
+  u.disabled = st.ColBool(4);
+  u.must_change_password = st.ColBool(5);
+  u.failed_logins = static_cast<int>(st.ColInt(6));
+  u.locked_until = st.ColOptTime(7);
+  u.created = st.ColTime(8);
+  return u;
+}
+
+SessionRow ReadSession(const Statement& st) {
+  SessionRow s;
+  s.token_hash = st.ColText(0);
+  s.user_id = st.ColInt(1);
+  s.created = st.ColTime(2);
+  s.last_seen = st.ColTime(3);
+  s.csrf_token = st.ColText(4);
+  s.client = st.ColText(5);
+  return s;
+}
+
+template <typename Row>
+Result<std::optional<Row>> FirstRow(Result<std::vector<Row>> rows) {
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::optional<Row>();
+  return std::optional<Row>(std::move(rows->front()));
+}
+
+Status ChangedOne(const Statement& st, const std::string& what) {
+  if (st.Changes() == 0) return NotFound("records: no " + what);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<int64_t> Database::CreateUser(const NewUser& user) {
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(Statement st,
+                           Prepare("INSERT INTO users (name, role, password_hash, "
+                                   "must_change_password, created_us) VALUES (?, ?, ?, ?, ?)"));
+  CUSTODIAN_RETURN_IF_ERROR(st.Text(user.name)
+                                .Text(Name(user.role))
+                                .Text(user.password_hash)
+                                .Bool(user.must_change_password)
+                                .Time(Now())
+                                .Run());
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(conn_->db.get()));
+}
+
+Result<std::optional<UserRow>> Database::GetUserById(int64_t id) {
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(Statement st,
+                           Prepare("SELECT " + kUserColumns + " FROM users WHERE id = ?"));
+  st.Int(id);
+  return FirstRow(CollectRows<UserRow>(st, ReadUser));
+}
+
+Result<std::optional<UserRow>> Database::GetUserByName(const std::string& name) {
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(Statement st,
+                           Prepare("SELECT " + kUserColumns + " FROM users WHERE name = ?"));
+  st.Text(name);
+  return FirstRow(CollectRows<UserRow>(st, ReadUser));
+}
+
+Result<std::vector<UserRow>> Database::ListUsers() {
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(Statement st,
+                           Prepare("SELECT " + kUserColumns + " FROM users ORDER BY name"));
+  return CollectRows<UserRow>(st, ReadUser);
+}
+
+Status Database::SetUserDisabled(int64_t id, bool disabled) {
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(Statement st, Prepare("UPDATE users SET disabled = ? WHERE id = ?"));
+  CUSTODIAN_RETURN_IF_ERROR(st.Bool(disabled).Int(id).Run());
+  return ChangedOne(st, "user " + std::to_string(id));
+}
+
+Status Database::SetUserRole(int64_t id, Role role) {
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(Statement st, Prepare("UPDATE users SET role = ? WHERE id = ?"));
+  CUSTODIAN_RETURN_IF_ERROR(st.Text(Name(role)).Int(id).Run());
+  return ChangedOne(st, "user " + std::to_string(id));
+}
+
+Status Database::SetPasswordHash(int64_t id, const std::string& password_hash,
+                                 bool must_change_password) {
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(
+      Statement st,
+      Prepare("UPDATE users SET password_hash = ?, must_change_password = ? WHERE id = ?"));
+  CUSTODIAN_RETURN_IF_ERROR(st.Text(password_hash).Bool(must_change_password).Int(id).Run());
+  return ChangedOne(st, "user " + std::to_string(id));
+}
+
+Result<int> Database::RecordFailedLogin(int64_t id, int lock_after, int64_t lock_for_us) {
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(
+      Statement st, Prepare("UPDATE users SET failed_logins = failed_logins + 1, "
+                            "locked_until_us = CASE WHEN failed_logins + 1 >= ? THEN ? "
+                            "ELSE locked_until_us END WHERE id = ? RETURNING failed_logins"));
+  st.Int(lock_after).Int(Now().us + lock_for_us).Int(id);
+  RECORDS_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return NotFound("records: no user " + std::to_string(id));
+  int count = static_cast<int>(st.ColInt(0));
+  CUSTODIAN_RETURN_IF_ERROR(st.Run());
+  return count;
+}
+
+Status Database::ResetFailedLogins(int64_t id) {
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(
+      Statement st,
+      Prepare("UPDATE users SET failed_logins = 0, locked_until_us = NULL WHERE id = ?"));
+  CUSTODIAN_RETURN_IF_ERROR(st.Int(id).Run());
+  return ChangedOne(st, "user " + std::to_string(id));
+}
+
+Status Database::GrantCamera(int64_t user_id, const std::string& camera_id) {
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(Statement st,
+                           Prepare("INSERT OR IGNORE INTO camera_permissions "
+                                   "(user_id, camera_id, granted_us) VALUES (?, ?, ?)"));
+  return st.Int(user_id).Text(camera_id).Time(Now()).Run();
+}
+
+Status Database::RevokeCamera(int64_t user_id, const std::string& camera_id) {
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(
+      Statement st, Prepare("DELETE FROM camera_permissions WHERE user_id = ? AND camera_id = ?"));
+  return st.Int(user_id).Text(camera_id).Run();
+}
+
+Result<std::vector<std::string>> Database::ListCameraPermissions(int64_t user_id) {
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(Statement st,
+                           Prepare("SELECT camera_id FROM camera_permissions WHERE user_id = ? "
+                                   "ORDER BY camera_id"));
+  st.Int(user_id);
+  return CollectRows<std::string>(st, [](const Statement& s) { return s.ColText(0); });
+}
+
+Status Database::CreateSession(const SessionRow& s) {
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(Statement st,
+                           Prepare("INSERT INTO sessions (token_hash, user_id, created_us, "
+                                   "last_seen_us, csrf_token, client) VALUES (?, ?, ?, ?, ?, ?)"));
+  const UtcMicros now = Now();
+  return st.Text(s.token_hash)
+      .Int(s.user_id)
+      .Time(now)
+      .Time(now)
+      .Text(s.csrf_token)
+      .Text(s.client)
+      .Run();
+}
+
+Result<std::optional<SessionRow>> Database::GetSession(const std::string& token_hash) {
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(Statement st,
+                           Prepare("SELECT token_hash, user_id, created_us, last_seen_us, "
+                                   "csrf_token, client FROM sessions WHERE token_hash = ?"));
+  st.Text(token_hash);
+  return FirstRow(CollectRows<SessionRow>(st, ReadSession));
+}
+
+Status Database::TouchSession(const std::string& token_hash) {
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(Statement st,
+                           Prepare("UPDATE sessions SET last_seen_us = ? WHERE token_hash = ?"));
+  CUSTODIAN_RETURN_IF_ERROR(st.Time(Now()).Text(token_hash).Run());
+  return ChangedOne(st, "session");
+}
+
+Status Database::DeleteSession(const std::string& token_hash) {
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(Statement st, Prepare("DELETE FROM sessions WHERE token_hash = ?"));
+  return st.Text(token_hash).Run();
+}
+
+Status Database::DeleteUserSessions(int64_t user_id) {
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(Statement st, Prepare("DELETE FROM sessions WHERE user_id = ?"));
+  return st.Int(user_id).Run();
+}
+
+Result<int64_t> Database::DeleteExpiredSessions(int64_t idle_timeout_us, int64_t max_age_us) {
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(
+      Statement st, Prepare("DELETE FROM sessions WHERE last_seen_us <= ? OR created_us <= ?"));
+  const UtcMicros now = Now();
+  CUSTODIAN_RETURN_IF_ERROR(st.Int(now.us - idle_timeout_us).Int(now.us - max_age_us).Run());
+  return st.Changes();
+}
+
+}  // namespace custodian::records

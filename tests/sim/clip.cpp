@@ -1,0 +1,207 @@
+#include "tests/sim/clip.h"
+
+#include <gst/app/gstappsink.h>
+
+#include <algorithm>
+#include <mutex>
+
+namespace custodian::sim {
+
+namespace {
+
+constexpr int kLoadTimeoutSeconds = 120;
+
+enum class TrackKind { kH264, kH265, kAac, kIgnored };
+
+// One elementary stream coming out of parsebin, collected by an appsink.
+struct CollectedTrack {
+  TrackKind kind = TrackKind::kIgnored;
+  std::mutex mu;
+  CapsPtr caps;                    // GUARDED_BY(mu)
+  std::vector<BufferPtr> buffers;  // GUARDED_BY(mu)
+};
+
+struct LoadState {
+  GstElement* pipeline = nullptr;
+  std::mutex mu;
+  std::vector<std::unique_ptr<CollectedTrack>> tracks;  // GUARDED_BY(mu)
+};
+
+TrackKind KindOf(GstCaps* caps) {
+  if (!caps || gst_caps_is_empty(caps)) return TrackKind::kIgnored;
+  const char* name = gst_structure_get_name(gst_caps_get_structure(caps, 0));
+  if (g_str_equal(name, "video/x-h264")) return TrackKind::kH264;
+  if (g_str_equal(name, "video/x-h265")) return TrackKind::kH265;
+  if (g_str_equal(name, "audio/mpeg")) return TrackKind::kAac;
+  return TrackKind::kIgnored;
+}
+
+// A parser and the caps the payloaders accept without further conversion. The sinks must
+// not wait to preroll: the demuxer feeds every branch from one thread.
+const char* BranchDescription(TrackKind kind) {
+  switch (kind) {
+    case TrackKind::kH264:
+      return "h264parse ! appsink name=sink sync=false async=false "
+             "caps=video/x-h264,stream-format=avc,alignment=au";
+    case TrackKind::kH265:
+      return "h265parse ! appsink name=sink sync=false async=false "
+             "caps=video/x-h265,stream-format=hvc1,alignment=au";
+    case TrackKind::kAac:
+      return "aacparse ! appsink name=sink sync=false async=false "
+             "caps=audio/mpeg,mpegversion=4,stream-format=raw";
+    case TrackKind::kIgnored:
+      break;
+  }
+  return "fakesink sync=false async=false";
+}
+
+GstFlowReturn OnNewSample(GstAppSink* sink, gpointer data) {
+  auto* track = static_cast<CollectedTrack*>(data);
+  GstSample* sample = gst_app_sink_pull_sample(sink);
+  if (!sample) return GST_FLOW_EOS;
+  std::lock_guard lock(track->mu);
+  if (!track->caps) track->caps.reset(gst_caps_ref(gst_sample_get_caps(sample)));
+  track->buffers.emplace_back(gst_buffer_ref(gst_sample_get_buffer(sample)));
+  gst_sample_unref(sample);
+  return GST_FLOW_OK;
+}
+
+void OnPadAdded(GstElement*, GstPad* pad, gpointer data) {
+  auto* state = static_cast<LoadState*>(data);
+  CapsPtr caps(gst_pad_get_current_caps(pad));
+  if (!caps) caps.reset(gst_pad_query_caps(pad, nullptr));
+  auto track = std::make_unique<CollectedTrack>();
+  track->kind = KindOf(caps.get());
+  {
+    std::lock_guard lock(state->mu);
+    for (const auto& t : state->tracks) {
+      bool both_video = t->kind != TrackKind::kAac && track->kind != TrackKind::kAac;
+      if (t->kind != TrackKind::kIgnored && (t->kind == track->kind || both_video)) {
+        track->kind = TrackKind::kIgnored;  // keep the first video and first audio only
+      }
+    }
+  }
+  GError* error = nullptr;
+  GstElement* branch = gst_parse_bin_from_description(BranchDescription(track->kind), TRUE, &error);
+  ErrorPtr error_owner(error);
+  if (!branch) return;
+  gst_bin_add(GST_BIN(state->pipeline), branch);
+  if (ElementPtr sink{gst_bin_get_by_name(GST_BIN(branch), "sink")};
+      sink && GST_IS_APP_SINK(sink.get())) {
+    GstAppSinkCallbacks callbacks{};
+    callbacks.new_sample = OnNewSample;
+    gst_app_sink_set_callbacks(GST_APP_SINK(sink.get()), &callbacks, track.get(), nullptr);
+  }
+  gst_element_sync_state_with_parent(branch);
+  PadPtr sink_pad(gst_element_get_static_pad(branch, "sink"));
+  gst_pad_link(pad, sink_pad.get());
+  std::lock_guard lock(state->mu);
+  state->tracks.push_back(std::move(track));
+}
+
+GstClockTimeDiff Relative(GstClockTime t, GstClockTime start) {
+  return static_cast<GstClockTimeDiff>(t) - static_cast<GstClockTimeDiff>(start);
+}
+
+GstClockTime FrameDuration(const ClipTrack& video) {
+  int fps_n = 0, fps_d = 1;
+  const GstStructure* s = gst_caps_get_structure(video.caps.get(), 0);
+  if (gst_structure_get_fraction(s, "framerate", &fps_n, &fps_d) && fps_n > 0 && fps_d > 0) {
+    return gst_util_uint64_scale(GST_SECOND, fps_d, fps_n);
+  }
+  const auto& v = video.samples;
+  if (v.size() >= 2 && v.back().pts_ns > v.front().pts_ns) {
+    return static_cast<GstClockTime>(v.back().pts_ns - v.front().pts_ns) / (v.size() - 1);
+  }
+  return GST_SECOND / 25;
+}
+
+}  // namespace
+
+size_t Clip::total_bytes() const {
+  size_t n = 0;
+  for (const ClipSample& s : video_.samples) n += gst_buffer_get_size(s.buffer.get());
+  if (audio_) {
+    for (const ClipSample& s : audio_->samples) n += gst_buffer_get_size(s.buffer.get());
+  }
+  return n;
+}
+
+Result<std::shared_ptr<const Clip>> Clip::Load(const std::string& path) {
+  GstElement* src = gst_element_factory_make("filesrc", nullptr);
+  GstElement* parse = gst_element_factory_make("parsebin", nullptr);
+  if (!src || !parse) return Internal("GStreamer lacks filesrc or parsebin");
+  LoadState state;
+  ElementPtr pipeline(gst_pipeline_new("clip-loader"));
+  state.pipeline = pipeline.get();
+  g_object_set(src, "location", path.c_str(), nullptr);
+  gst_bin_add_many(GST_BIN(pipeline.get()), src, parse, nullptr);
+  gst_element_link(src, parse);
+  g_signal_connect(parse, "pad-added", G_CALLBACK(OnPadAdded), &state);
+
+  std::string error;
+  bool ok = RunToEos(pipeline.get(), kLoadTimeoutSeconds, &error);
+  pipeline.reset();  // no more callbacks into `state` after this
+  if (!ok) return IoError("cannot read clip " + path + ": " + error);
+
+  std::shared_ptr<Clip> clip(new Clip());
+  clip->path_ = path;
+  for (auto& t : state.tracks) {
+    if (t->kind == TrackKind::kIgnored || !t->caps) continue;
+    ClipTrack track;
+    track.caps = std::move(t->caps);
+    for (BufferPtr& b : t->buffers) track.samples.push_back(ClipSample{std::move(b), 0, 0});
+    if (t->kind == TrackKind::kAac) {
+      clip->audio_ = std::move(track);
+    } else {
+      clip->codec_ = t->kind == TrackKind::kH265 ? VideoCodec::kH265 : VideoCodec::kH264;
+      clip->video_ = std::move(track);
+    }
+  }
+  Status finished = clip->Finish();
+  if (!finished.ok()) return IoError("clip " + path + ": " + finished.message());
+  return std::shared_ptr<const Clip>(std::move(clip));
+}
+
+// Puts every timestamp relative to the first keyframe and fixes the loop length.
+Status Clip::Finish() {
+  auto& v = video_.samples;
+  auto first_key = std::find_if(v.begin(), v.end(), [](const ClipSample& s) {
+    return !GST_BUFFER_FLAG_IS_SET(s.buffer.get(), GST_BUFFER_FLAG_DELTA_UNIT) &&
+           GST_BUFFER_PTS_IS_VALID(s.buffer.get());
+  });
+  if (first_key == v.end()) return DataLoss("no H.264/H.265 video track with a keyframe");
+  v.erase(v.begin(), first_key);
+  const GstClockTime start = GST_BUFFER_PTS(v.front().buffer.get());
+
+  GstClockTimeDiff last_pts = 0;
+  for (ClipSample& s : v) {
+    GstBuffer* b = s.buffer.get();
+    if (!GST_BUFFER_PTS_IS_VALID(b)) return DataLoss("a video frame has no timestamp");
+    s.pts_ns = Relative(GST_BUFFER_PTS(b), start);
+    s.dts_ns = GST_BUFFER_DTS_IS_VALID(b) ? Relative(GST_BUFFER_DTS(b), start) : s.pts_ns;
+    last_pts = std::max(last_pts, s.pts_ns);
+  }
+  const GstClockTime frame = FrameDuration(video_);
+  loop_duration_ns_ = std::max<GstClockTime>(v.size() * frame, last_pts + frame);
+
+  if (audio_) {
+    auto& a = audio_->samples;
+    for (ClipSample& s : a) {
+      GstBuffer* b = s.buffer.get();
+      s.pts_ns = GST_BUFFER_PTS_IS_VALID(b) ? Relative(GST_BUFFER_PTS(b), start) : -1;
+      s.dts_ns = s.pts_ns;
+    }
+    // Drop what starts before the first keyframe or ends after the loop.
+    std::erase_if(a, [&](const ClipSample& s) {
+      GstClockTime dur = GST_BUFFER_DURATION_IS_VALID(s.buffer.get())
+                             ? GST_BUFFER_DURATION(s.buffer.get()) : 0;
+      return s.pts_ns < 0 ||
+             static_cast<GstClockTime>(s.pts_ns) + dur > loop_duration_ns_;
+    });
+    if (a.empty()) audio_.reset();
+  }
+  return Status::Ok();
+}
+
+}  // namespace custodian::sim

@@ -1,0 +1,85 @@
+#include "tests/sim/media_encoder.h"
+
+#include <gst/gst.h>
+
+#include "tests/sim/gst_handles.h"
+
+namespace custodian::sim {
+
+namespace {
+
+constexpr int kAudioRate = 48000;
+constexpr int kAudioSamplesPerBuffer = 1024;  // one AAC frame per buffer
+constexpr int kAudioBitrate = 64000;
+
+std::string Quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string VideoSource(const MediaSpec& spec) {
+  int frames = spec.seconds * spec.fps;
+  if (spec.input == kInputPattern) {
+    return "videotestsrc pattern=ball num-buffers=" + std::to_string(frames);
+  }
+  // identity ends the stream after the clip's worth of frames, whatever the input's length.
+  return "filesrc location=" + Quote(ResolveInput(spec.input)) +
+         " ! decodebin ! videoconvert ! videoscale add-borders=false ! videorate"
+         " ! identity eos-after=" + std::to_string(frames);
+}
+
+std::string VideoEncoder(const MediaSpec& spec) {
+  std::string common = " bitrate=" + std::to_string(spec.bitrate_kbps) +
+                       " key-int-max=" + std::to_string(EffectiveGop(spec)) +
+                       " tune=zerolatency option-string=scenecut=0";
+  if (spec.codec == VideoCodec::kH265) {
+    return "x265enc speed-preset=ultrafast" + common + " ! h265parse";
+  }
+  // One slice per frame, as cameras send: ffmpeg's RTSP demuxer splits multi-slice frames.
+  return "x264enc speed-preset=veryfast sliced-threads=false" + common + " ! h264parse";
+}
+
+std::string PipelineDescription(const MediaSpec& spec, const std::string& out_path) {
+  std::string caps = "video/x-raw,format=I420,width=" + std::to_string(spec.width) +
+                     ",height=" + std::to_string(spec.height) +
+                     ",framerate=" + std::to_string(spec.fps) + "/1,pixel-aspect-ratio=1/1";
+  std::string desc = VideoSource(spec) + " ! videoconvert ! videoscale ! " + caps + " ! " +
+                     VideoEncoder(spec) + " ! queue ! mux. ";
+  if (spec.audio) {
+    // Whole AAC frames only, and never longer than the video, so the clip loops cleanly.
+    long buffers = static_cast<long>(spec.seconds) * kAudioRate / kAudioSamplesPerBuffer;
+    desc += "audiotestsrc wave=sine freq=440 volume=0.2 samplesperbuffer=" +
+            std::to_string(kAudioSamplesPerBuffer) + " num-buffers=" + std::to_string(buffers) +
+            " ! audio/x-raw,rate=" + std::to_string(kAudioRate) +
+            ",channels=1 ! audioconvert ! voaacenc bitrate=" + std::to_string(kAudioBitrate) +
+            " ! aacparse ! queue ! mux. ";
+  }
+  return desc + "matroskamux name=mux ! filesink location=" + Quote(out_path);
+}
+
+}  // namespace
+
+Status EncodeMedia(const MediaSpec& spec, const std::string& out_path) {
+  CUSTODIAN_RETURN_IF_ERROR(ValidateMediaSpec(spec));
+  std::string desc = PipelineDescription(spec, out_path);
+  GError* parse_error = nullptr;
+  ElementPtr pipeline(gst_parse_launch(desc.c_str(), &parse_error));
+  ErrorPtr parse_error_owner(parse_error);
+  if (!pipeline || parse_error) {
+    return Internal("cannot build encoder pipeline: " +
+                    std::string(parse_error ? parse_error->message : "unknown") + " [" + desc + "]");
+  }
+  // Generous: x265 at 1080p runs well below real time on a small machine.
+  int timeout_s = 60 + spec.seconds * 20;
+  std::string error;
+  if (!RunToEos(pipeline.get(), timeout_s, &error)) {
+    return Internal("encoding " + MediaFileName(spec) + " failed: " + error);
+  }
+  return Status::Ok();
+}
+
+}  // namespace custodian::sim

@@ -1,0 +1,314 @@
+#include "tests/sim/rtsp_simulator.h"
+
+#include <gst/rtsp-server/rtsp-server.h>
+
+#include <map>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "tests/sim/gst_handles.h"
+#include "tests/sim/stream_pipeline.h"
+
+namespace custodian::sim {
+
+namespace {
+
+constexpr const char* kRealm = "custodian-sim";
+constexpr const char* kAnonymousRole = "anonymous";
+// Client object data: the SimStream a client last asked for (set by request hooks).
+constexpr const char* kClientStreamKey = "custodian-sim-stream";
+
+int64_t NowMonotonicUs() { return SystemClock::Instance().Monotonic().us; }
+
+std::string UserRole(const std::string& user) { return "user:" + user; }
+
+// "/lobby/stream=0" -> "lobby"
+std::string FirstPathComponent(const char* abspath) {
+  std::string path = abspath ? abspath : "";
+  size_t start = path.find_first_not_of('/');
+  if (start == std::string::npos) return "";
+  size_t end = path.find('/', start);
+  return path.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+}  // namespace
+
+class Simulator::Impl {
+ public:
+  ~Impl();
+  Status Init(const SimulatorConfig& config);
+  int port() const { return gst_rtsp_server_get_bound_port(server_.get()); }
+  const std::string& address() const { return address_; }
+  Result<std::string> Execute(const SimCommand& command);
+
+ private:
+  Status LoadStreams(const SimulatorConfig& config);
+  Status ConfigureAuth();
+  void Mount(SimStream& stream, GstRTSPMountPoints* mounts);
+  // Streams named by a command target; NotFound for an unknown name.
+  Result<std::vector<SimStream*>> Targets(const std::string& target);
+  // Closes the connections and sessions of the given streams' clients; returns how many.
+  int DropClients(const std::vector<SimStream*>& streams);
+  int CountClients(const SimStream* stream);
+
+  static void OnClientConnected(GstRTSPServer*, GstRTSPClient* client, gpointer self);
+  static GstRTSPStatusCode OnPreRequest(GstRTSPClient* client, GstRTSPContext* ctx,
+                                        gpointer self);
+  static void OnMediaConfigure(GstRTSPMediaFactory*, GstRTSPMedia* media, gpointer stream);
+
+  std::string address_;
+  std::unique_ptr<GstRTSPServer, GObjectUnref> server_;
+  std::unique_ptr<GstRTSPAuth, GObjectUnref> auth_;
+  guint source_id_ = 0;
+  std::vector<std::unique_ptr<SimStream>> streams_;
+  std::map<std::string, SimStream*> by_name_;  // immutable after Init: read by client threads
+};
+
+Simulator::Impl::~Impl() {
+  if (!server_) return;
+  std::vector<SimStream*> all;
+  for (auto& s : streams_) all.push_back(s.get());
+  DropClients(all);
+  if (source_id_) g_source_remove(source_id_);
+}
+
+Status Simulator::Impl::Init(const SimulatorConfig& config) {
+  address_ = config.address;
+  CUSTODIAN_RETURN_IF_ERROR(LoadStreams(config));
+  server_.reset(gst_rtsp_server_new());
+  gst_rtsp_server_set_address(server_.get(), config.address.c_str());
+  gst_rtsp_server_set_service(server_.get(), std::to_string(config.port).c_str());
+  CUSTODIAN_RETURN_IF_ERROR(ConfigureAuth());
+
+  GstRTSPMountPoints* mounts = gst_rtsp_server_get_mount_points(server_.get());
+  for (auto& s : streams_) Mount(*s, mounts);
+  g_object_unref(mounts);
+
+  g_signal_connect(server_.get(), "client-connected", G_CALLBACK(OnClientConnected), this);
+  source_id_ = gst_rtsp_server_attach(server_.get(), nullptr);
+  if (source_id_ == 0) {
+    return Unavailable("cannot listen on " + config.address + ":" + std::to_string(config.port));
+  }
+  return Status::Ok();
+}
+
+Status Simulator::Impl::LoadStreams(const SimulatorConfig& config) {
+  if (config.streams.empty()) return InvalidArgument("no streams to serve");
+  std::map<std::string, std::shared_ptr<const Clip>> clips;  // one copy per file
+  for (size_t i = 0; i < config.streams.size(); ++i) {
+    auto stream = std::make_unique<SimStream>();
+    stream->spec = config.streams[i];
+    if (by_name_.count(stream->spec.name)) {
+      return InvalidArgument("stream name '" + stream->spec.name + "' is used twice");
+    }
+    if (stream->spec.source == SourceKind::kFile) {
+      const std::string& path = i < config.clip_paths.size() ? config.clip_paths[i] : "";
+      if (path.empty()) return InvalidArgument("stream '" + stream->spec.name + "' has no clip");
+      auto& clip = clips[path];
+      if (!clip) {
+        auto loaded = Clip::Load(path);
+        if (!loaded.ok()) return loaded.status();
+        clip = std::move(*loaded);
+        LogInfo("sim") << "loaded clip " << path << ": " << clip->video().samples.size()
+                       << " frames, " << clip->total_bytes() / 1024 << " KiB, loop "
+                       << clip->loop_duration_ns() / GST_MSECOND << " ms"
+                       << (clip->audio() ? ", with AAC audio" : "");
+      }
+      stream->clip = clip;
+    }
+    by_name_[stream->spec.name] = stream.get();
+    streams_.push_back(std::move(stream));
+  }
+  return Status::Ok();
+}
+
+Status Simulator::Impl::ConfigureAuth() {
+  std::map<std::string, std::string> passwords;
+  for (auto& s : streams_) {
+    const StreamSpec& spec = s->spec;
+    if (spec.user.empty()) continue;
+    auto [it, inserted] = passwords.emplace(spec.user, spec.password);
+    if (!inserted && it->second != spec.password) {
+      return InvalidArgument("user '" + spec.user + "' has different passwords on two streams");
+    }
+  }
+  if (passwords.empty()) return Status::Ok();  // no auth object: every request is allowed
+
+  auth_.reset(gst_rtsp_auth_new());
+  gst_rtsp_auth_set_supported_methods(auth_.get(), GST_RTSP_AUTH_DIGEST);
+  gst_rtsp_auth_set_realm(auth_.get(), kRealm);
+  GstRTSPToken* anonymous = gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING,
+                                               kAnonymousRole, nullptr);
+  gst_rtsp_auth_set_default_token(auth_.get(), anonymous);
+  gst_rtsp_token_unref(anonymous);
+  for (const auto& [user, password] : passwords) {
+    GstRTSPToken* token = gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING,
+                                             UserRole(user).c_str(), nullptr);
+    gst_rtsp_auth_add_digest(auth_.get(), user.c_str(), password.c_str(), token);
+    gst_rtsp_token_unref(token);
+  }
+  gst_rtsp_server_set_auth(server_.get(), auth_.get());
+  return Status::Ok();
+}
+
+void Simulator::Impl::Mount(SimStream& stream, GstRTSPMountPoints* mounts) {
+  GstRTSPMediaFactory* factory = gst_rtsp_media_factory_new();
+  gst_rtsp_media_factory_set_launch(factory, LaunchDescription(stream).c_str());
+  gst_rtsp_media_factory_set_shared(factory, TRUE);
+  g_signal_connect(factory, "media-configure", G_CALLBACK(OnMediaConfigure), &stream);
+
+  if (auth_) {
+    // Anyone may look a protected stream up but only its user may open it: the "construct"
+    // check is what answers 401 with a digest challenge (a failed "access" check is a 404).
+    auto allow = [&](const std::string& role, bool construct) {
+      gst_rtsp_media_factory_add_role(factory, role.c_str(), GST_RTSP_PERM_MEDIA_FACTORY_ACCESS,
+                                      G_TYPE_BOOLEAN, TRUE, GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT,
+                                      G_TYPE_BOOLEAN, construct ? TRUE : FALSE, nullptr);
+    };
+    const bool open = stream.spec.user.empty();
+    allow(kAnonymousRole, open);
+    for (auto& other : streams_) {
+      const std::string& user = other->spec.user;
+      if (!user.empty()) allow(UserRole(user), open || user == stream.spec.user);
+    }
+  }
+  std::string path = "/" + stream.spec.name;
+  gst_rtsp_mount_points_add_factory(mounts, path.c_str(), factory);  // takes the factory
+}
+
+void Simulator::Impl::OnMediaConfigure(GstRTSPMediaFactory*, GstRTSPMedia* media,
+                                       gpointer stream) {
+  auto* s = static_cast<SimStream*>(stream);
+  LogInfo("sim") << "stream " << s->spec.name << ": starting a pipeline for its first client";
+  ConfigureMedia(*s, media);
+}
+
+void Simulator::Impl::OnClientConnected(GstRTSPServer*, GstRTSPClient* client, gpointer self) {
+  // Not pre-options-request: an error answer from it double-frees in gst-rtsp-server 1.22.0.
+  for (const char* signal : {"pre-describe-request", "pre-setup-request", "pre-play-request"}) {
+    g_signal_connect(client, signal, G_CALLBACK(OnPreRequest), self);
+  }
+}
+
+// Runs on a client thread before each request is handled: remembers which stream the
+// client is after, and turns it away while the stream is refused.
+GstRTSPStatusCode Simulator::Impl::OnPreRequest(GstRTSPClient* client, GstRTSPContext* ctx,
+                                                gpointer self) {
+  auto* impl = static_cast<Impl*>(self);
+  if (!ctx->uri) return GST_RTSP_STS_OK;
+  auto it = impl->by_name_.find(FirstPathComponent(ctx->uri->abspath));
+  if (it == impl->by_name_.end()) return GST_RTSP_STS_OK;
+  SimStream* stream = it->second;
+  g_object_set_data(G_OBJECT(client), kClientStreamKey, stream);
+  if (NowMonotonicUs() < stream->refused_until_us.load()) {
+    return GST_RTSP_STS_SERVICE_UNAVAILABLE;
+  }
+  return GST_RTSP_STS_OK;
+}
+
+Result<std::vector<SimStream*>> Simulator::Impl::Targets(const std::string& target) {
+  std::vector<SimStream*> out;
+  if (target == kAllStreams) {
+    for (auto& s : streams_) out.push_back(s.get());
+    return out;
+  }
+  auto it = by_name_.find(target);
+  if (it == by_name_.end()) return NotFound("no stream named '" + target + "'");
+  out.push_back(it->second);
+  return out;
+}
+
+int Simulator::Impl::DropClients(const std::vector<SimStream*>& streams) {
+  struct Match {
+    const std::vector<SimStream*>* streams;
+    GstRTSPSessionPool* pool;
+    int dropped = 0;
+  };
+  Match match{&streams, gst_rtsp_server_get_session_pool(server_.get())};
+  auto filter = [](GstRTSPServer*, GstRTSPClient* client, gpointer data) {
+    auto* m = static_cast<Match*>(data);
+    auto* s = static_cast<SimStream*>(g_object_get_data(G_OBJECT(client), kClientStreamKey));
+    bool hit = false;
+    for (SimStream* want : *m->streams) hit = hit || want == s;
+    if (!hit) return GST_RTSP_FILTER_KEEP;
+    // Removing the sessions too stops RTP over UDP, which would outlive the connection.
+    GList* sessions = gst_rtsp_client_session_filter(client, nullptr, nullptr);
+    for (GList* l = sessions; l; l = l->next) {
+      gst_rtsp_session_pool_remove(m->pool, GST_RTSP_SESSION(l->data));
+    }
+    g_list_free_full(sessions, g_object_unref);
+    ++m->dropped;
+    return GST_RTSP_FILTER_REMOVE;  // the server closes the connection
+  };
+  GList* kept = gst_rtsp_server_client_filter(server_.get(), filter, &match);
+  g_list_free_full(kept, g_object_unref);
+  g_object_unref(match.pool);
+  return match.dropped;
+}
+
+int Simulator::Impl::CountClients(const SimStream* stream) {
+  struct Count {
+    const SimStream* stream;
+    int n = 0;
+  };
+  Count count{stream};
+  auto filter = [](GstRTSPServer*, GstRTSPClient* client, gpointer data) {
+    auto* c = static_cast<Count*>(data);
+    if (g_object_get_data(G_OBJECT(client), kClientStreamKey) == c->stream) ++c->n;
+    return GST_RTSP_FILTER_KEEP;
+  };
+  GList* kept = gst_rtsp_server_client_filter(server_.get(), filter, &count);
+  g_list_free_full(kept, g_object_unref);
+  return count.n;
+}
+
+Result<std::string> Simulator::Impl::Execute(const SimCommand& command) {
+  auto targets = Targets(command.target);
+  if (command.kind != SimCommand::Kind::kQuit && !targets.ok()) return targets.status();
+  const int64_t until_us = NowMonotonicUs() + command.duration_us;
+  switch (command.kind) {
+    case SimCommand::Kind::kDrop: {
+      int n = DropClients(*targets);
+      LogInfo("sim") << "dropped " << n << " client(s) of " << command.target;
+      return std::string();
+    }
+    case SimCommand::Kind::kRefuse: {
+      for (SimStream* s : *targets) s->refused_until_us = until_us;
+      int n = DropClients(*targets);
+      LogInfo("sim") << "refusing " << command.target << " for " << command.duration_us / 1000
+                     << " ms; dropped " << n << " client(s)";
+      return std::string();
+    }
+    case SimCommand::Kind::kStall:
+      for (SimStream* s : *targets) s->stalled_until_us = until_us;
+      LogInfo("sim") << "stalling " << command.target << " for " << command.duration_us / 1000
+                     << " ms; connections stay open";
+      return std::string();
+    case SimCommand::Kind::kClients:
+      return std::to_string(CountClients(targets->front()));
+    case SimCommand::Kind::kQuit:
+      break;
+  }
+  return InvalidArgument("'" + command.text + "' is not a stream command");
+}
+
+Result<std::unique_ptr<Simulator>> Simulator::Start(const SimulatorConfig& config) {
+  auto impl = std::make_unique<Impl>();
+  CUSTODIAN_RETURN_IF_ERROR(impl->Init(config));
+  return std::unique_ptr<Simulator>(new Simulator(std::move(impl)));
+}
+
+Simulator::Simulator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Simulator::~Simulator() = default;
+
+int Simulator::port() const { return impl_->port(); }
+
+std::string Simulator::base_url() const {
+  return "rtsp://" + impl_->address() + ":" + std::to_string(port());
+}
+
+Result<std::string> Simulator::Execute(const SimCommand& command) {
+  return impl_->Execute(command);
+}
+
+}  // namespace custodian::sim

@@ -1,0 +1,119 @@
+#include "tests/sim/stream_pipeline.h"
+
+#include <gst/video/video-event.h>
+
+#include "base/clock.h"
+#include "tests/sim/clip_feeder.h"
+#include "tests/sim/gst_handles.h"
+
+namespace custodian::sim {
+
+namespace {
+
+constexpr int kVideoPayloadType = 96;
+constexpr int kAudioPayloadType = 97;
+constexpr int kPatternAudioBitrate = 64000;
+
+const char* Payloader(VideoCodec codec) {
+  return codec == VideoCodec::kH265 ? "rtph265pay" : "rtph264pay";
+}
+
+// config-interval=-1: parameter sets before every keyframe, for clients joining mid-stream.
+std::string VideoPay(VideoCodec codec) {
+  return std::string(Payloader(codec)) + " name=pay0 pt=" + std::to_string(kVideoPayloadType) +
+         " config-interval=-1";
+}
+
+std::string AudioPay() {
+  return "rtpmp4gpay name=pay1 pt=" + std::to_string(kAudioPayloadType);
+}
+
+std::string PatternDescription(const MediaSpec& m) {
+  // One slice per frame, as cameras send: ffmpeg's RTSP demuxer splits multi-slice frames.
+  std::string enc = m.codec == VideoCodec::kH265 ? "x265enc" : "x264enc sliced-threads=false";
+  std::string parse = m.codec == VideoCodec::kH265 ? "h265parse" : "h264parse";
+  std::string desc =
+      "videotestsrc is-live=true pattern=ball ! video/x-raw,format=I420,width=" +
+      std::to_string(m.width) + ",height=" + std::to_string(m.height) +
+      ",framerate=" + std::to_string(m.fps) + "/1 ! " + enc +
+      " tune=zerolatency speed-preset=ultrafast bitrate=" + std::to_string(m.bitrate_kbps) +
+      " key-int-max=" + std::to_string(EffectiveGop(m)) + " option-string=scenecut=0 ! " + parse +
+      " ! " + VideoPay(m.codec);
+  if (m.audio) {
+    desc += " audiotestsrc is-live=true wave=sine freq=440 volume=0.2"
+            " ! audio/x-raw,rate=48000,channels=1 ! audioconvert ! voaacenc bitrate=" +
+            std::to_string(kPatternAudioBitrate) + " ! aacparse ! " + AudioPay();
+  }
+  return desc;
+}
+
+std::string FileDescription(const Clip& clip) {
+  std::string desc = "appsrc name=vsrc ! clocksync ! " + VideoPay(clip.codec());
+  if (clip.audio()) desc += " appsrc name=asrc ! clocksync ! " + AudioPay();
+  return desc;
+}
+
+int64_t NowMonotonicUs() { return SystemClock::Instance().Monotonic().us; }
+
+// Drops a payloader's input while its stream is stalled. Video then resumes at a keyframe
+// (asking an encoder upstream for one), so clients see a gap rather than corrupt frames.
+struct StallGate {
+  SimStream* stream;
+  bool video;
+  bool stalled = false;
+  bool awaiting_keyframe = false;
+};
+
+GstPadProbeReturn OnPayloaderInput(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
+  auto* gate = static_cast<StallGate*>(data);
+  if (NowMonotonicUs() < gate->stream->stalled_until_us.load()) {
+    gate->stalled = true;
+    return GST_PAD_PROBE_DROP;
+  }
+  if (gate->stalled) {
+    gate->stalled = false;
+    if (gate->video) {
+      gate->awaiting_keyframe = true;
+      gst_pad_push_event(pad, gst_video_event_new_upstream_force_key_unit(
+                                  GST_CLOCK_TIME_NONE, TRUE, 0));
+    }
+  }
+  if (gate->awaiting_keyframe) {
+    if (GST_BUFFER_FLAG_IS_SET(GST_PAD_PROBE_INFO_BUFFER(info), GST_BUFFER_FLAG_DELTA_UNIT)) {
+      return GST_PAD_PROBE_DROP;
+    }
+    gate->awaiting_keyframe = false;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+void AddStallGate(SimStream& stream, GstBin* bin, const char* payloader, bool video) {
+  ElementPtr pay(gst_bin_get_by_name(bin, payloader));
+  if (!pay) return;
+  PadPtr sink(gst_element_get_static_pad(pay.get(), "sink"));
+  gst_pad_add_probe(sink.get(), GST_PAD_PROBE_TYPE_BUFFER, OnPayloaderInput,
+                    new StallGate{&stream, video},
+                    [](gpointer p) { delete static_cast<StallGate*>(p); });
+}
+
+}  // namespace
+
+std::string LaunchDescription(const SimStream& stream) {
+  std::string inner = stream.clip ? FileDescription(*stream.clip)
+                                  : PatternDescription(stream.spec.media);
+  return "( " + inner + " )";
+}
+
+void ConfigureMedia(SimStream& stream, GstRTSPMedia* media) {
+  ElementPtr element(gst_rtsp_media_get_element(media));
+  GstBin* bin = GST_BIN(element.get());
+  if (stream.clip) {
+    auto feeder = ClipFeeder::Create(stream.clip);
+    if (ElementPtr v{gst_bin_get_by_name(bin, "vsrc")}) feeder->AttachVideo(v.get());
+    if (ElementPtr a{gst_bin_get_by_name(bin, "asrc")}) feeder->AttachAudio(a.get());
+  }
+  AddStallGate(stream, bin, "pay0", true);
+  AddStallGate(stream, bin, "pay1", false);
+}
+
+}  // namespace custodian::sim
