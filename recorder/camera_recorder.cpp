@@ -6,6 +6,8 @@
 
 #include "base/log.h"
 #include "media/fmp4_writer.h"
+#include "media/access_unit.h"
+#include "media/keyframe_inspector.h"
 
 extern "C" {
 #include <libavutil/mathematics.h>
@@ -53,7 +55,9 @@ struct CameraRecorder::Session {
   int video_in = -1;
   int audio_in = -1;  // -1: no audio recorded
   std::string audio_note;
-  std::vector<media::StreamSpec> specs;
+  std::vector<media::StreamSpec> specs;  // [0] points at video_par
+  media::CodecParameters video_par;       // updated when a keyframe brings new parameters
+  std::unique_ptr<media::KeyframeInspector> inspector;
   std::unique_ptr<SegmentFile> segment;
   std::optional<int64_t> run_id;
   // Wall clock anchored at the first packet of the session (or after a discontinuity).
@@ -163,6 +167,12 @@ void CameraRecorder::Run() {
     }
   }
   PublishStatus(false, "recorder stopped", true);
+  CameraCounters c = Counters();
+  LogInfo("recorder") << "camera " << settings_.id << " stopped: " << c.video_frames
+                      << " frames, " << c.media_bytes << " media bytes received, "
+                      << c.bytes_written << " bytes written (ratio "
+                      << (c.media_bytes > 0 ? static_cast<double>(c.bytes_written) / c.media_bytes : 0.0)
+                      << "), " << c.segments << " segments, " << c.reconnects << " reconnects";
 }
 
 Status CameraRecorder::OpenInput(Session& s, std::string* error, Outcome* outcome) {
@@ -227,7 +237,13 @@ CameraRecorder::Outcome CameraRecorder::RecordSession(std::string* error) {
     *error = "unsupported video codec " + media::CodecName(vpar->codec_id) + " (H.264 or H.265 needed)";
     return Outcome::kError;
   }
-  s.specs.push_back({vpar, ic->streams[s.video_in]->time_base});
+  s.video_par = media::CopyCodecParameters(vpar);
+  s.inspector = media::KeyframeInspector::Create(vpar);
+  if (!s.video_par) {
+    *error = "out of memory";
+    return Outcome::kError;
+  }
+  s.specs.push_back({s.video_par.get(), ic->streams[s.video_in]->time_base});
   int a = av_find_best_stream(ic, AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0);
   if (a >= 0) {
     const AVCodecParameters* apar = ic->streams[a]->codecpar;
@@ -246,6 +262,8 @@ CameraRecorder::Outcome CameraRecorder::RecordSession(std::string* error) {
   last_logged_error_.clear();
 
   media::Packet pkt = media::MakePacket();
+  media::Packet unit = media::MakePacket();
+  media::AccessUnitAssembler assembler;
   while (!stop_) {
     interrupt_.Arm(settings_.stall_timeout_us);
     int rc = av_read_frame(ic, pkt.get());
@@ -270,80 +288,107 @@ CameraRecorder::Outcome CameraRecorder::RecordSession(std::string* error) {
       continue;
     }
     s.got_packets = true;
-    const bool video = in == s.video_in;
-    const AVRational tb = ic->streams[in]->time_base;
-    int64_t ts = pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts;
-    if (ts == AV_NOPTS_VALUE) {
-      av_packet_unref(pkt.get());
-      continue;
+    Status st;
+    if (in == s.video_in) {
+      if (assembler.Push(pkt.get(), unit.get())) st = HandlePacket(s, unit.get(), true);
+    } else {
+      st = HandlePacket(s, pkt.get(), false);
     }
-    const int64_t dts_us = av_rescale_q(ts, tb, kMicros);
-    {
-      std::lock_guard l(counters_mu_);
-      ++counters_.packets;
-      counters_.media_bytes += pkt->size;
-      if (video) ++counters_.video_frames;
-    }
-    status_bytes_ += pkt->size;
-
-    if (video) {
-      const bool key = pkt->flags & AV_PKT_FLAG_KEY;
-      const bool jump = s.last_video_dts_us != std::numeric_limits<int64_t>::min() &&
-                        (dts_us < s.last_video_dts_us || dts_us - s.last_video_dts_us > kDiscontinuityUs);
-      if (jump && s.segment) {
-        LogWarn("recorder") << "camera " << settings_.id << ": timestamp discontinuity of "
-                            << (dts_us - s.last_video_dts_us) / 1000 << " ms; starting a new segment";
-        EndSegment(s);
-        s.anchored = false;
-        gap_reason_ = records::GapReason::kError;
-      }
-      s.last_video_dts_us = dts_us;
-      if (!s.anchored) {
-        s.wall_anchor = s.connected_wall.value_or(clock_.Now());
-        s.connected_wall.reset();  // after a discontinuity, anchor at the arrival time
-        s.dts_anchor_us = dts_us;
-        s.anchored = true;
-      }
-      if (key && s.segment && dts_us - s.segment->start().first_dts_us >= settings_.segment_us) {
-        EndSegment(s);
-      }
-      if (!s.segment) {
-        if (!key) {
-          std::lock_guard l(counters_mu_);
-          ++counters_.dropped_before_keyframe;
-          av_packet_unref(pkt.get());
-          continue;
-        }
-        Status st = StartSegment(s, *pkt, dts_us);
-        if (!st.ok()) {
-          *error = "cannot open a segment: " + st.ToString();
-          av_packet_unref(pkt.get());
-          outcome = Outcome::kError;
-          break;
-        }
-      }
-    } else if (!s.segment) {
-      av_packet_unref(pkt.get());  // audio before the first keyframe has no picture to go with
-      continue;
-    }
-
-    pkt->stream_index = video ? 0 : 1;
-    Status st = s.segment->Write(*pkt);
-    av_packet_unref(pkt.get());
     if (!st.ok()) {
-      *error = "writing segment: " + st.ToString();
+      *error = st.message();
       outcome = Outcome::kError;
       break;
     }
-    PublishStatus(true, "", false);
   }
+  // The frame in the assembler is whole if the stream ended cleanly; keep it either way.
+  if (assembler.Flush(unit.get())) (void)HandlePacket(s, unit.get(), true);
   EndSegment(s);
   EndRun(s);
   return stop_ ? Outcome::kStopped : outcome;
 }
 
-Status CameraRecorder::StartSegment(Session& s, const AVPacket& pkt, int64_t dts_us) {
-  (void)pkt;
+bool CameraRecorder::NewParameters(Session& s, const AVPacket& keyframe) {
+  media::KeyframeInfo info;
+  if (!s.inspector || !s.inspector->Inspect(keyframe, &info)) return false;
+  AVCodecParameters* par = s.video_par.get();
+  if (info.width == par->width && info.height == par->height) return false;
+  LogInfo("recorder") << "camera " << settings_.id << ": picture size changed from " << par->width
+                      << "x" << par->height << " to " << info.width << "x" << info.height
+                      << "; starting a new segment";
+  par->width = info.width;
+  par->height = info.height;
+  av_freep(&par->extradata);
+  par->extradata_size = 0;
+  par->extradata = static_cast<uint8_t*>(av_mallocz(info.extradata.size() + AV_INPUT_BUFFER_PADDING_SIZE));
+  if (par->extradata) {
+    std::copy(info.extradata.begin(), info.extradata.end(), par->extradata);
+    par->extradata_size = static_cast<int>(info.extradata.size());
+  }
+  return true;
+}
+
+Status CameraRecorder::HandlePacket(Session& s, AVPacket* pkt, bool video) {
+  media::Packet owned(av_packet_alloc());
+  av_packet_move_ref(owned.get(), pkt);
+  pkt = owned.get();
+  const AVRational tb = s.input->streams[video ? s.video_in : s.audio_in]->time_base;
+  const int64_t ts = pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts;
+  if (ts == AV_NOPTS_VALUE) return Status::Ok();  // nothing to place it in time with
+  const int64_t dts_us = av_rescale_q(ts, tb, kMicros);
+  const int size = pkt->size;
+
+  if (video) {
+    const bool key = pkt->flags & AV_PKT_FLAG_KEY;
+    const bool jump = s.last_video_dts_us != std::numeric_limits<int64_t>::min() &&
+                      (dts_us < s.last_video_dts_us || dts_us - s.last_video_dts_us > kDiscontinuityUs);
+    if (jump && s.segment) {
+      LogWarn("recorder") << "camera " << settings_.id << ": timestamp discontinuity of "
+                          << (dts_us - s.last_video_dts_us) / 1000 << " ms; starting a new segment";
+      EndSegment(s);
+      s.anchored = false;
+      gap_reason_ = records::GapReason::kError;
+    }
+    s.last_video_dts_us = dts_us;
+    if (!s.anchored) {
+      s.wall_anchor = s.connected_wall.value_or(clock_.Now());
+      s.connected_wall.reset();  // after a discontinuity, anchor at the arrival time
+      s.dts_anchor_us = dts_us;
+      s.anchored = true;
+    }
+    if (key && NewParameters(s, *pkt) && s.segment) {
+      EndSegment(s);  // the next segment starts here, with the new picture size
+    }
+    if (key && s.segment && dts_us - s.segment->start().first_dts_us >= settings_.segment_us) {
+      EndSegment(s);
+    }
+    if (!s.segment) {
+      if (!key) {
+        std::lock_guard l(counters_mu_);
+        ++counters_.dropped_before_keyframe;
+        return Status::Ok();  // undecodable without its keyframe
+      }
+      Status st = StartSegment(s, dts_us);
+      if (!st.ok()) return Status(st.kind(), "cannot open a segment: " + st.message());
+    }
+  } else if (!s.segment) {
+    return Status::Ok();  // audio before the first keyframe has no picture to go with
+  }
+
+  pkt->stream_index = video ? 0 : 1;
+  Status st = s.segment->Write(*pkt);
+  if (!st.ok()) return Status(st.kind(), "writing segment: " + st.message());
+  {
+    std::lock_guard l(counters_mu_);
+    ++counters_.packets;
+    counters_.media_bytes += size;
+    if (video) ++counters_.video_frames;
+  }
+  status_bytes_ += size;
+  PublishStatus(true, "", false);
+  return Status::Ok();
+}
+
+Status CameraRecorder::StartSegment(Session& s, int64_t dts_us) {
   SegmentStart start;
   start.camera_id = settings_.id;
   start.start = s.wall_anchor + (dts_us - s.dts_anchor_us);
@@ -395,6 +440,10 @@ void CameraRecorder::EndSegment(Session& s) {
                          << " not finalised: " << st.ToString() << "; recovery will finish it";
   }
   last_end_ = s.segment->end();
+  {
+    std::lock_guard l(counters_mu_);
+    counters_.bytes_written += static_cast<int64_t>(s.segment->bytes());
+  }
   s.segment.reset();
 }
 

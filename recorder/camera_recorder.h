@@ -47,7 +47,8 @@ struct CameraSettings {
 struct CameraCounters {
   int64_t packets = 0;
   int64_t video_frames = 0;
-  int64_t media_bytes = 0;     // payload bytes received from the camera
+  int64_t media_bytes = 0;     // payload bytes of the packets written to segments
+  int64_t bytes_written = 0;   // bytes of finished segment files
   int64_t segments = 0;
   int64_t reconnects = 0;
   int64_t dropped_before_keyframe = 0;
@@ -77,7 +78,13 @@ class CameraRecorder {
   void Run();
   Outcome RecordSession(std::string* error);
   Status OpenInput(Session& s, std::string* error, Outcome* outcome);
-  Status StartSegment(Session& s, const AVPacket& pkt, int64_t dts_us);
+  // Places one packet (a whole video access unit, or an audio packet) into the current
+  // segment, cutting and opening segments as needed. Consumes the packet.
+  Status HandlePacket(Session& s, AVPacket* pkt, bool video);
+  Status StartSegment(Session& s, int64_t dts_us);
+  // True when a keyframe carries a picture size other than the session's: the parameters
+  // are updated and the caller starts a new segment.
+  bool NewParameters(Session& s, const AVPacket& keyframe);
   void EndSegment(Session& s);
   void EndRun(Session& s);
   void PublishStatus(bool online, const std::string& error, bool force);

@@ -21,16 +21,21 @@ namespace custodian::testing {
 UtcMicros WallNow() { return SystemClock::Instance().Now(); }
 
 TestSite::TestSite(const std::vector<TestCamera>& cameras, int segment_seconds,
-                   int stall_timeout_seconds) {
+                   int stall_timeout_seconds)
+    : segment_seconds_(segment_seconds), stall_timeout_seconds_(stall_timeout_seconds) {
   char tmpl[] = "/tmp/custodian-rec-XXXXXX";
   REQUIRE(mkdtemp(tmpl) != nullptr);
   dir_ = tmpl;
   REQUIRE(mkdir(data_dir().c_str(), 0750) == 0);
+  WriteConfig(cameras);
+}
+
+void TestSite::WriteConfig(const std::vector<TestCamera>& cameras) {
   std::ofstream site(config());
   site << "site: { name: \"Recorder test\" }\n"
        << "data_dir: data\n"
-       << "recorder: { segment_seconds: " << segment_seconds
-       << ", stall_timeout_seconds: " << stall_timeout_seconds << " }\n"
+       << "recorder: { segment_seconds: " << segment_seconds_
+       << ", stall_timeout_seconds: " << stall_timeout_seconds_ << " }\n"
        << "cameras:\n";
   for (const TestCamera& c : cameras) {
     site << "  - id: " << c.id << "\n    url: " << c.url << "\n    transport: " << c.transport << "\n";
@@ -73,6 +78,10 @@ int RecorderProcess::Stop() {
   waitpid(pid_, &status, 0);
   pid_ = -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void RecorderProcess::Signal(int sig) {
+  if (pid_ > 0) kill(pid_, sig);
 }
 
 void RecorderProcess::Kill() {

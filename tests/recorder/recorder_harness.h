@@ -31,6 +31,8 @@ class TestSite {
   // Creates a fresh directory under /tmp with site.yaml for these cameras.
   TestSite(const std::vector<TestCamera>& cameras, int segment_seconds,
            int stall_timeout_seconds = 5);
+  // Rewrites site.yaml with these cameras (for SIGHUP reload tests).
+  void WriteConfig(const std::vector<TestCamera>& cameras);
   const std::string& dir() const { return dir_; }
   std::string config() const { return dir_ + "/site.yaml"; }
   std::string data_dir() const { return dir_ + "/data"; }
@@ -39,6 +41,8 @@ class TestSite {
 
  private:
   std::string dir_;
+  int segment_seconds_;
+  int stall_timeout_seconds_;
 };
 
 // `custodian --config SITE record`, output appended to site.log().
@@ -47,6 +51,7 @@ class RecorderProcess {
   explicit RecorderProcess(const TestSite& site);
   ~RecorderProcess();
   int Stop();  // SIGTERM, wait; returns the exit status
+  void Signal(int sig);
   void Kill(); // SIGKILL, wait
  private:
   pid_t pid_ = -1;

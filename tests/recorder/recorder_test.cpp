@@ -1,6 +1,8 @@
 // The recorder records real RTSP streams from the camera simulator.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+
 #include <chrono>
 #include <fstream>
 #include <iterator>
@@ -113,5 +115,47 @@ TEST_CASE("UDP transport records a stream too") {
   auto db = site.OpenRecords();
   REQUIRE(WaitFor([&] { return CompleteSegments(*db, "yard").size() >= 2; }, 30'000));
   REQUIRE(recorder.Stop() == 0);
+  RequireSegmentsPlayAndMatch(*db, site.data_dir());
+}
+
+TEST_CASE("SIGHUP adds and removes cameras without interrupting the others") {
+  auto sim = sim::SimulatorProcess::Start({"a:width=320,height=240,gop=25,clip=4",
+                                           "b:width=320,height=240,gop=25,clip=4"});
+  REQUIRE(sim.ok());
+  TestCamera a("cam-a", (*sim)->Url("a")), b("cam-b", (*sim)->Url("b"));
+  TestSite site({a}, 60);
+  RecorderProcess recorder(site);
+  auto db = site.OpenRecords();
+  auto open_segment = [&](const std::string& cam) {
+    auto open = db->ListSegmentsInState(records::SegmentState::kRecording);
+    if (open.ok())
+      for (const auto& s : *open)
+        if (s.camera_id == cam) return std::optional<records::SegmentRow>(s);
+    return std::optional<records::SegmentRow>();
+  };
+  REQUIRE(WaitFor([&] { return open_segment("cam-a").has_value(); }, 30'000));
+  const int64_t a_segment = open_segment("cam-a")->id;
+
+  site.WriteConfig({a, b});
+  recorder.Signal(SIGHUP);
+  REQUIRE(WaitFor([&] { return open_segment("cam-b").has_value(); }, 20'000));
+  // cam-a kept its segment open through the reload: not restarted.
+  REQUIRE(open_segment("cam-a")->id == a_segment);
+
+  site.WriteConfig({b});
+  recorder.Signal(SIGHUP);
+  REQUIRE(WaitFor([&] { return !open_segment("cam-a").has_value(); }, 20'000));
+  auto a_done = db->GetSegment(a_segment);
+  REQUIRE(a_done.ok());
+  REQUIRE((*a_done)->state == records::SegmentState::kComplete);
+  REQUIRE(open_segment("cam-b").has_value());
+
+  // A broken site file is refused and the running config kept.
+  { std::ofstream(site.config()) << "site: { name: 1 }\nunknown_key: true\n"; }
+  recorder.Signal(SIGHUP);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  REQUIRE(open_segment("cam-b").has_value());
+  REQUIRE(recorder.Stop() == 0);
+  REQUIRE(db->ListGaps("cam-a", UtcMicros{0}, WallNow())->empty());
   RequireSegmentsPlayAndMatch(*db, site.data_dir());
 }

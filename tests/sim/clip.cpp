@@ -3,6 +3,7 @@
 #include <gst/app/gstappsink.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <mutex>
 
 namespace custodian::sim {
@@ -29,10 +30,15 @@ struct LoadState {
 
 TrackKind KindOf(GstCaps* caps) {
   if (!caps || gst_caps_is_empty(caps)) return TrackKind::kIgnored;
-  const char* name = gst_structure_get_name(gst_caps_get_structure(caps, 0));
+  const GstStructure* s = gst_caps_get_structure(caps, 0);
+  const char* name = gst_structure_get_name(s);
+  int mpegversion = 0;
   if (g_str_equal(name, "video/x-h264")) return TrackKind::kH264;
   if (g_str_equal(name, "video/x-h265")) return TrackKind::kH265;
-  if (g_str_equal(name, "audio/mpeg")) return TrackKind::kAac;
+  if (g_str_equal(name, "audio/mpeg") && gst_structure_get_int(s, "mpegversion", &mpegversion) &&
+      (mpegversion == 2 || mpegversion == 4)) {
+    return TrackKind::kAac;
+  }
   return TrackKind::kIgnored;
 }
 
@@ -116,6 +122,33 @@ GstClockTime FrameDuration(const ClipTrack& video) {
   return GST_SECOND / 25;
 }
 
+// Matroska stores times in whole milliseconds, so a 30 fps clip or 48 kHz AAC comes back
+// with up to 0.5 ms of jitter. When every sample sits that close to a regular grid of
+// `period` (the case for the clips we encode), put it exactly on the grid.
+void SnapToGrid(std::vector<ClipSample>& samples, GstClockTime period) {
+  if (samples.empty() || period == 0) return;
+  const GstClockTimeDiff first = samples.front().pts_ns;
+  const GstClockTimeDiff tolerance = GST_MSECOND;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    GstClockTimeDiff grid = first + static_cast<GstClockTimeDiff>(i * period);
+    if (std::abs(samples[i].pts_ns - grid) > tolerance ||
+        std::abs(samples[i].dts_ns - grid) > tolerance) {
+      return;  // irregular (or reordered) timing: keep the file's times
+    }
+  }
+  for (size_t i = 0; i < samples.size(); ++i) {
+    samples[i].pts_ns = samples[i].dts_ns = first + static_cast<GstClockTimeDiff>(i * period);
+  }
+}
+
+// Duration of one AAC frame (1024 samples) at the track's rate; 0 if unknown.
+GstClockTime AacFrameDuration(const ClipTrack& audio) {
+  int rate = 0;
+  const GstStructure* s = gst_caps_get_structure(audio.caps.get(), 0);
+  if (!gst_structure_get_int(s, "rate", &rate) || rate <= 0) return 0;
+  return gst_util_uint64_scale(1024, GST_SECOND, rate);
+}
+
 }  // namespace
 
 size_t Clip::total_bytes() const {
@@ -128,16 +161,16 @@ size_t Clip::total_bytes() const {
 }
 
 Result<std::shared_ptr<const Clip>> Clip::Load(const std::string& path) {
-  GstElement* src = gst_element_factory_make("filesrc", nullptr);
-  GstElement* parse = gst_element_factory_make("parsebin", nullptr);
-  if (!src || !parse) return Internal("GStreamer lacks filesrc or parsebin");
+  GError* parse_error = nullptr;
+  ElementPtr pipeline(gst_parse_launch("filesrc name=src ! parsebin name=parse", &parse_error));
+  ErrorPtr parse_error_owner(parse_error);
+  if (!pipeline || parse_error) return Internal("GStreamer lacks filesrc or parsebin");
   LoadState state;
-  ElementPtr pipeline(gst_pipeline_new("clip-loader"));
   state.pipeline = pipeline.get();
-  g_object_set(src, "location", path.c_str(), nullptr);
-  gst_bin_add_many(GST_BIN(pipeline.get()), src, parse, nullptr);
-  gst_element_link(src, parse);
-  g_signal_connect(parse, "pad-added", G_CALLBACK(OnPadAdded), &state);
+  ElementPtr src(gst_bin_get_by_name(GST_BIN(pipeline.get()), "src"));
+  ElementPtr parse(gst_bin_get_by_name(GST_BIN(pipeline.get()), "parse"));
+  g_object_set(src.get(), "location", path.c_str(), nullptr);
+  g_signal_connect(parse.get(), "pad-added", G_CALLBACK(OnPadAdded), &state);
 
   std::string error;
   bool ok = RunToEos(pipeline.get(), kLoadTimeoutSeconds, &error);
@@ -183,6 +216,8 @@ Status Clip::Finish() {
     last_pts = std::max(last_pts, s.pts_ns);
   }
   const GstClockTime frame = FrameDuration(video_);
+  SnapToGrid(v, frame);
+  last_pts = std::max(last_pts, v.back().pts_ns);
   loop_duration_ns_ = std::max<GstClockTime>(v.size() * frame, last_pts + frame);
 
   if (audio_) {
@@ -192,12 +227,12 @@ Status Clip::Finish() {
       s.pts_ns = GST_BUFFER_PTS_IS_VALID(b) ? Relative(GST_BUFFER_PTS(b), start) : -1;
       s.dts_ns = s.pts_ns;
     }
+    SnapToGrid(a, AacFrameDuration(*audio_));
     // Drop what starts before the first keyframe or ends after the loop.
     std::erase_if(a, [&](const ClipSample& s) {
-      GstClockTime dur = GST_BUFFER_DURATION_IS_VALID(s.buffer.get())
-                             ? GST_BUFFER_DURATION(s.buffer.get()) : 0;
-      return s.pts_ns < 0 ||
-             static_cast<GstClockTime>(s.pts_ns) + dur > loop_duration_ns_;
+      GstClockTime dur =
+          GST_BUFFER_DURATION_IS_VALID(s.buffer.get()) ? GST_BUFFER_DURATION(s.buffer.get()) : 0;
+      return s.pts_ns < 0 || static_cast<GstClockTime>(s.pts_ns) + dur > loop_duration_ns_;
     });
     if (a.empty()) audio_.reset();
   }

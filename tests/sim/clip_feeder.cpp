@@ -58,8 +58,8 @@ GstClockTime ClipFeeder::Origin(GstElement* appsrc) {
 
 void ClipFeeder::PushNext(GstAppSrc* src, Cursor& cursor) {
   const ClipSample& sample = cursor.track->samples[cursor.next];
-  GstClockTimeDiff offset = static_cast<GstClockTimeDiff>(
-      Origin(GST_ELEMENT(src)) + cursor.loop * clip_->loop_duration_ns());
+  GstClockTimeDiff offset = static_cast<GstClockTimeDiff>(Origin(GST_ELEMENT(src)) +
+                                                          cursor.loop * clip_->loop_duration_ns());
   GstBuffer* buffer = gst_buffer_copy(sample.buffer.get());
   GST_BUFFER_PTS(buffer) = static_cast<GstClockTime>(offset + sample.pts_ns);
   GstClockTimeDiff dts = offset + sample.dts_ns;

@@ -42,9 +42,9 @@ inline bool RunToEos(GstElement* pipeline, int timeout_s, std::string* error) {
     return false;
   }
   BusPtr bus(gst_element_get_bus(pipeline));
-  MessagePtr msg(gst_bus_timed_pop_filtered(
-      bus.get(), static_cast<GstClockTime>(timeout_s) * GST_SECOND,
-      static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR)));
+  MessagePtr msg(
+      gst_bus_timed_pop_filtered(bus.get(), static_cast<GstClockTime>(timeout_s) * GST_SECOND,
+                                 static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR)));
   bool ok = msg && GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_EOS;
   if (!msg) {
     *error = "timed out after " + std::to_string(timeout_s) + " s";
@@ -54,8 +54,7 @@ inline bool RunToEos(GstElement* pipeline, int timeout_s, std::string* error) {
     gst_message_parse_error(msg.get(), &err, &debug);
     ErrorPtr err_owner(err);
     GCharPtr debug_owner(debug);
-    *error = std::string(err ? err->message : "unknown error") + " (" +
-             (debug ? debug : "") + ")";
+    *error = std::string(err ? err->message : "unknown error") + " (" + (debug ? debug : "") + ")";
   }
   gst_element_set_state(pipeline, GST_STATE_NULL);
   return ok;

@@ -86,6 +86,11 @@ class ProtocolOut {
     out_ = fd >= 0 ? fdopen(fd, "w") : nullptr;
     dup2(STDERR_FILENO, STDOUT_FILENO);
   }
+  ~ProtocolOut() {
+    if (out_) std::fclose(out_);
+  }
+  ProtocolOut(const ProtocolOut&) = delete;
+  ProtocolOut& operator=(const ProtocolOut&) = delete;
   void Line(const std::string& line) {
     if (!out_) return;
     std::fprintf(out_, "%s\n", line.c_str());
@@ -220,8 +225,7 @@ gboolean OnStdin(GIOChannel* channel, GIOCondition, gpointer data) {
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     auto cmd = ParseSimCommand(line);
-    app.out->Line(cmd.ok() ? Run(app, *cmd)
-                           : "error " + line + ": " + cmd.status().ToString());
+    app.out->Line(cmd.ok() ? Run(app, *cmd) : "error " + line + ": " + cmd.status().ToString());
   }
 }
 

@@ -22,14 +22,24 @@ std::string Quote(const std::string& s) {
 }
 
 std::string VideoSource(const MediaSpec& spec) {
-  int frames = spec.seconds * spec.fps;
-  if (spec.input == kInputPattern) {
-    return "videotestsrc pattern=ball num-buffers=" + std::to_string(frames);
-  }
-  // identity ends the stream after the clip's worth of frames, whatever the input's length.
+  if (spec.input == kInputPattern) return "videotestsrc pattern=ball";
   return "filesrc location=" + Quote(ResolveInput(spec.input)) +
-         " ! decodebin ! videoconvert ! videoscale add-borders=false ! videorate"
-         " ! identity eos-after=" + std::to_string(frames);
+         " ! decodebin ! videoconvert ! videoscale add-borders=false ! videorate";
+}
+
+// Ends the clip after `frames` raw frames, whatever the input's length. (identity's
+// eos-after does not count the duplicates videorate marks as gaps.)
+struct FrameLimit {
+  int64_t left;
+};
+
+GstPadProbeReturn LimitFrames(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* limit = static_cast<FrameLimit*>(data);
+  if (limit->left-- > 0) return GST_PAD_PROBE_OK;
+  // HANDLED (unlike DROP) passes the flow return upstream: sources stop and send EOS.
+  gst_buffer_unref(GST_PAD_PROBE_INFO_BUFFER(info));
+  GST_PAD_PROBE_INFO_FLOW_RETURN(info) = GST_FLOW_EOS;
+  return GST_PAD_PROBE_HANDLED;
 }
 
 std::string VideoEncoder(const MediaSpec& spec) {
@@ -47,8 +57,9 @@ std::string PipelineDescription(const MediaSpec& spec, const std::string& out_pa
   std::string caps = "video/x-raw,format=I420,width=" + std::to_string(spec.width) +
                      ",height=" + std::to_string(spec.height) +
                      ",framerate=" + std::to_string(spec.fps) + "/1,pixel-aspect-ratio=1/1";
-  std::string desc = VideoSource(spec) + " ! videoconvert ! videoscale ! " + caps + " ! " +
-                     VideoEncoder(spec) + " ! queue ! mux. ";
+  std::string desc = VideoSource(spec) +
+                     " ! videoconvert ! videoscale ! capsfilter name=raw caps=" + Quote(caps) +
+                     " ! " + VideoEncoder(spec) + " ! queue ! mux. ";
   if (spec.audio) {
     // Whole AAC frames only, and never longer than the video, so the clip loops cleanly.
     long buffers = static_cast<long>(spec.seconds) * kAudioRate / kAudioSamplesPerBuffer;
@@ -71,8 +82,14 @@ Status EncodeMedia(const MediaSpec& spec, const std::string& out_path) {
   ErrorPtr parse_error_owner(parse_error);
   if (!pipeline || parse_error) {
     return Internal("cannot build encoder pipeline: " +
-                    std::string(parse_error ? parse_error->message : "unknown") + " [" + desc + "]");
+                    std::string(parse_error ? parse_error->message : "unknown") + " [" + desc +
+                    "]");
   }
+  ElementPtr raw(gst_bin_get_by_name(GST_BIN(pipeline.get()), "raw"));
+  PadPtr raw_src(gst_element_get_static_pad(raw.get(), "src"));
+  gst_pad_add_probe(raw_src.get(), GST_PAD_PROBE_TYPE_BUFFER, LimitFrames,
+                    new FrameLimit{static_cast<int64_t>(spec.seconds) * spec.fps},
+                    [](gpointer p) { delete static_cast<FrameLimit*>(p); });
   // Generous: x265 at 1080p runs well below real time on a small machine.
   int timeout_s = 60 + spec.seconds * 20;
   std::string error;

@@ -15,6 +15,8 @@ constexpr int kMaxDimension = 4096;
 constexpr int kMaxFps = 120;
 constexpr int kMaxBitrateKbps = 100'000;
 constexpr int kMaxClipSeconds = 600;
+// Part of every clip name: bump it when the encoding changes, so caches re-encode.
+constexpr int kEncodingRevision = 1;
 
 // FNV-1a, to tell apart clips made from different input files with the same base name.
 uint32_t Fnv1a(const std::string& s) {
@@ -40,10 +42,15 @@ const char* VideoCodecName(VideoCodec codec) {
 }
 
 bool ParseVideoCodec(const std::string& text, VideoCodec* out) {
-  if (text == "h264") *out = VideoCodec::kH264;
-  else if (text == "h265" || text == "hevc") *out = VideoCodec::kH265;
-  else return false;
-  return true;
+  if (text == "h264") {
+    *out = VideoCodec::kH264;
+    return true;
+  }
+  if (text == "h265" || text == "hevc") {
+    *out = VideoCodec::kH265;
+    return true;
+  }
+  return false;
 }
 
 int EffectiveGop(const MediaSpec& spec) {
@@ -51,8 +58,8 @@ int EffectiveGop(const MediaSpec& spec) {
 }
 
 Status ValidateMediaSpec(const MediaSpec& spec) {
-  if (spec.width < 16 || spec.width > kMaxDimension || spec.width % 2 != 0 ||
-      spec.height < 16 || spec.height > kMaxDimension || spec.height % 2 != 0) {
+  if (spec.width < 16 || spec.width > kMaxDimension || spec.width % 2 != 0 || spec.height < 16 ||
+      spec.height > kMaxDimension || spec.height % 2 != 0) {
     return InvalidArgument("resolution must be even and within 16..4096 pixels");
   }
   if (spec.fps < 1 || spec.fps > kMaxFps) return InvalidArgument("fps must be within 1..120");
@@ -74,7 +81,7 @@ std::string MediaFileName(const MediaSpec& spec) {
   std::snprintf(name, sizeof name, "%s-%dx%d-%dfps-%dk-gop%d-%ds%s-", VideoCodecName(spec.codec),
                 spec.width, spec.height, spec.fps, spec.bitrate_kbps, EffectiveGop(spec),
                 spec.seconds, spec.audio ? "-aac" : "");
-  return name + InputTag(spec.input) + ".mkv";
+  return name + InputTag(spec.input) + ".r" + std::to_string(kEncodingRevision) + ".mkv";
 }
 
 MediaSpec Benchmark1080pSpec() {
@@ -98,10 +105,10 @@ std::string ResolveInput(const std::string& input) {
 
 std::vector<std::string> ToMediaFlags(const MediaSpec& spec) {
   std::vector<std::string> flags = {
-      "--codec", VideoCodecName(spec.codec),          "--width",   std::to_string(spec.width),
-      "--height", std::to_string(spec.height),        "--fps",     std::to_string(spec.fps),
-      "--bitrate", std::to_string(spec.bitrate_kbps), "--gop",     std::to_string(EffectiveGop(spec)),
-      "--seconds", std::to_string(spec.seconds),      "--input",   spec.input,
+      "--codec",   VideoCodecName(spec.codec),        "--width", std::to_string(spec.width),
+      "--height",  std::to_string(spec.height),       "--fps",   std::to_string(spec.fps),
+      "--bitrate", std::to_string(spec.bitrate_kbps), "--gop",   std::to_string(EffectiveGop(spec)),
+      "--seconds", std::to_string(spec.seconds),      "--input", spec.input,
   };
   if (spec.audio) flags.push_back("--audio");
   return flags;
@@ -119,9 +126,9 @@ Status ParseMediaFlag(const std::vector<std::string>& argv, size_t* i, MediaSpec
     int* field;
   };
   const IntFlag int_flags[] = {
-      {"--width", &spec->width},          {"--height", &spec->height},
-      {"--fps", &spec->fps},              {"--bitrate", &spec->bitrate_kbps},
-      {"--gop", &spec->gop_frames},       {"--seconds", &spec->seconds},
+      {"--width", &spec->width},    {"--height", &spec->height},
+      {"--fps", &spec->fps},        {"--bitrate", &spec->bitrate_kbps},
+      {"--gop", &spec->gop_frames}, {"--seconds", &spec->seconds},
   };
   bool known = flag == "--codec" || flag == "--input";
   for (const IntFlag& f : int_flags) known = known || flag == f.name;
@@ -130,7 +137,9 @@ Status ParseMediaFlag(const std::vector<std::string>& argv, size_t* i, MediaSpec
   const std::string& value = argv[*i + 1];
   *i += 2;
   if (flag == "--codec") {
-    if (!ParseVideoCodec(value, &spec->codec)) return InvalidArgument("--codec must be h264 or h265");
+    if (!ParseVideoCodec(value, &spec->codec)) {
+      return InvalidArgument("--codec must be h264 or h265");
+    }
     return Status::Ok();
   }
   if (flag == "--input") {

@@ -44,7 +44,8 @@ int EffectiveGop(const MediaSpec& spec);
 
 Status ValidateMediaSpec(const MediaSpec& spec);
 
-// A file name that identifies the clip, e.g. "h264-1920x1080-25fps-4000k-gop50-20s-vtest.mkv".
+// A file name that identifies the clip (and the revision of the encoding recipe), e.g.
+// "h264-1920x1080-25fps-4000k-gop50-20s-vtest.r1.mkv".
 std::string MediaFileName(const MediaSpec& spec);
 
 // The 1080p25 H.264 ~4 Mbit/s street-scene clip that benchmarks use (20 s, no audio).

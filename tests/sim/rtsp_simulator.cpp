@@ -52,8 +52,7 @@ class Simulator::Impl {
   int CountClients(const SimStream* stream);
 
   static void OnClientConnected(GstRTSPServer*, GstRTSPClient* client, gpointer self);
-  static GstRTSPStatusCode OnPreRequest(GstRTSPClient* client, GstRTSPContext* ctx,
-                                        gpointer self);
+  static GstRTSPStatusCode OnPreRequest(GstRTSPClient* client, GstRTSPContext* ctx, gpointer self);
   static void OnMediaConfigure(GstRTSPMediaFactory*, GstRTSPMedia* media, gpointer stream);
 
   std::string address_;
@@ -137,8 +136,8 @@ Status Simulator::Impl::ConfigureAuth() {
   auth_.reset(gst_rtsp_auth_new());
   gst_rtsp_auth_set_supported_methods(auth_.get(), GST_RTSP_AUTH_DIGEST);
   gst_rtsp_auth_set_realm(auth_.get(), kRealm);
-  GstRTSPToken* anonymous = gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING,
-                                               kAnonymousRole, nullptr);
+  GstRTSPToken* anonymous =
+      gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING, kAnonymousRole, nullptr);
   gst_rtsp_auth_set_default_token(auth_.get(), anonymous);
   gst_rtsp_token_unref(anonymous);
   for (const auto& [user, password] : passwords) {
@@ -176,8 +175,7 @@ void Simulator::Impl::Mount(SimStream& stream, GstRTSPMountPoints* mounts) {
   gst_rtsp_mount_points_add_factory(mounts, path.c_str(), factory);  // takes the factory
 }
 
-void Simulator::Impl::OnMediaConfigure(GstRTSPMediaFactory*, GstRTSPMedia* media,
-                                       gpointer stream) {
+void Simulator::Impl::OnMediaConfigure(GstRTSPMediaFactory*, GstRTSPMedia* media, gpointer stream) {
   auto* s = static_cast<SimStream*>(stream);
   LogInfo("sim") << "stream " << s->spec.name << ": starting a pipeline for its first client";
   ConfigureMedia(*s, media);
@@ -263,8 +261,11 @@ int Simulator::Impl::CountClients(const SimStream* stream) {
 }
 
 Result<std::string> Simulator::Impl::Execute(const SimCommand& command) {
+  if (command.kind == SimCommand::Kind::kQuit) {
+    return InvalidArgument("quit is for the main loop, not the server");
+  }
   auto targets = Targets(command.target);
-  if (command.kind != SimCommand::Kind::kQuit && !targets.ok()) return targets.status();
+  if (!targets.ok()) return targets.status();
   const int64_t until_us = NowMonotonicUs() + command.duration_us;
   switch (command.kind) {
     case SimCommand::Kind::kDrop: {
@@ -289,7 +290,7 @@ Result<std::string> Simulator::Impl::Execute(const SimCommand& command) {
     case SimCommand::Kind::kQuit:
       break;
   }
-  return InvalidArgument("'" + command.text + "' is not a stream command");
+  return Internal("unhandled command '" + command.text + "'");
 }
 
 Result<std::unique_ptr<Simulator>> Simulator::Start(const SimulatorConfig& config) {

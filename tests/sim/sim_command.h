@@ -24,9 +24,9 @@ inline constexpr const char* kAllStreams = "all";
 struct SimCommand {
   enum class Kind { kDrop, kRefuse, kStall, kClients, kQuit };
   Kind kind = Kind::kQuit;
-  std::string target;        // a stream name or kAllStreams; empty for quit
-  int64_t duration_us = 0;   // refuse and stall
-  std::string text;          // the command as written, whitespace-normalised (for the ack)
+  std::string target;       // a stream name or kAllStreams; empty for quit
+  int64_t duration_us = 0;  // refuse and stall
+  std::string text;         // the command as written, whitespace-normalised (for the ack)
 };
 
 Result<SimCommand> ParseSimCommand(const std::string& line);

@@ -122,10 +122,13 @@ std::string SimulatorBinary() { return CUSTODIAN_SIM_BINARY; }
 
 Result<std::unique_ptr<SimulatorProcess>> SimulatorProcess::Start(
     const std::vector<std::string>& stream_specs, SimulatorOptions options) {
-  std::vector<std::string> args = {options.binary, "--port", "0", "--quit-on-eof",
-                                   "--media-dir",
-                                   options.media_dir.empty() ? DefaultMediaDir()
-                                                             : options.media_dir};
+  std::vector<std::string> args = {
+      options.binary,
+      "--port",
+      "0",
+      "--quit-on-eof",
+      "--media-dir",
+      options.media_dir.empty() ? DefaultMediaDir() : options.media_dir};
   for (const std::string& spec : stream_specs) {
     args.push_back("--stream");
     args.push_back(spec);
@@ -152,9 +155,10 @@ Result<std::unique_ptr<SimulatorProcess>> SimulatorProcess::Start(
   }
 }
 
-SimulatorProcess::SimulatorProcess(pid_t pid, int stdin_fd, int stdout_fd,
-                                   int command_timeout_ms)
-    : pid_(pid), stdin_fd_(stdin_fd), stdout_fd_(stdout_fd),
+SimulatorProcess::SimulatorProcess(pid_t pid, int stdin_fd, int stdout_fd, int command_timeout_ms)
+    : pid_(pid),
+      stdin_fd_(stdin_fd),
+      stdout_fd_(stdout_fd),
       command_timeout_ms_(command_timeout_ms) {}
 
 SimulatorProcess::~SimulatorProcess() {
@@ -164,9 +168,7 @@ SimulatorProcess::~SimulatorProcess() {
   close(stdout_fd_);
 }
 
-std::string SimulatorProcess::Url(const std::string& name) const {
-  return base_url_ + "/" + name;
-}
+std::string SimulatorProcess::Url(const std::string& name) const { return base_url_ + "/" + name; }
 
 std::string SimulatorProcess::Url(const std::string& name, const std::string& user,
                                   const std::string& password) const {

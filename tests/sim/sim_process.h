@@ -59,8 +59,8 @@ class SimulatorProcess {
                   const std::string& password) const;
 
   // Sends a command ("drop all", "stall lobby 3", ...) and waits for its "ok" line.
-  // InvalidArgument/NotFound carry the simulator's error; Unavailable if it died or
-  // did not answer in time.
+  // InvalidArgument with the simulator's reason when it answers "error" (unknown stream,
+  // bad syntax); Unavailable if it died or did not answer within command_timeout_ms.
   Status Command(const std::string& command);
   // Connected clients that asked for the stream (the "clients NAME" command).
   Result<int> ClientCount(const std::string& name);

@@ -1,6 +1,5 @@
 // Unit tests of the simulator's text formats and clip cache (no RTSP, no GStreamer).
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -111,10 +110,10 @@ TEST_CASE("clip names tell different parameters apart") {
   c.input = "/x/vtest.avi";
   MediaSpec d = a;
   d.input = "/y/vtest.avi";
-  CHECK(MediaFileName(a) == "h264-1280x720-25fps-2000k-gop50-10s-vtest.mkv");
+  CHECK(MediaFileName(a) == "h264-1280x720-25fps-2000k-gop50-10s-vtest.r1.mkv");
   CHECK(MediaFileName(a) != MediaFileName(b));
   CHECK(MediaFileName(c) != MediaFileName(d));
-  CHECK(MediaFileName(Benchmark1080pSpec()) == "h264-1920x1080-25fps-4000k-gop50-20s-vtest.mkv");
+  CHECK(MediaFileName(Benchmark1080pSpec()) == "h264-1920x1080-25fps-4000k-gop50-20s-vtest.r1.mkv");
 }
 
 TEST_CASE("the clip cache encodes a clip once and then reuses it") {

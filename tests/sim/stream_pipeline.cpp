@@ -24,9 +24,7 @@ std::string VideoPay(VideoCodec codec) {
          " config-interval=-1";
 }
 
-std::string AudioPay() {
-  return "rtpmp4gpay name=pay1 pt=" + std::to_string(kAudioPayloadType);
-}
+std::string AudioPay() { return "rtpmp4gpay name=pay1 pt=" + std::to_string(kAudioPayloadType); }
 
 std::string PatternDescription(const MediaSpec& m) {
   // One slice per frame, as cameras send: ffmpeg's RTSP demuxer splits multi-slice frames.
@@ -40,9 +38,10 @@ std::string PatternDescription(const MediaSpec& m) {
       " key-int-max=" + std::to_string(EffectiveGop(m)) + " option-string=scenecut=0 ! " + parse +
       " ! " + VideoPay(m.codec);
   if (m.audio) {
-    desc += " audiotestsrc is-live=true wave=sine freq=440 volume=0.2"
-            " ! audio/x-raw,rate=48000,channels=1 ! audioconvert ! voaacenc bitrate=" +
-            std::to_string(kPatternAudioBitrate) + " ! aacparse ! " + AudioPay();
+    desc +=
+        " audiotestsrc is-live=true wave=sine freq=440 volume=0.2"
+        " ! audio/x-raw,rate=48000,channels=1 ! audioconvert ! voaacenc bitrate=" +
+        std::to_string(kPatternAudioBitrate) + " ! aacparse ! " + AudioPay();
   }
   return desc;
 }
@@ -74,8 +73,8 @@ GstPadProbeReturn OnPayloaderInput(GstPad* pad, GstPadProbeInfo* info, gpointer 
     gate->stalled = false;
     if (gate->video) {
       gate->awaiting_keyframe = true;
-      gst_pad_push_event(pad, gst_video_event_new_upstream_force_key_unit(
-                                  GST_CLOCK_TIME_NONE, TRUE, 0));
+      gst_pad_push_event(pad,
+                         gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
     }
   }
   if (gate->awaiting_keyframe) {
@@ -99,8 +98,8 @@ void AddStallGate(SimStream& stream, GstBin* bin, const char* payloader, bool vi
 }  // namespace
 
 std::string LaunchDescription(const SimStream& stream) {
-  std::string inner = stream.clip ? FileDescription(*stream.clip)
-                                  : PatternDescription(stream.spec.media);
+  std::string inner =
+      stream.clip ? FileDescription(*stream.clip) : PatternDescription(stream.spec.media);
   return "( " + inner + " )";
 }
 

@@ -43,9 +43,10 @@ Status ApplyKey(const std::string& key, const std::string& value, StreamSpec* sp
     if (value != "aac" && value != "none") return InvalidArgument("audio must be aac or none");
     m.audio = value == "aac";
   } else if (key == "source") {
-    if (value == "file") spec->source = SourceKind::kFile;
-    else if (value == "pattern") spec->source = SourceKind::kPattern;
-    else return InvalidArgument("source must be file or pattern");
+    if (value != "file" && value != "pattern") {
+      return InvalidArgument("source must be file or pattern");
+    }
+    spec->source = value == "file" ? SourceKind::kFile : SourceKind::kPattern;
   } else if (key == "input") {
     m.input = value;
   } else if (key == "file") {

@@ -1,0 +1,190 @@
+// recorder_bench: custodian's recorder against one ffmpeg CLI process per camera, recording
+// the same simulated 1080p ~4 Mbit/s H.264 streams for the same time in the same run.
+//
+//   recorder_bench [--cameras 16,32,64] [--seconds 60] [--no-baseline]
+//
+// For each camera count it reports CPU seconds per camera-minute, peak RSS, frames lost
+// (frames a file's timestamps span minus frames it holds), footage coverage, bytes written
+// per media byte received, and the simulator's own CPU apart; then the ratios
+// custodian / ffmpeg. Targets (issue 4): CPU and RSS at most 0.5x ffmpeg's, no frame lost.
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "media/probe.h"
+#include "tests/bench/bench_util.h"
+#include "tests/sim/sim_process.h"
+
+using namespace custodian;
+using namespace custodian::bench;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kFps = 25;
+
+struct PhaseResult {
+  double cpu_seconds = 0;
+  long rss_kb = 0;            // custodian: its one process; ffmpeg: the sum over processes
+  long rss_max_single_kb = 0; // ffmpeg: the largest single process
+  int64_t frames = 0;
+  int64_t frames_expected = 0;
+  double recorded_seconds = 0;
+  double sim_cpu_seconds = 0;
+  int64_t files = 0;
+  int64_t bytes_written = 0;
+  int64_t media_bytes = 0;
+};
+
+void CountFrames(const std::string& dir, PhaseResult* r) {
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file() || e.path().extension() != ".mp4") continue;
+    auto p = media::ProbeFile(e.path().string());
+    if (!p.ok()) {
+      std::fprintf(stderr, "bench: %s does not play: %s\n", e.path().c_str(), p.status().ToString().c_str());
+      continue;
+    }
+    ++r->files;
+    r->frames += p->video_frames;
+    r->frames_expected += (p->duration_us * kFps + 500'000) / 1'000'000;
+    r->recorded_seconds += p->duration_us / 1e6;
+  }
+}
+
+PhaseResult RunCustodian(sim::SimulatorProcess& sim, int n, double seconds) {
+  std::string dir = MakeTempDir("custodian-bench");
+  {
+    std::ofstream site(dir + "/site.yaml");
+    site << "site: { name: \"Bench\" }\ndata_dir: data\nlog_level: warn\n"
+         << "recorder: { segment_seconds: 60 }\ncameras:\n";
+    for (int i = 0; i < n; ++i)
+      site << "  - id: cam" << i << "\n    url: " << sim.Url("cam" + std::to_string(i)) << "\n    transport: tcp\n";
+  }
+  PhaseResult r;
+  double sim0 = ProcessCpuSeconds(sim.pid());
+  pid_t pid = Spawn({CUSTODIAN_BINARY, "--config", dir + "/site.yaml", "--log-level", "info", "record"},
+                    dir + "/record.log");
+  SleepSeconds(seconds);
+  ChildUsage u = StopAndMeasure(pid, SIGTERM);
+  r.sim_cpu_seconds = ProcessCpuSeconds(sim.pid()) - sim0;
+  r.cpu_seconds = u.cpu_seconds;
+  r.rss_kb = u.max_rss_kb;
+  r.rss_max_single_kb = u.max_rss_kb;
+  std::ifstream log(dir + "/record.log");
+  std::string line;
+  std::regex stopped(R"((\d+) media bytes received, (\d+) bytes written)");
+  while (std::getline(log, line)) {
+    std::smatch m;
+    if (std::regex_search(line, m, stopped)) {
+      r.media_bytes += std::stoll(m[1]);
+      r.bytes_written += std::stoll(m[2]);
+    }
+  }
+  CountFrames(dir + "/data/footage", &r);
+  fs::remove_all(dir);
+  return r;
+}
+
+PhaseResult RunFfmpeg(sim::SimulatorProcess& sim, int n, double seconds) {
+  std::string dir = MakeTempDir("ffmpeg-bench");
+  PhaseResult r;
+  double sim0 = ProcessCpuSeconds(sim.pid());
+  std::vector<pid_t> pids;
+  for (int i = 0; i < n; ++i) {
+    std::string cam = "cam" + std::to_string(i);
+    pids.push_back(Spawn({"ffmpeg", "-nostdin", "-loglevel", "error", "-rtsp_transport", "tcp", "-i",
+                          sim.Url(cam), "-c", "copy", "-f", "segment", "-segment_time", "60",
+                          "-reset_timestamps", "1", "-segment_format_options",
+                          "movflags=frag_keyframe+empty_moov+default_base_moof",
+                          dir + "/" + cam + "-%03d.mp4"},
+                         dir + "/ffmpeg.log"));
+  }
+  SleepSeconds(seconds);
+  for (pid_t p : pids) kill(p, SIGTERM);
+  for (pid_t p : pids) {
+    ChildUsage u = StopAndMeasure(p, SIGTERM);
+    r.cpu_seconds += u.cpu_seconds;
+    r.rss_kb += u.max_rss_kb;
+    if (u.max_rss_kb > r.rss_max_single_kb) r.rss_max_single_kb = u.max_rss_kb;
+  }
+  r.sim_cpu_seconds = ProcessCpuSeconds(sim.pid()) - sim0;
+  CountFrames(dir, &r);
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().extension() == ".mp4") r.bytes_written += static_cast<int64_t>(e.file_size());
+  fs::remove_all(dir);
+  return r;
+}
+
+void Print(const char* who, int n, double seconds, const PhaseResult& r) {
+  double camera_minutes = n * seconds / 60.0;
+  std::printf("  %-9s cpu %7.2f s (%.3f s per camera-minute, %4.0f%% of one core)  peak RSS %7.1f MiB"
+              " (%.2f MiB per camera)\n",
+              who, r.cpu_seconds, r.cpu_seconds / camera_minutes, 100.0 * r.cpu_seconds / seconds,
+              r.rss_kb / 1024.0, r.rss_kb / 1024.0 / n);
+  std::printf("  %-9s files %lld  frames %lld of %lld spanned: %lld lost  coverage %.1f%% of %.0f camera-seconds"
+              "  simulator cpu %.2f s\n",
+              "", static_cast<long long>(r.files), static_cast<long long>(r.frames),
+              static_cast<long long>(r.frames_expected),
+              static_cast<long long>(r.frames_expected - r.frames), 100.0 * r.recorded_seconds / (n * seconds),
+              n * seconds, r.sim_cpu_seconds);
+  if (r.media_bytes > 0)
+    std::printf("  %-9s bytes written / media bytes received: %.4f\n", "", static_cast<double>(r.bytes_written) / r.media_bytes);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<int> counts = {16, 32};
+  double seconds = 60;
+  bool baseline = true;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--cameras" && i + 1 < argc) {
+      counts.clear();
+      std::stringstream ss(argv[++i]);
+      std::string item;
+      while (std::getline(ss, item, ',')) counts.push_back(std::stoi(item));
+    } else if (a == "--seconds" && i + 1 < argc) {
+      seconds = std::stod(argv[++i]);
+    } else if (a == "--no-baseline") {
+      baseline = false;
+    } else {
+      std::fprintf(stderr, "usage: recorder_bench [--cameras 16,32,64] [--seconds 60] [--no-baseline]\n");
+      return 2;
+    }
+  }
+  auto clip = sim::EnsureTestMedia(sim::Benchmark1080pSpec());
+  if (!clip.ok()) {
+    std::fprintf(stderr, "bench: %s\n", clip.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("recorder_bench: 1080p25 H.264 ~4 Mbit/s (GOP 2 s) looped by custodian-sim, %.0f s per run\n", seconds);
+  for (int n : counts) {
+    std::vector<std::string> specs;
+    for (int i = 0; i < n; ++i)
+      specs.push_back("cam" + std::to_string(i) + ":codec=h264,width=1920,height=1080,fps=25,bitrate=4000,gop=50,clip=20");
+    auto sim = sim::SimulatorProcess::Start(specs);
+    if (!sim.ok()) {
+      std::fprintf(stderr, "bench: simulator: %s\n", sim.status().ToString().c_str());
+      return 1;
+    }
+    std::printf("\n%d cameras\n", n);
+    PhaseResult c = RunCustodian(**sim, n, seconds);
+    Print("custodian", n, seconds, c);
+    if (!baseline) continue;
+    PhaseResult f = RunFfmpeg(**sim, n, seconds);
+    Print("ffmpeg", n, seconds, f);
+    std::printf("  ratio     cpu %.3f  peak RSS %.3f (custodian / sum of ffmpeg processes)  frames lost %lld vs %lld\n",
+                c.cpu_seconds / f.cpu_seconds, static_cast<double>(c.rss_kb) / f.rss_kb,
+                static_cast<long long>(c.frames_expected - c.frames),
+                static_cast<long long>(f.frames_expected - f.frames));
+  }
+  return 0;
+}
