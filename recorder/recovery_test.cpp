@@ -1,0 +1,163 @@
+// Recovery and `check` on a footage directory after a crash, built by hand: torn segment
+// files, files with no row, rows with no file.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "base/sha256.h"
+#include "media/mp4_scan.h"
+#include "media/probe.h"
+#include "recorder/footage_check.h"
+#include "recorder/recovery.h"
+#include "recorder/segment_file.h"
+
+using namespace custodian;
+using namespace custodian::recorder;
+
+namespace {
+
+struct Fixture {
+  std::string dir;
+  std::unique_ptr<records::Database> db;
+  Filesystem& fs = PosixFilesystem::Instance();
+  std::string clip;  // a 4 s fragmented MP4 with a keyframe every second
+
+  Fixture() {
+    char tmpl[] = "/tmp/custodian-recovery-XXXXXX";
+    REQUIRE(mkdtemp(tmpl) != nullptr);
+    dir = tmpl;
+    auto opened = records::Database::Open(dir + "/records.db", SystemClock::Instance());
+    REQUIRE(opened.ok());
+    db = std::move(opened).value();
+    REQUIRE(db->UpsertCamera({"cam", "cam", {}}).ok());
+    clip = dir + "/clip.mp4";
+    std::string cmd = "ffmpeg -loglevel error -y -f lavfi -i testsrc=size=320x240:rate=25 -t 4 "
+                      "-c:v libx264 -preset ultrafast -g 25 -pix_fmt yuv420p -movflags "
+                      "frag_keyframe+empty_moov+default_base_moof " + clip;
+    REQUIRE(std::system(cmd.c_str()) == 0);
+  }
+
+  // Places a copy of the clip, cut to `bytes` (0: whole), at the path for `start`.
+  std::string Place(UtcMicros start, uint64_t bytes = 0) {
+    std::string rel = SegmentRelativePath("cam", start);
+    REQUIRE(fs.CreateDirs(DirName(dir + "/" + rel)).ok());
+    REQUIRE(std::system(("cp " + clip + " " + dir + "/" + rel).c_str()) == 0);
+    if (bytes) REQUIRE(fs.Truncate(dir + "/" + rel, bytes).ok());
+    return rel;
+  }
+
+  int64_t OpenRow(UtcMicros start, const std::string& rel) {
+    records::SegmentRow row;
+    row.camera_id = "cam";
+    row.start = start;
+    row.path = rel;
+    row.video_codec = "h264";
+    row.width = 320;
+    row.height = 240;
+    auto id = db->BeginSegment(row);
+    REQUIRE(id.ok());
+    return *id;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("recovery finishes a torn segment from its last whole fragment") {
+  Fixture f;
+  UtcMicros start{1'790'000'000'000'000};
+  uint64_t size = *f.fs.FileSize(f.clip);
+  std::string rel = f.Place(start, size * 2 / 3);
+  int64_t id = f.OpenRow(start, rel);
+
+  auto report = RecoverFootage(*f.db, f.fs, f.dir);
+  REQUIRE(report.ok());
+  REQUIRE(report->finished == 1);
+  REQUIRE(report->trimmed_bytes > 0);
+  auto row = f.db->GetSegment(id).value().value();
+  REQUIRE(row.state == records::SegmentState::kComplete);
+  REQUIRE(row.duration_us == 2'000'000);  // two whole one-second fragments survived
+  REQUIRE(*row.end == start + 2'000'000);
+  REQUIRE(row.bytes == static_cast<int64_t>(*f.fs.FileSize(f.dir + "/" + rel)));
+  REQUIRE(row.sha256 == Sha256File(f.dir + "/" + rel).value());
+  REQUIRE(media::ProbeFile(f.dir + "/" + rel, true)->decode_errors == 0);
+  auto check = CheckFootage(*f.db, f.fs, f.dir, true);
+  REQUIRE(check.ok());
+  REQUIRE(check->problems.empty());
+}
+
+TEST_CASE("recovery adopts a playable file with no row and quarantines one that does not play") {
+  Fixture f;
+  UtcMicros start{1'790'000'100'000'000};
+  std::string orphan = f.Place(start);
+  std::string garbage_rel = SegmentRelativePath("cam", start + 60'000'000);
+  { std::ofstream(f.dir + "/" + garbage_rel) << "not a video"; }
+
+  auto before = CheckFootage(*f.db, f.fs, f.dir, false);
+  REQUIRE(before.ok());
+  REQUIRE(before->problems.size() == 2);  // check sees both files without rows
+
+  auto report = RecoverFootage(*f.db, f.fs, f.dir);
+  REQUIRE(report.ok());
+  REQUIRE(report->adopted == 1);
+  REQUIRE(report->quarantined == 1);
+  auto segs = f.db->ListAllSegments().value();
+  REQUIRE(segs.size() == 1);
+  REQUIRE(segs[0].path == orphan);
+  REQUIRE(segs[0].start == start);
+  REQUIRE(segs[0].duration_us == 4'000'000);
+  REQUIRE_FALSE(f.fs.Exists(f.dir + "/" + garbage_rel));  // moved, not deleted:
+  auto q = f.fs.List(f.dir + "/footage/quarantine");
+  REQUIRE(q.ok());
+  REQUIRE(q->size() == 1);
+
+  auto after = CheckFootage(*f.db, f.fs, f.dir, true);
+  REQUIRE(after.ok());
+  REQUIRE(after->problems.empty());
+  REQUIRE(after->notes.size() == 1);  // the quarantined file is reported
+}
+
+TEST_CASE("a recording row whose file holds no whole fragment is removed and its file kept aside") {
+  Fixture f;
+  UtcMicros start{1'790'000'200'000'000};
+  std::string rel = f.Place(start, 600);  // header only, no whole fragment
+  f.OpenRow(start, rel);
+  UtcMicros start2 = start + 120'000'000;
+  f.OpenRow(start2, SegmentRelativePath("cam", start2));  // row inserted, file never created
+
+  auto report = RecoverFootage(*f.db, f.fs, f.dir);
+  REQUIRE(report.ok());
+  REQUIRE(report->emptied == 2);
+  REQUIRE(report->quarantined == 1);
+  REQUIRE(f.db->ListAllSegments().value().empty());
+  REQUIRE(CheckFootage(*f.db, f.fs, f.dir, false)->problems.empty());
+}
+
+TEST_CASE("check reports a segment whose file changed size or content") {
+  Fixture f;
+  UtcMicros start{1'790'000'300'000'000};
+  std::string rel = f.Place(start);
+  int64_t id = f.OpenRow(start, rel);
+  records::SegmentFinish fin;
+  fin.end = start + 4'000'000;
+  fin.bytes = static_cast<int64_t>(*f.fs.FileSize(f.dir + "/" + rel));
+  fin.duration_us = 4'000'000;
+  fin.sha256 = Sha256File(f.dir + "/" + rel).value();
+  fin.video_codec = "h264";
+  fin.width = 320;
+  fin.height = 240;
+  REQUIRE(f.db->FinishSegment(id, fin).ok());
+  REQUIRE(CheckFootage(*f.db, f.fs, f.dir, true)->problems.empty());
+
+  // Flip one byte in place: same size, different hash.
+  REQUIRE(std::system(("printf 'X' | dd of=" + f.dir + "/" + rel + " bs=1 seek=5000 conv=notrunc status=none").c_str()) == 0);
+  REQUIRE(CheckFootage(*f.db, f.fs, f.dir, false)->problems.empty());  // size still matches
+  auto hashed = CheckFootage(*f.db, f.fs, f.dir, true);
+  REQUIRE(hashed->problems.size() == 1);
+  REQUIRE(hashed->problems[0].find("SHA-256") != std::string::npos);
+
+  REQUIRE(f.fs.Truncate(f.dir + "/" + rel, 1000).ok());
+  auto cut = CheckFootage(*f.db, f.fs, f.dir, false);
+  REQUIRE(cut->problems.size() == 1);
+  REQUIRE(cut->problems[0].find("records say") != std::string::npos);
+}
