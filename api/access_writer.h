@@ -10,6 +10,11 @@
 // entry queued so far, commits them in one transaction (each entry in its own savepoint,
 // so one bad entry fails alone) and wakes the others; entries queued meanwhile go in the
 // next batch. There is no background thread. Thread-safe.
+//
+// Give it a Database of its own (a second connection to records.db): a commit holds that
+// Database's mutex through the fsync, and on a shared connection every other query of
+// every request would queue behind it. SQLite's WAL lets the other connection read
+// meanwhile.
 #pragma once
 
 #include <condition_variable>

@@ -29,18 +29,30 @@ std::string PublicMessage(const Status& status) {
 
 int HttpStatusFor(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kOk: return 200;
-    case ErrorKind::kInvalidArgument: return 400;
-    case ErrorKind::kUnauthenticated: return 401;
-    case ErrorKind::kPermissionDenied: return 403;
-    case ErrorKind::kNotFound: return 404;
-    case ErrorKind::kAlreadyExists: return 409;
-    case ErrorKind::kFailedPrecondition: return 409;
-    case ErrorKind::kResourceExhausted: return 503;
-    case ErrorKind::kUnavailable: return 503;
-    case ErrorKind::kDataLoss: return 500;
-    case ErrorKind::kIo: return 500;
-    case ErrorKind::kInternal: return 500;
+    case ErrorKind::kOk:
+      return 200;
+    case ErrorKind::kInvalidArgument:
+      return 400;
+    case ErrorKind::kUnauthenticated:
+      return 401;
+    case ErrorKind::kPermissionDenied:
+      return 403;
+    case ErrorKind::kNotFound:
+      return 404;
+    case ErrorKind::kAlreadyExists:
+      return 409;
+    case ErrorKind::kFailedPrecondition:
+      return 409;
+    case ErrorKind::kResourceExhausted:
+      return 503;
+    case ErrorKind::kUnavailable:
+      return 503;
+    case ErrorKind::kDataLoss:
+      return 500;
+    case ErrorKind::kIo:
+      return 500;
+    case ErrorKind::kInternal:
+      return 500;
   }
   return 500;
 }

@@ -27,8 +27,8 @@ bool IsStateChanging(Method m);
 
 struct HttpRequest {
   Method method = Method::kGet;
-  std::string target;  // as sent: path and query
-  std::string path;    // target before '?', not percent-decoded
+  std::string target;                        // as sent: path and query
+  std::string path;                          // target before '?', not percent-decoded
   std::map<std::string, std::string> query;  // percent-decoded; a repeated key keeps the first
   // Header names lowercased, in arrival order.
   std::vector<std::pair<std::string, std::string>> headers;

@@ -7,9 +7,7 @@ namespace custodian::api {
 namespace {
 
 const char* RouteLabel(size_t index) {
-  return index < static_cast<size_t>(RouteId::kCount)
-             ? RouteTable()[index].action
-             : "unmatched";
+  return index < static_cast<size_t>(RouteId::kCount) ? RouteTable()[index].action : "unmatched";
 }
 
 }  // namespace
@@ -32,8 +30,8 @@ std::string Metrics::Render() const {
     for (size_t c = 0; c < kClasses; ++c) {
       int64_t n = requests_[r][c].load();
       if (n == 0) continue;
-      o << "custodian_http_requests_total{route=\"" << RouteLabel(r) << "\",status=\""
-        << (c + 1) << "xx\"} " << n << "\n";
+      o << "custodian_http_requests_total{route=\"" << RouteLabel(r) << "\",status=\"" << (c + 1)
+        << "xx\"} " << n << "\n";
     }
   }
   o << "# HELP custodian_http_request_duration_seconds Time from request read to response "
@@ -59,8 +57,7 @@ std::string Metrics::Render() const {
         "Access-log entries that could not be written (the request was refused).",
         access_failures_);
   gauge("custodian_http_connections_open", "gauge", "Open connections.", connections_open_);
-  gauge("custodian_http_connections_total", "counter", "Accepted connections.",
-        connections_total_);
+  gauge("custodian_http_connections_total", "counter", "Accepted connections.", connections_total_);
   gauge("custodian_http_connections_rejected_total", "counter",
         "Connections closed at once because the connection limit was reached.",
         connections_rejected_);

@@ -18,7 +18,10 @@ class Metrics {
   void CountLoginFailure() { login_failures_++; }
   void CountAccessEntry(bool ok) { (ok ? access_entries_ : access_failures_)++; }
   // Connection gauges, kept by the server.
-  void ConnectionOpened() { connections_open_++; connections_total_++; }
+  void ConnectionOpened() {
+    connections_open_++;
+    connections_total_++;
+  }
   void ConnectionClosed() { connections_open_--; }
   void ConnectionRejected() { connections_rejected_++; }
   void EdgeRejection() { edge_rejections_++; }  // oversized or malformed requests
@@ -28,8 +31,8 @@ class Metrics {
 
  private:
   static constexpr size_t kRoutes = static_cast<size_t>(RouteId::kCount) + 1;  // + unmatched
-  static constexpr size_t kClasses = 5;  // 1xx..5xx
-  static constexpr std::array<int64_t, 8> kBucketsUs = {1000,   2500,   5000,    10000,
+  static constexpr size_t kClasses = 5;                                        // 1xx..5xx
+  static constexpr std::array<int64_t, 8> kBucketsUs = {1000,  2500,  5000,   10000,
                                                         25000, 50000, 100000, 1000000};
 
   std::array<std::array<std::atomic<int64_t>, kClasses>, kRoutes> requests_{};

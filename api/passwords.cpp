@@ -52,8 +52,8 @@ Result<std::string> HashPassword(std::string_view password, PasswordCost cost) {
 bool VerifyPassword(const std::string& stored_hash, std::string_view password) {
   InitSodium();
   if (stored_hash.rfind("$argon2id$", 0) != 0) return false;
-  return crypto_pwhash_argon2id_str_verify(stored_hash.c_str(), password.data(),
-                                           password.size()) == 0;
+  return crypto_pwhash_argon2id_str_verify(stored_hash.c_str(), password.data(), password.size()) ==
+         0;
 }
 
 std::string RandomHex(size_t bytes) {

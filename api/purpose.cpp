@@ -31,16 +31,15 @@ std::string Shorten(const std::string* s) {
 }
 
 size_t CountCodePoints(const std::string& s) {
-  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  }));
+  return static_cast<size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 }  // namespace
 
 const std::vector<std::string>& PurposeCategories() {
-  static const std::vector<std::string> kCategories = {
-      "incident_review", "request", "safeguarding", "crime_prevention", "system_check"};
+  static const std::vector<std::string> kCategories = {"incident_review", "request", "safeguarding",
+                                                       "crime_prevention", "system_check"};
   return kCategories;
 }
 
@@ -78,8 +77,9 @@ Result<Purpose> PurposeOf(const HttpRequest& request) {
         "purpose_text=<why> (or the X-Purpose and X-Purpose-Text headers)");
   }
   if (std::find(categories.begin(), categories.end(), *o.category) == categories.end()) {
-    return InvalidArgument("unknown purpose category; use one of incident_review, request, "
-                           "safeguarding, crime_prevention, system_check");
+    return InvalidArgument(
+        "unknown purpose category; use one of incident_review, request, "
+        "safeguarding, crime_prevention, system_check");
   }
   if (!o.text || !IsPrintableUtf8(*o.text) || o.text->size() > kMaxPurposeTextBytes ||
       CountCodePoints(*o.text) < kMinPurposeTextChars) {

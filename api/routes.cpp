@@ -11,6 +11,7 @@ constexpr Method G = Method::kGet, P = Method::kPost, PUT = Method::kPut, PATCH 
 
 // In RouteId order (routes_test.cpp checks). Columns: id, method, pattern, access, action,
 // reveals footage, allowed before a required password change, summary.
+// clang-format off
 const std::array<RouteSpec, static_cast<size_t>(RouteId::kCount)> kRoutes = {{
     {RouteId::kHealthz, G, "/healthz", Access::kPublic, "healthz", false, true,
      "liveness: the server answers and the records open"},
@@ -57,6 +58,7 @@ const std::array<RouteSpec, static_cast<size_t>(RouteId::kCount)> kRoutes = {{
     {RouteId::kWebAsset, G, "/{asset...}", Access::kPublic, "web", false, true,
      "the web UI's files (issue 9)"},
 }};
+// clang-format on
 
 constexpr size_t kMaxIdDigits = 18;
 
@@ -76,7 +78,8 @@ bool IsValidAsset(std::string_view s) {
   size_t start = 0;
   while (start <= s.size()) {
     size_t slash = s.find('/', start);
-    std::string_view part = s.substr(start, slash == std::string_view::npos ? s.npos : slash - start);
+    std::string_view part =
+        s.substr(start, slash == std::string_view::npos ? s.npos : slash - start);
     if (part.empty() || part == "." || part == ".." || part.find("..") != part.npos) return false;
     for (char c : part) {
       if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
@@ -121,12 +124,16 @@ PatternFit Fit(const RouteSpec& route, std::string_view path,
   for (size_t i = 0; i < want.size(); ++i) {
     std::string_view w = want[i];
     if (w == "{camera}") {
-      if (IsValidCameraId(parts[i])) p.camera = std::string(parts[i]);
-      else bad = true;
+      if (IsValidCameraId(parts[i]))
+        p.camera = std::string(parts[i]);
+      else
+        bad = true;
     } else if (w == "{segment}" || w == "{user}" || w == "{hold}") {
       int64_t id = 0;
-      if (ParseId(parts[i], &id)) p.id = id;
-      else bad = true;
+      if (ParseId(parts[i], &id))
+        p.id = id;
+      else
+        bad = true;
     } else if (w != parts[i]) {
       return PatternFit::kNo;
     }
@@ -138,9 +145,7 @@ PatternFit Fit(const RouteSpec& route, std::string_view path,
 
 }  // namespace
 
-const std::array<RouteSpec, static_cast<size_t>(RouteId::kCount)>& RouteTable() {
-  return kRoutes;
-}
+const std::array<RouteSpec, static_cast<size_t>(RouteId::kCount)>& RouteTable() { return kRoutes; }
 
 const RouteSpec& Route(RouteId id) { return kRoutes[static_cast<size_t>(id)]; }
 

@@ -70,9 +70,9 @@ struct RouteSpec {
   Method method;
   const char* pattern;
   Access access;
-  const char* action;          // the access log's name for this request
-  bool reveals_footage;        // needs a purpose; logged before footage is sent
-  bool before_password_change; // allowed while the account must change its password
+  const char* action;           // the access log's name for this request
+  bool reveals_footage;         // needs a purpose; logged before footage is sent
+  bool before_password_change;  // allowed while the account must change its password
   const char* summary;
 };
 

@@ -76,8 +76,7 @@ Result<LoginOutcome> SessionService::Login(const std::string& name, const std::s
     return Refuse(std::move(out), "account locked until " + FormatUtc(*u.locked_until));
   }
   if (!CheckPassword(u.password_hash, password)) {
-    auto count = db_.RecordFailedLogin(u.id, policy_.lock_after_failures,
-                                       policy_.lock_duration_us);
+    auto count = db_.RecordFailedLogin(u.id, policy_.lock_after_failures, policy_.lock_duration_us);
     if (!count.ok()) return count.status();
     std::string why = "wrong password (" + std::to_string(*count) + " in a row)";
     if (*count >= policy_.lock_after_failures) why += "; account locked";
@@ -87,7 +86,8 @@ Result<LoginOutcome> SessionService::Login(const std::string& name, const std::s
     CUSTODIAN_RETURN_IF_ERROR(db_.ResetFailedLogins(u.id));
   }
   auto expired = db_.DeleteExpiredSessions(policy_.idle_timeout_us, policy_.absolute_timeout_us);
-  if (!expired.ok()) LogWarn("api") << "could not purge expired sessions: " << expired.status().ToString();
+  if (!expired.ok())
+    LogWarn("api") << "could not purge expired sessions: " << expired.status().ToString();
   auto session = StartSession(u.id, client);
   if (!session.ok()) return session.status();
   out.session = std::move(session).value();

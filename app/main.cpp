@@ -14,6 +14,14 @@ const Verb kVerbs[] = {
     {"record", "record every configured camera until SIGTERM (SIGHUP reloads)", RunRecord},
     {"check", "validate the config; compare records with footage on disk [--hashes]", RunCheck},
     {"audit", "audit verify: check the access log's hash chain", RunAudit},
+    {"retain", "delete footage past its retention [--once | --dry-run | --report FROM TO]",
+     RunRetain},
+    {"serve", "serve the HTTPS API until SIGTERM", RunServe},
+    {"user", "user add NAME --role ROLE [--camera ID]... | passwd | disable | enable NAME | list",
+     RunUser},
+    {"export", "export verify PATH | keygen | pubkey | build --request ID --user NAME | run | zip",
+     RunExport},
+    {"request", "request stats YYYY-MM | release-holds", RunRequest},
 };
 
 void PrintUsage(FILE* out) {

@@ -30,5 +30,10 @@ struct Verb {
 int RunRecord(const GlobalOptions&, const std::vector<std::string>&);
 int RunCheck(const GlobalOptions&, const std::vector<std::string>&);
 int RunAudit(const GlobalOptions&, const std::vector<std::string>&);
+int RunRetain(const GlobalOptions&, const std::vector<std::string>&);
+int RunServe(const GlobalOptions&, const std::vector<std::string>&);
+int RunUser(const GlobalOptions&, const std::vector<std::string>&);
+int RunExport(const GlobalOptions&, const std::vector<std::string>&);
+int RunRequest(const GlobalOptions&, const std::vector<std::string>&);
 
 }  // namespace custodian

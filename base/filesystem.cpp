@@ -43,6 +43,9 @@ class PosixWritableFile final : public WritableFile {
     return Status::Ok();
   }
   uint64_t Size() const override { return size_; }
+  void StartWriteback() override {
+    if (fd_ >= 0) (void)::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
+  }
 
  private:
   std::string path_;
@@ -61,6 +64,7 @@ class FaultyWritableFile final : public WritableFile {
   Status Sync() override { return base_->Sync(); }
   Status Close() override { return base_->Close(); }
   uint64_t Size() const override { return base_->Size(); }
+  void StartWriteback() override { base_->StartWriteback(); }
 
  private:
   std::unique_ptr<WritableFile> base_;

@@ -23,6 +23,11 @@ class WritableFile {
   virtual Status Sync() = 0;   // fdatasync-equivalent durability of the data written so far
   virtual Status Close() = 0;  // idempotent
   virtual uint64_t Size() const = 0;
+  // Asks the kernel to start writing back what has been appended so far, so that a later
+  // Sync() of a large file has little left to do. A hint; by default none. Unlike the other
+  // calls it may run on another thread while Append runs (it may block while the disk is
+  // busy), but never concurrently with Close.
+  virtual void StartWriteback() {}
 };
 
 struct DiskSpace {

@@ -30,8 +30,8 @@ struct RetentionConfig {
   int max_age_days = 31;            // footage older than this is deleted unless held
   int high_watermark_percent = 90;  // disk use above which retention frees space early
   int low_watermark_percent = 85;   // ... down to this disk use
-  int shorten_delay_hours = 24;     // how long use may stay above high before that starts
-  int export_expiry_days = 30;      // exports are deleted this long after they are made
+  int shorten_delay_hours = 24;     // a shortened max_age_days takes effect this much later
+  int export_expiry_days = 30;      // exports are deleted this long after handover or creation
 };
 
 struct RecorderConfig {

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <limits>
+#include <vector>
 
 #include "base/log.h"
 #include "media/fmp4_writer.h"
-#include "media/access_unit.h"
 #include "media/keyframe_inspector.h"
 
 extern "C" {
@@ -23,38 +23,12 @@ constexpr int64_t kDiscontinuityUs = 10 * kMicrosPerSecond;
 // How often the camera's status row is refreshed while it records.
 constexpr int64_t kStatusIntervalUs = 5 * kMicrosPerSecond;
 
-std::string PercentEncode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
-
-
 }  // namespace
 
-std::string UrlWithCredentials(const std::string& url, const std::string& user,
-                               const std::string& password) {
-  if (user.empty()) return url;
-  auto scheme = url.find("://");
-  if (scheme == std::string::npos) return url;
-  std::string userinfo = PercentEncode(user);
-  if (!password.empty()) userinfo += ":" + PercentEncode(password);
-  return url.substr(0, scheme + 3) + userinfo + "@" + url.substr(scheme + 3);
-}
-
 struct CameraRecorder::Session {
-  media::InputContext input;
+  std::unique_ptr<CameraSource> source;
   int video_in = -1;
   int audio_in = -1;  // -1: no audio recorded
-  std::string audio_note;
   std::vector<media::StreamSpec> specs;  // [0] points at video_par
   media::CodecParameters video_par;       // updated when a keyframe brings new parameters
   std::unique_ptr<media::KeyframeInspector> inspector;
@@ -64,11 +38,9 @@ struct CameraRecorder::Session {
   UtcMicros wall_anchor{};
   int64_t dts_anchor_us = 0;
   bool anchored = false;
-  // When the connection was made: the first packet arrived then, although libav hands it
-  // over only after probing the stream (up to a couple of seconds later).
+  // When the connection was made: the first packet arrived about then.
   std::optional<UtcMicros> connected_wall;
   int64_t last_video_dts_us = std::numeric_limits<int64_t>::min();
-  bool got_packets = false;
 };
 
 CameraRecorder::CameraRecorder(CameraSettings settings, records::Database& db, Filesystem& fs,
@@ -88,7 +60,6 @@ void CameraRecorder::Start() {
 
 void CameraRecorder::RequestStop() {
   stop_ = true;
-  interrupt_.Cancel();
   std::lock_guard l(wait_mu_);
   wait_cv_.notify_all();
 }
@@ -175,133 +146,87 @@ void CameraRecorder::Run() {
                       << "), " << c.segments << " segments, " << c.reconnects << " reconnects";
 }
 
-Status CameraRecorder::OpenInput(Session& s, std::string* error, Outcome* outcome) {
-  std::vector<const char*> transports;
+Status CameraRecorder::OpenSource(Session& s, std::string* error, Outcome* outcome) {
+  std::vector<bool> tcp;
   switch (settings_.transport) {
-    case Transport::kTcp: transports = {"tcp"}; break;
-    case Transport::kUdp: transports = {"udp"}; break;
-    case Transport::kAuto: transports = {"tcp", "udp"}; break;
+    case Transport::kTcp: tcp = {true}; break;
+    case Transport::kUdp: tcp = {false}; break;
+    case Transport::kAuto: tcp = {true, false}; break;
   }
-  const std::string url = UrlWithCredentials(settings_.url, settings_.username, settings_.password);
-  Status last;
-  for (const char* transport : transports) {
+  Status last = Unavailable("stopped");
+  for (bool over_tcp : tcp) {
     if (stop_) break;
-    AVFormatContext* ic = avformat_alloc_context();
-    ic->interrupt_callback = interrupt_.Callback();
-    AVDictionary* opts = nullptr;
-    av_dict_set(&opts, "rtsp_transport", transport, 0);
-    av_dict_set_int(&opts, "timeout", settings_.connect_timeout_us, 0);
-    // Parameter sets arrive in the SDP or the first keyframe; two seconds covers a GOP.
-    av_dict_set_int(&opts, "analyzeduration", 2 * kMicrosPerSecond, 0);
-    interrupt_.Arm(settings_.connect_timeout_us);
-    int rc = avformat_open_input(&ic, url.c_str(), nullptr, &opts);
-    av_dict_free(&opts);
-    if (rc < 0) {
-      last = media::AvStatus(std::string("connect over ") + transport, rc);
-      if (rc == AVERROR_HTTP_UNAUTHORIZED || rc == AVERROR_HTTP_FORBIDDEN) {
-        *outcome = Outcome::kAuthFailed;
-        *error = "authentication failed (check username and password file)";
-        return last;
-      }
-      continue;
+    SourceRequest req{settings_.url, settings_.username, settings_.password, over_tcp,
+                      settings_.connect_timeout_us, &stop_};
+    SourceEnd end = SourceEnd::kNone;
+    auto source = OpenCameraSource(req, &end);
+    if (source.ok()) {
+      s.source = std::move(source).value();
+      s.connected_wall = clock_.Now();
+      return Status::Ok();
     }
-    s.input.reset(ic);
-    s.connected_wall = clock_.Now();
-    interrupt_.Arm(settings_.connect_timeout_us + 2 * kMicrosPerSecond);
-    rc = avformat_find_stream_info(ic, nullptr);
-    if (rc < 0) {
-      last = media::AvStatus("read stream info", rc);
-      s.input.reset();
-      continue;
+    last = source.status();
+    if (end == SourceEnd::kAuthFailed) {
+      *outcome = Outcome::kAuthFailed;
+      *error = "authentication failed (check username and password file)";
+      return last;
     }
-    return Status::Ok();
   }
   *outcome = Outcome::kRefused;
-  *error = last.ok() ? "stopped" : last.message();
-  return last.ok() ? Unavailable("stopped") : last;
+  *error = last.message();
+  return last;
 }
 
 CameraRecorder::Outcome CameraRecorder::RecordSession(std::string* error) {
   Session s;
   Outcome outcome = Outcome::kError;
-  if (!OpenInput(s, error, &outcome).ok()) return stop_ ? Outcome::kStopped : outcome;
+  if (!OpenSource(s, error, &outcome).ok()) return stop_ ? Outcome::kStopped : outcome;
 
-  AVFormatContext* ic = s.input.get();
-  s.video_in = av_find_best_stream(ic, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+  CameraSource& src = *s.source;
+  s.video_in = src.video_stream();
   if (s.video_in < 0) {
-    *error = "the stream has no video";
+    *error = "the stream has no H.264 or H.265 video";
     return Outcome::kError;
   }
-  const AVCodecParameters* vpar = ic->streams[s.video_in]->codecpar;
-  if (vpar->codec_id != AV_CODEC_ID_H264 && vpar->codec_id != AV_CODEC_ID_HEVC) {
-    *error = "unsupported video codec " + media::CodecName(vpar->codec_id) + " (H.264 or H.265 needed)";
-    return Outcome::kError;
-  }
+  const AVCodecParameters* vpar = src.codecpar(s.video_in);
   s.video_par = media::CopyCodecParameters(vpar);
   s.inspector = media::KeyframeInspector::Create(vpar);
   if (!s.video_par) {
     *error = "out of memory";
     return Outcome::kError;
   }
-  s.specs.push_back({s.video_par.get(), ic->streams[s.video_in]->time_base});
-  int a = av_find_best_stream(ic, AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0);
-  if (a >= 0) {
-    const AVCodecParameters* apar = ic->streams[a]->codecpar;
-    if (media::Mp4CanStore(apar)) {
-      s.audio_in = a;
-      s.specs.push_back({apar, ic->streams[a]->time_base});
-    } else {
-      s.audio_note = "camera audio " + media::CodecName(apar->codec_id) +
-                     " cannot be stored in MP4; audio not recorded";
-      LogWarn("recorder") << "camera " << settings_.id << ": " << s.audio_note;
-    }
-  }
+  s.specs.push_back({s.video_par.get(), src.time_base(s.video_in)});
+  s.audio_in = src.audio_stream();
+  if (s.audio_in >= 0) s.specs.push_back({src.codecpar(s.audio_in), src.time_base(s.audio_in)});
+  if (!src.audio_note().empty()) LogWarn("recorder") << "camera " << settings_.id << ": " << src.audio_note();
   LogInfo("recorder") << "camera " << settings_.id << " connected: "
                       << media::CodecName(vpar->codec_id) << " " << vpar->width << "x"
                       << vpar->height << (s.audio_in >= 0 ? " with audio" : "");
   last_logged_error_.clear();
 
   media::Packet pkt = media::MakePacket();
-  media::Packet unit = media::MakePacket();
-  media::AccessUnitAssembler assembler;
   while (!stop_) {
-    interrupt_.Arm(settings_.stall_timeout_us);
-    int rc = av_read_frame(ic, pkt.get());
-    if (rc < 0) {
-      if (stop_) {
-        outcome = Outcome::kStopped;
-      } else if (interrupt_.expired()) {
-        outcome = Outcome::kStalled;
-        *error = "no packet for " + std::to_string(settings_.stall_timeout_us / kMicrosPerSecond) + " s";
-      } else if (rc == AVERROR_EOF) {
-        outcome = Outcome::kEnded;
-        *error = "the camera ended the stream";
-      } else {
-        outcome = Outcome::kEnded;
-        *error = media::AvErrorString(rc);
+    int stream = -1;
+    SourceEnd end = SourceEnd::kNone;
+    Status st = src.Read(pkt.get(), &stream, settings_.stall_timeout_us, &end);
+    if (!st.ok()) {
+      switch (end) {
+        case SourceEnd::kCancelled: outcome = Outcome::kStopped; break;
+        case SourceEnd::kStalled: outcome = Outcome::kStalled; break;
+        case SourceEnd::kAuthFailed: outcome = Outcome::kAuthFailed; break;
+        case SourceEnd::kEnded: outcome = Outcome::kEnded; break;
+        default: outcome = Outcome::kError; break;
       }
+      *error = st.message();
       break;
     }
-    const int in = pkt->stream_index;
-    if (in != s.video_in && in != s.audio_in) {
-      av_packet_unref(pkt.get());
-      continue;
-    }
-    s.got_packets = true;
-    Status st;
-    if (in == s.video_in) {
-      if (assembler.Push(pkt.get(), unit.get())) st = HandlePacket(s, unit.get(), true);
-    } else {
-      st = HandlePacket(s, pkt.get(), false);
-    }
+    st = HandlePacket(s, pkt.get(), stream == s.video_in);
     if (!st.ok()) {
       *error = st.message();
       outcome = Outcome::kError;
       break;
     }
   }
-  // The frame in the assembler is whole if the stream ended cleanly; keep it either way.
-  if (assembler.Flush(unit.get())) (void)HandlePacket(s, unit.get(), true);
   EndSegment(s);
   EndRun(s);
   return stop_ ? Outcome::kStopped : outcome;
@@ -331,7 +256,7 @@ Status CameraRecorder::HandlePacket(Session& s, AVPacket* pkt, bool video) {
   media::Packet owned(av_packet_alloc());
   av_packet_move_ref(owned.get(), pkt);
   pkt = owned.get();
-  const AVRational tb = s.input->streams[video ? s.video_in : s.audio_in]->time_base;
+  const AVRational tb = s.source->time_base(video ? s.video_in : s.audio_in);
   const int64_t ts = pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts;
   if (ts == AV_NOPTS_VALUE) return Status::Ok();  // nothing to place it in time with
   const int64_t dts_us = av_rescale_q(ts, tb, kMicros);
@@ -367,7 +292,7 @@ Status CameraRecorder::HandlePacket(Session& s, AVPacket* pkt, bool video) {
         ++counters_.dropped_before_keyframe;
         return Status::Ok();  // undecodable without its keyframe
       }
-      Status st = StartSegment(s, dts_us);
+      Status st = StartSegment(s, dts_us, pkt->pts != AV_NOPTS_VALUE ? pkt->pts : ts);
       if (!st.ok()) return Status(st.kind(), "cannot open a segment: " + st.message());
     }
   } else if (!s.segment) {
@@ -388,20 +313,15 @@ Status CameraRecorder::HandlePacket(Session& s, AVPacket* pkt, bool video) {
   return Status::Ok();
 }
 
-Status CameraRecorder::StartSegment(Session& s, int64_t dts_us) {
+Status CameraRecorder::StartSegment(Session& s, int64_t dts_us, int64_t pts) {
   SegmentStart start;
   start.camera_id = settings_.id;
   start.start = s.wall_anchor + (dts_us - s.dts_anchor_us);
   start.first_dts_us = dts_us;
   start.clock_synced = clock_.Synchronized();
-  start.audio_note = s.audio_note;
-  AVFormatContext* ic = s.input.get();
-  if (ic->start_time_realtime != AV_NOPTS_VALUE && ic->start_time_realtime > 0) {
-    // RTCP sender reports map the stream's start to the camera's wall clock.
-    int64_t stream_start_us =
-        ic->start_time != AV_NOPTS_VALUE ? ic->start_time : s.dts_anchor_us;
-    int64_t camera_wall = ic->start_time_realtime + (dts_us - stream_start_us);
-    start.clock_offset_us = camera_wall - start.start.us;
+  start.audio_note = s.source->audio_note();
+  if (auto camera_wall = s.source->CameraWallClock(pts, s.video_in)) {
+    start.clock_offset_us = camera_wall->us - start.start.us;
   }
 
   if (!s.run_id) {

@@ -21,6 +21,7 @@
 #include "base/clock.h"
 #include "base/filesystem.h"
 #include "media/av_util.h"
+#include "recorder/camera_source.h"
 #include "records/database.h"
 #include "recorder/segment_file.h"
 
@@ -77,11 +78,12 @@ class CameraRecorder {
   static records::GapReason GapReasonFor(Outcome outcome);
   void Run();
   Outcome RecordSession(std::string* error);
-  Status OpenInput(Session& s, std::string* error, Outcome* outcome);
+  Status OpenSource(Session& s, std::string* error, Outcome* outcome);
   // Places one packet (a whole video access unit, or an audio packet) into the current
   // segment, cutting and opening segments as needed. Consumes the packet.
   Status HandlePacket(Session& s, AVPacket* pkt, bool video);
-  Status StartSegment(Session& s, int64_t dts_us);
+  // pts: the first packet's, in the video stream's time base (for the camera clock offset).
+  Status StartSegment(Session& s, int64_t dts_us, int64_t pts);
   // True when a keyframe carries a picture size other than the session's: the parameters
   // are updated and the caller starts a new segment.
   bool NewParameters(Session& s, const AVPacket& keyframe);
@@ -99,7 +101,6 @@ class CameraRecorder {
 
   std::thread thread_;
   std::atomic<bool> stop_{false};
-  media::InterruptDeadline interrupt_;
   std::mutex wait_mu_;
   std::condition_variable wait_cv_;
 
@@ -114,9 +115,5 @@ class CameraRecorder {
   mutable std::mutex counters_mu_;
   CameraCounters counters_;  // GUARDED_BY(counters_mu_)
 };
-
-// rtsp://user:pass@host/path with user and password percent-encoded.
-std::string UrlWithCredentials(const std::string& url, const std::string& user,
-                               const std::string& password);
 
 }  // namespace custodian::recorder

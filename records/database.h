@@ -40,9 +40,22 @@
 //     ListOpenPolicyChanges, MarkPolicyChangeApplied, CancelPolicyChange;
 //   retention batches (segment_batches.cpp): MarkSegmentsDeleting, ListLeasedSegments;
 //   export expiry (exports.cpp): ListExportsForExpiry, MarkExportExpired,
-//     MarkExportFilesDeleted.
-// Footage requests, disclosures and jobs have tables but no methods yet; exports only the
-// expiry methods above.
+//     MarkExportFilesDeleted;
+//   footage requests (requests.cpp, rows in request_rows.h): InsertFootageRequest,
+//     GetFootageRequest, ListFootageRequests, TransitionRequest, RecordRequestDecision,
+//     ExtendRequestDeadline, RecordSubjectNotification, CloseFootageRequest,
+//     AddRequestVerification, ListRequestVerifications, ListRequestEvents,
+//     ListRequestHoldsDue;
+//   exports and disclosures (export_records.cpp): CreateExport, GetExport,
+//     ListExportsForRequest, SetExportJob, RestartExport, MarkExportReady,
+//     MarkExportFailed, SetExportRedacted, JustifyUnredactedExport, RecordDisclosure,
+//     ListDisclosures, ListDisclosuresForExport;
+//   jobs (jobs.cpp): EnqueueJob, GetJob, ListJobs, ClaimNextJob, SetJobProgress,
+//     RequestJobCancel, FinishJob, RequeueRunningJobs;
+//   statistics (activity.cpp): CountActivity.
+// The rules of the request workflow (who may decide, which transitions are allowed) are
+// in requests/; these methods store, and refuse only what the schema refuses or a state
+// that moved underneath the caller.
 #pragma once
 
 #include <cstdint>
@@ -57,6 +70,7 @@
 #include "base/status.h"
 #include "records/access_log.h"
 #include "records/auth_rows.h"
+#include "records/request_rows.h"
 #include "records/rows.h"
 
 namespace custodian::records {
@@ -221,6 +235,79 @@ class Database {
   // unless the export is expired with files not yet marked gone.
   Status MarkExportFilesDeleted(int64_t id);
 
+  // --- Footage requests (requests.cpp) ---------------------------------------------------
+  // Inserts the request (state as given, normally received) with its ranges and a
+  // "logged" event; created/updated are stamped. Returns the id.
+  Result<int64_t> InsertFootageRequest(const FootageRequestRow& request);
+  Result<std::optional<FootageRequestRow>> GetFootageRequest(int64_t id);
+  // Newest first.
+  Result<std::vector<FootageRequestRow>> ListFootageRequests(const RequestFilter& filter);
+  // from -> to with an event naming the action. kFailedPrecondition if the request is not
+  // in state `from` (someone else moved it), kNotFound if there is no such request.
+  Status TransitionRequest(int64_t id, RequestState from, RequestState to, int64_t by,
+                           const std::string& action, const std::string& note);
+  // d.from -> approved or refused, naming the decider, time and reason.
+  Status RecordRequestDecision(int64_t id, const RequestDecision& d);
+  Status ExtendRequestDeadline(int64_t id, const DeadlineExtension& e);
+  Status RecordSubjectNotification(int64_t id, const SubjectNotification& n);
+  // from -> closed, with who and until when the request's footage stays held.
+  Status CloseFootageRequest(int64_t id, RequestState from, int64_t by, UtcMicros retain_until,
+                             const std::string& note);
+  Result<int64_t> AddRequestVerification(const VerificationRow& v);
+  Result<std::vector<VerificationRow>> ListRequestVerifications(int64_t request_id);
+  Result<std::vector<RequestEventRow>> ListRequestEvents(int64_t request_id);
+  // Active holds placed for requests that are closed with retain_until <= now.
+  Result<std::vector<HoldRow>> ListRequestHoldsDue();
+
+  // --- Exports and disclosures (export_records.cpp) ----------------------------------------
+  // Inserts an export in state building with its ranges; returns the id.
+  Result<int64_t> CreateExport(const ExportRow& e);
+  Result<std::optional<ExportRow>> GetExport(int64_t id);
+  Result<std::vector<ExportRow>> ListExportsForRequest(int64_t request_id);
+  Status SetExportJob(int64_t export_id, int64_t job_id);
+  // building or failed -> building, clearing the path and error: a fresh build.
+  Status RestartExport(int64_t id);
+  // building -> ready. kFailedPrecondition from any other state.
+  Status MarkExportReady(int64_t id, const ExportReady& ready);
+  // building -> failed with the reason.
+  Status MarkExportFailed(int64_t id, const std::string& error);
+  Status SetExportRedacted(int64_t id, bool redacted);
+  // Records why an unredacted export may be released; once set it is not replaced.
+  Status JustifyUnredactedExport(int64_t id, int64_t by, const std::string& justification);
+  // Appends a handover of a ready export; at is the caller's (a handover may be logged
+  // after the fact). Returns the id.
+  Result<int64_t> RecordDisclosure(const DisclosureRow& d);
+  // Disclosures handed over at times in [from, to), oldest first.
+  Result<std::vector<DisclosureRow>> ListDisclosures(UtcMicros from, UtcMicros to);
+  Result<std::vector<DisclosureRow>> ListDisclosuresForExport(int64_t export_id);
+
+  // --- Jobs (jobs.cpp) -----------------------------------------------------------------
+  // Queues a job; params must be valid JSON. Returns the id.
+  Result<int64_t> EnqueueJob(const std::string& kind, const std::string& params,
+                             std::optional<int64_t> created_by);
+  Result<std::optional<JobRow>> GetJob(int64_t id);
+  // Newest first; all states when state is unset.
+  Result<std::vector<JobRow>> ListJobs(std::optional<JobState> state);
+  // The oldest queued job of one of these kinds, moved to running for this worker
+  // (attempts + 1, started stamped); nullopt when there is none.
+  Result<std::optional<JobRow>> ClaimNextJob(const std::vector<std::string>& kinds,
+                                             const std::string& worker);
+  // Sets progress (clamped to 0..1) of a running job.
+  Status SetJobProgress(int64_t id, double progress);
+  // A queued job is cancelled at once; a running one is flagged and its worker stops at
+  // its next check. Returns the state after the call. kFailedPrecondition if finished.
+  Result<JobState> RequestJobCancel(int64_t id);
+  // running -> succeeded, failed or cancelled, with a JSON result or an error.
+  Status FinishJob(int64_t id, JobState final_state, const std::optional<std::string>& result,
+                   const std::optional<std::string>& error);
+  // After a restart: every running job of these kinds goes back to queued (progress 0),
+  // or to cancelled if a cancel was requested. Returns the jobs requeued.
+  Result<std::vector<JobRow>> RequeueRunningJobs(const std::vector<std::string>& kinds);
+
+  // --- Statistics (activity.cpp) -----------------------------------------------------------
+  // Counts of holds, exports, disclosures and deletions in [from, to); no identities.
+  Result<ActivityCounts> CountActivity(UtcMicros from, UtcMicros to);
+
  private:
   using Lock = std::lock_guard<std::recursive_mutex>;
 
@@ -235,6 +322,11 @@ class Database {
   Status ReadHoldRanges(HoldRow* hold);
   // `where` is a fixed SQL condition with one parameter, bound to param.
   Result<std::vector<HoldRow>> ListHoldsWhere(const std::string& where, int64_t param);
+  // Both require mu_ held (requests.cpp, export_records.cpp).
+  Status AppendRequestEvent(int64_t request_id, int64_t user_id,
+                            std::optional<RequestState> from, RequestState to,
+                            const std::string& action, const std::string& note);
+  Result<std::vector<FootageRange>> ReadRanges(const std::string& sql, int64_t owner_id);
 
   const std::string path_;
   const Clock& clock_;

@@ -181,11 +181,18 @@ TEST_CASE("the schema rejects rows that break its CHECK and foreign-key constrai
                     "INSERT INTO footage_requests (type, requester_name, "
                     "received_us, state, logged_by, created_us, updated_us) VALUES "
                     "('police', 'PC Smith', 0, 'approved', 1, 0, 0)") == SQLITE_CONSTRAINT);
+    // Since schema version 2 the person who logged a request never decides it.
     REQUIRE(RawExec(t.path,
                     "INSERT INTO footage_requests (type, requester_name, "
                     "received_us, state, logged_by, decided_by, decided_us, "
                     "decision_reason, created_us, updated_us) VALUES ('police', "
-                    "'PC Smith', 0, 'approved', 1, 1, 5, 'crime 123', 0, 0)") == SQLITE_OK);
+                    "'PC Smith', 0, 'approved', 1, 1, 5, 'crime 123', 0, 0)") == SQLITE_CONSTRAINT);
+    REQUIRE(t.db->CreateUser({"manager-2", Role::kManager, "hash:y", false}).ok());
+    REQUIRE(RawExec(t.path,
+                    "INSERT INTO footage_requests (type, requester_name, "
+                    "received_us, state, logged_by, decided_by, decided_us, "
+                    "decision_reason, created_us, updated_us) VALUES ('police', "
+                    "'PC Smith', 0, 'approved', 1, 2, 5, 'crime 123', 0, 0)") == SQLITE_OK);
   }
 }
 

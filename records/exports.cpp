@@ -35,18 +35,17 @@ Result<std::vector<ExportExpiryRow>> Database::ListExportsForExpiry() {
   std::vector<ExportExpiryRow> exports;
   {
     RECORDS_ASSIGN_OR_RETURN(
-        Statement st,
-        Prepare("SELECT e.id, e.request_id, e.path, e.created_us, e.expires_us, "
-                "(SELECT max(d.at_us) FROM disclosures d WHERE d.export_id = e.id), "
-                "e.bytes, e.manifest_sha256, e.state = 'expired' FROM exports e "
-                "WHERE e.state IN ('ready', 'failed') "
-                "OR (e.state = 'expired' AND e.deleted_us IS NULL) ORDER BY e.id"));
+        Statement st, Prepare("SELECT e.id, e.request_id, e.path, e.created_us, e.expires_us, "
+                              "(SELECT max(d.at_us) FROM disclosures d WHERE d.export_id = e.id), "
+                              "e.bytes, e.manifest_sha256, e.state = 'expired' FROM exports e "
+                              "WHERE e.state IN ('ready', 'failed') "
+                              "OR (e.state = 'expired' AND e.deleted_us IS NULL) ORDER BY e.id"));
     RECORDS_ASSIGN_OR_RETURN(exports, CollectRows<ExportExpiryRow>(st, ReadExport));
   }
   for (ExportExpiryRow& e : exports) {
-    RECORDS_ASSIGN_OR_RETURN(
-        Statement st, Prepare("SELECT camera_id, from_us, to_us FROM export_ranges "
-                              "WHERE export_id = ? ORDER BY camera_id, from_us"));
+    RECORDS_ASSIGN_OR_RETURN(Statement st,
+                             Prepare("SELECT camera_id, from_us, to_us FROM export_ranges "
+                                     "WHERE export_id = ? ORDER BY camera_id, from_us"));
     st.Int(e.id);
     RECORDS_ASSIGN_OR_RETURN(e.ranges, CollectRows<HoldRange>(st, [](const Statement& s) {
                                return HoldRange{s.ColText(0), s.ColTime(1), s.ColTime(2)};
@@ -57,8 +56,8 @@ Result<std::vector<ExportExpiryRow>> Database::ListExportsForExpiry() {
 
 Status Database::MarkExportExpired(int64_t id) {
   return WithTransaction([&]() -> Status {
-    RECORDS_ASSIGN_OR_RETURN(
-        Statement state, Prepare("SELECT state, deleted_us IS NULL FROM exports WHERE id = ?"));
+    RECORDS_ASSIGN_OR_RETURN(Statement state,
+                             Prepare("SELECT state, deleted_us IS NULL FROM exports WHERE id = ?"));
     state.Int(id);
     RECORDS_ASSIGN_OR_RETURN(bool found, state.Step());
     if (!found) return NotFound("records: no export " + std::to_string(id));
@@ -89,9 +88,9 @@ Status Database::MarkExportExpired(int64_t id) {
 
 Status Database::MarkExportFilesDeleted(int64_t id) {
   Lock lock(mu_);
-  RECORDS_ASSIGN_OR_RETURN(
-      Statement st, Prepare("UPDATE exports SET deleted_us = ? "
-                            "WHERE id = ? AND state = 'expired' AND deleted_us IS NULL"));
+  RECORDS_ASSIGN_OR_RETURN(Statement st,
+                           Prepare("UPDATE exports SET deleted_us = ? "
+                                   "WHERE id = ? AND state = 'expired' AND deleted_us IS NULL"));
   CUSTODIAN_RETURN_IF_ERROR(st.Time(Now()).Int(id).Run());
   if (st.Changes() == 0) {
     return FailedPrecondition("records: export " + std::to_string(id) +

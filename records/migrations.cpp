@@ -5,6 +5,7 @@ namespace custodian::records {
 namespace {
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kSchemaV1},
+    {2, "footage request workflow, exports and jobs", kSchemaV2},
 };
 }  // namespace
 

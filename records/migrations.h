@@ -25,5 +25,6 @@ int LatestSchemaVersion();
 
 // The SQL of each migration, defined in schema_vN.cpp.
 extern const char kSchemaV1[];
+extern const char kSchemaV2[];
 
 }  // namespace custodian::records

@@ -54,9 +54,8 @@ Result<std::vector<SegmentRow>> Database::MarkSegmentsDeleting(const std::vector
 
 Result<std::vector<int64_t>> Database::ListLeasedSegments() {
   Lock lock(mu_);
-  RECORDS_ASSIGN_OR_RETURN(
-      Statement st, Prepare("SELECT DISTINCT segment_id FROM reader_leases "
-                            "WHERE expires_us > ? ORDER BY segment_id"));
+  RECORDS_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT DISTINCT segment_id FROM reader_leases "
+                                                 "WHERE expires_us > ? ORDER BY segment_id"));
   st.Time(Now());
   return CollectRows<int64_t>(st, [](const Statement& s) { return s.ColInt(0); });
 }

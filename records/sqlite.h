@@ -56,6 +56,7 @@ class Statement {
   Statement& Bool(bool v) { return Int(v ? 1 : 0); }
   Statement& Text(std::string_view v);
   Statement& Null();
+  Statement& Double(double v) { return Check(sqlite3_bind_double(stmt_, next_param_, v)); }
   Statement& Time(UtcMicros t) { return Int(t.us); }
   Statement& OptInt(const std::optional<int64_t>& v) { return v ? Int(*v) : Null(); }
   Statement& OptText(const std::optional<std::string>& v) { return v ? Text(*v) : Null(); }
@@ -69,6 +70,7 @@ class Statement {
   int64_t Changes() const { return sqlite3_changes64(db_); }
 
   int64_t ColInt(int c) const { return sqlite3_column_int64(stmt_, c); }
+  double ColDouble(int c) const { return sqlite3_column_double(stmt_, c); }
   bool ColBool(int c) const { return ColInt(c) != 0; }
   std::string ColText(int c) const;
   UtcMicros ColTime(int c) const { return UtcMicros{ColInt(c)}; }

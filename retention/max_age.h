@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/status.h"
 #include "base/time.h"
 #include "records/database.h"
@@ -28,8 +29,8 @@ inline constexpr char kMaxAgeChangeKey[] = "max_age_days";
 
 struct CameraMaxAge {
   std::string camera_id;
-  int configured_days = 0;             // what the config asks for now
-  std::optional<int> effective_days;   // what the records say; unset before the first pass
+  int configured_days = 0;            // what the config asks for now
+  std::optional<int> effective_days;  // what the records say; unset before the first pass
   std::vector<records::PolicyChangeRow> open_changes;  // this camera's, by effective time
 };
 
@@ -63,7 +64,8 @@ Result<std::vector<CameraMaxAge>> LoadMaxAges(records::Database& db,
 
 // Writes each action (setting, policy change row and access-log entry) in its own
 // transaction, in order.
-Status ApplyMaxAgeActions(records::Database& db, const std::vector<MaxAgeAction>& actions);
+Status ApplyMaxAgeActions(records::Database& db, const Clock& clock,
+                          const std::vector<MaxAgeAction>& actions);
 
 // One line for logs, dry runs and the access log, e.g. "camera door-1: max age shortening
 // from 31 to 14 days scheduled, effective 2026-01-02T00:00:00.000000Z".

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 namespace custodian::retention {
@@ -17,8 +18,7 @@ using records::DeletionRule;
 // own test (from < end AND to > start) even for a zero-length segment at b.
 class HoldIndex {
  public:
-  HoldIndex(const std::vector<CameraLimits>& cameras,
-            const std::vector<records::HoldRow>& holds) {
+  HoldIndex(const std::vector<CameraLimits>& cameras, const std::vector<records::HoldRow>& holds) {
     std::unordered_map<std::string, uint32_t> index;
     for (uint32_t i = 0; i < cameras.size(); ++i) index.emplace(cameras[i].camera_id, i);
     by_camera_.resize(cameras.size());
@@ -65,7 +65,10 @@ class HoldIndex {
 class Planner {
  public:
   explicit Planner(PolicyInput& in)
-      : in_(in), holds_(in.cameras, in.holds), planned_(in.segments.size(), 0) {
+      : in_(in),
+        holds_(in.cameras, in.holds),
+        planned_(in.segments.size(), 0),
+        groups_(in.cameras.size() * kRules) {
     leased_ = in.leased;
     std::sort(leased_.begin(), leased_.end());
     held_.resize(in.segments.size(), 0);
@@ -130,14 +133,13 @@ class Planner {
     }
     const Wide after = used - plan_.segment_bytes - plan_.export_bytes;
     if (after * 100 > total * in_.high_watermark_percent) {
-      plan_.disk_full =
-          "disk " + std::to_string(static_cast<int>(after * 100 / total)) +
-          "% used after deleting all unheld footage that may go (high watermark " +
-          std::to_string(in_.high_watermark_percent) + "%); " +
-          std::to_string(plan_.held_segments) + " held segment(s), " +
-          std::to_string(plan_.held_bytes) + " bytes, and " +
-          std::to_string(plan_.deferred_by_lease) +
-          " segment(s) being read remain; nothing held is deleted";
+      plan_.disk_full = "disk " + std::to_string(static_cast<int>(after * 100 / total)) +
+                        "% used after deleting all unheld footage that may go (high watermark " +
+                        std::to_string(in_.high_watermark_percent) + "%); " +
+                        std::to_string(plan_.held_segments) + " held segment(s), " +
+                        std::to_string(plan_.held_bytes) + " bytes, and " +
+                        std::to_string(plan_.deferred_by_lease) +
+                        " segment(s) being read remain; nothing held is deleted";
     }
   }
 
@@ -159,20 +161,32 @@ class Planner {
     }
   }
 
-  DeletionPlan Finish() { return std::move(plan_); }
+  DeletionPlan Finish() {
+    for (PlanGroup& g : groups_) {
+      if (g.segments > 0) plan_.groups.push_back(std::move(g));
+    }
+    return std::move(plan_);
+  }
 
  private:
   // Plans segment i under rule unless a reader has it; returns whether it was planned.
   bool Take(size_t i, DeletionRule rule) {
     const SegmentInfo& s = in_.segments[i];
     if (std::binary_search(leased_.begin(), leased_.end(), s.id)) {
-      if (!deferred_[s.id]) ++plan_.deferred_by_lease;
-      deferred_[s.id] = true;
+      if (deferred_.insert(s.id).second) ++plan_.deferred_by_lease;
       return false;
     }
     planned_[i] = 1;
     plan_.segments.push_back({s.id, rule});
     plan_.segment_bytes += s.bytes;
+    PlanGroup& g = groups_[s.camera * kRules + static_cast<size_t>(rule)];
+    if (g.segments == 0) {
+      g = {in_.cameras[s.camera].camera_id, rule, 0, 0, s.start, s.end};
+    }
+    ++g.segments;
+    g.bytes += s.bytes;
+    g.from = std::min(g.from, s.start);
+    g.to = std::max(g.to, s.end);
     return true;
   }
 
@@ -194,7 +208,9 @@ class Planner {
   std::vector<int64_t> leased_;
   std::vector<uint8_t> planned_;
   std::vector<uint8_t> held_;
-  std::unordered_map<int64_t, bool> deferred_;  // leased segments counted once
+  std::unordered_set<int64_t> deferred_;  // leased segments, each counted once
+  static constexpr size_t kRules = 5;     // records::DeletionRule's values
+  std::vector<PlanGroup> groups_;         // [camera * kRules + rule]
   DeletionPlan plan_;
 };
 

@@ -60,21 +60,32 @@ struct PlannedDeletion {
   records::DeletionRule rule = records::DeletionRule::kMaxAge;
 };
 
+// The plan summarised per camera and rule, for dry runs and logs.
+struct PlanGroup {
+  std::string camera_id;
+  records::DeletionRule rule = records::DeletionRule::kMaxAge;
+  int64_t segments = 0;
+  int64_t bytes = 0;
+  UtcMicros from;  // earliest start
+  UtcMicros to;    // latest end
+};
+
 struct DeletionPlan {
   // Max age first, then quota, then disk pressure; oldest first within each rule.
   std::vector<PlannedDeletion> segments;
+  std::vector<PlanGroup> groups;              // by camera, then rule
   std::vector<int64_t> exports;               // export ids whose expiry has come
   std::vector<int64_t> holds_due_for_review;  // to flag for the DPO; never released here
 
-  int64_t segment_bytes = 0;        // bytes of the planned segments
-  int64_t export_bytes = 0;         // bytes of the planned exports
+  int64_t segment_bytes = 0;  // bytes of the planned segments
+  int64_t export_bytes = 0;   // bytes of the planned exports
   bool above_high_watermark = false;
-  int64_t bytes_to_free = 0;        // disk pressure's target when above the high watermark
-  int64_t expired_but_held = 0;     // segments past their max age kept by a hold
-  int64_t held_segments = 0;        // every segment under an active hold
+  int64_t bytes_to_free = 0;     // disk pressure's target when above the high watermark
+  int64_t expired_but_held = 0;  // segments past their max age kept by a hold
+  int64_t held_segments = 0;     // every segment under an active hold
   int64_t held_bytes = 0;
-  int64_t deferred_by_lease = 0;    // segments a rule would delete but a reader is using
-  int64_t exports_held = 0;         // expired exports kept by a hold
+  int64_t deferred_by_lease = 0;  // segments a rule would delete but a reader is using
+  int64_t exports_held = 0;       // expired exports kept by a hold
   // Set when the disk would stay above the high watermark after every planned deletion:
   // nothing unheld and unleased is left to delete. The text is the alarm's detail.
   std::optional<std::string> disk_full;

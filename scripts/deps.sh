@@ -18,8 +18,8 @@ PACKAGES=(
   libboost-dev libboost-system-dev
   # redaction and test footage (vtest.avi ships in opencv-doc)
   libopencv-dev opencv-data opencv-doc
-  # tests and verification
-  catch2 minisign procps
+  # tests and verification; 7-Zip makes the AES-256 zip of an export for removable media
+  catch2 minisign procps p7zip-full tzdata
   # benchmarks (tests/bench): load generator and a reference static file server
   wrk nginx
 )

@@ -1,0 +1,192 @@
+// The dispatcher: route, authenticate, check CSRF and role, run the handler, and log
+// every refusal. Handlers are in handlers_*.cpp.
+#include "api/api.h"
+
+#include <chrono>
+#include <exception>
+#include <iterator>
+
+#include "api/handlers.h"
+#include "api/web_security.h"
+#include "base/log.h"
+
+namespace custodian::api {
+
+namespace {
+
+using records::AccessResult;
+
+struct HandlerEntry {
+  RouteId route;
+  Handler handler;
+};
+
+// One row per route, in RouteId order (checked below, so a row out of place fails to build).
+constexpr HandlerEntry kHandlers[] = {
+    {RouteId::kHealthz, HandleHealthz},
+    {RouteId::kMetrics, HandleMetrics},
+    {RouteId::kLogin, HandleLogin},
+    {RouteId::kLogout, HandleLogout},
+    {RouteId::kSession, HandleSession},
+    {RouteId::kChangePassword, HandleChangePassword},
+    {RouteId::kListCameras, HandleListCameras},
+    {RouteId::kTimeline, HandleTimeline},
+    {RouteId::kPlaylist, HandlePlaylist},
+    {RouteId::kThumbnail, HandleThumbnail},
+    {RouteId::kSegmentFile, HandleSegmentFile},
+    {RouteId::kAccessLog, HandleAccessLog},
+    {RouteId::kAccessLogCsv, HandleAccessLogCsv},
+    {RouteId::kListUsers, HandleListUsers},
+    {RouteId::kCreateUser, HandleCreateUser},
+    {RouteId::kUpdateUser, HandleUpdateUser},
+    {RouteId::kSetUserCameras, HandleSetUserCameras},
+    {RouteId::kListHolds, HandleListHolds},
+    {RouteId::kCreateHold, HandleCreateHold},
+    {RouteId::kReleaseHold, HandleReleaseHold},
+    {RouteId::kListDeletions, HandleListDeletions},
+    {RouteId::kWebAsset, HandleWebAsset},
+};
+
+constexpr bool InRouteOrder() {
+  for (size_t i = 0; i < std::size(kHandlers); ++i) {
+    if (static_cast<size_t>(kHandlers[i].route) != i) return false;
+  }
+  return std::size(kHandlers) == static_cast<size_t>(RouteId::kCount);
+}
+static_assert(InRouteOrder(), "kHandlers needs one row per route, in RouteId order");
+
+const char* RoleRuleText(Access access) {
+  switch (access) {
+    case Access::kFootage:
+      return "footage is for staff, manager and dpo accounts";
+    case Access::kManager:
+      return "this needs a manager or dpo account";
+    case Access::kDpo:
+      return "this needs a dpo account";
+    case Access::kAdmin:
+    case Access::kLoopbackOrAdmin:
+      return "this needs an admin account";
+    default:
+      return "not allowed";
+  }
+}
+
+// Sets call->principal and checks everything the route table says about the caller.
+Status Admit(ApiContext& ctx, Call* call) {
+  const HttpRequest& req = call->request;
+  const Access access = call->route.access;
+  CUSTODIAN_RETURN_IF_ERROR(CheckOrigin(req));
+  if (access == Access::kPublic) return Status::Ok();
+  if (access == Access::kLoopbackOrAdmin && req.client_is_loopback) return Status::Ok();
+  const std::string* cookies = req.Header("cookie");
+  std::optional<std::string> token =
+      cookies ? FindCookie(*cookies, kSessionCookieName) : std::nullopt;
+  if (!token) return Unauthenticated("sign in first");
+  auto principal = ctx.sessions.Authenticate(*token);
+  if (!principal.ok()) {
+    if (principal.status().kind() == ErrorKind::kUnauthenticated) return principal.status();
+    return FromRecords(principal.status(), "check the session");
+  }
+  call->principal = std::move(principal).value();
+  if (IsStateChanging(req.method)) {
+    CUSTODIAN_RETURN_IF_ERROR(CheckCsrfToken(req, call->principal->csrf_token));
+  }
+  if (!RoleAllowed(access, call->principal->role)) {
+    return PermissionDenied(RoleRuleText(access));
+  }
+  if (call->principal->must_change_password && !call->route.before_password_change) {
+    return PermissionDenied("change your password first (POST /api/v1/auth/password)");
+  }
+  return Status::Ok();
+}
+
+// Writes the access-log entry for a refused request. Refusals of footage requests are
+// logged even without a session; other unauthenticated requests are not, so that
+// anonymous traffic cannot flood the log.
+void LogRefusal(ApiContext& ctx, const Call& call, const Status& why) {
+  if (!call.principal && !call.route.reveals_footage) return;
+  std::string detail = why.message();
+  if (call.params.id) detail += " (id " + std::to_string(*call.params.id) + ")";
+  records::AccessEntry e = EntryFor(call, AccessResult::kDenied, detail);
+  if (!call.principal) e.user_name = "(no session)";
+  if (!call.params.camera.empty()) e.camera_id = call.params.camera;
+  if (call.route.reveals_footage) {
+    Purpose offered = OfferedPurpose(call.request);
+    e.purpose_category = offered.category;
+    e.purpose_text = offered.text;
+  }
+  Status st = RecordAccess(ctx, e);
+  if (!st.ok()) LogWarn("api") << "a refusal could not be logged: " << st.ToString();
+}
+
+HttpResponse Refuse(ApiContext& ctx, const Call& call, const Status& why) {
+  const ErrorKind kind = why.kind();
+  if (kind != ErrorKind::kUnauthenticated && kind != ErrorKind::kPermissionDenied) {
+    return ErrorResponse(why);
+  }
+  LogRefusal(ctx, call, why);
+  HttpResponse r = ErrorResponse(why);
+  if (kind == ErrorKind::kUnauthenticated && call.request.Header("cookie")) {
+    r.SetHeader("Set-Cookie", ClearedSessionCookie());
+  }
+  return r;
+}
+
+Result<HttpResponse> RunHandler(ApiContext& ctx, const Call& call) {
+  try {
+    return kHandlers[static_cast<size_t>(call.route.id)].handler(ctx, call);
+  } catch (const std::exception& e) {
+    return Internal(std::string("unexpected exception: ") + e.what());
+  }
+}
+
+HttpResponse Dispatch(ApiContext& ctx, const HttpRequest& req, const RouteSpec** matched) {
+  std::string allowed;
+  auto match = MatchRoute(req.method, req.path, &allowed);
+  if (!match.ok()) {
+    if (match.status().kind() != ErrorKind::kFailedPrecondition) {
+      return ErrorResponse(match.status());
+    }
+    HttpResponse r = ErrorResponse(405, "method_not_allowed",
+                                   std::string(MethodName(req.method)) + " is not allowed here");
+    r.SetHeader("Allow", allowed);
+    return r;
+  }
+  *matched = match->route;
+  Call call{req, *match->route, std::move(match->params), std::nullopt};
+  Status admitted = Admit(ctx, &call);
+  if (!admitted.ok()) return Refuse(ctx, call, admitted);
+  Result<HttpResponse> r = RunHandler(ctx, call);
+  if (r.ok()) return std::move(r).value();
+  // Footage handlers log their own refusals, with the purpose.
+  if (r.status().kind() == ErrorKind::kPermissionDenied && !call.route.reveals_footage) {
+    LogRefusal(ctx, call, r.status());
+  }
+  return ErrorResponse(r.status());
+}
+
+}  // namespace
+
+Api::Api(records::Database& db, records::Database& access_log_db, const Clock& clock,
+         ApiOptions options)
+    : ctx_(std::make_unique<ApiContext>(db, access_log_db, clock, std::move(options))) {}
+
+Api::~Api() = default;
+
+Metrics& Api::metrics() { return ctx_->metrics; }
+AccessLogWriter& Api::access_log() { return ctx_->access_log; }
+
+HttpResponse Api::Handle(const HttpRequest& request) {
+  // Latency is measured on the host's steady clock: it is a metric, never a record.
+  const auto start = std::chrono::steady_clock::now();
+  const RouteSpec* route = nullptr;
+  HttpResponse r = Dispatch(*ctx_, request, &route);
+  ApplySecurityHeaders(&r);
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+  ctx_->metrics.CountRequest(route, r.status, us);
+  return r;
+}
+
+}  // namespace custodian::api

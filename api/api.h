@@ -1,0 +1,55 @@
+// Api: the REST API as a function from HttpRequest to HttpResponse.
+//
+// Handle() routes the request through the route table (routes.h), resolves the session,
+// applies the CSRF checks and the route's role rule, refuses (and logs) what is not
+// allowed, runs the route's handler and adds the security headers. It never throws and
+// never blocks on the network; it does block on the records (and on the access log's
+// group commit), so the server calls it from a pool of handler threads, not from the
+// threads that run the sockets.
+//
+// Handlers live in handlers_*.cpp, one function per route; see handlers.h.
+// Thread-safe: many threads may call Handle() at once.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "api/http.h"
+#include "api/sessions.h"
+#include "base/clock.h"
+#include "records/database.h"
+
+namespace custodian::api {
+
+class AccessLogWriter;
+class Metrics;
+struct ApiContext;
+
+struct ApiOptions {
+  std::string data_dir;  // absolute; segment rows' paths are relative to it
+  SessionPolicy sessions;
+};
+
+class Api {
+ public:
+  // access_log_db is a second connection to the same records.db, used only to append to
+  // the access log: its commits (an fsync each) then never hold up the reads that every
+  // request makes on db. Passing the same Database for both works, with less throughput.
+  Api(records::Database& db, records::Database& access_log_db, const Clock& clock,
+      ApiOptions options);
+  Api(records::Database& db, const Clock& clock, ApiOptions options)
+      : Api(db, db, clock, std::move(options)) {}
+  ~Api();
+  Api(const Api&) = delete;
+  Api& operator=(const Api&) = delete;
+
+  HttpResponse Handle(const HttpRequest& request);
+
+  Metrics& metrics();
+  AccessLogWriter& access_log();
+
+ private:
+  std::unique_ptr<ApiContext> ctx_;
+};
+
+}  // namespace custodian::api

@@ -1,0 +1,173 @@
+#include "api/handler_support.h"
+
+#include <algorithm>
+
+namespace custodian::api {
+
+using records::AccessEntry;
+using records::AccessResult;
+
+ApiContext::ApiContext(records::Database& db_in, records::Database& access_log_db,
+                       const Clock& clock_in, ApiOptions options_in)
+    : db(db_in),
+      clock(clock_in),
+      options(std::move(options_in)),
+      sessions(db_in, clock_in, options.sessions),
+      access_log(access_log_db) {}
+
+HttpResponse Json(const nlohmann::json& body, int status) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+HttpResponse NoContent() {
+  HttpResponse r;
+  r.status = 204;
+  r.content_type.clear();
+  return r;
+}
+
+nlohmann::json TimeJson(UtcMicros t) { return FormatUtc(t); }
+
+nlohmann::json TimeJson(const std::optional<UtcMicros>& t) {
+  return t ? nlohmann::json(FormatUtc(*t)) : nlohmann::json(nullptr);
+}
+
+nlohmann::json UserJson(const records::UserRow& u) {
+  return {{"id", u.id},
+          {"name", u.name},
+          {"role", records::Name(u.role)},
+          {"disabled", u.disabled},
+          {"must_change_password", u.must_change_password},
+          {"failed_logins", u.failed_logins},
+          {"locked_until", TimeJson(u.locked_until)},
+          {"created", TimeJson(u.created)}};
+}
+
+Result<nlohmann::json> JsonObjectBody(const HttpRequest& request) {
+  nlohmann::json j = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return InvalidArgument("the request body is not valid JSON");
+  if (!j.is_object()) return InvalidArgument("the request body must be a JSON object");
+  return j;
+}
+
+Result<std::optional<std::string>> StringMember(const nlohmann::json& object,
+                                                const std::string& key, size_t max_bytes,
+                                                bool required) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) {
+    if (required) return InvalidArgument("missing \"" + key + "\"");
+    return std::optional<std::string>();
+  }
+  if (!it->is_string()) return InvalidArgument("\"" + key + "\" must be a string");
+  std::string value = it->get<std::string>();
+  if (value.size() > max_bytes) {
+    return InvalidArgument("\"" + key + "\" is longer than " + std::to_string(max_bytes) +
+                           " bytes");
+  }
+  if (!IsPrintableUtf8(value)) {
+    return InvalidArgument("\"" + key + "\" must be printable text");
+  }
+  return std::optional<std::string>(std::move(value));
+}
+
+Result<UtcMicros> TimeParam(const HttpRequest& request, const std::string& key) {
+  const std::string* v = request.Query(key);
+  if (!v) return InvalidArgument("missing query parameter " + key);
+  UtcMicros t;
+  if (v->size() > 40 || !ParseUtc(*v, &t)) {
+    return InvalidArgument(key + " must be a UTC time like 2026-01-01T00:00:00Z");
+  }
+  return t;
+}
+
+Result<TimeRange> RangeParams(const HttpRequest& request, int64_t max_span_us) {
+  auto from = TimeParam(request, "from");
+  if (!from.ok()) return from.status();
+  auto to = TimeParam(request, "to");
+  if (!to.ok()) return to.status();
+  if (!(*from < *to)) return InvalidArgument("from must be before to");
+  if (*to - *from > max_span_us) {
+    return InvalidArgument("the time range is too long: at most " +
+                           std::to_string(max_span_us / kMicrosPerSecond / 3600) + " hours");
+  }
+  return TimeRange{*from, *to};
+}
+
+Result<std::vector<std::string>> PermittedCameras(ApiContext& ctx, const Principal& principal) {
+  if (!RoleAllowed(Access::kFootage, principal.role)) return std::vector<std::string>();
+  auto cams = ctx.db.ListCameraPermissions(principal.user_id);
+  if (!cams.ok()) return FromRecords(cams.status(), "read camera permissions");
+  return cams;
+}
+
+Result<bool> MayViewCamera(ApiContext& ctx, const Principal& principal,
+                           const std::string& camera_id) {
+  auto cams = PermittedCameras(ctx, principal);
+  if (!cams.ok()) return cams.status();
+  return std::find(cams->begin(), cams->end(), camera_id) != cams->end();
+}
+
+AccessEntry EntryFor(const Call& call, AccessResult result, std::string detail) {
+  AccessEntry e;
+  if (call.principal) {
+    e.user_id = call.principal->user_id;
+    e.user_name = call.principal->name;
+  }
+  e.action = call.route.action;
+  e.client = call.request.client;
+  e.result = result;
+  e.detail = std::move(detail);
+  return e;
+}
+
+Status RecordAccess(ApiContext& ctx, const AccessEntry& entry) {
+  auto id = ctx.access_log.Append(entry);
+  ctx.metrics.CountAccessEntry(id.ok());
+  if (!id.ok()) return FromRecords(id.status(), "write the access log");
+  return Status::Ok();
+}
+
+Status RecordChange(ApiContext& ctx, const AccessEntry& entry) {
+  auto id = ctx.db.AppendAccess(entry);
+  ctx.metrics.CountAccessEntry(id.ok());
+  return id.ok() ? Status::Ok() : id.status();
+}
+
+Status LogFootage(ApiContext& ctx, const Call& call, const FootageScope& scope,
+                  const Purpose& purpose, AccessResult result, std::string detail) {
+  AccessEntry e = EntryFor(call, result, std::move(detail));
+  if (!scope.camera.empty()) e.camera_id = scope.camera;
+  e.from = scope.from;
+  e.to = scope.to;
+  e.purpose_category = purpose.category;
+  e.purpose_text = purpose.text;
+  return RecordAccess(ctx, e);
+}
+
+Status FootageFailed(ApiContext& ctx, const Call& call, const FootageScope& scope,
+                     const Purpose& purpose, Status failure) {
+  AccessResult result = failure.kind() == ErrorKind::kPermissionDenied ||
+                                failure.kind() == ErrorKind::kInvalidArgument
+                            ? AccessResult::kDenied
+                            : AccessResult::kError;
+  Status logged = LogFootage(ctx, call, scope, purpose, result, failure.message());
+  return logged.ok() ? failure : logged;
+}
+
+Result<Purpose> AdmitFootage(ApiContext& ctx, const Call& call, const FootageScope& scope) {
+  const Purpose offered = OfferedPurpose(call.request);
+  auto may = MayViewCamera(ctx, call.user(), scope.camera);
+  if (!may.ok()) return FootageFailed(ctx, call, scope, offered, may.status());
+  if (!*may) {
+    return FootageFailed(ctx, call, scope, offered,
+                         PermissionDenied("no permission for camera " + scope.camera));
+  }
+  auto purpose = PurposeOf(call.request);
+  if (!purpose.ok()) return FootageFailed(ctx, call, scope, offered, purpose.status());
+  return purpose;
+}
+
+}  // namespace custodian::api

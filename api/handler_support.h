@@ -1,0 +1,118 @@
+// What handlers share: the ApiContext they run in, the Call they answer, and helpers for
+// JSON bodies, time ranges, camera permissions and access-log entries.
+//
+// A handler is `Result<HttpResponse> Handle...(ApiContext&, const Call&)`. By the time it
+// runs, the dispatcher (api.cpp) has matched the route, checked the path parameters, the
+// session, CSRF and the route's role rule; the handler checks what depends on the data:
+// per-camera permissions, the stated purpose, the request body. A non-ok Result becomes a
+// JSON error through errors.h; failures of the records go through FromRecords first so
+// that no SQL reaches a client.
+#pragma once
+
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/access_writer.h"
+#include "api/api.h"
+#include "api/errors.h"
+#include "api/http.h"
+#include "api/metrics.h"
+#include "api/purpose.h"
+#include "api/routes.h"
+#include "api/sessions.h"
+
+namespace custodian::api {
+
+struct ApiContext {
+  ApiContext(records::Database& db, records::Database& access_log_db, const Clock& clock,
+             ApiOptions options);
+
+  records::Database& db;
+  const Clock& clock;
+  const ApiOptions options;
+  SessionService sessions;
+  AccessLogWriter access_log;
+  Metrics metrics;
+  // Thumbnails decode a GOP each; one at a time keeps a burst of them from starving the
+  // handler threads and the recorder of CPU.
+  std::mutex thumbnail_mu;
+};
+
+struct Call {
+  const HttpRequest& request;
+  const RouteSpec& route;
+  RouteParams params;
+  std::optional<Principal> principal;  // set for every route but the public ones
+
+  const Principal& user() const { return *principal; }
+};
+
+using Handler = Result<HttpResponse> (*)(ApiContext&, const Call&);
+
+// Limits on what a request may ask for.
+inline constexpr int64_t kMaxTimelineSpanUs = 31 * kMicrosPerDay;
+inline constexpr int64_t kMaxPlaylistSpanUs = 1 * kMicrosPerDay;
+inline constexpr int64_t kMaxListingSpanUs = 366 * kMicrosPerDay;
+inline constexpr int kMaxAccessLogRows = 10000;
+
+// --- Responses -------------------------------------------------------------------------
+HttpResponse Json(const nlohmann::json& body, int status = 200);
+HttpResponse NoContent();
+nlohmann::json TimeJson(UtcMicros t);
+nlohmann::json TimeJson(const std::optional<UtcMicros>& t);
+// An account as the API shows it (never the password hash).
+nlohmann::json UserJson(const records::UserRow& user);
+
+// --- Request input ---------------------------------------------------------------------
+// The body as a JSON object; kInvalidArgument for anything else (never echoing the body).
+Result<nlohmann::json> JsonObjectBody(const HttpRequest& request);
+// A string member of at most max_bytes, printable UTF-8; nullopt when absent and optional.
+Result<std::optional<std::string>> StringMember(const nlohmann::json& object,
+                                                const std::string& key, size_t max_bytes,
+                                                bool required);
+// A UTC time query parameter ("2026-01-01T00:00:00Z").
+Result<UtcMicros> TimeParam(const HttpRequest& request, const std::string& key);
+struct TimeRange {
+  UtcMicros from;
+  UtcMicros to;
+};
+// from and to, required, with from < to and to - from <= max_span_us.
+Result<TimeRange> RangeParams(const HttpRequest& request, int64_t max_span_us);
+
+// --- Permissions ----------------------------------------------------------------------
+// The cameras the principal may see footage of (none for admin).
+Result<std::vector<std::string>> PermittedCameras(ApiContext& ctx, const Principal& principal);
+Result<bool> MayViewCamera(ApiContext& ctx, const Principal& principal,
+                           const std::string& camera_id);
+
+// --- Access log -----------------------------------------------------------------------
+// An entry for this call: user, action and client filled in.
+records::AccessEntry EntryFor(const Call& call, records::AccessResult result, std::string detail);
+// Appends the entry durably; a failure is kUnavailable-like and the request must fail.
+Status RecordAccess(ApiContext& ctx, const records::AccessEntry& entry);
+// For a change to the records (accounts, permissions, holds): appends the entry on the
+// main connection. Call it inside ctx.db.WithTransaction, so that the change and its
+// entry commit together or not at all.
+Status RecordChange(ApiContext& ctx, const records::AccessEntry& entry);
+
+// What a footage request is about, for its access-log entry.
+struct FootageScope {
+  std::string camera;
+  std::optional<UtcMicros> from;
+  std::optional<UtcMicros> to;
+};
+// Checks the principal's permission for the camera and the stated purpose. A refusal is
+// logged (with whatever purpose was offered) and returned as the error.
+Result<Purpose> AdmitFootage(ApiContext& ctx, const Call& call, const FootageScope& scope);
+// Logs a footage access with its purpose and outcome; call with kOk before sending.
+Status LogFootage(ApiContext& ctx, const Call& call, const FootageScope& scope,
+                  const Purpose& purpose, records::AccessResult result, std::string detail);
+// Logs a failure of an admitted footage request and returns the failure, for
+//   return FootageFailed(ctx, call, scope, purpose, NotFound("..."));
+Status FootageFailed(ApiContext& ctx, const Call& call, const FootageScope& scope,
+                     const Purpose& purpose, Status failure);
+
+}  // namespace custodian::api

@@ -1,0 +1,197 @@
+// The DPO's records: the access log (JSON and CSV) and the deletion records.
+
+#include "api/handlers.h"
+
+namespace custodian::api {
+
+namespace {
+
+using records::AccessEntry;
+
+constexpr int kDefaultAccessRows = 1000;
+
+struct AccessQuery {
+  records::AccessFilter filter;
+  bool unknown_user = false;  // the named user does not exist: nothing can match
+  std::string description;    // for the access-log entry of the query itself
+};
+
+Result<std::optional<UtcMicros>> OptionalTime(const HttpRequest& r, const std::string& key) {
+  if (!r.Query(key)) return std::optional<UtcMicros>();
+  auto t = TimeParam(r, key);
+  if (!t.ok()) return t.status();
+  return std::optional<UtcMicros>(*t);
+}
+
+Result<int> LimitParam(const HttpRequest& r) {
+  const std::string* v = r.Query("limit");
+  if (!v) return kDefaultAccessRows;
+  int n = 0;
+  if (v->empty() || v->size() > 6) return InvalidArgument("limit must be 1 to 10000");
+  for (char c : *v) {
+    if (c < '0' || c > '9') return InvalidArgument("limit must be 1 to 10000");
+    n = n * 10 + (c - '0');
+  }
+  if (n < 1 || n > kMaxAccessLogRows) return InvalidArgument("limit must be 1 to 10000");
+  return n;
+}
+
+Result<AccessQuery> ParseAccessQuery(ApiContext& ctx, const HttpRequest& r) {
+  AccessQuery q;
+  if (const std::string* name = r.Query("user")) {
+    if (name->size() > 64 || !IsPrintableUtf8(*name)) return InvalidArgument("bad user name");
+    auto user = ctx.db.GetUserByName(*name);
+    if (!user.ok()) return FromRecords(user.status(), "look up the user");
+    if (*user)
+      q.filter.user_id = (*user)->id;
+    else
+      q.unknown_user = true;
+    q.description += " user=" + *name;
+  }
+  if (const std::string* camera = r.Query("camera")) {
+    if (!IsValidCameraId(*camera)) return InvalidArgument("camera ids are [a-z0-9-]{1,64}");
+    q.filter.camera_id = *camera;
+    q.description += " camera=" + *camera;
+  }
+  if (const std::string* action = r.Query("action")) {
+    if (action->empty() || action->size() > 64 || !IsPrintableUtf8(*action)) {
+      return InvalidArgument("bad action");
+    }
+    q.filter.action = *action;
+    q.description += " action=" + *action;
+  }
+  auto from = OptionalTime(r, "from");
+  if (!from.ok()) return from.status();
+  auto to = OptionalTime(r, "to");
+  if (!to.ok()) return to.status();
+  if (*from && *to && !(**from < **to)) return InvalidArgument("from must be before to");
+  q.filter.from = *from;
+  q.filter.to = *to;
+  auto limit = LimitParam(r);
+  if (!limit.ok()) return limit.status();
+  q.filter.limit = *limit;
+  if (q.description.empty()) q.description = " everything";
+  return q;
+}
+
+Result<std::vector<AccessEntry>> RunQuery(ApiContext& ctx, const Call& call) {
+  auto q = ParseAccessQuery(ctx, call.request);
+  if (!q.ok()) return q.status();
+  std::vector<AccessEntry> rows;
+  if (!q->unknown_user) {
+    auto found = ctx.db.QueryAccess(q->filter);
+    if (!found.ok()) return FromRecords(found.status(), "query the access log");
+    rows = std::move(found).value();
+  }
+  CUSTODIAN_RETURN_IF_ERROR(RecordAccess(
+      ctx, EntryFor(call, records::AccessResult::kOk,
+                    "filter:" + q->description + "; " + std::to_string(rows.size()) + " rows")));
+  return rows;
+}
+
+nlohmann::json EntryJson(const AccessEntry& e) {
+  return {{"id", e.id},
+          {"at", TimeJson(e.at)},
+          {"user_id", e.user_id ? nlohmann::json(*e.user_id) : nlohmann::json()},
+          {"user_name", e.user_name},
+          {"action", e.action},
+          {"camera_id", e.camera_id ? nlohmann::json(*e.camera_id) : nlohmann::json()},
+          {"from", TimeJson(e.from)},
+          {"to", TimeJson(e.to)},
+          {"purpose_category", e.purpose_category},
+          {"purpose_text", e.purpose_text},
+          {"client", e.client},
+          {"result", records::Name(e.result)},
+          {"detail", e.detail},
+          {"hash", e.hash}};
+}
+
+// One CSV field (RFC 4180). Text that a spreadsheet would run as a formula gets a
+// leading apostrophe, since the DPO will open this file in one.
+std::string CsvField(const std::string& v, bool text) {
+  std::string s = v;
+  if (text && !s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@')) {
+    s.insert(s.begin(), '\'');
+  }
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string Opt(const std::optional<UtcMicros>& t) { return t ? FormatUtc(*t) : ""; }
+
+std::string CsvRow(const AccessEntry& e) {
+  const std::vector<std::pair<std::string, bool>> fields = {
+      {std::to_string(e.id), false},
+      {FormatUtc(e.at), false},
+      {e.user_id ? std::to_string(*e.user_id) : "", false},
+      {e.user_name, true},
+      {e.action, true},
+      {e.camera_id.value_or(""), true},
+      {Opt(e.from), false},
+      {Opt(e.to), false},
+      {e.purpose_category, true},
+      {e.purpose_text, true},
+      {e.client, true},
+      {records::Name(e.result), false},
+      {e.detail, true},
+      {e.prev_hash, false},
+      {e.hash, false}};
+  std::string line;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i) line += ',';
+    line += CsvField(fields[i].first, fields[i].second);
+  }
+  return line + "\r\n";
+}
+
+}  // namespace
+
+Result<HttpResponse> HandleAccessLog(ApiContext& ctx, const Call& call) {
+  auto rows = RunQuery(ctx, call);
+  if (!rows.ok()) return rows.status();
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& e : *rows) list.push_back(EntryJson(e));
+  return Json({{"entries", list}});
+}
+
+Result<HttpResponse> HandleAccessLogCsv(ApiContext& ctx, const Call& call) {
+  auto rows = RunQuery(ctx, call);
+  if (!rows.ok()) return rows.status();
+  HttpResponse r;
+  r.content_type = "text/csv; charset=utf-8";
+  r.SetHeader("Content-Disposition", "attachment; filename=\"access-log.csv\"");
+  r.body =
+      "id,at,user_id,user_name,action,camera_id,from,to,purpose_category,purpose_text,client,"
+      "result,detail,prev_hash,hash\r\n";
+  for (const auto& e : *rows) r.body += CsvRow(e);
+  return r;
+}
+
+Result<HttpResponse> HandleListDeletions(ApiContext& ctx, const Call& call) {
+  auto range = RangeParams(call.request, kMaxListingSpanUs);
+  if (!range.ok()) return range.status();
+  auto rows = ctx.db.ListDeletions(range->from, range->to);
+  if (!rows.ok()) return FromRecords(rows.status(), "list deletions");
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& d : *rows) {
+    list.push_back({{"id", d.id},
+                    {"at", TimeJson(d.at)},
+                    {"camera_id", d.camera_id ? nlohmann::json(*d.camera_id) : nlohmann::json()},
+                    {"from", TimeJson(d.from)},
+                    {"to", TimeJson(d.to)},
+                    {"segment_count", d.segment_count},
+                    {"bytes", d.bytes},
+                    {"sha256s", d.sha256s},
+                    {"rule", records::Name(d.rule)},
+                    {"deleted_by", d.deleted_by ? nlohmann::json(*d.deleted_by) : nlohmann::json()},
+                    {"detail", d.detail}});
+  }
+  return Json({{"deletions", list}});
+}
+
+}  // namespace custodian::api

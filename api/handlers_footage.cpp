@@ -1,0 +1,185 @@
+// The routes that reveal footage: segment download, HLS playlist, thumbnail. Each one
+// checks the camera permission and the stated purpose (AdmitFootage), and writes its
+// access-log entry before any footage leaves, so that an entry exists for every byte sent.
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+
+#include "api/byte_range.h"
+#include "api/fmp4_ranges.h"
+#include "api/handlers.h"
+#include "api/hls.h"
+#include "api/thumbnail.h"
+
+namespace custodian::api {
+
+namespace {
+
+using records::AccessResult;
+using records::SegmentRow;
+
+struct OpenedSegment {
+  std::shared_ptr<OpenFile> file;
+  uint64_t size = 0;
+};
+
+// The file behind a segment row. The path comes only from the row (relative to data_dir,
+// checked again here although the schema already refuses ".." and absolute paths).
+Result<OpenedSegment> OpenSegmentFile(ApiContext& ctx, const SegmentRow& segment) {
+  if (segment.path.empty() || segment.path[0] == '/' ||
+      segment.path.find("..") != std::string::npos) {
+    return Internal("segment " + std::to_string(segment.id) + " has an unsafe path");
+  }
+  const std::string path = ctx.options.data_dir + "/" + segment.path;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    return errno == ENOENT
+               ? NotFound("the file of segment " + std::to_string(segment.id) + " is missing")
+               : IoError("open segment " + std::to_string(segment.id) + ": " +
+                         std::strerror(errno));
+  }
+  auto file = std::make_shared<OpenFile>(fd);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    return IoError("segment " + std::to_string(segment.id) + " is not a regular file");
+  }
+  return OpenedSegment{std::move(file), static_cast<uint64_t>(st.st_size)};
+}
+
+FootageScope ScopeOf(const SegmentRow& s) { return {s.camera_id, s.start, s.end}; }
+
+std::string RangeDetail(const SegmentRow& s, const ByteRange& r, uint64_t size) {
+  std::string d = "segment " + std::to_string(s.id);
+  if (r.kind == ByteRange::Kind::kPartial) {
+    d += " bytes " + std::to_string(r.offset) + "-" + std::to_string(r.offset + r.length - 1) +
+         "/" + std::to_string(size);
+  } else {
+    d += " whole file, " + std::to_string(size) + " bytes";
+  }
+  return d;
+}
+
+HttpResponse FileResponse(const OpenedSegment& opened, const ByteRange& range) {
+  HttpResponse r;
+  r.content_type = "video/mp4";
+  r.file = FileSlice{opened.file, range.offset, range.length};
+  r.SetHeader("Accept-Ranges", "bytes");
+  if (range.kind == ByteRange::Kind::kPartial) {
+    r.status = 206;
+    r.SetHeader("Content-Range", "bytes " + std::to_string(range.offset) + "-" +
+                                     std::to_string(range.offset + range.length - 1) + "/" +
+                                     std::to_string(opened.size));
+  }
+  return r;
+}
+
+Result<SegmentRow> CompleteSegment(ApiContext& ctx, const Call& call) {
+  auto segment = ctx.db.GetSegment(*call.params.id);
+  if (!segment.ok()) return FromRecords(segment.status(), "read the segment");
+  if (!*segment) {
+    FootageScope unknown;
+    return FootageFailed(ctx, call, unknown, OfferedPurpose(call.request),
+                         NotFound("no segment " + std::to_string(*call.params.id)));
+  }
+  return std::move(**segment);
+}
+
+}  // namespace
+
+Result<HttpResponse> HandleSegmentFile(ApiContext& ctx, const Call& call) {
+  auto segment = CompleteSegment(ctx, call);
+  if (!segment.ok()) return segment.status();
+  const FootageScope scope = ScopeOf(*segment);
+  auto purpose = AdmitFootage(ctx, call, scope);
+  if (!purpose.ok()) return purpose.status();
+  if (segment->state != records::SegmentState::kComplete) {
+    return FootageFailed(ctx, call, scope, *purpose,
+                         NotFound("segment " + std::to_string(segment->id) +
+                                  " is still being recorded or is being deleted"));
+  }
+  auto opened = OpenSegmentFile(ctx, *segment);
+  if (!opened.ok()) return FootageFailed(ctx, call, scope, *purpose, opened.status());
+  const std::string* header = call.request.Header("range");
+  ByteRange range = header ? ParseByteRange(*header, opened->size)
+                           : ByteRange{ByteRange::Kind::kWhole, 0, opened->size};
+  if (range.kind == ByteRange::Kind::kUnsatisfiable) {
+    CUSTODIAN_RETURN_IF_ERROR(LogFootage(ctx, call, scope, *purpose, AccessResult::kError,
+                                         "range not satisfiable: " + header->substr(0, 80)));
+    HttpResponse r = ErrorResponse(416, "range_not_satisfiable", "the range lies outside the file");
+    r.SetHeader("Content-Range", "bytes */" + std::to_string(opened->size));
+    return r;
+  }
+  CUSTODIAN_RETURN_IF_ERROR(LogFootage(ctx, call, scope, *purpose, AccessResult::kOk,
+                                       RangeDetail(*segment, range, opened->size)));
+  return FileResponse(*opened, range);
+}
+
+Result<HttpResponse> HandlePlaylist(ApiContext& ctx, const Call& call) {
+  auto range = RangeParams(call.request, kMaxPlaylistSpanUs);
+  FootageScope scope{call.params.camera, std::nullopt, std::nullopt};
+  if (range.ok()) scope = {call.params.camera, range->from, range->to};
+  auto purpose = AdmitFootage(ctx, call, scope);
+  if (!purpose.ok()) return purpose.status();
+  if (!range.ok()) return FootageFailed(ctx, call, scope, *purpose, range.status());
+  auto rows = ctx.db.ListSegments(scope.camera, range->from, range->to);
+  if (!rows.ok()) return FromRecords(rows.status(), "list segments");
+
+  std::vector<HlsSegment> entries;
+  const std::string query = "?" + PurposeQuery(*purpose);
+  for (const SegmentRow& s : *rows) {
+    if (s.state != records::SegmentState::kComplete) continue;
+    auto opened = OpenSegmentFile(ctx, s);
+    if (!opened.ok()) continue;  // a file deleted meanwhile is simply not played
+    auto parts = ReadFmp4Ranges(opened->file->fd(), opened->size);
+    if (!parts.ok()) continue;
+    entries.push_back({"/api/v1/segments/" + std::to_string(s.id) + "/file" + query,
+                       parts->init_length, parts->init_length,
+                       parts->media_end - parts->init_length, s.start,
+                       s.duration_us > 0 ? s.duration_us : *s.end - s.start});
+  }
+  if (entries.empty()) {
+    return FootageFailed(ctx, call, scope, *purpose, NotFound("no footage in that time range"));
+  }
+  CUSTODIAN_RETURN_IF_ERROR(LogFootage(ctx, call, scope, *purpose, AccessResult::kOk,
+                                       std::to_string(entries.size()) + " segments"));
+  HttpResponse r;
+  r.content_type = "application/vnd.apple.mpegurl";
+  r.body = BuildHlsPlaylist(entries);
+  return r;
+}
+
+Result<HttpResponse> HandleThumbnail(ApiContext& ctx, const Call& call) {
+  auto at = TimeParam(call.request, "at");
+  FootageScope scope{call.params.camera, std::nullopt, std::nullopt};
+  if (at.ok()) scope = {call.params.camera, *at, *at};
+  auto purpose = AdmitFootage(ctx, call, scope);
+  if (!purpose.ok()) return purpose.status();
+  if (!at.ok()) return FootageFailed(ctx, call, scope, *purpose, at.status());
+  auto rows = ctx.db.ListSegments(scope.camera, *at, *at + 1);
+  if (!rows.ok()) return FromRecords(rows.status(), "list segments");
+  const SegmentRow* found = nullptr;
+  for (const SegmentRow& s : *rows) {
+    if (s.state == records::SegmentState::kComplete && s.start <= *at && *at < *s.end) found = &s;
+  }
+  if (!found) {
+    return FootageFailed(ctx, call, scope, *purpose, NotFound("no footage at that time"));
+  }
+  auto opened = OpenSegmentFile(ctx, *found);  // refuses a missing file or an unsafe path
+  if (!opened.ok()) return FootageFailed(ctx, call, scope, *purpose, opened.status());
+  Result<std::string> jpeg = [&] {
+    std::lock_guard one_at_a_time(ctx.thumbnail_mu);
+    return RenderThumbnailJpeg(ctx.options.data_dir + "/" + found->path, *at - found->start);
+  }();
+  if (!jpeg.ok()) return FootageFailed(ctx, call, scope, *purpose, jpeg.status());
+  CUSTODIAN_RETURN_IF_ERROR(LogFootage(ctx, call, scope, *purpose, AccessResult::kOk,
+                                       "segment " + std::to_string(found->id)));
+  HttpResponse r;
+  r.content_type = "image/jpeg";
+  r.body = std::move(jpeg).value();
+  return r;
+}
+
+}  // namespace custodian::api

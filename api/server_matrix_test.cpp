@@ -1,0 +1,344 @@
+// Every route with every role and with no session; per-camera scoping.
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "api/routes.h"
+#include "api/testing/api_fixture.h"
+
+namespace custodian::api::testing {
+namespace {
+
+using records::Role;
+using json = nlohmann::json;
+
+enum class Who { kNone, kStaff, kManager, kDpo, kAdmin };
+constexpr Who kEveryone[] = {Who::kNone, Who::kStaff, Who::kManager, Who::kDpo, Who::kAdmin};
+
+// What each route answers. A: allowed (anything but 401/403); D: 403; U: 401.
+// Written out here, not derived from the route table, so a changed rule fails this test.
+struct Expected {
+  RouteId route;
+  const char* none;
+  const char* staff;
+  const char* manager;
+  const char* dpo;
+  const char* admin;
+};
+// clang-format off
+const Expected kMatrix[] = {
+    //                                none staff manager dpo admin
+    {RouteId::kHealthz,              "A", "A", "A", "A", "A"},
+    {RouteId::kMetrics,              "A", "A", "A", "A", "A"},  // loopback: no session needed
+    {RouteId::kLogin,                "A", "A", "A", "A", "A"},
+    {RouteId::kLogout,               "U", "A", "A", "A", "A"},
+    {RouteId::kSession,              "U", "A", "A", "A", "A"},
+    {RouteId::kChangePassword,       "U", "A", "A", "A", "A"},
+    {RouteId::kListCameras,          "U", "A", "A", "A", "A"},
+    {RouteId::kTimeline,             "U", "A", "A", "A", "D"},
+    {RouteId::kPlaylist,             "U", "A", "A", "A", "D"},
+    {RouteId::kThumbnail,            "U", "A", "A", "A", "D"},
+    {RouteId::kSegmentFile,          "U", "A", "A", "A", "D"},
+    {RouteId::kAccessLog,            "U", "D", "D", "A", "D"},
+    {RouteId::kAccessLogCsv,         "U", "D", "D", "A", "D"},
+    {RouteId::kListUsers,            "U", "D", "D", "D", "A"},
+    {RouteId::kCreateUser,           "U", "D", "D", "D", "A"},
+    {RouteId::kUpdateUser,           "U", "D", "D", "D", "A"},
+    {RouteId::kSetUserCameras,       "U", "D", "D", "D", "A"},
+    {RouteId::kListHolds,            "U", "D", "A", "A", "D"},
+    {RouteId::kCreateHold,           "U", "D", "A", "A", "D"},
+    {RouteId::kReleaseHold,          "U", "D", "A", "A", "D"},
+    {RouteId::kListDeletions,        "U", "D", "D", "A", "D"},
+    {RouteId::kWebAsset,             "A", "A", "A", "A", "A"},
+};
+// clang-format on
+
+const char* ExpectedFor(const Expected& e, Who who) {
+  switch (who) {
+    case Who::kNone:
+      return e.none;
+    case Who::kStaff:
+      return e.staff;
+    case Who::kManager:
+      return e.manager;
+    case Who::kDpo:
+      return e.dpo;
+    case Who::kAdmin:
+      return e.admin;
+  }
+  return "?";
+}
+
+const char* Name(Who who) {
+  const char* names[] = {"none", "staff", "manager", "dpo", "admin"};
+  return names[static_cast<int>(who)];
+}
+
+struct Sample {
+  std::string method, target, body;
+};
+
+class Matrix {
+ public:
+  Matrix() {
+    f_.AddUser("staff", Role::kStaff, {"door-1"});
+    f_.AddUser("manager", Role::kManager, {"door-1"});
+    f_.AddUser("dpo", Role::kDpo, {"door-1"});
+    f_.AddUser("admin", Role::kAdmin);
+    target_user_ = f_.AddUser("target", Role::kStaff);
+    segment_ = f_.AddSegment("door-1", kFootageT0);
+  }
+
+  ApiServerFixture& fixture() { return f_; }
+
+  // A fresh session per request, since some routes end sessions.
+  std::optional<SignedIn> SessionFor(Who who) {
+    if (who == Who::kNone) return std::nullopt;
+    return f_.Login(Name(who));
+  }
+
+  // A request that an allowed caller can make successfully or fail on its data only.
+  Sample SampleFor(RouteId id, Who who) {
+    const std::string range = "from=" + At(kFootageT0) + "&to=" + At(kFootageT0 + 60 * kSecond);
+    switch (id) {
+      case RouteId::kHealthz:
+        return {"GET", "/healthz", ""};
+      case RouteId::kMetrics:
+        return {"GET", "/metrics", ""};
+      case RouteId::kLogin:
+        return {
+            "POST", "/api/v1/auth/login",
+            json{{"name", "staff"}, {"password", ApiServerFixture::PasswordOf("staff")}}.dump()};
+      case RouteId::kLogout:
+        return {"POST", "/api/v1/auth/logout", ""};
+      case RouteId::kSession:
+        return {"GET", "/api/v1/auth/session", ""};
+      case RouteId::kChangePassword:  // a too-short password: refused on its merits (400)
+        return {"POST", "/api/v1/auth/password",
+                json{{"current_password", ApiServerFixture::PasswordOf(Name(who))},
+                     {"new_password", "short"}}
+                    .dump()};
+      case RouteId::kListCameras:
+        return {"GET", "/api/v1/cameras", ""};
+      case RouteId::kTimeline:
+        return {"GET", "/api/v1/cameras/door-1/timeline?" + range, ""};
+      case RouteId::kPlaylist:
+        return {"GET", "/api/v1/cameras/door-1/playlist.m3u8?" + range + "&" + PurposeParams(), ""};
+      case RouteId::kThumbnail:
+        return {"GET",
+                "/api/v1/cameras/door-1/thumbnail.jpg?at=" + At(kFootageT0 + kSecond) + "&" +
+                    PurposeParams(),
+                ""};
+      case RouteId::kSegmentFile:
+        return {"GET", "/api/v1/segments/" + std::to_string(segment_) + "/file?" + PurposeParams(),
+                ""};
+      case RouteId::kAccessLog:
+        return {"GET", "/api/v1/access-log?limit=5", ""};
+      case RouteId::kAccessLogCsv:
+        return {"GET", "/api/v1/access-log.csv?limit=5", ""};
+      case RouteId::kListUsers:
+        return {"GET", "/api/v1/users", ""};
+      case RouteId::kCreateUser:
+        return {"POST", "/api/v1/users",
+                json{{"name", std::string("made-by-") + Name(who)},
+                     {"role", "staff"},
+                     {"password", "a-long-first-password"},
+                     {"cameras", {"door-1"}}}
+                    .dump()};
+      case RouteId::kUpdateUser:
+        return {"PATCH", "/api/v1/users/" + std::to_string(target_user_),
+                json{{"role", "manager"}}.dump()};
+      case RouteId::kSetUserCameras:
+        return {"PUT", "/api/v1/users/" + std::to_string(target_user_) + "/cameras",
+                json{{"cameras", {"door-1", "yard"}}}.dump()};
+      case RouteId::kListHolds:
+        return {"GET", "/api/v1/holds", ""};
+      case RouteId::kCreateHold:
+        return {"POST", "/api/v1/holds", HoldBody()};
+      case RouteId::kReleaseHold:
+        return {"POST", "/api/v1/holds/" + std::to_string(MakeHold()) + "/release", ""};
+      case RouteId::kListDeletions:
+        return {"GET", "/api/v1/deletions?" + range, ""};
+      case RouteId::kWebAsset:
+        return {"GET", "/index.html", ""};
+      case RouteId::kCount:
+        break;
+    }
+    FAIL("no sample request for route " << static_cast<int>(id));
+    return {};
+  }
+
+ private:
+  std::string HoldBody() {
+    return json{
+        {"reason", "police request 2026/1"},
+        {"review", At(f_.clock.Now() + 30 * kMicrosPerDay)},
+        {"ranges",
+         {{{"camera", "door-1"}, {"from", At(kFootageT0)}, {"to", At(kFootageT0 + 60 * kSecond)}}}}}
+        .dump();
+  }
+  int64_t MakeHold() {
+    records::HoldRow h;
+    h.reason = "matrix";
+    h.owner_user_id = target_user_;
+    h.review = f_.clock.Now() + kMicrosPerDay;
+    h.ranges = {{"door-1", kFootageT0, kFootageT0 + kSecond}};
+    auto id = f_.db().CreateHold(h);
+    REQUIRE(id.ok());
+    return *id;
+  }
+
+  ApiServerFixture f_;
+  int64_t target_user_ = 0;
+  int64_t segment_ = 0;
+};
+
+TEST_CASE("api role x route matrix: every route with every role and with no session") {
+  Matrix m;
+  REQUIRE(std::size(kMatrix) == RouteTable().size());
+  for (const Expected& e : kMatrix) {
+    for (Who who : kEveryone) {
+      Sample s = m.SampleFor(e.route, who);
+      auto session = m.SessionFor(who);
+      const size_t log_before = m.fixture().AccessLog().size();
+      auto r = m.fixture().Call(s.method, s.target, session, s.body);
+      const std::string want = ExpectedFor(e, who);
+      INFO(s.method << " " << s.target << " as " << Name(who) << " -> " << r.status << " "
+                    << r.body.substr(0, 200));
+      if (want == "A") {
+        CHECK(r.status != 401);
+        CHECK(r.status != 403);
+        CHECK(r.status < 500);
+      } else if (want == "D") {
+        CHECK(r.status == 403);
+        // Every refusal is logged.
+        auto log = m.fixture().AccessLog();
+        REQUIRE(log.size() > log_before);
+        CHECK(log.back().result == records::AccessResult::kDenied);
+        CHECK(log.back().user_name == Name(who));
+      } else {
+        CHECK(r.status == 401);
+      }
+      CHECK(json::parse(r.body.empty() || r.Header("content-type") != "application/json" ? "{}"
+                                                                                         : r.body)
+                .is_object());
+    }
+  }
+}
+
+TEST_CASE("api metrics need an admin session from anywhere but loopback") {
+  ApiServerFixture f;
+  f.AddUser("admin", Role::kAdmin);
+  f.AddUser("staff", Role::kStaff);
+  HttpRequest req;
+  req.method = Method::kGet;
+  req.target = req.path = "/metrics";
+  req.client = "10.1.2.3";
+  req.headers = {{"host", "cctv"}};
+  CHECK(f.api().Handle(req).status == 401);
+  auto admin = f.Login("admin");
+  req.headers.emplace_back("cookie", admin.cookie);
+  auto ok = f.api().Handle(req);
+  CHECK(ok.status == 200);
+  CHECK(ok.body.find("custodian_http_requests_total") != std::string::npos);
+  req.headers.back().second = f.Login("staff").cookie;
+  CHECK(f.api().Handle(req).status == 403);
+}
+
+TEST_CASE("api per-camera permissions scope cameras, timeline, footage and holds") {
+  ApiServerFixture f;
+  f.AddUser("sam", Role::kStaff, {"door-1"});
+  f.AddUser("mo", Role::kManager, {"door-1"});
+  f.AddUser("admin", Role::kAdmin);
+  const int64_t yard = f.AddSegment("yard", kFootageT0);
+  const int64_t door = f.AddSegment("door-1", kFootageT0);
+  SignedIn sam = f.Login("sam");
+
+  auto cams = json::parse(f.Get("/api/v1/cameras", sam).body)["cameras"];
+  REQUIRE(cams.size() == 1);
+  CHECK(cams[0]["id"] == "door-1");
+  CHECK(json::parse(f.Get("/api/v1/cameras", f.Login("admin")).body)["cameras"].size() == 2);
+
+  const std::string range = "from=" + At(kFootageT0) + "&to=" + At(kFootageT0 + 60 * kSecond);
+  CHECK(f.Get("/api/v1/cameras/yard/timeline?" + range, sam).status == 403);
+  CHECK(f.LastAccess().camera_id == "yard");
+  CHECK(f.Get("/api/v1/cameras/door-1/timeline?" + range, sam).status == 200);
+
+  auto denied = f.Get("/api/v1/segments/" + std::to_string(yard) + "/file?" + PurposeParams(), sam);
+  CHECK(denied.status == 403);
+  auto e = f.LastAccess();
+  CHECK(e.action == "download");
+  CHECK(e.camera_id == "yard");
+  CHECK(e.result == records::AccessResult::kDenied);
+  CHECK(e.purpose_text == kPurposeText);
+  CHECK(
+      f.Get("/api/v1/segments/" + std::to_string(door) + "/file?" + PurposeParams(), sam).status ==
+      200);
+  CHECK(f.Get("/api/v1/cameras/yard/playlist.m3u8?" + range + "&" + PurposeParams(), sam).status ==
+        403);
+  CHECK(
+      f.Get("/api/v1/cameras/yard/thumbnail.jpg?at=" + At(kFootageT0) + "&" + PurposeParams(), sam)
+          .status == 403);
+  // An unknown camera is refused the same way as a forbidden one: no existence leak.
+  CHECK(f.Get("/api/v1/cameras/nowhere/timeline?" + range, sam).status == 403);
+
+  SignedIn mo = f.Login("mo");
+  json hold = {
+      {"reason", "insurer claim"},
+      {"review", At(f.clock.Now() + kMicrosPerDay)},
+      {"ranges",
+       {{{"camera", "yard"}, {"from", At(kFootageT0)}, {"to", At(kFootageT0 + kSecond)}}}}};
+  CHECK(f.Call("POST", "/api/v1/holds", mo, hold.dump()).status == 403);
+  hold["ranges"][0]["camera"] = "door-1";
+  auto made = f.Call("POST", "/api/v1/holds", mo, hold.dump());
+  REQUIRE(made.status == 201);
+  CHECK(f.LastAccess().action == "hold_create");
+  CHECK(f.LastAccess().camera_id == "door-1");
+  auto holds = json::parse(f.Get("/api/v1/holds", mo).body)["holds"];
+  REQUIRE(holds.size() == 1);
+  const int64_t hold_id = json::parse(made.body)["id"];
+  CHECK(f.Call("POST", "/api/v1/holds/" + std::to_string(hold_id) + "/release", mo).status == 204);
+  CHECK(f.LastAccess().action == "hold_release");
+  CHECK(f.Call("POST", "/api/v1/holds/" + std::to_string(hold_id) + "/release", mo).status == 409);
+}
+
+TEST_CASE("api admins manage accounts and every change is logged") {
+  ApiServerFixture f;
+  f.AddUser("admin", Role::kAdmin);
+  SignedIn admin = f.Login("admin");
+  auto made = f.Call("POST", "/api/v1/users", admin,
+                     json{{"name", "pat"},
+                          {"role", "staff"},
+                          {"password", "first-password-1"},
+                          {"cameras", {"door-1"}}}
+                         .dump());
+  REQUIRE(made.status == 201);
+  const int64_t pat = json::parse(made.body)["id"];
+  CHECK(f.LastAccess().action == "user_create");
+  CHECK(f.Call("POST", "/api/v1/users", admin,
+               json{{"name", "PAT"}, {"role", "staff"}, {"password", "first-password-1"}}.dump())
+            .status == 409);
+  CHECK(f.Call("POST", "/api/v1/users", admin,
+               json{{"name", "x"}, {"role", "root"}, {"password", "first-password-1"}}.dump())
+            .status == 400);
+  CHECK(f.Call("POST", "/api/v1/users", admin,
+               json{{"name", "y"},
+                    {"role", "staff"},
+                    {"password", "first-password-1"},
+                    {"cameras", {"no-such-camera"}}}
+                   .dump())
+            .status == 400);
+  auto promoted = f.Call("PATCH", "/api/v1/users/" + std::to_string(pat), admin,
+                         json{{"role", "manager"}}.dump());
+  REQUIRE(promoted.status == 200);
+  CHECK(f.LastAccess().action == "role_change");
+  CHECK(f.LastAccess().detail.find("staff -> manager") != std::string::npos);
+  CHECK(f.Call("PATCH", "/api/v1/users/999", admin, json{{"role", "dpo"}}.dump()).status == 404);
+  auto users = json::parse(f.Get("/api/v1/users", admin).body)["users"];
+  CHECK(users.size() == 2);
+  CHECK(users.dump().find("argon2") == std::string::npos);
+  // A new account must choose its own password first.
+  CHECK((*f.db().GetUserById(pat))->must_change_password);
+}
+
+}  // namespace
+}  // namespace custodian::api::testing

@@ -1,0 +1,85 @@
+// `custodian serve`: the HTTPS API (api/) until SIGTERM or SIGINT, which stop it
+// gracefully: no new connections, requests in progress finish (up to the server's
+// shutdown deadline), then the process exits 0.
+#include <signal.h>
+
+#include <cstdio>
+
+#include "api/api.h"
+#include "api/server.h"
+#include "api/tls_cert.h"
+#include "app/site_context.h"
+#include "base/log.h"
+
+namespace custodian {
+
+namespace {
+
+constexpr int64_t kMicrosPerMinute = 60 * kMicrosPerSecond;
+
+// Configured cameras appear in the camera list before the recorder first runs.
+Status RegisterCameras(SiteContext& ctx) {
+  for (const auto& c : ctx.site.cameras) {
+    CUSTODIAN_RETURN_IF_ERROR(ctx.db().UpsertCamera({c.id, c.name, {}}));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+int RunServe(const GlobalOptions& opts, const std::vector<std::string>& args) {
+  if (!args.empty()) {
+    std::fprintf(stderr, "usage: custodian serve\n");
+    return kExitUsage;
+  }
+  // Blocked before any thread starts, so that only sigwait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto opened = SiteContext::Open(opts);
+  if (!opened.ok()) return ReportOpenError(opened.status());
+  SiteContext& ctx = **opened;
+  const config::HttpConfig& http = ctx.site.http;
+  Status registered = RegisterCameras(ctx);
+  if (!registered.ok()) {
+    std::fprintf(stderr, "custodian: serve: %s\n", registered.ToString().c_str());
+    return kExitFailure;
+  }
+  auto tls = api::EnsureTlsCertificate(config::KeysDir(ctx.site), http.tls_cert, http.tls_key);
+  if (!tls.ok()) {
+    std::fprintf(stderr, "custodian: serve: %s\n", tls.status().ToString().c_str());
+    return tls.status().kind() == ErrorKind::kInvalidArgument ? kExitConfig : kExitFailure;
+  }
+
+  // The access log gets a connection of its own so that its commits do not stall reads.
+  auto access_log_db = records::Database::Open(config::RecordsDbPath(ctx.site), ctx.clock());
+  if (!access_log_db.ok()) return ReportOpenError(access_log_db.status());
+
+  api::ApiOptions api_options;
+  api_options.data_dir = ctx.site.data_dir;
+  api_options.sessions.idle_timeout_us = http.session_idle_minutes * kMicrosPerMinute;
+  api_options.sessions.absolute_timeout_us = http.session_absolute_hours * 60 * kMicrosPerMinute;
+  api::Api api(ctx.db(), **access_log_db, ctx.clock(), api_options);
+
+  api::ServerOptions server_options;
+  server_options.listen = http.listen;
+  server_options.cert_path = tls->cert_path;
+  server_options.key_path = tls->key_path;
+  auto server = api::Server::Start(api, server_options);
+  if (!server.ok()) {
+    std::fprintf(stderr, "custodian: serve: %s\n", server.status().ToString().c_str());
+    return kExitFailure;
+  }
+  LogInfo("serve") << "API at https://" << http.listen << "/api/v1; SIGTERM stops";
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  LogInfo("serve") << "signal " << sig << ": finishing requests in progress, then stopping";
+  (*server)->Stop();
+  return kExitOk;
+}
+
+}  // namespace custodian

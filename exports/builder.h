@@ -1,0 +1,60 @@
+// BuildPackage: writes one export package from a plan, without transcoding.
+//
+// For each requested camera range, the segments are read whole and their fragments
+// (one per GOP, each starting at a keyframe) spliced into MP4 files: the output starts at
+// the keyframe at or before the requested start and ends with the fragment holding the
+// requested end. A new output part begins where the codec parameters change (resolution,
+// codec, parameter sets) or where the footage has a hole longer than the join tolerance;
+// every hole in the requested range is reported in the manifest, never bridged. With
+// include_originals the recorded segment files are copied bit for bit as well.
+//
+// Every file is hashed as it is written and every source segment as it is read (on worker
+// threads), and a source whose bytes no longer match its recorded SHA-256 fails the build.
+// Then README.txt, SHA256SUMS, the public key, manifest.json and its minisign signature.
+//
+// The package directory must not exist; it is created. On failure or cancellation it is
+// left as far as it got, for the caller to remove. Not thread-safe per call; calls on
+// different packages may run in parallel.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "base/clock.h"
+#include "base/filesystem.h"
+#include "base/zoneinfo.h"
+#include "exports/manifest.h"
+#include "exports/plan.h"
+#include "exports/signing.h"
+
+namespace custodian::exports {
+
+struct BuildOptions {
+  bool verify_sources = true;  // re-hash each source segment against its recorded SHA-256
+  bool durable = true;         // fsync every file and directory before returning
+  // Footage is treated as continuous across a hole up to this long (timestamp jitter at a
+  // segment boundary); a longer hole starts a new part and is reported.
+  int64_t join_tolerance_us = kMicrosPerSecond;
+  std::string software_version = "unknown";
+  std::string software_revision = "unknown";
+};
+
+struct BuildResult {
+  Manifest manifest;
+  std::string manifest_sha256;
+  int64_t bytes = 0;  // every file in the package
+};
+
+using ProgressFn = std::function<void(double fraction)>;
+using CancelFn = std::function<bool()>;  // true: stop at the next segment boundary
+
+// Status kinds: kFailedPrecondition "export cancelled" when cancelled() returned true;
+// kDataLoss when a source does not match its recorded hash; kResourceExhausted when the
+// disk fills; kIo for other file errors.
+Result<BuildResult> BuildPackage(const ExportPlan& plan, const std::string& data_dir,
+                                 const std::string& package_dir, const SigningKey& key,
+                                 Filesystem& fs, const Clock& clock, const TimeZone& zone,
+                                 const BuildOptions& options, const ProgressFn& progress,
+                                 const CancelFn& cancelled);
+
+}  // namespace custodian::exports

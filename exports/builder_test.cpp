@@ -1,0 +1,217 @@
+#include "exports/builder.h"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "exports/testing.h"
+#include "exports/verify.h"
+#include "requests/workflow.h"
+
+using namespace custodian;
+using namespace custodian::exports;
+using namespace custodian::exports::testing;
+
+namespace {
+
+constexpr int64_t kSecond = kMicrosPerSecond;
+
+// An approved police request for `ranges`, and an export of it; returns the export id.
+int64_t ApprovedExport(Site& s, const std::vector<records::FootageRange>& ranges,
+                       bool originals = false) {
+  requests::Workflow w(*s.db, s.clock);
+  requests::NewRequest r;
+  r.type = records::RequestType::kPolice;
+  r.requester_name = "DC Example";
+  r.reference = "CR/1";
+  r.legal_basis = records::LegalBasis::kCrimePrevention;
+  r.ranges = ranges;
+  auto id = w.LogRequest(r, s.staff);
+  REQUIRE(id.ok());
+  REQUIRE(w.AddVerification(*id, records::VerificationStep::kReceivedInWriting, s.staff, "").ok());
+  REQUIRE(w.AddVerification(*id, records::VerificationStep::kIdentityCallback, s.staff, "").ok());
+  REQUIRE(w.SubmitForDecision(*id, s.staff).ok());
+  REQUIRE(w.Decide(*id, {true, s.manager_b, "lawful", "test"}).ok());
+  records::ExportRow e;
+  e.request_id = *id;
+  e.created_by = s.staff;
+  e.include_originals = originals;
+  e.ranges = ranges;
+  auto ex = s.db->CreateExport(e);
+  REQUIRE(ex.ok());
+  return *ex;
+}
+
+struct Built {
+  Result<BuildResult> result = Internal("not built");
+  std::string dir;
+};
+
+Built Build(Site& s, int64_t export_id, const CancelFn& cancel = {}) {
+  auto plan = PlanExport(*s.db, export_id, "Test site");
+  REQUIRE(plan.ok());
+  auto key = SigningKey::LoadOrCreate(s.dir.File("keys"));
+  REQUIRE(key.ok());
+  Built b;
+  b.dir = s.dir.File("out-" + std::to_string(export_id));
+  b.result = BuildPackage(*plan, s.dir.path(), b.dir, *key, PosixFilesystem::Instance(), s.clock,
+                          TimeZone::UkLocal(), BuildOptions{}, {}, cancel);
+  return b;
+}
+
+nlohmann::json ReadJson(const std::string& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in);
+}
+
+}  // namespace
+
+TEST_CASE("a range across a gap and a resolution change is split into parts, the gap reported") {
+  Site s;
+  const UtcMicros t = kT0 - kHour;
+  AddSegment(*s.db, s.dir.path(), "door-1", t, 320, 240, 10);
+  AddSegment(*s.db, s.dir.path(), "door-1", t + 10 * kSecond, 320, 240, 10);
+  REQUIRE(s.db->InsertGap({0, "door-1", t + 20 * kSecond, t + 30 * kSecond,
+                           records::GapReason::kCameraOffline, "no route to host"})
+              .ok());
+  AddSegment(*s.db, s.dir.path(), "door-1", t + 30 * kSecond, 320, 240, 10);
+  AddSegment(*s.db, s.dir.path(), "door-1", t + 40 * kSecond, 640, 360, 10);
+  AddSegment(*s.db, s.dir.path(), "door-1", t + 50 * kSecond, 640, 360, 10);
+  const int64_t ex = ApprovedExport(s, {{"door-1", t + 5 * kSecond + 300'000, t + 55 * kSecond}});
+
+  Built b = Build(s, ex);
+  INFO(b.result.status().ToString());
+  REQUIRE(b.result.ok());
+  const Manifest& m = b.result->manifest;
+  std::vector<const ManifestFile*> videos;
+  for (const ManifestFile& f : m.files) {
+    if (f.kind == "video") videos.push_back(&f);
+  }
+  REQUIRE(videos.size() == 3);
+  // Starts at the keyframe before the requested start (5.3 s in: the keyframe at 5 s).
+  REQUIRE(videos[0]->from == t + 5 * kSecond);
+  REQUIRE(videos[0]->to == t + 20 * kSecond);
+  REQUIRE(videos[0]->source_segments.size() == 2);
+  REQUIRE(videos[1]->from == t + 30 * kSecond);
+  REQUIRE(videos[1]->to == t + 40 * kSecond);
+  REQUIRE(videos[2]->from == t + 40 * kSecond);
+  REQUIRE(videos[2]->to == t + 55 * kSecond);
+  REQUIRE(videos[2]->width == 640);
+  REQUIRE(ProbeVideo(b.dir + "/" + videos[0]->path) == "320x240x375");
+  REQUIRE(ProbeVideo(b.dir + "/" + videos[1]->path) == "320x240x250");
+  REQUIRE(ProbeVideo(b.dir + "/" + videos[2]->path) == "640x360x375");
+  for (const ManifestFile* v : videos) REQUIRE(DecodesCleanly(b.dir + "/" + v->path));
+
+  REQUIRE(m.gaps.size() == 1);
+  REQUIRE(m.gaps[0].from == t + 20 * kSecond);
+  REQUIRE(m.gaps[0].to == t + 30 * kSecond);
+  REQUIRE(m.gaps[0].reason.find("camera_offline") != std::string::npos);
+  REQUIRE(m.ranges.size() == 1);
+  REQUIRE(m.ranges[0].covered_from == t + 5 * kSecond);
+  REQUIRE(m.ranges[0].covered_to == t + 55 * kSecond);
+  REQUIRE(m.segments.size() == 5);
+  for (const ManifestSegment& seg : m.segments) REQUIRE(seg.sha256_verified);
+
+  auto json = ReadJson(b.dir + "/manifest.json");
+  REQUIRE(json["format"] == kManifestFormat);
+  REQUIRE(json["request"]["reference"] == "CR/1");
+  REQUIRE(json["ranges"][0]["requested_from_local"] == "2026-01-15T09:00:05.300000+00:00");
+  REQUIRE(json["gaps"][0]["seconds"] == 10.0);
+  REQUIRE(json["approver"]["name"] == "blake");
+  REQUIRE(json["exporter"]["name"] == "sam");
+  REQUIRE(json["files"].size() == 6);  // 3 videos, public key, README, SHA256SUMS
+
+  auto v = VerifyPackage(b.dir, std::nullopt);
+  REQUIRE(v.ok());
+  INFO((v->problems.empty() ? "" : v->problems.front()));
+  REQUIRE(v->ok);
+  REQUIRE(v->key_from_package);
+  REQUIRE(Run("cd '" + b.dir + "' && sha256sum --quiet -c SHA256SUMS") == 0);
+}
+
+TEST_CASE("originals are copied bit for bit beside the spliced file") {
+  Site s;
+  const UtcMicros t = kT0 - kHour;
+  const int64_t a = AddSegment(*s.db, s.dir.path(), "yard", t, 320, 240, 4);
+  AddSegment(*s.db, s.dir.path(), "yard", t + 4 * kSecond, 320, 240, 4);
+  const int64_t ex = ApprovedExport(s, {{"yard", t, t + 8 * kSecond}}, /*originals=*/true);
+  Built b = Build(s, ex);
+  REQUIRE(b.result.ok());
+  int originals = 0;
+  for (const ManifestFile& f : b.result->manifest.files) {
+    if (f.kind != "original") continue;
+    ++originals;
+    const auto seg = **s.db->GetSegment(f.source_segments.at(0));
+    REQUIRE(f.sha256 == *seg.sha256);
+    REQUIRE(*Sha256File(b.dir + "/" + f.path) == *seg.sha256);
+  }
+  REQUIRE(originals == 2);
+  REQUIRE(b.result->manifest.gaps.empty());
+  (void)a;
+}
+
+TEST_CASE("a source segment altered on disk fails the build") {
+  Site s;
+  const UtcMicros t = kT0 - kHour;
+  const int64_t id = AddSegment(*s.db, s.dir.path(), "door-1", t, 320, 240, 4);
+  const auto seg = **s.db->GetSegment(id);
+  {
+    std::fstream f(s.dir.File(seg.path), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-10, std::ios::end);
+    f.put('\x5a');
+  }
+  const int64_t ex = ApprovedExport(s, {{"door-1", t, t + 4 * kSecond}});
+  Built b = Build(s, ex);
+  REQUIRE(b.result.status().kind() == ErrorKind::kDataLoss);
+  REQUIRE(b.result.status().message().find("recorded SHA-256") != std::string::npos);
+}
+
+TEST_CASE("a range with no footage at all gives a package that says so") {
+  Site s;
+  const int64_t ex = ApprovedExport(s, {{"yard", kT0 - kHour, kT0 - kHour + 60 * kSecond}});
+  Built b = Build(s, ex);
+  REQUIRE(b.result.ok());
+  REQUIRE(b.result->manifest.gaps.size() == 1);
+  REQUIRE(b.result->manifest.gaps[0].reason == "no footage recorded");
+  REQUIRE_FALSE(b.result->manifest.ranges[0].covered_from.has_value());
+  auto v = VerifyPackage(b.dir, std::nullopt);
+  REQUIRE(v->ok);
+  // A file the operating system added is a warning; a missing file is a problem.
+  std::ofstream(b.dir + "/Thumbs.db") << "x";
+  v = VerifyPackage(b.dir, std::nullopt);
+  REQUIRE(v->ok);
+  REQUIRE(v->warnings.back().find("Thumbs.db: not listed") != std::string::npos);
+  std::filesystem::remove(b.dir + "/README.txt");
+  v = VerifyPackage(b.dir, std::nullopt);
+  REQUIRE_FALSE(v->ok);
+  REQUIRE(v->problems.front() == "README.txt: missing");
+  REQUIRE(VerifyPackage(b.dir + "/nowhere", std::nullopt).status().kind() == ErrorKind::kNotFound);
+}
+
+TEST_CASE("a cancelled build stops between segments") {
+  Site s;
+  const UtcMicros t = kT0 - kHour;
+  AddSegment(*s.db, s.dir.path(), "door-1", t, 320, 240, 2);
+  AddSegment(*s.db, s.dir.path(), "door-1", t + 2 * kSecond, 320, 240, 2);
+  const int64_t ex = ApprovedExport(s, {{"door-1", t, t + 4 * kSecond}});
+  int calls = 0;
+  Built b = Build(s, ex, [&] { return ++calls > 1; });
+  REQUIRE(b.result.status().message() == "export cancelled");
+  REQUIRE(calls == 2);
+}
+
+TEST_CASE("an export that would not fit on the disk is refused before it starts") {
+  Site s;
+  const UtcMicros t = kT0 - kHour;
+  AddSegment(*s.db, s.dir.path(), "door-1", t, 320, 240, 2);
+  const int64_t ex = ApprovedExport(s, {{"door-1", t, t + 2 * kSecond}});
+  auto plan = PlanExport(*s.db, ex, "Test site");
+  REQUIRE(plan.ok());
+  auto key = SigningKey::LoadOrCreate(s.dir.File("keys"));
+  FaultInjectingFilesystem full(PosixFilesystem::Instance());
+  full.SetSpace({100ull << 30, 1ull << 20});
+  auto built = BuildPackage(*plan, s.dir.path(), s.dir.File("out"), *key, full, s.clock,
+                            TimeZone::UkLocal(), BuildOptions{}, {}, {});
+  REQUIRE(built.status().kind() == ErrorKind::kResourceExhausted);
+}

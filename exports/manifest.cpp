@@ -1,0 +1,214 @@
+#include "exports/manifest.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <set>
+
+namespace custodian::exports {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+void PutTime(Json& j, const std::string& key, const std::optional<UtcMicros>& t,
+             const TimeZone& zone) {
+  if (!t) {
+    j[key + "_utc"] = nullptr;
+    j[key + "_local"] = nullptr;
+    return;
+  }
+  j[key + "_utc"] = FormatUtc(*t);
+  j[key + "_local"] = zone.FormatLocal(*t);
+}
+
+Json Person(const ManifestPerson& p) { return Json{{"user_id", p.user_id}, {"name", p.name}}; }
+
+Json ClockJson(const std::vector<ManifestSegment>& segments) {
+  int64_t synced = 0;
+  std::optional<int64_t> worst;
+  for (const ManifestSegment& s : segments) {
+    if (s.clock_synced) ++synced;
+    if (s.clock_offset_us) {
+      int64_t a = std::llabs(*s.clock_offset_us);
+      if (!worst || a > *worst) worst = a;
+    }
+  }
+  Json j;
+  j["segments"] = segments.size();
+  j["synchronised"] = synced;
+  j["unsynchronised"] = static_cast<int64_t>(segments.size()) - synced;
+  j["largest_camera_offset_ms"] = worst ? Json(*worst / 1000) : Json(nullptr);
+  j["summary"] = ClockQualityText(segments);
+  return j;
+}
+
+// The UK offsets in force across the export's ranges, e.g. ["+00:00 (GMT)", "+01:00 (BST)"].
+Json Offsets(const Manifest& m, const TimeZone& zone) {
+  std::set<std::string> seen;
+  Json out = Json::array();
+  auto add = [&](UtcMicros t) {
+    std::string o = zone.FormatOffset(t);
+    if (seen.insert(o).second) out.push_back(o);
+  };
+  for (const ManifestRange& r : m.ranges) {
+    add(r.covered_from.value_or(r.from));
+    // Sample hourly: a range may cross a change of the clocks.
+    for (int64_t t = r.from.us; t < r.to.us; t += 3600 * kMicrosPerSecond) add(UtcMicros{t});
+    add(r.covered_to.value_or(r.to) - 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string ClockQualityText(const std::vector<ManifestSegment>& segments) {
+  if (segments.empty()) return "no footage was exported";
+  int64_t synced = 0;
+  int64_t worst = -1;
+  for (const ManifestSegment& s : segments) {
+    if (s.clock_synced) ++synced;
+    if (s.clock_offset_us) worst = std::max<int64_t>(worst, std::llabs(*s.clock_offset_us));
+  }
+  std::string text;
+  if (synced == static_cast<int64_t>(segments.size())) {
+    text = "all " + std::to_string(segments.size()) +
+           " segments were recorded with the appliance clock synchronised to network time";
+  } else {
+    text = std::to_string(static_cast<int64_t>(segments.size()) - synced) + " of " +
+           std::to_string(segments.size()) +
+           " segments were recorded while the appliance clock was NOT synchronised to network "
+           "time; their times may be off";
+  }
+  if (worst >= 0) {
+    text += "; camera clocks differed from the appliance by at most " +
+            std::to_string(worst / 1000) + " ms";
+  }
+  return text;
+}
+
+std::string ManifestJson(const Manifest& m, const TimeZone& zone) {
+  Json j;
+  j["format"] = kManifestFormat;
+  j["export_id"] = m.export_id;
+  j["site"] = m.site_name;
+  Json req;
+  req["id"] = m.request_id;
+  req["type"] = m.request_type;
+  req["reference"] = m.reference;
+  req["requester_organisation"] = m.requester_organisation;
+  req["legal_basis"] = m.legal_basis;
+  req["legal_basis_text"] = m.legal_basis_text;
+  req["legal_basis_detail"] = m.legal_basis_detail;
+  j["request"] = req;
+  j["exporter"] = Person(m.exporter);
+  Json approver = Person(m.approver);
+  PutTime(approver, "approved", m.approved, zone);
+  j["approver"] = approver;
+  PutTime(j, "created", m.created, zone);
+  j["software"] = Json{
+      {"name", "custodian"}, {"version", m.software_version}, {"revision", m.software_revision}};
+  j["signing_key_id"] = m.key_id;
+  j["redacted"] = m.redacted;
+  j["time"] = Json{{"zone", zone.name()},
+                   {"offsets", Offsets(m, zone)},
+                   {"note",
+                    "Times ending in Z are UTC. *_local times are UK civil time "
+                    "with their offset from UTC: +00:00 is GMT, +01:00 is BST."}};
+  j["clock"] = ClockJson(m.segments);
+
+  Json ranges = Json::array();
+  for (const ManifestRange& r : m.ranges) {
+    Json jr;
+    jr["camera_id"] = r.camera_id;
+    jr["camera_name"] = r.camera_name;
+    PutTime(jr, "requested_from", r.from, zone);
+    PutTime(jr, "requested_to", r.to, zone);
+    PutTime(jr, "covered_from", r.covered_from, zone);
+    PutTime(jr, "covered_to", r.covered_to, zone);
+    jr["files"] = r.files;
+    ranges.push_back(jr);
+  }
+  j["ranges"] = ranges;
+
+  Json gaps = Json::array();
+  for (const ManifestGap& g : m.gaps) {
+    Json jg;
+    jg["camera_id"] = g.camera_id;
+    PutTime(jg, "from", g.from, zone);
+    PutTime(jg, "to", g.to, zone);
+    jg["seconds"] = static_cast<double>(g.to - g.from) / kMicrosPerSecond;
+    jg["reason"] = g.reason;
+    gaps.push_back(jg);
+  }
+  j["gaps"] = gaps;
+
+  Json files = Json::array();
+  for (const ManifestFile& f : m.files) {
+    Json jf;
+    jf["path"] = f.path;
+    jf["kind"] = f.kind;
+    jf["bytes"] = f.bytes;
+    jf["sha256"] = f.sha256;
+    if (f.kind == "video" || f.kind == "original") {
+      jf["camera_id"] = f.camera_id;
+      PutTime(jf, "from", f.from, zone);
+      PutTime(jf, "to", f.to, zone);
+      jf["video_codec"] = f.video_codec;
+      jf["width"] = f.width;
+      jf["height"] = f.height;
+      jf["source_segments"] = f.source_segments;
+    }
+    files.push_back(jf);
+  }
+  j["files"] = files;
+
+  Json segments = Json::array();
+  for (const ManifestSegment& s : m.segments) {
+    Json js;
+    js["id"] = s.id;
+    js["camera_id"] = s.camera_id;
+    js["file_name"] = s.file_name;
+    PutTime(js, "start", s.start, zone);
+    PutTime(js, "end", s.end, zone);
+    js["bytes"] = s.bytes;
+    js["sha256"] = s.sha256;
+    js["sha256_verified"] = s.sha256_verified;
+    js["clock_synchronised"] = s.clock_synced;
+    js["camera_clock_offset_us"] = s.clock_offset_us ? Json(*s.clock_offset_us) : Json(nullptr);
+    js["video_codec"] = s.video_codec;
+    js["width"] = s.width;
+    js["height"] = s.height;
+    segments.push_back(js);
+  }
+  j["source_segments"] = segments;
+  return j.dump(2) + "\n";
+}
+
+Result<ManifestSummary> ParseManifest(const std::string& text) {
+  ManifestSummary s;
+  try {
+    Json j = Json::parse(text);
+    s.format = j.at("format").get<std::string>();
+    if (s.format != kManifestFormat) {
+      return InvalidArgument("manifest: unknown format '" + s.format + "'");
+    }
+    s.export_id = j.at("export_id").get<int64_t>();
+    s.reference = j.at("request").at("reference").get<std::string>();
+    s.created_utc = j.at("created_utc").get<std::string>();
+    s.key_id = j.at("signing_key_id").get<std::string>();
+    for (const Json& f : j.at("files")) {
+      ManifestFile mf;
+      mf.path = f.at("path").get<std::string>();
+      mf.kind = f.at("kind").get<std::string>();
+      mf.bytes = f.at("bytes").get<int64_t>();
+      mf.sha256 = f.at("sha256").get<std::string>();
+      s.files.push_back(mf);
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return InvalidArgument(std::string("manifest: ") + e.what());
+  }
+  return s;
+}
+
+}  // namespace custodian::exports

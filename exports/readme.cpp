@@ -1,0 +1,112 @@
+#include "exports/readme.h"
+
+#include <cstdio>
+#include <sstream>
+
+namespace custodian::exports {
+
+namespace {
+
+std::string Local(const TimeZone& zone, UtcMicros t) {
+  LocalTime l = zone.ToLocal(t);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s %02d:%02d:%02d %s", FormatCivilDate(l.date).c_str(), l.hour,
+                l.minute, l.second, l.abbreviation.c_str());
+  return buf;
+}
+
+std::string Span(const TimeZone& zone, UtcMicros from, UtcMicros to) {
+  return Local(zone, from) + " to " + Local(zone, to);
+}
+
+}  // namespace
+
+std::string ReadmeText(const Manifest& m, const PublicKey& key, const TimeZone& zone) {
+  std::ostringstream o;
+  o << "CCTV FOOTAGE EXPORT " << m.export_id << (m.site_name.empty() ? "" : " - " + m.site_name)
+    << "\n\n";
+  o << "Request:   " << m.request_type << " request"
+    << (m.reference.empty() ? "" : ", reference " + m.reference) << "\n";
+  o << "Basis:     " << m.legal_basis_text
+    << (m.legal_basis_detail.empty() ? "" : " (" + m.legal_basis_detail + ")") << "\n";
+  o << "Exported:  " << Local(zone, m.created) << " by " << m.exporter.name << "\n";
+  o << "Approved:  " << (m.approved ? Local(zone, *m.approved) : std::string("-")) << " by "
+    << m.approver.name << "\n";
+  o << "Redacted:  " << (m.redacted ? "yes" : "no, this is the footage as recorded") << "\n\n";
+
+  o << "WHAT IS INSIDE\n\n";
+  o << "  video/        the footage: one MP4 file per camera for each continuous stretch\n";
+  for (const ManifestFile& f : m.files) {
+    if (f.kind != "video" || !f.from || !f.to) continue;
+    o << "      " << f.path << "\n          camera " << f.camera_id << ", "
+      << Span(zone, *f.from, *f.to) << ", " << f.width << "x" << f.height << "\n";
+  }
+  bool originals = false;
+  for (const ManifestFile& f : m.files) originals = originals || f.kind == "original";
+  if (originals) {
+    o << "  originals/    the recorded one-minute segment files, bit for bit: the master copy\n";
+  }
+  o << "  manifest.json           what was exported and why, with the SHA-256 of every file\n"
+       "  manifest.json.minisig   the appliance's digital signature of manifest.json\n"
+       "  SHA256SUMS              the SHA-256 of every file, for sha256sum -c\n"
+       "  custodian-export.pub    the appliance's public key (see HOW TO CHECK)\n\n";
+
+  o << "REQUESTED AND COVERED\n\n";
+  for (const ManifestRange& r : m.ranges) {
+    o << "  camera " << r.camera_id << " (" << r.camera_name << ")\n"
+      << "      asked for  " << Span(zone, r.from, r.to) << "\n";
+    if (r.covered_from && r.covered_to) {
+      o << "      covered    " << Span(zone, *r.covered_from, *r.covered_to) << "\n";
+    } else {
+      o << "      covered    nothing: no footage was found\n";
+    }
+  }
+  o << "\n  Each file starts at the camera keyframe at or just before the time asked for, so it\n"
+       "  may begin a second or two early and end a second or two late.\n\n";
+
+  o << "GAPS\n\n";
+  if (m.gaps.empty()) o << "  None: the footage is continuous over every time asked for.\n";
+  for (const ManifestGap& g : m.gaps) {
+    o << "  camera " << g.camera_id << ": " << Span(zone, g.from, g.to) << " - " << g.reason
+      << "\n";
+  }
+  o << "\n  A gap means there is no footage for that time. Nothing has been filled in or joined\n"
+       "  over it; a gap inside a requested time starts a new file.\n\n";
+
+  o << "TIMES\n\n"
+       "  Times in this file are UK local time: GMT (UTC+00:00) in winter, BST (UTC+01:00) in\n"
+       "  summer. In manifest.json every time is given twice: in UTC (ending in Z) and in UK\n"
+       "  local time with its offset (e.g. +01:00). A player's clock counts from 0:00 at the\n"
+       "  start of each file; add it to the file's start time above.\n"
+       "  Clock: "
+    << ClockQualityText(m.segments) << ".\n\n";
+
+  o << "HOW TO PLAY\n\n"
+       "  The files are the camera's own H.264/H.265 video, copied without re-encoding.\n"
+       "  - VLC media player (videolan.org): Media > Open File, or drag the file onto VLC.\n"
+       "  - ffplay: ffplay video/FILE.mp4\n"
+       "  - A web browser (Chrome, Edge, Firefox, Safari): drag the file into a browser window.\n"
+       "    Browsers may not play H.265 (HEVC); use VLC for those.\n\n";
+
+  o << "HOW TO CHECK THE EXPORT HAS NOT BEEN ALTERED\n\n"
+       "  1. Check the signature on manifest.json with minisign (jedisct1.github.io/minisign):\n\n"
+       "       minisign -Vm manifest.json -P "
+    << key.Base64()
+    << "\n\n"
+       "     It must say \"Signature and comment signature verified\". The key id is "
+    << key.KeyIdHex()
+    << ".\n"
+       "     Compare the key with the one the charity gave you separately (a letter, its\n"
+       "     website): the copy in custodian-export.pub travels with the files, so on its own\n"
+       "     it proves nothing.\n"
+       "  2. Check every file against the hashes in SHA256SUMS:\n\n"
+       "       sha256sum -c SHA256SUMS\n\n"
+       "     and that the SHA-256 of SHA256SUMS itself (sha256sum SHA256SUMS) is the one\n"
+       "     manifest.json lists for it.\n"
+       "  3. Or, where Custodian is installed, do both at once:\n\n"
+       "       custodian export verify THIS_FOLDER\n\n"
+       "  A file altered by even one byte fails these checks.\n";
+  return o.str();
+}
+
+}  // namespace custodian::exports

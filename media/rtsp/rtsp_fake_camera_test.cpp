@@ -1,0 +1,251 @@
+// RtspTcpSource against a scripted one-connection RTSP server, for what custodian-sim does
+// not do: Basic authentication, an SDP without parameter sets, interleaved channels other
+// than those asked for, garbage between frames, keep-alives, TEARDOWN, an abrupt close.
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "media/rtsp/rtsp_tcp_source.h"
+
+using namespace custodian;
+using namespace custodian::media;
+using namespace custodian::media::rtsp;
+
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+using SteadyClock = std::chrono::steady_clock;
+
+const Bytes kSps = {
+    0x67, 0x42, 0xc0, 0x1e, 0xd9, 0x00, 0xa0, 0x2f, 0xf9, 0x70, 0x11, 0x00, 0x00,
+    0x03, 0x00, 0x01, 0x00, 0x00, 0x03, 0x00, 0x32, 0x0f, 0x16, 0x2e, 0x48};  // 640x360
+const Bytes kPps = {0x68, 0xcb, 0x83, 0xcb, 0x20};
+const Bytes kIdr = {0x65, 0x88, 0x84, 0x00, 0x33};
+const Bytes kSlice = {0x41, 0x9a, 0x02, 0x03};
+
+std::string Interleaved(uint8_t channel, const Bytes& payload) {
+  std::string s = {'$', static_cast<char>(channel), static_cast<char>(payload.size() >> 8),
+                   static_cast<char>(payload.size() & 0xff)};
+  return s + std::string(payload.begin(), payload.end());
+}
+
+Bytes Rtp(uint16_t seq, uint32_t ts, bool marker, const Bytes& payload) {
+  Bytes p(12 + payload.size());
+  p[0] = 0x80;
+  p[1] = static_cast<uint8_t>((marker ? 0x80 : 0) | 96);
+  p[2] = static_cast<uint8_t>(seq >> 8);
+  p[3] = static_cast<uint8_t>(seq);
+  for (int i = 0; i < 4; ++i) p[4 + i] = static_cast<uint8_t>(ts >> (24 - 8 * i));
+  p[11] = 7;  // SSRC 7
+  std::copy(payload.begin(), payload.end(), p.begin() + 12);
+  return p;
+}
+
+Bytes StapA(const Bytes& a, const Bytes& b) {
+  Bytes p = {0x18, 0, static_cast<uint8_t>(a.size())};
+  p.insert(p.end(), a.begin(), a.end());
+  p.push_back(0);
+  p.push_back(static_cast<uint8_t>(b.size()));
+  p.insert(p.end(), b.begin(), b.end());
+  return p;
+}
+
+// Serves one connection on a loopback port: answers requests like a camera that wants
+// Basic credentials, then plays `media` and closes the connection after close_after_ms
+// (never when 0).
+class FakeCamera {
+ public:
+  FakeCamera(std::string media, int close_after_ms)
+      : media_(std::move(media)), close_after_ms_(close_after_ms) {
+    listener_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(listen(listener_, 1) == 0);
+    socklen_t len = sizeof addr;
+    getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~FakeCamera() {
+    stop_ = true;
+    thread_.join();
+    close(listener_);
+  }
+  std::string Url() const { return "rtsp://127.0.0.1:" + std::to_string(port_) + "/cam"; }
+  std::vector<std::string> Requests() {
+    std::lock_guard l(mu_);
+    return requests_;
+  }
+  int Count(const std::string& method) {
+    int n = 0;
+    for (const auto& r : Requests()) n += r.rfind(method + " ", 0) == 0;
+    return n;
+  }
+  // Waits until the client has closed the connection (or 3 s).
+  void WaitDone() {
+    for (int i = 0; i < 300 && !done_; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+
+ private:
+  std::string Answer(const std::string& request, bool* play) {
+    auto header = [&](const std::string& name) {
+      size_t at = request.find("\r\n" + name + ": ");
+      if (at == std::string::npos) return std::string();
+      at += name.size() + 4;
+      return request.substr(at, request.find("\r\n", at) - at);
+    };
+    const std::string method = request.substr(0, request.find(' '));
+    std::string head = "RTSP/1.0 200 OK\r\nCSeq: " + header("CSeq") + "\r\n";
+    std::string body;
+    const std::string base = Url() + "/";
+    if (method == "OPTIONS") {
+      head += "Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN, GET_PARAMETER\r\n";
+    } else if (method == "DESCRIBE") {
+      if (header("Authorization") != "Basic YWRtaW46cHc=") {  // admin:pw
+        return "RTSP/1.0 401 Unauthorized\r\nCSeq: " + header("CSeq") +
+               "\r\nWWW-Authenticate: Basic realm=\"fake\"\r\n\r\n";
+      }
+      body =
+          "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=fake\r\nt=0 0\r\n"
+          "m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n"
+          "a=fmtp:96 packetization-mode=1\r\na=control:trackID=1\r\n"
+          "m=application 0 RTP/AVP 107\r\na=rtpmap:107 vnd.onvif.metadata/90000\r\n"
+          "a=control:trackID=2\r\n";
+      head += "Content-Base: " + base + "\r\nContent-Type: application/sdp\r\n";
+    } else if (method == "SETUP") {
+      head += "Transport: RTP/AVP/TCP;unicast;interleaved=4-5\r\nSession: 12345;timeout=60\r\n";
+    } else if (method == "PLAY") {
+      head += "Session: 12345\r\nRTP-Info: url=" + base + "trackID=1;seq=100;rtptime=5000\r\n";
+      *play = true;
+    }
+    if (!body.empty()) head += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+    return head + "\r\n" + body;
+  }
+
+  void Serve() {
+    pollfd p{listener_, POLLIN, 0};
+    if (poll(&p, 1, 5000) <= 0) return;
+    int conn = accept(listener_, nullptr, nullptr);
+    timeval tv{0, 50'000};
+    setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string in;
+    std::optional<SteadyClock::time_point> close_at;
+    while (!stop_) {
+      if (close_at && SteadyClock::now() >= *close_at) break;
+      char buf[4096];
+      ssize_t n = recv(conn, buf, sizeof buf, 0);
+      if (n == 0) break;
+      if (n > 0) in.append(buf, static_cast<size_t>(n));
+      for (size_t end; (end = in.find("\r\n\r\n")) != std::string::npos;) {
+        const std::string request = in.substr(0, end + 4);
+        in.erase(0, end + 4);
+        {
+          std::lock_guard l(mu_);
+          requests_.push_back(request);
+        }
+        bool play = false;
+        std::string answer = Answer(request, &play);
+        send(conn, answer.data(), answer.size(), MSG_NOSIGNAL);
+        if (play) {
+          send(conn, media_.data(), media_.size(), MSG_NOSIGNAL);
+          if (close_after_ms_ > 0)
+            close_at = SteadyClock::now() + std::chrono::milliseconds(close_after_ms_);
+        }
+      }
+    }
+    close(conn);
+    done_ = true;
+  }
+
+  const std::string media_;
+  const int close_after_ms_;
+  int listener_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> done_{false};
+  std::mutex mu_;
+  std::vector<std::string> requests_;  // GUARDED_BY(mu_)
+};
+
+std::string StandardMedia() {
+  return std::string("\x00\x01junk", 6) +  // garbage before the first frame
+         Interleaved(4, Rtp(100, 5000, false, StapA(kSps, kPps))) +
+         Interleaved(4, Rtp(101, 5000, true, kIdr)) +
+         Interleaved(5, Bytes{0x81, 201, 0, 1, 0, 0, 0, 9}) +  // an RTCP receiver report
+         Interleaved(4, Rtp(102, 8600, true, kSlice)) +
+         Interleaved(4, Rtp(103, 12200, true, kSlice)) +
+         Interleaved(9, Bytes{1, 2, 3});  // a channel nobody set up
+}
+
+}  // namespace
+
+TEST_CASE("a camera with Basic auth and no sprop in its SDP is read, then its close is reported") {
+  FakeCamera camera(StandardMedia(), 2500);
+  RtspSourceOptions options;
+  options.keepalive_interval_us = 700'000;
+  auto opened = RtspTcpSource::Open(camera.Url(), "admin", "pw", options, nullptr);
+  INFO(opened.status().ToString());
+  REQUIRE(opened.ok());
+  RtspTcpSource& source = **opened;
+  REQUIRE(source.stream_count() == 1);
+  REQUIRE(source.skipped_tracks().size() == 1);
+  CHECK(source.skipped_tracks()[0].find("vnd.onvif.metadata") != std::string::npos);
+  const AVCodecParameters* par = source.codecpar(0);
+  CHECK(par->width == 640);  // from the SPS of the first keyframe
+  CHECK(par->height == 360);
+  CHECK(par->extradata_size == static_cast<int>(8 + kSps.size() + kPps.size()));
+
+  Packet pkt = MakePacket();
+  int stream = -1;
+  REQUIRE(source.ReadPacket(pkt.get(), &stream, 1'000'000).ok());
+  CHECK((pkt->flags & AV_PKT_FLAG_KEY) != 0);
+  CHECK(pkt->pts == 0);
+  CHECK(pkt->size == static_cast<int>(12 + kSps.size() + kPps.size() + kIdr.size()));
+  REQUIRE(source.ReadPacket(pkt.get(), &stream, 1'000'000).ok());
+  CHECK(pkt->pts == 3600);
+  REQUIRE(source.ReadPacket(pkt.get(), &stream, 1'000'000).ok());
+  CHECK(pkt->pts == 7200);
+  CHECK((pkt->flags & AV_PKT_FLAG_KEY) == 0);
+
+  const auto start = SteadyClock::now();
+  Status st = source.ReadPacket(pkt.get(), &stream, 10'000'000);
+  CHECK(st.kind() == ErrorKind::kUnavailable);
+  CHECK(source.end_reason() == RtspEnd::kClosed);
+  CHECK(std::chrono::duration<double>(SteadyClock::now() - start).count() < 3.0);
+  const RtspCounters c = source.counters();
+  CHECK(c.skipped_bytes == 6);
+  CHECK(c.keepalives >= 2);
+  CHECK(c.keepalive_errors == 0);
+  CHECK(camera.Count("GET_PARAMETER") >= 2);
+  CHECK(camera.Count("SETUP") == 1);  // the metadata track is not set up
+  for (const std::string& r : camera.Requests()) {
+    if (r.rfind("SETUP ", 0) == 0) CHECK(r.rfind("SETUP " + camera.Url() + "/trackID=1 ", 0) == 0);
+    if (r.rfind("PLAY ", 0) == 0) CHECK(r.find("Session: 12345\r\n") != std::string::npos);
+  }
+}
+
+TEST_CASE("closing a source sends TEARDOWN for its session") {
+  FakeCamera camera(StandardMedia(), 0);
+  auto opened = RtspTcpSource::Open(camera.Url(), "admin", "pw", 2'000'000, nullptr);
+  REQUIRE(opened.ok());
+  opened = Status(ErrorKind::kUnavailable, "closed");  // destroys the source
+  camera.WaitDone();
+  CHECK(camera.Count("TEARDOWN") == 1);
+}
+
+TEST_CASE("wrong Basic credentials are refused without a retry loop") {
+  FakeCamera camera("", 0);
+  auto opened = RtspTcpSource::Open(camera.Url(), "admin", "nope", 2'000'000, nullptr);
+  CHECK(opened.status().kind() == ErrorKind::kUnauthenticated);
+  CHECK(camera.Count("DESCRIBE") == 2);
+}

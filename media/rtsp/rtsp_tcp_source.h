@@ -1,0 +1,191 @@
+// RtspTcpSource: reads one camera's RTSP stream over TCP, RTP and RTCP interleaved on the
+// RTSP connection (RFC 2326 §10.12), and hands out whole frames as the recorder stores
+// them: one packet per video access unit and one per AAC access unit.
+//
+// Why not libavformat: its RTSP reader takes each interleaved packet with three blocking
+// reads (poll+recv each), then runs the H.264 parser over every byte, which was ~40% of
+// the recorder's CPU. Here one non-blocking socket is read in large chunks (a poll only
+// when it is empty), every complete packet in the buffer is depacketized in place, and
+// each payload byte is copied once, into a pooled buffer that becomes the caller's packet.
+//
+// Session: Open() sends OPTIONS, DESCRIBE (answering a 401 with Digest or Basic
+// credentials), one SETUP per track it can depacketize (H.264, H.265, AAC mpeg4-generic),
+// each asking for `RTP/AVP/TCP;unicast;interleaved=2n-(2n+1)`, and PLAY. Tracks of other
+// formats are not set up and are listed in skipped_tracks(). While reading, a keep-alive
+// (GET_PARAMETER when the camera lists it, else OPTIONS) goes out every half session
+// timeout; the destructor sends TEARDOWN (without waiting for the answer) and closes.
+//
+// Streams: 0..stream_count()-1 in SDP order. codecpar() gives codec_id, extradata in
+// Annex B (from sprop-parameter-sets / sprop-vps,sps,pps; or the AudioSpecificConfig from
+// config= for AAC), the picture size from the SPS, and for AAC the sample rate and channels.
+// When the SDP has no parameter sets, Open() reads on until the first keyframe brings them
+// (the packets read meanwhile are returned first by ReadPacket). time_base() is
+// 1/clock-rate.
+//
+// Packets: see rtp_depacketizer.h and rtp_stream.h for their content and timestamps
+// (pts = dts, 64-bit, starting near 0). Frames damaged by lost packets are dropped and
+// counted, never returned.
+//
+// Errors (Status kinds):
+//   kUnavailable        cannot connect, no answer in time, camera answered 5xx, the stream
+//                       stalled, ended or the connection broke; retry later. end_reason()
+//                       tells a stall from an end.
+//   kUnauthenticated    401 without credentials, or with them after trying them.
+//   kPermissionDenied   403.  kNotFound: 404 (no such stream).
+//   kFailedPrecondition `cancel` was set: the call returned within ~100 ms of it. Also
+//                       461 (the camera does not offer RTP over TCP).
+//   kInvalidArgument    a malformed URL, or no track this class can read.
+//   kDataLoss           the camera broke the RTSP protocol (malformed message).
+//
+// Credentials are never logged or put in an error message; URLs are logged without them.
+//
+// Thread-safety: one thread calls everything; `cancel` may be set from any thread and
+// must outlive the source.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/time.h"
+#include "media/av_util.h"
+#include "media/rtsp/interleaved_buffer.h"
+#include "media/rtsp/rtp_stream.h"
+#include "media/rtsp/rtsp_auth.h"
+#include "media/rtsp/tcp_socket.h"
+
+namespace custodian::media::rtsp {
+
+struct RtspSourceOptions {
+  // Bounds the TCP connect and the wait for each answer during Open (each on its own).
+  int64_t connect_timeout_us = 5 * kMicrosPerSecond;
+  // The receive buffer: one read takes up to this much.
+  size_t receive_buffer_bytes = 256 * 1024;
+  // Once playing, poll() wakes only when this much is waiting (SO_RCVLOWAT), or every
+  // 100 ms. Batches several RTP packets per wake-up at the cost of a few ms of latency;
+  // 1 wakes for every segment.
+  int receive_low_water_bytes = 16 * 1024;
+  // 0: half the session timeout the camera announces (60 s when it announces none).
+  int64_t keepalive_interval_us = 0;
+  std::string user_agent = "Custodian";
+};
+
+// Why reading ended, for callers that record the reason.
+enum class RtspEnd {
+  kNone,            // still reading
+  kStalled,         // no packet within the stall timeout
+  kClosed,          // the camera closed the connection
+  kConnectionLost,  // a socket error
+  kCancelled,       // the cancel flag was set
+  kProtocolError,   // the camera sent something that is not RTSP
+};
+
+struct RtspCounters {
+  int64_t bytes_received = 0;
+  int64_t reads = 0;  // recv() calls that returned data
+  int64_t polls = 0;  // poll() calls while reading
+  int64_t rtp_packets = 0;
+  int64_t rtp_packets_lost = 0;
+  int64_t frames = 0;          // packets handed out
+  int64_t frames_dropped = 0;  // damaged frames discarded
+  int64_t malformed_payloads = 0;
+  int64_t skipped_bytes = 0;  // garbage between interleaved frames
+  int64_t keepalives = 0;
+  int64_t keepalive_errors = 0;  // keep-alives answered with an error status
+};
+
+class RtspTcpSource {
+ public:
+  // url: rtsp://host[:port]/path; credentials in the URL are used when user is empty.
+  static Result<std::unique_ptr<RtspTcpSource>> Open(const std::string& url,
+                                                     const std::string& user,
+                                                     const std::string& password,
+                                                     int64_t connect_timeout_us,
+                                                     std::atomic<bool>* cancel);
+  static Result<std::unique_ptr<RtspTcpSource>> Open(const std::string& url,
+                                                     const std::string& user,
+                                                     const std::string& password,
+                                                     const RtspSourceOptions& options,
+                                                     std::atomic<bool>* cancel);
+  ~RtspTcpSource();
+  RtspTcpSource(const RtspTcpSource&) = delete;
+  RtspTcpSource& operator=(const RtspTcpSource&) = delete;
+
+  int stream_count() const { return static_cast<int>(tracks_.size()); }
+  const AVCodecParameters* codecpar(int stream) const;
+  AVRational time_base(int stream) const;
+  // Tracks of the SDP that are not read, with why: "audio PCMU is not supported".
+  const std::vector<std::string>& skipped_tracks() const { return skipped_tracks_; }
+  // The URL in use, without credentials (for logs).
+  const std::string& url() const { return url_.clean; }
+
+  // Waits up to stall_timeout_us for the next packet and moves it into *out (which is
+  // unreferenced first). The packet's buffer belongs to the caller.
+  Status ReadPacket(AVPacket* out, int* stream_index, int64_t stall_timeout_us);
+  RtspEnd end_reason() const { return end_; }
+
+  // The camera's wall clock at a stream's pts, from its latest RTCP sender report; nullopt
+  // before one has arrived (cameras send one every few seconds).
+  std::optional<UtcMicros> CameraWallClock(int64_t pts, int stream) const;
+
+  RtspCounters counters() const;
+
+ private:
+  struct Track;
+  RtspTcpSource(RtspUrl url, const std::string& user, const std::string& password,
+                const RtspSourceOptions& options, std::atomic<bool>* cancel);
+
+  Status Handshake();
+  Status Describe(std::string* base, std::string* sdp);
+  Status SetUp(const std::string& base, const std::string& sdp);
+  Status SetUpTrack(Track& track, int index);
+  Status Play();
+  void AwaitParameterSets();
+
+  // One request and its answer, answering a 401 challenge.
+  Result<RtspMessage> Transact(const std::string& method, const std::string& uri,
+                               const std::string& extra_headers);
+  Status SendRequest(const std::string& method, const std::string& uri,
+                     const std::string& extra_headers, int cseq, MonoMicros deadline);
+  Result<RtspMessage> AwaitAnswer(int cseq, MonoMicros deadline);
+  // Parses buffered units until a packet is queued (stop_at_packet), the awaited answer
+  // arrives (*answer set), or the buffer holds no complete unit.
+  Status ProcessBuffered(bool stop_at_packet, int awaited_cseq, std::optional<RtspMessage>* answer);
+  void OnUnsolicitedMessage(const RtspMessage& m);
+  // Reads more from the socket, polling when it is empty, until the deadline (timeout_us
+  // after the wait began; for the message).
+  Status Receive(MonoMicros deadline, int64_t timeout_us, const char* waiting_for);
+  Status SendKeepAlive(MonoMicros now);
+  int64_t KeepAliveInterval() const;
+  Status End(RtspEnd reason, Status status);
+  void Teardown();
+
+  const RtspUrl url_;
+  const RtspSourceOptions options_;
+  std::atomic<bool>* const cancel_;
+  RtspAuthenticator auth_;
+  TcpSocket socket_;
+  InterleavedBuffer rx_;
+  bool drained_ = true;  // the last recv emptied the socket: poll before the next
+
+  int cseq_ = 0;
+  std::string session_id_;
+  int64_t session_timeout_us_ = 60 * kMicrosPerSecond;
+  std::string aggregate_url_;
+  bool get_parameter_ = false;
+  bool playing_ = false;
+  MonoMicros next_keepalive_{INT64_MAX};
+
+  std::vector<std::unique_ptr<Track>> tracks_;
+  std::vector<std::string> skipped_tracks_;
+  int16_t channel_map_[256];  // interleaved channel -> track * 2 (+1 for RTCP), or -1
+  PacketQueue ready_;
+  RtspEnd end_ = RtspEnd::kNone;
+  Status end_status_;
+  RtspCounters counters_;
+};
+
+}  // namespace custodian::media::rtsp

@@ -1,0 +1,71 @@
+// TcpSocket: the one non-blocking TCP connection an RTSP session runs over.
+//
+// Every wait is a poll() bounded by a deadline and sliced into at most kCancelCheckUs so
+// that a caller's cancel flag is seen within 100 ms. The one exception is resolving a host
+// name (getaddrinfo), which blocks for as long as the resolver takes; cameras are normally
+// addressed by IP, which resolves at once. Receiving
+// is a single non-blocking recv() into the caller's buffer: the caller polls (WaitReadable)
+// only when a recv() came back short, which is what keeps the syscall count per RTP
+// packet far below one.
+//
+// Not thread-safe; owned by one RtspTcpSource.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "base/status.h"
+#include "base/time.h"
+
+namespace custodian::media::rtsp {
+
+// The longest a wait goes without looking at the cancel flag.
+inline constexpr int64_t kCancelCheckUs = 100'000;
+
+MonoMicros MonotonicNow();
+
+class TcpSocket {
+ public:
+  TcpSocket() = default;
+  ~TcpSocket();
+  TcpSocket(TcpSocket&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  TcpSocket& operator=(TcpSocket&& o) noexcept;
+  TcpSocket(const TcpSocket&) = delete;
+  TcpSocket& operator=(const TcpSocket&) = delete;
+
+  // Resolves host (a name, IPv4 or IPv6 literal) and connects within timeout_us.
+  // Unavailable when refused, unreachable or timed out; FailedPrecondition when cancelled.
+  static Result<TcpSocket> Connect(const std::string& host, int port, int64_t timeout_us,
+                                   const std::atomic<bool>* cancel);
+
+  // Sends all of data, waiting for buffer space until the deadline.
+  Status SendAll(const std::string& data, MonoMicros deadline, const std::atomic<bool>* cancel);
+
+  // One non-blocking recv: > 0 bytes read, 0 at end of stream, -1 when nothing is ready
+  // (EAGAIN), -2 on a connection error (errno kept).
+  ssize_t Receive(uint8_t* buf, size_t size);
+
+  // Waits until the socket is readable or timeout_us has passed (at most kCancelCheckUs
+  // callers usually pass). True when readable.
+  bool WaitReadable(int64_t timeout_us);
+
+  // Wakes WaitReadable only when at least `bytes` are buffered (SO_RCVLOWAT), trading a
+  // few milliseconds of latency for fewer wake-ups; a short Receive still returns what
+  // there is. 1 restores the default.
+  void SetReceiveLowWater(int bytes);
+
+  int fd() const { return fd_; }
+  bool is_open() const { return fd_ >= 0; }
+
+ private:
+  explicit TcpSocket(int fd) : fd_(fd) {}
+  static Result<TcpSocket> ConnectOne(const void* addrinfo, MonoMicros deadline,
+                                      const std::atomic<bool>* cancel);
+  int fd_ = -1;
+};
+
+}  // namespace custodian::media::rtsp

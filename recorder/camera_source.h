@@ -1,0 +1,59 @@
+// CameraSource: where a camera session's packets come from, as whole access units.
+//
+// Two implementations:
+//  - RTSP over TCP (interleaved) through media/rtsp's RtspTcpSource: the default, about a
+//    fifth of libavformat's CPU for the same stream (tests/bench/rtsp_read_bench);
+//  - libavformat, for RTSP over UDP and anything else libavformat opens (files in tests),
+//    with an AccessUnitAssembler joining the per-NAL packets of one frame.
+// Either picks the first H.264/H.265 video stream and the first audio stream that MP4 can
+// hold; audio it cannot record is described in audio_note(), never dropped silently.
+//
+// Not thread-safe: one camera thread uses a source; `cancel` may be set from any thread.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/time.h"
+#include "media/av_util.h"
+
+namespace custodian::recorder {
+
+enum class SourceEnd { kNone, kStalled, kEnded, kAuthFailed, kCancelled, kError };
+
+class CameraSource {
+ public:
+  virtual ~CameraSource() = default;
+  virtual int video_stream() const = 0;
+  virtual int audio_stream() const = 0;  // -1: no audio recorded
+  virtual const AVCodecParameters* codecpar(int stream) const = 0;
+  virtual AVRational time_base(int stream) const = 0;
+  const std::string& audio_note() const { return audio_note_; }
+  // Next whole packet (one video access unit or one audio frame). On failure *end says why.
+  virtual Status Read(AVPacket* out, int* stream, int64_t stall_timeout_us, SourceEnd* end) = 0;
+  // The camera's own clock at a stream's timestamp, where RTCP sender reports give it.
+  virtual std::optional<UtcMicros> CameraWallClock(int64_t pts, int stream) const = 0;
+
+ protected:
+  std::string audio_note_;
+};
+
+struct SourceRequest {
+  std::string url;
+  std::string username;
+  std::string password;
+  bool tcp = true;  // false: RTSP over UDP (libavformat)
+  int64_t connect_timeout_us = 5'000'000;
+  std::atomic<bool>* cancel = nullptr;
+};
+
+// rtsp://user:pass@host/path with user and password percent-encoded.
+std::string UrlWithCredentials(const std::string& url, const std::string& user,
+                               const std::string& password);
+
+// Opens the camera. On failure *end is kAuthFailed for refused credentials, else kError.
+Result<std::unique_ptr<CameraSource>> OpenCameraSource(const SourceRequest& request, SourceEnd* end);
+
+}  // namespace custodian::recorder

@@ -1,0 +1,172 @@
+#include "requests/rules.h"
+
+#include <algorithm>
+#include <map>
+
+namespace custodian::requests {
+
+namespace {
+
+using S = RequestState;
+
+struct Edge {
+  S from;
+  S to;
+};
+
+constexpr Edge kTransitions[] = {
+    {S::kReceived, S::kVerifying},
+    {S::kReceived, S::kAwaitingDecision},
+    {S::kReceived, S::kRefused},
+    {S::kReceived, S::kWithdrawn},
+    {S::kVerifying, S::kAwaitingDecision},
+    {S::kVerifying, S::kRefused},
+    {S::kVerifying, S::kWithdrawn},
+    {S::kAwaitingDecision, S::kApproved},
+    {S::kAwaitingDecision, S::kRefused},
+    {S::kAwaitingDecision, S::kWithdrawn},
+    {S::kApproved, S::kExportPrepared},
+    {S::kApproved, S::kWithdrawn},
+    {S::kExportPrepared, S::kDisclosed},
+    {S::kExportPrepared, S::kWithdrawn},
+    {S::kRefused, S::kClosed},
+    {S::kDisclosed, S::kClosed},
+    {S::kWithdrawn, S::kClosed},
+};
+
+}  // namespace
+
+bool TransitionAllowed(RequestState from, RequestState to) {
+  return std::any_of(std::begin(kTransitions), std::end(kTransitions),
+                     [&](const Edge& e) { return e.from == from && e.to == to; });
+}
+
+bool IsOpen(RequestState s) {
+  return s != S::kRefused && s != S::kDisclosed && s != S::kWithdrawn && s != S::kClosed;
+}
+
+std::vector<VerificationStep> RequiredVerifications(RequestType type) {
+  using V = VerificationStep;
+  switch (type) {
+    case RequestType::kPolice:
+    case RequestType::kInsurer:
+    case RequestType::kSolicitor:
+      return {V::kReceivedInWriting, V::kIdentityCallback};
+    case RequestType::kDsar:
+      return {V::kReceivedInWriting, V::kIdentityDocumentsSeen};
+    case RequestType::kMissingPerson:
+      return {V::kIdentityCallback};
+    case RequestType::kMedia:
+      return {V::kReceivedInWriting, V::kConsentObtained};
+    case RequestType::kInternal:
+      return {};
+  }
+  return {};
+}
+
+std::vector<LegalBasis> AllowedLegalBases(RequestType type) {
+  using L = LegalBasis;
+  switch (type) {
+    case RequestType::kPolice:
+      return {L::kCrimePrevention, L::kProductionOrder, L::kWarrant,
+              L::kCourtOrder,      L::kCdaProtocol,     L::kVitalInterests};
+    case RequestType::kDsar:
+      return {L::kRightOfAccess};
+    case RequestType::kMissingPerson:
+      return {L::kVitalInterests};
+    case RequestType::kInsurer:
+    case RequestType::kSolicitor:
+      return {L::kLegalProceedings, L::kCourtOrder, L::kConsent};
+    case RequestType::kInternal:
+      return {L::kLegitimateInterests};
+    case RequestType::kMedia:
+      return {L::kConsent};
+  }
+  return {};
+}
+
+bool LegalBasisFits(RequestType type, LegalBasis basis) {
+  auto allowed = AllowedLegalBases(type);
+  return std::find(allowed.begin(), allowed.end(), basis) != allowed.end();
+}
+
+const char* LegalBasisText(LegalBasis basis) {
+  switch (basis) {
+    case LegalBasis::kCrimePrevention:
+      return "DPA 2018 Sch. 2 para 2 (prevention or detection of crime)";
+    case LegalBasis::kProductionOrder:
+      return "production order (PACE 1984 Sch. 1)";
+    case LegalBasis::kWarrant:
+      return "warrant";
+    case LegalBasis::kCourtOrder:
+      return "court order";
+    case LegalBasis::kCdaProtocol:
+      return "Crime and Disorder Act 1998 s115 information-sharing protocol";
+    case LegalBasis::kRightOfAccess:
+      return "subject access request (UK GDPR Art. 15)";
+    case LegalBasis::kVitalInterests:
+      return "vital interests of the person (UK GDPR Art. 6(1)(d))";
+    case LegalBasis::kLegalProceedings:
+      return "legal proceedings (DPA 2018 Sch. 2 para 5)";
+    case LegalBasis::kLegitimateInterests:
+      return "legitimate interests: internal incident review (UK GDPR Art. 6(1)(f))";
+    case LegalBasis::kConsent:
+      return "consent of the people shown (UK GDPR Art. 6(1)(a))";
+  }
+  return "";
+}
+
+Status ValidateRanges(const std::vector<FootageRange>& ranges) {
+  if (ranges.empty()) return InvalidArgument("a request names at least one camera and range");
+  for (const FootageRange& r : ranges) {
+    if (r.camera_id.empty()) return InvalidArgument("a range names no camera");
+    if (!(r.from < r.to)) {
+      return InvalidArgument("the range of camera " + r.camera_id + " ends before it starts");
+    }
+  }
+  return Status::Ok();
+}
+
+RangeAssessment AssessRanges(const std::vector<FootageRange>& ranges,
+                             const MinimisationLimits& limits) {
+  std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> by_camera;
+  for (const FootageRange& r : ranges) by_camera[r.camera_id].push_back({r.from.us, r.to.us});
+  RangeAssessment a;
+  a.cameras = static_cast<int>(by_camera.size());
+  for (auto& [camera, spans] : by_camera) {
+    std::sort(spans.begin(), spans.end());
+    int64_t total = 0, cur_from = spans.front().first, cur_to = spans.front().second;
+    for (const auto& [from, to] : spans) {
+      if (from > cur_to) {
+        total += cur_to - cur_from;
+        cur_from = from;
+      }
+      cur_to = std::max(cur_to, to);
+    }
+    total += cur_to - cur_from;
+    a.longest_camera_us = std::max(a.longest_camera_us, total);
+    if (total > limits.max_per_camera_us) {
+      a.reasons.push_back(
+          "camera " + camera + ": " + std::to_string(total / 60 / kMicrosPerSecond) +
+          " minutes asked, more than " +
+          std::to_string(limits.max_per_camera_us / 3600 / kMicrosPerSecond) + " hours");
+    }
+  }
+  if (a.cameras > limits.max_cameras) {
+    a.reasons.push_back(std::to_string(a.cameras) + " cameras asked, more than " +
+                        std::to_string(limits.max_cameras));
+  }
+  a.over_broad = !a.reasons.empty();
+  return a;
+}
+
+CivilDate DsarDueDate(const CivilDate& received_local, int extension_months) {
+  return AddCalendarMonths(received_local, 1 + extension_months);
+}
+
+UtcMicros DsarDeadline(UtcMicros received, int extension_months, const TimeZone& zone) {
+  CivilDate due = DsarDueDate(zone.ToLocal(received).date, extension_months);
+  return zone.StartOfLocalDay(CivilFromDays(DaysFromCivil(due) + 1));
+}
+
+}  // namespace custodian::requests

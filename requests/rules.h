@@ -1,0 +1,79 @@
+// The rules of the footage-request workflow as pure functions: which state changes are
+// allowed, which verification steps each type of request needs before a decision, which
+// legal bases fit which type, when a range is too broad, and when a DSAR is due.
+//
+// Nothing here touches the records; requests/workflow.h applies these rules to them.
+// docs/design/requests.md explains each rule and where it comes from in the policy.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/time.h"
+#include "base/zoneinfo.h"
+#include "records/request_rows.h"
+
+namespace custodian::requests {
+
+using records::FootageRange;
+using records::LegalBasis;
+using records::RequestState;
+using records::RequestType;
+using records::VerificationStep;
+
+// The transition table: every allowed (from, to) pair.
+//   received          -> verifying, awaiting_decision, refused, withdrawn
+//   verifying         -> awaiting_decision, refused, withdrawn
+//   awaiting_decision -> approved, refused, withdrawn
+//   approved          -> export_prepared, withdrawn
+//   export_prepared   -> disclosed, withdrawn
+//   refused, disclosed, withdrawn -> closed
+bool TransitionAllowed(RequestState from, RequestState to);
+// States in which nothing is left to decide or hand over: refused, disclosed, withdrawn,
+// closed. An open request is any other.
+bool IsOpen(RequestState s);
+
+// Steps that must be on record before a request can go to a manager for decision.
+//   police, insurer, solicitor: received in writing; identity called back
+//   dsar: received in writing; identity documents seen
+//   missing person: identity called back (vital interests: writing may follow)
+//   media: received in writing; consent obtained
+//   internal: none (the requester is a logged-in user)
+std::vector<VerificationStep> RequiredVerifications(RequestType type);
+// The legal bases a type of request may rely on (the first is the usual one).
+std::vector<LegalBasis> AllowedLegalBases(RequestType type);
+bool LegalBasisFits(RequestType type, LegalBasis basis);
+// The basis in words, for people: "DPA 2018 Sch. 2 para 2 (prevention or detection of
+// crime)".
+const char* LegalBasisText(LegalBasis basis);
+
+// Data minimisation: a request is flagged over-broad when it asks for more than these.
+// A flagged request can still be approved, but only with a recorded justification.
+struct MinimisationLimits {
+  int64_t max_per_camera_us = 24 * 3600 * kMicrosPerSecond;  // total asked of any one camera
+  int max_cameras = 4;
+};
+
+struct RangeAssessment {
+  bool over_broad = false;
+  std::vector<std::string> reasons;  // one line per limit exceeded
+  int cameras = 0;
+  int64_t longest_camera_us = 0;  // the most asked of one camera (overlaps counted once)
+};
+
+RangeAssessment AssessRanges(const std::vector<FootageRange>& ranges,
+                             const MinimisationLimits& limits = {});
+// Ranges must be non-empty, each with from < to and a camera id.
+Status ValidateRanges(const std::vector<FootageRange>& ranges);
+
+// A DSAR is due one calendar month after the UK local date of receipt, clamped to the end
+// of a shorter month (31 January -> 28 or 29 February), plus any extension (at most two
+// further months, counted from the date of receipt, not from the first due date).
+constexpr int kMaxDsarExtensionMonths = 2;
+CivilDate DsarDueDate(const CivilDate& received_local, int extension_months);
+// The deadline instant: the end of the due date in UK local time (the first instant of
+// the next local day), so "on or before the due date" is "before the deadline".
+UtcMicros DsarDeadline(UtcMicros received, int extension_months, const TimeZone& zone);
+
+}  // namespace custodian::requests
