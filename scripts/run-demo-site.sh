@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the demo site from an existing build: the camera simulator serving the demo cameras
-# of camera-configs/demo-site.yaml on rtsp://127.0.0.1:8554, and custodian recording them
-# into demo-data/. Stops both on Ctrl-C or SIGTERM. Usage: run-demo-site.sh BUILD_DIR
+# of camera-configs/demo-site.yaml on rtsp://127.0.0.1:8554, and custodian's three services
+# on it: record (into demo-data/), retain, and serve (HTTPS API on 127.0.0.1:8443 with a
+# self-signed certificate). A demo manager account is made on first run and its password
+# printed once. Stops everything on Ctrl-C or SIGTERM. Usage: run-demo-site.sh BUILD_DIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${1:-build}
@@ -22,7 +24,8 @@ exec 3> "$fifo"
 rm -f "$fifo"
 
 cleanup() {
-  [ -n "${rec_pid:-}" ] && kill -TERM "$rec_pid" 2>/dev/null && wait "$rec_pid" 2>/dev/null || true
+  for pid in ${svc_pids:-}; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in ${svc_pids:-}; do wait "$pid" 2>/dev/null || true; done
   exec 3>&- || true
   wait "$sim_pid" 2>/dev/null || true
 }
@@ -36,8 +39,21 @@ for _ in $(seq 1 300); do
   sleep 1
 done
 echo "demo: simulator $(head -n1 demo-data/sim.out)"
-echo "demo: recording the demo site into demo-data/ (Ctrl-C to stop)"
+if [ ! -f demo-data/.demo-user ]; then
+  password=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
+  if echo "$password" | "$CUSTODIAN" --config "$SITE" user add demo-manager --role manager \
+       --camera lobby --camera yard >/dev/null; then
+    touch demo-data/.demo-user
+    echo "demo: made account demo-manager with password $password (shown once)"
+  fi
+fi
+echo "demo: recording into demo-data/; API at https://127.0.0.1:8443/api/v1 (Ctrl-C stops)"
 echo "demo: in another shell: $CUSTODIAN --config $SITE check"
 "$CUSTODIAN" --config "$SITE" record &
-rec_pid=$!
-wait "$rec_pid"
+svc_pids="$!"
+"$CUSTODIAN" --config "$SITE" retain &
+svc_pids="$svc_pids $!"
+"$CUSTODIAN" --config "$SITE" serve &
+svc_pids="$svc_pids $!"
+wait -n $svc_pids
+echo "demo: a service stopped; stopping the rest"
