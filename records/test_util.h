@@ -12,6 +12,7 @@
 #include <string>
 
 #include "base/clock.h"
+#include "base/testing/temp_dir.h"
 #include "records/database.h"
 
 namespace custodian::records::testing {
@@ -19,23 +20,10 @@ namespace custodian::records::testing {
 inline constexpr UtcMicros kT0{1767225600LL * kMicrosPerSecond};  // 2026-01-01T00:00:00Z
 inline constexpr int64_t kMinute = 60 * kMicrosPerSecond;
 
-class TempDir {
+// A temporary directory, removed afterwards.
+class TempDir : public ::custodian::testing::TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "records-test-XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
+  TempDir() : ::custodian::testing::TempDir("records-test") {}
 };
 
 // A fresh records.db with one camera ("door-1") and one manager ("manager-1").

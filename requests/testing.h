@@ -10,6 +10,7 @@
 #include <string>
 
 #include "base/clock.h"
+#include "base/testing/temp_dir.h"
 #include "records/database.h"
 
 namespace custodian::requests::testing {
@@ -19,24 +20,10 @@ inline constexpr UtcMicros kT0{1768471200LL * kMicrosPerSecond};
 inline constexpr int64_t kMinute = 60 * kMicrosPerSecond;
 inline constexpr int64_t kHour = 60 * kMinute;
 
-class TempDir {
+// A temporary directory, removed afterwards.
+class TempDir : public ::custodian::testing::TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "custodian-req-XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
+  TempDir() : ::custodian::testing::TempDir("custodian-req") {}
 };
 
 struct Site {

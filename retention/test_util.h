@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/testing/temp_dir.h"
 #include "base/filesystem.h"
 #include "base/sha256.h"
 #include "records/database.h"
@@ -25,23 +26,10 @@ inline constexpr int64_t kMinute = 60 * kMicrosPerSecond;
 inline constexpr int64_t kHour = 60 * kMinute;
 inline constexpr int64_t kDay = kMicrosPerDay;
 
-class TempDir {
+// A temporary directory, removed afterwards.
+class TempDir : public ::custodian::testing::TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "retention-test-XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
+  TempDir() : ::custodian::testing::TempDir("retention-test") {}
 };
 
 // Where a test segment lives, relative to data_dir (unique per camera and start).
