@@ -1,6 +1,7 @@
 #include "records/request_rows.h"
 
 #include <cstddef>
+#include "records/enum_names.h"
 
 namespace custodian::records {
 
@@ -24,13 +25,7 @@ constexpr const char* kDisclosureMethods[] = {"download",  "removable_media", "e
                                               "in_person", "courier",         "other"};
 constexpr const char* kJobStates[] = {"queued", "running", "succeeded", "failed", "cancelled"};
 
-template <typename E, size_t N>
-std::optional<E> ParseName(const char* const (&names)[N], std::string_view s) {
-  for (size_t i = 0; i < N; ++i) {
-    if (s == names[i]) return static_cast<E>(i);
-  }
-  return std::nullopt;
-}
+using internal::ParseName;
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 #include "records/rows.h"
 
 #include <cstddef>
+#include "records/enum_names.h"
 
 namespace custodian::records {
 
@@ -15,13 +16,7 @@ constexpr const char* kAccessResults[] = {"ok", "denied", "error"};
 constexpr const char* kDeletionRules[] = {"max_age", "disk_pressure", "quota", "export_expiry",
                                           "manual"};
 
-template <typename E, size_t N>
-std::optional<E> ParseName(const char* const (&names)[N], std::string_view s) {
-  for (size_t i = 0; i < N; ++i) {
-    if (s == names[i]) return static_cast<E>(i);
-  }
-  return std::nullopt;
-}
+using internal::ParseName;
 
 }  // namespace
 
