@@ -20,21 +20,9 @@ constexpr int64_t kSecond = kMicrosPerSecond;
 // An approved police request for `ranges`, and an export of it; returns the export id.
 int64_t ApprovedExport(Site& s, const std::vector<records::FootageRange>& ranges,
                        bool originals = false) {
-  requests::Workflow w(*s.db, s.clock);
-  requests::NewRequest r;
-  r.type = records::RequestType::kPolice;
-  r.requester_name = "DC Example";
-  r.reference = "CR/1";
-  r.legal_basis = records::LegalBasis::kCrimePrevention;
-  r.ranges = ranges;
-  auto id = w.LogRequest(r, s.staff);
-  REQUIRE(id.ok());
-  REQUIRE(w.AddVerification(*id, records::VerificationStep::kReceivedInWriting, s.staff, "").ok());
-  REQUIRE(w.AddVerification(*id, records::VerificationStep::kIdentityCallback, s.staff, "").ok());
-  REQUIRE(w.SubmitForDecision(*id, s.staff).ok());
-  REQUIRE(w.Decide(*id, {true, s.manager_b, "lawful", "test"}).ok());
+  const int64_t id = ApprovedPoliceRequest(s, ranges, "CR/1", "test");
   records::ExportRow e;
-  e.request_id = *id;
+  e.request_id = id;
   e.created_by = s.staff;
   e.include_originals = originals;
   e.ranges = ranges;

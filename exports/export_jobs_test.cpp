@@ -18,20 +18,7 @@ namespace {
 constexpr int64_t kSecond = kMicrosPerSecond;
 
 int64_t ApprovedRequest(Site& s, const std::vector<records::FootageRange>& ranges) {
-  requests::Workflow w(*s.db, s.clock);
-  requests::NewRequest r;
-  r.type = records::RequestType::kPolice;
-  r.requester_name = "DC Example";
-  r.reference = "CR/9";
-  r.legal_basis = records::LegalBasis::kCrimePrevention;
-  r.ranges = ranges;
-  auto id = w.LogRequest(r, s.staff);
-  REQUIRE(id.ok());
-  REQUIRE(w.AddVerification(*id, records::VerificationStep::kReceivedInWriting, s.staff, "").ok());
-  REQUIRE(w.AddVerification(*id, records::VerificationStep::kIdentityCallback, s.staff, "").ok());
-  REQUIRE(w.SubmitForDecision(*id, s.staff).ok());
-  REQUIRE(w.Decide(*id, {true, s.manager_b, "lawful", {}}).ok());
-  return *id;
+  return ApprovedPoliceRequest(s, ranges, "CR/9");
 }
 
 // Passes everything to the real filesystem, calling on_create before each file is made.

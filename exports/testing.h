@@ -17,6 +17,7 @@
 #include "base/sha256.h"
 #include "records/database.h"
 #include "requests/testing.h"
+#include "requests/workflow.h"
 
 namespace custodian::exports::testing {
 
@@ -118,6 +119,27 @@ inline bool DecodesCleanly(const std::string& path) {
       &status);
   INFO(out);
   return status == 0 && out.empty();
+}
+
+// Logs a police request for `ranges`, verifies it and has a second manager approve it;
+// returns the request id. `over_broad_justification` is recorded with the decision.
+inline int64_t ApprovedPoliceRequest(Site& s, const std::vector<records::FootageRange>& ranges,
+                                     const std::string& reference,
+                                     std::optional<std::string> over_broad_justification = {}) {
+  requests::Workflow w(*s.db, s.clock);
+  requests::NewRequest r;
+  r.type = records::RequestType::kPolice;
+  r.requester_name = "DC Example";
+  r.reference = reference;
+  r.legal_basis = records::LegalBasis::kCrimePrevention;
+  r.ranges = ranges;
+  auto id = w.LogRequest(r, s.staff);
+  REQUIRE(id.ok());
+  REQUIRE(w.AddVerification(*id, records::VerificationStep::kReceivedInWriting, s.staff, "").ok());
+  REQUIRE(w.AddVerification(*id, records::VerificationStep::kIdentityCallback, s.staff, "").ok());
+  REQUIRE(w.SubmitForDecision(*id, s.staff).ok());
+  REQUIRE(w.Decide(*id, {true, s.manager_b, "lawful", std::move(over_broad_justification)}).ok());
+  return *id;
 }
 
 }  // namespace custodian::exports::testing
