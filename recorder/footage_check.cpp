@@ -3,37 +3,10 @@
 #include <set>
 
 #include "base/sha256.h"
+#include "recorder/footage_layout.h"
 
 namespace custodian::recorder {
 
-namespace {
-
-// Every file under footage/<camera>/<day>/, as paths relative to data_dir.
-void ListFootageFiles(Filesystem& fs, const std::string& data_dir, std::vector<std::string>* files,
-                      std::vector<std::string>* quarantined) {
-  const std::string footage = JoinPath(data_dir, "footage");
-  auto cameras = fs.List(footage);
-  if (!cameras.ok()) return;
-  for (const DirEntry& cam : *cameras) {
-    if (!cam.is_dir) continue;
-    std::string cam_dir = JoinPath(footage, cam.name);
-    auto entries = fs.List(cam_dir);
-    if (!entries.ok()) continue;
-    for (const DirEntry& e : *entries) {
-      if (cam.name == "quarantine") {
-        quarantined->push_back("footage/quarantine/" + e.name);
-        continue;
-      }
-      if (!e.is_dir) continue;
-      auto day = fs.List(JoinPath(cam_dir, e.name));
-      if (!day.ok()) continue;
-      for (const DirEntry& f : *day)
-        if (!f.is_dir) files->push_back("footage/" + cam.name + "/" + e.name + "/" + f.name);
-    }
-  }
-}
-
-}  // namespace
 
 Result<FootageCheckReport> CheckFootage(records::Database& db, Filesystem& fs,
                                         const std::string& data_dir, bool verify_hashes) {
@@ -70,11 +43,12 @@ Result<FootageCheckReport> CheckFootage(records::Database& db, Filesystem& fs,
       if (!sha.ok() || *sha != s.sha256.value_or("")) report.problems.push_back(what + ": SHA-256 differs from the records");
     }
   }
-  std::vector<std::string> files, quarantined;
+  std::vector<FootageFile> files;
+  std::vector<std::string> quarantined;
   ListFootageFiles(fs, data_dir, &files, &quarantined);
   report.files = static_cast<int64_t>(files.size());
-  for (const std::string& f : files)
-    if (!indexed.count(f)) report.problems.push_back(f + ": file has no row in the records");
+  for (const FootageFile& f : files)
+    if (!indexed.count(f.rel)) report.problems.push_back(f.rel + ": file has no row in the records");
   for (const std::string& q : quarantined)
     report.notes.push_back(q + " is in quarantine (did not play when found); a person should look at it");
   return report;

@@ -6,6 +6,7 @@
 #include "base/sha256.h"
 #include "media/mp4_scan.h"
 #include "media/probe.h"
+#include "recorder/footage_layout.h"
 
 namespace custodian::recorder {
 
@@ -65,6 +66,34 @@ records::SegmentFinish FinishFrom(const SalvagedFile& f, UtcMicros start) {
   return fin;
 }
 
+// Indexes a playable file that has no row (registering its camera if unknown).
+Result<int64_t> Adopt(records::Database& db, const FootageFile& file, UtcMicros start,
+                      const SalvagedFile& f) {
+  auto existing = db.ListCameras();
+  if (!existing.ok()) return existing.status();
+  bool have_camera = false;
+  for (const auto& c : *existing) have_camera |= c.id == file.camera;
+  if (!have_camera) {
+    records::CameraRow camera;
+    camera.id = file.camera;
+    camera.name = file.camera;
+    CUSTODIAN_RETURN_IF_ERROR(db.UpsertCamera(camera));
+  }
+  records::SegmentRow row;
+  row.camera_id = file.camera;
+  row.start = start;
+  row.path = file.rel;
+  row.video_codec = f.probe.video_codec;
+  row.width = f.probe.width;
+  row.height = f.probe.height;
+  if (!f.probe.audio_codec.empty()) row.audio_codec = f.probe.audio_codec;
+  row.state = records::SegmentState::kRecording;
+  auto id = db.BeginSegment(row);
+  if (!id.ok()) return id.status();
+  CUSTODIAN_RETURN_IF_ERROR(db.FinishSegment(*id, FinishFrom(f, start)));
+  return *id;
+}
+
 }  // namespace
 
 bool ParseSegmentFileName(const std::string& name, UtcMicros* start) {
@@ -79,7 +108,6 @@ bool ParseSegmentFileName(const std::string& name, UtcMicros* start) {
 
 Result<RecoveryReport> RecoverFootage(records::Database& db, Filesystem& fs,
                                       const std::string& data_dir) {
-  const std::string footage_dir = JoinPath(data_dir, "footage");
   RecoveryReport report;
   auto open_rows = db.ListSegmentsInState(records::SegmentState::kRecording);
   if (!open_rows.ok()) return open_rows.status();
@@ -117,58 +145,28 @@ Result<RecoveryReport> RecoverFootage(records::Database& db, Filesystem& fs,
   if (!all.ok()) return all.status();
   std::set<std::string> known;
   for (const auto& s : *all) known.insert(s.path);
-  auto cameras = fs.List(footage_dir);
-  if (!cameras.ok()) return report;  // no footage yet
-  for (const DirEntry& cam : *cameras) {
-    if (!cam.is_dir || cam.name == "quarantine") continue;
-    auto days = fs.List(JoinPath(footage_dir, cam.name));
-    if (!days.ok()) continue;
-    for (const DirEntry& day : *days) {
-      if (!day.is_dir) continue;
-      std::string day_dir = JoinPath(JoinPath(footage_dir, cam.name), day.name);
-      auto files = fs.List(day_dir);
-      if (!files.ok()) continue;
-      for (const DirEntry& file : *files) {
-        if (file.is_dir) continue;
-        std::string rel = "footage/" + cam.name + "/" + day.name + "/" + file.name;
-        if (known.count(rel)) continue;
-        UtcMicros start;
-        SalvagedFile f;
-        bool named = ParseSegmentFileName(file.name, &start);
-        if (named) {
-          auto salvaged = Salvage(fs, JoinPath(data_dir, rel));
-          if (salvaged.ok()) f = *salvaged;
-        }
-        if (!named || !f.playable) {
-          CUSTODIAN_RETURN_IF_ERROR(Quarantine(fs, data_dir, rel));
-          ++report.quarantined;
-          report.notes.push_back("unindexed file " + rel + " does not play; moved to quarantine");
-          continue;
-        }
-        records::CameraRow camera;
-        camera.id = cam.name;
-        camera.name = cam.name;
-        auto existing = db.ListCameras();
-        bool have_camera = false;
-        if (existing.ok())
-          for (const auto& c : *existing) have_camera |= c.id == cam.name;
-        if (!have_camera) CUSTODIAN_RETURN_IF_ERROR(db.UpsertCamera(camera));
-        records::SegmentRow row;
-        row.camera_id = cam.name;
-        row.start = start;
-        row.path = rel;
-        row.video_codec = f.probe.video_codec;
-        row.width = f.probe.width;
-        row.height = f.probe.height;
-        if (!f.probe.audio_codec.empty()) row.audio_codec = f.probe.audio_codec;
-        row.state = records::SegmentState::kRecording;
-        auto id = db.BeginSegment(row);
-        if (!id.ok()) return id.status();
-        CUSTODIAN_RETURN_IF_ERROR(db.FinishSegment(*id, FinishFrom(f, start)));
-        ++report.adopted;
-        report.notes.push_back("unindexed file " + rel + " adopted as segment " + std::to_string(*id));
-      }
+  std::vector<FootageFile> files;
+  std::vector<std::string> quarantined;
+  ListFootageFiles(fs, data_dir, &files, &quarantined);
+  for (const FootageFile& file : files) {
+    if (known.count(file.rel)) continue;
+    UtcMicros start;
+    SalvagedFile f;
+    bool named = ParseSegmentFileName(file.name, &start);
+    if (named) {
+      auto salvaged = Salvage(fs, JoinPath(data_dir, file.rel));
+      if (salvaged.ok()) f = *salvaged;
     }
+    if (!named || !f.playable) {
+      CUSTODIAN_RETURN_IF_ERROR(Quarantine(fs, data_dir, file.rel));
+      ++report.quarantined;
+      report.notes.push_back("unindexed file " + file.rel + " does not play; moved to quarantine");
+      continue;
+    }
+    auto id = Adopt(db, file, start, f);
+    if (!id.ok()) return id.status();
+    ++report.adopted;
+    report.notes.push_back("unindexed file " + file.rel + " adopted as segment " + std::to_string(*id));
   }
   for (const std::string& n : report.notes) LogWarn("recovery") << n;
   return report;
