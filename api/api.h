@@ -28,6 +28,10 @@ struct ApiContext;
 struct ApiOptions {
   std::string data_dir;  // absolute; segment rows' paths are relative to it
   SessionPolicy sessions;
+  std::string web_root;  // the web UI's files (absolute); empty or missing: no UI, 404
+  // The site file, for camera administration (its cameras_dir); empty: cameras are
+  // read-only through the API (409).
+  std::string site_config_path;
 };
 
 class Api {

@@ -19,6 +19,10 @@ Result<HttpResponse> HandleTimeline(ApiContext&, const Call&);
 Result<HttpResponse> HandlePlaylist(ApiContext&, const Call&);
 Result<HttpResponse> HandleThumbnail(ApiContext&, const Call&);
 Result<HttpResponse> HandleSegmentFile(ApiContext&, const Call&);
+// Live view (handlers_live.cpp).
+Result<HttpResponse> HandleLivePlaylist(ApiContext&, const Call&);
+Result<HttpResponse> HandleLivePicture(ApiContext&, const Call&);
+Result<HttpResponse> HandleLiveSegmentFile(ApiContext&, const Call&);
 Result<HttpResponse> HandleAccessLog(ApiContext&, const Call&);
 Result<HttpResponse> HandleAccessLogCsv(ApiContext&, const Call&);
 Result<HttpResponse> HandleListUsers(ApiContext&, const Call&);
@@ -29,6 +33,33 @@ Result<HttpResponse> HandleListHolds(ApiContext&, const Call&);
 Result<HttpResponse> HandleCreateHold(ApiContext&, const Call&);
 Result<HttpResponse> HandleReleaseHold(ApiContext&, const Call&);
 Result<HttpResponse> HandleListDeletions(ApiContext&, const Call&);
+// Footage requests, disclosures and statistics (handlers_requests.cpp); exports and the
+// signing key (handlers_exports.cpp).
+Result<HttpResponse> HandleLogRequest(ApiContext&, const Call&);
+Result<HttpResponse> HandleListRequests(ApiContext&, const Call&);
+Result<HttpResponse> HandleGetRequest(ApiContext&, const Call&);
+Result<HttpResponse> HandleAddVerification(ApiContext&, const Call&);
+Result<HttpResponse> HandleSubmitRequest(ApiContext&, const Call&);
+Result<HttpResponse> HandleDecideRequest(ApiContext&, const Call&);
+Result<HttpResponse> HandleExtendDeadline(ApiContext&, const Call&);
+Result<HttpResponse> HandleSubjectNotification(ApiContext&, const Call&);
+Result<HttpResponse> HandleWithdrawRequest(ApiContext&, const Call&);
+Result<HttpResponse> HandleCloseRequest(ApiContext&, const Call&);
+Result<HttpResponse> HandleStartExport(ApiContext&, const Call&);
+Result<HttpResponse> HandleGetExport(ApiContext&, const Call&);
+Result<HttpResponse> HandleCancelExport(ApiContext&, const Call&);
+Result<HttpResponse> HandleJustifyUnredacted(ApiContext&, const Call&);
+Result<HttpResponse> HandleEncryptedZip(ApiContext&, const Call&);
+Result<HttpResponse> HandleDownloadExport(ApiContext&, const Call&);
+Result<HttpResponse> HandleRecordDisclosure(ApiContext&, const Call&);
+Result<HttpResponse> HandleListDisclosures(ApiContext&, const Call&);
+Result<HttpResponse> HandleStatistics(ApiContext&, const Call&);
+Result<HttpResponse> HandleSigningKey(ApiContext&, const Call&);
+// Camera administration (handlers_cameras.cpp) and the chain status (handlers_audit.cpp).
+Result<HttpResponse> HandleVerifyAccessLog(ApiContext&, const Call&);
+Result<HttpResponse> HandleCreateCamera(ApiContext&, const Call&);
+Result<HttpResponse> HandleUpdateCamera(ApiContext&, const Call&);
+Result<HttpResponse> HandleTestCamera(ApiContext&, const Call&);
 Result<HttpResponse> HandleWebAsset(ApiContext&, const Call&);
 
 }  // namespace custodian::api

@@ -172,6 +172,23 @@ Result<HttpResponse> HandleAccessLogCsv(ApiContext& ctx, const Call& call) {
   return r;
 }
 
+// Walks the whole hash chain (records/access_log.h). first_bad is the id of the first
+// entry that was altered, removed (the entry after the gap) or inserted.
+Result<HttpResponse> HandleVerifyAccessLog(ApiContext& ctx, const Call& call) {
+  auto v = ctx.db.VerifyAccessLog();
+  if (!v.ok()) return FromRecords(v.status(), "verify the access log");
+  CUSTODIAN_RETURN_IF_ERROR(RecordAccess(
+      ctx, EntryFor(call, records::AccessResult::kOk,
+                    std::string(v->ok ? "chain verified" : "chain broken") + "; " +
+                        std::to_string(v->entries_checked) + " entries" +
+                        (v->first_bad_id ? "; first bad " + std::to_string(*v->first_bad_id)
+                                         : std::string()))));
+  return Json({{"ok", v->ok},
+               {"entries", v->entries_checked},
+               {"first_bad", v->first_bad_id ? nlohmann::json(*v->first_bad_id) : nlohmann::json()},
+               {"reason", v->reason}});
+}
+
 Result<HttpResponse> HandleListDeletions(ApiContext& ctx, const Call& call) {
   auto range = RangeParams(call.request, kMaxListingSpanUs);
   if (!range.ok()) return range.status();

@@ -1,8 +1,18 @@
-// The camera list with status, and a camera's timeline (segments and gaps).
+// The camera list with status and retention, a camera's timeline (segments and gaps), and
+// camera administration: add, change and test a camera (docs/design/api.md, "Camera
+// administration"; the files are written by camera_files.h).
 #include <algorithm>
+#include <atomic>
 #include <map>
 
+extern "C" {
+#include <libavcodec/avcodec.h>
+}
+
+#include "api/camera_files.h"
 #include "api/handlers.h"
+#include "base/log.h"
+#include "media/rtsp/rtsp_tcp_source.h"
 
 namespace custodian::api {
 
@@ -43,6 +53,172 @@ nlohmann::json GapJson(const records::GapRow& g) {
           {"detail", g.detail}};
 }
 
+// The setting in which the retention scheduler keeps a camera's effective max age
+// (retention/max_age.h, MaxAgeSettingKey).
+std::string MaxAgeSettingKey(const std::string& camera_id) {
+  return "retention.max_age_days." + camera_id;
+}
+
+// Configured and effective max age, and a pending shortening (docs/design/retention.md,
+// "The shortening delay"): the API writes only the configuration; the scheduler delays.
+Result<nlohmann::json> RetentionJson(ApiContext& ctx, const config::SiteConfig& site,
+                                     const config::CameraConfig& camera,
+                                     const std::vector<records::PolicyChangeRow>& changes) {
+  const int configured = config::EffectiveMaxAgeDays(site, camera);
+  auto stored = ctx.db.GetSetting(MaxAgeSettingKey(camera.id));
+  if (!stored.ok()) return FromRecords(stored.status(), "read the retention settings");
+  int effective = configured;
+  if (*stored) {
+    try {
+      effective = std::stoi(**stored);
+    } catch (const std::exception&) {
+    }
+  }
+  nlohmann::json pending = nullptr;
+  for (const auto& c : changes) {
+    if (c.camera_id == camera.id && c.key == "max_age_days") {
+      pending = {{"max_age_days", c.new_value}, {"effective", TimeJson(c.effective)}};
+      break;
+    }
+  }
+  return nlohmann::json{{"max_age_days", effective},
+                        {"configured_max_age_days", configured},
+                        {"camera_override", camera.max_age_days
+                                                ? nlohmann::json(*camera.max_age_days)
+                                                : nlohmann::json()},
+                        {"pending", pending}};
+}
+
+// What an administrator sees of a camera's configuration (never the password).
+nlohmann::json ConfigJson(const config::SiteConfig& site, const config::CameraConfig& c) {
+  return {{"url", c.url},
+          {"transport", config::TransportName(c.transport)},
+          {"username", c.username},
+          {"has_password", !c.password_file.empty()},
+          {"defined_at", c.source},
+          {"editable", CameraFiles::IsManaged(site, c)}};
+}
+
+constexpr size_t kMaxCameraNameBytes = 200;
+constexpr size_t kMaxUrlBytes = 1000;
+constexpr size_t kMaxCredentialBytes = 256;
+
+// The camera fields of a request body; unknown keys and wrong types are refused before
+// anything is written.
+Result<CameraChange> ParseCameraChange(const nlohmann::json& body, bool create) {
+  static const char* const kKeys[] = {"id",       "name",     "url",      "transport",
+                                      "username", "password", "retention"};
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    if (std::find_if(std::begin(kKeys), std::end(kKeys),
+                     [&](const char* k) { return it.key() == k; }) == std::end(kKeys) ||
+        (!create && it.key() == "id")) {
+      return InvalidArgument("unknown key \"" + it.key() + "\"" +
+                             (it.key() == "id" ? " (a camera's id cannot change)" : ""));
+    }
+  }
+  CameraChange change;
+  if (create) {
+    auto id = StringMember(body, "id", 64, true);
+    if (!id.ok()) return id.status();
+    if (!IsValidCameraId(**id)) {
+      return InvalidArgument("id: camera ids are 1 to 64 of a-z, 0-9 and -");
+    }
+    change.id = **id;
+  }
+  struct Field {
+    const char* key;
+    size_t max;
+    std::optional<std::string>* out;
+  };
+  const Field fields[] = {{"name", kMaxCameraNameBytes, &change.name},
+                          {"url", kMaxUrlBytes, &change.url},
+                          {"transport", 8, &change.transport},
+                          {"username", kMaxCredentialBytes, &change.username},
+                          {"password", kMaxCredentialBytes, &change.password}};
+  for (const Field& f : fields) {
+    auto v = StringMember(body, f.key, f.max, create && std::string(f.key) == "url");
+    if (!v.ok()) return v.status();
+    *f.out = *v;
+  }
+  if (change.transport && *change.transport != "tcp" && *change.transport != "udp" &&
+      *change.transport != "auto") {
+    return InvalidArgument("transport: expected one of tcp, udp, auto");
+  }
+  if (change.password && !change.password->empty() && change.username &&
+      change.username->empty()) {
+    return InvalidArgument("password: needs a username as well");
+  }
+  if (auto r = body.find("retention"); r != body.end()) {
+    if (!r->is_object()) return InvalidArgument("retention: expected an object");
+    for (auto it = r->begin(); it != r->end(); ++it) {
+      if (it.key() != "max_age_days") {
+        return InvalidArgument("retention: unknown key \"" + it.key() + "\"");
+      }
+      if (it->is_null()) {
+        change.max_age_days = std::optional<int>();
+      } else if (it->is_number_integer() && it->get<int64_t>() > 0 &&
+                 it->get<int64_t>() <= 100000) {
+        change.max_age_days = std::optional<int>(it->get<int>());
+      } else {
+        return InvalidArgument("retention.max_age_days: expected a whole number of days, or null");
+      }
+    }
+  }
+  return change;
+}
+
+// Names the changed keys, never their values, for the access log.
+std::string ChangedKeys(const CameraChange& c) {
+  std::string out;
+  auto add = [&](bool changed, const char* key) {
+    if (!changed) return;
+    if (!out.empty()) out += ", ";
+    out += key;
+  };
+  add(c.name.has_value(), "name");
+  add(c.url.has_value(), "url");
+  add(c.transport.has_value(), "transport");
+  add(c.username.has_value(), "username");
+  add(c.password.has_value(), "password");
+  add(c.max_age_days.has_value(), "retention.max_age_days");
+  return out.empty() ? "nothing" : out;
+}
+
+Result<HttpResponse> WriteCamera(ApiContext& ctx, const Call& call, bool create) {
+  auto body = JsonObjectBody(call.request);
+  if (!body.ok()) return body.status();
+  auto change = ParseCameraChange(*body, create);
+  if (!change.ok()) return change.status();
+  if (!create) change->id = call.params.camera;
+  CameraFiles files(ctx.options.site_config_path);
+  auto camera = files.Write(*change, create);
+  if (!camera.ok()) return camera.status();
+  // The row lets the camera list show it at once; the recorder upserts it again when it
+  // picks up the file.
+  const std::string detail = create ? "camera " + camera->id + " added"
+                                    : "camera " + camera->id + " changed: " + ChangedKeys(*change);
+  Status st = ctx.db.WithTransaction([&]() -> Status {
+    CUSTODIAN_RETURN_IF_ERROR(ctx.db.UpsertCamera({camera->id, camera->name, {}}));
+    records::AccessEntry e = EntryFor(call, records::AccessResult::kOk, detail);
+    e.camera_id = camera->id;
+    return RecordChange(ctx, e);
+  });
+  if (!st.ok()) return FromRecords(st, "record the camera change");
+  LogInfo("api") << detail << " by user " << call.user().user_id;
+  return Json({{"id", camera->id}, {"name", camera->name}}, create ? 201 : 200);
+}
+
+const char* ErrorCode(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kUnauthenticated: return "unauthorized";
+    case ErrorKind::kPermissionDenied: return "forbidden";
+    case ErrorKind::kNotFound: return "no_such_stream";
+    case ErrorKind::kInvalidArgument: return "unsupported";
+    case ErrorKind::kDataLoss: return "protocol_error";
+    default: return "unreachable";
+  }
+}
+
 }  // namespace
 
 Result<HttpResponse> HandleListCameras(ApiContext& ctx, const Call& call) {
@@ -57,17 +233,50 @@ Result<HttpResponse> HandleListCameras(ApiContext& ctx, const Call& call) {
   const bool all = call.user().role == records::Role::kAdmin;
   auto permitted = PermittedCameras(ctx, call.user());
   if (!permitted.ok()) return permitted.status();
+  // The configuration gives each camera's retention (and, for admins, its settings); a
+  // server without a site file, or with one that does not load, lists the records alone.
+  std::optional<config::SiteConfig> site;
+  if (!ctx.options.site_config_path.empty()) {
+    auto loaded = CameraFiles(ctx.options.site_config_path).LoadSite();
+    if (loaded.ok()) {
+      site = std::move(loaded).value();
+    } else {
+      LogWarn("api") << "camera list without retention: the site configuration does not load";
+    }
+  }
+  auto changes = ctx.db.ListOpenPolicyChanges();
+  if (!changes.ok()) return FromRecords(changes.status(), "read pending policy changes");
   nlohmann::json list = nlohmann::json::array();
   for (const auto& c : *cameras) {
     if (!all && std::find(permitted->begin(), permitted->end(), c.id) == permitted->end()) {
       continue;
     }
     auto s = by_camera.find(c.id);
-    list.push_back({{"id", c.id},
-                    {"name", c.name},
-                    {"status", StatusJson(s == by_camera.end() ? nullptr : s->second)}});
+    nlohmann::json item = {{"id", c.id},
+                           {"name", c.name},
+                           {"status", StatusJson(s == by_camera.end() ? nullptr : s->second)}};
+    const config::CameraConfig* configured = nullptr;
+    if (site) {
+      for (const auto& cc : site->cameras) {
+        if (cc.id == c.id) configured = &cc;
+      }
+    }
+    item["configured"] = configured != nullptr;
+    if (configured) {
+      auto retention = RetentionJson(ctx, *site, *configured, *changes);
+      if (!retention.ok()) return retention.status();
+      item["retention"] = *retention;
+      if (all) item["config"] = ConfigJson(*site, *configured);
+    }
+    list.push_back(std::move(item));
   }
-  return Json({{"cameras", list}});
+  nlohmann::json out = {{"cameras", list}};
+  if (all) {
+    out["administration"] = {
+        {"cameras_dir_configured", site && !site->cameras_dir.empty()},
+        {"site_loaded", site.has_value()}};
+  }
+  return Json(out);
 }
 
 Result<HttpResponse> HandleTimeline(ApiContext& ctx, const Call& call) {
@@ -91,6 +300,71 @@ Result<HttpResponse> HandleTimeline(ApiContext& ctx, const Call& call) {
                {"to", TimeJson(range->to)},
                {"segments", segs},
                {"gaps", gap_list}});
+}
+
+Result<HttpResponse> HandleCreateCamera(ApiContext& ctx, const Call& call) {
+  return WriteCamera(ctx, call, /*create=*/true);
+}
+
+Result<HttpResponse> HandleUpdateCamera(ApiContext& ctx, const Call& call) {
+  return WriteCamera(ctx, call, /*create=*/false);
+}
+
+// Opens the camera's stream as the recorder would (OPTIONS, DESCRIBE with its credentials,
+// SETUP, PLAY), reports what it offers and hangs up. A failure to connect is an answer
+// (200, reachable false), not an error of this request.
+Result<HttpResponse> HandleTestCamera(ApiContext& ctx, const Call& call) {
+  auto site = CameraFiles(ctx.options.site_config_path).LoadSite();
+  if (!site.ok()) return site.status();
+  const config::CameraConfig* camera = nullptr;
+  for (const auto& c : site->cameras) {
+    if (c.id == call.params.camera) camera = &c;
+  }
+  if (!camera) return NotFound("no camera " + call.params.camera + " in the configuration");
+  auto password = config::ReadCameraPassword(*camera);
+  if (!password.ok()) {
+    return FailedPrecondition("camera " + camera->id + ": cannot read its password file");
+  }
+  std::atomic<bool> cancel{false};
+  const int64_t timeout_us = int64_t{site->recorder.connect_timeout_seconds} * kMicrosPerSecond;
+  auto source = media::rtsp::RtspTcpSource::Open(camera->url, camera->username, *password,
+                                                 timeout_us, &cancel);
+  nlohmann::json out = {{"camera", camera->id}, {"url", camera->url}};
+  std::string detail;
+  if (source.ok()) {
+    out["reachable"] = true;
+    nlohmann::json streams = nlohmann::json::array();
+    for (int i = 0; i < (*source)->stream_count(); ++i) {
+      const AVCodecParameters* p = (*source)->codecpar(i);
+      nlohmann::json st = {{"codec", avcodec_get_name(p->codec_id)}};
+      if (p->codec_type == AVMEDIA_TYPE_VIDEO) {
+        st["width"] = p->width;
+        st["height"] = p->height;
+        if (!out.contains("codec")) {
+          out["codec"] = avcodec_get_name(p->codec_id);
+          out["width"] = p->width;
+          out["height"] = p->height;
+        }
+      }
+      streams.push_back(std::move(st));
+    }
+    out["streams"] = streams;
+    detail = "camera " + camera->id + " reachable";
+  } else {
+    std::string message = source.status().message();
+    // The RTSP client never puts credentials in a message; this makes sure of it.
+    for (size_t at; !password->empty() && (at = message.find(*password)) != std::string::npos;) {
+      message.replace(at, password->size(), "***");
+    }
+    out["reachable"] = false;
+    out["error"] = ErrorCode(source.status().kind());
+    out["message"] = message;
+    detail = "camera " + camera->id + " not reachable: " + ErrorCode(source.status().kind());
+  }
+  records::AccessEntry e = EntryFor(call, records::AccessResult::kOk, detail);
+  e.camera_id = camera->id;
+  CUSTODIAN_RETURN_IF_ERROR(RecordAccess(ctx, e));
+  return Json(out);
 }
 
 }  // namespace custodian::api

@@ -7,7 +7,8 @@
 //
 // Path parameters are typed and checked here, before any handler runs:
 //   {camera}              [a-z0-9-]{1,64}, the camera id as in config and records
-//   {segment} {user} {hold}   a positive decimal integer of at most 18 digits
+//   {segment} {user} {hold} {request} {export}
+//                         a positive decimal integer of at most 18 digits
 //   {asset...}            the rest of the path, for the web UI (letters, digits, - _ . /,
 //                         no "..", no empty segments)
 // so no handler ever sees "..", a slash or an SQL metacharacter in an id. Handlers never
@@ -39,6 +40,10 @@ enum class RouteId {
   kPlaylist,        // GET    /api/v1/cameras/{camera}/playlist.m3u8?from=&to=&purpose=
   kThumbnail,       // GET    /api/v1/cameras/{camera}/thumbnail.jpg?at=&purpose=
   kSegmentFile,     // GET    /api/v1/segments/{segment}/file?purpose=   (Range supported)
+  // Live view (handlers_live.cpp).
+  kLivePlaylist,     // GET    /api/v1/cameras/{camera}/live.m3u8?purpose=
+  kLivePicture,      // GET    /api/v1/cameras/{camera}/live.jpg?purpose=
+  kLiveSegmentFile,  // GET    /api/v1/segments/{segment}/live?purpose=   (Range supported)
   kAccessLog,       // GET    /api/v1/access-log?user=&camera=&action=&from=&to=&limit=
   kAccessLogCsv,    // GET    /api/v1/access-log.csv (same filters)
   kListUsers,       // GET    /api/v1/users
@@ -49,6 +54,34 @@ enum class RouteId {
   kCreateHold,      // POST   /api/v1/holds
   kReleaseHold,     // POST   /api/v1/holds/{hold}/release
   kListDeletions,   // GET    /api/v1/deletions?from=&to=
+  // Footage requests, exports and disclosures (issue 7; handlers_requests.cpp and
+  // handlers_exports.cpp).
+  kLogRequest,            // POST   /api/v1/requests
+  kListRequests,          // GET    /api/v1/requests?state=&type=
+  kGetRequest,            // GET    /api/v1/requests/{request}
+  kAddVerification,       // POST   /api/v1/requests/{request}/verifications
+  kSubmitRequest,         // POST   /api/v1/requests/{request}/submit
+  kDecideRequest,         // POST   /api/v1/requests/{request}/decision
+  kExtendDeadline,        // POST   /api/v1/requests/{request}/extension
+  kSubjectNotification,   // POST   /api/v1/requests/{request}/subject-notification
+  kWithdrawRequest,       // POST   /api/v1/requests/{request}/withdraw
+  kCloseRequest,          // POST   /api/v1/requests/{request}/close
+  kStartExport,           // POST   /api/v1/requests/{request}/exports
+  kGetExport,             // GET    /api/v1/exports/{export}
+  kCancelExport,          // POST   /api/v1/exports/{export}/cancel
+  kJustifyUnredacted,     // POST   /api/v1/exports/{export}/justify-unredacted
+  kEncryptedZip,          // POST   /api/v1/exports/{export}/encrypted-zip
+  kDownloadExport,        // GET    /api/v1/exports/{export}/download?purpose=&format=
+  kRecordDisclosure,      // POST   /api/v1/disclosures
+  kListDisclosures,       // GET    /api/v1/disclosures?from=&to=
+  kStatistics,            // GET    /api/v1/statistics?month=YYYY-MM
+  kSigningKey,            // GET    /api/v1/signing-key
+  // Camera administration and the access log's chain status (handlers_cameras.cpp,
+  // handlers_audit.cpp).
+  kVerifyAccessLog,  // GET    /api/v1/access-log/verify
+  kCreateCamera,     // POST   /api/v1/cameras
+  kUpdateCamera,     // PATCH  /api/v1/cameras/{camera}
+  kTestCamera,       // POST   /api/v1/cameras/{camera}/test
   kWebAsset,        // GET    /{asset...}  the web UI (issue 9); 404 until it is installed
   kCount
 };
@@ -85,7 +118,7 @@ bool RoleAllowed(Access access, records::Role role);
 
 struct RouteParams {
   std::string camera;
-  std::optional<int64_t> id;  // {segment}, {user} or {hold}
+  std::optional<int64_t> id;  // {segment}, {user}, {hold}, {request} or {export}
   std::string asset;
 };
 

@@ -31,6 +31,8 @@ TEST_CASE("api router matches every route's own pattern with sample parameters")
     replace("{segment}", "12");
     replace("{user}", "7");
     replace("{hold}", "3");
+    replace("{request}", "5");
+    replace("{export}", "9");
     replace("{asset...}", "app/main.js");
     auto m = Match(r.method, path);
     INFO(path);
@@ -67,7 +69,10 @@ TEST_CASE("api router refuses traversal, metacharacters and odd numbers in ids")
 TEST_CASE(
     "api router answers unknown paths with not found and wrong methods with the allowed ones") {
   CHECK(Match(Method::kGet, "/api/v1/nothing").status().kind() == ErrorKind::kNotFound);
-  CHECK(Match(Method::kGet, "/api/v1/cameras/").status().kind() == ErrorKind::kNotFound);
+  CHECK(Match(Method::kGet, "/api/v1/cameras/door-1/nothing").status().kind() ==
+        ErrorKind::kNotFound);
+  // An empty id where /api/v1/cameras/{camera} expects one is malformed, as for users.
+  CHECK(Match(Method::kGet, "/api/v1/cameras/").status().kind() == ErrorKind::kInvalidArgument);
   std::string allowed;
   auto m = MatchRoute(Method::kDelete, "/api/v1/users", &allowed);
   CHECK(m.status().kind() == ErrorKind::kFailedPrecondition);

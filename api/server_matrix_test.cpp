@@ -4,6 +4,8 @@
 
 #include "api/routes.h"
 #include "api/testing/api_fixture.h"
+#include "exports/export_jobs.h"
+#include "requests/workflow.h"
 
 namespace custodian::api::testing {
 namespace {
@@ -38,6 +40,9 @@ const Expected kMatrix[] = {
     {RouteId::kPlaylist,             "U", "A", "A", "A", "D"},
     {RouteId::kThumbnail,            "U", "A", "A", "A", "D"},
     {RouteId::kSegmentFile,          "U", "A", "A", "A", "D"},
+    {RouteId::kLivePlaylist,         "U", "A", "A", "A", "D"},
+    {RouteId::kLivePicture,          "U", "A", "A", "A", "D"},
+    {RouteId::kLiveSegmentFile,      "U", "A", "A", "A", "D"},
     {RouteId::kAccessLog,            "U", "D", "D", "A", "D"},
     {RouteId::kAccessLogCsv,         "U", "D", "D", "A", "D"},
     {RouteId::kListUsers,            "U", "D", "D", "D", "A"},
@@ -48,6 +53,30 @@ const Expected kMatrix[] = {
     {RouteId::kCreateHold,           "U", "D", "A", "A", "D"},
     {RouteId::kReleaseHold,          "U", "D", "A", "A", "D"},
     {RouteId::kListDeletions,        "U", "D", "D", "A", "D"},
+    {RouteId::kLogRequest,           "U", "A", "A", "A", "D"},
+    {RouteId::kListRequests,         "U", "D", "A", "A", "D"},
+    {RouteId::kGetRequest,           "U", "A", "A", "A", "D"},
+    {RouteId::kAddVerification,      "U", "A", "A", "A", "D"},
+    {RouteId::kSubmitRequest,        "U", "A", "A", "A", "D"},
+    {RouteId::kDecideRequest,        "U", "D", "A", "A", "D"},
+    {RouteId::kExtendDeadline,       "U", "D", "A", "A", "D"},
+    {RouteId::kSubjectNotification,  "U", "D", "A", "A", "D"},
+    {RouteId::kWithdrawRequest,      "U", "A", "A", "A", "D"},
+    {RouteId::kCloseRequest,         "U", "D", "A", "A", "D"},
+    {RouteId::kStartExport,          "U", "D", "A", "A", "D"},
+    {RouteId::kGetExport,            "U", "D", "A", "A", "D"},
+    {RouteId::kCancelExport,         "U", "D", "A", "A", "D"},
+    {RouteId::kJustifyUnredacted,    "U", "D", "A", "A", "D"},
+    {RouteId::kEncryptedZip,         "U", "D", "A", "A", "D"},
+    {RouteId::kDownloadExport,       "U", "D", "A", "A", "D"},
+    {RouteId::kRecordDisclosure,     "U", "D", "A", "A", "D"},
+    {RouteId::kListDisclosures,      "U", "D", "D", "A", "D"},
+    {RouteId::kStatistics,           "U", "D", "D", "A", "D"},
+    {RouteId::kSigningKey,           "U", "A", "A", "A", "A"},
+    {RouteId::kVerifyAccessLog,      "U", "D", "D", "A", "D"},
+    {RouteId::kCreateCamera,         "U", "D", "D", "D", "A"},
+    {RouteId::kUpdateCamera,         "U", "D", "D", "D", "A"},
+    {RouteId::kTestCamera,           "U", "D", "D", "D", "A"},
     {RouteId::kWebAsset,             "A", "A", "A", "A", "A"},
 };
 // clang-format on
@@ -80,11 +109,12 @@ struct Sample {
 class Matrix {
  public:
   Matrix() {
-    f_.AddUser("staff", Role::kStaff, {"door-1"});
-    f_.AddUser("manager", Role::kManager, {"door-1"});
-    f_.AddUser("dpo", Role::kDpo, {"door-1"});
-    f_.AddUser("admin", Role::kAdmin);
+    ids_[Who::kStaff] = f_.AddUser("staff", Role::kStaff, {"door-1"});
+    ids_[Who::kManager] = f_.AddUser("manager", Role::kManager, {"door-1"});
+    ids_[Who::kDpo] = f_.AddUser("dpo", Role::kDpo, {"door-1"});
+    ids_[Who::kAdmin] = f_.AddUser("admin", Role::kAdmin);
     target_user_ = f_.AddUser("target", Role::kStaff);
+    ids_[Who::kNone] = target_user_;
     segment_ = f_.AddSegment("door-1", kFootageT0);
   }
 
@@ -131,6 +161,13 @@ class Matrix {
       case RouteId::kSegmentFile:
         return {"GET", "/api/v1/segments/" + std::to_string(segment_) + "/file?" + PurposeParams(),
                 ""};
+      case RouteId::kLivePlaylist:  // nothing is being recorded here: 404 once admitted
+        return {"GET", "/api/v1/cameras/door-1/live.m3u8?" + PurposeParams(), ""};
+      case RouteId::kLivePicture:
+        return {"GET", "/api/v1/cameras/door-1/live.jpg?" + PurposeParams(), ""};
+      case RouteId::kLiveSegmentFile:
+        return {"GET", "/api/v1/segments/" + std::to_string(segment_) + "/live?" + PurposeParams(),
+                ""};
       case RouteId::kAccessLog:
         return {"GET", "/api/v1/access-log?limit=5", ""};
       case RouteId::kAccessLogCsv:
@@ -158,6 +195,68 @@ class Matrix {
         return {"POST", "/api/v1/holds/" + std::to_string(MakeHold()) + "/release", ""};
       case RouteId::kListDeletions:
         return {"GET", "/api/v1/deletions?" + range, ""};
+      case RouteId::kLogRequest:
+        return {"POST", "/api/v1/requests", RequestBody()};
+      case RouteId::kListRequests:
+        return {"GET", "/api/v1/requests?state=received", ""};
+      case RouteId::kGetRequest:
+        return {"GET", Req(LogRequest(ids_[who])), ""};
+      case RouteId::kAddVerification:
+        return {"POST", Req(LogRequest(ids_[who])) + "/verifications",
+                json{{"step", "received_in_writing"}, {"note", "letter"}}.dump()};
+      case RouteId::kSubmitRequest:
+        return {"POST", Req(VerifiedRequest(ids_[who])) + "/submit", ""};
+      case RouteId::kDecideRequest:
+        return {"POST", Req(SubmittedRequest()) + "/decision",
+                json{{"approve", true}, {"reason", "lawful and proportionate"}}.dump()};
+      case RouteId::kExtendDeadline:
+        return {"POST", Req(LogRequest(target_user_, records::RequestType::kDsar)) + "/extension",
+                json{{"further_months", 1},
+                     {"reason", "complex request"},
+                     {"requester_told", At(f_.clock.Now())}}
+                    .dump()};
+      case RouteId::kSubjectNotification:
+        return {"POST", Req(LogRequest(target_user_)) + "/subject-notification",
+                json{{"told", false}, {"note", "would prejudice the investigation"}}.dump()};
+      case RouteId::kWithdrawRequest:
+        return {"POST", Req(LogRequest(ids_[who])) + "/withdraw", ""};
+      case RouteId::kCloseRequest:
+        return {"POST", Req(WithdrawnRequest()) + "/close", ""};
+      case RouteId::kStartExport:
+        return {"POST", Req(ApprovedRequest()) + "/exports", ""};
+      case RouteId::kGetExport:
+        return {"GET", Exp(QueuedExport()), ""};
+      case RouteId::kCancelExport:
+        return {"POST", Exp(QueuedExport()) + "/cancel", ""};
+      case RouteId::kJustifyUnredacted:
+        return {"POST", Exp(QueuedExport()) + "/justify-unredacted",
+                json{{"why", "the requester is the only person shown"}}.dump()};
+      case RouteId::kEncryptedZip:  // not built yet: refused on its merits (409)
+        return {"POST", Exp(QueuedExport()) + "/encrypted-zip", ""};
+      case RouteId::kDownloadExport:  // likewise
+        return {"GET", Exp(QueuedExport()) + "/download?" + PurposeParams(), ""};
+      case RouteId::kRecordDisclosure:  // likewise: the export is not ready (409)
+        return {"POST", "/api/v1/disclosures",
+                json{{"export_id", QueuedExport()},
+                     {"recipient_name", "DC Example"},
+                     {"method", "download"}}
+                    .dump()};
+      case RouteId::kListDisclosures:
+        return {"GET", "/api/v1/disclosures?" + range, ""};
+      case RouteId::kStatistics:
+        return {"GET", "/api/v1/statistics?month=2026-01", ""};
+      case RouteId::kSigningKey:
+        return {"GET", "/api/v1/signing-key", ""};
+      case RouteId::kVerifyAccessLog:
+        return {"GET", "/api/v1/access-log/verify", ""};
+      // Without a site file camera administration answers 409: admitted, refused on its merits.
+      case RouteId::kCreateCamera:
+        return {"POST", "/api/v1/cameras",
+                json{{"id", "gate"}, {"url", "rtsp://127.0.0.1:9/gate"}}.dump()};
+      case RouteId::kUpdateCamera:
+        return {"PATCH", "/api/v1/cameras/door-1", json{{"name", "Door"}}.dump()};
+      case RouteId::kTestCamera:
+        return {"POST", "/api/v1/cameras/door-1/test", ""};
       case RouteId::kWebAsset:
         return {"GET", "/index.html", ""};
       case RouteId::kCount:
@@ -187,7 +286,65 @@ class Matrix {
     return *id;
   }
 
+  // Footage requests in the states the samples need, made through the workflow.
+  static std::string Req(int64_t id) { return "/api/v1/requests/" + std::to_string(id); }
+  static std::string Exp(int64_t id) { return "/api/v1/exports/" + std::to_string(id); }
+  std::string RequestBody() {
+    return json{{"type", "police"},
+                {"requester_name", "DC Example"},
+                {"organisation", "Example Constabulary"},
+                {"reference", "CR/1"},
+                {"ranges",
+                 {{{"camera", "door-1"},
+                   {"from", At(kFootageT0)},
+                   {"to", At(kFootageT0 + 60 * kSecond)}}}}}
+        .dump();
+  }
+  int64_t LogRequest(int64_t by, records::RequestType type = records::RequestType::kPolice) {
+    requests::NewRequest r;
+    r.type = type;
+    r.legal_basis = requests::AllowedLegalBases(type).front();
+    r.requester_name = "DC Example";
+    r.ranges = {{"door-1", kFootageT0, kFootageT0 + 60 * kSecond}};
+    auto id = workflow_.LogRequest(r, by);
+    REQUIRE(id.ok());
+    return *id;
+  }
+  int64_t VerifiedRequest(int64_t by) {
+    const int64_t id = LogRequest(by);
+    for (auto step : requests::RequiredVerifications(records::RequestType::kPolice)) {
+      REQUIRE(workflow_.AddVerification(id, step, by, "done").ok());
+    }
+    return id;
+  }
+  int64_t SubmittedRequest() {
+    const int64_t id = VerifiedRequest(target_user_);
+    REQUIRE(workflow_.SubmitForDecision(id, target_user_).ok());
+    return id;
+  }
+  int64_t ApprovedRequest() {
+    const int64_t id = SubmittedRequest();
+    requests::Decision d;
+    d.approve = true;
+    d.decided_by = ids_[Who::kManager];
+    d.reason = "proportionate";
+    REQUIRE(workflow_.Decide(id, d).ok());
+    return id;
+  }
+  int64_t WithdrawnRequest() {
+    const int64_t id = LogRequest(target_user_);
+    REQUIRE(workflow_.Withdraw(id, target_user_, "no longer needed").ok());
+    return id;
+  }
+  int64_t QueuedExport() {
+    auto t = exports::RequestExport(f_.db(), ApprovedRequest(), ids_[Who::kManager], false);
+    REQUIRE(t.ok());
+    return t->export_id;
+  }
+
   ApiServerFixture f_;
+  requests::Workflow workflow_{f_.db(), f_.clock};
+  std::map<Who, int64_t> ids_;
   int64_t target_user_ = 0;
   int64_t segment_ = 0;
 };

@@ -66,6 +66,12 @@ TEST_CASE("api responses carry the security headers") {
   CHECK(*r.FindHeader("Referrer-Policy") == "no-referrer");
   CHECK(*r.FindHeader("Cache-Control") == "no-store");
   CHECK(r.FindHeader("Strict-Transport-Security") != nullptr);
+  // The UI's player needs blob: media (MSE), and nothing may run inline script.
+  const std::string& csp = *r.FindHeader("content-security-policy");
+  CHECK(csp.find("media-src 'self' blob:") != std::string::npos);
+  CHECK(csp.find("script-src 'self';") != std::string::npos);
+  CHECK(csp.find("unsafe-inline") == std::string::npos);
+  CHECK(csp.find("frame-ancestors 'none'") != std::string::npos);
 }
 
 TEST_CASE("api loopback detection covers IPv4, IPv6 and mapped addresses") {

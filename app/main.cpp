@@ -22,6 +22,12 @@ const Verb kVerbs[] = {
     {"export", "export verify PATH | keygen | pubkey | build --request ID --user NAME | run | zip",
      RunExport},
     {"request", "request stats YYYY-MM | release-holds", RunRequest},
+    {"redact", "redact IN OUT [--mode faces|keep-subject|keep-region] ...: masked copy + record",
+     RunRedact},
+    {"setup", "make missing data dirs, keys and the first admin [--admin NAME]", RunSetup},
+    {"migrate", "apply pending records migrations; print the schema version", RunMigrate},
+    {"backup", "backup DEST [--key-file FILE]: records, keys and config, encrypted", RunBackup},
+    {"restore", "restore SRC [--key-file FILE] [--force] [--verify-only]", RunRestore},
 };
 
 void PrintUsage(FILE* out) {

@@ -7,6 +7,7 @@
 
 #include "app/site_context.h"
 #include "base/log.h"
+#include "base/sd_notify.h"
 #include "recorder/recorder_service.h"
 #include "recorder/recovery.h"
 
@@ -65,13 +66,20 @@ int RunRecord(const GlobalOptions& opts, const std::vector<std::string>& args) {
   recorder::RecorderService service(ctx->db(), ctx->fs(), ctx->clock(), ctx->site.data_dir);
   service.Apply(*cameras);
   LogInfo("recorder") << "recording " << service.size() << " camera(s) into " << ctx->site.data_dir;
+  NotifyReady("recorder");
 
-  timespec check_every{10, 0};
-  for (;;) {
-    CheckSpace(*ctx);
+  // Camera files added or changed in cameras_dir (by the web UI) reload like SIGHUP.
+  recorder::CamerasDirWatch cameras_dir(ctx->site.cameras_dir);
+  timespec check_every{2, 0};
+  for (int tick = 0;; ++tick) {
+    if (tick % 5 == 0) CheckSpace(*ctx);
+    NotifyWatchdog("recorder");
     int sig = sigtimedwait(&set, nullptr, &check_every);
     if (sig == SIGTERM || sig == SIGINT) break;
-    if (sig != SIGHUP) continue;
+    if (sig != SIGHUP) {
+      if (!cameras_dir.Changed()) continue;
+      LogInfo("recorder") << "camera files changed in cameras_dir; reloading the config";
+    }
     auto site = config::LoadSiteConfig(opts.config_path);
     if (!site.ok()) {
       LogError("recorder") << "reload refused, keeping the running config: " << site.status().message();
@@ -84,10 +92,12 @@ int RunRecord(const GlobalOptions& opts, const std::vector<std::string>& args) {
     }
     Status st = recorder::RegisterCameras(ctx->db(), *site);
     if (!st.ok()) LogError("recorder") << "reload: cameras not registered: " << st.ToString();
+    if (site->cameras_dir != ctx->site.cameras_dir) cameras_dir.Reset(site->cameras_dir);
     ctx->site = *site;
     service.Apply(*next);
     LogInfo("recorder") << "config reloaded: " << service.size() << " camera(s)";
   }
+  NotifyStopping("recorder");
   LogInfo("recorder") << "stopping: closing segments";
   service.Stop();
   LogInfo("recorder") << "stopped cleanly";

@@ -17,6 +17,8 @@
 
 #include "app/site_context.h"
 #include "base/log.h"
+#include "base/sd_notify.h"
+#include "recorder/recorder_service.h"
 #include "retention/pass.h"
 #include "retention/report.h"
 #include "retention/scheduler.h"
@@ -106,24 +108,31 @@ int RunService(SiteContext& ctx, const std::string& config_path) {
                                           retention::SettingsFromSite(ctx.site));
   LogInfo("retention") << "retention scheduler started for " << ctx.site.data_dir
                        << "; a pass every minute, and at once on low space";
+  NotifyReady("retention");
   const int64_t poll_us = scheduler.options().alarm_poll_us;
   const timespec wait{static_cast<time_t>(poll_us / kMicrosPerSecond),
                       static_cast<long>(poll_us % kMicrosPerSecond * 1000)};
+  // Camera files changed in cameras_dir (by the web UI) reload like SIGHUP, so that a
+  // camera's new retention period is applied or scheduled without a signal.
+  recorder::CamerasDirWatch cameras_dir(ctx.site.cameras_dir);
   for (;;) {
     (void)scheduler.Tick();  // a failed pass is logged and retried at the next interval
+    NotifyWatchdog("retention");
     int sig = sigtimedwait(&set, nullptr, &wait);
     if (sig == SIGTERM || sig == SIGINT) break;
-    if (sig != SIGHUP) continue;
+    if (sig != SIGHUP && !cameras_dir.Changed()) continue;
     auto site = config::LoadSiteConfig(config_path);
     if (!site.ok()) {
       LogError("retention") << "reload refused, keeping the running config: "
                             << site.status().message();
       continue;
     }
+    if (site->cameras_dir != ctx.site.cameras_dir) cameras_dir.Reset(site->cameras_dir);
     ctx.site = *site;
     scheduler.set_settings(retention::SettingsFromSite(ctx.site));
     LogInfo("retention") << "config reloaded";
   }
+  NotifyStopping("retention");
   LogInfo("retention") << "retention scheduler stopped";
   return kExitOk;
 }

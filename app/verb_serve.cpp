@@ -1,15 +1,21 @@
-// `custodian serve`: the HTTPS API (api/) until SIGTERM or SIGINT, which stop it
-// gracefully: no new connections, requests in progress finish (up to the server's
-// shutdown deadline), then the process exits 0.
+// `custodian serve`: the HTTPS API (api/) and its background work (api/job_worker.h:
+// export jobs, and releasing the holds of closed requests every 10 minutes) until SIGTERM
+// or SIGINT, which stop it gracefully: no new connections, requests in progress finish (up
+// to the server's shutdown deadline), an export being built finishes, then the process
+// exits 0.
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
 
 #include "api/api.h"
+#include "api/job_worker.h"
 #include "api/server.h"
 #include "api/tls_cert.h"
 #include "app/site_context.h"
 #include "base/log.h"
+#include "base/sd_notify.h"
+#include "version.h"
 
 namespace custodian {
 
@@ -23,6 +29,18 @@ Status RegisterCameras(SiteContext& ctx) {
     CUSTODIAN_RETURN_IF_ERROR(ctx.db().UpsertCamera({c.id, c.name, {}}));
   }
   return Status::Ok();
+}
+
+api::JobWorkerOptions WorkerOptions(SiteContext& ctx) {
+  api::JobWorkerOptions o;
+  o.exports.data_dir = ctx.site.data_dir;
+  o.exports.keys_dir = config::KeysDir(ctx.site);
+  o.exports.site_name = ctx.site.site_name;
+  o.exports.expiry_us = int64_t{ctx.site.retention.export_expiry_days} * kMicrosPerDay;
+  o.exports.build.software_version = CUSTODIAN_VERSION;
+  o.exports.build.software_revision = CUSTODIAN_GIT_REVISION;
+  o.exports.worker = "serve-" + std::to_string(::getpid());
+  return o;
 }
 
 }  // namespace
@@ -60,6 +78,8 @@ int RunServe(const GlobalOptions& opts, const std::vector<std::string>& args) {
 
   api::ApiOptions api_options;
   api_options.data_dir = ctx.site.data_dir;
+  api_options.web_root = http.web_root;
+  api_options.site_config_path = ctx.site.path;
   api_options.sessions.idle_timeout_us = http.session_idle_minutes * kMicrosPerMinute;
   api_options.sessions.absolute_timeout_us = http.session_absolute_hours * 60 * kMicrosPerMinute;
   api::Api api(ctx.db(), **access_log_db, ctx.clock(), api_options);
@@ -73,12 +93,29 @@ int RunServe(const GlobalOptions& opts, const std::vector<std::string>& args) {
     std::fprintf(stderr, "custodian: serve: %s\n", server.status().ToString().c_str());
     return kExitFailure;
   }
-  LogInfo("serve") << "API at https://" << http.listen << "/api/v1; SIGTERM stops";
+  // The worker's own connection: job progress commits then never wait behind API reads.
+  auto worker_db = records::Database::Open(config::RecordsDbPath(ctx.site), ctx.clock());
+  if (!worker_db.ok()) return ReportOpenError(worker_db.status());
+  auto worker = api::JobWorker::Start(**worker_db, ctx.fs(), ctx.clock(), WorkerOptions(ctx));
+  if (!worker.ok()) {
+    std::fprintf(stderr, "custodian: serve: %s\n", worker.status().ToString().c_str());
+    (*server)->Stop();
+    return kExitFailure;
+  }
+  LogInfo("serve") << "API at https://" << http.listen << "/api/v1; export worker running; "
+                   << "SIGTERM stops";
 
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
-  LogInfo("serve") << "signal " << sig << ": finishing requests in progress, then stopping";
+  NotifyReady("serve");  // systemd's watchdog (WatchdogSec) expects a ping every few seconds
+  const timespec watchdog_every{5, 0};
+  int sig;
+  while ((sig = sigtimedwait(&stop_signals, nullptr, &watchdog_every)) < 0) {
+    NotifyWatchdog("serve");
+  }
+  NotifyStopping("serve");
+  LogInfo("serve") << "signal " << sig
+                   << ": finishing requests and any export in progress, then stopping";
   (*server)->Stop();
+  (*worker)->Stop();
   return kExitOk;
 }
 

@@ -35,5 +35,10 @@ int RunServe(const GlobalOptions&, const std::vector<std::string>&);
 int RunUser(const GlobalOptions&, const std::vector<std::string>&);
 int RunExport(const GlobalOptions&, const std::vector<std::string>&);
 int RunRequest(const GlobalOptions&, const std::vector<std::string>&);
+int RunRedact(const GlobalOptions&, const std::vector<std::string>&);
+int RunSetup(const GlobalOptions&, const std::vector<std::string>&);
+int RunMigrate(const GlobalOptions&, const std::vector<std::string>&);
+int RunBackup(const GlobalOptions&, const std::vector<std::string>&);
+int RunRestore(const GlobalOptions&, const std::vector<std::string>&);
 
 }  // namespace custodian

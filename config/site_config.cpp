@@ -99,6 +99,7 @@ void ReadHttp(MapReader& root, HttpConfig* out) {
   }
   if (auto v = r->String("tls_cert")) out->tls_cert = r->file().Resolve(*v);
   if (auto v = r->String("tls_key")) out->tls_key = r->file().Resolve(*v);
+  if (auto v = r->String("web_root")) out->web_root = r->file().Resolve(*v);
   if (r->Has("tls_cert") != r->Has("tls_key")) {
     std::string given = r->Has("tls_cert") ? "tls_cert" : "tls_key";
     r->Error(given, "tls_cert and tls_key must be given together");
@@ -199,6 +200,27 @@ Result<SiteConfig> LoadSiteConfig(const std::string& path) {
   }
   if (!errors.empty()) return InvalidArgument(errors.Joined());
   return site;
+}
+
+Result<CameraConfig> LoadCameraFile(const std::string& path, const std::string& display_path) {
+  ErrorList errors;
+  SourceFile file(display_path, internal::AbsolutePath(path), errors, 0);
+  std::optional<CameraConfig> camera;
+  if (std::optional<YAML::Node> node = file.Parse()) {
+    CameraIds ids;
+    if (!node->IsMap()) {
+      file.Error(node->Mark(), "", "expected a camera mapping, got " + internal::Describe(*node));
+    } else {
+      try {
+        camera = internal::ReadCamera(file, *node, "", ids);
+      } catch (const YAML::Exception& e) {
+        file.Error(e.mark, "", std::string("internal error reading YAML: ") + e.what());
+      }
+    }
+  }
+  if (!errors.empty()) return InvalidArgument(errors.Joined());
+  if (!camera) return InvalidArgument(display_path + ": no camera read");
+  return *camera;
 }
 
 int EffectiveMaxAgeDays(const SiteConfig& site, const CameraConfig& camera) {

@@ -47,6 +47,7 @@ struct HttpConfig {
   std::string tls_key;                    // absolute; set together with tls_cert
   int session_idle_minutes = 15;
   int session_absolute_hours = 12;
+  std::string web_root = "/usr/share/custodian/web";  // the web UI's files; absolute
 };
 
 struct SiteConfig {
@@ -65,6 +66,11 @@ struct SiteConfig {
 // Loads and checks the site file at path. On failure the status is kInvalidArgument and its
 // message holds every error found, one per line.
 Result<SiteConfig> LoadSiteConfig(const std::string& path);
+
+// Loads one camera file (a single camera mapping, as in cameras_dir) with the same strict
+// reader, on its own: messages name the file as display_path. For checking a camera file
+// before it replaces anything (camera administration); ids are not compared with the site's.
+Result<CameraConfig> LoadCameraFile(const std::string& path, const std::string& display_path);
 
 // The camera's own max_age_days if set, else the site's.
 int EffectiveMaxAgeDays(const SiteConfig& site, const CameraConfig& camera);

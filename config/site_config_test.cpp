@@ -390,6 +390,9 @@ TEST_CASE("an empty, missing or non-mapping site file is an error") {
   CHECK(LoadErrors(path) == path + ":1: expected a mapping, got a list");
   path = d.Write("site.yaml", std::string(kSiteHead) + "---\n" + kSiteHead);
   CHECK(LoadErrors(path) == path + ":4: only one YAML document is allowed in a file");
+  // yaml-cpp reads endless empty documents from a lone ","; this once ran out of memory.
+  path = d.Write("site.yaml", ",");
+  CHECK(LoadErrors(path) == path + ":1: only one YAML document is allowed in a file");
 }
 
 TEST_CASE("every error in a file is reported, one per line in line order") {

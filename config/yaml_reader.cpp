@@ -7,11 +7,51 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <sstream>
+#include <yaml-cpp/eventhandler.h>
 
 namespace custodian::config::internal {
 namespace {
 
 namespace fs = std::filesystem;
+
+// Counts a file's documents and notes where the second one's content starts (its first
+// node, as YAML::LoadAll's nodes reported it), building no nodes.
+class DocumentCounter : public YAML::EventHandler {
+ public:
+  int documents = 0;
+  YAML::Mark second;
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (++documents == 2) second = mark;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { Node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    Node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    Node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    Node(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void Node(const YAML::Mark& mark) {
+    if (documents == 2 && !second_node_seen_) {
+      second = mark;
+      second_node_seen_ = true;
+    }
+  }
+  bool second_node_seen_ = false;
+};
 
 std::string Normal(const fs::path& p) {
   std::string s = p.lexically_normal().string();
@@ -137,22 +177,30 @@ std::optional<YAML::Node> SourceFile::Parse() {
     errors_.Add(seq_, 0, display_path_ + ": cannot read: " + std::strerror(err));
     return std::nullopt;
   }
-  std::vector<YAML::Node> docs;
+  // Documents are counted with a bounded loop rather than YAML::LoadAll: on some inputs
+  // (a file that is only ",") yaml-cpp 0.7 yields empty documents without end, and LoadAll
+  // grew until memory ran out (found by tests/fuzz/fuzz_config).
+  YAML::Node doc;
   try {
-    docs = YAML::LoadAll(text);
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    DocumentCounter counter;
+    while (counter.documents < 2 && parser.HandleNextDocument(counter)) {
+    }
+    if (counter.documents > 1) {
+      Error(counter.second, "", "only one YAML document is allowed in a file");
+      return std::nullopt;
+    }
+    doc = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     Error(e.mark, "", "invalid YAML: " + e.msg);
     return std::nullopt;
   }
-  if (docs.empty() || (docs.size() == 1 && docs[0].IsNull())) {
+  if (doc.IsNull()) {
     Error(YAML::Mark(), "", "the file is empty");
     return std::nullopt;
   }
-  if (docs.size() > 1) {
-    Error(docs[1].Mark(), "", "only one YAML document is allowed in a file");
-    return std::nullopt;
-  }
-  return docs[0];
+  return doc;
 }
 
 std::string Quote(const std::string& s) {

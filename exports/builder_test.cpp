@@ -5,6 +5,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include <random>
+
+#include "base/sha256.h"
+#include "exports/hash_worker.h"
 #include "exports/testing.h"
 #include "exports/verify.h"
 #include "requests/workflow.h"
@@ -153,6 +157,91 @@ TEST_CASE("a source segment altered on disk fails the build") {
   Built b = Build(s, ex);
   REQUIRE(b.result.status().kind() == ErrorKind::kDataLoss);
   REQUIRE(b.result.status().message().find("recorded SHA-256") != std::string::npos);
+  // The error names the segment, by id and by file.
+  REQUIRE(b.result.status().message().find("segment " + std::to_string(id) + " (" + seg.path +
+                                           ")") != std::string::npos);
+}
+
+TEST_CASE("one flipped bit in spliced segments fails the build, naming each altered segment") {
+  // Four segments; the last byte of the media of the second and the third is changed. The
+  // splice copies media without reading it, so only the source hashes can notice; the
+  // builder checks sources on two workers (the third goes beside the output), and both
+  // alterations must be caught.
+  Site s;
+  const UtcMicros t = kT0 - kHour;
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 4; ++i) {
+    ids.push_back(AddSegment(*s.db, s.dir.path(), "door-1", t + i * 2 * kSecond, 320, 240, 2));
+  }
+  for (int i : {1, 2}) {
+    const auto seg = **s.db->GetSegment(ids[i]);
+    std::fstream f(s.dir.File(seg.path), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(-1, std::ios::end);
+    const char last = static_cast<char>(f.get());
+    f.seekp(-1, std::ios::end);
+    f.put(static_cast<char>(last ^ 1));
+  }
+  const int64_t ex = ApprovedExport(s, {{"door-1", t, t + 8 * kSecond}});
+  Built b = Build(s, ex);
+  REQUIRE(b.result.status().kind() == ErrorKind::kDataLoss);
+  const std::string& why = b.result.status().message();
+  INFO(why);
+  REQUIRE(why.find("segment " + std::to_string(ids[1]) + " (") != std::string::npos);
+  REQUIRE(why.find("segment " + std::to_string(ids[2]) + " (") != std::string::npos);
+  REQUIRE(why.find("segment " + std::to_string(ids[0]) + " (") == std::string::npos);
+  REQUIRE(why.find("segment " + std::to_string(ids[3]) + " (") == std::string::npos);
+}
+
+TEST_CASE("export hashing matches OpenSSL's SHA-256 for every length and split") {
+  std::mt19937_64 rng(7);
+  std::vector<uint8_t> data(300000);
+  for (uint8_t& c : data) c = static_cast<uint8_t>(rng());
+  INFO("SHA extensions: " << Sha256Stream::ShaExtensionsAvailable());
+  for (auto engine : {Sha256Stream::Engine::kAuto, Sha256Stream::Engine::kOpenSsl}) {
+    for (size_t len : {0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 1000, 4097, 300000}) {
+      const std::string want = Sha256Hex(std::string(data.begin(), data.begin() + len));
+      Sha256Stream whole(engine);
+      whole.Update(data.data(), len);
+      REQUIRE(whole.FinishHex() == want);
+      // Fed in pieces of random sizes, and two streams at once with different splits.
+      Sha256Stream a(engine), b(engine);
+      size_t pa = 0, pb = 0;
+      while (pa < len || pb < len) {
+        const size_t na = std::min<size_t>(len - pa, rng() % 300);
+        const size_t nb = std::min<size_t>(len - pb, rng() % 3 == 0 ? rng() % 70 : rng() % 5000);
+        Sha256Stream::UpdateBoth(a, data.data() + pa, na, b, data.data() + pb, nb);
+        pa += na;
+        pb += nb;
+      }
+      REQUIRE(a.FinishHex() == want);
+      REQUIRE(b.FinishHex() == want);
+    }
+  }
+}
+
+TEST_CASE("the hash worker digests runs and the source alongside them") {
+  std::mt19937_64 rng(11);
+  auto bytes = std::make_shared<std::vector<uint8_t>>(200000);
+  for (uint8_t& c : *bytes) c = static_cast<uint8_t>(rng());
+  const uint8_t* d = bytes->data();
+  HashWorker w;
+  const int out = w.Begin(), other = w.Begin(), source = w.Begin();
+  // The output takes a header, then pieces of the source; `other` gets a piece in between.
+  w.Update(out, bytes, d, 100);
+  w.Update(bytes, {{out, {{d + 1000, 5000}, {d + 7000, 3}}}, {other, {{d, 64}}},
+                   {out, {{d + 9000, 150000}}}},
+           HashRun{source, {{d, 120000}, {d + 120000, 80000}}});
+  const std::string got_out = w.Finish(out).get();
+  const std::string got_other = w.Finish(other).get();
+  const std::string got_source = w.Finish(source).get();
+  auto hex = [&](std::vector<std::pair<size_t, size_t>> parts) {
+    std::string all;
+    for (auto [at, n] : parts) all.append(reinterpret_cast<const char*>(d + at), n);
+    return Sha256Hex(all);
+  };
+  REQUIRE(got_out == hex({{0, 100}, {1000, 5000}, {7000, 3}, {9000, 150000}}));
+  REQUIRE(got_other == hex({{0, 64}}));
+  REQUIRE(got_source == hex({{0, 200000}}));
 }
 
 TEST_CASE("a range with no footage at all gives a package that says so") {

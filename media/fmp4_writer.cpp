@@ -2,6 +2,7 @@
 
 extern "C" {
 #include <libavutil/mathematics.h>
+#include <libavutil/opt.h>
 }
 
 namespace custodian::media {
@@ -38,9 +39,11 @@ int FragmentedMp4Writer::OnWrite(void* opaque, uint8_t* buf, int size) {
 }
 
 Result<std::unique_ptr<FragmentedMp4Writer>> FragmentedMp4Writer::Open(
-    std::unique_ptr<WritableFile> file, const std::vector<StreamSpec>& streams) {
+    std::unique_ptr<WritableFile> file, const std::vector<StreamSpec>& streams,
+    const FragmentOptions& fragments) {
   std::unique_ptr<FragmentedMp4Writer> w(new FragmentedMp4Writer());
   w->file_ = std::move(file);
+  w->max_fragment_us_ = fragments.max_fragment_us;
 
   AVFormatContext* raw = nullptr;
   int rc = avformat_alloc_output_context2(&raw, nullptr, "mp4", nullptr);
@@ -73,11 +76,19 @@ Result<std::unique_ptr<FragmentedMp4Writer>> FragmentedMp4Writer::Open(
 
   AVDictionary* opts = nullptr;
   av_dict_set(&opts, "movflags", "frag_keyframe+empty_moov+default_base_moof", 0);
+  av_dict_set_int(&opts, "fragment_index", fragments.first_number < 1 ? 1 : fragments.first_number,
+                  0);
   rc = avformat_write_header(raw, &opts);
   av_dict_free(&opts);
   if (rc < 0) {
     if (!w->write_error_.ok()) return w->write_error_;
     return AvStatus("write mp4 header", rc);
+  }
+  if (w->max_fragment_us_ > 0) {
+    // Cuts between keyframes switch the muxer's own duration limit on for one packet (see
+    // WriteVideo); make sure this libavformat has it.
+    rc = av_opt_set_int(raw->priv_data, "frag_duration", 0, 0);
+    if (rc < 0) return AvStatus("the mp4 muxer's frag_duration option", rc);
   }
   avio_flush(w->pb_);
   if (!w->write_error_.ok()) return w->write_error_;
@@ -120,20 +131,52 @@ Status FragmentedMp4Writer::Write(const AVPacket& in) {
     if (end > end_us_) end_us_ = end;
     ++video_frames_;
   }
-  const bool keyframe = idx == 0 && (pkt->flags & AV_PKT_FLAG_KEY);
-  int rc = av_write_frame(oc_.get(), pkt);
+  bool closed_fragment = false;
+  int rc = idx == 0 ? WriteVideo(pkt, &closed_fragment) : av_write_frame(oc_.get(), pkt);
   if (rc < 0) {
     if (!write_error_.ok()) return write_error_;
     return AvStatus("write packet", rc);
   }
-  // A keyframe closes the previous fragment inside the muxer: hand it to the kernel now so
-  // that a crash loses at most the GOP in progress.
-  if (keyframe) avio_flush(pb_);
+  // The muxer has written the closed fragment into the AVIO buffer: hand it to the kernel
+  // now, so that a crash loses at most the fragment in progress and live view sees it.
+  if (closed_fragment) avio_flush(pb_);
   return write_error_;
+}
+
+int FragmentedMp4Writer::WriteVideo(AVPacket* pkt, bool* closed_fragment) {
+  const int64_t dts = pkt->dts;
+  const bool key = pkt->flags & AV_PKT_FLAG_KEY;
+  const bool first = fragment_start_dts_ == AV_NOPTS_VALUE;
+  // The muxer closes the fragment in progress at a keyframe by itself. For a cut between
+  // keyframes its own duration limit is switched on for this one packet, so that the cut
+  // takes the same path: the closed fragment's last frame then ends at this packet's DTS
+  // rather than at a guessed duration.
+  const bool forced =
+      !first && !key && max_fragment_us_ > 0 &&
+      av_rescale_q(dts - fragment_start_dts_, oc_->streams[0]->time_base, kMicros) >=
+          max_fragment_us_;
+  if (forced) av_opt_set_int(oc_->priv_data, "frag_duration", 1, 0);
+  const int rc = av_write_frame(oc_.get(), pkt);
+  if (forced) av_opt_set_int(oc_->priv_data, "frag_duration", 0, 0);
+  *closed_fragment = !first && (key || forced);
+  if (first || *closed_fragment) fragment_start_dts_ = dts;
+  return rc;
+}
+
+uint32_t FragmentedMp4Writer::next_fragment_number() const {
+  if (finished_) return next_fragment_number_;
+  int64_t next = 1;
+  if (oc_ && oc_->priv_data && av_opt_get_int(oc_->priv_data, "fragment_index", 0, &next) < 0) {
+    next = 1;
+  }
+  return static_cast<uint32_t>(next);
 }
 
 Status FragmentedMp4Writer::Finish() {
   if (finished_) return FailedPrecondition("segment already finished");
+  // The trailer closes the fragment in progress, if any, and frees the muxer's state:
+  // note the number that follows it first.
+  next_fragment_number_ = next_fragment_number() + (video_frames_ > 0 ? 1 : 0);
   finished_ = true;
   int rc = av_write_trailer(oc_.get());
   avio_flush(pb_);

@@ -2,11 +2,16 @@
 //
 // The file is written through a WritableFile (the Filesystem seam), with a SHA-256 and a
 // byte count computed on the way, so a finished segment's hash needs no second read.
-// Layout: ftyp + empty moov, then one moof+mdat fragment per GOP (movflags
-// frag_keyframe+empty_moov+default_base_moof). Each fragment is handed to the kernel as soon
-// as the next keyframe closes it, so a file cut short by a crash still plays up to its last
-// whole fragment. Timestamps are shifted so that the file starts at zero; the shift is the
-// first packet's DTS, which must be a video keyframe.
+// Layout: ftyp + empty moov, then moof+mdat fragments (movflags
+// frag_keyframe+empty_moov+default_base_moof). A keyframe always starts a fragment; with
+// FragmentOptions::max_fragment_us a video frame also starts one once the fragment holds
+// that much media time, so fragments stay short whatever the camera's GOP (live view reads
+// them while the file is written). Each fragment is handed to the kernel as soon as it is
+// closed, so a file cut short by a crash still plays up to its last whole fragment.
+// Fragments carry consecutive mfhd sequence numbers from FragmentOptions::first_number,
+// so a recorder can number the fragments of consecutive files as one sequence.
+// Timestamps are shifted so that the file starts at zero; the shift is the first packet's
+// DTS, which must be a video keyframe.
 //
 // Not thread-safe: one writer belongs to one camera thread.
 #pragma once
@@ -26,6 +31,14 @@ struct StreamSpec {
   AVRational time_base{1, 90000};  // time base of the packets that will be written
 };
 
+struct FragmentOptions {
+  // Cut a fragment before the video frame that would make it longer than this, even
+  // between keyframes (0: at keyframes only).
+  int64_t max_fragment_us = 0;
+  // The mfhd sequence number of the file's first fragment.
+  uint32_t first_number = 1;
+};
+
 // Whether a stream with these parameters can be stored in MP4 (G.711, for example, cannot).
 bool Mp4CanStore(const AVCodecParameters* codecpar);
 
@@ -35,7 +48,8 @@ class FragmentedMp4Writer {
 
   // Writes the header. Stream i of the file is streams[i]; packets' stream_index refer to it.
   static Result<std::unique_ptr<FragmentedMp4Writer>> Open(std::unique_ptr<WritableFile> file,
-                                                           const std::vector<StreamSpec>& streams);
+                                                           const std::vector<StreamSpec>& streams,
+                                                           const FragmentOptions& fragments = {});
 
   // Writes one packet (timestamps in the StreamSpec's time base; the packet is not consumed).
   Status Write(const AVPacket& pkt);
@@ -51,10 +65,15 @@ class FragmentedMp4Writer {
   int64_t duration_us() const { return end_us_; }
   // Frames of stream 0 written.
   int64_t video_frames() const { return video_frames_; }
+  // The sequence number the next fragment would get; final after Finish().
+  uint32_t next_fragment_number() const;
 
  private:
   FragmentedMp4Writer() = default;
   static int OnWrite(void* self, uint8_t* buf, int size);
+  // Writes a video packet; *closed_fragment tells whether it closed the fragment in
+  // progress (at a keyframe, or because the fragment was long enough).
+  int WriteVideo(AVPacket* pkt, bool* closed_fragment);
 
   std::unique_ptr<WritableFile> file_;
   OutputContext oc_;
@@ -68,6 +87,9 @@ class FragmentedMp4Writer {
   int64_t base_us_ = AV_NOPTS_VALUE;
   int64_t end_us_ = 0;
   int64_t video_frames_ = 0;
+  int64_t max_fragment_us_ = 0;
+  int64_t fragment_start_dts_ = AV_NOPTS_VALUE;  // of stream 0, in its output time base
+  uint32_t next_fragment_number_ = 1;            // set by Finish()
   bool finished_ = false;
 };
 

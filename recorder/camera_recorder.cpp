@@ -41,6 +41,9 @@ struct CameraRecorder::Session {
   // When the connection was made: the first packet arrived about then.
   std::optional<UtcMicros> connected_wall;
   int64_t last_video_dts_us = std::numeric_limits<int64_t>::min();
+  // The fragments of one session are numbered as one sequence across its segment files,
+  // so that live view can number them stably (docs/design/recording.md).
+  uint32_t next_fragment_number = 1;
 };
 
 CameraRecorder::CameraRecorder(CameraSettings settings, records::Database& db, Filesystem& fs,
@@ -130,12 +133,13 @@ void CameraRecorder::Run() {
                           << settings_.backoff_max_us / kMicrosPerSecond << " s";
       last_logged_error_ = error;
     }
-    WaitBackoff(backoff);
-    backoff = std::min(backoff * 2, settings_.backoff_max_us);
     if (outcome == Outcome::kEnded || outcome == Outcome::kStalled) {
-      // The camera was streaming: a fresh failure starts the backoff over.
+      // The camera was streaming: a fresh failure starts the backoff over, before this
+      // wait (not after it), or a drop after a long outage waited the outage's backoff.
       backoff = settings_.backoff_min_us;
     }
+    WaitBackoff(backoff);
+    backoff = std::min(backoff * 2, settings_.backoff_max_us);
   }
   PublishStatus(false, "recorder stopped", true);
   CameraCounters c = Counters();
@@ -320,6 +324,7 @@ Status CameraRecorder::StartSegment(Session& s, int64_t dts_us, int64_t pts) {
   start.first_dts_us = dts_us;
   start.clock_synced = clock_.Synchronized();
   start.audio_note = s.source->audio_note();
+  start.fragments = {settings_.max_fragment_us, s.next_fragment_number};
   if (auto camera_wall = s.source->CameraWallClock(pts, s.video_in)) {
     start.clock_offset_us = camera_wall->us - start.start.us;
   }
@@ -360,6 +365,7 @@ void CameraRecorder::EndSegment(Session& s) {
                          << " not finalised: " << st.ToString() << "; recovery will finish it";
   }
   last_end_ = s.segment->end();
+  s.next_fragment_number = s.segment->next_fragment_number();
   {
     std::lock_guard l(counters_mu_);
     counters_.bytes_written += static_cast<int64_t>(s.segment->bytes());

@@ -36,10 +36,16 @@ struct CameraSettings {
   std::string password;  // never logged
   Transport transport = Transport::kAuto;
   int64_t segment_us = 60 * kMicrosPerSecond;
+  // Longest fragment (moof+mdat) before a cut between keyframes; 0: fragments are whole
+  // GOPs. Short fragments keep live view (which reads only whole fragments) near real time
+  // whatever the camera's GOP, and bound what a crash loses.
+  int64_t max_fragment_us = kMicrosPerSecond;
   int64_t stall_timeout_us = 5 * kMicrosPerSecond;
   int64_t connect_timeout_us = 5 * kMicrosPerSecond;
   int64_t backoff_min_us = 500'000;
-  int64_t backoff_max_us = 10 * kMicrosPerSecond;
+  // At most 4 s between attempts, so that a camera is recording again within 5 s of
+  // coming back however long it was away (tests/reliability/reconnect_test.cpp).
+  int64_t backoff_max_us = 4 * kMicrosPerSecond;
 
   bool operator==(const CameraSettings&) const = default;
 };

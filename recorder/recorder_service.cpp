@@ -1,5 +1,9 @@
 #include "recorder/recorder_service.h"
 
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
 #include <set>
 
 #include "base/log.h"
@@ -50,6 +54,42 @@ void RecorderService::Stop() {
 std::map<std::string, CameraCounters> RecorderService::Counters() const {
   std::map<std::string, CameraCounters> out;
   for (const auto& [id, rec] : cameras_) out[id] = rec->Counters();
+  return out;
+}
+
+CamerasDirWatch::CamerasDirWatch(std::string dir) : dir_(std::move(dir)), last_(Fingerprint()) {}
+
+bool CamerasDirWatch::Changed() {
+  std::string now = Fingerprint();
+  if (now == last_) return false;
+  last_ = std::move(now);
+  return true;
+}
+
+void CamerasDirWatch::Reset(std::string dir) {
+  dir_ = std::move(dir);
+  last_ = Fingerprint();
+}
+
+std::string CamerasDirWatch::Fingerprint() const {
+  if (dir_.empty()) return "";
+  std::vector<std::string> lines;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    const std::string ext = it->path().extension().string();
+    if (name.empty() || name[0] == '.' || (ext != ".yaml" && ext != ".yml")) continue;
+    struct stat st;
+    if (::stat(it->path().c_str(), &st) != 0) continue;
+    lines.push_back(name + " " + std::to_string(st.st_size) + " " +
+                    std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) +
+                    " " + std::to_string(st.st_ino));
+  }
+  // A directory that cannot be listed is a state of its own: a change when it comes back.
+  if (ec) return "unreadable: " + ec.message();
+  std::sort(lines.begin(), lines.end());
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
   return out;
 }
 

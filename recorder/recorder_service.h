@@ -33,6 +33,27 @@ class RecorderService {
   std::map<std::string, std::unique_ptr<CameraRecorder>> cameras_;
 };
 
+// CamerasDirWatch: notices camera files added, changed or removed in a cameras_dir without
+// a signal, so that a camera added through the web UI starts recording within seconds. It
+// compares the name, size, modification time and inode of each *.yaml and *.yml file
+// directly in the directory (hidden files, such as the API's temporary files, are
+// skipped; an atomic rename changes the inode). Polling is enough: the `record` verb asks
+// every 2 s, and a listing of a few files costs microseconds. Not thread-safe.
+class CamerasDirWatch {
+ public:
+  explicit CamerasDirWatch(std::string dir);  // empty: never reports a change
+  // Whether the files differ from the last call (or construction); remembers them, so a
+  // broken file is reported once, not on every call.
+  bool Changed();
+  // Watches another directory (after a reload changed cameras_dir).
+  void Reset(std::string dir);
+
+ private:
+  std::string Fingerprint() const;
+  std::string dir_;
+  std::string last_;
+};
+
 // The recorder's view of the configured cameras; reads each camera's password file.
 Result<std::vector<CameraSettings>> CameraSettingsFromConfig(const config::SiteConfig& site);
 

@@ -53,7 +53,8 @@ Result<std::unique_ptr<SegmentFile>> SegmentFile::Open(records::Database& db, Fi
 
   auto file = fs.Create(seg->abs_path_);
   if (!file.ok()) return file.status();
-  auto writer = media::FragmentedMp4Writer::Open(std::move(file).value(), streams);
+  auto writer = media::FragmentedMp4Writer::Open(std::move(file).value(), streams,
+                                                 start.fragments);
   if (!writer.ok()) return writer.status();
   seg->writer_ = std::move(writer).value();
   return seg;

@@ -28,6 +28,7 @@ struct SegmentStart {
   bool clock_synced = false;
   std::optional<int64_t> clock_offset_us;
   std::string audio_note;          // why the camera's audio is not in the file, if it is not
+  media::FragmentOptions fragments;  // fragment length limit and first fragment number
 };
 
 class SegmentFile {
@@ -48,6 +49,9 @@ class SegmentFile {
   int64_t duration_us() const { return writer_->duration_us(); }
   uint64_t bytes() const { return writer_->bytes(); }
   UtcMicros end() const { return start_.start + writer_->duration_us(); }
+  // The number the next file's first fragment takes to continue this file's sequence
+  // (final once closed).
+  uint32_t next_fragment_number() const { return writer_->next_fragment_number(); }
 
  private:
   SegmentFile() = default;

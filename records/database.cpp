@@ -181,4 +181,82 @@ Status Database::WithTransaction(const std::function<Status()>& body) {
   return st;
 }
 
+// --- Redactions (schema v3) -------------------------------------------------------------------
+
+namespace {
+
+const char kRedactionColumns[] =
+    "id, export_id, input_sha256, output_sha256, record_json, created_us, reviewer_user_id, "
+    "signed_off_us";
+
+Database::RedactionRow ReadRedaction(const Statement& st) {
+  Database::RedactionRow r;
+  r.id = st.ColInt(0);
+  r.export_id = st.ColOptInt(1);
+  r.input_sha256 = st.ColText(2);
+  r.output_sha256 = st.ColText(3);
+  r.record_json = st.ColText(4);
+  r.created = st.ColTime(5);
+  r.reviewer_user_id = st.ColOptInt(6);
+  r.signed_off = st.ColOptTime(7);
+  return r;
+}
+
+}  // namespace
+
+Result<int64_t> Database::AddRedaction(const RedactionRow& row) {
+  if (row.signed_off && !row.reviewer_user_id) {
+    return InvalidArgument("a redaction's sign-off needs its reviewer");
+  }
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(
+      Statement st,
+      Prepare("INSERT INTO redactions (export_id, input_sha256, output_sha256, record_json, "
+              "created_us, reviewer_user_id, signed_off_us) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  CUSTODIAN_RETURN_IF_ERROR(st.OptInt(row.export_id)
+                                .Text(row.input_sha256)
+                                .Text(row.output_sha256)
+                                .Text(row.record_json)
+                                .Time(Now())
+                                .OptInt(row.reviewer_user_id)
+                                .OptTime(row.signed_off)
+                                .Run());
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(conn_->db.get()));
+}
+
+Result<std::optional<Database::RedactionRow>> Database::GetRedaction(int64_t id) {
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(Statement st, Prepare(std::string("SELECT ") + kRedactionColumns +
+                                                 " FROM redactions WHERE id = ?"));
+  st.Int(id);
+  RECORDS_ASSIGN_OR_RETURN(std::vector<RedactionRow> rows,
+                           CollectRows<RedactionRow>(st, ReadRedaction));
+  if (rows.empty()) return std::optional<RedactionRow>();
+  return std::optional<RedactionRow>(std::move(rows.front()));
+}
+
+Result<std::vector<Database::RedactionRow>> Database::ListRedactionsForExport(int64_t export_id) {
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(Statement st, Prepare(std::string("SELECT ") + kRedactionColumns +
+                                                 " FROM redactions WHERE export_id = ? "
+                                                 "ORDER BY id"));
+  st.Int(export_id);
+  return CollectRows<RedactionRow>(st, ReadRedaction);
+}
+
+Status Database::SignOffRedaction(int64_t id, int64_t reviewer_user_id) {
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(Statement st,
+                           Prepare("UPDATE redactions SET reviewer_user_id = ?, signed_off_us = ? "
+                                   "WHERE id = ? AND signed_off_us IS NULL"));
+  CUSTODIAN_RETURN_IF_ERROR(st.Int(reviewer_user_id).Time(Now()).Int(id).Run());
+  if (st.Changes() == 0) {
+    auto existing = GetRedaction(id);
+    if (!existing.ok()) return existing.status();
+    if (!*existing) return NotFound("no redaction " + std::to_string(id));
+    return FailedPrecondition("redaction " + std::to_string(id) + " is signed off already");
+  }
+  return Status::Ok();
+}
+
 }  // namespace custodian::records

@@ -308,6 +308,27 @@ class Database {
   // Counts of holds, exports, disclosures and deletions in [from, to); no identities.
   Result<ActivityCounts> CountActivity(UtcMicros from, UtcMicros to);
 
+  // --- Redactions (schema v3; end of database.cpp) ------------------------------------------
+  // A redacted copy made by `custodian redact`: input and output hashes, the redaction
+  // record (JSON, as written beside the output), optionally the export it belongs to and the
+  // reviewer who signed it off.
+  struct RedactionRow {
+    int64_t id = 0;
+    std::optional<int64_t> export_id;
+    std::string input_sha256;
+    std::string output_sha256;
+    std::string record_json;
+    UtcMicros created;
+    std::optional<int64_t> reviewer_user_id;
+    std::optional<UtcMicros> signed_off;
+  };
+  // Inserts a redaction (id and created are set here); signed_off needs a reviewer.
+  Result<int64_t> AddRedaction(const RedactionRow& row);
+  Result<std::optional<RedactionRow>> GetRedaction(int64_t id);
+  Result<std::vector<RedactionRow>> ListRedactionsForExport(int64_t export_id);
+  // Records the reviewer's sign-off now; kFailedPrecondition if it was signed off already.
+  Status SignOffRedaction(int64_t id, int64_t reviewer_user_id);
+
  private:
   using Lock = std::lock_guard<std::recursive_mutex>;
 

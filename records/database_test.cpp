@@ -237,3 +237,40 @@ TEST_CASE("a failed transaction body rolls back its changes and only its own") {
   REQUIRE((*cams)[0].id == "door-1");
   REQUIRE((*cams)[1].id == "yard");
 }
+
+TEST_CASE("a version 3 database keeps its segments when migrated to never reuse their ids") {
+  TempDir dir;
+  ManualClock clock(kT0);
+  std::string path = dir.File("records.db");
+  {
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
+    std::string sql =
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_us INTEGER NOT "
+        "NULL, summary TEXT NOT NULL) STRICT;";
+    sql += kSchemaV1;
+    sql += kSchemaV2;
+    sql += kSchemaV3;
+    sql +=
+        "INSERT INTO schema_version VALUES (1, 1, 'v1'), (2, 1, 'v2'), (3, 1, 'v3');"
+        "INSERT INTO cameras (id, name, created_us) VALUES ('door-1', 'Door', 1);"
+        "INSERT INTO segments (id, camera_id, start_us, path, video_codec, width, height, "
+        "state, clock_synced) VALUES (7, 'door-1', 1, 'footage/door-1/a.mp4', 'h264', 2, 2, "
+        "'recording', 1), (9, 'door-1', 2, 'footage/door-1/b.mp4', 'h264', 2, 2, 'recording', "
+        "1);"
+        "INSERT INTO reader_leases VALUES (9, 'api', 100);";
+    char* err = nullptr;
+    int rc = sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, &err);
+    INFO((err ? err : ""));
+    REQUIRE(rc == SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  auto db = Database::Open(path, clock);
+  REQUIRE(db.ok());
+  REQUIRE((*db)->SchemaVersion() == LatestSchemaVersion());
+  REQUIRE(RawQuery(path, "SELECT group_concat(id) FROM segments") == "7,9");
+  REQUIRE(RawQuery(path, "SELECT count(*) FROM reader_leases WHERE segment_id = 9") == "1");
+  REQUIRE((*db)->RemoveSegment(9).ok());
+  REQUIRE(RawQuery(path, "SELECT count(*) FROM reader_leases") == "0");  // cascade still works
+  REQUIRE(RawQuery(path, "SELECT seq FROM sqlite_sequence WHERE name = 'segments'") == "9");
+}

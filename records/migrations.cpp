@@ -6,6 +6,8 @@ namespace {
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kSchemaV1},
     {2, "footage request workflow, exports and jobs", kSchemaV2},
+    {3, "redaction records", kSchemaV3},
+    {4, "segment ids never reused", kSchemaV4},
 };
 }  // namespace
 

@@ -26,5 +26,7 @@ int LatestSchemaVersion();
 // The SQL of each migration, defined in schema_vN.cpp.
 extern const char kSchemaV1[];
 extern const char kSchemaV2[];
+extern const char kSchemaV3[];  // redactions (issue 8)
+extern const char kSchemaV4[];  // segments.id AUTOINCREMENT
 
 }  // namespace custodian::records

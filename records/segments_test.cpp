@@ -260,3 +260,17 @@ TEST_CASE("crash recovery may remove a recording row whose file held no footage"
   REQUIRE(t.db->RemoveSegment(*id).ok());
   REQUIRE(t.db->ListAllSegments()->empty());
 }
+
+// Schema v4: an access-log entry or export that names a segment id must never later point
+// at another file, so the id of a removed newest row is not handed out again.
+TEST_CASE("a removed segment's id is never given to a later segment") {
+  TestDb t;
+  auto first = t.db->BeginSegment(NewSegment("door-1", kT0, "footage/door-1/a.mp4"));
+  auto newest = t.db->BeginSegment(NewSegment("door-1", kT0 + kMinute, "footage/door-1/b.mp4"));
+  REQUIRE(first.ok());
+  REQUIRE(newest.ok());
+  REQUIRE(t.db->RemoveSegment(*newest).ok());
+  auto next = t.db->BeginSegment(NewSegment("door-1", kT0 + 2 * kMinute, "footage/door-1/c.mp4"));
+  REQUIRE(next.ok());
+  REQUIRE(*next > *newest);
+}

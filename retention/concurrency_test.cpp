@@ -46,14 +46,14 @@ class Errors {
 };
 
 struct Written {
+  int64_t id = 0;
   std::string sha256;
-  std::string path;
 };
 
 // Writes one segment in the recorder's order: row, file, fsyncs, finished row.
 void WriteSegment(records::Database& db, Filesystem& fs, const std::string& data_dir,
                   const std::string& camera, UtcMicros start, Errors& errors,
-                  std::map<int64_t, Written>* written) {
+                  std::map<std::string, Written>* written) {
   records::SegmentRow row;
   row.camera_id = camera;
   row.start = start;
@@ -80,7 +80,7 @@ void WriteSegment(records::Database& db, Filesystem& fs, const std::string& data
   fin.sha256 = Sha256Hex(content);
   fin.video_codec = "h264";
   errors.Check(db.FinishSegment(*id, fin), "finish segment");
-  (*written)[*id] = {fin.sha256, row.path};
+  (*written)[row.path] = {*id, fin.sha256};
 }
 
 std::unique_ptr<records::Database> OpenDb(const std::string& data_dir, const Clock& clock) {
@@ -113,7 +113,9 @@ TEST_CASE("recorder and retention on one database and one footage directory lose
   options.pass.executor.batch_size = 64;
 
   Errors errors;
-  std::map<int64_t, Written> written;  // by the recorder thread only
+  // By path, which is unique, not by id: SQLite reuses the id of the newest row once it
+  // is deleted, and retention here often deletes a segment just after it was finished.
+  std::map<std::string, Written> written;  // by the recorder thread only
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(SoakSeconds());
   // Footage stamped from 36 hours ago onwards, a minute per segment: with a one-day max
   // age the early part is deleted while later segments are still being written.
@@ -164,17 +166,17 @@ TEST_CASE("recorder and retention on one database and one footage directory lose
   }
   auto rows = retention_db->ListAllSegments();
   REQUIRE(rows.ok());
-  std::map<int64_t, records::SegmentRow> indexed;
-  for (const records::SegmentRow& r : *rows) indexed[r.id] = r;
+  std::map<std::string, records::SegmentRow> indexed;
+  for (const records::SegmentRow& r : *rows) indexed[r.path] = r;
   int64_t lost = 0, twice = 0;
   int64_t disagree = 0;
-  for (const auto& [id, w] : written) {
-    const bool in_index = indexed.count(id) > 0;
+  for (const auto& [path, w] : written) {
+    const bool in_index = indexed.count(path) > 0 && indexed[path].id == w.id;
     const int in_records = recorded.count(w.sha256) ? recorded[w.sha256] : 0;
     if (!in_index && in_records == 0) ++lost;
     if (in_records > 1 || (in_index && in_records > 0)) ++twice;
-    const bool complete = in_index && indexed[id].state == records::SegmentState::kComplete;
-    if (fs.Exists(JoinPath(data_dir, w.path)) != complete) ++disagree;
+    const bool complete = in_index && indexed[path].state == records::SegmentState::kComplete;
+    if (fs.Exists(JoinPath(data_dir, path)) != complete) ++disagree;
   }
   CHECK(disagree == 0);
   CHECK(lost == 0);

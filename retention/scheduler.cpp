@@ -53,7 +53,11 @@ Result<std::optional<PassReport>> RetentionScheduler::Tick() {
                           << "; retrying at the next interval";
     return report.status();
   }
-  last_pass_freed_ = report->execution.segments_deleted > 0;
+  // Only a pass that freed nothing because only held footage is left (disk_full) says
+  // that the next one would free nothing either. One that freed nothing because the disk
+  // was still below the high watermark says nothing of the next: the recorder keeps
+  // writing, and waiting for the interval let a small disk fill.
+  last_pass_freed_ = report->execution.segments_deleted > 0 || !report->plan.disk_full.has_value();
   LogInfo("retention") << SummaryLine(*report);
   return std::optional<PassReport>(std::move(report).value());
 }

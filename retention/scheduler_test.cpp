@@ -75,5 +75,21 @@ TEST_CASE("low space with nothing left to free waits for the interval instead of
   CHECK(Ran(scheduler.Tick()));  // the interval
 }
 
+TEST_CASE("low space below the high watermark does not hold back the next low-space pass") {
+  TestSite site;
+  const UtcMicros now = site.clock.Now();
+  site.AddMinutes("door-1", now - kDay, 4);
+  site.fs.SetSpace({10'000, 1'500});  // 85% used: low for the recorder, not yet for retention
+  REQUIRE(site.db->RaiseAlarm(kLowSpaceAlarm, "free space 15%").ok());
+  RetentionScheduler scheduler(*site.db, site.fs, site.clock, site.settings,
+                               Every(60 * kMicrosPerSecond, 5 * kMicrosPerSecond));
+  CHECK(Ran(scheduler.Tick()));  // frees nothing: below the high watermark
+  CHECK_FALSE(site.AlarmActive(kDiskFullAlarm));
+  site.fs.SetSpace({10'000, 500});  // the recorder went on writing: 95% used
+  site.clock.Advance(5 * kMicrosPerSecond);
+  CHECK(Ran(scheduler.Tick()));  // at the next poll, not at the interval
+  CHECK(site.SegmentIds().size() < 4);
+}
+
 }  // namespace
 }  // namespace custodian::retention

@@ -17,12 +17,23 @@ PACKAGES=(
   # HTTP server
   libboost-dev libboost-system-dev
   # redaction and test footage (vtest.avi ships in opencv-doc)
-  libopencv-dev opencv-data opencv-doc
+  libopencv-dev opencv-data opencv-doc libdlib-dev libblas-dev liblapack-dev
   # tests and verification; 7-Zip makes the AES-256 zip of an export for removable media
   catch2 minisign procps p7zip-full tzdata
   # benchmarks (tests/bench): load generator and a reference static file server
   wrk nginx
+  # web UI tests (tests/web): headless Chromium, driven by playwright-core from npm
+  chromium
+  # the appliance (tests/appliance): a minimal Debian root to install the package into
+  debootstrap
+  # fuzzing (CUSTODIAN_FUZZ, tests/fuzz): clang with libFuzzer and the sanitizer runtimes;
+  # curl and python3 for tests/reliability/all_services.sh
+  clang libclang-rt-14-dev curl python3
 )
+
+# Node.js for the web UI tests: Debian's own only when no node is installed at all (a newer
+# Node from elsewhere is fine, and Debian's npm would conflict with it).
+command -v node >/dev/null || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -47,7 +47,7 @@ if [ ! -f demo-data/.demo-user ]; then
     echo "demo: made account demo-manager with password $password (shown once)"
   fi
 fi
-echo "demo: recording into demo-data/; API at https://127.0.0.1:8443/api/v1 (Ctrl-C stops)"
+echo "demo: recording into demo-data/; web UI at https://127.0.0.1:8443/ (API under /api/v1; Ctrl-C stops)"
 echo "demo: in another shell: $CUSTODIAN --config $SITE check"
 "$CUSTODIAN" --config "$SITE" record &
 svc_pids="$!"

@@ -66,6 +66,7 @@ ApiServerFixture::ApiServerFixture(FixtureOptions options) {
   api_options.data_dir = data_dir_;
   api_options.sessions.password_cost = PasswordCost::kTestMinimal;
   api_options.sessions.failed_login_delay_ms = options.failed_login_delay_ms;
+  api_options.site_config_path = options.site_config_path;
   api_ = std::make_unique<Api>(*db_, *access_log_db_, clock, api_options);
 
   auto tls = EnsureTlsCertificate(data_dir_ + "/keys", "", "");

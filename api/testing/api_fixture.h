@@ -33,6 +33,7 @@ struct SignedIn {
 struct FixtureOptions {
   int busy_timeout_ms = 5000;
   int failed_login_delay_ms = 0;
+  std::string site_config_path;  // ApiOptions::site_config_path (camera administration)
 };
 
 class ApiServerFixture {

@@ -1,0 +1,291 @@
+#include "api/camera_files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include "api/passwords.h"
+#include "base/log.h"
+
+namespace custodian::api {
+
+namespace {
+
+constexpr char kSecretsDir[] = "secrets";
+
+std::string Join(const std::string& dir, const std::string& name) { return dir + "/" + name; }
+
+// The path as written in a camera file: relative when it lies under cameras_dir.
+std::string RelativeTo(const std::string& path, const std::string& dir) {
+  const std::string prefix = dir + "/";
+  return path.rfind(prefix, 0) == 0 ? path.substr(prefix.size()) : path;
+}
+
+Status SyncDir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open directory " + dir, errno);
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  return rc == 0 ? Status::Ok() : ErrnoStatus("fsync directory " + dir, err);
+}
+
+// Creates path (which must not exist) with mode, writes data and fsyncs it. The message
+// names the path, never the data.
+Status WriteNewFile(const std::string& path, const std::string& data, mode_t mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) return ErrnoStatus("create " + path, errno);
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      ::unlink(path.c_str());
+      return ErrnoStatus("write " + path, err);
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0) {
+    int err = errno;
+    ::close(fd);
+    ::unlink(path.c_str());
+    return ErrnoStatus("sync " + path, err);
+  }
+  ::close(fd);
+  return Status::Ok();
+}
+
+// Writes data to a hidden temporary file in dir and renames it to dir/name, fsyncing the
+// file and the directory.
+Status ReplaceFile(const std::string& dir, const std::string& name, const std::string& data,
+                   mode_t mode) {
+  const std::string tmp = Join(dir, "." + name + ".tmp-" + RandomHex(4));
+  CUSTODIAN_RETURN_IF_ERROR(WriteNewFile(tmp, data, mode));
+  if (::rename(tmp.c_str(), Join(dir, name).c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return ErrnoStatus("rename " + tmp, err);
+  }
+  return SyncDir(dir);
+}
+
+Result<std::optional<std::string>> ReadWhole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (errno == ENOENT) return std::optional<std::string>();
+    return ErrnoStatus("read " + path, errno);
+  }
+  std::ostringstream s;
+  s << in.rdbuf();
+  return std::optional<std::string>(s.str());
+}
+
+// A new password file under cameras_dir/secrets; returns its absolute path.
+Result<std::string> WritePasswordFile(const std::string& cameras_dir, const std::string& id,
+                                      const std::string& password) {
+  const std::string secrets = Join(cameras_dir, kSecretsDir);
+  if (::mkdir(secrets.c_str(), 0700) != 0 && errno != EEXIST) {
+    return ErrnoStatus("create " + secrets, errno);
+  }
+  const std::string name = id + "-" + RandomHex(6) + ".password";
+  CUSTODIAN_RETURN_IF_ERROR(ReplaceFile(secrets, name, password + "\n", 0600));
+  return Join(secrets, name);
+}
+
+void ApplyChange(const CameraChange& change, config::CameraConfig* camera) {
+  if (change.name) camera->name = *change.name;
+  if (change.url) camera->url = *change.url;
+  if (change.transport) {
+    camera->transport = *change.transport == "tcp"   ? config::Transport::kTcp
+                        : *change.transport == "udp" ? config::Transport::kUdp
+                                                     : config::Transport::kAuto;
+  }
+  if (change.username) {
+    camera->username = *change.username;
+    if (change.username->empty()) camera->password_file.clear();
+  }
+  if (change.max_age_days) camera->max_age_days = *change.max_age_days;
+}
+
+const config::CameraConfig* FindCamera(const config::SiteConfig& site, const std::string& id) {
+  for (const auto& c : site.cameras) {
+    if (c.id == id) return &c;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string CameraFileYaml(const config::CameraConfig& camera, const std::string& cameras_dir) {
+  YAML::Emitter out;
+  out << YAML::Comment(
+      "Written by custodian's camera administration; hand edits are kept until the next "
+      "change through the web UI.");
+  out << YAML::BeginMap;
+  out << YAML::Key << "id" << YAML::Value << camera.id;
+  out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << camera.name;
+  out << YAML::Key << "url" << YAML::Value << YAML::DoubleQuoted << camera.url;
+  out << YAML::Key << "transport" << YAML::Value << config::TransportName(camera.transport);
+  if (!camera.username.empty()) {
+    out << YAML::Key << "username" << YAML::Value << YAML::DoubleQuoted << camera.username;
+  }
+  if (!camera.password_file.empty()) {
+    out << YAML::Key << "password_file" << YAML::Value << YAML::DoubleQuoted
+        << RelativeTo(camera.password_file, cameras_dir);
+  }
+  if (camera.max_age_days || camera.quota_bytes) {
+    out << YAML::Key << "retention" << YAML::Value << YAML::BeginMap;
+    if (camera.max_age_days) {
+      out << YAML::Key << "max_age_days" << YAML::Value << *camera.max_age_days;
+    }
+    if (camera.quota_bytes) {
+      out << YAML::Key << "quota_bytes" << YAML::Value << *camera.quota_bytes;
+    }
+    out << YAML::EndMap;
+  }
+  if (camera.segment_seconds) {
+    out << YAML::Key << "segment_seconds" << YAML::Value << *camera.segment_seconds;
+  }
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+Result<config::SiteConfig> CameraFiles::LoadSite() const {
+  if (site_path_.empty()) {
+    return FailedPrecondition("this server was started without a site file; cameras are read-only");
+  }
+  auto site = config::LoadSiteConfig(site_path_);
+  if (!site.ok()) {
+    return FailedPrecondition("the site configuration does not load; fix it first:\n" +
+                              site.status().message());
+  }
+  return site;
+}
+
+bool CameraFiles::IsManaged(const config::SiteConfig& site, const config::CameraConfig& camera) {
+  if (site.cameras_dir.empty()) return false;
+  // source is "file:line" with the file as the site spelt cameras_dir.
+  const std::string file = camera.source.substr(0, camera.source.rfind(':'));
+  const std::string want = camera.id + ".yaml";
+  const bool named =
+      file == want || (file.size() > want.size() &&
+                       file.compare(file.size() - want.size() - 1, file.npos, "/" + want) == 0);
+  // A hand-written list of cameras in <id>.yaml is not rewritten as a single camera.
+  const auto same_file =
+      std::count_if(site.cameras.begin(), site.cameras.end(), [&](const auto& c) {
+        return c.source.substr(0, c.source.rfind(':')) == file;
+      });
+  struct stat st;
+  return named && same_file == 1 && ::stat(Join(site.cameras_dir, want).c_str(), &st) == 0 &&
+         S_ISREG(st.st_mode);
+}
+
+Result<config::CameraConfig> CameraFiles::Write(const CameraChange& change, bool create) {
+  static std::mutex write_mu;
+  std::lock_guard<std::mutex> lock(write_mu);
+  auto site = LoadSite();
+  if (!site.ok()) return site.status();
+  if (site->cameras_dir.empty()) {
+    return FailedPrecondition(
+        "cameras made through the API are stored as files in the site's cameras_dir, and "
+        "none is configured: set cameras_dir in " + site->path);
+  }
+  const config::CameraConfig* existing = FindCamera(*site, change.id);
+  config::CameraConfig camera;
+  if (create) {
+    if (existing) {
+      return AlreadyExists("camera id " + change.id + " is already used (defined at " +
+                           existing->source + ")");
+    }
+    camera.id = change.id;
+    camera.name = change.id;
+  } else {
+    if (!existing) return NotFound("no camera " + change.id + " in the configuration");
+    if (!IsManaged(*site, *existing)) {
+      return FailedPrecondition("camera " + change.id + " is defined at " + existing->source +
+                                ", outside the API's files in cameras_dir; change it there");
+    }
+    camera = *existing;
+  }
+  ApplyChange(change, &camera);
+
+  const std::string& dir = site->cameras_dir;
+  const std::string file_name = camera.id + ".yaml";
+  const std::string old_password_file = camera.password_file;
+  std::string new_password_file;
+  if (change.password && !change.password->empty()) {
+    auto written = WritePasswordFile(dir, camera.id, *change.password);
+    if (!written.ok()) return written.status();
+    new_password_file = *written;
+    camera.password_file = new_password_file;
+  } else if (change.password) {
+    camera.password_file.clear();
+  }
+  auto discard_password = [&] {
+    if (!new_password_file.empty()) ::unlink(new_password_file.c_str());
+  };
+
+  // Steps 2 and 3: the candidate, read back with the strict reader.
+  const std::string tmp = Join(dir, "." + file_name + ".tmp-" + RandomHex(4));
+  Status st = WriteNewFile(tmp, CameraFileYaml(camera, dir), 0640);
+  if (!st.ok()) {
+    discard_password();
+    return st;
+  }
+  auto checked = config::LoadCameraFile(tmp, file_name);
+  if (!checked.ok()) {
+    ::unlink(tmp.c_str());
+    discard_password();
+    return checked.status();
+  }
+  auto previous = ReadWhole(Join(dir, file_name));
+  if (!previous.ok()) {
+    ::unlink(tmp.c_str());
+    discard_password();
+    return previous.status();
+  }
+  // Step 4.
+  if (::rename(tmp.c_str(), Join(dir, file_name).c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    discard_password();
+    return ErrnoStatus("rename " + tmp, err);
+  }
+  CUSTODIAN_RETURN_IF_ERROR(SyncDir(dir));
+  // Step 5.
+  auto whole = config::LoadSiteConfig(site->path);
+  if (!whole.ok()) {
+    Status undo;
+    if (*previous) {
+      undo = ReplaceFile(dir, file_name, **previous, 0640);
+    } else {
+      undo = ::unlink(Join(dir, file_name).c_str()) == 0 ? SyncDir(dir)
+                                                          : ErrnoStatus("unlink", errno);
+    }
+    if (!undo.ok()) {
+      LogError("api") << "camera " << camera.id << ": undo failed: " << undo.ToString();
+    }
+    discard_password();
+    return InvalidArgument(whole.status().message());
+  }
+  // Step 6: only files this code made (under secrets/) are removed.
+  if (!new_password_file.empty() || (change.password && change.password->empty()) ||
+      (change.username && change.username->empty())) {
+    if (!old_password_file.empty() && old_password_file != camera.password_file &&
+        old_password_file.rfind(Join(dir, kSecretsDir) + "/", 0) == 0) {
+      ::unlink(old_password_file.c_str());
+    }
+  }
+  return *checked;
+}
+
+}  // namespace custodian::api

@@ -1,0 +1,384 @@
+// Exports (issue 7): queueing, progress, cancelling, the DSAR justification, the encrypted
+// copy for removable media, the download of a package, and the signing key recipients
+// verify with.
+//
+// The jobs themselves run in `custodian serve`'s worker (api/job_worker.h). A download
+// reveals footage: it needs a stated purpose and the camera permission for every range,
+// and one access-log entry per range is durable before the first byte is sent. The package
+// goes out as one file: a tar of the package directory (made on the first download, kept
+// beside the package), or the encrypted zip when one was made (format=zip).
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include "api/byte_range.h"
+#include "api/handlers.h"
+#include "api/package_tar.h"
+#include "base/filesystem.h"
+#include "exports/export_jobs.h"
+#include "exports/manifest.h"
+#include "exports/signing.h"
+#include "requests/workflow.h"
+
+namespace custodian::api {
+
+namespace {
+
+using nlohmann::json;
+using records::AccessResult;
+using records::ExportRow;
+
+constexpr size_t kMaxTextBytes = 2000;
+
+// Tars are made under this lock: two first downloads of one export must not both write it.
+std::mutex tar_mu;
+
+std::string ExportText(int64_t id) { return "export " + std::to_string(id); }
+
+// Same as config::KeysDir: the keys live under the data directory.
+std::string KeysDir(const ApiContext& ctx) { return ctx.options.data_dir + "/keys"; }
+
+std::string ContainerDir(const ApiContext& ctx, int64_t id) {
+  return ctx.options.data_dir + "/" + exports::ExportDirRelative(id);
+}
+
+Result<ExportRow> LoadExport(ApiContext& ctx, int64_t id) {
+  auto e = ctx.db.GetExport(id);
+  if (!e.ok()) return FromRecords(e.status(), "read the export");
+  if (!*e) return NotFound("no " + ExportText(id));
+  return std::move(**e);
+}
+
+// Whether every range's camera is permitted to the caller.
+Status CamerasPermitted(ApiContext& ctx, const Principal& me,
+                        const std::vector<records::FootageRange>& ranges, const std::string& what) {
+  for (const auto& r : ranges) {
+    auto may = MayViewCamera(ctx, me, r.camera_id);
+    if (!may.ok()) return may.status();
+    if (!*may) {
+      return PermissionDenied(what + " includes camera " + r.camera_id +
+                              ", which you have no permission for");
+    }
+  }
+  return Status::Ok();
+}
+
+// Managers act on exports whose every camera they may see; the DPO on any.
+Status CheckCameras(ApiContext& ctx, const Principal& me, const ExportRow& e) {
+  if (me.role == records::Role::kDpo) return Status::Ok();
+  return CamerasPermitted(ctx, me, e.ranges, ExportText(e.id));
+}
+
+Result<ExportRow> ScopedExport(ApiContext& ctx, const Call& call) {
+  auto e = LoadExport(ctx, *call.params.id);
+  if (!e.ok()) return e.status();
+  CUSTODIAN_RETURN_IF_ERROR(CheckCameras(ctx, call.user(), *e));
+  return e;
+}
+
+Status LogChange(ApiContext& ctx, const Call& call, const std::string& detail) {
+  return RecordChange(ctx, EntryFor(call, AccessResult::kOk, detail));
+}
+
+// The files listed in a ready export's manifest; empty when it cannot be read.
+json ManifestFiles(const ApiContext& ctx, const ExportRow& e) {
+  json files = json::array();
+  if (e.state != records::ExportState::kReady || !e.path) return files;
+  std::ifstream in(ctx.options.data_dir + "/" + *e.path + "/" + exports::PackageName(e.id) + "/" +
+                   exports::kManifestName);
+  std::stringstream text;
+  text << in.rdbuf();
+  json m = json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  if (!m.is_object() || !m.contains("files") || !m["files"].is_array()) return files;
+  for (const json& f : m["files"]) {
+    if (!f.is_object()) continue;
+    files.push_back({{"path", f.value("path", "")},
+                     {"kind", f.value("kind", "")},
+                     {"bytes", f.value("bytes", int64_t{0})},
+                     {"sha256", f.value("sha256", "")}});
+  }
+  return files;
+}
+
+bool FileExists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// --- Download -------------------------------------------------------------------------
+
+// One entry per range of the export, each with the purpose offered.
+Status LogDownload(ApiContext& ctx, const Call& call, const std::optional<ExportRow>& e,
+                   const Purpose& purpose, AccessResult result, const std::string& detail) {
+  std::vector<FootageScope> scopes;
+  if (e) {
+    for (const auto& r : e->ranges) scopes.push_back({r.camera_id, r.from, r.to});
+  }
+  if (scopes.empty()) scopes.push_back({});
+  for (const FootageScope& s : scopes) {
+    CUSTODIAN_RETURN_IF_ERROR(LogFootage(ctx, call, s, purpose, result, detail));
+  }
+  return Status::Ok();
+}
+
+Status DownloadFailed(ApiContext& ctx, const Call& call, const std::optional<ExportRow>& e,
+                      const Purpose& purpose, Status failure) {
+  const AccessResult result = failure.kind() == ErrorKind::kPermissionDenied ||
+                                      failure.kind() == ErrorKind::kInvalidArgument
+                                  ? AccessResult::kDenied
+                                  : AccessResult::kError;
+  const std::string id = e ? ExportText(e->id) : ExportText(*call.params.id);
+  Status logged = LogDownload(ctx, call, e, purpose, result, id + ": " + failure.message());
+  return logged.ok() ? failure : logged;
+}
+
+struct PackageFile {
+  std::shared_ptr<OpenFile> file;
+  uint64_t size = 0;
+  std::string name;  // for Content-Disposition
+  std::string content_type;
+};
+
+Result<PackageFile> OpenPackageFile(ApiContext& ctx, const ExportRow& e, bool zip) {
+  const std::string container = ContainerDir(ctx, e.id);
+  const std::string package = exports::PackageName(e.id);
+  PackageFile out;
+  out.name = package + (zip ? ".zip" : ".tar");
+  out.content_type = zip ? "application/zip" : "application/x-tar";
+  const std::string path = container + "/" + out.name;
+  if (zip && !FileExists(path)) {
+    return NotFound("no encrypted zip of " + ExportText(e.id) +
+                    " has been made (POST /api/v1/exports/" + std::to_string(e.id) +
+                    "/encrypted-zip)");
+  }
+  if (!zip) {
+    std::lock_guard lock(tar_mu);
+    if (!FileExists(path)) {
+      CUSTODIAN_RETURN_IF_ERROR(WritePackageTar(container + "/" + package, package, path));
+    }
+  }
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return IoError("open the package of " + ExportText(e.id) + ": " + std::strerror(errno));
+  out.file = std::make_shared<OpenFile>(fd);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    return IoError("the package of " + ExportText(e.id) + " is not a regular file");
+  }
+  out.size = static_cast<uint64_t>(st.st_size);
+  return out;
+}
+
+std::string RangeDetail(const ExportRow& e, const PackageFile& p, const ByteRange& r) {
+  std::string d = ExportText(e.id) + " " + p.name;
+  if (r.kind == ByteRange::Kind::kPartial) {
+    return d + " bytes " + std::to_string(r.offset) + "-" +
+           std::to_string(r.offset + r.length - 1) + "/" + std::to_string(p.size);
+  }
+  return d + " whole file, " + std::to_string(p.size) + " bytes";
+}
+
+}  // namespace
+
+Result<HttpResponse> HandleStartExport(ApiContext& ctx, const Call& call) {
+  auto r = ctx.db.GetFootageRequest(*call.params.id);
+  if (!r.ok()) return FromRecords(r.status(), "read the request");
+  if (!*r) return NotFound("no request " + std::to_string(*call.params.id));
+  if (call.user().role != records::Role::kDpo) {
+    CUSTODIAN_RETURN_IF_ERROR(
+        CamerasPermitted(ctx, call.user(), (*r)->ranges, "request " + std::to_string((*r)->id)));
+  }
+  bool originals = false;
+  if (!call.request.body.empty()) {
+    auto body = JsonObjectBody(call.request);
+    if (!body.ok()) return body.status();
+    for (const char* key : {"include_originals", "master_copy"}) {
+      auto it = body->find(key);
+      if (it == body->end()) continue;
+      if (!it->is_boolean())
+        return InvalidArgument(std::string("\"") + key + "\" must be true or false");
+      originals = originals || it->get<bool>();
+    }
+  }
+  exports::ExportTicket ticket;
+  Status st = ctx.db.WithTransaction([&]() -> Status {
+    auto t = exports::RequestExport(ctx.db, (*r)->id, call.user().user_id, originals);
+    if (!t.ok()) return t.status();
+    ticket = *t;
+    return LogChange(ctx, call,
+                     ExportText(ticket.export_id) + " of request " + std::to_string((*r)->id) +
+                         " queued (job " + std::to_string(ticket.job_id) + ")");
+  });
+  if (!st.ok()) return st;
+  HttpResponse resp = Json({{"export_id", ticket.export_id},
+                            {"job_id", ticket.job_id},
+                            {"state", "building"},
+                            {"include_originals", originals}},
+                           202);
+  resp.SetHeader("Location", "/api/v1/exports/" + std::to_string(ticket.export_id));
+  return resp;
+}
+
+Result<HttpResponse> HandleGetExport(ApiContext& ctx, const Call& call) {
+  auto e = ScopedExport(ctx, call);
+  if (!e.ok()) return e.status();
+  json job = nullptr;
+  int progress = e->state == records::ExportState::kReady ? 100 : 0;
+  if (e->job_id) {
+    auto j = ctx.db.GetJob(*e->job_id);
+    if (!j.ok()) return FromRecords(j.status(), "read the export's job");
+    if (*j) {
+      if (e->state != records::ExportState::kReady) {
+        progress = std::clamp(static_cast<int>((*j)->progress * 100), 0, 99);
+      }
+      job = {{"id", (*j)->id},
+             {"state", records::Name((*j)->state)},
+             {"attempts", (*j)->attempts},
+             {"cancel_requested", (*j)->cancel_requested}};
+    }
+  }
+  const std::string container = ContainerDir(ctx, e->id);
+  json ranges = json::array();
+  for (const auto& r : e->ranges) {
+    ranges.push_back({{"camera", r.camera_id}, {"from", TimeJson(r.from)}, {"to", TimeJson(r.to)}});
+  }
+  json body = {
+      {"id", e->id},
+      {"request_id", e->request_id},
+      {"state", records::Name(e->state)},
+      {"progress", progress},
+      {"job", job},
+      {"error", e->error ? json(*e->error) : json()},
+      {"created", TimeJson(e->created)},
+      {"created_by", e->created_by},
+      {"include_originals", e->include_originals},
+      {"redacted", e->redacted},
+      {"unredacted_justification",
+       e->unredacted_justification ? json(*e->unredacted_justification) : json()},
+      {"bytes", e->bytes},
+      {"manifest_sha256", e->manifest_sha256 ? json(*e->manifest_sha256) : json()},
+      {"key_id", e->key_id ? json(*e->key_id) : json()},
+      {"expires", TimeJson(e->expires)},
+      {"ranges", ranges},
+      {"files", ManifestFiles(ctx, *e)},
+      {"encrypted_zip", FileExists(container + "/" + exports::PackageName(e->id) + ".zip")}};
+  CUSTODIAN_RETURN_IF_ERROR(
+      RecordAccess(ctx, EntryFor(call, AccessResult::kOk, ExportText(e->id))));
+  return Json(body);
+}
+
+Result<HttpResponse> HandleCancelExport(ApiContext& ctx, const Call& call) {
+  auto e = ScopedExport(ctx, call);
+  if (!e.ok()) return e.status();
+  if (e->state != records::ExportState::kBuilding) {
+    return FailedPrecondition(ExportText(e->id) + " is " + records::Name(e->state) +
+                              "; only an export being built can be cancelled");
+  }
+  records::JobState state = records::JobState::kQueued;
+  Status st = ctx.db.WithTransaction([&]() -> Status {
+    auto s = exports::CancelExport(ctx.db, e->id);
+    if (!s.ok()) return s.status();
+    state = *s;
+    return LogChange(ctx, call, ExportText(e->id) + " cancelled");
+  });
+  if (!st.ok()) return st;
+  const bool done = state == records::JobState::kCancelled;
+  return Json({{"export_id", e->id}, {"state", done ? "cancelled" : "cancel_requested"}}, 202);
+}
+
+Result<HttpResponse> HandleJustifyUnredacted(ApiContext& ctx, const Call& call) {
+  auto e = ScopedExport(ctx, call);
+  if (!e.ok()) return e.status();
+  auto body = JsonObjectBody(call.request);
+  if (!body.ok()) return body.status();
+  auto why = StringMember(*body, "why", kMaxTextBytes, true);
+  if (!why.ok()) return why.status();
+  requests::Workflow workflow(ctx.db, ctx.clock);
+  Status st = ctx.db.WithTransaction([&]() -> Status {
+    CUSTODIAN_RETURN_IF_ERROR(workflow.JustifyUnredactedRelease(e->id, call.user().user_id, **why));
+    return LogChange(ctx, call, ExportText(e->id) + " may go out unredacted");
+  });
+  if (!st.ok()) return st;
+  return NoContent();
+}
+
+Result<HttpResponse> HandleEncryptedZip(ApiContext& ctx, const Call& call) {
+  auto e = ScopedExport(ctx, call);
+  if (!e.ok()) return e.status();
+  // Records its own access-log entry (export_copy); the password is in this answer only.
+  auto copy = exports::MakeRemovableMediaCopy(ctx.db, PosixFilesystem::Instance(),
+                                              ctx.options.data_dir, e->id, call.user().user_id);
+  if (!copy.ok()) return copy.status();
+  return Json({{"export_id", e->id},
+               {"file", exports::PackageName(e->id) + ".zip"},
+               {"password", copy->password},
+               {"note",
+                "the password is shown this once and stored nowhere; give it to the recipient "
+                "separately from the media"}},
+              201);
+}
+
+Result<HttpResponse> HandleDownloadExport(ApiContext& ctx, const Call& call) {
+  const Purpose offered = OfferedPurpose(call.request);
+  auto loaded = LoadExport(ctx, *call.params.id);
+  if (!loaded.ok()) return DownloadFailed(ctx, call, std::nullopt, offered, loaded.status());
+  const std::optional<ExportRow> e = *loaded;
+  // Footage itself needs the camera permission, the DPO's included (docs/design/api.md).
+  Status cams = CamerasPermitted(ctx, call.user(), e->ranges, ExportText(e->id));
+  if (!cams.ok()) return DownloadFailed(ctx, call, e, offered, cams);
+  auto purpose = PurposeOf(call.request);
+  if (!purpose.ok()) return DownloadFailed(ctx, call, e, offered, purpose.status());
+  const std::string* format = call.request.Query("format");
+  if (format && *format != "tar" && *format != "zip") {
+    return DownloadFailed(ctx, call, e, *purpose, InvalidArgument("format must be tar or zip"));
+  }
+  if (e->state != records::ExportState::kReady) {
+    return DownloadFailed(
+        ctx, call, e, *purpose,
+        FailedPrecondition(ExportText(e->id) + " is " + records::Name(e->state) + ", not ready"));
+  }
+  auto file = OpenPackageFile(ctx, *e, format && *format == "zip");
+  if (!file.ok()) return DownloadFailed(ctx, call, e, *purpose, file.status());
+  const std::string* header = call.request.Header("range");
+  ByteRange range = header ? ParseByteRange(*header, file->size)
+                           : ByteRange{ByteRange::Kind::kWhole, 0, file->size};
+  if (range.kind == ByteRange::Kind::kUnsatisfiable) {
+    CUSTODIAN_RETURN_IF_ERROR(LogDownload(ctx, call, e, *purpose, AccessResult::kError,
+                                          ExportText(e->id) + ": range not satisfiable"));
+    HttpResponse r = ErrorResponse(416, "range_not_satisfiable", "the range lies outside the file");
+    r.SetHeader("Content-Range", "bytes */" + std::to_string(file->size));
+    return r;
+  }
+  CUSTODIAN_RETURN_IF_ERROR(
+      LogDownload(ctx, call, e, *purpose, AccessResult::kOk, RangeDetail(*e, *file, range)));
+  HttpResponse r;
+  r.content_type = file->content_type;
+  r.file = FileSlice{file->file, range.offset, range.length};
+  r.SetHeader("Accept-Ranges", "bytes");
+  r.SetHeader("Content-Disposition", "attachment; filename=\"" + file->name + "\"");
+  if (range.kind == ByteRange::Kind::kPartial) {
+    r.status = 206;
+    r.SetHeader("Content-Range", "bytes " + std::to_string(range.offset) + "-" +
+                                     std::to_string(range.offset + range.length - 1) + "/" +
+                                     std::to_string(file->size));
+  }
+  return r;
+}
+
+Result<HttpResponse> HandleSigningKey(ApiContext& ctx, const Call&) {
+  auto key = exports::SigningKey::LoadOrCreate(KeysDir(ctx));
+  if (!key.ok()) return key.status();
+  const exports::PublicKey& pk = key->public_key();
+  return Json({{"algorithm", "minisign Ed25519"},
+               {"key_id", pk.KeyIdHex()},
+               {"public_key", pk.Base64()},
+               {"public_key_file", pk.FileText()},
+               {"verify_command", "minisign -Vm manifest.json -P " + pk.Base64()}});
+}
+
+}  // namespace custodian::api

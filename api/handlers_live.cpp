@@ -1,0 +1,296 @@
+// Live view: the HLS live playlist of the segment a camera is recording, the whole
+// fragments of that segment as byte ranges, and the newest keyframe as a JPEG (live.h has
+// the design). Like every footage route, each checks the camera permission and the stated
+// purpose (AdmitFootage) and writes its access-log entry before any footage leaves.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <optional>
+
+#include "api/byte_range.h"
+#include "api/handlers.h"
+#include "api/live.h"
+#include "api/thumbnail.h"
+
+namespace custodian::api {
+
+namespace {
+
+using records::AccessResult;
+using records::SegmentRow;
+
+// Segments that started this long before now (or after, for a clock step) are candidates
+// for the one being recorded and the one before it.
+constexpr int64_t kLiveLookbackUs = 120 * kMicrosPerSecond;
+// The live byte route serves a segment until this long after it was closed, so that a
+// player still fetching the tail of the previous file after a rollover gets it.
+constexpr int64_t kLiveTailUs = 120 * kMicrosPerSecond;
+// A fragment copied for the live picture is at most this large.
+constexpr uint64_t kMaxPictureFragmentBytes = 64 * 1024 * 1024;
+
+// Discontinuity numbers must agree across requests and viewers; see live.h.
+LiveDiscontinuities& Discontinuities() {
+  static LiveDiscontinuities numbers;
+  return numbers;
+}
+
+struct OpenedLiveFile {
+  std::shared_ptr<OpenFile> file;
+  uint64_t size = 0;
+};
+
+// The file behind a segment row; the path comes only from the row.
+Result<OpenedLiveFile> OpenLiveFile(const ApiContext& ctx, const SegmentRow& segment) {
+  if (segment.path.empty() || segment.path[0] == '/' ||
+      segment.path.find("..") != std::string::npos) {
+    return Internal("segment " + std::to_string(segment.id) + " has an unsafe path");
+  }
+  const std::string path = ctx.options.data_dir + "/" + segment.path;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    return errno == ENOENT
+               ? NotFound("the file of segment " + std::to_string(segment.id) + " is missing")
+               : IoError("open segment " + std::to_string(segment.id) + ": " +
+                         std::strerror(errno));
+  }
+  auto file = std::make_shared<OpenFile>(fd);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    return IoError("segment " + std::to_string(segment.id) + " is not a regular file");
+  }
+  return OpenedLiveFile{std::move(file), static_cast<uint64_t>(st.st_size)};
+}
+
+struct LiveView {
+  std::vector<LiveFile> files;  // oldest first: at most the previous segment and the newest
+  int64_t run = 0;
+  std::optional<UtcMicros> newest_end;  // wall-clock end of the newest whole fragment
+};
+
+Result<LiveFile> ScanLiveFile(const ApiContext& ctx, const SegmentRow& row,
+                              const std::string& query) {
+  auto opened = OpenLiveFile(ctx, row);
+  if (!opened.ok()) return opened.status();
+  auto parts = ScanFragments(opened->file->fd(), opened->size);
+  if (!parts.ok()) return parts.status();
+  return LiveFile{row.id, "/api/v1/segments/" + std::to_string(row.id) + "/live?" + query,
+                  row.start, std::move(parts).value()};
+}
+
+// The camera's newest segment (being recorded, or closed a moment ago at a rollover) and
+// the one before it when it belongs to the same run and its fragments lead straight into
+// the newest one's.
+Result<LiveView> FindLiveView(ApiContext& ctx, const std::string& camera, UtcMicros now,
+                              const std::string& query) {
+  auto rows = ctx.db.ListSegments(camera, now - kLiveLookbackUs, now + kLiveLookbackUs);
+  if (!rows.ok()) return FromRecords(rows.status(), "list segments");
+  std::vector<const SegmentRow*> usable;
+  for (const SegmentRow& s : *rows) {
+    if (s.state != records::SegmentState::kDeleting) usable.push_back(&s);
+  }
+  const Status offline = NotFound("camera " + camera + " is not being recorded now");
+  if (usable.empty()) return offline;
+  const SegmentRow& newest = *usable.back();
+  LiveView view;
+  view.run = newest.run_id.value_or(0);
+  auto last = ScanLiveFile(ctx, newest, query);
+  if (!last.ok()) return last.status().kind() == ErrorKind::kNotFound ? offline : last.status();
+
+  if (usable.size() >= 2) {
+    const SegmentRow& before = *usable[usable.size() - 2];
+    if (before.run_id && before.run_id == newest.run_id) {
+      auto prev = ScanLiveFile(ctx, before, query);
+      const auto& next_frags = last->parts.fragments;
+      if (prev.ok() && !prev->parts.fragments.empty() &&
+          (next_frags.empty() ||
+           prev->parts.fragments.back().number + 1 == next_frags.front().number)) {
+        view.files.push_back(std::move(prev).value());
+      }
+    }
+  }
+  view.files.push_back(std::move(last).value());
+  for (auto it = view.files.rbegin(); it != view.files.rend(); ++it) {
+    if (it->parts.fragments.empty()) continue;
+    const Fmp4Fragment& f = it->parts.fragments.back();
+    view.newest_end = it->start + f.decode_us + f.duration_us;
+    break;
+  }
+  if (!view.newest_end) return offline;
+  if (now - *view.newest_end > kLiveStaleUs) {
+    return NotFound("camera " + camera + " has no live footage: its newest footage ended " +
+                    std::to_string((now - *view.newest_end) / kMicrosPerSecond) + " s ago");
+  }
+  return view;
+}
+
+std::string EntriesDetail(const LiveView& view, const std::vector<LiveEntry>& entries) {
+  std::string d = "live";
+  size_t current = view.files.size();
+  for (const LiveEntry& e : entries) {
+    if (e.file == current) continue;
+    current = e.file;
+    const auto& frags = view.files[e.file].parts.fragments;
+    d += " segment " + std::to_string(view.files[e.file].segment_id) + " fragments " +
+         std::to_string(frags[e.fragment].number) + "-" + std::to_string(frags.back().number);
+  }
+  return d;
+}
+
+// Copies init + fragment into an anonymous in-memory file, so that the decoder reads a
+// small, whole MP4 and no copy of the footage touches the disk.
+Result<int> MemoryMp4(int src, uint64_t init_length, const Fmp4Fragment& f) {
+  if (f.length > kMaxPictureFragmentBytes)
+    return DataLoss("the newest keyframe's fragment is too large");
+  int fd = ::memfd_create("custodian-live-picture", MFD_CLOEXEC);
+  if (fd < 0) return IoError(std::string("memfd_create: ") + std::strerror(errno));
+  std::vector<uint8_t> buf(std::max<uint64_t>(init_length, f.length));
+  for (auto [offset, length] :
+       {std::pair{uint64_t{0}, init_length}, std::pair{f.offset, f.length}}) {
+    ssize_t r = ::pread(src, buf.data(), length, static_cast<off_t>(offset));
+    if (r != static_cast<ssize_t>(length) ||
+        ::write(fd, buf.data(), length) != static_cast<ssize_t>(length)) {
+      ::close(fd);
+      return IoError("copying the newest keyframe failed");
+    }
+  }
+  return fd;
+}
+
+}  // namespace
+
+Result<HttpResponse> HandleLivePlaylist(ApiContext& ctx, const Call& call) {
+  const UtcMicros now = ctx.clock.Now();
+  const FootageScope scope{call.params.camera, now - kLiveWindowUs, now};
+  auto purpose = AdmitFootage(ctx, call, scope);
+  if (!purpose.ok()) return purpose.status();
+  auto view = FindLiveView(ctx, scope.camera, now, PurposeQuery(*purpose));
+  if (!view.ok()) return FootageFailed(ctx, call, scope, *purpose, view.status());
+  const std::vector<LiveEntry> entries = SelectLiveWindow(view->files, kLiveWindowUs);
+  std::vector<int64_t> listed;
+  for (const LiveEntry& e : entries) {
+    if (listed.empty() || listed.back() != view->files[e.file].segment_id) {
+      listed.push_back(view->files[e.file].segment_id);
+    }
+  }
+  const uint64_t discontinuity =
+      Discontinuities().FirstNumber(ctx.options.data_dir + "|" + scope.camera, listed);
+  CUSTODIAN_RETURN_IF_ERROR(
+      LogFootage(ctx, call, scope, *purpose, AccessResult::kOk, EntriesDetail(*view, entries)));
+  HttpResponse r;
+  r.content_type = "application/vnd.apple.mpegurl";
+  r.body = FormatLivePlaylist(view->files, entries, view->run, discontinuity);
+  return r;
+}
+
+Result<HttpResponse> HandleLiveSegmentFile(ApiContext& ctx, const Call& call) {
+  auto found = ctx.db.GetSegment(*call.params.id);
+  if (!found.ok()) return FromRecords(found.status(), "read the segment");
+  if (!*found) {
+    return FootageFailed(ctx, call, FootageScope{}, OfferedPurpose(call.request),
+                         NotFound("no segment " + std::to_string(*call.params.id)));
+  }
+  const SegmentRow& segment = **found;
+  const FootageScope scope{segment.camera_id, segment.start, segment.end};
+  auto purpose = AdmitFootage(ctx, call, scope);
+  if (!purpose.ok()) return purpose.status();
+  const bool live = segment.state == records::SegmentState::kRecording ||
+                    (segment.state == records::SegmentState::kComplete && segment.end &&
+                     ctx.clock.Now() - *segment.end <= kLiveTailUs);
+  if (!live) {
+    return FootageFailed(ctx, call, scope, *purpose,
+                         NotFound("segment " + std::to_string(segment.id) +
+                                  " is not live; recorded footage is at /api/v1/segments/" +
+                                  std::to_string(segment.id) + "/file"));
+  }
+  auto opened = OpenLiveFile(ctx, segment);
+  if (!opened.ok()) return FootageFailed(ctx, call, scope, *purpose, opened.status());
+  auto parts = ScanFragments(opened->file->fd(), opened->size);
+  if (!parts.ok()) return FootageFailed(ctx, call, scope, *purpose, parts.status());
+  // Only whole fragments are served: the bytes past them may still be being written.
+  const uint64_t whole = parts->whole_end;
+  const std::string* header = call.request.Header("range");
+  ByteRange range =
+      header ? ParseByteRange(*header, whole) : ByteRange{ByteRange::Kind::kWhole, 0, whole};
+  if (range.kind == ByteRange::Kind::kUnsatisfiable) {
+    CUSTODIAN_RETURN_IF_ERROR(LogFootage(ctx, call, scope, *purpose, AccessResult::kError,
+                                         "range not satisfiable: " + header->substr(0, 80)));
+    HttpResponse r = ErrorResponse(416, "range_not_satisfiable",
+                                   "the range lies outside the whole fragments written so far");
+    r.SetHeader("Content-Range", "bytes */" + std::to_string(whole));
+    return r;
+  }
+  std::string detail =
+      "live segment " + std::to_string(segment.id) + " bytes " + std::to_string(range.offset) +
+      "-" + std::to_string(range.offset + range.length - 1) + "/" + std::to_string(whole);
+  CUSTODIAN_RETURN_IF_ERROR(
+      LogFootage(ctx, call, scope, *purpose, AccessResult::kOk, std::move(detail)));
+  HttpResponse r;
+  r.content_type = "video/mp4";
+  r.file = FileSlice{opened->file, range.offset, range.length};
+  r.SetHeader("Accept-Ranges", "bytes");
+  if (range.kind == ByteRange::Kind::kPartial) {
+    r.status = 206;
+    // The total is unknown while the file grows (RFC 9110 section 14.4).
+    r.SetHeader("Content-Range",
+                "bytes " + std::to_string(range.offset) + "-" +
+                    std::to_string(range.offset + range.length - 1) + "/" +
+                    (segment.state == records::SegmentState::kRecording ? std::string("*")
+                                                                        : std::to_string(whole)));
+  }
+  return r;
+}
+
+Result<HttpResponse> HandleLivePicture(ApiContext& ctx, const Call& call) {
+  const UtcMicros now = ctx.clock.Now();
+  const FootageScope scope{call.params.camera, now - kLiveStaleUs, now};
+  auto purpose = AdmitFootage(ctx, call, scope);
+  if (!purpose.ok()) return purpose.status();
+  auto view = FindLiveView(ctx, scope.camera, now, PurposeQuery(*purpose));
+  if (!view.ok()) return FootageFailed(ctx, call, scope, *purpose, view.status());
+  const LiveFile* file = nullptr;
+  const Fmp4Fragment* keyframe = nullptr;
+  for (auto it = view->files.rbegin(); it != view->files.rend() && !keyframe; ++it) {
+    const auto& frags = it->parts.fragments;
+    for (auto f = frags.rbegin(); f != frags.rend(); ++f) {
+      if (f->starts_with_keyframe) {
+        file = &*it;
+        keyframe = &*f;
+        break;
+      }
+    }
+  }
+  if (!keyframe) {
+    return FootageFailed(ctx, call, scope, *purpose,
+                         NotFound("no whole keyframe from camera " + scope.camera + " yet"));
+  }
+  auto row = ctx.db.GetSegment(file->segment_id);
+  if (!row.ok() || !*row) {
+    return FootageFailed(ctx, call, scope, *purpose, NotFound("the segment is gone"));
+  }
+  auto opened = OpenLiveFile(ctx, **row);
+  if (!opened.ok()) return FootageFailed(ctx, call, scope, *purpose, opened.status());
+  auto memory = MemoryMp4(opened->file->fd(), file->parts.init_length, *keyframe);
+  if (!memory.ok()) return FootageFailed(ctx, call, scope, *purpose, memory.status());
+  OpenFile owned(*memory);
+  Result<std::string> jpeg = [&] {
+    std::lock_guard one_at_a_time(ctx.thumbnail_mu);
+    return RenderThumbnailJpeg("/proc/self/fd/" + std::to_string(owned.fd()), 0);
+  }();
+  if (!jpeg.ok()) return FootageFailed(ctx, call, scope, *purpose, jpeg.status());
+  const UtcMicros taken = file->start + keyframe->decode_us;
+  CUSTODIAN_RETURN_IF_ERROR(LogFootage(ctx, call, scope, *purpose, AccessResult::kOk,
+                                       "live picture: segment " + std::to_string(file->segment_id) +
+                                           " fragment " + std::to_string(keyframe->number)));
+  HttpResponse r;
+  r.content_type = "image/jpeg";
+  r.body = std::move(jpeg).value();
+  r.SetHeader("X-Picture-Time", FormatUtc(taken));
+  return r;
+}
+
+}  // namespace custodian::api

@@ -1,0 +1,74 @@
+// JobWorker: the background work of `custodian serve`.
+//
+// Two threads beside the API:
+//   - exports: requeues export jobs a dead process left running (RecoverAfterRestart, once,
+//     before anything else), then claims and builds queued exports one at a time
+//     (ExportJobRunner::RunNext), logging one line per finished job (ids and outcome only),
+//     and polls the queue every `idle` when it is empty;
+//   - holds: releases the holds of closed requests whose own retention has passed
+//     (Workflow::ReleaseDueHolds), at start and every `hold_release_interval`.
+// The intervals are scheduling only, measured on the host's steady clock; everything
+// recorded uses the injected Clock.
+//
+// Stop() wakes both threads and joins them. An export being built is finished first (a
+// build has no interruption point other than its job's cancel flag); if the process is
+// killed meanwhile, the job is left running and the next start rebuilds it from scratch
+// (exports/export_jobs.h). The worker should have a records connection of its own, so that
+// its commits (job progress, an fsync each) do not hold up the API's reads.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "base/clock.h"
+#include "base/filesystem.h"
+#include "exports/export_jobs.h"
+#include "records/database.h"
+
+namespace custodian::api {
+
+struct JobWorkerOptions {
+  exports::ExportServiceOptions exports;
+  std::chrono::milliseconds idle{1000};
+  std::chrono::milliseconds hold_release_interval{10 * 60 * 1000};
+};
+
+class JobWorker {
+ public:
+  // Recovers interrupted export jobs, then starts the threads.
+  static Result<std::unique_ptr<JobWorker>> Start(records::Database& db, Filesystem& fs,
+                                                  const Clock& clock, JobWorkerOptions options);
+  ~JobWorker();  // Stop()
+  JobWorker(const JobWorker&) = delete;
+  JobWorker& operator=(const JobWorker&) = delete;
+
+  // Idempotent; returns once both threads have ended.
+  void Stop();
+  // Makes the export thread look at the queue now rather than after its idle wait.
+  void Poke();
+
+ private:
+  JobWorker(records::Database& db, Filesystem& fs, const Clock& clock, JobWorkerOptions options);
+  void RunExports();
+  void ReleaseHolds();
+  void LogFinished(int64_t job_id);
+  // Waits up to d, or until Stop() (returns true) or, when wake_on_poke, a Poke().
+  bool WaitFor(std::chrono::milliseconds d, bool wake_on_poke);
+
+  records::Database& db_;
+  const Clock& clock_;
+  const JobWorkerOptions options_;
+  exports::ExportJobRunner runner_;
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;  // guarded by mu_
+  bool poked_ = false;     // guarded by mu_
+  std::thread exports_thread_;
+  std::thread holds_thread_;
+};
+
+}  // namespace custodian::api

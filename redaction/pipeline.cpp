@@ -1,0 +1,525 @@
+#include "redaction/redactor.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include "base/log.h"
+#include "base/sha256.h"
+#include "redaction/contact_sheet.h"
+#include "redaction/detector.h"
+#include "redaction/frame_queue.h"
+#include "redaction/mask.h"
+#include "redaction/tracker.h"
+#include "redaction/video_io.h"
+
+namespace custodian::redaction {
+namespace {
+
+constexpr size_t kQueueFrames = 8;
+
+struct Item {
+  Frame frame;
+  int64_t index = 0;
+  std::vector<Packet> audio;
+  std::vector<MaskBoxAt> boxes;
+};
+
+// The first error of any thread; it closes every queue so that all threads stop.
+class RunState {
+ public:
+  void Fail(Status st) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (status_.ok()) status_ = std::move(st);
+    failed_ = true;
+  }
+  bool failed() const { return failed_; }
+  Status status() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return status_;
+  }
+
+ private:
+  std::mutex mu_;
+  Status status_;  // guarded by mu_
+  std::atomic<bool> failed_{false};
+};
+
+Status SyncPath(const std::string& path, bool dir) {
+  int fd = ::open(path.c_str(), (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open " + path, errno);
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  return rc == 0 ? Status::Ok() : ErrnoStatus("fsync " + path, err);
+}
+
+std::string DirOf(const std::string& path) {
+  std::string d = std::filesystem::path(path).parent_path().string();
+  return d.empty() ? "." : d;
+}
+
+std::string UtcNow() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+nlohmann::json BoxJson(const Box& b) { return {b.x, b.y, b.w, b.h}; }
+
+// Head area of a person box from the HOG people detector (the box has padding above the head).
+Box HeadOf(const Box& person) {
+  return {person.x + person.w / 5, person.y, person.w * 3 / 5, person.h * 3 / 10};
+}
+
+// What one frame's masks are, from the tracker's boxes, the mode and the manual regions.
+struct FrameMasks {
+  std::vector<Box> masks;    // masked with the style
+  std::vector<Box> kept;     // keep-subject: restored after masking, except `faces_over`
+  std::vector<Box> faces_over;
+  bool outside_region = false;
+};
+
+FrameMasks ComposeMasks(const RedactionOptions& o, const std::vector<MaskBoxAt>& boxes,
+                        double seconds) {
+  FrameMasks m;
+  switch (o.mode) {
+    case Mode::kFaces:
+      for (const MaskBoxAt& b : boxes) {
+        if (b.kind == DetectionKind::kFace) m.masks.push_back(b.box);
+        if (b.kind == DetectionKind::kPerson) m.masks.push_back(HeadOf(b.box));
+      }
+      break;
+    case Mode::kKeepSubject: {
+      for (const MaskBoxAt& b : boxes) {
+        if (b.subject) m.kept.push_back(b.box);
+      }
+      for (const MaskBoxAt& b : boxes) {
+        if (b.subject) continue;
+        // A box that is mostly inside the subject's is the subject seen again (a second
+        // detector's track, or the subject moving), not another person.
+        int64_t inside = 0;
+        for (const Box& k : m.kept) inside = std::max(inside, Intersect(b.box, k).area());
+        if (inside * 2 >= b.box.area()) continue;
+        m.masks.push_back(b.box);
+        if (b.kind == DetectionKind::kFace) m.faces_over.push_back(b.box);
+      }
+      break;
+    }
+    case Mode::kKeepRegion:
+      m.outside_region = true;
+      break;
+  }
+  for (const ManualRegion& r : o.manual) {
+    if (seconds >= r.from_s && seconds <= r.to_s) {
+      m.masks.push_back(r.box);
+      m.faces_over.push_back(r.box);
+    }
+  }
+  return m;
+}
+
+// Copies of the pixels of boxes (luma and chroma), to put back after masking.
+struct Saved {
+  Box box;
+  std::vector<uint8_t> planes[3];
+};
+
+Saved SavePixels(const AVFrame* f, Box b) {
+  b = ClipTo(b, f->width, f->height);
+  b = {b.x & ~1, b.y & ~1, (b.w + 1) & ~1, (b.h + 1) & ~1};
+  b = ClipTo(b, f->width & ~1, f->height & ~1);
+  Saved s{b, {}};
+  for (int i = 0; i < 3; ++i) {
+    int d = i == 0 ? 1 : 2;
+    for (int y = b.y / d; y < b.bottom() / d; ++y) {
+      const uint8_t* row = f->data[i] + y * f->linesize[i] + b.x / d;
+      s.planes[i].insert(s.planes[i].end(), row, row + b.w / d);
+    }
+  }
+  return s;
+}
+
+void RestorePixels(AVFrame* f, const Saved& s) {
+  const Box& b = s.box;
+  for (int i = 0; i < 3; ++i) {
+    int d = i == 0 ? 1 : 2;
+    const uint8_t* src = s.planes[i].data();
+    for (int y = b.y / d; y < b.bottom() / d; ++y) {
+      std::memcpy(f->data[i] + y * f->linesize[i] + b.x / d, src, b.w / d);
+      src += b.w / d;
+    }
+  }
+}
+
+void ApplyMasks(AVFrame* f, const RedactionOptions& o, const FrameMasks& m) {
+  std::vector<Saved> saved;
+  for (const Box& k : m.kept) saved.push_back(SavePixels(f, k));
+  if (m.outside_region && o.region) MaskOutside(f, *o.region, o.style);
+  for (const Box& b : m.masks) MaskBox(f, b, o.style);
+  for (const Saved& s : saved) RestorePixels(f, s);
+  // Other people's faces (and manual regions) stay masked even in front of the subject.
+  if (!saved.empty()) {
+    for (const Box& b : m.faces_over) MaskBox(f, b, o.style);
+  }
+}
+
+struct FlagRange {
+  int64_t from, to;
+  std::string reason;
+};
+
+std::vector<FlagRange> ToRanges(const std::vector<Flag>& flags, int64_t frames) {
+  std::vector<FlagRange> out;
+  for (const Flag& f : flags) {
+    if (f.frame >= frames) continue;
+    bool joined = false;
+    for (FlagRange& r : out) {
+      if (r.reason == f.reason && f.frame >= r.from && f.frame <= r.to + 1) {
+        r.to = std::max(r.to, f.frame);
+        joined = true;
+        break;
+      }
+    }
+    if (!joined) out.push_back({f.frame, f.frame, f.reason});
+  }
+  return out;
+}
+
+class Pipeline {
+ public:
+  Pipeline(const std::string& input, const std::string& output, const RedactionOptions& o,
+           const ProgressFn& progress)
+      : input_(input), output_(output), o_(o), progress_(progress) {}
+
+  Result<RedactionRecord> Run();
+
+ private:
+  Status OpenReader(std::unique_ptr<VideoReader>* reader);
+  void DecodeLoop(VideoReader* reader, BoundedQueue<Item>* out);
+  void AnalyseLoop(BoundedQueue<Item>* in, BoundedQueue<Item>* out);
+  Status AnalyseOnly();  // keep-subject's first pass
+  Status EncodeLoop(BoundedQueue<Item>* in, bool boxes_from_tracker);
+  void Analyse(const Item& item);
+  double SecondsOf(const AVFrame* f) const { return f->pts * av_q2d(info_.time_base); }
+
+  std::string input_, output_, temp_;
+  RedactionOptions o_;
+  ProgressFn progress_;
+  VideoInfo info_;
+  const AVStream* audio_ = nullptr;
+  std::unique_ptr<VideoReader> audio_reader_;  // keeps the audio stream alive
+  std::unique_ptr<Detectors> detectors_;
+  std::unique_ptr<Tracker> tracker_;
+  std::unique_ptr<VideoWriter> writer_;
+  std::unique_ptr<ContactSheet> sheet_;
+  RunState state_;
+  std::vector<Packet> trailing_audio_;
+  std::vector<double> frame_seconds_;
+  int64_t frames_ = 0, frames_masked_ = 0;
+};
+
+Status Pipeline::OpenReader(std::unique_ptr<VideoReader>* reader) {
+  auto r = VideoReader::Open(input_, o_.keep_audio_reason.has_value());
+  if (!r.ok()) return r.status();
+  *reader = std::move(r).value();
+  return Status::Ok();
+}
+
+void Pipeline::DecodeLoop(VideoReader* reader, BoundedQueue<Item>* out) {
+  for (int64_t index = 0; !state_.failed(); ++index) {
+    auto f = reader->Next();
+    if (!f.ok()) {
+      state_.Fail(f.status());
+      break;
+    }
+    Item item;
+    item.audio = reader->TakeAudio();
+    if (!*f) {
+      trailing_audio_ = std::move(item.audio);
+      break;
+    }
+    item.frame = std::move(f).value();
+    item.index = index;
+    if (!out->Push(std::move(item))) break;
+  }
+  out->Close();
+}
+
+void Pipeline::Analyse(const Item& item) {
+  const DetectionParams& p = o_.detection;
+  if (item.index % p.detect_every != 0) return;
+  AVFrame* f = item.frame.get();
+  cv::Mat luma(f->height, f->width, CV_8UC1, f->data[0], static_cast<size_t>(f->linesize[0]));
+  bool full = item.index % p.full_scan_every == 0;
+  tracker_->Add(item.index, detectors_->Detect(luma, item.index, full,
+                                               tracker_->LiveBoxes(item.index)));
+}
+
+void Pipeline::AnalyseLoop(BoundedQueue<Item>* in, BoundedQueue<Item>* out) {
+  std::deque<Item> pending;
+  size_t lookahead = static_cast<size_t>(tracker_->Lookahead());
+  auto emit = [&]() {
+    Item item = std::move(pending.front());
+    pending.pop_front();
+    item.boxes = tracker_->BoxesAt(item.index);
+    return out->Push(std::move(item));
+  };
+  bool open = true;
+  while (open) {
+    auto item = in->Pop();
+    if (!item) break;
+    try {
+      Analyse(*item);
+    } catch (const std::exception& e) {
+      state_.Fail(Internal(std::string("detection failed: ") + e.what()));
+      break;
+    }
+    pending.push_back(std::move(*item));
+    while (pending.size() > lookahead && open) open = emit();
+  }
+  while (!pending.empty() && open && !state_.failed()) open = emit();
+  out->Close();
+  in->Close();
+}
+
+Status Pipeline::AnalyseOnly() {
+  std::unique_ptr<VideoReader> reader;
+  CUSTODIAN_RETURN_IF_ERROR(OpenReader(&reader));
+  BoundedQueue<Item> decoded(kQueueFrames);
+  std::thread decoder([&] { DecodeLoop(reader.get(), &decoded); });
+  int64_t total = info_.estimated_frames;
+  while (auto item = decoded.Pop()) {
+    try {
+      Analyse(*item);
+    } catch (const std::exception& e) {
+      state_.Fail(Internal(std::string("detection failed: ") + e.what()));
+      break;
+    }
+    frame_seconds_.push_back(SecondsOf(item->frame.get()));
+    // The analysis is the first half of the work in this mode.
+    if (progress_) progress_(item->index / 2, total);
+  }
+  decoded.Close();
+  decoder.join();
+  return state_.status();
+}
+
+Status Pipeline::EncodeLoop(BoundedQueue<Item>* in, bool boxes_from_tracker) {
+  int64_t total = info_.estimated_frames;
+  while (auto item = in->Pop()) {
+    if (state_.failed()) break;
+    AVFrame* f = item->frame.get();
+    for (Packet& a : item->audio) {
+      Status st = writer_->WriteAudio(a.get());
+      if (!st.ok()) return st;
+    }
+    if (boxes_from_tracker) item->boxes = tracker_->BoxesAt(item->index);
+    double t = SecondsOf(f);
+    FrameMasks m = ComposeMasks(o_, item->boxes, t);
+    ApplyMasks(f, o_, m);
+    if (!m.masks.empty() || m.outside_region) ++frames_masked_;
+    if (sheet_ && sheet_->Wants(item->index)) sheet_->Add(item->index, t, f, m.masks, m.kept);
+    Status st = writer_->WriteFrame(f);
+    if (!st.ok()) return st;
+    ++frames_;
+    if (progress_) {
+      int64_t done = o_.mode == Mode::kKeepSubject ? (total + frames_) / 2 : frames_;
+      progress_(done, total);
+    }
+  }
+  return state_.status();
+}
+
+Result<RedactionRecord> Pipeline::Run() {
+  auto start = std::chrono::steady_clock::now();
+  CUSTODIAN_RETURN_IF_ERROR(ValidateOptions(o_));
+  std::error_code ec;
+  if (std::filesystem::exists(output_, ec)) {
+    return AlreadyExists(output_ + " exists already; choose another output name");
+  }
+  std::unique_ptr<VideoReader> reader;
+  CUSTODIAN_RETURN_IF_ERROR(OpenReader(&reader));
+  info_ = reader->info();
+  auto detectors = Detectors::Load(o_, info_.width, info_.height);
+  if (!detectors.ok()) return detectors.status();
+  detectors_ = std::move(detectors).value();
+  tracker_ = std::make_unique<Tracker>(o_.detection, info_.width, info_.height);
+  if (o_.keep_audio_reason && !reader->audio_stream()) {
+    LogWarn("redaction") << "--keep-audio given but the input has no audio";
+  }
+  auto input_hash = std::async(std::launch::async, [&] { return Sha256File(input_); });
+
+  int64_t subject_frame = -1;
+  if (o_.mode == Mode::kKeepSubject) {
+    CUSTODIAN_RETURN_IF_ERROR(AnalyseOnly());
+    subject_frame = 0;
+    while (subject_frame + 1 < static_cast<int64_t>(frame_seconds_.size()) &&
+           frame_seconds_[subject_frame + 1] <= o_.subject->at_s + 1e-6) {
+      ++subject_frame;
+    }
+    if (tracker_->MarkSubject(subject_frame, o_.subject->box) == 0) {
+      return FailedPrecondition("no face or person was found in the subject box at " +
+                                std::to_string(o_.subject->at_s) +
+                                " s; pick the subject at another moment or draw a larger box");
+    }
+  }
+
+  temp_ = output_ + ".partial-" + std::to_string(::getpid());
+  auto writer = VideoWriter::Open(temp_, info_, reader->audio_stream());
+  if (!writer.ok()) {
+    std::filesystem::remove(temp_, ec);
+    return writer.status();
+  }
+  writer_ = std::move(writer).value();
+  if (!o_.contact_sheet_path.empty()) {
+    sheet_ = std::make_unique<ContactSheet>(o_.contact_sheet_frames, info_.estimated_frames);
+  }
+
+  Status run;
+  {
+    BoundedQueue<Item> decoded(kQueueFrames), analysed(kQueueFrames);
+    std::thread decoder([&] { DecodeLoop(reader.get(), &decoded); });
+    std::thread analyser;
+    bool two_pass = o_.mode == Mode::kKeepSubject;
+    if (!two_pass) analyser = std::thread([&] { AnalyseLoop(&decoded, &analysed); });
+    run = EncodeLoop(two_pass ? &decoded : &analysed, two_pass);
+    if (!run.ok()) state_.Fail(run);
+    decoded.Close();
+    analysed.Close();
+    decoder.join();
+    if (analyser.joinable()) analyser.join();
+    run = state_.status();
+  }
+  if (run.ok()) {
+    for (Packet& a : trailing_audio_) {
+      run = writer_->WriteAudio(a.get());
+      if (!run.ok()) break;
+    }
+  }
+  if (run.ok()) run = writer_->Finish();
+  if (run.ok() && frames_ == 0) run = DataLoss(input_ + " has no video frames");
+  if (run.ok()) run = SyncPath(temp_, false);
+  auto output_hash = run.ok() ? Sha256File(temp_) : Result<std::string>(run);
+  auto in_hash = input_hash.get();
+  if (run.ok() && !output_hash.ok()) run = output_hash.status();
+  if (run.ok() && !in_hash.ok()) run = in_hash.status();
+  if (run.ok() && ::rename(temp_.c_str(), output_.c_str()) != 0) {
+    run = ErrnoStatus("rename to " + output_, errno);
+  }
+  if (!run.ok()) {
+    std::filesystem::remove(temp_, ec);
+    return run;
+  }
+  CUSTODIAN_RETURN_IF_ERROR(SyncPath(DirOf(output_), true));
+
+  // The review: flagged frames and the contact sheet.
+  std::vector<FlagRange> ranges = ToRanges(tracker_->Flags(), frames_);
+  int64_t flagged = 0;
+  nlohmann::json flags = nlohmann::json::array();
+  double fps = av_q2d(info_.frame_rate);
+  for (const FlagRange& r : ranges) {
+    flagged += r.to - r.from + 1;
+    flags.push_back({{"from_frame", r.from}, {"to_frame", r.to},
+                     {"from_s", r.from / fps}, {"to_s", r.to / fps}, {"reason", r.reason}});
+    if (sheet_) {
+      for (int64_t f = r.from; f <= r.to; ++f) sheet_->MarkFlagged(f);
+    }
+  }
+  if (sheet_) CUSTODIAN_RETURN_IF_ERROR(sheet_->Write(o_.contact_sheet_path));
+
+  RedactionRecord rec;
+  rec.input_sha256 = *in_hash;
+  rec.output_sha256 = *output_hash;
+  rec.frames = frames_;
+  rec.frames_masked = frames_masked_;
+  rec.frames_flagged = flagged;
+  rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const DetectionParams& p = o_.detection;
+  nlohmann::json manual = nlohmann::json::array();
+  for (const ManualRegion& r : o_.manual) {
+    manual.push_back({{"box", BoxJson(r.box)}, {"from_s", r.from_s}, {"to_s", r.to_s}});
+  }
+  nlohmann::json& j = rec.json;
+  j["record"] = "custodian-redaction";
+  j["version"] = 1;
+  j["created"] = UtcNow();
+  j["input"] = {{"file", std::filesystem::path(input_).filename().string()},
+                {"sha256", rec.input_sha256}, {"codec", info_.codec},
+                {"width", info_.width}, {"height", info_.height},
+                {"duration_s", info_.duration_s}};
+  j["output"] = {{"file", std::filesystem::path(output_).filename().string()},
+                 {"sha256", rec.output_sha256}, {"codec", "h264"},
+                 {"encoder", "libx264 preset veryfast crf 23"}, {"frames", frames_}};
+  j["mode"] = ModeName(o_.mode);
+  j["style"] = MaskStyleName(o_.style);
+  if (o_.subject) {
+    j["subject"] = {{"box", BoxJson(o_.subject->box)}, {"at_s", o_.subject->at_s},
+                    {"frame", subject_frame}};
+  }
+  if (o_.region) j["region"] = BoxJson(*o_.region);
+  j["manual_regions"] = manual;
+  j["audio"] = o_.keep_audio_reason
+                   ? nlohmann::json{{"kept", audio_ != nullptr || reader->audio_stream() != nullptr},
+                                    {"reason", *o_.keep_audio_reason}}
+                   : nlohmann::json{{"kept", false}};
+  j["detectors"] = detectors_->Describe();
+  j["parameters"] = {{"full_scan_every", p.full_scan_every}, {"scan_width", p.scan_width},
+                     {"max_upscale", p.max_upscale}, {"detect_every", p.detect_every},
+                     {"min_face_px", p.min_face_px}, {"people_every", p.people_every}, {"motion_width", p.motion_width},
+                     {"margin", p.margin}, {"margin_px", p.margin_px},
+                     {"tilt_degrees", p.tilt_degrees}, {"max_tilt_degrees", p.max_tilt_degrees},
+                     {"dlib_tilted", p.dlib_tilted}, {"hold_frames", p.hold_frames},
+                     {"pre_frames", p.pre_frames}, {"post_frames", p.post_frames}};
+  j["tracks"] = {{"faces", tracker_->face_tracks()}, {"people", tracker_->person_tracks()}};
+  j["frames"] = {{"total", frames_}, {"masked", frames_masked_}, {"flagged", flagged}};
+  j["flagged"] = flags;
+  if (sheet_) {
+    j["contact_sheet"] = std::filesystem::path(o_.contact_sheet_path).filename().string();
+  }
+  j["reviewer"] = o_.reviewer.empty() ? nlohmann::json(nullptr) : nlohmann::json(o_.reviewer);
+  j["signed_off_at"] = o_.signed_off ? nlohmann::json(UtcNow()) : nlohmann::json(nullptr);
+  LogInfo("redaction") << "redacted " << frames_ << " frames (" << frames_masked_
+                       << " masked, " << flagged << " flagged for review) in " << rec.seconds
+                       << " s";
+  return rec;
+}
+
+}  // namespace
+
+Result<RedactionRecord> RedactVideo(const std::string& input, const std::string& output,
+                                    const RedactionOptions& options, const ProgressFn& progress) {
+  Pipeline p(input, output, options, progress);
+  return p.Run();
+}
+
+Status WriteRecordFile(const std::string& path, const nlohmann::json& record) {
+  std::string temp = path + ".partial";
+  FILE* f = std::fopen(temp.c_str(), "w");
+  if (!f) return ErrnoStatus("create " + temp, errno);
+  std::string text = record.dump(2) + "\n";
+  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  ok = std::fflush(f) == 0 && ok;
+  ok = ::fsync(fileno(f)) == 0 && ok;
+  int err = errno;
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) {
+    err = errno ? errno : err;
+    std::remove(temp.c_str());
+    return ErrnoStatus("write " + path, err);
+  }
+  return SyncPath(DirOf(path), true);
+}
+
+}  // namespace custodian::redaction

@@ -1,0 +1,90 @@
+// Option parsing and the mask styles on a synthetic frame.
+#include <catch2/catch.hpp>
+#include <set>
+
+#include "redaction/mask.h"
+#include "redaction/options.h"
+#include "redaction/video_io.h"
+
+namespace custodian::redaction {
+namespace {
+
+TEST_CASE("the command-line boxes, subjects and manual regions parse or say what is wrong") {
+  auto m = ParseManualRegion("10,20,30,40@1.5-3");
+  REQUIRE(m.ok());
+  CHECK(m->box == Box{10, 20, 30, 40});
+  CHECK(m->from_s == 1.5);
+  CHECK(m->to_s == 3);
+  for (const char* bad : {"10,20,30@1-2", "10,20,30,40", "10,20,30,40@2-1", "10,20,0,40@1-2",
+                          "a,b,c,d@1-2", "10,20,30,40@1", "10,20,30,40@-1-2"}) {
+    INFO(bad);
+    auto r = ParseManualRegion(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message().find("bad --manual") != std::string::npos);
+  }
+  auto s = ParseSubject("1,2,3,4@5");
+  REQUIRE(s.ok());
+  CHECK(s->at_s == 5);
+  CHECK_FALSE(ParseMode("everything").ok());
+  CHECK(*ParseMaskStyle("blur") == MaskStyle::kBlur);
+  RedactionOptions o;
+  o.mode = Mode::kKeepSubject;
+  CHECK_FALSE(ValidateOptions(o).ok());
+}
+
+Frame Noise(int w, int h) {
+  Frame f(av_frame_alloc());
+  f->format = AV_PIX_FMT_YUV420P;
+  f->width = w;
+  f->height = h;
+  REQUIRE(av_frame_get_buffer(f.get(), 0) == 0);
+  uint32_t x = 12345;
+  for (int p = 0; p < 3; ++p) {
+    int ph = p ? h / 2 : h, pw = p ? w / 2 : w;
+    for (int y = 0; y < ph; ++y) {
+      for (int i = 0; i < pw; ++i) {
+        x = x * 1103515245 + 12345;
+        f->data[p][y * f->linesize[p] + i] = static_cast<uint8_t>(x >> 16);
+      }
+    }
+  }
+  return f;
+}
+
+// Distinct luma values inside the box: what survives of the original's detail.
+size_t DistinctLuma(const AVFrame* f, const Box& b) {
+  std::set<uint8_t> v;
+  for (int y = b.y; y < b.bottom(); ++y) {
+    for (int x = b.x; x < b.right(); ++x) v.insert(f->data[0][y * f->linesize[0] + x]);
+  }
+  return v.size();
+}
+
+TEST_CASE("every mask style destroys the detail inside the box and nothing outside") {
+  const Box box{32, 32, 64, 64};
+  for (MaskStyle style : {MaskStyle::kSolid, MaskStyle::kPixelate, MaskStyle::kBlur}) {
+    INFO(MaskStyleName(style));
+    Frame f = Noise(160, 128);
+    Frame before(av_frame_clone(f.get()));
+    REQUIRE(av_frame_make_writable(f.get()) == 0);
+    size_t outside_before = DistinctLuma(f.get(), {0, 0, 160, 30});
+    MaskBox(f.get(), box, style);
+    size_t inside = DistinctLuma(f.get(), box);
+    if (style == MaskStyle::kSolid) CHECK(inside == 1);
+    // 64 px with blocks of 16: at most 16 block means survive pixelation.
+    if (style == MaskStyle::kPixelate) CHECK(inside <= 16);
+    // Blur smooths 16 block means: a few dozen levels at most, not the noise's 256.
+    if (style == MaskStyle::kBlur) CHECK(inside <= 64);
+    CHECK(DistinctLuma(f.get(), {0, 0, 160, 30}) == outside_before);
+  }
+}
+
+TEST_CASE("keep-region masks everything outside the region") {
+  Frame f = Noise(160, 128);
+  MaskOutside(f.get(), {40, 40, 40, 40}, MaskStyle::kSolid);
+  CHECK(DistinctLuma(f.get(), {0, 0, 160, 38}) == 1);
+  CHECK(DistinctLuma(f.get(), {42, 42, 36, 36}) > 200);
+}
+
+}  // namespace
+}  // namespace custodian::redaction

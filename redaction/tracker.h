@@ -1,0 +1,81 @@
+// Links detections across frames into tracks and says, for any frame, which boxes to mask.
+//
+// Detections arrive only on the frames the detectors ran on. A track's mask covers both
+// detections on either side of a frame, held (and grown by the track's speed) over a gap of up to
+// hold_frames, and extended pre_frames before its first detection and post_frames after its
+// end; every box is enlarged by the margin. Motion blobs are not tracked: each one is masked
+// (where the mode masks motion) over the frames around the detection that found it.
+//
+// Masks for frame F are final once detections up to F + Lookahead() have been added. Not
+// thread-safe: one analysis thread owns the tracker; BoxesAt is called from it or after it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "redaction/detector.h"
+#include "redaction/options.h"
+
+namespace custodian::redaction {
+
+struct MaskBoxAt {
+  Box box;
+  DetectionKind kind;
+  int track_id;  // -1 for motion blobs
+  bool subject;
+};
+
+// A frame whose coverage a person should check.
+struct Flag {
+  int64_t frame;
+  std::string reason;  // "track lost", "person with no face mask"
+};
+
+class Tracker {
+ public:
+  Tracker(const DetectionParams& params, int width, int height);
+
+  void Add(int64_t frame, const std::vector<Detection>& detections);
+  // Boxes of tracks alive at `frame` (for the detectors' hints), unenlarged.
+  std::vector<Box> LiveBoxes(int64_t frame) const;
+  // Everything to consider for `frame`: face and person tracks, and motion blobs.
+  std::vector<MaskBoxAt> BoxesAt(int64_t frame) const;
+  int Lookahead() const;
+
+  // keep-subject: marks the tracks that the box picks at `frame`, and the tracks that
+  // continue them across a lost detection. Returns how many were marked.
+  int MarkSubject(int64_t frame, const Box& pick);
+
+  // Frames to review, found so far (track lost; person with no face mask).
+  std::vector<Flag> Flags() const;
+  int face_tracks() const;
+  int person_tracks() const;
+
+ private:
+  struct Observation {
+    int64_t frame;
+    Box box;
+  };
+  struct Track {
+    int id;
+    DetectionKind kind;
+    std::vector<Observation> obs;
+    bool subject = false;
+  };
+
+  std::optional<Box> TrackBoxAt(const Track& t, int64_t frame) const;
+  bool Alive(const Track& t, int64_t frame) const;
+  bool NearEdge(const Box& b) const;
+
+  DetectionParams p_;
+  int width_, height_;
+  std::vector<Track> tracks_;
+  std::multimap<int64_t, Box> motion_;  // detection frame -> blob
+  std::vector<Flag> person_flags_;
+  int next_id_ = 1;
+};
+
+}  // namespace custodian::redaction

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# The web UI end to end (issue 9): a real site (camera simulator -> custodian record ->
+# custodian serve with web_root = the source tree's web/static) driven by headless Chromium
+# through playwright-core (tests/web/ui.test.mjs). Screenshots of the main pages are left
+# in BUILD/web-screenshots/.
+#
+#   tests/web/run_web_tests.sh BUILD_DIR      (ctest: web_ui_test)
+#
+# Needs /usr/bin/chromium, node and npm (scripts/deps.sh); playwright-core comes from
+# web/package-lock.json through `npm ci` into BUILD/web-test (the npm cache serves it
+# offline after the first run). Everything else stays on loopback.
+set -euo pipefail
+
+BUILD=$(realpath "${1:?usage: run_web_tests.sh BUILD_DIR}")
+SRC=$(realpath "$(dirname "$0")/../..")
+CUSTODIAN="$BUILD/app/custodian"
+SIM="$BUILD/tests/sim/custodian-sim"
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+for tool in node npm sqlite3 curl; do
+  command -v "$tool" >/dev/null || { echo "web test: needs $tool (scripts/deps.sh)"; exit 2; }
+done
+[ -x "$CHROMIUM" ] || { echo "web test: needs $CHROMIUM (apt package chromium; scripts/deps.sh)"; exit 2; }
+
+# --- playwright-core, pinned by the lock file -------------------------------------------
+NODE_DIR="$BUILD/web-test"
+mkdir -p "$NODE_DIR"
+if ! cmp -s "$SRC/web/package-lock.json" "$NODE_DIR/package-lock.json" ||
+   [ ! -d "$NODE_DIR/node_modules/playwright-core" ]; then
+  cp "$SRC/web/package.json" "$SRC/web/package-lock.json" "$NODE_DIR/"
+  (cd "$NODE_DIR" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error)
+fi
+
+# --- the site --------------------------------------------------------------------------
+WORK=$(mktemp -d /var/tmp/custodian-web-test-XXXXXX)
+DATA="$WORK/data"
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  exec 3>&- 2>/dev/null || true
+  if [ "${KEEP_WORK:-0}" = 1 ]; then echo "web test: kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap "exit 1" INT TERM
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+RTSP_PORT=$(free_port)
+HTTP_PORT=$(free_port)
+mkdir -p "$DATA" "$WORK/cameras"
+cat > "$WORK/site.yaml" <<YAML
+site: { name: "Web UI test" }
+data_dir: $DATA
+cameras_dir: $WORK/cameras
+log_level: warn
+recorder: { segment_seconds: 4 }
+http: { listen: "127.0.0.1:$HTTP_PORT", session_idle_minutes: 1, web_root: $SRC/web/static }
+cameras:
+  - id: lobby
+    name: "Lobby"
+    url: rtsp://127.0.0.1:$RTSP_PORT/lobby
+    transport: tcp
+  - id: yard
+    name: "Yard"
+    url: rtsp://127.0.0.1:$RTSP_PORT/yard
+    transport: tcp
+YAML
+C() { "$CUSTODIAN" --config "$WORK/site.yaml" "$@"; }
+
+mkfifo "$WORK/sim.in"
+"$SIM" --port "$RTSP_PORT" --quit-on-eof --log-level warn \
+  --stream "lobby:codec=h264,width=640,height=360,fps=25,bitrate=800,clip=10" \
+  --stream "yard:codec=h264,width=640,height=360,fps=25,bitrate=800,clip=10" \
+  < "$WORK/sim.in" > "$WORK/sim.out" 2> "$WORK/sim.log" &
+PIDS+=($!)
+exec 3> "$WORK/sim.in"
+for _ in $(seq 1 300); do
+  grep -q '^ready' "$WORK/sim.out" 2>/dev/null && break
+  sleep 0.5
+done
+grep -q '^ready' "$WORK/sim.out" || { echo "web test: the simulator did not start"; cat "$WORK/sim.log"; exit 1; }
+
+export WEB_PASSWORD="web-test-password-1"
+for u in "manager1 manager" "manager2 manager" "dpo1 dpo" "staff1 staff"; do
+  set -- $u
+  echo "$WEB_PASSWORD" | C user add "$1" --role "$2" --camera lobby --camera yard >/dev/null
+done
+echo "$WEB_PASSWORD" | C user add admin1 --role admin >/dev/null
+
+# Started directly (not through C, a function, which would fork a subshell) so that $! is
+# the service itself and cleanup stops it.
+"$CUSTODIAN" --config "$WORK/site.yaml" record > "$WORK/record.log" 2>&1 &
+PIDS+=($!)
+"$CUSTODIAN" --config "$WORK/site.yaml" serve > "$WORK/serve.log" 2>&1 &
+PIDS+=($!)
+BASE="https://127.0.0.1:$HTTP_PORT"
+for _ in $(seq 1 100); do curl -skf "$BASE/healthz" >/dev/null && break; sleep 0.2; done
+curl -skf "$BASE/healthz" >/dev/null || { echo "web test: serve did not start"; cat "$WORK/serve.log"; exit 1; }
+
+# Footage to review: a few complete segments of the lobby camera.
+for _ in $(seq 1 120); do
+  n=$(sqlite3 "$DATA/records.db" "SELECT count(*) FROM segments WHERE camera_id='lobby' AND state='complete'" 2>/dev/null || echo 0)
+  [ "${n:-0}" -ge 3 ] && break
+  sleep 0.5
+done
+[ "${n:-0}" -ge 3 ] || { echo "web test: no footage was recorded"; cat "$WORK/record.log"; exit 1; }
+
+if [ "${WEB_TEST_SERVE_ONLY:-0}" = 1 ]; then  # for working on the UI: keep the site up
+  echo "web test: site at $BASE (data $DATA); Ctrl-C stops"
+  wait "${PIDS[@]}"
+  exit 0
+fi
+
+SHOTS="$BUILD/web-screenshots"
+rm -rf "$SHOTS"; mkdir -p "$SHOTS"
+BASE="$BASE" DB="$DATA/records.db" SHOTS="$SHOTS" CHROMIUM="$CHROMIUM" \
+  PLAYWRIGHT_DIR="$NODE_DIR/node_modules/playwright-core" \
+  timeout 600 node "$SRC/tests/web/ui.test.mjs" || {
+    rc=$?
+    echo "web test: failed ($rc); serve log tail:"; tail -n 30 "$WORK/serve.log"
+    exit "$rc"
+  }

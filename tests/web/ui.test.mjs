@@ -1,0 +1,318 @@
+// The web UI end to end in headless Chromium (driven by playwright-core) against a real
+// site that records the camera simulator; run by run_web_tests.sh, which sets:
+//   BASE (https://127.0.0.1:PORT), DB (records.db), SHOTS (screenshot dir), CHROMIUM,
+//   PLAYWRIGHT_DIR (node_modules/playwright-core), WEB_PASSWORD (every account's).
+// Each step asserts what a person would check on screen, and the records behind it.
+import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
+import { statSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+const { chromium } = require(process.env.PLAYWRIGHT_DIR);
+const { BASE, DB, SHOTS, CHROMIUM, WEB_PASSWORD } = process.env;
+
+let failures = 0;
+let step = '';
+function check(cond, what) {
+  if (!cond) throw new Error(`${step}: ${what}`);
+}
+function sql(q) { return execFileSync('sqlite3', [DB, q], { encoding: 'utf8' }).trim(); }
+async function shot(page, name) { await page.screenshot({ path: path.join(SHOTS, `${name}.png`) }); }
+
+async function run(name, fn) {
+  step = name;
+  const t0 = Date.now();
+  try {
+    await fn();
+    console.log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  } catch (e) {
+    failures++;
+    console.log(`FAIL ${name}: ${e.stack || e}`);
+  }
+}
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ['--autoplay-policy=no-user-gesture-required', '--no-sandbox'],
+});
+const contexts = [];
+async function signedIn(name) {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 720 }, acceptDownloads: true, locale: 'en-GB' });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.log(`  [${name} page error] ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') console.log(`  [${name} console] ${m.text()}`); });
+  await page.goto(BASE + '/');
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Password').fill(WEB_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#who').filter({ hasText: name }).waitFor();
+  return page;
+}
+
+const purposeText = `web test ${Date.now()}: reviewing the lobby`;
+let requestId = null;
+let manager1, manager2, dpo;
+
+await run('the UI is served with its security headers', async () => {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 720 } });
+  contexts.push(context);
+  const page = await context.newPage();
+  const response = await page.goto(BASE + '/');
+  const headers = response.headers();
+  check(response.status() === 200, `index answered ${response.status()}`);
+  check(headers['content-type'].startsWith('text/html'), `content-type ${headers['content-type']}`);
+  check(/media-src 'self' blob:/.test(headers['content-security-policy'] || ''), 'CSP allows MSE blob media');
+  check(!/unsafe-inline/.test(headers['content-security-policy']), 'CSP has no unsafe-inline');
+  check(headers['x-frame-options'] === 'DENY' && headers['x-content-type-options'] === 'nosniff', 'frame and sniff headers');
+  check(headers['cache-control'] === 'no-cache' && headers.etag, 'assets revalidate with an ETag');
+  const js = await page.request.get(BASE + '/js/app.js');
+  check(js.headers()['content-type'].startsWith('text/javascript'), 'JS content type');
+  const again = await page.request.get(BASE + '/js/app.js', { headers: { 'If-None-Match': js.headers().etag } });
+  check(again.status() === 304, `an unchanged asset is 304 (${again.status()})`);
+  check((await page.request.get(BASE + '/js/nothing.js')).status() === 404, 'missing asset is 404');
+  check((await page.request.get(BASE + '/package.json')).status() === 404, 'nothing outside web/static is served');
+  await page.getByRole('heading', { name: 'Sign in to Custodian' }).waitFor();
+  await page.getByLabel('Name').fill('manager1');
+  await page.getByLabel('Password').fill('wrong password here');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText(/sign-in failed/i).waitFor({ timeout: 10_000 });
+  await shot(page, '01-sign-in');
+});
+
+await run('a manager signs in and sees the cameras', async () => {
+  manager1 = await signedIn('manager1');
+  await page_goto(manager1, '#/cameras');
+  await manager1.locator('.camera-card').first().waitFor();
+  check(await manager1.locator('.camera-card').count() === 2, 'two camera cards');
+  await manager1.locator('.camera-card .badge-ok').first().waitFor({ timeout: 15_000 });
+  await shot(manager1, '02-cameras');
+  const stored = await manager1.evaluate(() => localStorage.length + sessionStorage.length);
+  check(stored === 0, 'nothing in localStorage/sessionStorage');
+  const cookies = await manager1.evaluate(() => document.cookie);
+  check(cookies === '', 'the session cookie is out of reach of script');
+});
+
+async function page_goto(page, hash) {
+  await page.evaluate((h) => { location.hash = h; }, hash);
+}
+
+await run('review: purpose first, then footage plays, steps and snapshots', async () => {
+  const page = manager1;
+  await page_goto(page, '#/review?camera=lobby&window=900');
+  await page.locator('.seg-footage').first().waitFor();
+  const noPurpose = await page.evaluate(async () => {
+    const now = new Date(), from = new Date(now - 600_000);
+    const r = await fetch(`/api/v1/cameras/lobby/playlist.m3u8?from=${from.toISOString()}&to=${now.toISOString()}`);
+    return r.status;
+  });
+  check(noPurpose === 400, `a playlist without a purpose is refused (got ${noPurpose})`);
+  await page.getByRole('button', { name: 'Watch from the selected time' }).click();
+  await page.getByLabel('Purpose').selectOption('incident_review');
+  await page.getByLabel('In your own words').fill(purposeText);
+  await page.getByRole('button', { name: 'Continue to footage' }).click();
+  await page.waitForFunction(() => document.querySelector('video.footage')?.readyState >= 2, null, { timeout: 20_000 });
+  await page.getByRole('button', { name: 'Play', exact: true }).click();
+  const t0 = await page.evaluate(() => document.querySelector('video').currentTime);
+  await page.waitForFunction((t) => document.querySelector('video').currentTime > t + 1.5, t0, { timeout: 20_000 });
+  const clock = await page.locator('.clock time').getAttribute('title');
+  check(/^UTC \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/.test(clock || ''), `UTC on hover (${clock})`);
+  const shown = await page.locator('.clock time').textContent();
+  check(/ (GMT|BST)$/.test(shown), `UK time with its zone (${shown})`);
+  await page.getByLabel('Speed').selectOption('2');
+  check(await page.evaluate(() => document.querySelector('video').playbackRate) === 2, 'speed 2x');
+  await page.getByRole('button', { name: 'Pause' }).click();
+  const before = await page.evaluate(() => document.querySelector('video').currentTime);
+  await page.getByRole('button', { name: 'Step forward one frame' }).click();
+  await page.waitForFunction((t) => { const v = document.querySelector('video'); return !v.seeking && v.currentTime > t; }, before);
+  const after = await page.evaluate(() => document.querySelector('video').currentTime);
+  check(after - before > 0.01 && after - before < 0.1, `one frame forward (${(after - before).toFixed(3)} s)`);
+  // Scrub: a click before the first footage moves the play position back to its start.
+  await page.locator('.timeline-bar').click({ position: { x: 2, y: 10 } });
+  await page.waitForFunction((t) => document.querySelector('video').currentTime < t - 1, after, { timeout: 10_000 });
+  await page.getByRole('button', { name: 'Snapshot' }).click();
+  await page.waitForFunction(() => document.querySelector('.snapshot img')?.naturalWidth > 0, null, { timeout: 20_000 });
+  await shot(page, '03-review');
+  const purposes = await page.locator('.purpose-form').count();
+  check(purposes === 0, 'the purpose is asked once per review session');
+  const rows = sql(`SELECT action, purpose_category, result FROM access_log WHERE purpose_text = '${purposeText.replace(/'/g, "''")}' ORDER BY id`);
+  check(/^play\|incident_review\|ok$/m.test(rows), 'the playlist (play) is logged with the purpose');
+  check(/^download\|incident_review\|ok$/m.test(rows), 'segment fetches are logged with the purpose');
+  check(/^thumbnail\|incident_review\|ok$/m.test(rows), 'the snapshot is logged with the purpose');
+});
+
+await run('live view: purpose first, then the picture follows the recording', async () => {
+  const page = manager1;
+  await page_goto(page, '#/cameras');
+  await page.getByRole('button', { name: 'Live view of Lobby' }).click();
+  await page.getByLabel('Purpose').selectOption('system_check');
+  await page.getByLabel('In your own words').fill(`live ${purposeText}`);
+  await page.getByRole('button', { name: 'Continue to footage' }).click();
+  await page.waitForFunction(() => document.querySelector('video.footage')?.currentTime > 0.5, null, { timeout: 20_000 });
+  const t0 = await page.evaluate(() => document.querySelector('video').currentTime);
+  await page.waitForFunction((t) => document.querySelector('video').currentTime > t + 2, t0, { timeout: 15_000 });
+  const picture = await page.locator('.clock time').getAttribute('datetime');
+  const behind = (Date.now() - Date.parse(picture)) / 1000;
+  check(behind > -2 && behind < 10, `the live picture is ${behind.toFixed(1)} s behind real time`);
+  console.log(`  live picture ${behind.toFixed(1)} s behind the wall clock`);
+  await shot(page, '04-live');
+  const rows = sql(`SELECT count(*) FROM access_log WHERE action = 'live_view' AND purpose_text = 'live ${purposeText.replace(/'/g, "''")}'`);
+  check(Number(rows) >= 2, `live playlist fetches are logged with the purpose (${rows})`);
+});
+
+await run('holds: a manager places and releases a hold', async () => {
+  const page = manager1;
+  await page_goto(page, '#/holds');
+  await page.getByLabel('Reason').fill('web test hold');
+  await page.getByRole('button', { name: 'Place hold' }).click();
+  await page.getByText(/Hold \d+ placed/).waitFor();
+  await page.getByRole('cell', { name: 'web test hold' }).waitFor();
+  await shot(page, '05-holds');
+  page.once('dialog', (d) => d.accept());
+  await page.getByRole('button', { name: /^Release hold/ }).first().click();
+  await page.getByText(/Hold \d+ released/).waitFor();
+});
+
+await run('a police request is logged with what its type needs', async () => {
+  const page = manager1;
+  await page_goto(page, '#/requests/new');
+  await page.getByLabel('Type of request').selectOption('police');
+  check((await page.getByLabel('Legal basis').locator('option').count()) === 6, 'police legal bases offered');
+  check(await page.getByText('Identity confirmed by calling back a known number').isVisible(), 'verification steps shown');
+  await page.getByLabel('Type of request').selectOption('dsar');
+  await page.getByText(/^Deadline: the end of /).waitFor();
+  await page.getByLabel('Type of request').selectOption('police');
+  await page.getByLabel('Legal basis details').fill('PC 1234, Thames Valley Police');
+  await page.getByLabel('Requester’s name').fill('PC Jane Smith');
+  await page.getByLabel('Police force').fill('Thames Valley Police');
+  await page.getByLabel(/Crime or incident reference/).fill('TVP-2026-0042');
+  await page.getByLabel('What happened and what footage is needed').fill('Theft from the lobby reported');
+  await shot(page, '06-request-new');
+  await page.getByRole('button', { name: 'Log request' }).click();
+  await page.getByRole('heading', { name: /^Request #\d+$/ }).waitFor();
+  requestId = Number((await page.getByRole('heading', { name: /^Request #\d+$/ }).textContent()).slice(9));
+  check(requestId > 0, 'request id');
+  for (const s of ['received_in_writing', 'identity_callback']) {
+    await page.getByLabel('Check done').selectOption(s);
+    await page.getByRole('button', { name: 'Record check' }).click();
+    await page.getByText('Check recorded.', { exact: true }).waitFor();
+  }
+  await page.getByRole('button', { name: 'Send for decision' }).click();
+  await page.getByText('Sent for decision.', { exact: true }).waitFor();
+  await page.getByText(/you logged this request/).waitFor();
+  check(await page.getByRole('button', { name: 'Approve' }).count() === 0, 'no decision for the person who logged it');
+});
+
+await run('a second manager approves and exports it; progress survives a reload', async () => {
+  manager2 = await signedIn('manager2');
+  const page = manager2;
+  await page_goto(page, `#/requests/${requestId}`);
+  await page.getByLabel('Reason for the decision').fill('Proportionate: a single theft, one hour of one camera');
+  await shot(page, '07-request-decide');
+  await page.getByRole('button', { name: 'Approve' }).click();
+  await page.getByText('Approved.', { exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Start export' }).click();
+  await page.getByText(/Export \d+ started/).waitFor();
+  await page.locator('.export progress').first().waitFor();
+  await page.reload();
+  await page.locator('.export').first().waitFor();
+  await page.waitForFunction(() => document.querySelector('.export progress')?.value === 100, null, { timeout: 180_000 });
+  // Once ready the page reloads the request (the handover form appears); wait for that.
+  await page.getByRole('button', { name: 'Record handover' }).waitFor();
+  await page.locator('.export').first().scrollIntoViewIfNeeded();
+  await shot(page, '08-export-ready');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download package' }).click()]);
+  const file = path.join(SHOTS, 'export-download.bin');
+  await download.saveAs(file);
+  const size = statSync(file).size;
+  check(size > 10_000, `the package downloaded (${size} bytes)`);
+  const head = readFileSync(file).subarray(257, 262).toString();
+  check(head === 'ustar', 'the package is a tar file');
+  check(/^export_download\|request\|ok$/m.test(sql("SELECT action, purpose_category, result FROM access_log WHERE action = 'export_download'")),
+    'the download is logged with its purpose');
+  await page.getByLabel('Recipient').fill('PC Jane Smith');
+  await page.getByRole('button', { name: 'Record handover' }).click();
+  await page.getByText('Handover recorded in the disclosure register.').waitFor();
+});
+
+await run('the DPO sees the purpose in the access log, the register and statistics', async () => {
+  dpo = await signedIn('dpo1');
+  const page = dpo;
+  await page_goto(page, '#/access-log');
+  await page.getByLabel('Action').selectOption('play');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('cell', { name: new RegExp(purposeText) }).first().waitFor();
+  await shot(page, '08-access-log');
+  await page_goto(page, '#/requests/register');
+  await page.getByRole('cell', { name: /PC Jane Smith/ }).first().waitFor();
+  await shot(page, '09-disclosures');
+  await page_goto(page, '#/statistics');
+  const police = page.getByRole('table', { name: 'Footage requests' }).getByRole('row', { name: /^Police/ });
+  await police.waitFor();
+  check(await police.getByRole('cell').nth(1).textContent() === '1', 'the month counts the police request as received');
+  await shot(page, '10-statistics');
+  await page_goto(page, '#/retention');
+  await page.getByRole('heading', { name: 'Deletion records' }).waitFor();
+  await shot(page, '11-retention');
+  await page_goto(page, '#/requests');
+  await page.getByRole('link', { name: `#${requestId}` }).waitFor();
+  await shot(page, '12-requests');
+});
+
+await run('an admin manages accounts', async () => {
+  const page = await signedIn('admin1');
+  await page_goto(page, '#/users');
+  await page.getByRole('cell', { name: 'staff1', exact: true }).waitFor();
+  check(await page.getByRole('link', { name: 'Review' }).count() === 0, 'no footage pages for admins');
+  await page.getByLabel('Name', { exact: true }).fill('newstaff');
+  await page.getByLabel('First password').fill('first password 1');
+  await page.getByRole('button', { name: 'Add account' }).click();
+  await page.getByText(/Account newstaff added/).waitFor();
+  await shot(page, '13-users');
+});
+
+await run('an admin adds a camera and its connection test succeeds', async () => {
+  const page = await signedIn('admin1');
+  await page_goto(page, '#/camera-setup');
+  await page.getByRole('heading', { name: 'Add a camera' }).waitFor();
+  // The simulator's lobby stream, under a second camera id.
+  const { cameras } = await page.evaluate(async () => (await fetch('/api/v1/cameras')).json());
+  const lobbyUrl = cameras.find((c) => c.id === 'lobby').config.url;
+  await page.getByLabel('Camera id').fill('porch');
+  await page.getByLabel('Name', { exact: true }).fill('Porch');
+  await page.getByLabel('Stream address').fill(lobbyUrl);
+  await page.getByLabel('Keep footage for (days)').fill('20');
+  await page.getByRole('button', { name: 'Add camera' }).click();
+  await page.getByText(/Camera porch added/).waitFor();
+  await page.getByRole('button', { name: 'Test connection to porch' }).click();
+  await page.getByText(/reachable/).first().waitFor({ timeout: 15_000 });
+  const result = await page.locator('.test-result').filter({ hasText: 'reachable' }).first().innerText();
+  check(/^reachable h264 640×360/.test(result.trim()), `test result: ${result}`);
+  check(sql("SELECT count(*) FROM access_log WHERE action='camera_create' AND camera_id='porch'") === '1',
+    'the change is in the access log');
+  await shot(page, '14-camera-setup');
+});
+
+await run('the screen warns, then locks after the idle time, and the session is gone', async () => {
+  const page = await signedIn('staff1');
+  await page.mouse.move(10, 10);
+  const t0 = Date.now();
+  await page.locator('#idle-warning').waitFor({ state: 'visible', timeout: 70_000 });
+  await shot(page, '14-idle-warning');
+  await page.getByRole('heading', { name: 'Locked' }).waitFor({ timeout: 30_000 });
+  const locked = (Date.now() - t0) / 1000;
+  check(locked > 50 && locked < 75, `locked after ${locked.toFixed(0)} s of a 60 s idle time`);
+  check(await page.locator('#main').isHidden(), 'the page content is hidden');
+  const status = await page.evaluate(async () => (await fetch('/api/v1/auth/session')).status);
+  check(status === 401, `the session was ended on the server (${status})`);
+  await shot(page, '15-locked');
+  await page.getByLabel('Password').fill(WEB_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#who').filter({ hasText: 'staff1' }).waitFor();
+});
+
+for (const c of contexts) await c.close().catch(() => {});
+await browser.close();
+console.log(failures ? `${failures} step(s) failed` : 'all web UI steps passed');
+process.exit(failures ? 1 : 0);

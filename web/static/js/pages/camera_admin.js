@@ -1,0 +1,130 @@
+// Camera setup (admin): add a camera, change one, test its connection. No footage here.
+// Cameras added here are files in the site's cameras_dir; cameras written in the site file
+// itself are shown read-only. The password field is write-only: the API never returns a
+// password, so an empty field on an edit leaves the stored one as it is.
+import { get, post, patch } from '../api.js';
+import { h, clear, field, select, table, pageHeader, messageLine, button, formValues, badge } from '../ui.js';
+
+const TRANSPORTS = [['tcp', 'TCP (recommended)'], ['udp', 'UDP'], ['auto', 'Automatic']];
+
+function testResult(r) {
+  if (r.reachable) {
+    const size = r.width ? ` ${r.width}×${r.height}` : '';
+    return [badge('reachable', 'ok'), ` ${r.codec ?? 'no video'}${size}`];
+  }
+  const what = {
+    unauthorized: 'the camera refused the user name or password (401)',
+    forbidden: 'the camera refused access (403)',
+    no_such_stream: 'the camera has no stream at that path (404)',
+    unsupported: 'the stream has no format the recorder can store',
+    protocol_error: 'the camera did not answer as an RTSP camera should',
+  }[r.error] || 'no answer: check the address, the port and the network';
+  return [badge('not reachable', 'bad'), ` ${what}`, r.message ? h('br') : null, r.message ? h('small', {}, r.message) : null];
+}
+
+export async function render(main) {
+  const msg = messageLine();
+  const notice = h('div');
+  const out = h('div');
+  const formTitle = h('h2', { id: 'camera-form-title' }, 'Add a camera');
+  const idInput = h('input', { name: 'id', required: true, autocomplete: 'off', maxlength: 64, pattern: '[a-z0-9\\-]{1,64}' });
+  const password = h('input', { name: 'password', type: 'password', autocomplete: 'new-password', maxlength: 256 });
+  const removePassword = h('input', { type: 'checkbox', name: 'remove_password' });
+  const removeBox = h('label', { hidden: true }, removePassword, ' Remove the stored password');
+  const submit = h('button', { type: 'submit', class: 'primary' }, 'Add camera');
+  const cancel = button('Cancel', () => reset(), { hidden: true });
+  const form = h('form', { class: 'card form-grid', 'aria-labelledby': 'camera-form-title' },
+    formTitle,
+    field('Camera id', idInput, 'Lower-case letters, digits and -; it names the footage folder and cannot change later.'),
+    field('Name', h('input', { name: 'name', maxlength: 200, autocomplete: 'off' })),
+    field('Stream address', h('input', { name: 'url', required: true, maxlength: 1000, autocomplete: 'off', placeholder: 'rtsp://192.168.1.64:554/stream1' }), 'rtsp:// or rtsps://, without a user name or password in it.'),
+    field('Transport', select('transport', TRANSPORTS, 'tcp')),
+    field('Camera user name', h('input', { name: 'username', maxlength: 256, autocomplete: 'off' })),
+    field('Camera password', password, 'Stored in a file only the appliance can read; never shown again.'),
+    removeBox,
+    field('Keep footage for (days)', h('input', { name: 'max_age_days', type: 'number', min: 1, max: 100000 }),
+      'Empty: the site default. A shorter period takes effect only after the site\'s delay (retention.shorten_delay_hours).'),
+    h('div', { class: 'actions' }, submit, cancel));
+  let editing = null;
+
+  function reset() {
+    editing = null;
+    form.reset();
+    idInput.disabled = false;
+    password.placeholder = '';
+    removeBox.hidden = true;
+    cancel.hidden = true;
+    formTitle.textContent = 'Add a camera';
+    submit.textContent = 'Add camera';
+  }
+
+  function edit(c) {
+    editing = c;
+    form.reset();
+    idInput.value = c.id;
+    idInput.disabled = true;
+    form.elements.name.value = c.name || '';
+    form.elements.url.value = c.config.url;
+    form.elements.transport.value = c.config.transport;
+    form.elements.username.value = c.config.username || '';
+    password.placeholder = c.config.has_password ? 'unchanged' : '';
+    removeBox.hidden = !c.config.has_password;
+    form.elements.max_age_days.value = c.retention?.camera_override ?? '';
+    cancel.hidden = false;
+    formTitle.textContent = `Change camera ${c.id}`;
+    submit.textContent = 'Save changes';
+    form.scrollIntoView({ block: 'start' });
+    form.elements.name.focus();
+  }
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const v = formValues(form);
+    const body = { name: v.name || undefined, url: v.url, transport: v.transport, username: v.username,
+      retention: { max_age_days: v.max_age_days ? Number(v.max_age_days) : null } };
+    if (password.value) body.password = password.value;
+    else if (editing && removePassword.checked) body.password = '';
+    try {
+      if (editing) {
+        await patch(`/api/v1/cameras/${editing.id}`, body);
+        msg.show(`Camera ${editing.id} saved; the recorder picks the change up within seconds.`, 'ok');
+      } else {
+        const r = await post('/api/v1/cameras', { id: idInput.value.trim(), ...body });
+        msg.show(`Camera ${r.id} added; the recorder starts it within seconds.`, 'ok');
+      }
+      reset();
+      load();
+    } catch (e) { msg.error(e); }
+    password.value = '';
+  });
+  main.append(pageHeader('Camera setup'), notice, msg, out, form);
+
+  async function test(c, cell) {
+    clear(cell, 'Connecting…');
+    try { clear(cell, testResult(await post(`/api/v1/cameras/${c.id}/test`))); } catch (e) { clear(cell, badge('error', 'bad'), ' ', e.message); }
+  }
+
+  async function load() {
+    try {
+      const { cameras, administration } = await get('/api/v1/cameras');
+      const writable = administration?.cameras_dir_configured;
+      clear(notice, writable ? null : h('p', { class: 'hint' },
+        'Cameras can be added here once the site file names a cameras_dir (see the configuration reference); until then, change cameras in the site file and reload the recorder.'));
+      form.hidden = !writable;
+      clear(out, table([
+        { title: 'Camera', cell: (c) => [h('strong', {}, c.name || c.id), h('br'), h('small', {}, c.id)] },
+        { title: 'Stream', cell: (c) => c.config ? [c.config.url, h('br'), h('small', {}, `${c.config.transport}${c.config.username ? `, user ${c.config.username}` : ''}${c.config.has_password ? ', password set' : ''}`)] : '—' },
+        { title: 'Keep for', cell: (c) => c.retention ? `${c.retention.max_age_days} days` : '—' },
+        { title: 'Recording', cell: (c) => c.status?.online ? badge('online', 'ok') : badge('offline', 'warn') },
+        { title: 'Defined in', cell: (c) => !c.config ? 'not in the configuration' : c.config.editable ? 'camera setup' : `${c.config.defined_at} (read-only here)` },
+        { title: 'Connection', cell: (c) => {
+          if (!c.config) return '';
+          const result = h('div', { class: 'test-result', 'aria-live': 'polite' });
+          return [button('Test connection', () => test(c, result), { 'aria-label': `Test connection to ${c.id}` }), result];
+        } },
+        { title: '', cell: (c) => c.config?.editable ? button('Change', () => edit(c), { 'aria-label': `Change camera ${c.id}` }) : '' },
+      ], cameras, { caption: 'Cameras', empty: 'No cameras yet.' }));
+    } catch (e) { msg.error(e); }
+  }
+  await load();
+}

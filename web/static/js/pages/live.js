@@ -1,0 +1,56 @@
+// Live view of one camera: the footage being recorded now, a second or two behind, with
+// the wall-clock time of the picture. Like review, it needs a stated purpose first.
+import { get, query } from '../api.js';
+import { h, clear, select, field, pageHeader, messageLine, button } from '../ui.js';
+import { timeEl } from '../time.js';
+import { askPurpose, PURPOSE_LABELS } from '../purpose.js';
+import { LivePlayer } from '../player.js';
+
+export async function render(main, { session, params, navigate }) {
+  const cameras = session.cameras || [];
+  const msg = messageLine();
+  if (!cameras.length) { main.append(pageHeader('Live view'), h('p', {}, 'You have no cameras.')); return; }
+  const list = await get('/api/v1/cameras').catch(() => ({ cameras: [] }));
+  const names = Object.fromEntries(list.cameras.map((c) => [c.id, c.name || c.id]));
+  const camera = select('camera', cameras.map((c) => [c, names[c] || c]), params.get('camera') || cameras[0]);
+  const purposeBox = h('div');
+  const purposeLine = h('p', { class: 'purpose-line', hidden: true });
+  const video = h('video', { class: 'footage', muted: true, playsinline: true, 'aria-label': 'Live footage' });
+  const clock = h('output', { class: 'clock' }, '—');
+  const pauseBtn = button('Pause', () => {
+    if (!player) return;
+    player.userPaused = !video.paused;
+    if (video.paused) video.play().catch(() => {}); else video.pause();
+  });
+  const box = h('section', { class: 'player', 'aria-label': 'Live player', hidden: true }, video,
+    h('div', { class: 'player-controls' }, h('span', { class: 'badge badge-bad live-badge' }, 'LIVE'), pauseBtn,
+      h('span', { class: 'clock-label' }, 'Picture from: ', clock)));
+  main.append(pageHeader('Live view', button('Back to cameras', () => navigate('cameras'))),
+    h('div', { class: 'toolbar' }, field('Camera', camera)), msg, purposeLine, purposeBox, box);
+
+  let purpose = null, player = null, timer = null;
+  function stop() { if (player) player.close(); player = null; clearInterval(timer); box.hidden = true; }
+  async function start() {
+    stop();
+    if (!purpose) {
+      purpose = await askPurpose(purposeBox, session.purposes || Object.keys(PURPOSE_LABELS));
+      if (!purpose) return;
+      purposeLine.hidden = false;
+      clear(purposeLine, 'Purpose for this live view: ', h('strong', {}, PURPOSE_LABELS[purpose.purpose] || purpose.purpose), ` — “${purpose.purpose_text}”`);
+    }
+    const url = `/api/v1/cameras/${encodeURIComponent(camera.value)}/live.m3u8` + query(purpose);
+    player = new LivePlayer(video, url, { onError: (e) => msg.error(e) });
+    box.hidden = false;
+    msg.show('Connecting…');
+    try {
+      await player.open();
+      msg.show(`Live from ${names[camera.value] || camera.value}.`);
+    } catch (e) { msg.error(e); }
+    timer = setInterval(() => { if (player) { const w = player.wallAt(); if (!Number.isNaN(w)) clear(clock, timeEl(w)); } }, 500);
+  }
+  video.addEventListener('play', () => { pauseBtn.textContent = 'Pause'; });
+  video.addEventListener('pause', () => { pauseBtn.textContent = 'Resume'; });
+  camera.addEventListener('change', () => start());
+  start();
+  return () => { stop(); purpose = null; };
+}

@@ -1,0 +1,251 @@
+// One footage request: its details, DSAR deadline, verification steps, the decision
+// (offered only to someone who may decide: never the person who logged or asked for it),
+// exports with progress that survives a reload (the server keeps the job; this page polls
+// it), download, the encrypted copy, handover records and the request's history.
+import { get, post, query } from '../api.js';
+import { h, clear, field, select, table, pageHeader, messageLine, button, progressBar, badge } from '../ui.js';
+import { timeEl, fromUkLocal, toUkInputs, utcIso } from '../time.js';
+import { TYPES, STEPS, METHODS } from '../requests_rules.js';
+import { stateBadge, deadlineEl } from './requests.js';
+
+export async function render(main, { session }, id) {
+  const msg = messageLine();
+  const body = h('div');
+  main.append(pageHeader(`Request #${id}`), msg, body);
+  const timers = new Set();
+  const manager = ['manager', 'dpo'].includes(session.user.role);
+
+  async function act(path, payload, done) {
+    try {
+      await post(`/api/v1/requests/${id}/${path}`, payload);
+      msg.show(done, 'ok');
+      await load();
+    } catch (e) { msg.error(e); }
+  }
+
+  function section(title, ...children) {
+    const hid = `sec-${title.toLowerCase().replace(/\W+/g, '-')}`;
+    return h('section', { class: 'card', 'aria-labelledby': hid }, h('h2', { id: hid }, title), ...children);
+  }
+
+  function details(r) {
+    return section('Details', h('dl', { class: 'details' },
+      h('dt', {}, 'Type'), h('dd', {}, TYPES[r.type]?.label || r.type),
+      h('dt', {}, 'State'), h('dd', {}, stateBadge(r.state)),
+      h('dt', {}, 'Requester'), h('dd', {}, r.requester_name, r.organisation ? ` (${r.organisation})` : ''),
+      h('dt', {}, 'Contact'), h('dd', {}, r.contact || '—'),
+      h('dt', {}, 'Reference'), h('dd', {}, r.reference || '—'),
+      h('dt', {}, 'Legal basis'), h('dd', {}, r.legal_basis_text, r.legal_basis_detail ? ` — ${r.legal_basis_detail}` : ''),
+      h('dt', {}, 'Received'), h('dd', {}, timeEl(r.received)),
+      r.type === 'dsar' ? [h('dt', {}, 'Deadline'), h('dd', { class: 'deadline' }, deadlineEl(r),
+        r.extension?.months ? ` (extended by ${r.extension.months} months: ${r.extension.reason})` : '')] : null,
+      h('dt', {}, 'Description'), h('dd', {}, r.description || '—'),
+      h('dt', {}, 'Footage'), h('dd', {}, h('ul', { class: 'plain' }, r.ranges.map((x) =>
+        h('li', {}, `${x.camera}: `, timeEl(x.from), ' – ', timeEl(x.to))))),
+      r.assessment?.over_broad ? [h('dt', {}, 'Minimisation'), h('dd', {}, badge('over-broad', 'warn'), ' ', r.assessment.reasons.join('; '))] : null,
+      r.decided ? [h('dt', {}, 'Decision'), h('dd', {}, `${r.state === 'refused' ? 'Refused' : 'Approved'} `, timeEl(r.decided), ` — ${r.decision_reason || ''}`)] : null));
+  }
+
+  function verifications(r) {
+    const done = new Set(r.verifications.map((v) => v.step));
+    const open = ['received', 'verifying'].includes(r.state);
+    const step = select('step', Object.entries(STEPS), r.required_verifications.find((s) => !done.has(s)) || 'other');
+    const note = h('input', { name: 'note', maxlength: 2000 });
+    const form = h('form', { class: 'toolbar' }, field('Check done', step), field('Note', note, 'who, how, which number or document'),
+      h('button', { type: 'submit' }, 'Record check'));
+    form.addEventListener('submit', (ev) => { ev.preventDefault(); act('verifications', { step: step.value, note: note.value.trim() }, 'Check recorded.'); });
+    const missing = r.required_verifications.filter((s) => !done.has(s));
+    return section('Verification',
+      h('ul', { class: 'checklist' }, r.required_verifications.map((s) =>
+        h('li', { class: done.has(s) ? 'done' : 'todo' }, done.has(s) ? '✔ ' : '✗ ', STEPS[s] || s))),
+      table([{ title: 'Check', cell: (v) => STEPS[v.step] || v.step }, { title: 'When', cell: (v) => timeEl(v.at) },
+        { title: 'By (user id)', cell: (v) => String(v.done_by) }, { title: 'Note', cell: (v) => v.note }], r.verifications, { empty: 'No checks recorded yet.' }),
+      open ? form : null,
+      open ? h('div', { class: 'actions' }, button('Send for decision', () => act('submit', {}, 'Sent for decision.'), {
+        class: 'primary', disabled: missing.length > 0, title: missing.length ? 'Record the required checks first' : null })) : null);
+  }
+
+  function decision(r) {
+    if (!manager || !['received', 'verifying', 'awaiting_decision'].includes(r.state)) return null;
+    if (!r.can_decide) return section('Decision', h('p', { class: 'note' }, r.cannot_decide_reason || 'You cannot decide this request.'));
+    const reason = h('textarea', { name: 'reason', rows: 2, required: true, maxlength: 2000 });
+    const just = h('textarea', { name: 'over_broad_justification', rows: 2, maxlength: 2000 });
+    const decide = (approve) => {
+      if (!reason.value.trim()) return msg.show('Give the reason for the decision.', 'error');
+      const payload = { approve, reason: reason.value.trim() };
+      if (just.value.trim()) payload.over_broad_justification = just.value.trim();
+      act('decision', payload, approve ? 'Approved.' : 'Refused.');
+    };
+    return section('Decision', h('form', { class: 'decision' },
+      field('Reason for the decision', reason),
+      r.assessment?.over_broad ? field('Why the broad range is needed', just, 'Required to approve an over-broad request.') : null,
+      h('div', { class: 'actions' }, button('Approve', () => decide(true), { class: 'primary' }), button('Refuse', () => decide(false), { class: 'danger' }))));
+  }
+
+  function exportRow(e, r) {
+    const row = h('div', { class: 'export card-inner' });
+    const bar = progressBar(`Export ${e.id} progress`);
+    const purposeText = h('input', { name: 'purpose_text', value: `Handover of request #${r.id}${r.reference ? ' (' + r.reference + ')' : ''}`, maxlength: 500 });
+    const link = h('a', { class: 'button primary', download: `export-${e.id}.tar` }, 'Download package');
+    const setHref = () => { link.href = `/api/v1/exports/${e.id}/download` + query({ purpose: 'request', purpose_text: purposeText.value.trim() }); };
+    purposeText.addEventListener('input', setHref);
+    setHref();
+    const zipOut = h('div');
+    const render = (x) => {
+      bar.set(x.progress ?? 0, x.state);
+      clear(row, h('h3', {}, `Export ${x.id} `, badge(x.state, x.state === 'ready' ? 'ok' : x.state === 'failed' ? 'bad' : 'warn')),
+        bar, x.error ? h('p', { class: 'error' }, x.error) : null,
+        x.state === 'building' ? button('Cancel export', async () => {
+          try { await post(`/api/v1/exports/${x.id}/cancel`, {}); msg.show('Cancel requested.'); } catch (err) { msg.error(err); }
+        }) : null,
+        x.state === 'ready' ? [
+          h('p', {}, `${(x.bytes / 1e6).toFixed(1)} MB; manifest SHA-256 `, h('code', {}, x.manifest_sha256 || '')),
+          r.type === 'dsar' && !x.redacted ? justification(x) : null,
+          verifyHelp(),
+          field('Why you are downloading it (for the access log)', purposeText), h('div', { class: 'actions' }, link,
+            button('Make encrypted zip for removable media', async () => {
+              try {
+                const z = await post(`/api/v1/exports/${x.id}/encrypted-zip`, {});
+                clear(zipOut, h('p', { class: 'secret' }, `File ${z.file}. Password (shown once, give it separately): `, h('code', {}, z.password)), h('p', {}, z.note));
+              } catch (err) { msg.error(err); }
+            })), zipOut] : null);
+    };
+    render(e);
+    const poll = async () => {
+      try {
+        const x = await get(`/api/v1/exports/${e.id}`);
+        render(x);
+        if (x.state === 'building') schedule();
+        else if (x.state === 'ready') load();
+      } catch (err) { msg.error(err); }
+    };
+    const schedule = () => { const t = setTimeout(() => { timers.delete(t); poll(); }, 1000); timers.add(t); };
+    // The request lists its exports briefly; the export itself has progress, files,
+    // redaction state. Poll while it builds (a reload resumes here).
+    const first = async () => {
+      try {
+        const x = await get(`/api/v1/exports/${e.id}`);
+        render(x);
+        if (x.state === 'building') schedule();
+        else if (x.state !== e.state) load();  // finished since the request was read
+      } catch (err) { msg.error(err); }
+    };
+    first();
+    return row;
+  }
+
+  // A DSAR export shows other people unless redacted; without redaction it may go out
+  // only with a recorded reason.
+  function justification(x) {
+    if (x.unredacted_justification) return h('p', { class: 'note' }, 'Not redacted; recorded reason: ', x.unredacted_justification);
+    const why = h('input', { name: 'why', required: true, maxlength: 2000 });
+    const f = h('form', { class: 'toolbar' }, field('Why it may go out unredacted (e.g. nobody else is shown)', why),
+      h('button', { type: 'submit' }, 'Record reason'));
+    f.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      try { await post(`/api/v1/exports/${x.id}/justify-unredacted`, { why: why.value.trim() }); msg.show('Reason recorded.', 'ok'); await load(); } catch (err) { msg.error(err); }
+    });
+    return f;
+  }
+
+  let signingKey = null;
+  function verifyHelp() {
+    const box = h('details', { class: 'verify-help' }, h('summary', {}, 'How the recipient checks the package'));
+    (signingKey ??= get('/api/v1/signing-key')).then((k) => box.append(
+      h('p', {}, `Signed with ${k.algorithm}, key id ${k.key_id}. The recipient runs, in the unpacked folder:`),
+      h('pre', {}, k.verify_command, '\nsha256sum -c SHA256SUMS'),
+      h('p', {}, 'Public key file:'), h('pre', {}, k.public_key_file))).catch(() => box.append(h('p', {}, 'The signing key could not be read.')));
+    return box;
+  }
+
+  function exportsSection(r) {
+    if (!manager) return null;
+    const can = ['approved', 'export_prepared', 'disclosed'].includes(r.state);
+    const originals = h('input', { type: 'checkbox', name: 'include_originals' });
+    const start = h('form', { class: 'toolbar' },
+      h('label', {}, originals, ' Include the original recorded files (master copy)'),
+      h('button', { type: 'submit', class: 'primary' }, 'Start export'));
+    start.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      try {
+        const x = await post(`/api/v1/requests/${id}/exports`, { include_originals: originals.checked });
+        msg.show(`Export ${x.export_id} started.`);
+        await load();
+      } catch (e) { msg.error(e); }
+    });
+    return section('Exports', r.exports.length ? r.exports.map((e) => exportRow(e, r)) : h('p', {}, 'No exports yet.'),
+      can && r.state === 'approved' ? start : null,
+      !can ? h('p', { class: 'note' }, 'A request can be exported once it is approved.') : null);
+  }
+
+  function handover(r) {
+    const ready = r.exports.filter((e) => e.state === 'ready');
+    if (!manager || !ready.length) return r.disclosures.length ? section('Handovers', handoverTable(r.disclosures)) : null;
+    const exp = select('export_id', ready.map((e) => [String(e.id), `Export ${e.id}`]), String(ready[ready.length - 1].id));
+    const method = select('method', Object.entries(METHODS), 'download');
+    const recipient = h('input', { name: 'recipient_name', required: true, value: r.requester_name, maxlength: 200 });
+    const org = h('input', { name: 'organisation', value: r.organisation || '', maxlength: 200 });
+    const ref = h('input', { name: 'reference', value: r.reference || '', maxlength: 200 });
+    const note = h('input', { name: 'note', maxlength: 2000 });
+    const form = h('form', { class: 'form-grid' }, field('Export', exp), field('How it was handed over', method),
+      field('Recipient', recipient), field('Organisation', org), field('Their reference', ref), field('Note', note),
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Record handover')));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      try {
+        await post('/api/v1/disclosures', { export_id: Number(exp.value), method: method.value, recipient_name: recipient.value.trim(),
+          organisation: org.value.trim(), reference: ref.value.trim(), note: note.value.trim() });
+        msg.show('Handover recorded in the disclosure register.', 'ok');
+        await load();
+      } catch (e) { msg.error(e); }
+    });
+    return section('Handovers', handoverTable(r.disclosures), form);
+  }
+
+  function handoverTable(list) {
+    return table([{ title: 'When', cell: (d) => timeEl(d.at) }, { title: 'Export', cell: (d) => String(d.export_id) },
+      { title: 'To', cell: (d) => [d.recipient_name, d.organisation ? ` (${d.organisation})` : ''] },
+      { title: 'How', cell: (d) => METHODS[d.method] || d.method }, { title: 'Reference', cell: (d) => d.reference || '' }],
+    list, { empty: 'Nothing handed over yet.' });
+  }
+
+  function otherActions(r) {
+    if (!manager) return null;
+    const parts = [];
+    if (r.type === 'dsar' && !['refused', 'disclosed', 'closed', 'withdrawn'].includes(r.state)) {
+      const months = select('further_months', [['1', '1 month'], ['2', '2 months']], '1');
+      const reason = h('input', { name: 'reason', required: true });
+      const told = toUkInputs(new Date());
+      const toldDate = h('input', { type: 'date', value: told.date, required: true });
+      const f = h('form', { class: 'toolbar' }, field('Extend by', months), field('Why (complex or many requests)', reason), field('Requester told on', toldDate),
+        h('button', { type: 'submit' }, 'Extend deadline'));
+      f.addEventListener('submit', (ev) => { ev.preventDefault(); act('extension', { further_months: Number(months.value), reason: reason.value.trim(), requester_told: utcIso(fromUkLocal(toldDate.value, '12:00')) }, 'Deadline extended.'); });
+      parts.push(h('h3', {}, 'DSAR deadline'), f);
+    }
+    const told = select('told', [['true', 'The data subject was told'], ['false', 'The data subject was not told (reason in the note)']], 'true');
+    const note = h('input', { name: 'note' });
+    const nf = h('form', { class: 'toolbar' }, field('Subject notification', told), field('Note', note), h('button', { type: 'submit' }, 'Record'));
+    nf.addEventListener('submit', (ev) => { ev.preventDefault(); act('subject-notification', { told: told.value === 'true', note: note.value.trim() }, 'Recorded.'); });
+    parts.push(nf);
+    if (!['closed', 'withdrawn', 'disclosed', 'refused'].includes(r.state)) parts.push(button('Withdraw request', () => act('withdraw', {}, 'Withdrawn.')));
+    if (['refused', 'disclosed', 'withdrawn'].includes(r.state)) parts.push(button('Close request', () => act('close', {}, 'Closed.')));
+    return section('Other actions', parts);
+  }
+
+  function history(r) {
+    return section('History', table([{ title: 'When', cell: (e) => timeEl(e.at) }, { title: 'What', cell: (e) => e.action },
+      { title: 'State', cell: (e) => `${e.from ?? '—'} → ${e.to}` }, { title: 'By (user id)', cell: (e) => String(e.user_id) },
+      { title: 'Note', cell: (e) => e.note || '' }], r.history, { empty: 'No history.' }));
+  }
+
+  async function load() {
+    for (const t of timers) clearTimeout(t);
+    timers.clear();
+    try {
+      const r = await get(`/api/v1/requests/${id}`);
+      clear(body, details(r), verifications(r), decision(r), exportsSection(r), handover(r), otherActions(r), history(r));
+    } catch (e) { msg.error(e); }
+  }
+  await load();
+  return () => { for (const t of timers) clearTimeout(t); };
+}

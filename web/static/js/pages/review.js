@@ -1,0 +1,228 @@
+// Review: pick a camera and a time; see the recorded footage and gaps on a timeline; play,
+// pause, scrub, step frame by frame, change speed; take a snapshot. Footage is fetched only
+// after the stated purpose (purpose.js), which goes with every footage request.
+import { get, query } from '../api.js';
+import { h, clear, field, select, messageLine, pageHeader, button } from '../ui.js';
+import { timeEl, ukDateTime, fromUkLocal, toUkInputs, utcIso, duration } from '../time.js';
+import { askPurpose, PURPOSE_LABELS } from '../purpose.js';
+import { FootagePlayer } from '../player.js';
+
+const WINDOWS = [['900', '15 minutes'], ['3600', '1 hour'], ['14400', '4 hours'], ['43200', '12 hours'], ['86400', '24 hours']];
+const SPEEDS = ['0.25', '0.5', '1', '2', '4', '8'];
+
+export async function render(main, { session, params }) {
+  let purpose = null;   // this review session's stated purpose
+  let player = null;
+  let timeline = null;  // {camera, from, to, segments, gaps}
+  let frameSeconds = 1 / 25;
+  let cursorWall = null;
+
+  const cameras = session.cameras || [];
+  const msg = messageLine();
+  if (!cameras.length) {
+    main.append(pageHeader('Review footage'), h('p', {}, 'You have no cameras to review. An admin grants cameras to accounts.'));
+    return;
+  }
+  const list = await get('/api/v1/cameras').catch(() => ({ cameras: [] }));
+  const names = Object.fromEntries(list.cameras.map((c) => [c.id, c.name || c.id]));
+
+  // By default the last hour (or the given length), so the newest footage is at the right.
+  const windowSel = select('window', WINDOWS, params.get('window') || '3600');
+  const initialAt = params.get('at') ? new Date(params.get('at')) : new Date(Date.now() - Number(windowSel.value) * 1000 + 60_000);
+  const inputs = toUkInputs(initialAt);
+  const cameraSel = select('camera', cameras.map((c) => [c, names[c] || c]), params.get('camera') || cameras[0]);
+  const dateIn = h('input', { type: 'date', name: 'date', value: inputs.date, required: true });
+  const timeIn = h('input', { type: 'time', name: 'time', value: inputs.time, required: true, step: 60 });
+  const picker = h('form', { class: 'toolbar', 'aria-label': 'What to review' },
+    field('Camera', cameraSel), field('Date (UK)', dateIn), field('From (UK time)', timeIn), field('Length', windowSel),
+    h('button', { type: 'submit', class: 'primary' }, 'Show timeline'));
+
+  const purposeLine = h('p', { class: 'purpose-line', hidden: true });
+  const purposeBox = h('div');
+  const bar = h('div', { class: 'timeline-bar', role: 'presentation' });
+  const playhead = h('div', { class: 'playhead', hidden: true });
+  const scrub = h('input', { type: 'range', min: 0, max: 1000, value: 0, step: 1, 'aria-label': 'Position in the time range', class: 'scrub' });
+  const axis = h('div', { class: 'timeline-axis' });
+  const legend = h('p', { class: 'legend' },
+    h('span', { class: 'key key-footage' }), 'recorded ', h('span', { class: 'key key-gap' }), 'gap (recorded reason) ',
+    h('span', { class: 'key key-none' }), 'no footage');
+  const summary = h('p', { class: 'timeline-summary' });
+  const timelineBox = h('section', { class: 'timeline', 'aria-label': 'Timeline', hidden: true },
+    h('div', { class: 'timeline-track' }, bar, playhead), axis, scrub, legend, summary);
+
+  const video = h('video', { class: 'footage', playsinline: true, 'aria-label': 'Footage', tabindex: 0 });
+  const clock = h('output', { class: 'clock', 'aria-live': 'off' }, '—');
+  const playBtn = button('Play', () => togglePlay(), { class: 'primary', 'aria-keyshortcuts': 'k' });
+  const back = button('◀ Frame', () => stepFrame(-1), { 'aria-label': 'Step back one frame', 'aria-keyshortcuts': ',' });
+  const fwd = button('Frame ▶', () => stepFrame(1), { 'aria-label': 'Step forward one frame', 'aria-keyshortcuts': '.' });
+  const speed = select('speed', SPEEDS.map((s) => [s, `${s}×`]), '1');
+  speed.addEventListener('change', () => { video.playbackRate = Number(speed.value); });
+  const snapBtn = button('Snapshot', () => snapshot());
+  const watchBtn = button('Watch from the selected time', () => watch(), { class: 'primary' });
+  const snapBox = h('div', { class: 'snapshot' });
+  const controls = h('div', { class: 'player-controls', role: 'group', 'aria-label': 'Playback' },
+    playBtn, back, fwd, field('Speed', speed), snapBtn, h('span', { class: 'clock-label' }, 'Shown: ', clock));
+  const playerBox = h('section', { class: 'player', 'aria-label': 'Player', hidden: true }, video, controls, snapBox);
+
+  main.append(pageHeader('Review footage'), picker, msg, timelineBox, h('div', { class: 'actions' }, watchBtn), purposeLine, purposeBox, playerBox);
+  watchBtn.hidden = true;
+
+  function span() { return timeline ? timeline.to - timeline.from : 1; }
+  function fracOf(ms) { return (ms - timeline.from) / span(); }
+
+  // A segment still being recorded has no end yet: it reaches to now.
+  const segEnd = (s) => (s.end ? Date.parse(s.end) : Date.now());
+
+  function drawTimeline() {
+    clear(bar);
+    for (const s of timeline.segments) {
+      const a = Math.max(timeline.from, Date.parse(s.start)), b = Math.min(timeline.to, segEnd(s));
+      const el = h('div', { class: `seg seg-footage${s.state === 'complete' ? '' : ' seg-recording'}`, title: `${s.state === 'complete' ? 'recorded' : 'being recorded'} ${ukDateTime(a)} – ${ukDateTime(b)}` });
+      el.style.left = `${fracOf(a) * 100}%`;
+      el.style.width = `${Math.max(0.2, fracOf(b) * 100 - fracOf(a) * 100)}%`;
+      bar.append(el);
+    }
+    for (const g of timeline.gaps) {
+      const a = Math.max(timeline.from, Date.parse(g.start)), b = Math.min(timeline.to, g.end ? Date.parse(g.end) : Date.now());
+      const el = h('div', { class: 'seg seg-gap', title: `gap: ${g.reason}${g.detail ? ' (' + g.detail + ')' : ''}` });
+      el.style.left = `${fracOf(a) * 100}%`;
+      el.style.width = `${Math.max(0.2, fracOf(b) * 100 - fracOf(a) * 100)}%`;
+      bar.append(el);
+    }
+    clear(axis);
+    for (let i = 0; i <= 4; i++) {
+      const t = timeline.from + (span() * i) / 4;
+      const tick = h('span', { class: 'tick' }, timeEl(t, { short: true }));
+      tick.style.left = `${i * 25}%`;
+      axis.append(tick);
+    }
+    const recorded = timeline.segments.reduce((sum, s) =>
+      sum + Math.max(0, Math.min(timeline.to, segEnd(s)) - Math.max(timeline.from, Date.parse(s.start))), 0);
+    clear(summary, `${names[timeline.camera] || timeline.camera}: `, timeEl(timeline.from), ' to ', timeEl(timeline.to),
+      `. Recorded ${duration(recorded / 1000)} in ${timeline.segments.length} segment files; ${timeline.gaps.length} gaps.`);
+  }
+
+  function showCursor(wallMs) {
+    cursorWall = wallMs;
+    playhead.hidden = false;
+    playhead.style.left = `${Math.min(1, Math.max(0, fracOf(wallMs))) * 100}%`;
+    scrub.value = String(Math.round(fracOf(wallMs) * 1000));
+    scrub.setAttribute('aria-valuetext', ukDateTime(wallMs));
+    clear(clock, timeEl(wallMs));
+  }
+
+  async function loadTimeline() {
+    closePlayer();
+    const from = fromUkLocal(dateIn.value, timeIn.value).getTime();
+    const to = from + Number(windowSel.value) * 1000;
+    msg.show('Loading the timeline…');
+    try {
+      const t = await get(`/api/v1/cameras/${encodeURIComponent(cameraSel.value)}/timeline` + query({ from: utcIso(from), to: utcIso(to) }));
+      timeline = { camera: cameraSel.value, from, to, segments: t.segments, gaps: t.gaps };
+      timelineBox.hidden = false;
+      drawTimeline();
+      const first = t.segments.find((s) => s.state === 'complete');
+      showCursor(first ? Math.max(from, Date.parse(first.start)) : from);
+      watchBtn.hidden = !first;
+      msg.show(first ? 'Choose a time on the timeline, then watch.' : 'No complete footage in this range.', first ? 'info' : 'warn');
+    } catch (e) { msg.error(e); }
+  }
+
+  async function ensurePurpose() {
+    if (purpose) return purpose;
+    purpose = await askPurpose(purposeBox, session.purposes || Object.keys(PURPOSE_LABELS));
+    if (purpose) {
+      purposeLine.hidden = false;
+      clear(purposeLine, 'Purpose for this review: ', h('strong', {}, PURPOSE_LABELS[purpose.purpose] || purpose.purpose),
+        ` — “${purpose.purpose_text}” `, button('Change', () => { purpose = null; closePlayer(); purposeLine.hidden = true; }, { class: 'link' }));
+    }
+    return purpose;
+  }
+
+  async function watch() {
+    if (!timeline || !(await ensurePurpose())) return;
+    closePlayer();
+    msg.show('Loading footage…');
+    const url = `/api/v1/cameras/${encodeURIComponent(timeline.camera)}/playlist.m3u8` +
+      query({ from: utcIso(timeline.from), to: utcIso(timeline.to), ...purpose });
+    try {
+      const r = await fetch(url, { credentials: 'same-origin', cache: 'no-store' });
+      if (!r.ok) throw new Error((await r.json().catch(() => null))?.error?.message || `playlist failed (${r.status})`);
+      player = new FootagePlayer(video, {
+        onError: (e) => msg.error(e),
+        onBuffering: (on) => playerBox.classList.toggle('buffering', on),
+      });
+      playerBox.hidden = false;
+      await player.open(await r.text());
+      if (cursorWall !== null) player.seekWall(cursorWall);
+      msg.show('Footage loaded. Space or K plays and pauses; comma and full stop step a frame.');
+      video.focus();
+    } catch (e) { msg.error(e); }
+  }
+
+  function closePlayer() {
+    if (player) { player.close(); player = null; }
+    playerBox.hidden = true;
+    clear(snapBox);
+    playBtn.textContent = 'Play';
+  }
+
+  function togglePlay() {
+    if (!player) return;
+    if (video.paused) video.play().catch((e) => msg.error(e)); else video.pause();
+  }
+
+  function stepFrame(dir) {
+    if (!player) return;
+    video.pause();
+    video.currentTime = Math.max(0, Math.min(player.duration - 0.001, video.currentTime + dir * frameSeconds));
+  }
+
+  function snapshot() {
+    if (!player || !purpose) return;
+    const at = player.wallAt();
+    const url = `/api/v1/cameras/${encodeURIComponent(timeline.camera)}/thumbnail.jpg` + query({ at: utcIso(new Date(Math.ceil(at) + 1)), ...purpose });  // the records keep microseconds; stay inside the segment
+    const img = h('img', { src: url, alt: `Snapshot of ${names[timeline.camera] || timeline.camera} at ${ukDateTime(at)}` });
+    img.addEventListener('error', () => msg.show('The snapshot could not be made (a gap, or the server is busy).', 'error'));
+    const name = `snapshot-${timeline.camera}-${new Date(at).toISOString().replace(/[:.]/g, '-')}.jpg`;
+    clear(snapBox, h('figure', {}, img, h('figcaption', {}, 'Snapshot at ', timeEl(at), ' ', h('a', { href: url, download: name }, 'Download'))));
+  }
+
+  video.addEventListener('play', () => { playBtn.textContent = 'Pause'; });
+  video.addEventListener('pause', () => { playBtn.textContent = 'Play'; });
+  video.addEventListener('timeupdate', () => { if (player) showCursor(player.wallAt()); });
+  video.addEventListener('seeked', () => { if (player) showCursor(player.wallAt()); });
+  video.addEventListener('keydown', (ev) => {
+    if (ev.key === ' ' || ev.key === 'k') { ev.preventDefault(); togglePlay(); }
+    else if (ev.key === ',') stepFrame(-1);
+    else if (ev.key === '.') stepFrame(1);
+  });
+  if ('requestVideoFrameCallback' in video) {
+    let lastMedia = null;
+    const onFrame = (_now, meta) => {
+      if (lastMedia !== null) {
+        const d = meta.mediaTime - lastMedia;
+        if (d > 0.005 && d < 0.2 && video.playbackRate === 1) frameSeconds = d;
+      }
+      lastMedia = meta.mediaTime;
+      video.requestVideoFrameCallback(onFrame);
+    };
+    video.requestVideoFrameCallback(onFrame);
+  }
+
+  function pickAt(frac) {
+    if (!timeline) return;
+    const wall = timeline.from + Math.min(1, Math.max(0, frac)) * span();
+    showCursor(wall);
+    if (player) player.seekWall(wall);
+  }
+  bar.addEventListener('click', (ev) => {
+    const r = bar.getBoundingClientRect();
+    pickAt((ev.clientX - r.left) / r.width);
+  });
+  scrub.addEventListener('input', () => pickAt(Number(scrub.value) / 1000));
+  picker.addEventListener('submit', (ev) => { ev.preventDefault(); loadTimeline(); });
+
+  await loadTimeline();
+  return () => { closePlayer(); purpose = null; };
+}
