@@ -51,6 +51,11 @@ Result<HttpResponse> HandleCancelExport(ApiContext&, const Call&);
 Result<HttpResponse> HandleJustifyUnredacted(ApiContext&, const Call&);
 Result<HttpResponse> HandleEncryptedZip(ApiContext&, const Call&);
 Result<HttpResponse> HandleDownloadExport(ApiContext&, const Call&);
+// Redaction of an export (handlers_redactions.cpp).
+Result<HttpResponse> HandleStartRedaction(ApiContext&, const Call&);
+Result<HttpResponse> HandleGetRedaction(ApiContext&, const Call&);
+Result<HttpResponse> HandleRedactionContactSheet(ApiContext&, const Call&);
+Result<HttpResponse> HandleSignOffRedaction(ApiContext&, const Call&);
 Result<HttpResponse> HandleRecordDisclosure(ApiContext&, const Call&);
 Result<HttpResponse> HandleListDisclosures(ApiContext&, const Call&);
 Result<HttpResponse> HandleStatistics(ApiContext&, const Call&);

@@ -19,6 +19,7 @@
 #include "api/byte_range.h"
 #include "api/handlers.h"
 #include "api/package_tar.h"
+#include "api/redaction_jobs.h"
 #include "base/filesystem.h"
 #include "exports/export_jobs.h"
 #include "exports/manifest.h"
@@ -97,10 +98,19 @@ json ManifestFiles(const ApiContext& ctx, const ExportRow& e) {
   if (!m.is_object() || !m.contains("files") || !m["files"].is_array()) return files;
   for (const json& f : m["files"]) {
     if (!f.is_object()) continue;
-    files.push_back({{"path", f.value("path", "")},
-                     {"kind", f.value("kind", "")},
-                     {"bytes", f.value("bytes", int64_t{0})},
-                     {"sha256", f.value("sha256", "")}});
+    json file = {{"path", f.value("path", "")},
+                 {"kind", f.value("kind", "")},
+                 {"bytes", f.value("bytes", int64_t{0})},
+                 {"sha256", f.value("sha256", "")}};
+    // Video files: the frame size and camera, for drawing redaction regions in the UI.
+    if (f.contains("width")) {
+      file["width"] = f.value("width", 0);
+      file["height"] = f.value("height", 0);
+      file["camera"] = f.value("camera_id", "");
+      file["from"] = f.value("from_utc", "");
+      file["to"] = f.value("to_utc", "");
+    }
+    files.push_back(file);
   }
   return files;
 }
@@ -146,7 +156,15 @@ struct PackageFile {
 
 Result<PackageFile> OpenPackageFile(ApiContext& ctx, const ExportRow& e, bool zip) {
   const std::string container = ContainerDir(ctx, e.id);
-  const std::string package = exports::PackageName(e.id);
+  std::string package = exports::PackageName(e.id);
+  // A DSAR goes out redacted once a redaction of it is signed off (api/redaction_jobs.h).
+  auto request = ctx.db.GetFootageRequest(e.request_id);
+  if (!request.ok()) return FromRecords(request.status(), "read the export's request");
+  if (!zip && *request && (*request)->type == records::RequestType::kDsar) {
+    auto redaction = SignedOffRedaction(ctx.db, ctx.options.data_dir, e.id);
+    if (!redaction.ok()) return FromRecords(redaction.status(), "read the export's redactions");
+    if (*redaction) package = RedactedPackageName(e.id, (*redaction)->id);
+  }
   PackageFile out;
   out.name = package + (zip ? ".zip" : ".tar");
   out.content_type = zip ? "application/zip" : "application/x-tar";
@@ -267,6 +285,13 @@ Result<HttpResponse> HandleGetExport(ApiContext& ctx, const Call& call) {
       {"ranges", ranges},
       {"files", ManifestFiles(ctx, *e)},
       {"encrypted_zip", FileExists(container + "/" + exports::PackageName(e->id) + ".zip")}};
+  // Its redactions (api/redaction_jobs.h), newest last, so a page can resume showing them.
+  auto redactions = ctx.db.ListRedactionsForExport(e->id);
+  if (!redactions.ok()) return FromRecords(redactions.status(), "read the export's redactions");
+  body["redactions"] = json::array();
+  for (const auto& red : *redactions) {
+    body["redactions"].push_back({{"id", red.id}, {"signed_off", TimeJson(red.signed_off)}});
+  }
   CUSTODIAN_RETURN_IF_ERROR(
       RecordAccess(ctx, EntryFor(call, AccessResult::kOk, ExportText(e->id))));
   return Json(body);

@@ -15,7 +15,13 @@ Result<std::unique_ptr<JobWorker>> JobWorker::Start(records::Database& db, Files
   if (*recovered > 0) {
     LogInfo("worker") << *recovered << " interrupted export job(s) queued again";
   }
+  auto redactions = w->redactions_.RecoverAfterRestart();
+  if (!redactions.ok()) return redactions.status();
+  if (*redactions > 0) {
+    LogInfo("worker") << *redactions << " interrupted redaction job(s) queued again";
+  }
   w->exports_thread_ = std::thread([p = w.get()] { p->RunExports(); });
+  w->redactions_thread_ = std::thread([p = w.get()] { p->RunRedactions(); });
   w->holds_thread_ = std::thread([p = w.get()] { p->ReleaseHolds(); });
   return w;
 }
@@ -25,7 +31,8 @@ JobWorker::JobWorker(records::Database& db, Filesystem& fs, const Clock& clock,
     : db_(db),
       clock_(clock),
       options_(std::move(options)),
-      runner_(db, fs, clock, options_.exports) {}
+      runner_(db, fs, clock, options_.exports),
+      redactions_(db, fs, clock, options_.exports.data_dir, options_.exports.worker) {}
 
 JobWorker::~JobWorker() { Stop(); }
 
@@ -36,6 +43,7 @@ void JobWorker::Stop() {
   }
   wake_.notify_all();
   if (exports_thread_.joinable()) exports_thread_.join();
+  if (redactions_thread_.joinable()) redactions_thread_.join();
   if (holds_thread_.joinable()) holds_thread_.join();
 }
 
@@ -43,14 +51,16 @@ void JobWorker::Poke() {
   {
     std::lock_guard lock(mu_);
     poked_ = true;
+    redactions_poked_ = true;
   }
   wake_.notify_all();
 }
 
-bool JobWorker::WaitFor(std::chrono::milliseconds d, bool wake_on_poke) {
+bool JobWorker::WaitFor(std::chrono::milliseconds d, bool wake_on_poke, bool* poke) {
+  if (wake_on_poke && poke == nullptr) poke = &poked_;
   std::unique_lock lock(mu_);
-  wake_.wait_for(lock, d, [&] { return stopping_ || (wake_on_poke && poked_); });
-  if (wake_on_poke) poked_ = false;
+  wake_.wait_for(lock, d, [&] { return stopping_ || (wake_on_poke && *poke); });
+  if (wake_on_poke) *poke = false;
   return stopping_;
 }
 
@@ -68,6 +78,23 @@ void JobWorker::RunExports() {
       continue;
     }
     if (WaitFor(options_.idle, true)) return;
+  }
+}
+
+void JobWorker::RunRedactions() {
+  for (;;) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+    }
+    auto ran = redactions_.RunNext();
+    if (!ran.ok()) {
+      LogError("worker") << "redaction queue: " << ran.status().ToString() << "; retrying";
+    } else if (ran->has_value()) {
+      LogInfo("worker") << "redaction job " << **ran << " finished";
+      continue;
+    }
+    if (WaitFor(options_.idle, true, &redactions_poked_)) return;
   }
 }
 

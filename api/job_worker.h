@@ -1,10 +1,12 @@
 // JobWorker: the background work of `custodian serve`.
 //
-// Two threads beside the API:
+// Three threads beside the API:
 //   - exports: requeues export jobs a dead process left running (RecoverAfterRestart, once,
 //     before anything else), then claims and builds queued exports one at a time
 //     (ExportJobRunner::RunNext), logging one line per finished job (ids and outcome only),
 //     and polls the queue every `idle` when it is empty;
+//   - redactions: the same for redaction jobs (api/redaction_jobs.h), on a thread of its
+//     own so that a long redaction does not hold up exports;
 //   - holds: releases the holds of closed requests whose own retention has passed
 //     (Workflow::ReleaseDueHolds), at start and every `hold_release_interval`.
 // The intervals are scheduling only, measured on the host's steady clock; everything
@@ -25,6 +27,7 @@
 
 #include "base/clock.h"
 #include "base/filesystem.h"
+#include "api/redaction_jobs.h"
 #include "exports/export_jobs.h"
 #include "records/database.h"
 
@@ -53,21 +56,25 @@ class JobWorker {
  private:
   JobWorker(records::Database& db, Filesystem& fs, const Clock& clock, JobWorkerOptions options);
   void RunExports();
+  void RunRedactions();
   void ReleaseHolds();
   void LogFinished(int64_t job_id);
-  // Waits up to d, or until Stop() (returns true) or, when wake_on_poke, a Poke().
-  bool WaitFor(std::chrono::milliseconds d, bool wake_on_poke);
+  // Waits up to d, or until Stop() (returns true) or, when poke is set, a Poke().
+  bool WaitFor(std::chrono::milliseconds d, bool wake_on_poke, bool* poke = nullptr);
 
   records::Database& db_;
   const Clock& clock_;
   const JobWorkerOptions options_;
   exports::ExportJobRunner runner_;
+  RedactionJobRunner redactions_;
 
   std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;  // guarded by mu_
   bool poked_ = false;     // guarded by mu_
+  bool redactions_poked_ = false;  // guarded by mu_
   std::thread exports_thread_;
+  std::thread redactions_thread_;
   std::thread holds_thread_;
 };
 

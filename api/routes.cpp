@@ -97,6 +97,15 @@ const std::array<RouteSpec, static_cast<size_t>(RouteId::kCount)> kRoutes = {{
      "export_copy", false, false, "make the AES-256 zip; its password is shown once"},
     {RouteId::kDownloadExport, G, "/api/v1/exports/{export}/download", Access::kManager,
      "export_download", true, false, "the export package as one file, with Range support"},
+    {RouteId::kStartRedaction, P, "/api/v1/exports/{export}/redactions", Access::kManager,
+     "redaction_start", false, false, "queue a redaction of a ready export's video files"},
+    {RouteId::kGetRedaction, G, "/api/v1/redactions/{redaction}", Access::kManager,
+     "redaction_view", false, false, "a redaction's record, flagged frames, state and progress"},
+    {RouteId::kRedactionContactSheet, G, "/api/v1/redactions/{redaction}/contact.jpg",
+     Access::kManager, "redaction_contact_sheet", true, false,
+     "the contact sheet of a redaction, for review"},
+    {RouteId::kSignOffRedaction, P, "/api/v1/redactions/{redaction}/sign-off", Access::kManager,
+     "redaction_sign_off", false, false, "record the reviewer's sign-off of a redaction"},
     {RouteId::kRecordDisclosure, P, "/api/v1/disclosures", Access::kManager, "disclosure_record",
      false, false, "record a handover of an export"},
     {RouteId::kListDisclosures, G, "/api/v1/disclosures", Access::kDpo, "disclosure_list", false,
@@ -188,7 +197,7 @@ PatternFit Fit(const RouteSpec& route, std::string_view path,
       else
         bad = true;
     } else if (w == "{segment}" || w == "{user}" || w == "{hold}" || w == "{request}" ||
-               w == "{export}") {
+               w == "{export}" || w == "{redaction}") {
       int64_t id = 0;
       if (ParseId(parts[i], &id))
         p.id = id;

@@ -7,7 +7,7 @@
 //
 // Path parameters are typed and checked here, before any handler runs:
 //   {camera}              [a-z0-9-]{1,64}, the camera id as in config and records
-//   {segment} {user} {hold} {request} {export}
+//   {segment} {user} {hold} {request} {export} {redaction}
 //                         a positive decimal integer of at most 18 digits
 //   {asset...}            the rest of the path, for the web UI (letters, digits, - _ . /,
 //                         no "..", no empty segments)
@@ -72,6 +72,11 @@ enum class RouteId {
   kJustifyUnredacted,     // POST   /api/v1/exports/{export}/justify-unredacted
   kEncryptedZip,          // POST   /api/v1/exports/{export}/encrypted-zip
   kDownloadExport,        // GET    /api/v1/exports/{export}/download?purpose=&format=
+  // Redaction of a ready export (handlers_redactions.cpp).
+  kStartRedaction,        // POST   /api/v1/exports/{export}/redactions
+  kGetRedaction,          // GET    /api/v1/redactions/{redaction}
+  kRedactionContactSheet, // GET    /api/v1/redactions/{redaction}/contact.jpg?purpose=
+  kSignOffRedaction,      // POST   /api/v1/redactions/{redaction}/sign-off
   kRecordDisclosure,      // POST   /api/v1/disclosures
   kListDisclosures,       // GET    /api/v1/disclosures?from=&to=
   kStatistics,            // GET    /api/v1/statistics?month=YYYY-MM
@@ -118,7 +123,7 @@ bool RoleAllowed(Access access, records::Role role);
 
 struct RouteParams {
   std::string camera;
-  std::optional<int64_t> id;  // {segment}, {user}, {hold}, {request} or {export}
+  std::optional<int64_t> id;  // {segment}, {user}, {hold}, {request}, {export}, {redaction}
   std::string asset;
 };
 

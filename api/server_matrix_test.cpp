@@ -69,6 +69,10 @@ const Expected kMatrix[] = {
     {RouteId::kJustifyUnredacted,    "U", "D", "A", "A", "D"},
     {RouteId::kEncryptedZip,         "U", "D", "A", "A", "D"},
     {RouteId::kDownloadExport,       "U", "D", "A", "A", "D"},
+    {RouteId::kStartRedaction,       "U", "D", "A", "A", "D"},
+    {RouteId::kGetRedaction,         "U", "D", "A", "A", "D"},
+    {RouteId::kRedactionContactSheet,"U", "D", "A", "A", "D"},
+    {RouteId::kSignOffRedaction,     "U", "D", "A", "A", "D"},
     {RouteId::kRecordDisclosure,     "U", "D", "A", "A", "D"},
     {RouteId::kListDisclosures,      "U", "D", "D", "A", "D"},
     {RouteId::kStatistics,           "U", "D", "D", "A", "D"},
@@ -235,6 +239,14 @@ class Matrix {
         return {"POST", Exp(QueuedExport()) + "/encrypted-zip", ""};
       case RouteId::kDownloadExport:  // likewise
         return {"GET", Exp(QueuedExport()) + "/download?" + PurposeParams(), ""};
+      case RouteId::kStartRedaction:  // the export is not ready: refused on its merits (409)
+        return {"POST", Exp(QueuedExport()) + "/redactions", json{{"mode", "faces"}}.dump()};
+      case RouteId::kGetRedaction:
+        return {"GET", Red(QueuedRedaction()), ""};
+      case RouteId::kRedactionContactSheet:  // not done: no contact sheet yet (404)
+        return {"GET", Red(QueuedRedaction()) + "/contact.jpg?" + PurposeParams(), ""};
+      case RouteId::kSignOffRedaction:  // not done: refused on its merits (409)
+        return {"POST", Red(QueuedRedaction()) + "/sign-off", json{{"note", "ok"}}.dump()};
       case RouteId::kRecordDisclosure:  // likewise: the export is not ready (409)
         return {"POST", "/api/v1/disclosures",
                 json{{"export_id", QueuedExport()},
@@ -289,6 +301,7 @@ class Matrix {
   // Footage requests in the states the samples need, made through the workflow.
   static std::string Req(int64_t id) { return "/api/v1/requests/" + std::to_string(id); }
   static std::string Exp(int64_t id) { return "/api/v1/exports/" + std::to_string(id); }
+  static std::string Red(int64_t id) { return "/api/v1/redactions/" + std::to_string(id); }
   std::string RequestBody() {
     return json{{"type", "police"},
                 {"requester_name", "DC Example"},
@@ -340,6 +353,18 @@ class Matrix {
     auto t = exports::RequestExport(f_.db(), ApprovedRequest(), ids_[Who::kManager], false);
     REQUIRE(t.ok());
     return t->export_id;
+  }
+
+  // A redaction row of a queued export, as a queued redaction job would leave it.
+  int64_t QueuedRedaction() {
+    records::Database::RedactionRow row;
+    row.export_id = QueuedExport();
+    row.input_sha256 = std::string(64, 'a');
+    row.output_sha256 = std::string(64, '0');
+    row.record_json = json{{"state", "queued"}}.dump();
+    auto id = f_.db().AddRedaction(row);
+    REQUIRE(id.ok());
+    return *id;
   }
 
   ApiServerFixture f_;

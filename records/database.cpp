@@ -259,4 +259,20 @@ Status Database::SignOffRedaction(int64_t id, int64_t reviewer_user_id) {
   return Status::Ok();
 }
 
+Status Database::UpdateRedactionRecord(int64_t id, const std::string& output_sha256,
+                                       const std::string& record_json) {
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(Statement st,
+                           Prepare("UPDATE redactions SET output_sha256 = ?, record_json = ? "
+                                   "WHERE id = ? AND signed_off_us IS NULL"));
+  CUSTODIAN_RETURN_IF_ERROR(st.Text(output_sha256).Text(record_json).Int(id).Run());
+  if (st.Changes() == 0) {
+    auto existing = GetRedaction(id);
+    if (!existing.ok()) return existing.status();
+    if (!*existing) return NotFound("no redaction " + std::to_string(id));
+    return FailedPrecondition("redaction " + std::to_string(id) + " is signed off already");
+  }
+  return Status::Ok();
+}
+
 }  // namespace custodian::records

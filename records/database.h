@@ -328,6 +328,10 @@ class Database {
   Result<std::vector<RedactionRow>> ListRedactionsForExport(int64_t export_id);
   // Records the reviewer's sign-off now; kFailedPrecondition if it was signed off already.
   Status SignOffRedaction(int64_t id, int64_t reviewer_user_id);
+  // Replaces the output hash and record of a redaction not yet signed off (a redaction job
+  // filling in its row as it runs); kFailedPrecondition once signed off.
+  Status UpdateRedactionRecord(int64_t id, const std::string& output_sha256,
+                               const std::string& record_json);
 
  private:
   using Lock = std::lock_guard<std::recursive_mutex>;

@@ -22,6 +22,11 @@ constexpr double kMaxCropPixelsPerFrame = 240000;
 // Pyramid step of the cascades on crops: coarser than on full scans, the crops come back
 // every few frames.
 constexpr double kCropScaleStep = 1.2;
+// Pyramid step of the full-scan cascades on large frames (over kThoroughMaxPixels). The
+// finer step of small frames (haar_scale_step) made the whole redaction of 1080p take a
+// quarter more CPU and masked no more of the labelled faces placed in a 1080p frame
+// (tests/bench/redact_bench).
+constexpr double kLargeFrameScanStep = 1.2;
 // The HOG people detector's image width and pyramid step.
 constexpr double kPeopleWidth = 640;
 constexpr double kPeopleScaleStep = 1.1;
@@ -105,17 +110,19 @@ struct Detectors::Impl {
 
   bool Thorough() const { return static_cast<double>(width) * height <= kThoroughMaxPixels; }
 
+  double FullScanStep() const { return Thorough() ? p.haar_scale_step : kLargeFrameScanStep; }
+
   double FullScanScale() const {
     return std::min(p.max_upscale, static_cast<double>(p.scan_width) / width);
   }
 
-  // Haar cascades on `img`, which is the frame region at (ox, oy) scaled by s.
-  // Crops (step > 0) on large frames run the frontal cascade only: the profile cascades
-  // run on every full scan and on every crop of a small frame.
+  // Haar cascades on `img`, which is the frame region at (ox, oy) scaled by s, with
+  // pyramid step `step`. Crops on large frames run the frontal cascade only: the profile
+  // cascades run on every full scan and on every crop of a small frame.
   void FindFaces(const cv::Mat& img, double s, int ox, int oy, std::vector<Box>* out,
-                 double step = 0) {
-    bool profiles = p.use_profile && (step <= 0 || Thorough());
-    for (const cv::Rect& r : Cascades(img, step > 0 ? step : p.haar_scale_step, profiles)) {
+                 double step, bool crop) {
+    bool profiles = p.use_profile && (!crop || Thorough());
+    for (const cv::Rect& r : Cascades(img, step, profiles)) {
       out->push_back(ToFrame(r, s, ox, oy));
     }
   }
@@ -268,7 +275,7 @@ std::vector<Detection> Detectors::Detect(const cv::Mat& luma, int64_t /*index*/,
     cv::Mat img;
     cv::resize(luma, img, cv::Size(), s, s, s < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
     Impl::Brighten(&img);
-    m.FindFaces(img, s, 0, 0, &faces);
+    m.FindFaces(img, s, 0, 0, &faces, m.FullScanStep(), false);
     for (double tilt = p.tilt_degrees;
          m.Thorough() && p.tilt_degrees > 0 && tilt <= p.max_tilt_degrees + 1e-9;
          tilt += p.tilt_degrees) {
@@ -303,7 +310,7 @@ std::vector<Detection> Detectors::Detect(const cv::Mat& luma, int64_t /*index*/,
       if (img.cols < 20 || img.rows < 20) continue;
       spent += static_cast<double>(img.total());
       Impl::Brighten(&img);
-      m.FindFaces(img, s, r.x, r.y, &faces, kCropScaleStep);
+      m.FindFaces(img, s, r.x, r.y, &faces, kCropScaleStep, true);
     }
   }
   for (const Box& f : MergeOverlapping(faces, 0.3, false)) out.push_back({f, DetectionKind::kFace});
@@ -315,7 +322,9 @@ nlohmann::json Detectors::Describe() const {
   const DetectionParams& p = m.p;
   nlohmann::json d = nlohmann::json::array();
   d.push_back({{"name", "opencv-haar-frontal"}, {"file", m.cascade_dir + "/" + kFrontalCascade},
-               {"scale_step", p.haar_scale_step}, {"min_neighbors", p.haar_min_neighbors}});
+               {"scale_step", p.haar_scale_step}, {"min_neighbors", p.haar_min_neighbors},
+               {"full_scan_scale_step_this_video", m.FullScanStep()},
+               {"crop_scale_step", kCropScaleStep}});
   if (p.use_profile) {
     d.push_back({{"name", "opencv-haar-profile"}, {"file", m.cascade_dir + "/" + kProfileCascade},
                  {"orientations", "both (image flipped)"}});

@@ -81,7 +81,7 @@ struct DetectionParams {
   double tilt_degrees = 15;
   double max_tilt_degrees = 30;
   bool dlib_tilted = true;  // dlib also on the image turned by +-tilt_degrees
-  bool dlib_on_large_frames = false;  // frames over 0.5 MP: cascades only (see redaction.md)
+  bool dlib_on_large_frames = true;  // frames over 0.5 MP: dlib too (recall over speed)
   // Tracking: how far a mask is enlarged, how long it is held over a detection gap, and
   // how many frames it starts before a track's first detection and ends after its last.
   double margin = 0.3;

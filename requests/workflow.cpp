@@ -287,7 +287,15 @@ Result<int64_t> Workflow::RecordDisclosure(const Handover& h) {
                               "; footage is handed over only for an approved request with a "
                               "prepared export");
   }
-  if (r->type == RequestType::kDsar && !ex.redacted && !ex.unredacted_justification) {
+  // Redacted: the export's flag (set when a redaction of it is signed off) or any
+  // signed-off redaction recorded against it (`custodian redact --export --sign-off` too).
+  bool redacted = ex.redacted;
+  if (r->type == RequestType::kDsar && !redacted) {
+    auto redactions = db_.ListRedactionsForExport(ex.id);
+    if (!redactions.ok()) return redactions.status();
+    for (const auto& red : *redactions) redacted = redacted || red.signed_off.has_value();
+  }
+  if (r->type == RequestType::kDsar && !redacted && !ex.unredacted_justification) {
     return FailedPrecondition("export " + std::to_string(ex.id) +
                               " answers a DSAR and is not redacted; redact it or record why it "
                               "may be released unredacted");

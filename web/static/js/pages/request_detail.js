@@ -7,6 +7,7 @@ import { h, clear, field, select, table, pageHeader, messageLine, button, progre
 import { timeEl, fromUkLocal, toUkInputs, utcIso } from '../time.js';
 import { TYPES, STEPS, METHODS } from '../requests_rules.js';
 import { stateBadge, deadlineEl } from './requests.js';
+import { redactionPanel } from './redaction_panel.js';
 
 export async function render(main, { session }, id) {
   const msg = messageLine();
@@ -101,6 +102,7 @@ export async function render(main, { session }, id) {
         x.state === 'ready' ? [
           h('p', {}, `${(x.bytes / 1e6).toFixed(1)} MB; manifest SHA-256 `, h('code', {}, x.manifest_sha256 || '')),
           r.type === 'dsar' && !x.redacted ? justification(x) : null,
+          manager ? redactionPanel(x, r, { msg, timers, reload: load }) : null,
           verifyHelp(),
           field('Why you are downloading it (for the access log)', purposeText), h('div', { class: 'actions' }, link,
             button('Make encrypted zip for removable media', async () => {
