@@ -1,6 +1,11 @@
 #include "api/handler_support.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 namespace custodian::api {
 
@@ -168,6 +173,27 @@ Result<Purpose> AdmitFootage(ApiContext& ctx, const Call& call, const FootageSco
   auto purpose = PurposeOf(call.request);
   if (!purpose.ok()) return FootageFailed(ctx, call, scope, offered, purpose.status());
   return purpose;
+}
+
+Result<OpenedSegment> OpenSegmentFile(const ApiContext& ctx, const records::SegmentRow& segment) {
+  if (segment.path.empty() || segment.path[0] == '/' ||
+      segment.path.find("..") != std::string::npos) {
+    return Internal("segment " + std::to_string(segment.id) + " has an unsafe path");
+  }
+  const std::string path = ctx.options.data_dir + "/" + segment.path;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    return errno == ENOENT
+               ? NotFound("the file of segment " + std::to_string(segment.id) + " is missing")
+               : IoError("open segment " + std::to_string(segment.id) + ": " +
+                         std::strerror(errno));
+  }
+  auto file = std::make_shared<OpenFile>(fd);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    return IoError("segment " + std::to_string(segment.id) + " is not a regular file");
+  }
+  return OpenedSegment{std::move(file), static_cast<uint64_t>(st.st_size)};
 }
 
 }  // namespace custodian::api

@@ -9,6 +9,7 @@
 // that no SQL reaches a client.
 #pragma once
 
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -114,5 +115,16 @@ Status LogFootage(ApiContext& ctx, const Call& call, const FootageScope& scope,
 //   return FootageFailed(ctx, call, scope, purpose, NotFound("..."));
 Status FootageFailed(ApiContext& ctx, const Call& call, const FootageScope& scope,
                      const Purpose& purpose, Status failure);
+
+
+// --- Segment files -----------------------------------------------------------------------
+struct OpenedSegment {
+  std::shared_ptr<OpenFile> file;
+  uint64_t size = 0;
+};
+// The file behind a segment row. The path comes only from the row (relative to data_dir,
+// checked again here although the schema already refuses ".." and absolute paths); the last
+// component is not followed if it is a symlink. kNotFound when the file is missing.
+Result<OpenedSegment> OpenSegmentFile(const ApiContext& ctx, const records::SegmentRow& segment);
 
 }  // namespace custodian::api

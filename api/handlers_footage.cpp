@@ -21,34 +21,6 @@ namespace {
 using records::AccessResult;
 using records::SegmentRow;
 
-struct OpenedSegment {
-  std::shared_ptr<OpenFile> file;
-  uint64_t size = 0;
-};
-
-// The file behind a segment row. The path comes only from the row (relative to data_dir,
-// checked again here although the schema already refuses ".." and absolute paths).
-Result<OpenedSegment> OpenSegmentFile(ApiContext& ctx, const SegmentRow& segment) {
-  if (segment.path.empty() || segment.path[0] == '/' ||
-      segment.path.find("..") != std::string::npos) {
-    return Internal("segment " + std::to_string(segment.id) + " has an unsafe path");
-  }
-  const std::string path = ctx.options.data_dir + "/" + segment.path;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    return errno == ENOENT
-               ? NotFound("the file of segment " + std::to_string(segment.id) + " is missing")
-               : IoError("open segment " + std::to_string(segment.id) + ": " +
-                         std::strerror(errno));
-  }
-  auto file = std::make_shared<OpenFile>(fd);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    return IoError("segment " + std::to_string(segment.id) + " is not a regular file");
-  }
-  return OpenedSegment{std::move(file), static_cast<uint64_t>(st.st_size)};
-}
-
 FootageScope ScopeOf(const SegmentRow& s) { return {s.camera_id, s.start, s.end}; }
 
 std::string RangeDetail(const SegmentRow& s, const ByteRange& r, uint64_t size) {

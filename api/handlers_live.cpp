@@ -39,33 +39,6 @@ LiveDiscontinuities& Discontinuities() {
   return numbers;
 }
 
-struct OpenedLiveFile {
-  std::shared_ptr<OpenFile> file;
-  uint64_t size = 0;
-};
-
-// The file behind a segment row; the path comes only from the row.
-Result<OpenedLiveFile> OpenLiveFile(const ApiContext& ctx, const SegmentRow& segment) {
-  if (segment.path.empty() || segment.path[0] == '/' ||
-      segment.path.find("..") != std::string::npos) {
-    return Internal("segment " + std::to_string(segment.id) + " has an unsafe path");
-  }
-  const std::string path = ctx.options.data_dir + "/" + segment.path;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    return errno == ENOENT
-               ? NotFound("the file of segment " + std::to_string(segment.id) + " is missing")
-               : IoError("open segment " + std::to_string(segment.id) + ": " +
-                         std::strerror(errno));
-  }
-  auto file = std::make_shared<OpenFile>(fd);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    return IoError("segment " + std::to_string(segment.id) + " is not a regular file");
-  }
-  return OpenedLiveFile{std::move(file), static_cast<uint64_t>(st.st_size)};
-}
-
 struct LiveView {
   std::vector<LiveFile> files;  // oldest first: at most the previous segment and the newest
   int64_t run = 0;
@@ -74,7 +47,7 @@ struct LiveView {
 
 Result<LiveFile> ScanLiveFile(const ApiContext& ctx, const SegmentRow& row,
                               const std::string& query) {
-  auto opened = OpenLiveFile(ctx, row);
+  auto opened = OpenSegmentFile(ctx, row);
   if (!opened.ok()) return opened.status();
   auto parts = ScanFragments(opened->file->fd(), opened->size);
   if (!parts.ok()) return parts.status();
@@ -207,7 +180,7 @@ Result<HttpResponse> HandleLiveSegmentFile(ApiContext& ctx, const Call& call) {
                                   " is not live; recorded footage is at /api/v1/segments/" +
                                   std::to_string(segment.id) + "/file"));
   }
-  auto opened = OpenLiveFile(ctx, segment);
+  auto opened = OpenSegmentFile(ctx, segment);
   if (!opened.ok()) return FootageFailed(ctx, call, scope, *purpose, opened.status());
   auto parts = ScanFragments(opened->file->fd(), opened->size);
   if (!parts.ok()) return FootageFailed(ctx, call, scope, *purpose, parts.status());
@@ -272,7 +245,7 @@ Result<HttpResponse> HandleLivePicture(ApiContext& ctx, const Call& call) {
   if (!row.ok() || !*row) {
     return FootageFailed(ctx, call, scope, *purpose, NotFound("the segment is gone"));
   }
-  auto opened = OpenLiveFile(ctx, **row);
+  auto opened = OpenSegmentFile(ctx, **row);
   if (!opened.ok()) return FootageFailed(ctx, call, scope, *purpose, opened.status());
   auto memory = MemoryMp4(opened->file->fd(), file->parts.init_length, *keyframe);
   if (!memory.ok()) return FootageFailed(ctx, call, scope, *purpose, memory.status());
