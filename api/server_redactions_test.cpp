@@ -14,6 +14,7 @@
 
 #include "api/job_worker.h"
 #include "api/testing/api_fixture.h"
+#include "api/testing/serve_worker.h"
 #include "base/filesystem.h"
 
 namespace custodian::api::testing {
@@ -60,24 +61,8 @@ class DsarFlow {
   }
   ~DsarFlow() { StopWorker(); }
 
-  void StartWorker() {
-    auto db = records::Database::Open(f.data_dir() + "/records.db", f.clock);
-    REQUIRE(db.ok());
-    worker_db_ = std::move(db).value();
-    JobWorkerOptions o;
-    o.exports.data_dir = f.data_dir();
-    o.exports.keys_dir = f.data_dir() + "/keys";
-    o.exports.site_name = "Test hostel";
-    o.exports.worker = "test-worker";
-    o.idle = std::chrono::milliseconds(50);
-    auto w = JobWorker::Start(*worker_db_, PosixFilesystem::Instance(), f.clock, o);
-    REQUIRE(w.ok());
-    worker_ = std::move(w).value();
-  }
-  void StopWorker() {
-    worker_.reset();
-    worker_db_.reset();
-  }
+  void StartWorker() { worker_.Start(); }
+  void StopWorker() { worker_.Stop(); }
 
   // A DSAR logged by ann, verified, approved by ben and exported; returns the export path.
   std::string ReadyDsarExport(std::string* request_path) {
@@ -138,8 +123,7 @@ class DsarFlow {
   SignedIn ann, ben, sam, dee;
 
  private:
-  std::unique_ptr<records::Database> worker_db_;
-  std::unique_ptr<JobWorker> worker_;
+  ServeWorker worker_{f};
 };
 
 TEST_CASE("api DSAR export redacted by serve's worker, reviewed, signed off, handed over") {

@@ -14,6 +14,7 @@
 
 #include "api/job_worker.h"
 #include "api/testing/api_fixture.h"
+#include "api/testing/serve_worker.h"
 #include "base/filesystem.h"
 #include "base/sha256.h"
 
@@ -60,24 +61,8 @@ class Flow {
   }
   ~Flow() { StopWorker(); }
 
-  void StartWorker() {
-    auto db = records::Database::Open(f.data_dir() + "/records.db", f.clock);
-    REQUIRE(db.ok());
-    worker_db_ = std::move(db).value();
-    JobWorkerOptions o;
-    o.exports.data_dir = f.data_dir();
-    o.exports.keys_dir = f.data_dir() + "/keys";
-    o.exports.site_name = "Test hostel";
-    o.exports.worker = "test-worker";
-    o.idle = std::chrono::milliseconds(50);
-    auto w = JobWorker::Start(*worker_db_, PosixFilesystem::Instance(), f.clock, o);
-    REQUIRE(w.ok());
-    worker_ = std::move(w).value();
-  }
-  void StopWorker() {
-    worker_.reset();
-    worker_db_.reset();
-  }
+  void StartWorker() { worker_.Start(); }
+  void StopWorker() { worker_.Stop(); }
 
   std::string RequestBody() const {
     return json{{"type", "police"},
@@ -147,8 +132,7 @@ class Flow {
   SignedIn ann, ben, sam, dee;
 
  private:
-  std::unique_ptr<records::Database> worker_db_;
-  std::unique_ptr<JobWorker> worker_;
+  ServeWorker worker_{f};
 };
 
 bool Contains(const std::string& haystack, const std::string& needle) {
