@@ -479,36 +479,34 @@ Result<HttpResponse> HandleSubjectNotification(ApiContext& ctx, const Call& call
                 [&] { return workflow.RecordSubjectNotification(r->id, n); });
 }
 
+namespace {
+// The optional {"note": ...} of a withdraw or close; an empty body is no note.
+Result<std::string> OptionalNote(const HttpRequest& request) {
+  if (request.body.empty()) return std::string();
+  auto body = JsonObjectBody(request);
+  if (!body.ok()) return body.status();
+  return Text(*body, "note", kMaxTextBytes, false);
+}
+}  // namespace
+
 Result<HttpResponse> HandleWithdrawRequest(ApiContext& ctx, const Call& call) {
   auto r = ScopedRequest(ctx, call, Use::kAct);
   if (!r.ok()) return r.status();
-  std::string note;
-  if (!call.request.body.empty()) {
-    auto body = JsonObjectBody(call.request);
-    if (!body.ok()) return body.status();
-    auto n = Text(*body, "note", kMaxTextBytes, false);
-    if (!n.ok()) return n.status();
-    note = *n;
-  }
+  auto note = OptionalNote(call.request);
+  if (!note.ok()) return note.status();
   requests::Workflow workflow(ctx.db, ctx.clock);
   return Change(ctx, call, RequestText(r->id) + " withdrawn",
-                [&] { return workflow.Withdraw(r->id, call.user().user_id, note); });
+                [&] { return workflow.Withdraw(r->id, call.user().user_id, *note); });
 }
 
 Result<HttpResponse> HandleCloseRequest(ApiContext& ctx, const Call& call) {
   auto r = ScopedRequest(ctx, call, Use::kAct);
   if (!r.ok()) return r.status();
-  std::string note;
-  if (!call.request.body.empty()) {
-    auto body = JsonObjectBody(call.request);
-    if (!body.ok()) return body.status();
-    auto n = Text(*body, "note", kMaxTextBytes, false);
-    if (!n.ok()) return n.status();
-    note = *n;
-  }
+  auto note = OptionalNote(call.request);
+  if (!note.ok()) return note.status();
   requests::Workflow workflow(ctx.db, ctx.clock);
   return Change(ctx, call, RequestText(r->id) + " closed",
-                [&] { return workflow.Close(r->id, call.user().user_id, note); });
+                [&] { return workflow.Close(r->id, call.user().user_id, *note); });
 }
 
 Result<HttpResponse> HandleRecordDisclosure(ApiContext& ctx, const Call& call) {
