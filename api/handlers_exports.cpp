@@ -335,9 +335,22 @@ Result<HttpResponse> HandleJustifyUnredacted(ApiContext& ctx, const Call& call) 
 Result<HttpResponse> HandleEncryptedZip(ApiContext& ctx, const Call& call) {
   auto e = ScopedExport(ctx, call);
   if (!e.ok()) return e.status();
+  // A DSAR's copy holds its signed-off redacted package (exports refuses the original
+  // without a recorded justification).
+  std::string package;
+  auto redaction = SignedOffRedaction(ctx.db, ctx.options.data_dir, e->id);
+  if (!redaction.ok()) return FromRecords(redaction.status(), "read the export's redactions");
+  if (*redaction) {
+    auto request = ctx.db.GetFootageRequest(e->request_id);
+    if (!request.ok()) return FromRecords(request.status(), "read the export's request");
+    if (*request && (*request)->type == records::RequestType::kDsar) {
+      package = RedactedPackageName(e->id, (*redaction)->id);
+    }
+  }
   // Records its own access-log entry (export_copy); the password is in this answer only.
   auto copy = exports::MakeRemovableMediaCopy(ctx.db, PosixFilesystem::Instance(),
-                                              ctx.options.data_dir, e->id, call.user().user_id);
+                                              ctx.options.data_dir, e->id, call.user().user_id,
+                                              package);
   if (!copy.ok()) return copy.status();
   return Json({{"export_id", e->id},
                {"file", exports::PackageName(e->id) + ".zip"},

@@ -250,8 +250,13 @@ TEST_CASE("api DSAR export redacted by serve's worker, reviewed, signed off, han
   CHECK(e.camera_id == "door-1");
   CHECK(f.Get(path + "/contact.jpg?file=99&" + PurposeParams(), t.ben).status == 404);
 
-  // 5. Still refused before the sign-off.
+  // 5. Still refused before the sign-off; so is a removable-media copy, which would hold
+  // the unredacted original.
   CHECK(f.Call("POST", "/api/v1/disclosures", t.ben, handover.dump()).status == 409);
+  auto early_zip = f.Call("POST", export_path + "/encrypted-zip", t.ben, "{}");
+  INFO(early_zip.body);
+  CHECK(early_zip.status == 409);
+  CHECK(Contains(early_zip.body, "subject access request"));
 
   // 6. Signed off once: staff cannot, the second attempt is refused and changes nothing.
   CHECK(f.Call("POST", path + "/sign-off", t.sam, json{{"note", "x"}}.dump()).status == 403);
@@ -274,6 +279,24 @@ TEST_CASE("api DSAR export redacted by serve's worker, reviewed, signed off, han
   REQUIRE(ex["redactions"].size() == 1);
   CHECK(ex["redactions"][0]["id"] == redaction_id);
   CHECK(ex["redactions"][0]["signed_off"] == first["signed_off"]);
+
+  // 6b. Once signed off, the removable-media copy holds the redacted package only.
+  auto zip = f.Call("POST", export_path + "/encrypted-zip", t.ben, "{}");
+  INFO(zip.body);
+  REQUIRE(zip.status == 201);
+  {
+    const std::string password = json::parse(zip.body)["password"].get<std::string>();
+    const std::string zip_path =
+        f.data_dir() + "/exports/" + std::to_string(export_id) + "/export-" +
+        std::to_string(export_id) + ".zip";
+    const std::string listing = f.data_dir() + "/../zip-listing.txt";
+    REQUIRE(std::system(("7z l -slt -p'" + password + "' '" + zip_path + "' > '" + listing +
+                         "' 2>&1").c_str()) == 0);
+    std::ifstream in(listing);
+    const std::string text((std::istreambuf_iterator<char>(in)), {});
+    CHECK(Contains(text, "-redaction-"));
+    CHECK(Contains(text, "redaction-manifest.json"));
+  }
 
   // 7. The handover is now accepted.
   auto handed = f.Call("POST", "/api/v1/disclosures", t.ben, handover.dump());

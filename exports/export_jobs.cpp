@@ -259,7 +259,7 @@ Status ExportJobRunner::Fail(const JobRow& job, int64_t export_id, const Status&
 
 Result<RemovableMediaCopy> MakeRemovableMediaCopy(records::Database& db, Filesystem& fs,
                                                   const std::string& data_dir, int64_t export_id,
-                                                  int64_t by) {
+                                                  int64_t by, const std::string& package) {
   auto user = ActiveUser(db, by);
   if (!user.ok()) return user.status();
   if (!requests::CanDecide(user->role)) {
@@ -271,6 +271,17 @@ Result<RemovableMediaCopy> MakeRemovableMediaCopy(records::Database& db, Filesys
   if ((*e)->state != records::ExportState::kReady) {
     return FailedPrecondition(std::string("export is ") + records::Name((*e)->state));
   }
+  const std::string source = package.empty() ? PackageName(export_id) : package;
+  if (source == PackageName(export_id) && !(*e)->unredacted_justification) {
+    auto request = db.GetFootageRequest((*e)->request_id);
+    if (!request.ok()) return request.status();
+    if (*request && (*request)->type == records::RequestType::kDsar) {
+      return FailedPrecondition(
+          "export " + std::to_string(export_id) +
+          " is for a subject access request: copy its signed-off redacted package, or record "
+          "why it may go out unredacted first");
+    }
+  }
   const std::string container = JoinPath(data_dir, ExportDirRelative(export_id));
   RemovableMediaCopy copy;
   copy.zip_path = JoinPath(container, PackageName(export_id) + ".zip");
@@ -278,7 +289,7 @@ Result<RemovableMediaCopy> MakeRemovableMediaCopy(records::Database& db, Filesys
   if (fs.Exists(copy.zip_path)) CUSTODIAN_RETURN_IF_ERROR(fs.Unlink(copy.zip_path));
   copy.password = GeneratePassword();
   CUSTODIAN_RETURN_IF_ERROR(
-      MakeEncryptedZip(JoinPath(container, PackageName(export_id)), copy.zip_path, copy.password));
+      MakeEncryptedZip(JoinPath(container, source), copy.zip_path, copy.password));
   CUSTODIAN_RETURN_IF_ERROR(fs.SyncDir(container));
   records::AccessEntry a;
   a.user_id = by;
