@@ -15,6 +15,7 @@
 #include "api/job_worker.h"
 #include "api/testing/api_fixture.h"
 #include "api/testing/serve_worker.h"
+#include "api/testing/shell.h"
 #include "base/filesystem.h"
 
 namespace custodian::api::testing {
@@ -24,20 +25,6 @@ using records::AccessResult;
 using records::Role;
 using json = nlohmann::json;
 namespace fs = std::filesystem;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-int Run(const std::string& cmd, std::string* out) {
-  const std::string file =
-      fs::temp_directory_path() / ("redact-test-out-" + std::to_string(::getpid()));
-  const int rc = std::system((cmd + " >'" + file + "' 2>&1").c_str());
-  *out = ReadFile(file);
-  fs::remove(file);
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
 
 bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;

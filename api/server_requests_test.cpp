@@ -15,6 +15,7 @@
 #include "api/job_worker.h"
 #include "api/testing/api_fixture.h"
 #include "api/testing/serve_worker.h"
+#include "api/testing/shell.h"
 #include "base/filesystem.h"
 #include "base/sha256.h"
 
@@ -25,21 +26,6 @@ using records::AccessResult;
 using records::Role;
 using json = nlohmann::json;
 namespace fs = std::filesystem;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// Runs a shell command; returns its exit status and puts stdout and stderr in *out.
-int Run(const std::string& cmd, std::string* out) {
-  const std::string file =
-      fs::temp_directory_path() / ("req-test-out-" + std::to_string(::getpid()));
-  const int rc = std::system((cmd + " >'" + file + "' 2>&1").c_str());
-  *out = ReadFile(file);
-  fs::remove(file);
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
 
 std::string Id(const ClientResponse& r) {
   return std::to_string(json::parse(r.body)["id"].get<int64_t>());
