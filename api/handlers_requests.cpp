@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <functional>
+#include <initializer_list>
 
 #include "api/handlers.h"
 #include "requests/statistics.h"
@@ -34,6 +35,24 @@ Result<std::string> Text(const json& body, const std::string& key, size_t max, b
   auto v = StringMember(body, key, max, required);
   if (!v.ok()) return v.status();
   return v->value_or("");
+}
+
+// A string member to read into *out: Text's rules, at most max bytes.
+struct TextField {
+  const char* key;
+  std::string* out;
+  size_t max;
+  bool required;
+};
+
+// Reads each field with Text; the first bad one is the error.
+Status ReadTextFields(const json& body, std::initializer_list<TextField> fields) {
+  for (const TextField& f : fields) {
+    auto v = Text(body, f.key, f.max, f.required);
+    if (!v.ok()) return v.status();
+    *f.out = *v;
+  }
+  return Status::Ok();
 }
 
 Result<bool> Flag(const json& body, const std::string& key) {
@@ -83,22 +102,13 @@ Result<requests::NewRequest> NewRequestMember(const json& body) {
     if (!parsed) return InvalidArgument("unknown legal basis \"" + *basis + "\"");
     r.legal_basis = *parsed;
   }
-  struct Field {
-    const char* key;
-    std::string* out;
-    size_t max;
-    bool required;
-  };
-  for (const Field& f : {Field{"requester_name", &r.requester_name, kMaxNameBytes, true},
-                         Field{"organisation", &r.organisation, kMaxNameBytes, false},
-                         Field{"contact", &r.contact, kMaxTextBytes, false},
-                         Field{"reference", &r.reference, kMaxNameBytes, false},
-                         Field{"legal_basis_detail", &r.legal_basis_detail, kMaxTextBytes, false},
-                         Field{"description", &r.description, kMaxTextBytes, false}}) {
-    auto v = Text(body, f.key, f.max, f.required);
-    if (!v.ok()) return v.status();
-    *f.out = *v;
-  }
+  CUSTODIAN_RETURN_IF_ERROR(
+      ReadTextFields(body, {{"requester_name", &r.requester_name, kMaxNameBytes, true},
+                            {"organisation", &r.organisation, kMaxNameBytes, false},
+                            {"contact", &r.contact, kMaxTextBytes, false},
+                            {"reference", &r.reference, kMaxNameBytes, false},
+                            {"legal_basis_detail", &r.legal_basis_detail, kMaxTextBytes, false},
+                            {"description", &r.description, kMaxTextBytes, false}}));
   if (auto it = body.find("requester_user_id"); it != body.end() && !it->is_null()) {
     if (!it->is_number_integer() || it->get<int64_t>() < 1) {
       return InvalidArgument("\"requester_user_id\" must be a user id");
@@ -524,20 +534,11 @@ Result<HttpResponse> HandleRecordDisclosure(ApiContext& ctx, const Call& call) {
   auto method = records::ParseDisclosureMethod(*method_name);
   if (!method) return InvalidArgument("unknown handover method \"" + *method_name + "\"");
   h.method = *method;
-  struct Field {
-    const char* key;
-    std::string* out;
-    size_t max;
-    bool required;
-  };
-  for (const Field& f : {Field{"recipient_name", &h.recipient_name, kMaxNameBytes, true},
-                         Field{"organisation", &h.organisation, kMaxNameBytes, false},
-                         Field{"reference", &h.reference, kMaxNameBytes, false},
-                         Field{"note", &h.note, kMaxTextBytes, false}}) {
-    auto v = Text(*body, f.key, f.max, f.required);
-    if (!v.ok()) return v.status();
-    *f.out = *v;
-  }
+  CUSTODIAN_RETURN_IF_ERROR(
+      ReadTextFields(*body, {{"recipient_name", &h.recipient_name, kMaxNameBytes, true},
+                             {"organisation", &h.organisation, kMaxNameBytes, false},
+                             {"reference", &h.reference, kMaxNameBytes, false},
+                             {"note", &h.note, kMaxTextBytes, false}}));
   if (body->contains("at") && !(*body)["at"].is_null()) {
     auto at = TimeMember(*body, "at");
     if (!at.ok()) return at.status();
