@@ -37,10 +37,12 @@ class Detectors {
                                                  int height);
   ~Detectors();
 
-  // Detections in frame `index` (luma plane, full size). `full_scan` scans the whole frame;
-  // otherwise only around motion and around `hints` (boxes of live tracks).
+  // Detections in frame `index` (luma plane, full size), around motion and around `hints`
+  // (boxes of live tracks). `full_scan`: on frames up to 0.5 MP the whole frame is scanned;
+  // on larger frames a coarse whole-frame scan and the people detector run, while the
+  // thorough scans follow what changed (DetectionParams::change_threshold).
   std::vector<Detection> Detect(const cv::Mat& luma, int64_t index, bool full_scan,
-                                const std::vector<Box>& hints);
+                                const std::vector<Detection>& hints);
 
   // What ran and with which parameters, for the redaction record.
   nlohmann::json Describe() const;

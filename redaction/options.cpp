@@ -135,7 +135,9 @@ Status ValidateOptions(const RedactionOptions& o) {
   }
   const DetectionParams& d = o.detection;
   if (d.detect_every < 1 || d.full_scan_every < 1 || d.scan_width < 64 || d.min_face_px < 8 ||
-      d.hold_frames < 0 || d.pre_frames < 0 || d.post_frames < 0 || d.margin < 0) {
+      d.hold_frames < 0 || d.pre_frames < 0 || d.post_frames < 0 || d.margin < 0 ||
+      d.hd_min_face_px < 8 || d.hd_dlib_min_face_px < 8 || d.change_threshold <= 0 ||
+      d.settle_checks < 0 || d.refresh_every < 1) {
     return InvalidArgument("detection parameters out of range");
   }
   return Status::Ok();

@@ -82,12 +82,26 @@ struct DetectionParams {
   double max_tilt_degrees = 30;
   bool dlib_tilted = true;  // dlib also on the image turned by +-tilt_degrees
   bool dlib_on_large_frames = true;  // frames over 0.5 MP: dlib too (recall over speed)
+  // Frames over 0.5 MP (HD) are not fully scanned every full_scan_every frames: each 32-px
+  // block is compared with what the last thorough scan of it saw; blocks that differ by more
+  // than `change_threshold` grey levels (block mean) and have then kept still for
+  // `settle_checks` detection frames get a thorough scan (with a margin), which looks for
+  // faces from `hd_min_face_px` (cascades) and `hd_dlib_min_face_px` (dlib) up. Faces it
+  // finds are kept for as long as their blocks do not change. The whole frame is scanned
+  // thoroughly at the first frame and every `refresh_every` frames; moving things are
+  // covered by the crops around motion between.
+  int hd_crop_every = 10;  // frames over 0.5 MP: the crops around motion every 10 frames
+  int hd_min_face_px = 24;
+  int hd_dlib_min_face_px = 36;
+  double change_threshold = 6;
+  int settle_checks = 3;
+  int refresh_every = 1500;
   // Tracking: how far a mask is enlarged, how long it is held over a detection gap, and
   // how many frames it starts before a track's first detection and ends after its last.
   double margin = 0.3;
   int margin_px = 3;
   int hold_frames = 25;
-  int pre_frames = 8;
+  int pre_frames = 10;
   int post_frames = 8;
 };
 

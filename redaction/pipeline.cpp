@@ -481,7 +481,11 @@ Result<RedactionRecord> Pipeline::Run() {
                      {"margin", p.margin}, {"margin_px", p.margin_px},
                      {"tilt_degrees", p.tilt_degrees}, {"max_tilt_degrees", p.max_tilt_degrees},
                      {"dlib_tilted", p.dlib_tilted}, {"hold_frames", p.hold_frames},
-                     {"pre_frames", p.pre_frames}, {"post_frames", p.post_frames}};
+                     {"pre_frames", p.pre_frames}, {"post_frames", p.post_frames},
+                     {"dlib_on_large_frames", p.dlib_on_large_frames}, {"hd_crop_every", p.hd_crop_every},
+                     {"hd_min_face_px", p.hd_min_face_px}, {"hd_dlib_min_face_px", p.hd_dlib_min_face_px},
+                     {"change_threshold", p.change_threshold}, {"settle_checks", p.settle_checks},
+                     {"refresh_every", p.refresh_every}};
   j["tracks"] = {{"faces", tracker_->face_tracks()}, {"people", tracker_->person_tracks()}};
   j["frames"] = {{"total", frames_}, {"masked", frames_masked_}, {"flagged", flagged}};
   j["flagged"] = flags;

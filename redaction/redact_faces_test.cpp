@@ -3,8 +3,12 @@
 // decoded pixels, for the photos as they are, at half size, darkened and rotated 15 degrees.
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <optional>
+
+#include <opencv2/core.hpp>
 
 #include "base/testing/temp_dir.h"
+#include "redaction/redactor.h"
 #include "redaction/testing/face_fixture.h"
 
 namespace custodian::redaction {
@@ -51,6 +55,71 @@ TEST_CASE("every labelled face is masked in the photos at half size") {
 TEST_CASE("every labelled face is masked in the darkened photos") { CheckVariant(Variant::kDark); }
 TEST_CASE("every labelled face is masked in the photos rotated 15 degrees") {
   CheckVariant(Variant::kRotated15);
+}
+
+std::optional<std::vector<testing::LabelledPhoto>> Photos() {
+  auto dir = testing::FindFacesDir(CUSTODIAN_SOURCE_DIR);
+  if (!dir) {
+    WARN("SKIPPED: labelled face photos not found");
+    return std::nullopt;
+  }
+  auto photos = testing::LoadLabelledPhotos(*dir);
+  REQUIRE(photos.ok());
+  return std::move(photos).value();
+}
+
+// HD frames (over 0.5 MP) take the other detection path: a thorough scan of the whole frame
+// at the start, then only where the picture changes (docs/design/redaction.md).
+TEST_CASE("every labelled face is masked in the photos placed in a 1080p frame") {
+  auto photos = Photos();
+  if (!photos) return;
+  std::vector<testing::LabelledPhoto> hd;
+  for (const auto& p : *photos) hd.push_back(testing::OnCanvas(p, {1920, 1080}, 1.0));
+  custodian::testing::TempDir tmp("redact-faces-hd");
+  auto cov = testing::MeasureFaceCoverage(hd, tmp.path(), RedactionOptions{});
+  REQUIRE(cov.ok());
+  REQUIRE(cov->size() == 18);
+  for (const auto& c : *cov) {
+    INFO(c.photo << " face " << c.face << " masked " << c.min_fraction);
+    CHECK(c.min_fraction >= 0.9);
+  }
+}
+
+// Faces that arrive in a still HD scene after the first frame and stay: found by the crops
+// around the motion they make or, once still, by the thorough scan of what changed. Every
+// face must be masked in every frame from the time the scene has settled on, and the frame
+// from which each is masked is printed.
+TEST_CASE("faces arriving in a still 1080p scene are masked once they stay") {
+  auto photos = Photos();
+  if (!photos) return;
+  constexpr int kArrive = 20, kFrames = 80, kSettled = 45;
+  custodian::testing::TempDir tmp("redact-faces-arrive");
+  for (size_t k : {size_t{0}, size_t{1}}) {  // the two group photos: 13 faces of 37-53 px
+    testing::LabelledPhoto hd = testing::OnCanvas((*photos)[k], {1920, 1080}, 1.0);
+    cv::Mat empty(hd.bgr.size(), hd.bgr.type(), cv::Scalar(96, 104, 112));
+    std::vector<cv::Mat> frames;
+    for (int i = 0; i < kFrames; ++i) frames.push_back(i < kArrive ? empty : hd.bgr);
+    std::string in = tmp.path() + "/arrive" + std::to_string(k) + ".mp4";
+    std::string out = tmp.path() + "/arrive" + std::to_string(k) + ".redacted.mp4";
+    REQUIRE(testing::WriteVideo(in, frames, 25).ok());
+    REQUIRE(RedactVideo(in, out, RedactionOptions{}).ok());
+    auto din = testing::DecodeVideo(in);
+    auto dout = testing::DecodeVideo(out);
+    REQUIRE(din.ok());
+    REQUIRE(dout.ok());
+    REQUIRE(dout->size() == static_cast<size_t>(kFrames));
+    for (size_t f = 0; f < hd.faces.size(); ++f) {
+      int masked_from = kFrames;
+      for (int i = kFrames - 1; i >= kArrive; --i) {
+        if (testing::MaskedFraction((*dout)[i], &(*din)[i], hd.faces[f]) < 0.9) break;
+        masked_from = i;
+      }
+      std::printf("%s face %zu: masked from frame %d (arrives at %d)\n", hd.file.c_str(), f,
+                  masked_from, kArrive);
+      INFO(hd.file << " face " << f << " masked from frame " << masked_from);
+      CHECK(masked_from <= kSettled);
+    }
+  }
 }
 
 }  // namespace

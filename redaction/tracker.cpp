@@ -145,10 +145,10 @@ std::optional<Box> Tracker::TrackBoxAt(const Track& t, int64_t frame) const {
   return Union(a.box, b.box);
 }
 
-std::vector<Box> Tracker::LiveBoxes(int64_t frame) const {
-  std::vector<Box> out;
+std::vector<Detection> Tracker::LiveBoxes(int64_t frame) const {
+  std::vector<Detection> out;
   for (const Track& t : tracks_) {
-    if (Alive(t, frame)) out.push_back(t.obs.back().box);
+    if (Alive(t, frame)) out.push_back({t.obs.back().box, t.kind});
   }
   return out;
 }

@@ -40,7 +40,7 @@ class Tracker {
 
   void Add(int64_t frame, const std::vector<Detection>& detections);
   // Boxes of tracks alive at `frame` (for the detectors' hints), unenlarged.
-  std::vector<Box> LiveBoxes(int64_t frame) const;
+  std::vector<Detection> LiveBoxes(int64_t frame) const;
   // Everything to consider for `frame`: face and person tracks, and motion blobs.
   std::vector<MaskBoxAt> BoxesAt(int64_t frame) const;
   int Lookahead() const;

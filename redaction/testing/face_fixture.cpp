@@ -78,8 +78,12 @@ const char* VariantName(Variant v) {
 
 LabelledPhoto MakeVariant(const LabelledPhoto& photo, Variant v) {
   LabelledPhoto p = photo;
+  // A copy of the header shares the pixels: each variant writes into new ones, or making
+  // one would change the photo it came from (and every variant made after it).
+  p.bgr = cv::Mat();
   switch (v) {
     case Variant::kOriginal:
+      p.bgr = photo.bgr.clone();
       break;
     case Variant::kHalfSize:
       cv::resize(photo.bgr, p.bgr, cv::Size(), 0.5, 0.5, cv::INTER_AREA);
@@ -100,6 +104,24 @@ LabelledPhoto MakeVariant(const LabelledPhoto& photo, Variant v) {
     }
   }
   return p;
+}
+
+LabelledPhoto OnCanvas(const LabelledPhoto& photo, cv::Size canvas, double scale) {
+  LabelledPhoto out;
+  out.file = photo.file;
+  cv::Mat img;
+  cv::resize(photo.bgr, img, cv::Size(), scale, scale, cv::INTER_LINEAR);
+  out.bgr = cv::Mat(canvas, CV_8UC3, cv::Scalar(96, 104, 112));
+  int ox = (canvas.width - img.cols) / 2, oy = (canvas.height - img.rows) / 2;
+  img.copyTo(out.bgr(cv::Rect(ox, oy, img.cols, img.rows)));
+  for (const auto& face : photo.faces) {
+    std::vector<cv::Point2f> moved;
+    for (const cv::Point2f& q : face) {
+      moved.emplace_back(static_cast<float>(q.x * scale + ox), static_cast<float>(q.y * scale + oy));
+    }
+    out.faces.push_back(moved);
+  }
+  return out;
 }
 
 Status WriteVideo(const std::string& path, const std::vector<cv::Mat>& frames, int fps) {

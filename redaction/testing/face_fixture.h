@@ -32,6 +32,10 @@ enum class Variant { kOriginal, kHalfSize, kDark, kRotated15 };
 const char* VariantName(Variant v);
 LabelledPhoto MakeVariant(const LabelledPhoto& photo, Variant v);
 
+// The photo scaled by `scale` in the middle of a plain frame of `canvas` size, its labels
+// moved with it: the same faces as an HD camera's frame shows them.
+LabelledPhoto OnCanvas(const LabelledPhoto& photo, cv::Size canvas, double scale);
+
 // Encodes BGR frames as an H.264 MP4 at `fps` (with the pipeline's own writer).
 Status WriteVideo(const std::string& path, const std::vector<cv::Mat>& frames, int fps);
 
