@@ -227,8 +227,30 @@ class Pipeline {
   RunState state_;
   std::vector<Packet> trailing_audio_;
   std::vector<double> frame_seconds_;
+  // keep-subject: frames where the subject is (partly) masked between two frames where it is
+  // kept visible: its track was lost there, or another face's mask lies over it. Flagged for
+  // review as "subject masked"; `unkept_` holds frames since the subject was last kept.
+  void NoteSubject(int64_t index, const FrameMasks& m);
+  std::vector<Flag> subject_flags_;
+  std::vector<int64_t> unkept_;
+  bool subject_seen_ = false;
   int64_t frames_ = 0, frames_masked_ = 0;
 };
+
+void Pipeline::NoteSubject(int64_t index, const FrameMasks& m) {
+  if (m.kept.empty()) {
+    if (subject_seen_) unkept_.push_back(index);
+    return;
+  }
+  subject_seen_ = true;
+  for (int64_t f : unkept_) subject_flags_.push_back({f, "subject masked"});
+  unkept_.clear();
+  bool covered = false;
+  for (const Box& k : m.kept) {
+    for (const Box& o : m.faces_over) covered = covered || Intersect(k, o).area() > 0;
+  }
+  if (covered) subject_flags_.push_back({index, "subject masked"});
+}
 
 Status Pipeline::OpenReader(std::unique_ptr<VideoReader>* reader) {
   auto r = VideoReader::Open(input_, o_.keep_audio_reason.has_value());
@@ -329,6 +351,7 @@ Status Pipeline::EncodeLoop(BoundedQueue<Item>* in, bool boxes_from_tracker) {
     double t = SecondsOf(f);
     FrameMasks m = ComposeMasks(o_, item->boxes, t);
     ApplyMasks(f, o_, m);
+    if (o_.mode == Mode::kKeepSubject) NoteSubject(item->index, m);
     if (!m.masks.empty() || m.outside_region) ++frames_masked_;
     if (sheet_ && sheet_->Wants(item->index)) sheet_->Add(item->index, t, f, m.masks, m.kept);
     Status st = writer_->WriteFrame(f);
@@ -425,7 +448,11 @@ Result<RedactionRecord> Pipeline::Run() {
   CUSTODIAN_RETURN_IF_ERROR(SyncPath(DirOf(output_), true));
 
   // The review: flagged frames and the contact sheet.
-  std::vector<FlagRange> ranges = ToRanges(tracker_->Flags(), frames_);
+  std::vector<Flag> all_flags = tracker_->Flags();
+  all_flags.insert(all_flags.end(), subject_flags_.begin(), subject_flags_.end());
+  std::sort(all_flags.begin(), all_flags.end(),
+            [](const Flag& a, const Flag& b) { return a.frame < b.frame; });
+  std::vector<FlagRange> ranges = ToRanges(all_flags, frames_);
   int64_t flagged = 0;
   nlohmann::json flags = nlohmann::json::array();
   double fps = av_q2d(info_.frame_rate);

@@ -31,7 +31,7 @@ struct MaskBoxAt {
 // A frame whose coverage a person should check.
 struct Flag {
   int64_t frame;
-  std::string reason;  // "track lost", "person with no face mask"
+  std::string reason;  // "track lost", "person with no face detection", "subject masked"
 };
 
 class Tracker {
