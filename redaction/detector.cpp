@@ -26,6 +26,11 @@ constexpr double kMaxCropPixelsPerFrame = 240000;
 // Pyramid step of the cascades on crops: coarser than on full scans, the crops come back
 // every few frames.
 constexpr double kCropScaleStep = 1.2;
+// ...and on large frames, where the crops are larger and come back every hd_crop_every frames.
+constexpr double kLargeCropScaleStep = 1.25;
+// dlib's smallest face in the change-driven scans of large frames (at refreshes:
+// hd_dlib_min_face_px): dlib runs on one core, and its cost grows with the square of 80/this.
+constexpr int kDlibMinFaceBetweenRefreshes = 40;
 // Pyramid step of the profile cascades on large frames (over kThoroughMaxPixels), of the
 // frontal one in their change-driven scans, and of the coarse whole-frame scan: the finer step
 // of small frames (haar_scale_step) costs about twice as much on 1080p.
@@ -155,7 +160,7 @@ struct Detectors::Impl {
   // it (`ref`) and as the previous detection frame had it (`prev`); per block, whether it
   // differs from `ref` and for how many detection frames in a row it has kept still.
   cv::Mat quarter, ref, prev, dirty, still, moving, since_scan;
-  int rescan_checks = 10;  // detection frames between two thorough scans of a block
+  int rescan_checks = 20;  // detection frames between two thorough scans of a block
   std::vector<Box> static_faces;  // found by thorough scans; valid while their blocks are clean
   int64_t thorough_scans = 0, thorough_pixels = 0;
 
@@ -346,8 +351,8 @@ struct Detectors::Impl {
       }
     }
     if (dlib && p.dlib_on_large_frames) {
-      // Between refreshes dlib looks for faces from 40 px (a fifth cheaper than from 36).
-      double sd = std::min(80.0 / (whole ? p.hd_dlib_min_face_px : std::max(40, p.hd_dlib_min_face_px)),
+      // Between refreshes dlib looks for faces from kDlibMinFaceBetweenRefreshes.
+      double sd = std::min(80.0 / (whole ? p.hd_dlib_min_face_px : std::max(kDlibMinFaceBetweenRefreshes, p.hd_dlib_min_face_px)),
                            std::sqrt(kMaxDlibPixelsThorough / static_cast<double>(region.area())));
       cv::Mat dimg;
       cv::resize(luma(ToRect(region)), dimg, cv::Size(), sd, sd, sd < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
@@ -372,7 +377,9 @@ struct Detectors::Impl {
         quarter(r).copyTo(ref(r));
         dirty.at<uint8_t>(by, bx) = 0;
         still.at<uint8_t>(by, bx) = 0;
-        since_scan.at<uint8_t>(by, bx) = 0;
+        // The gap applies to change-driven rescans only: after a whole-frame scan a block
+        // that changes may be looked at again as soon as the change settles.
+        since_scan.at<uint8_t>(by, bx) = whole ? 255 : 0;
       }
     }
     std::erase_if(static_faces, [&](const Box& f) {
@@ -406,7 +413,7 @@ struct Detectors::Impl {
       cv::Size blocks((width + kBlock - 1) / kBlock, (height + kBlock - 1) / kBlock);
       dirty = cv::Mat::zeros(blocks, CV_8U);
       moving = cv::Mat::zeros(blocks, CV_8U);
-      since_scan = cv::Mat::zeros(blocks, CV_8U);
+      since_scan = cv::Mat(blocks, CV_8U, cv::Scalar(255));
       still = cv::Mat::zeros(blocks, CV_8U);
     }
     std::vector<Box> scanned;  // regions the thorough scan saw in this frame
@@ -456,13 +463,14 @@ struct Detectors::Impl {
                          [&](const Box& t) { return Intersect(r, t) == r; });
     });
     if (index % std::max(p.detect_every, p.hd_crop_every) < p.detect_every) {
-      CropScan(luma, MergeOverlapping(rois, 0.0), std::max<double>(p.min_face_px, height / 40.0), faces);
+      CropScan(luma, MergeOverlapping(rois, 0.0), std::max<double>(p.min_face_px, height / 40.0),
+               kLargeCropScaleStep, faces);
     }
   }
 
   // The frontal (and on small frames profile) cascades on crops of the frame, scaled so
   // that faces of `min_face` pixels reach the window, within the pixel budgets.
-  void CropScan(const cv::Mat& luma, std::vector<Box> rois, double min_face,
+  void CropScan(const cv::Mat& luma, std::vector<Box> rois, double min_face, double step,
                 std::vector<Box>* faces) {
     // When they do not all fit the pixel budget, each frame starts with a different one.
     if (!rois.empty()) {
@@ -481,7 +489,7 @@ struct Detectors::Impl {
       if (img.cols < 20 || img.rows < 20) continue;
       spent += static_cast<double>(img.total());
       Brighten(&img);
-      FindFaces(img, s, r.x, r.y, faces, kCropScaleStep, true);
+      FindFaces(img, s, r.x, r.y, faces, step, true);
     }
   }
 
@@ -574,7 +582,7 @@ std::vector<Detection> Detectors::Detect(const cv::Mat& luma, int64_t index, boo
     std::vector<Box> rois;
     for (const Box& b : blobs) rois.push_back(ClipTo(Enlarge(b, 0.15), m.width, m.height));
     for (const Detection& h : hints) rois.push_back(ClipTo(Enlarge(h.box, 0.6), m.width, m.height));
-    m.CropScan(luma, MergeOverlapping(rois, 0.0), p.min_face_px, &faces);
+    m.CropScan(luma, MergeOverlapping(rois, 0.0), p.min_face_px, kCropScaleStep, &faces);
   }
   ++m.detect_calls;
   for (const Box& f : MergeOverlapping(faces, 0.3, false)) out.push_back({f, DetectionKind::kFace});
@@ -607,7 +615,7 @@ nlohmann::json Detectors::Describe() const {
                  {"block_px", kBlock}, {"change_threshold", p.change_threshold},
                  {"settle_checks", p.settle_checks}, {"margin_blocks", kScanMarginBlocks},
                  {"min_face_px", p.hd_min_face_px}, {"dlib_min_face_px", p.hd_dlib_min_face_px},
-                 {"dlib_min_face_px_between_refreshes", std::max(40, p.hd_dlib_min_face_px)},
+                 {"dlib_min_face_px_between_refreshes", std::max(kDlibMinFaceBetweenRefreshes, p.hd_dlib_min_face_px)},
                  {"frontal_step_between_refreshes", kLargeFrameScanStep},
                  {"profile_step", kLargeFrameScanStep},
                  {"profile_step_between_refreshes", kIncrementalProfileStep},
@@ -615,7 +623,7 @@ nlohmann::json Detectors::Describe() const {
                  {"scans", m.thorough_scans}, {"pixels_scanned", m.thorough_pixels}});
     d.push_back({{"name", "crops-around-motion-and-faces"}, {"every_frames", std::max(p.detect_every, p.hd_crop_every)},
                  {"min_face_px", std::max<double>(p.min_face_px, m.height / 40.0)},
-                 {"cascades", "frontal"}});
+                 {"cascades", "frontal"}, {"scale_step", kLargeCropScaleStep}});
     d.push_back({{"name", "coarse-whole-frame-frontal"}, {"width", kCoarseWidth},
                  {"every_frames", p.full_scan_every * std::max(1, p.people_every)}});
   }

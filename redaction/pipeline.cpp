@@ -25,6 +25,9 @@ namespace custodian::redaction {
 namespace {
 
 constexpr size_t kQueueFrames = 8;
+// Frames analysed and waiting for the encoder: enough that a frame with a long detection (a
+// thorough scan, dlib on one core) does not leave the encoder idle. ~3 MB each at 1080p.
+constexpr size_t kAnalysedQueueFrames = 32;
 
 struct Item {
   Frame frame;
@@ -412,7 +415,7 @@ Result<RedactionRecord> Pipeline::Run() {
 
   Status run;
   {
-    BoundedQueue<Item> decoded(kQueueFrames), analysed(kQueueFrames);
+    BoundedQueue<Item> decoded(kQueueFrames), analysed(kAnalysedQueueFrames);
     std::thread decoder([&] { DecodeLoop(reader.get(), &decoded); });
     std::thread analyser;
     bool two_pass = o_.mode == Mode::kKeepSubject;

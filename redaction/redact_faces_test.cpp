@@ -92,7 +92,7 @@ TEST_CASE("every labelled face is masked in the photos placed in a 1080p frame")
 TEST_CASE("faces arriving in a still 1080p scene are masked once they stay") {
   auto photos = Photos();
   if (!photos) return;
-  constexpr int kArrive = 20, kFrames = 80, kSettled = 45;
+  constexpr int kArrive = 20, kFrames = 80, kSettled = 30;
   custodian::testing::TempDir tmp("redact-faces-arrive");
   for (size_t k : {size_t{0}, size_t{1}}) {  // the two group photos: 13 faces of 37-53 px
     testing::LabelledPhoto hd = testing::OnCanvas((*photos)[k], {1920, 1080}, 1.0);
