@@ -5,7 +5,9 @@
 #   ninja -C build-fuzz fuzz        # the harnesses and the libraries they need, nothing else
 #   tests/fuzz/run.sh build-fuzz 25 # each target for 25 s over its committed corpus
 # Without the option, tests/fuzz builds replay binaries that run the committed corpora as
-# ordinary ctest tests (fuzz_replay_*).
+# ordinary ctest tests (fuzz_replay_*). scripts/test.sh builds the whole tree this way and
+# runs the test suite on it as well: one sanitized build serves the tests and the fuzzers
+# (docs/design/reliability.md, "Sanitizers").
 option(CUSTODIAN_FUZZ "Build the libFuzzer harnesses (clang only)" OFF)
 if(CUSTODIAN_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
