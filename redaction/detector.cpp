@@ -123,10 +123,10 @@ struct StepTimes {
     for (const auto& [k, v] : t) std::fprintf(stderr, "profile %-14s %8.3f s %6d calls\n", k.c_str(), v.first, v.second);
   }
   template <typename F>
-  auto Time(const char* name, F&& f) {
+  auto Time(const std::string& name, F&& f) {
     if (!on) return f();
     struct Add {
-      StepTimes* s; const char* n; double t0 = Now();
+      StepTimes* s; const std::string& n; double t0 = Now();
       static double Now() {
         timespec ts{};
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -177,27 +177,31 @@ struct Detectors::Impl {
   void FindFaces(const cv::Mat& img, double s, int ox, int oy, std::vector<Box>* out,
                  double step, bool crop) {
     bool profiles = p.use_profile && (!crop || Thorough());
-    for (const cv::Rect& r : Cascades(img, step, profiles, crop)) {
+    for (const cv::Rect& r : Cascades(img, step, profiles ? step : 0, crop ? "crop" : "full")) {
       out->push_back(ToFrame(r, s, ox, oy));
     }
   }
 
-  std::vector<cv::Rect> Cascades(const cv::Mat& img, double step, bool profiles, bool crop) {
+  // The frontal cascade with pyramid step `step`, and (profile_step > 0) the profile cascade
+  // on the image and its mirror; boxes in `img`'s pixels. `where` names the step in the
+  // CUSTODIAN_REDACT_PROFILE times.
+  std::vector<cv::Rect> Cascades(const cv::Mat& img, double step, double profile_step,
+                                 const std::string& where) {
     std::vector<cv::Rect> all, found;
     cv::Size min_size(20, 20);
-    times.Time(crop ? "crop-frontal" : "full-frontal", [&] {
+    times.Time(where + "-frontal", [&] {
       frontal.detectMultiScale(img, found, step, p.haar_min_neighbors, 0, min_size);
     });
     all.insert(all.end(), found.begin(), found.end());
-    if (profiles) {
-      times.Time(crop ? "crop-profile" : "full-profile", [&] {
-        profile.detectMultiScale(img, found, step, p.haar_min_neighbors, 0, min_size);
+    if (profile_step > 0) {
+      times.Time(where + "-profile", [&] {
+        profile.detectMultiScale(img, found, profile_step, p.haar_min_neighbors, 0, min_size);
       });
       all.insert(all.end(), found.begin(), found.end());
       cv::Mat flipped;
       cv::flip(img, flipped, 1);
-      times.Time(crop ? "crop-profile" : "full-profile", [&] {
-        profile.detectMultiScale(flipped, found, step, p.haar_min_neighbors, 0, min_size);
+      times.Time(where + "-profile", [&] {
+        profile.detectMultiScale(flipped, found, profile_step, p.haar_min_neighbors, 0, min_size);
       });
       for (const cv::Rect& r : found) all.emplace_back(img.cols - r.x - r.width, r.y, r.width, r.height);
     }
@@ -328,27 +332,11 @@ struct Detectors::Impl {
     cv::Mat img;
     cv::resize(luma(ToRect(region)), img, cv::Size(), s, s, s < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
     Brighten(&img);
-    std::vector<cv::Rect> hits;
-    times.Time("hd-frontal", [&] {
-      frontal.detectMultiScale(img, hits, whole ? p.haar_scale_step : kLargeFrameScanStep,
-                               p.haar_min_neighbors, 0, {20, 20});
-    });
-    for (const cv::Rect& r : hits) found.push_back(ToFrame(r, s, region.x, region.y));
-    if (p.use_profile) {
-      // The profile cascades cost twice the frontal one: a coarser pyramid between refreshes.
-      double step = whole ? kLargeFrameScanStep : kIncrementalProfileStep;
-      cv::Mat flipped;
-      cv::flip(img, flipped, 1);
-      times.Time("hd-profile", [&] {
-        profile.detectMultiScale(img, hits, step, p.haar_min_neighbors, 0, {20, 20});
-      });
-      for (const cv::Rect& r : hits) found.push_back(ToFrame(r, s, region.x, region.y));
-      times.Time("hd-profile", [&] {
-        profile.detectMultiScale(flipped, hits, step, p.haar_min_neighbors, 0, {20, 20});
-      });
-      for (const cv::Rect& r : hits) {
-        found.push_back(ToFrame({img.cols - r.x - r.width, r.y, r.width, r.height}, s, region.x, region.y));
-      }
+    // Between refreshes a coarser pyramid: the profile cascades cost twice the frontal one.
+    double profile_step = !p.use_profile ? 0 : whole ? kLargeFrameScanStep : kIncrementalProfileStep;
+    for (const cv::Rect& r : Cascades(img, whole ? p.haar_scale_step : kLargeFrameScanStep,
+                                      profile_step, "hd")) {
+      found.push_back(ToFrame(r, s, region.x, region.y));
     }
     if (dlib && p.dlib_on_large_frames) {
       // Between refreshes dlib looks for faces from kDlibMinFaceBetweenRefreshes.
@@ -436,11 +424,9 @@ struct Detectors::Impl {
       cv::Mat img;
       cv::resize(luma, img, cv::Size(), s, s, cv::INTER_AREA);
       Brighten(&img);
-      std::vector<cv::Rect> hits;
-      times.Time("coarse", [&] {
-        frontal.detectMultiScale(img, hits, kLargeFrameScanStep, p.haar_min_neighbors, 0, {20, 20});
-      });
-      for (const cv::Rect& r : hits) faces->push_back(ToFrame(r, s, 0, 0));
+      for (const cv::Rect& r : Cascades(img, kLargeFrameScanStep, 0, "coarse")) {
+        faces->push_back(ToFrame(r, s, 0, 0));
+      }
       if (p.use_people) {
         for (const Box& b : times.Time("people", [&] { return People(luma); })) {
           out->push_back({b, DetectionKind::kPerson});
