@@ -4,9 +4,8 @@
 #
 #  1. GCC Release build with warnings as errors. Only the tests with the ctest label
 #     release_stage run here: package_install_test (the .deb that ships, installed into a
-#     debootstrapped root) and web_ui_test (whose redaction step is too slow sanitized);
-#     and fuzz_replay_* (the committed corpora as ordinary tests; the build below runs
-#     them through libFuzzer instead).
+#     debootstrapped root); and fuzz_replay_* (the committed corpora as ordinary tests; the
+#     build below runs them through libFuzzer instead).
 #  2. clang build of the whole tree with AddressSanitizer, UndefinedBehaviorSanitizer and
 #     LeakSanitizer (CUSTODIAN_FUZZ: the same build also makes the libFuzzer harnesses).
 #     Every other test runs here, the process-level suites included, so each `custodian`
