@@ -499,24 +499,26 @@ Result<std::string> OptionalNote(const HttpRequest& request) {
 }
 }  // namespace
 
-Result<HttpResponse> HandleWithdrawRequest(ApiContext& ctx, const Call& call) {
+namespace {
+// Withdraw and close: the request in scope, an optional note, one workflow step.
+template <typename Step>
+Result<HttpResponse> EndRequest(ApiContext& ctx, const Call& call, const char* done, Step step) {
   auto r = ScopedRequest(ctx, call, Use::kAct);
   if (!r.ok()) return r.status();
   auto note = OptionalNote(call.request);
   if (!note.ok()) return note.status();
   requests::Workflow workflow(ctx.db, ctx.clock);
-  return Change(ctx, call, RequestText(r->id) + " withdrawn",
-                [&] { return workflow.Withdraw(r->id, call.user().user_id, *note); });
+  return Change(ctx, call, RequestText(r->id) + " " + done,
+                [&] { return (workflow.*step)(r->id, call.user().user_id, *note); });
+}
+}  // namespace
+
+Result<HttpResponse> HandleWithdrawRequest(ApiContext& ctx, const Call& call) {
+  return EndRequest(ctx, call, "withdrawn", &requests::Workflow::Withdraw);
 }
 
 Result<HttpResponse> HandleCloseRequest(ApiContext& ctx, const Call& call) {
-  auto r = ScopedRequest(ctx, call, Use::kAct);
-  if (!r.ok()) return r.status();
-  auto note = OptionalNote(call.request);
-  if (!note.ok()) return note.status();
-  requests::Workflow workflow(ctx.db, ctx.clock);
-  return Change(ctx, call, RequestText(r->id) + " closed",
-                [&] { return workflow.Close(r->id, call.user().user_id, *note); });
+  return EndRequest(ctx, call, "closed", &requests::Workflow::Close);
 }
 
 Result<HttpResponse> HandleRecordDisclosure(ApiContext& ctx, const Call& call) {
