@@ -90,17 +90,52 @@ AVPacket* PacketQueue::PushBack() {
 
 void PacketQueue::DropBack() {
   if (count_ == 0) return;
+  AVPacket* back = slots_[(head_ + count_ - 1) % slots_.size()].get();
+  if (accounted_ == count_) {
+    bytes_ -= Footprint(back);
+    --accounted_;
+  }
   --count_;
-  av_packet_unref(slots_[(head_ + count_) % slots_.size()].get());
+  av_packet_unref(back);
 }
 
 bool PacketQueue::PopFront(AVPacket* out) {
   if (count_ == 0) return false;
   av_packet_unref(out);
+  if (accounted_ > 0) {
+    bytes_ -= Footprint(slots_[head_].get());
+    --accounted_;
+  }
   av_packet_move_ref(out, slots_[head_].get());
   head_ = (head_ + 1) % slots_.size();
   --count_;
   return true;
+}
+
+size_t PacketQueue::Footprint(const AVPacket* p) {
+  return p->buf ? p->buf->size : static_cast<size_t>(std::max(p->size, 0));
+}
+
+void PacketQueue::DropFront() {
+  AVPacket* front = slots_[head_].get();
+  if (accounted_ > 0) {
+    bytes_ -= Footprint(front);
+    --accounted_;
+  }
+  av_packet_unref(front);
+  head_ = (head_ + 1) % slots_.size();
+  --count_;
+}
+
+size_t PacketQueue::Enforce(size_t max_packets, size_t max_bytes) {
+  for (; accounted_ < count_; ++accounted_)
+    bytes_ += Footprint(slots_[(head_ + accounted_) % slots_.size()].get());
+  size_t dropped = 0;
+  while (count_ > 1 && (count_ > max_packets || bytes_ > max_bytes)) {
+    DropFront();
+    ++dropped;
+  }
+  return dropped;
 }
 
 }  // namespace custodian::media::rtsp

@@ -9,7 +9,9 @@
 //
 // PacketQueue holds finished packets in arrival order until ReadPacket hands them out
 // (one RTP packet can complete several AAC frames, or a video frame and start the next).
-// Its slots are reused; it grows only when the caller lags behind.
+// Its slots are reused; it grows only when the caller lags behind, and never beyond the
+// bounds its owner enforces with Enforce(): a camera must not be able to make the
+// recorder hold an unbounded number of frames (issue 18).
 //
 // Neither is thread-safe; both belong to one RtspTcpSource.
 #pragma once
@@ -65,10 +67,25 @@ class PacketQueue {
   // The i-th queued packet from the front, for inspection.
   const AVPacket* at(size_t i) const { return slots_[(head_ + i) % slots_.size()].get(); }
 
+  // Drops packets from the front (the oldest) until at most max_packets are queued and
+  // their buffers (each packet's whole buffer, not just its payload: that is the memory
+  // held) total at most max_bytes, always keeping the newest packet. Call it once the
+  // packets pushed since the last call are filled in. Returns how many were dropped.
+  size_t Enforce(size_t max_packets, size_t max_bytes);
+  // The buffer bytes of the queued packets, as of the last Enforce (or less, after pops).
+  size_t bytes() const { return bytes_; }
+
  private:
+  // What a queued packet holds in memory.
+  static size_t Footprint(const AVPacket* p);
+  void DropFront();
+
   std::vector<Packet> slots_;
   size_t head_ = 0;
   size_t count_ = 0;
+  // bytes_ is the footprint of the first `accounted_` packets; Enforce accounts the rest.
+  size_t accounted_ = 0;
+  size_t bytes_ = 0;
 };
 
 }  // namespace custodian::media::rtsp

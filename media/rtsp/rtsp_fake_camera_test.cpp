@@ -1,6 +1,8 @@
 // RtspTcpSource against a scripted one-connection RTSP server, for what custodian-sim does
 // not do: Basic authentication, an SDP without parameter sets, interleaved channels other
-// than those asked for, garbage between frames, keep-alives, TEARDOWN, an abrupt close.
+// than those asked for, garbage between frames, keep-alives, TEARDOWN, an abrupt close;
+// and a hostile camera (issue 18): channels out of range, hundreds of tracks, a flood of
+// frames before any keyframe, a session timeout that overflows.
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -9,6 +11,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "media/rtsp/rtsp_tcp_source.h"
@@ -47,22 +50,49 @@ Bytes Rtp(uint16_t seq, uint32_t ts, bool marker, const Bytes& payload) {
   return p;
 }
 
+// Byte by byte: GCC 12 at -O3 reports a false -Warray-bounds on vector::insert here once
+// the function is inlined into a loop.
 Bytes StapA(const Bytes& a, const Bytes& b) {
-  Bytes p = {0x18, 0, static_cast<uint8_t>(a.size())};
-  p.insert(p.end(), a.begin(), a.end());
-  p.push_back(0);
-  p.push_back(static_cast<uint8_t>(b.size()));
-  p.insert(p.end(), b.begin(), b.end());
+  Bytes p;
+  p.reserve(5 + a.size() + b.size());
+  p.push_back(0x18);
+  for (const Bytes* nal : {&a, &b}) {
+    p.push_back(static_cast<uint8_t>(nal->size() >> 8));
+    p.push_back(static_cast<uint8_t>(nal->size()));
+    for (uint8_t x : *nal) p.push_back(x);
+  }
   return p;
 }
 
+// One video track without parameter sets, and a metadata track the client skips.
+const char kDefaultSdp[] =
+    "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=fake\r\nt=0 0\r\n"
+    "m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n"
+    "a=fmtp:96 packetization-mode=1\r\na=control:trackID=1\r\n"
+    "m=application 0 RTP/AVP 107\r\na=rtpmap:107 vnd.onvif.metadata/90000\r\n"
+    "a=control:trackID=2\r\n";
+
+// What a FakeCamera says.
+struct CameraScript {
+  std::string sdp = kDefaultSdp;
+  // The headers of every SETUP answer.
+  std::string setup_headers =
+      "Transport: RTP/AVP/TCP;unicast;interleaved=4-5\r\nSession: 12345;timeout=60\r\n";
+  std::string media;       // sent right after the PLAY answer
+  int close_after_ms = 0;  // closes the connection this long after PLAY (never when 0)
+};
+
 // Serves one connection on a loopback port: answers requests like a camera that wants
-// Basic credentials, then plays `media` and closes the connection after close_after_ms
-// (never when 0).
+// Basic credentials, then plays the script's media.
 class FakeCamera {
  public:
   FakeCamera(std::string media, int close_after_ms)
-      : media_(std::move(media)), close_after_ms_(close_after_ms) {
+      : FakeCamera(CameraScript{kDefaultSdp, CameraScript().setup_headers, std::move(media),
+                                close_after_ms}) {}
+  explicit FakeCamera(CameraScript script)
+      : script_(std::move(script)),
+        media_(script_.media),
+        close_after_ms_(script_.close_after_ms) {
     listener_ = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -114,15 +144,10 @@ class FakeCamera {
         return "RTSP/1.0 401 Unauthorized\r\nCSeq: " + header("CSeq") +
                "\r\nWWW-Authenticate: Basic realm=\"fake\"\r\n\r\n";
       }
-      body =
-          "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=fake\r\nt=0 0\r\n"
-          "m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n"
-          "a=fmtp:96 packetization-mode=1\r\na=control:trackID=1\r\n"
-          "m=application 0 RTP/AVP 107\r\na=rtpmap:107 vnd.onvif.metadata/90000\r\n"
-          "a=control:trackID=2\r\n";
+      body = script_.sdp;
       head += "Content-Base: " + base + "\r\nContent-Type: application/sdp\r\n";
     } else if (method == "SETUP") {
-      head += "Transport: RTP/AVP/TCP;unicast;interleaved=4-5\r\nSession: 12345;timeout=60\r\n";
+      head += script_.setup_headers;
     } else if (method == "PLAY") {
       head += "Session: 12345\r\nRTP-Info: url=" + base + "trackID=1;seq=100;rtptime=5000\r\n";
       *play = true;
@@ -166,6 +191,7 @@ class FakeCamera {
     done_ = true;
   }
 
+  const CameraScript script_;
   const std::string media_;
   const int close_after_ms_;
   int listener_ = -1;
@@ -248,4 +274,161 @@ TEST_CASE("wrong Basic credentials are refused without a retry loop") {
   auto opened = RtspTcpSource::Open(camera.Url(), "admin", "nope", 2'000'000, nullptr);
   CHECK(opened.status().kind() == ErrorKind::kUnauthenticated);
   CHECK(camera.Count("DESCRIBE") == 2);
+}
+
+// --- A hostile camera (issue 18) ----------------------------------------------------------
+// Each of these once crashed the recorder or made it grow without bound; a crash would
+// end the recording of every camera, so each must come back as a status for this one.
+
+namespace {
+
+std::string SdpWithTracks(int n) {
+  std::string sdp = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=many\r\nt=0 0\r\n";
+  for (int i = 0; i < n; ++i) {
+    sdp += "m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1\r\n"
+           "a=control:trackID=" +
+           std::to_string(i) + "\r\n";
+  }
+  return sdp;
+}
+
+// Frames on every channel, as a camera that picked channels it should not have would
+// send them.
+std::string FramesOnEveryChannel() {
+  std::string media;
+  for (int c = 0; c < 256; ++c) {
+    media += Interleaved(static_cast<uint8_t>(c), Rtp(100, 5000, false, StapA(kSps, kPps)));
+    media += Interleaved(static_cast<uint8_t>(c), Rtp(101, 5000, true, kIdr));
+    media += Interleaved(static_cast<uint8_t>(c), Bytes{0x80, 200, 0, 6, 0, 0, 0, 7, 1, 2, 3, 4,
+                                                        5, 6, 7, 8, 9, 10, 11, 12, 0, 0, 0, 1,
+                                                        0, 0, 0, 2});
+  }
+  return media;
+}
+
+}  // namespace
+
+TEST_CASE("hostile camera: SETUP answered with interleaved=255 (RTCP channel 256) is refused") {
+  CameraScript script;
+  script.setup_headers = "Transport: RTP/AVP/TCP;unicast;interleaved=255\r\nSession: 1\r\n";
+  script.media = FramesOnEveryChannel();
+  FakeCamera camera(script);
+  auto opened = RtspTcpSource::Open(camera.Url(), "admin", "pw", 1'000'000, nullptr);
+  INFO(opened.status().ToString());
+  REQUIRE_FALSE(opened.ok());
+  CHECK(opened.status().kind() == ErrorKind::kDataLoss);
+  CHECK(opened.status().message().find("interleaved") != std::string::npos);
+  CHECK(camera.Count("PLAY") == 0);
+}
+
+TEST_CASE("hostile camera: SETUP answers outside 0-255 or giving two tracks one channel are "
+          "refused") {
+  const char* transports[] = {"interleaved=254-256", "interleaved=-1-0", "interleaved=300-301",
+                              "interleaved=99999999999999999999-1", "interleaved=x"};
+  for (const char* t : transports) {
+    CameraScript script;
+    script.setup_headers =
+        std::string("Transport: RTP/AVP/TCP;unicast;") + t + "\r\nSession: 1\r\n";
+    script.media = FramesOnEveryChannel();
+    FakeCamera camera(script);
+    auto opened = RtspTcpSource::Open(camera.Url(), "admin", "pw", 1'000'000, nullptr);
+    INFO(t << ": " << opened.status().ToString());
+    CHECK(opened.status().kind() == ErrorKind::kDataLoss);
+  }
+  // Two tracks, and the camera answers 0-1 to both SETUPs.
+  CameraScript script;
+  script.sdp = SdpWithTracks(2);
+  script.setup_headers = "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\nSession: 1\r\n";
+  FakeCamera camera(script);
+  auto opened = RtspTcpSource::Open(camera.Url(), "admin", "pw", 1'000'000, nullptr);
+  INFO(opened.status().ToString());
+  CHECK(opened.status().kind() == ErrorKind::kDataLoss);
+  CHECK(opened.status().message().find("interleaved") != std::string::npos);
+}
+
+TEST_CASE("hostile camera: an SDP of 200 tracks sets up only kMaxTracks of them") {
+  CameraScript script;
+  script.sdp = SdpWithTracks(200);
+  script.setup_headers = "Session: 1\r\n";  // no Transport: channels 2n, 2n+1 as asked
+  script.media = FramesOnEveryChannel();
+  FakeCamera camera(script);
+  auto opened = RtspTcpSource::Open(camera.Url(), "admin", "pw", 1'000'000, nullptr);
+  INFO(opened.status().ToString());
+  REQUIRE(opened.ok());
+  RtspTcpSource& source = **opened;
+  CHECK(source.stream_count() == kMaxTracks);
+  CHECK(camera.Count("SETUP") == kMaxTracks);
+  bool noted = false;
+  for (const std::string& s : source.skipped_tracks())
+    noted = noted || s.find("192 more") != std::string::npos;
+  CHECK(noted);
+  // The frames on the channels of the tracks set up are read, the rest ignored.
+  Packet pkt = MakePacket();
+  int stream = -1;
+  std::set<int> streams;
+  while (source.ReadPacket(pkt.get(), &stream, 300'000).ok()) streams.insert(stream);
+  CHECK(streams.size() == static_cast<size_t>(kMaxTracks));
+  CHECK(*streams.rbegin() == kMaxTracks - 1);
+}
+
+TEST_CASE("hostile camera: a flood of tiny frames before any keyframe stays within the queue's "
+          "bounds") {
+  // 20000 one-packet P-frames, no parameter sets in the SDP nor in any frame: Open waits
+  // for a keyframe until the connect timeout, queueing what it reads.
+  std::string media;
+  for (int i = 0; i < 20000; ++i) {
+    media += Interleaved(
+        4, Rtp(static_cast<uint16_t>(100 + i), static_cast<uint32_t>(5000 + 3600 * i), true,
+               kSlice));
+  }
+  CameraScript script;
+  script.media = media;
+  FakeCamera camera(script);
+  RtspSourceOptions options;
+  options.connect_timeout_us = 1'500'000;
+  auto opened = RtspTcpSource::Open(camera.Url(), "admin", "pw", options, nullptr);
+  INFO(opened.status().ToString());
+  REQUIRE(opened.ok());
+  RtspTcpSource& source = **opened;
+  const RtspCounters c = source.counters();
+  CHECK(c.rtp_packets == 20000);
+  CHECK(c.queue_peak_packets > 0);
+  CHECK(c.queue_peak_packets <= static_cast<int64_t>(options.max_queued_packets));
+  CHECK(c.queue_peak_bytes <= static_cast<int64_t>(options.max_queued_bytes));
+  // Everything still queued comes out at once; the rest was dropped and counted.
+  Packet pkt = MakePacket();
+  int stream = -1;
+  int64_t queued = 0;
+  while (source.ReadPacket(pkt.get(), &stream, 50'000).ok()) ++queued;
+  CHECK(queued > 0);
+  CHECK(queued <= static_cast<int64_t>(options.max_queued_packets));
+  CHECK(source.counters().queue_overflow_drops == 20000 - queued);
+}
+
+TEST_CASE("hostile camera: a huge Session timeout= is clamped, not overflowed") {
+  struct Case {
+    const char* timeout;
+    int64_t expected_us;
+  };
+  const Case cases[] = {
+      {"99999999999999999999", kMaxSessionTimeoutSeconds * kMicrosPerSecond},
+      {"9223372036854775807", kMaxSessionTimeoutSeconds * kMicrosPerSecond},
+      {"9223372036854", kMaxSessionTimeoutSeconds * kMicrosPerSecond},  // * 10^6 overflows
+      {"86400", kMaxSessionTimeoutSeconds * kMicrosPerSecond},
+      {"-5", 60 * kMicrosPerSecond},  // ignored: the default
+      {"0", 60 * kMicrosPerSecond},
+      {"junk", 60 * kMicrosPerSecond},
+      {"30", 30 * kMicrosPerSecond},
+  };
+  for (const Case& k : cases) {
+    CameraScript script;
+    script.setup_headers = std::string("Transport: RTP/AVP/TCP;unicast;interleaved=4-5\r\n") +
+                           "Session: 12345;timeout=" + k.timeout + "\r\n";
+    script.media = StandardMedia();
+    FakeCamera camera(script);
+    auto opened = RtspTcpSource::Open(camera.Url(), "admin", "pw", 1'000'000, nullptr);
+    INFO("timeout=" << k.timeout << ": " << opened.status().ToString());
+    REQUIRE(opened.ok());
+    CHECK((*opened)->session_timeout_us() == k.expected_us);
+  }
 }

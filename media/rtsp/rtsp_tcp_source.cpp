@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 
@@ -35,12 +35,49 @@ Status AnswerStatus(const std::string& method, const RtspMessage& a) {
   }
 }
 
-bool ParseChannels(const std::string& value, int* rtp, int* rtcp) {
-  int a = -1, b = -1;
-  if (std::sscanf(value.c_str(), "%d-%d", &a, &b) < 1 || a < 0 || a > 255) return false;
+// The highest channel an interleaved frame's one channel byte can name.
+constexpr int kMaxChannel = 255;
+
+// "8-9", or "8" (RTCP then on 9). False unless both channels are within 0..kMaxChannel:
+// the client indexes its channel map with them.
+bool ParseChannels(std::string_view value, int* rtp, int* rtcp) {
+  value = Trim(value);
+  const char* end = value.data() + value.size();
+  int a = -1;
+  auto [p, ec] = std::from_chars(value.data(), end, a);
+  if (ec != std::errc() || a < 0 || a > kMaxChannel) return false;
+  int b = a + 1;
+  if (p != end) {
+    if (*p != '-') return false;
+    auto [q, ec2] = std::from_chars(p + 1, end, b);
+    if (ec2 != std::errc() || q != end) return false;
+  }
+  if (b < 0 || b > kMaxChannel) return false;
   *rtp = a;
-  *rtcp = b >= 0 && b <= 255 ? b : a + 1;
+  *rtcp = b;
   return true;
+}
+
+// The seconds of a Session header's timeout=, clamped to 1..kMaxSessionTimeoutSeconds;
+// nullopt when it is not a positive number. Parsed without atol, whose overflow is
+// undefined, and clamped before the multiplication to microseconds, which could overflow.
+std::optional<int64_t> ParseSessionTimeout(std::string_view value) {
+  value = Trim(value);
+  int64_t s = 0;
+  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), s);
+  if (ec == std::errc::result_out_of_range && !value.empty() && value[0] != '-')
+    return kMaxSessionTimeoutSeconds;
+  if (ec != std::errc() || s <= 0) return std::nullopt;
+  return std::min(s, kMaxSessionTimeoutSeconds);
+}
+
+// Lists at most a few of many reasons, so that a camera's SDP cannot make an error
+// message (shown as the camera's status) arbitrarily long.
+std::string JoinSome(const std::vector<std::string>& items, size_t most) {
+  std::string out;
+  for (size_t i = 0; i < items.size() && i < most; ++i) out += (i ? "; " : "") + items[i];
+  if (items.size() > most) out += "; and " + std::to_string(items.size() - most) + " more";
+  return out;
 }
 
 std::string CodecSummary(const AVCodecParameters* par) {
@@ -192,10 +229,15 @@ Status RtspTcpSource::SetUp(const std::string& base, const std::string& sdp) {
   auto sd = ParseSdp(sdp);
   if (!sd.ok()) return DataLoss("DESCRIBE: " + sd.status().message());
   aggregate_url_ = sd->control.empty() ? base : ResolveControl(base, sd->control);
+  size_t beyond_cap = 0;
   for (const SdpMedia& m : sd->media) {
     auto params = TrackParametersFromSdp(m);
     if (!params.ok()) {
       skipped_tracks_.push_back(params.status().message());
+      continue;
+    }
+    if (tracks_.size() == static_cast<size_t>(kMaxTracks)) {
+      ++beyond_cap;
       continue;
     }
     auto track = std::make_unique<Track>();
@@ -219,10 +261,13 @@ Status RtspTcpSource::SetUp(const std::string& base, const std::string& sdp) {
     track->rtp = std::make_unique<RtpStream>(index, clock_rate, std::move(d));
     tracks_.push_back(std::move(track));
   }
+  if (beyond_cap > 0) {
+    skipped_tracks_.push_back(std::to_string(beyond_cap) + " more tracks beyond the first " +
+                              std::to_string(kMaxTracks) + " are not read");
+  }
   if (tracks_.empty()) {
-    std::string why;
-    for (const auto& s : skipped_tracks_) why += (why.empty() ? "" : "; ") + s;
-    return InvalidArgument("the camera offers no H.264, H.265 or AAC track (" + why + ")");
+    return InvalidArgument("the camera offers no H.264, H.265 or AAC track (" +
+                           JoinSome(skipped_tracks_, 5) + ")");
   }
   for (size_t i = 0; i < tracks_.size(); ++i) {
     CUSTODIAN_RETURN_IF_ERROR(SetUpTrack(*tracks_[i], static_cast<int>(i)));
@@ -239,20 +284,34 @@ Status RtspTcpSource::SetUpTrack(Track& track, int index) {
   if (const std::string* session = a->Header("Session"); session && session_id_.empty()) {
     session_id_ = std::string(Trim(std::string_view(*session).substr(0, session->find(';'))));
     if (auto timeout = HeaderParam(*session, "timeout")) {
-      const long s = std::atol(timeout->c_str());
-      if (s > 0) session_timeout_us_ = s * kMicrosPerSecond;
+      if (auto s = ParseSessionTimeout(*timeout)) session_timeout_us_ = *s * kMicrosPerSecond;
     }
   }
   if (session_id_.empty()) return DataLoss("SETUP: the answer has no Session header");
+  // Asked for: 2n and 2n+1, within range since n < kMaxTracks.
   track.rtp_channel = 2 * index;
   track.rtcp_channel = 2 * index + 1;
   if (const std::string* transport = a->Header("Transport")) {
-    // The camera may pick other channels than those asked for.
-    if (auto value = HeaderParam(*transport, "interleaved"))
-      ParseChannels(*value, &track.rtp_channel, &track.rtcp_channel);
+    // The camera may pick other channels than those asked for, but only ones a '$' frame
+    // can name, and not ones another track has: the channel map is indexed with them.
+    if (auto value = HeaderParam(*transport, "interleaved")) {
+      if (!ParseChannels(*value, &track.rtp_channel, &track.rtcp_channel)) {
+        return DataLoss("SETUP: the camera chose interleaved channels \"" + value->substr(0, 40) +
+                        "\"; they must be 0-" + std::to_string(kMaxChannel));
+      }
+    }
   }
-  channel_map_[track.rtp_channel] = static_cast<int16_t>(2 * index);
-  channel_map_[track.rtcp_channel] = static_cast<int16_t>(2 * index + 1);
+  const int rtp = track.rtp_channel;
+  const int rtcp = track.rtcp_channel;
+  if (rtp < 0 || rtp > kMaxChannel || rtcp < 0 || rtcp > kMaxChannel) {  // not reachable
+    return DataLoss("SETUP: interleaved channels out of range");
+  }
+  if (rtp == rtcp || channel_map_[rtp] >= 0 || channel_map_[rtcp] >= 0) {
+    return DataLoss("SETUP: the camera chose interleaved channels " + std::to_string(rtp) + "-" +
+                    std::to_string(rtcp) + ", which are not two channels of this track alone");
+  }
+  channel_map_[rtp] = static_cast<int16_t>(2 * index);
+  channel_map_[rtcp] = static_cast<int16_t>(2 * index + 1);
   return Status::Ok();
 }
 
@@ -284,32 +343,25 @@ Status RtspTcpSource::Play() {
 
 // Without parameter sets in the SDP the recorder could not write a file header: read on
 // until each video track's first keyframe brings them in-band.
+// Frames are queued meanwhile, within the queue's bounds (ProcessBuffered drops the
+// oldest); each is looked at as it is queued, before any dropping, so that a keyframe is
+// never dropped unseen.
 void RtspTcpSource::AwaitParameterSets() {
-  std::vector<bool> pending(tracks_.size(), false);
-  size_t missing = 0;
+  awaiting_parameters_.assign(tracks_.size(), false);
+  parameters_missing_ = 0;
   for (size_t i = 0; i < tracks_.size(); ++i) {
     const AVCodecParameters* par = tracks_[i]->params.par.get();
     if (par->codec_type == AVMEDIA_TYPE_VIDEO && (par->extradata_size == 0 || par->width == 0)) {
-      pending[i] = true;
-      ++missing;
+      awaiting_parameters_[i] = true;
+      ++parameters_missing_;
     }
   }
+  // Frames that came with the answers, before PLAY.
+  if (parameters_missing_ > 0) ScanForParameterSets(0);
   const MonoMicros deadline{MonotonicNow().us + options_.connect_timeout_us};
-  size_t scanned = 0;
-  while (missing > 0) {
-    for (; scanned < ready_.size(); ++scanned) {
-      const AVPacket* p = ready_.at(scanned);
-      const size_t s = static_cast<size_t>(p->stream_index);
-      if (pending[s] && (p->flags & AV_PKT_FLAG_KEY) &&
-          FillParametersFromAccessUnit(tracks_[s]->params.par.get(), p->data,
-                                       static_cast<size_t>(p->size))) {
-        pending[s] = false;
-        --missing;
-      }
-    }
-    if (missing == 0) break;
+  while (parameters_missing_ > 0) {
     Status st = ProcessBuffered(false, -1, nullptr);
-    if (st.ok() && ready_.size() == scanned)
+    if (st.ok() && parameters_missing_ > 0)
       st = Receive(deadline, options_.connect_timeout_us, "keyframe");
     if (!st.ok()) {
       if (end_ == RtspEnd::kStalled) {
@@ -317,7 +369,22 @@ void RtspTcpSource::AwaitParameterSets() {
                         << options_.connect_timeout_us / 1000 << " ms; the picture size is unknown";
         end_ = RtspEnd::kNone;
       }
-      return;
+      break;
+    }
+  }
+  parameters_missing_ = 0;
+}
+
+void RtspTcpSource::ScanForParameterSets(size_t from) {
+  for (size_t i = from; i < ready_.size() && parameters_missing_ > 0; ++i) {
+    const AVPacket* p = ready_.at(i);
+    const size_t s = static_cast<size_t>(p->stream_index);
+    if (s < awaiting_parameters_.size() && awaiting_parameters_[s] &&
+        (p->flags & AV_PKT_FLAG_KEY) &&
+        FillParametersFromAccessUnit(tracks_[s]->params.par.get(), p->data,
+                                     static_cast<size_t>(p->size))) {
+      awaiting_parameters_[s] = false;
+      --parameters_missing_;
     }
   }
 }
@@ -379,14 +446,24 @@ Status RtspTcpSource::ProcessBuffered(bool stop_at_packet, int awaited_cseq,
       case InterleavedBuffer::Unit::kError:
         return End(RtspEnd::kProtocolError, DataLoss("the camera sent a malformed RTSP message"));
       case InterleavedBuffer::Unit::kFrame: {
-        const int16_t t = channel_map_[frame.channel];
+        const int16_t t = channel_map_[frame.channel];  // a uint8_t: always in range
         if (t < 0) break;  // a channel nobody set up
         RtpStream& rtp = *tracks_[static_cast<size_t>(t / 2)]->rtp;
         if (t & 1) {
           rtp.OnRtcp(frame.data, frame.size);
-        } else {
-          rtp.OnRtp(frame.data, frame.size, &ready_);
+          break;
         }
+        const size_t queued = ready_.size();
+        rtp.OnRtp(frame.data, frame.size, &ready_);
+        if (parameters_missing_ > 0) ScanForParameterSets(queued);
+        // One RTP packet adds at most a few frames (two video, 64 AAC); bound the queue
+        // after each, so that a flood of tiny frames cannot grow it.
+        counters_.queue_overflow_drops += static_cast<int64_t>(
+            ready_.Enforce(options_.max_queued_packets, options_.max_queued_bytes));
+        counters_.queue_peak_packets =
+            std::max(counters_.queue_peak_packets, static_cast<int64_t>(ready_.size()));
+        counters_.queue_peak_bytes =
+            std::max(counters_.queue_peak_bytes, static_cast<int64_t>(ready_.bytes()));
         break;
       }
       case InterleavedBuffer::Unit::kMessage:
@@ -445,6 +522,13 @@ Status RtspTcpSource::Receive(MonoMicros deadline, int64_t timeout_us, const cha
       return End(RtspEnd::kCancelled, FailedPrecondition("cancelled"));
     const MonoMicros now = MonotonicNow();
     if (now >= next_keepalive_) CUSTODIAN_RETURN_IF_ERROR(SendKeepAlive(now));
+    // Before reading, not only when the socket is empty: a camera that never stops
+    // sending, but never sends what is awaited, must not hold the caller past its deadline.
+    if (now >= deadline) {
+      return End(RtspEnd::kStalled,
+                 Unavailable(std::string("no ") + waiting_for + " from the camera within " +
+                             std::to_string(timeout_us / 1000) + " ms"));
+    }
     if (!drained_) {
       size_t space = 0;
       uint8_t* tail = rx_.PrepareTail(&space);
@@ -462,11 +546,6 @@ Status RtspTcpSource::Receive(MonoMicros deadline, int64_t timeout_us, const cha
                    Unavailable(std::string("connection lost: ") + std::strerror(errno)));
       }
       drained_ = true;
-    }
-    if (now >= deadline) {
-      return End(RtspEnd::kStalled,
-                 Unavailable(std::string("no ") + waiting_for + " from the camera within " +
-                             std::to_string(timeout_us / 1000) + " ms"));
     }
     ++counters_.polls;
     const int64_t wait = std::min(deadline - now, next_keepalive_ - now);

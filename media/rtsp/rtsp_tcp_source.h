@@ -11,16 +11,25 @@
 // Session: Open() sends OPTIONS, DESCRIBE (answering a 401 with Digest or Basic
 // credentials), one SETUP per track it can depacketize (H.264, H.265, AAC mpeg4-generic),
 // each asking for `RTP/AVP/TCP;unicast;interleaved=2n-(2n+1)`, and PLAY. Tracks of other
-// formats are not set up and are listed in skipped_tracks(). While reading, a keep-alive
-// (GET_PARAMETER when the camera lists it, else OPTIONS) goes out every half session
-// timeout; the destructor sends TEARDOWN (without waiting for the answer) and closes.
+// formats, and readable tracks beyond the first kMaxTracks, are not set up and are listed
+// in skipped_tracks(). While reading, a keep-alive (GET_PARAMETER when the camera lists
+// it, else OPTIONS) goes out every half session timeout (the camera's `timeout=` clamped
+// to 1..kMaxSessionTimeoutSeconds); the destructor sends TEARDOWN (without waiting for the
+// answer) and closes.
+//
+// A hostile camera: everything the camera sends is untrusted. The interleaved channels it
+// picks in its SETUP answers must be distinct and within 0-255 (the one byte of a '$'
+// frame) or Open fails with kDataLoss naming them; the SDP's track count is capped as
+// above; decoded frames wait in a queue bounded by options.max_queued_packets and
+// max_queued_bytes (the oldest are dropped and counted in queue_overflow_drops); every
+// wait is bounded by its deadline even while the camera keeps sending.
 //
 // Streams: 0..stream_count()-1 in SDP order. codecpar() gives codec_id, extradata in
 // Annex B (from sprop-parameter-sets / sprop-vps,sps,pps; or the AudioSpecificConfig from
 // config= for AAC), the picture size from the SPS, and for AAC the sample rate and channels.
 // When the SDP has no parameter sets, Open() reads on until the first keyframe brings them
-// (the packets read meanwhile are returned first by ReadPacket). time_base() is
-// 1/clock-rate.
+// (the packets read meanwhile are returned first by ReadPacket, as many as the queue's
+// bounds keep: the newest). time_base() is 1/clock-rate.
 //
 // Packets: see rtp_depacketizer.h and rtp_stream.h for their content and timestamps
 // (pts = dts, 64-bit, starting near 0). Frames damaged by lost packets are dropped and
@@ -35,7 +44,8 @@
 //   kFailedPrecondition `cancel` was set: the call returned within ~100 ms of it. Also
 //                       461 (the camera does not offer RTP over TCP).
 //   kInvalidArgument    a malformed URL, or no track this class can read.
-//   kDataLoss           the camera broke the RTSP protocol (malformed message).
+//   kDataLoss           the camera broke the RTSP protocol (malformed message, interleaved
+//                       channels outside 0-255 or shared by two tracks).
 //
 // Credentials are never logged or put in an error message; URLs are logged without them.
 //
@@ -59,6 +69,14 @@
 
 namespace custodian::media::rtsp {
 
+// The most tracks of one session the client sets up: a camera has a video track, perhaps
+// a second video (sub-stream) and an audio track. Keeps the requested channels (2n, 2n+1)
+// far inside the 256 an interleaved frame can name, whatever the SDP lists.
+inline constexpr int kMaxTracks = 8;
+// Session timeouts the camera announces are clamped to 1 s .. this (10 minutes): keeping
+// alive more often than a camera asks is harmless, and a huge value would overflow.
+inline constexpr int64_t kMaxSessionTimeoutSeconds = 600;
+
 struct RtspSourceOptions {
   // Bounds the TCP connect and the wait for each answer during Open (each on its own).
   int64_t connect_timeout_us = 5 * kMicrosPerSecond;
@@ -71,6 +89,13 @@ struct RtspSourceOptions {
   // 0: half the session timeout the camera announces (60 s when it announces none).
   int64_t keepalive_interval_us = 0;
   std::string user_agent = "Custodian";
+  // Bounds on the decoded frames waiting for ReadPacket, counting each frame's whole
+  // buffer: mostly those read while Open waits for the first keyframe's parameter sets,
+  // when a camera could flood tiny frames. Beyond either bound the oldest frames are
+  // dropped (useless to a recorder before the keyframe anyway) and counted; the newest is
+  // always kept, so a keyframe larger than max_queued_bytes still gets through.
+  size_t max_queued_packets = 512;
+  size_t max_queued_bytes = 16u << 20;
 };
 
 // Why reading ended, for callers that record the reason.
@@ -95,6 +120,9 @@ struct RtspCounters {
   int64_t skipped_bytes = 0;  // garbage between interleaved frames
   int64_t keepalives = 0;
   int64_t keepalive_errors = 0;  // keep-alives answered with an error status
+  int64_t queue_overflow_drops = 0;  // frames dropped because the queue was at its bounds
+  int64_t queue_peak_packets = 0;    // the most frames queued at once (after dropping)
+  int64_t queue_peak_bytes = 0;      // the most buffer bytes queued at once (after dropping)
 };
 
 class RtspTcpSource {
@@ -126,6 +154,8 @@ class RtspTcpSource {
   // unreferenced first). The packet's buffer belongs to the caller.
   Status ReadPacket(AVPacket* out, int* stream_index, int64_t stall_timeout_us);
   RtspEnd end_reason() const { return end_; }
+  // The session timeout in use: the camera's, clamped, or 60 s when it announced none.
+  int64_t session_timeout_us() const { return session_timeout_us_; }
 
   // The camera's wall clock at a stream's pts, from its latest RTCP sender report; nullopt
   // before one has arrived (cameras send one every few seconds).
@@ -144,6 +174,9 @@ class RtspTcpSource {
   Status SetUpTrack(Track& track, int index);
   Status Play();
   void AwaitParameterSets();
+  // Takes parameter sets from ready_'s packets [from, size()) for the tracks still missing
+  // them.
+  void ScanForParameterSets(size_t from);
 
   // One request and its answer, answering a 401 challenge.
   Result<RtspMessage> Transact(const std::string& method, const std::string& uri,
@@ -181,8 +214,14 @@ class RtspTcpSource {
 
   std::vector<std::unique_ptr<Track>> tracks_;
   std::vector<std::string> skipped_tracks_;
-  int16_t channel_map_[256];  // interleaved channel -> track * 2 (+1 for RTCP), or -1
+  // Interleaved channel (the one byte of a '$' frame, so every index is in range) ->
+  // track * 2 (+1 for RTCP), or -1. A plain array: UBSan's bounds check (the fuzz build)
+  // sees its indexing, which it would not inside std::array::operator[].
+  int16_t channel_map_[256];
   PacketQueue ready_;
+  // While Open waits for in-band parameter sets: which tracks still miss them.
+  std::vector<bool> awaiting_parameters_;
+  size_t parameters_missing_ = 0;
   RtspEnd end_ = RtspEnd::kNone;
   Status end_status_;
   RtspCounters counters_;
