@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds Custodian, and runs the demo site: a simulated camera
-# served on loopback by the camera simulator, recorded by `custodian run` with the
-# embedded defaults (SQLite records and footage under ./demo-data). Ctrl-C stops both.
+# Installs what is missing, builds Custodian and the camera simulator (nothing else), and
+# runs the demo site (scripts/run-demo-site.sh): two simulated cameras served on loopback,
+# recorded, retained and served over HTTPS by custodian's services with the embedded
+# defaults (SQLite records and footage under ./demo-data). Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/deps.sh
 BUILD_DIR=${BUILD_DIR:-build}
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release
-cmake --build "$BUILD_DIR" -j"$(nproc)"
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
+# Only what the demo runs: the program and the camera simulator (not the tests).
+cmake --build "$BUILD_DIR" -j"$(nproc)" --target custodian custodian-sim
 exec bash scripts/run-demo-site.sh "$BUILD_DIR"

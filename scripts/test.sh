@@ -2,8 +2,9 @@
 # Installs what is missing, builds Custodian twice and runs every test.
 # This is the README's test command, and exactly what .ci/run runs.
 #
-#  1. GCC Release build with warnings as errors. Only the tests with the ctest label
-#     release_stage run here: package_install_test (the .deb that ships, installed into a
+#  1. GCC Release build with warnings as errors, of the program and the corpus replays only
+#     (the tests are built in stage 2). Only the tests with the ctest label release_stage
+#     run here: package_install_test (the .deb that ships, installed into a
 #     debootstrapped root); and fuzz_replay_* (the committed corpora as ordinary tests; the
 #     build below runs them through libFuzzer instead).
 #  2. clang build of the whole tree with AddressSanitizer, UndefinedBehaviorSanitizer and
@@ -11,9 +12,10 @@
 #     Every other test runs here, the process-level suites included, so each `custodian`
 #     and `custodian-sim` a test starts is a sanitized binary; then each fuzz target runs
 #     for FUZZ_SECONDS over its corpus.
-# Sanitizer reports are written to files (log_path), not stderr: a daemon that is stopped
-# with SIGTERM, or whose exit status or log a test never reads, still leaves its report,
-# and any report fails the run. See docs/design/reliability.md, "Sanitizers".
+# Sanitizer reports are written to files (log_path), not stderr, one directory per test: a
+# daemon that is stopped with SIGTERM, or whose exit status or log a test never reads,
+# still leaves its report, any report fails the run, and the run prints each with the name
+# of the test that caused it. See docs/design/reliability.md, "Sanitizers".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -22,10 +24,11 @@ stage() { echo "test.sh: [$(date -u +%H:%M:%S), ${SECONDS} s] $*"; }
 bash scripts/deps.sh
 status=0
 
-stage "1. GCC Release build (-Werror)"
+stage "1. GCC Release build (-Werror): the program, its package and the corpus replays"
 BUILD_DIR=${BUILD_DIR:-build-test}
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCUSTODIAN_WERROR=ON
-cmake --build "$BUILD_DIR" -j"$(nproc)"
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCUSTODIAN_WERROR=ON > /dev/null
+# Only what this stage runs: the tests themselves are built (and run) in stage 2.
+cmake --build "$BUILD_DIR" -j"$(nproc)" --target custodian fuzz_replay
 stage "1. Release-only tests"
 # ctest prints "N% tests passed, N tests failed out of N" for each test run.
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" --timeout 1200 \
@@ -37,22 +40,27 @@ SAN_DIR=${SAN_DIR:-build-sanitize}
 CC=clang CXX=clang++ cmake -S . -B "$SAN_DIR" -G Ninja -DCUSTODIAN_FUZZ=ON > /dev/null
 cmake --build "$SAN_DIR" -j"$(nproc)"
 REPORTS=$(cd "$SAN_DIR" && pwd)/sanitizer-reports
-rm -rf "$REPORTS" && mkdir -p "$REPORTS"
-# Reports go to REPORTS/report.EXE.PID; UBSan reads log_path too and aborts at the first
-# report (with -fno-sanitize-recover). LeakSanitizer runs at every sanitized process's exit
-# and ignores only the third-party leaks in tests/reliability/lsan.supp.
-san_log="log_path=$REPORTS/report:log_exe_name=1"
+rm -rf "$REPORTS" && mkdir -p "$REPORTS/unattributed"
+# Each test runs through tests/sanitizer_launcher.sh, which sends the reports of the test
+# and of every process it starts to REPORTS/TEST-NAME/report.EXE.PID; a process started
+# some other way writes to REPORTS/unattributed. UBSan reads log_path too and aborts at the
+# first report (with -fno-sanitize-recover). LeakSanitizer runs at every sanitized
+# process's exit and ignores only the third-party leaks in tests/reliability/lsan.supp.
+san_log="log_path=$REPORTS/unattributed/report:log_exe_name=1"
 stage "2. every other test under the sanitizers"
-ASAN_OPTIONS="detect_leaks=1:$san_log" \
+CUSTODIAN_SANITIZER_REPORTS="$REPORTS" \
+  ASAN_OPTIONS="detect_leaks=1:$san_log" \
   UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:$san_log" \
   LSAN_OPTIONS="suppressions=$ROOT/tests/reliability/lsan.supp:print_suppressions=0" \
   ctest --test-dir "$SAN_DIR" --output-on-failure -j"$(nproc)" --timeout 1200 \
     -LE release_stage || status=1
-shopt -s nullglob
-reports=("$REPORTS"/report.*)
+mapfile -t reports < <(find "$REPORTS" -type f -name 'report.*' | sort)
 if [ ${#reports[@]} -gt 0 ]; then
   echo "test.sh: ${#reports[@]} sanitizer report(s) (kept in $REPORTS):"
-  for r in "${reports[@]}"; do echo "--- $r"; head -n 60 "$r"; done
+  for r in "${reports[@]}"; do
+    echo "--- test: $(basename "$(dirname "$r")"); process: $(basename "$r")"
+    head -n 80 "$r"
+  done
   status=1
 fi
 stage "2. fuzzing, ${FUZZ_SECONDS:-20} s per target"

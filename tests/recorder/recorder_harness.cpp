@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "base/sha256.h"
+#include "base/testing/child_process.h"
 #include "media/probe.h"
 
 namespace custodian::testing {
@@ -67,17 +68,13 @@ RecorderProcess::RecorderProcess(const TestSite& site) {
   }
 }
 
-RecorderProcess::~RecorderProcess() {
-  if (pid_ > 0) Kill();
-}
+RecorderProcess::~RecorderProcess() { Stop(); }
 
 int RecorderProcess::Stop() {
   if (pid_ <= 0) return -1;
-  kill(pid_, SIGTERM);
-  int status = 0;
-  waitpid(pid_, &status, 0);
+  int status = StopChild(pid_);
   pid_ = -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return status;
 }
 
 void RecorderProcess::Signal(int sig) {

@@ -50,7 +50,7 @@ class RecorderProcess {
  public:
   explicit RecorderProcess(const TestSite& site);
   ~RecorderProcess();
-  int Stop();  // SIGTERM, wait; returns the exit status
+  int Stop();  // StopChild: SIGTERM, bounded wait, SIGKILL; returns the exit status
   void Signal(int sig);
   void Kill(); // SIGKILL, wait
  private:

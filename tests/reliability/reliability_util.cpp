@@ -13,6 +13,8 @@
 #include <fstream>
 #include <thread>
 
+#include "base/testing/child_process.h"
+
 namespace custodian::testing {
 
 void WriteReliabilitySite(const TestSite& site, const std::vector<TestCamera>& cameras,
@@ -47,15 +49,13 @@ CustodianProcess::CustodianProcess(const std::string& config, const std::vector<
   }
 }
 
-CustodianProcess::~CustodianProcess() { Kill(); }
+CustodianProcess::~CustodianProcess() { Stop(); }
 
 int CustodianProcess::Stop() {
   if (pid_ <= 0) return -1;
-  kill(pid_, SIGTERM);
-  int status = 0;
-  waitpid(pid_, &status, 0);
+  int status = StopChild(pid_);
   pid_ = -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return status;
 }
 
 void CustodianProcess::Kill() {

@@ -29,7 +29,7 @@ class CustodianProcess {
   ~CustodianProcess();
   CustodianProcess(const CustodianProcess&) = delete;
   CustodianProcess& operator=(const CustodianProcess&) = delete;
-  int Stop();   // SIGTERM, wait; exit status (128+signal if killed)
+  int Stop();   // StopChild: SIGTERM, bounded wait, SIGKILL; exit status (128+signal)
   void Kill();  // SIGKILL, wait
   bool Running();
   pid_t pid() const { return pid_; }

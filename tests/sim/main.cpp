@@ -281,7 +281,7 @@ int Serve(CliOptions& opts, ProtocolOut& out) {
                  << (*simulator)->base_url() << "/NAME";
   out.Line("ready " + (*simulator)->base_url());
   g_main_loop_run(loop);
-  simulator->reset();
+  simulator->reset();  // closes every client and stops every pipeline
   g_io_channel_unref(in);
   g_main_loop_unref(loop);
   return kExitOk;

@@ -2,7 +2,10 @@
 
 #include <gst/rtsp-server/rtsp-server.h>
 
+#include <algorithm>
+#include <iterator>
 #include <map>
+#include <mutex>
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -17,6 +20,9 @@ constexpr const char* kRealm = "custodian-sim";
 constexpr const char* kAnonymousRole = "anonymous";
 // Client object data: the SimStream a client last asked for (set by request hooks).
 constexpr const char* kClientStreamKey = "custodian-sim-stream";
+// How long shutdown waits for the server to stop the pipelines of the clients it closed
+// before stopping them itself.
+constexpr int kStopPatienceMs = 3000;
 
 int64_t NowMonotonicUs() { return SystemClock::Instance().Monotonic().us; }
 
@@ -31,6 +37,87 @@ std::string FirstPathComponent(const char* abspath) {
   return path.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 
+// What gst-rtsp-server's threads may reach: client threads look streams up by name, and
+// media pipelines are recorded so that shutdown can stop every one of them. Shared by the
+// Impl and by each signal connection that hands it to those threads, so it outlives
+// whatever thread still runs after the Impl is destroyed.
+class SharedState {
+ public:
+  std::map<std::string, std::shared_ptr<SimStream>> by_name;  // immutable after Init
+
+  // Records a media whose pipeline is being built, and forgets those that only this list
+  // still holds (the server is done with them; any still running is stopped).
+  void AddMedia(GstRTSPMedia* media) {
+    std::vector<MediaPtr> done;
+    {
+      std::lock_guard lock(mu_);
+      auto unused = std::stable_partition(media_.begin(), media_.end(), [](const MediaPtr& m) {
+        return G_OBJECT(m.get())->ref_count > 1;
+      });
+      std::move(unused, media_.end(), std::back_inserter(done));
+      media_.erase(unused, media_.end());
+      media_.emplace_back(GST_RTSP_MEDIA(g_object_ref(media)));
+    }
+    for (const MediaPtr& m : done) ForceStop(m.get());
+  }
+
+  // Whether a recorded pipeline is still running; forgets those that have stopped.
+  bool AnyMediaRunning() {
+    std::lock_guard lock(mu_);
+    std::erase_if(media_, [](const MediaPtr& m) { return Unprepared(m.get()); });
+    return !media_.empty();
+  }
+
+  // Stops every recorded pipeline the server has not stopped. On return no pipeline's
+  // streaming thread runs: setting a pipeline to NULL joins them.
+  void ForceStopAll() {
+    std::vector<MediaPtr> media;
+    {
+      std::lock_guard lock(mu_);
+      media.swap(media_);
+    }
+    for (const MediaPtr& m : media) ForceStop(m.get());
+  }
+
+ private:
+  using MediaPtr = std::unique_ptr<GstRTSPMedia, GObjectUnref>;
+  static bool Unprepared(GstRTSPMedia* media) {
+    return gst_rtsp_media_get_status(media) == GST_RTSP_MEDIA_STATUS_UNPREPARED;
+  }
+  // Sets the whole pipeline of a media the server has not stopped to NULL.
+  static void ForceStop(GstRTSPMedia* media) {
+    if (Unprepared(media)) return;
+    LogWarn("sim") << "stopping a pipeline its server left running";
+    ElementPtr element(gst_rtsp_media_get_element(media));
+    if (!element) return;
+    GstElement* top = element.get();
+    while (GST_ELEMENT_PARENT(top)) top = GST_ELEMENT_PARENT(top);
+    gst_element_set_state(top, GST_STATE_NULL);
+  }
+  std::mutex mu_;
+  std::vector<MediaPtr> media_;  // GUARDED_BY(mu_)
+};
+
+// Signal user data holding shared ownership, released when the signal is disconnected.
+template <typename T>
+gpointer NewRef(std::shared_ptr<T> p) {
+  return new std::shared_ptr<T>(std::move(p));
+}
+template <typename T>
+void DeleteRef(gpointer data, GClosure*) {
+  delete static_cast<std::shared_ptr<T>*>(data);
+}
+template <typename T>
+T& Deref(gpointer data) {
+  return **static_cast<std::shared_ptr<T>*>(data);
+}
+
+// The media-configure handler's data: the stream a factory serves, and the shared state.
+struct MountRef {
+  std::shared_ptr<SimStream> stream;
+  std::shared_ptr<SharedState> shared;
+};
+
 }  // namespace
 
 class Simulator::Impl {
@@ -44,31 +131,45 @@ class Simulator::Impl {
  private:
   Status LoadStreams(const SimulatorConfig& config);
   Status ConfigureAuth();
-  void Mount(SimStream& stream, GstRTSPMountPoints* mounts);
+  void Mount(const std::shared_ptr<SimStream>& stream, GstRTSPMountPoints* mounts);
   // Streams named by a command target; NotFound for an unknown name.
   Result<std::vector<SimStream*>> Targets(const std::string& target);
-  // Closes the connections and sessions of the given streams' clients; returns how many.
-  int DropClients(const std::vector<SimStream*>& streams);
+  // Closes the connections and sessions of the given streams' clients (of every client, for
+  // nullptr); returns how many.
+  int DropClients(const std::vector<SimStream*>* streams);
   int CountClients(const SimStream* stream);
 
-  static void OnClientConnected(GstRTSPServer*, GstRTSPClient* client, gpointer self);
-  static GstRTSPStatusCode OnPreRequest(GstRTSPClient* client, GstRTSPContext* ctx, gpointer self);
-  static void OnMediaConfigure(GstRTSPMediaFactory*, GstRTSPMedia* media, gpointer stream);
+  static void OnClientConnected(GstRTSPServer*, GstRTSPClient* client, gpointer shared);
+  static GstRTSPStatusCode OnPreRequest(GstRTSPClient* client, GstRTSPContext* ctx,
+                                        gpointer shared);
+  static void OnMediaConfigure(GstRTSPMediaFactory*, GstRTSPMedia* media, gpointer mount);
 
   std::string address_;
   std::unique_ptr<GstRTSPServer, GObjectUnref> server_;
   std::unique_ptr<GstRTSPAuth, GObjectUnref> auth_;
   guint source_id_ = 0;
-  std::vector<std::unique_ptr<SimStream>> streams_;
-  std::map<std::string, SimStream*> by_name_;  // immutable after Init: read by client threads
+  std::vector<std::shared_ptr<SimStream>> streams_;
+  std::shared_ptr<SharedState> shared_ = std::make_shared<SharedState>();
 };
 
+// Stops listening first (so no client arrives meanwhile), then closes every client and
+// waits for the server to stop their pipelines, which it does from its client threads;
+// a client caught mid-request can still build a pipeline meanwhile, so this repeats until
+// no client and no running pipeline is left. Whatever still runs after kStopPatienceMs is
+// stopped here. A pipeline left running would go on reading its stream and clip from its
+// streaming threads while the process exits.
 Simulator::Impl::~Impl() {
   if (!server_) return;
-  std::vector<SimStream*> all;
-  for (auto& s : streams_) all.push_back(s.get());
-  DropClients(all);
   if (source_id_) g_source_remove(source_id_);
+  const int64_t deadline_us = NowMonotonicUs() + int64_t{kStopPatienceMs} * 1000;
+  for (;;) {
+    int dropped = DropClients(nullptr);
+    if ((dropped == 0 && !shared_->AnyMediaRunning()) || NowMonotonicUs() >= deadline_us) break;
+    while (g_main_context_iteration(nullptr, FALSE)) {
+    }
+    g_usleep(5'000);
+  }
+  shared_->ForceStopAll();
 }
 
 Status Simulator::Impl::Init(const SimulatorConfig& config) {
@@ -80,10 +181,11 @@ Status Simulator::Impl::Init(const SimulatorConfig& config) {
   CUSTODIAN_RETURN_IF_ERROR(ConfigureAuth());
 
   GstRTSPMountPoints* mounts = gst_rtsp_server_get_mount_points(server_.get());
-  for (auto& s : streams_) Mount(*s, mounts);
+  for (auto& s : streams_) Mount(s, mounts);
   g_object_unref(mounts);
 
-  g_signal_connect(server_.get(), "client-connected", G_CALLBACK(OnClientConnected), this);
+  g_signal_connect_data(server_.get(), "client-connected", G_CALLBACK(OnClientConnected),
+                        NewRef(shared_), DeleteRef<SharedState>, GConnectFlags{});
   source_id_ = gst_rtsp_server_attach(server_.get(), nullptr);
   if (source_id_ == 0) {
     return Unavailable("cannot listen on " + config.address + ":" + std::to_string(config.port));
@@ -95,9 +197,9 @@ Status Simulator::Impl::LoadStreams(const SimulatorConfig& config) {
   if (config.streams.empty()) return InvalidArgument("no streams to serve");
   std::map<std::string, std::shared_ptr<const Clip>> clips;  // one copy per file
   for (size_t i = 0; i < config.streams.size(); ++i) {
-    auto stream = std::make_unique<SimStream>();
+    auto stream = std::make_shared<SimStream>();
     stream->spec = config.streams[i];
-    if (by_name_.count(stream->spec.name)) {
+    if (shared_->by_name.count(stream->spec.name)) {
       return InvalidArgument("stream name '" + stream->spec.name + "' is used twice");
     }
     if (stream->spec.source == SourceKind::kFile) {
@@ -115,7 +217,7 @@ Status Simulator::Impl::LoadStreams(const SimulatorConfig& config) {
       }
       stream->clip = clip;
     }
-    by_name_[stream->spec.name] = stream.get();
+    shared_->by_name[stream->spec.name] = stream;
     streams_.push_back(std::move(stream));
   }
   return Status::Ok();
@@ -150,11 +252,15 @@ Status Simulator::Impl::ConfigureAuth() {
   return Status::Ok();
 }
 
-void Simulator::Impl::Mount(SimStream& stream, GstRTSPMountPoints* mounts) {
+void Simulator::Impl::Mount(const std::shared_ptr<SimStream>& shared_stream,
+                            GstRTSPMountPoints* mounts) {
+  const SimStream& stream = *shared_stream;
   GstRTSPMediaFactory* factory = gst_rtsp_media_factory_new();
   gst_rtsp_media_factory_set_launch(factory, LaunchDescription(stream).c_str());
   gst_rtsp_media_factory_set_shared(factory, TRUE);
-  g_signal_connect(factory, "media-configure", G_CALLBACK(OnMediaConfigure), &stream);
+  g_signal_connect_data(factory, "media-configure", G_CALLBACK(OnMediaConfigure),
+                        NewRef(std::make_shared<MountRef>(MountRef{shared_stream, shared_})),
+                        DeleteRef<MountRef>, GConnectFlags{});
 
   if (auth_) {
     // Anyone may look a protected stream up but only its user may open it: the "construct"
@@ -175,28 +281,32 @@ void Simulator::Impl::Mount(SimStream& stream, GstRTSPMountPoints* mounts) {
   gst_rtsp_mount_points_add_factory(mounts, path.c_str(), factory);  // takes the factory
 }
 
-void Simulator::Impl::OnMediaConfigure(GstRTSPMediaFactory*, GstRTSPMedia* media, gpointer stream) {
-  auto* s = static_cast<SimStream*>(stream);
-  LogInfo("sim") << "stream " << s->spec.name << ": starting a pipeline for its first client";
-  ConfigureMedia(*s, media);
+void Simulator::Impl::OnMediaConfigure(GstRTSPMediaFactory*, GstRTSPMedia* media, gpointer mount) {
+  MountRef& m = Deref<MountRef>(mount);
+  LogInfo("sim") << "stream " << m.stream->spec.name
+                 << ": starting a pipeline for its first client";
+  m.shared->AddMedia(media);
+  ConfigureMedia(m.stream, media);
 }
 
-void Simulator::Impl::OnClientConnected(GstRTSPServer*, GstRTSPClient* client, gpointer self) {
+void Simulator::Impl::OnClientConnected(GstRTSPServer*, GstRTSPClient* client, gpointer shared) {
   // Not pre-options-request: an error answer from it double-frees in gst-rtsp-server 1.22.0.
   for (const char* signal : {"pre-describe-request", "pre-setup-request", "pre-play-request"}) {
-    g_signal_connect(client, signal, G_CALLBACK(OnPreRequest), self);
+    g_signal_connect_data(client, signal, G_CALLBACK(OnPreRequest),
+                          NewRef(*static_cast<std::shared_ptr<SharedState>*>(shared)),
+                          DeleteRef<SharedState>, GConnectFlags{});
   }
 }
 
 // Runs on a client thread before each request is handled: remembers which stream the
 // client is after, and turns it away while the stream is refused.
 GstRTSPStatusCode Simulator::Impl::OnPreRequest(GstRTSPClient* client, GstRTSPContext* ctx,
-                                                gpointer self) {
-  auto* impl = static_cast<Impl*>(self);
+                                                gpointer shared) {
+  const SharedState& state = Deref<SharedState>(shared);
   if (!ctx->uri) return GST_RTSP_STS_OK;
-  auto it = impl->by_name_.find(FirstPathComponent(ctx->uri->abspath));
-  if (it == impl->by_name_.end()) return GST_RTSP_STS_OK;
-  SimStream* stream = it->second;
+  auto it = state.by_name.find(FirstPathComponent(ctx->uri->abspath));
+  if (it == state.by_name.end()) return GST_RTSP_STS_OK;
+  SimStream* stream = it->second.get();
   g_object_set_data(G_OBJECT(client), kClientStreamKey, stream);
   if (NowMonotonicUs() < stream->refused_until_us.load()) {
     return GST_RTSP_STS_SERVICE_UNAVAILABLE;
@@ -210,24 +320,26 @@ Result<std::vector<SimStream*>> Simulator::Impl::Targets(const std::string& targ
     for (auto& s : streams_) out.push_back(s.get());
     return out;
   }
-  auto it = by_name_.find(target);
-  if (it == by_name_.end()) return NotFound("no stream named '" + target + "'");
-  out.push_back(it->second);
+  auto it = shared_->by_name.find(target);
+  if (it == shared_->by_name.end()) return NotFound("no stream named '" + target + "'");
+  out.push_back(it->second.get());
   return out;
 }
 
-int Simulator::Impl::DropClients(const std::vector<SimStream*>& streams) {
+int Simulator::Impl::DropClients(const std::vector<SimStream*>* streams) {
   struct Match {
-    const std::vector<SimStream*>* streams;
+    const std::vector<SimStream*>* streams;  // nullptr: every client
     GstRTSPSessionPool* pool;
     int dropped = 0;
   };
-  Match match{&streams, gst_rtsp_server_get_session_pool(server_.get())};
+  Match match{streams, gst_rtsp_server_get_session_pool(server_.get())};
   auto filter = [](GstRTSPServer*, GstRTSPClient* client, gpointer data) {
     auto* m = static_cast<Match*>(data);
     auto* s = static_cast<SimStream*>(g_object_get_data(G_OBJECT(client), kClientStreamKey));
-    bool hit = false;
-    for (SimStream* want : *m->streams) hit = hit || want == s;
+    bool hit = m->streams == nullptr;
+    if (m->streams) {
+      for (SimStream* want : *m->streams) hit = hit || want == s;
+    }
     if (!hit) return GST_RTSP_FILTER_KEEP;
     // Removing the sessions too stops RTP over UDP, which would outlive the connection.
     GList* sessions = gst_rtsp_client_session_filter(client, nullptr, nullptr);
@@ -269,13 +381,13 @@ Result<std::string> Simulator::Impl::Execute(const SimCommand& command) {
   const int64_t until_us = NowMonotonicUs() + command.duration_us;
   switch (command.kind) {
     case SimCommand::Kind::kDrop: {
-      int n = DropClients(*targets);
+      int n = DropClients(&*targets);
       LogInfo("sim") << "dropped " << n << " client(s) of " << command.target;
       return std::string();
     }
     case SimCommand::Kind::kRefuse: {
       for (SimStream* s : *targets) s->refused_until_us = until_us;
-      int n = DropClients(*targets);
+      int n = DropClients(&*targets);
       LogInfo("sim") << "refusing " << command.target << " for " << command.duration_us / 1000
                      << " ms; dropped " << n << " client(s)";
       return std::string();

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 
+#include "base/testing/child_process.h"
 #include "tests/sim/media_cache.h"
 
 extern char** environ;
@@ -19,7 +20,7 @@ namespace custodian::sim {
 
 namespace {
 
-constexpr int kQuitGraceMs = 1000;
+constexpr int kQuitGraceMs = 5000;
 constexpr int kMediaTimeoutMs = 600'000;
 
 int64_t NowMs() {
@@ -106,16 +107,6 @@ bool WriteAll(int fd, const std::string& data) {
   return n == static_cast<ssize_t>(data.size());
 }
 
-void KillAndReap(pid_t pid, int grace_ms) {
-  int64_t deadline = NowMs() + grace_ms;
-  while (NowMs() < deadline) {
-    if (waitpid(pid, nullptr, WNOHANG) == pid) return;
-    usleep(10'000);
-  }
-  kill(pid, SIGKILL);
-  waitpid(pid, nullptr, 0);
-}
-
 }  // namespace
 
 std::string SimulatorBinary() { return CUSTODIAN_SIM_BINARY; }
@@ -161,11 +152,21 @@ SimulatorProcess::SimulatorProcess(pid_t pid, int stdin_fd, int stdout_fd, int c
       stdout_fd_(stdout_fd),
       command_timeout_ms_(command_timeout_ms) {}
 
-SimulatorProcess::~SimulatorProcess() {
+SimulatorProcess::~SimulatorProcess() { Stop(); }
+
+int SimulatorProcess::Stop() {
+  if (pid_ < 0) return -1;
   WriteAll(stdin_fd_, "quit\n");
   close(stdin_fd_);
-  KillAndReap(pid_, kQuitGraceMs);
+  // "quit" normally ends it at once; if not, SIGTERM and a grace period before any SIGKILL,
+  // so that a sanitized simulator always finishes writing its report.
+  int status = 0;
+  int code = testing::WaitChild(pid_, kQuitGraceMs, &status)
+                 ? (WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status))
+                 : testing::StopChild(pid_);
   close(stdout_fd_);
+  pid_ = -1;
+  return code;
 }
 
 std::string SimulatorProcess::Url(const std::string& name) const { return base_url_ + "/" + name; }

@@ -13,8 +13,10 @@
 // new clip encodes it (seconds; cached under the build tree afterwards), hence the long
 // default ready timeout.
 //
-// The destructor sends "quit" and kills the process if it has not exited within a
-// second; if the test process dies instead, the simulator exits when its stdin closes.
+// The destructor sends "quit"; a simulator that has not exited within 5 s gets SIGTERM and
+// a further grace period (base/testing/child_process.h) before SIGKILL, so that a sanitized
+// simulator can finish writing its report. If the test process dies instead, the simulator
+// exits when its stdin closes.
 // A SimulatorProcess is not thread-safe: use it from one thread at a time.
 //
 // EnsureTestMedia returns the path of a cached clip (encoding it on first use, safely
@@ -47,7 +49,7 @@ class SimulatorProcess {
  public:
   static Result<std::unique_ptr<SimulatorProcess>> Start(
       const std::vector<std::string>& stream_specs, SimulatorOptions options = {});
-  ~SimulatorProcess();
+  ~SimulatorProcess();  // Stop(), if not stopped yet
   SimulatorProcess(const SimulatorProcess&) = delete;
   SimulatorProcess& operator=(const SimulatorProcess&) = delete;
 
@@ -65,12 +67,17 @@ class SimulatorProcess {
   // Connected clients that asked for the stream (the "clients NAME" command).
   Result<int> ClientCount(const std::string& name);
 
+  // Sends "quit" and closes stdin; a simulator still running after 5 s gets SIGTERM and a
+  // grace period before SIGKILL. Returns its exit status (128 + signal if a signal ended
+  // it). Once stopped, no other call may be made.
+  int Stop();
+
  private:
   SimulatorProcess(pid_t pid, int stdin_fd, int stdout_fd, int command_timeout_ms);
   Result<std::string> Transact(const std::string& command);
   Result<std::string> ReadLine(int timeout_ms);
 
-  pid_t pid_;
+  pid_t pid_;  // -1 once stopped
   int stdin_fd_;
   int stdout_fd_;
   int command_timeout_ms_;

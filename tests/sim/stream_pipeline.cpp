@@ -57,7 +57,7 @@ int64_t NowMonotonicUs() { return SystemClock::Instance().Monotonic().us; }
 // Drops a payloader's input while its stream is stalled. Video then resumes at a keyframe
 // (asking an encoder upstream for one), so clients see a gap rather than corrupt frames.
 struct StallGate {
-  SimStream* stream;
+  std::shared_ptr<SimStream> stream;  // the probe may outlive the Simulator
   bool video;
   bool stalled = false;
   bool awaiting_keyframe = false;
@@ -86,12 +86,13 @@ GstPadProbeReturn OnPayloaderInput(GstPad* pad, GstPadProbeInfo* info, gpointer 
   return GST_PAD_PROBE_OK;
 }
 
-void AddStallGate(SimStream& stream, GstBin* bin, const char* payloader, bool video) {
+void AddStallGate(const std::shared_ptr<SimStream>& stream, GstBin* bin, const char* payloader,
+                  bool video) {
   ElementPtr pay(gst_bin_get_by_name(bin, payloader));
   if (!pay) return;
   PadPtr sink(gst_element_get_static_pad(pay.get(), "sink"));
   gst_pad_add_probe(sink.get(), GST_PAD_PROBE_TYPE_BUFFER, OnPayloaderInput,
-                    new StallGate{&stream, video},
+                    new StallGate{stream, video},
                     [](gpointer p) { delete static_cast<StallGate*>(p); });
 }
 
@@ -103,11 +104,11 @@ std::string LaunchDescription(const SimStream& stream) {
   return "( " + inner + " )";
 }
 
-void ConfigureMedia(SimStream& stream, GstRTSPMedia* media) {
+void ConfigureMedia(const std::shared_ptr<SimStream>& stream, GstRTSPMedia* media) {
   ElementPtr element(gst_rtsp_media_get_element(media));
   GstBin* bin = GST_BIN(element.get());
-  if (stream.clip) {
-    auto feeder = ClipFeeder::Create(stream.clip);
+  if (stream->clip) {
+    auto feeder = ClipFeeder::Create(stream->clip);
     if (ElementPtr v{gst_bin_get_by_name(bin, "vsrc")}) feeder->AttachVideo(v.get());
     if (ElementPtr a{gst_bin_get_by_name(bin, "asrc")}) feeder->AttachAudio(a.get());
   }

@@ -14,7 +14,9 @@
 
 namespace custodian::sim {
 
-// One simulated camera. Lives as long as the Simulator; its pipelines hold raw pointers.
+// One simulated camera. Shared: the Simulator and every pipeline built for the stream hold
+// a reference, because a pipeline's streaming threads can still run (and read the fault
+// deadlines) after the Simulator that made it is gone.
 struct SimStream {
   StreamSpec spec;
   std::shared_ptr<const Clip> clip;  // file sources only
@@ -28,6 +30,7 @@ std::string LaunchDescription(const SimStream& stream);
 
 // Called for each new media of the stream (the factory's "media-configure"): starts the
 // clip feeder of a file source, and gates every payloader so `stall` can hold packets.
-void ConfigureMedia(SimStream& stream, GstRTSPMedia* media);
+// The pipeline's probes and feeders keep `stream` alive for as long as they exist.
+void ConfigureMedia(const std::shared_ptr<SimStream>& stream, GstRTSPMedia* media);
 
 }  // namespace custodian::sim
