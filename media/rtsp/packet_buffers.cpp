@@ -54,6 +54,9 @@ uint8_t* FrameBuffer::Extend(size_t n) {
 }
 
 bool FrameBuffer::Append(const uint8_t* data, size_t n) {
+  // Nothing to add (an FU-A that starts and ends in one packet passes nullptr, 0):
+  // memcpy's pointers must be valid even for 0 bytes.
+  if (n == 0) return true;
   uint8_t* p = Extend(n);
   if (!p) return false;
   std::memcpy(p, data, n);

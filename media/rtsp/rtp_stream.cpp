@@ -96,11 +96,15 @@ void RtpStream::OnRtcp(const uint8_t* data, size_t size) {
 
 std::optional<UtcMicros> RtpStream::CameraWallClock(int64_t pts) const {
   if (!report_pts_) return std::nullopt;
-  const int64_t d = pts - *report_pts_;
-  // Split to keep d * 10^6 from overflowing for long sessions.
-  const int64_t us =
-      d / clock_rate_ * kMicrosPerSecond + d % clock_rate_ * kMicrosPerSecond / clock_rate_;
-  return report_wall_ + us;
+  // Split to keep d * 10^6 from overflowing for long sessions; a camera's timestamps (and
+  // a clock rate as low as 1) can still put pts beyond what microseconds can hold.
+  int64_t d = 0, us = 0, wall = 0;
+  if (__builtin_sub_overflow(pts, *report_pts_, &d) ||
+      __builtin_mul_overflow(d / clock_rate_, kMicrosPerSecond, &us) ||
+      __builtin_add_overflow(us, d % clock_rate_ * kMicrosPerSecond / clock_rate_, &us) ||
+      __builtin_add_overflow(report_wall_.us, us, &wall))
+    return std::nullopt;
+  return UtcMicros{wall};
 }
 
 }  // namespace custodian::media::rtsp

@@ -42,7 +42,7 @@ class RtpStream {
   void OnRtcp(const uint8_t* data, size_t size);
 
   // The camera's wall clock at presentation time pts, from the latest sender report;
-  // nullopt before the first one.
+  // nullopt before the first one, or when pts is too far from it to be represented.
   std::optional<UtcMicros> CameraWallClock(int64_t pts) const;
 
   const RtpStreamCounters& counters() const { return counters_; }
