@@ -80,6 +80,8 @@ struct CameraScript {
       "Transport: RTP/AVP/TCP;unicast;interleaved=4-5\r\nSession: 12345;timeout=60\r\n";
   std::string media;       // sent right after the PLAY answer
   int close_after_ms = 0;  // closes the connection this long after PLAY (never when 0)
+  // Instead of answering DESCRIBE, sends frames on an unused channel for this long.
+  int flood_on_describe_ms = 0;
 };
 
 // Serves one connection on a loopback port: answers requests like a camera that wants
@@ -126,7 +128,7 @@ class FakeCamera {
   }
 
  private:
-  std::string Answer(const std::string& request, bool* play) {
+  std::string Answer(const std::string& request, bool* play, bool* flood) {
     auto header = [&](const std::string& name) {
       size_t at = request.find("\r\n" + name + ": ");
       if (at == std::string::npos) return std::string();
@@ -140,6 +142,10 @@ class FakeCamera {
     if (method == "OPTIONS") {
       head += "Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN, GET_PARAMETER\r\n";
     } else if (method == "DESCRIBE") {
+      if (script_.flood_on_describe_ms > 0) {
+        *flood = true;
+        return "";
+      }
       if (header("Authorization") != "Basic YWRtaW46cHc=") {  // admin:pw
         return "RTSP/1.0 401 Unauthorized\r\nCSeq: " + header("CSeq") +
                "\r\nWWW-Authenticate: Basic realm=\"fake\"\r\n\r\n";
@@ -177,9 +183,20 @@ class FakeCamera {
           std::lock_guard l(mu_);
           requests_.push_back(request);
         }
-        bool play = false;
-        std::string answer = Answer(request, &play);
+        bool play = false, flood = false;
+        std::string answer = Answer(request, &play, &flood);
         send(conn, answer.data(), answer.size(), MSG_NOSIGNAL);
+        if (flood) {
+          // Large writes keep the socket full, so that every read the client makes is a
+          // full one (the case where it never used to look at its deadline).
+          std::string frames;
+          while (frames.size() < (1u << 20)) frames += Interleaved(9, Bytes(1000, 0x80));
+          const auto until =
+              SteadyClock::now() + std::chrono::milliseconds(script_.flood_on_describe_ms);
+          while (!stop_ && SteadyClock::now() < until &&
+                 send(conn, frames.data(), frames.size(), MSG_NOSIGNAL) > 0) {
+          }
+        }
         if (play) {
           send(conn, media_.data(), media_.size(), MSG_NOSIGNAL);
           if (close_after_ms_ > 0)
@@ -431,4 +448,17 @@ TEST_CASE("hostile camera: a huge Session timeout= is clamped, not overflowed") 
     REQUIRE(opened.ok());
     CHECK((*opened)->session_timeout_us() == k.expected_us);
   }
+}
+
+TEST_CASE("hostile camera: frames sent instead of an answer do not hold Open past its timeout") {
+  CameraScript script;
+  script.flood_on_describe_ms = 4000;
+  FakeCamera camera(script);
+  const auto start = SteadyClock::now();
+  auto opened = RtspTcpSource::Open(camera.Url(), "admin", "pw", 500'000, nullptr);
+  const double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
+  INFO(opened.status().ToString());
+  CHECK(opened.status().kind() == ErrorKind::kUnavailable);
+  CHECK(opened.status().message().find("no answer") != std::string::npos);
+  CHECK(seconds < 1.5);
 }
