@@ -11,11 +11,19 @@ build=${1:?usage: run.sh BUILD_DIR [SECONDS] [TARGET...]}
 seconds=${2:-25}
 shift $(( $# >= 2 ? 2 : 1 ))
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(config route http json_body manifest)
 src=$(cd "$(dirname "$0")" && pwd)
+# By default every target that has a committed corpus (each one in CMakeLists.txt has).
+if [ ${#targets[@]} -eq 0 ]; then
+  for d in "$src"/corpus/*/; do targets+=("$(basename "$d")"); done
+fi
 failed=0
 for t in "${targets[@]}"; do
   bin="$build/tests/fuzz/fuzz_$t"
+  if [ ! -x "$bin" ]; then
+    echo "fuzz $t: $bin is missing (a corpus without a built target)"
+    failed=1
+    continue
+  fi
   out="$build/fuzz-out/$t"
   mkdir -p "$out/corpus"
   rm -f "$out"/crash-* "$out"/leak-* "$out"/timeout-* "$out"/oom-*  # last run's findings
