@@ -95,7 +95,6 @@ const char* RoleRuleText(Access access) {
     case Access::kDpo:
       return "this needs a dpo account";
     case Access::kAdmin:
-    case Access::kLoopbackOrAdmin:
       return "this needs an admin account";
     default:
       return "not allowed";
@@ -108,7 +107,6 @@ Status Admit(ApiContext& ctx, Call* call) {
   const Access access = call->route.access;
   CUSTODIAN_RETURN_IF_ERROR(CheckOrigin(req));
   if (access == Access::kPublic) return Status::Ok();
-  if (access == Access::kLoopbackOrAdmin && req.client_is_loopback) return Status::Ok();
   const std::string* cookies = req.Header("cookie");
   std::optional<std::string> token =
       cookies ? FindCookie(*cookies, kSessionCookieName) : std::nullopt;

@@ -6,7 +6,9 @@
 // reveals footage: it needs a stated purpose and the camera permission for every range,
 // and one access-log entry per range is durable before the first byte is sent. The package
 // goes out as one file: a tar of the package directory (made on the first download, kept
-// beside the package), or the encrypted zip when one was made (format=zip).
+// beside the package), or the encrypted zip when one was made (format=zip). Whether it may
+// go out at all (the export's state and expiry, its request's state, a DSAR's redaction) is
+// requests::CheckExportMayLeave, the rule the encrypted zip and the handover follow too.
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -154,19 +156,34 @@ struct PackageFile {
   std::string content_type;
 };
 
-Result<PackageFile> OpenPackageFile(ApiContext& ctx, const ExportRow& e, bool zip) {
-  const std::string container = ContainerDir(ctx, e.id);
-  std::string package = exports::PackageName(e.id);
-  // A DSAR goes out redacted once a redaction of it is signed off (api/redaction_jobs.h).
+// The package folder that goes out for an export: a DSAR goes out redacted once a
+// redaction of it is signed off (api/redaction_jobs.h), so its newest signed-off redacted
+// package when there is one; otherwise the export's own package. The encrypted zip is made
+// from the same choice, so this also says what a zip holds.
+Result<std::string> OutgoingPackage(ApiContext& ctx, const ExportRow& e) {
   auto request = ctx.db.GetFootageRequest(e.request_id);
   if (!request.ok()) return FromRecords(request.status(), "read the export's request");
-  if (!zip && *request && (*request)->type == records::RequestType::kDsar) {
+  if (*request && (*request)->type == records::RequestType::kDsar) {
     auto redaction = SignedOffRedaction(ctx.db, ctx.options.data_dir, e.id);
     if (!redaction.ok()) return FromRecords(redaction.status(), "read the export's redactions");
-    if (*redaction) package = RedactedPackageName(e.id, (*redaction)->id);
+    if (*redaction) return RedactedPackageName(e.id, (*redaction)->id);
   }
+  return exports::PackageName(e.id);
+}
+
+// The one rule for an export leaving the box (requests::CheckExportMayLeave), for `package`
+// as OutgoingPackage chose it.
+Status MayLeave(ApiContext& ctx, const ExportRow& e, const std::string& package) {
+  return requests::CheckExportMayLeave(ctx.db, e, package != exports::PackageName(e.id),
+                                       ctx.clock.Now());
+}
+
+// Opens the tar of `package` (made on first use) or, with zip, the encrypted zip.
+Result<PackageFile> OpenPackageFile(ApiContext& ctx, const ExportRow& e,
+                                    const std::string& package, bool zip) {
+  const std::string container = ContainerDir(ctx, e.id);
   PackageFile out;
-  out.name = package + (zip ? ".zip" : ".tar");
+  out.name = zip ? exports::PackageName(e.id) + ".zip" : package + ".tar";
   out.content_type = zip ? "application/zip" : "application/x-tar";
   const std::string path = container + "/" + out.name;
   if (zip && !FileExists(path)) {
@@ -335,22 +352,14 @@ Result<HttpResponse> HandleJustifyUnredacted(ApiContext& ctx, const Call& call) 
 Result<HttpResponse> HandleEncryptedZip(ApiContext& ctx, const Call& call) {
   auto e = ScopedExport(ctx, call);
   if (!e.ok()) return e.status();
-  // A DSAR's copy holds its signed-off redacted package (exports refuses the original
-  // without a recorded justification).
-  std::string package;
-  auto redaction = SignedOffRedaction(ctx.db, ctx.options.data_dir, e->id);
-  if (!redaction.ok()) return FromRecords(redaction.status(), "read the export's redactions");
-  if (*redaction) {
-    auto request = ctx.db.GetFootageRequest(e->request_id);
-    if (!request.ok()) return FromRecords(request.status(), "read the export's request");
-    if (*request && (*request)->type == records::RequestType::kDsar) {
-      package = RedactedPackageName(e->id, (*redaction)->id);
-    }
-  }
-  // Records its own access-log entry (export_copy); the password is in this answer only.
+  // A DSAR's copy holds its signed-off redacted package. exports applies the rule for
+  // leaving the box (requests::CheckExportMayLeave) and records its own access-log entry
+  // (export_copy); the password is in this answer only.
+  auto package = OutgoingPackage(ctx, *e);
+  if (!package.ok()) return package.status();
   auto copy = exports::MakeRemovableMediaCopy(ctx.db, PosixFilesystem::Instance(),
                                               ctx.options.data_dir, e->id, call.user().user_id,
-                                              package);
+                                              *package);
   if (!copy.ok()) return copy.status();
   return Json({{"export_id", e->id},
                {"file", exports::PackageName(e->id) + ".zip"},
@@ -375,12 +384,12 @@ Result<HttpResponse> HandleDownloadExport(ApiContext& ctx, const Call& call) {
   if (format && *format != "tar" && *format != "zip") {
     return DownloadFailed(ctx, call, e, *purpose, InvalidArgument("format must be tar or zip"));
   }
-  if (e->state != records::ExportState::kReady) {
-    return DownloadFailed(
-        ctx, call, e, *purpose,
-        FailedPrecondition(ExportText(e->id) + " is " + records::Name(e->state) + ", not ready"));
-  }
-  auto file = OpenPackageFile(ctx, *e, format && *format == "zip");
+  // Refused before any file is opened or made: nothing of the package goes out.
+  auto package = OutgoingPackage(ctx, *e);
+  if (!package.ok()) return DownloadFailed(ctx, call, e, *purpose, package.status());
+  Status may = MayLeave(ctx, *e, *package);
+  if (!may.ok()) return DownloadFailed(ctx, call, e, *purpose, may);
+  auto file = OpenPackageFile(ctx, *e, *package, format && *format == "zip");
   if (!file.ok()) return DownloadFailed(ctx, call, e, *purpose, file.status());
   const std::string* header = call.request.Header("range");
   ByteRange range = header ? ParseByteRange(*header, file->size)

@@ -1,5 +1,8 @@
 // Holds (manager and dpo): keep footage past its expiry for a request or legal matter.
 // Scoped by camera permissions like footage; every hold and release is logged per range.
+// A hold placed for a footage request is not released by hand while the request is open
+// (withdrawn included): retention would then delete footage the request names. The
+// request's closing releases it (requests::Workflow::ReleaseDueHolds).
 #include <algorithm>
 
 #include "api/handlers.h"
@@ -78,6 +81,20 @@ Status LogRanges(ApiContext& ctx, const Call& call, const HoldRow& hold, int64_t
   return Status::Ok();
 }
 
+// 409 with the reason when the hold belongs to a request that is not closed. The records
+// check the same in the release's transaction; this names the request and what to do.
+Status CheckReleasable(ApiContext& ctx, const HoldRow& hold) {
+  if (!hold.request_id) return Status::Ok();
+  auto request = ctx.db.GetFootageRequest(*hold.request_id);
+  if (!request.ok()) return FromRecords(request.status(), "read the hold's request");
+  if (!*request || (*request)->state == records::RequestState::kClosed) return Status::Ok();
+  const std::string id = std::to_string(*hold.request_id);
+  return FailedPrecondition("hold " + std::to_string(hold.id) + " keeps the footage of request " +
+                            id + ", which is " + records::Name((*request)->state) +
+                            "; it is released when the request is closed "
+                            "(POST /api/v1/requests/" + id + "/close), not by hand");
+}
+
 nlohmann::json HoldJson(const HoldRow& h, const std::vector<HoldRange>& ranges) {
   nlohmann::json rs = nlohmann::json::array();
   for (const auto& r : ranges) {
@@ -136,6 +153,7 @@ Result<HttpResponse> HandleReleaseHold(ApiContext& ctx, const Call& call) {
   if (!*hold) return NotFound("no hold " + std::to_string(*call.params.id));
   CUSTODIAN_RETURN_IF_ERROR(CheckCameras(ctx, call, **hold));
   if ((*hold)->released) return FailedPrecondition("the hold is already released");
+  CUSTODIAN_RETURN_IF_ERROR(CheckReleasable(ctx, **hold));
   Status st = ctx.db.WithTransaction([&]() -> Status {
     CUSTODIAN_RETURN_IF_ERROR(ctx.db.ReleaseHold((*hold)->id, call.user().user_id));
     return LogRanges(ctx, call, **hold, (*hold)->id);

@@ -34,6 +34,8 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::string client;  // remote IP address
+  // No access decision rests on this: a reverse proxy on the box connects from loopback on
+  // behalf of anyone.
   bool client_is_loopback = false;
 
   // The first header with this (lowercase) name, or nullptr.

@@ -15,7 +15,9 @@ constexpr Method G = Method::kGet, P = Method::kPost, PUT = Method::kPut, PATCH 
 const std::array<RouteSpec, static_cast<size_t>(RouteId::kCount)> kRoutes = {{
     {RouteId::kHealthz, G, "/healthz", Access::kPublic, "healthz", false, true,
      "liveness: the server answers and the records open"},
-    {RouteId::kMetrics, G, "/metrics", Access::kLoopbackOrAdmin, "metrics", false, false,
+    // An admin session from anywhere, loopback included: a reverse proxy on the box would
+    // otherwise publish the metrics to whoever it serves.
+    {RouteId::kMetrics, G, "/metrics", Access::kAdmin, "metrics", false, false,
      "Prometheus metrics"},
     {RouteId::kLogin, P, "/api/v1/auth/login", Access::kPublic, "login", false, true,
      "sign in; sets the session cookie"},
@@ -223,7 +225,6 @@ bool RoleAllowed(Access access, Role role) {
     case Access::kPublic:
     case Access::kAnyUser:
       return true;
-    case Access::kLoopbackOrAdmin:
     case Access::kAdmin:
       return role == Role::kAdmin;
     case Access::kFootage:

@@ -94,13 +94,13 @@ enum class RouteId {
 // Who may call a route. Footage roles are staff, manager and dpo; admin manages users and
 // cameras but sees no footage. Per-camera permissions are checked by the handlers.
 enum class Access {
-  kPublic,           // no session needed
-  kLoopbackOrAdmin,  // no session from 127.0.0.1/::1; otherwise an admin session
-  kAnyUser,          // any signed-in account
-  kFootage,          // staff, manager, dpo
-  kManager,          // manager, dpo
-  kDpo,              // dpo
-  kAdmin,            // admin
+  kPublic,   // no session needed, from any address (loopback is not trusted: a local
+             // reverse proxy forwards anyone's requests from it)
+  kAnyUser,  // any signed-in account
+  kFootage,  // staff, manager, dpo
+  kManager,  // manager, dpo
+  kDpo,      // dpo
+  kAdmin,    // admin
 };
 
 struct RouteSpec {
@@ -118,7 +118,7 @@ const std::array<RouteSpec, static_cast<size_t>(RouteId::kCount)>& RouteTable();
 const RouteSpec& Route(RouteId id);
 
 // Whether a signed-in user of this role may call a route of this access class.
-// kPublic and kLoopbackOrAdmin are decided by the caller for requests without a session.
+// kPublic is decided by the caller for requests without a session.
 bool RoleAllowed(Access access, records::Role role);
 
 struct RouteParams {

@@ -140,7 +140,8 @@ TEST_CASE("api answers unknown routes and methods with JSON errors and security 
   CheckJsonError(wrong, 405);
   CHECK(wrong.Header("allow") == "GET, POST");
   CheckJsonError(f.Get("/"), 404);  // the web UI hook, until issue 9
-  auto metrics = f.Get("/metrics");
+  f.AddUser("admin", records::Role::kAdmin);
+  auto metrics = f.Get("/metrics", f.Login("admin"));
   REQUIRE(metrics.status == 200);
   CHECK(metrics.body.find("custodian_http_requests_total{route=\"healthz\",status=\"2xx\"}") !=
         std::string::npos);
@@ -148,8 +149,10 @@ TEST_CASE("api answers unknown routes and methods with JSON errors and security 
 
 TEST_CASE("api keeps connections alive and shuts down gracefully with connections open") {
   auto f = std::make_unique<ApiServerFixture>();
+  f->AddUser("admin", records::Role::kAdmin);
+  const SignedIn admin = f->Login("admin");
   for (int i = 0; i < 20; ++i) REQUIRE(f->Get("/healthz").status == 200);
-  auto connections = f->Get("/metrics").body;
+  auto connections = f->Get("/metrics", admin).body;
   CHECK(connections.find("custodian_http_connections_total 1\n") != std::string::npos);
   const auto start = std::chrono::steady_clock::now();
   f->server().Stop();  // the client's idle keep-alive connection is closed, not waited for

@@ -30,7 +30,7 @@ struct Expected {
 const Expected kMatrix[] = {
     //                                none staff manager dpo admin
     {RouteId::kHealthz,              "A", "A", "A", "A", "A"},
-    {RouteId::kMetrics,              "A", "A", "A", "A", "A"},  // loopback: no session needed
+    {RouteId::kMetrics,              "U", "D", "D", "D", "A"},  // loopback too (issue 18)
     {RouteId::kLogin,                "A", "A", "A", "A", "A"},
     {RouteId::kLogout,               "U", "A", "A", "A", "A"},
     {RouteId::kSession,              "U", "A", "A", "A", "A"},
@@ -407,21 +407,33 @@ TEST_CASE("api role x route matrix: every route with every role and with no sess
   }
 }
 
-TEST_CASE("api metrics need an admin session from anywhere but loopback") {
+// A reverse proxy on the box (nginx in front of the API, a tunnel) connects from loopback:
+// if loopback alone admitted /metrics, the proxy would publish it to everyone it serves.
+TEST_CASE(
+    "api metrics behind a local reverse proxy: loopback without an admin session is refused") {
   ApiServerFixture f;
   f.AddUser("admin", Role::kAdmin);
   f.AddUser("staff", Role::kStaff);
+  f.AddUser("dpo", Role::kDpo);
+  // Over HTTPS from 127.0.0.1, as the proxy would forward an anonymous client.
+  auto anonymous = f.Get("/metrics");
+  CHECK(anonymous.status == 401);
+  CHECK(anonymous.body.find("custodian_http_requests_total") == std::string::npos);
+  CHECK(f.Get("/metrics", f.Login("staff")).status == 403);
+  CHECK(f.Get("/metrics", f.Login("dpo")).status == 403);
+  auto ok = f.Get("/metrics", f.Login("admin"));
+  CHECK(ok.status == 200);
+  CHECK(ok.body.find("custodian_http_requests_total") != std::string::npos);
+
+  // The same from any other address.
   HttpRequest req;
   req.method = Method::kGet;
   req.target = req.path = "/metrics";
   req.client = "10.1.2.3";
   req.headers = {{"host", "cctv"}};
   CHECK(f.api().Handle(req).status == 401);
-  auto admin = f.Login("admin");
-  req.headers.emplace_back("cookie", admin.cookie);
-  auto ok = f.api().Handle(req);
-  CHECK(ok.status == 200);
-  CHECK(ok.body.find("custodian_http_requests_total") != std::string::npos);
+  req.headers.emplace_back("cookie", f.Login("admin").cookie);
+  CHECK(f.api().Handle(req).status == 200);
   req.headers.back().second = f.Login("staff").cookie;
   CHECK(f.api().Handle(req).status == 403);
 }

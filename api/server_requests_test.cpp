@@ -113,6 +113,42 @@ class Flow {
     return export_path;
   }
 
+  // A DSAR logged by ann, verified, approved by ben and exported, not redacted and with no
+  // recorded justification; returns the export's path.
+  std::string ReadyDsarExport() {
+    auto logged = f.Call("POST", "/api/v1/requests", ann,
+                         json{{"type", "dsar"},
+                              {"requester_name", "A. Subject"},
+                              {"contact", "by post"},
+                              {"legal_basis", "right_of_access"},
+                              {"description", "me at the front door"},
+                              {"ranges",
+                               {{{"camera", "door-1"},
+                                 {"from", At(kFootageT0 + kSecond)},
+                                 {"to", At(kFootageT0 + 6 * kSecond)}}}}}
+                             .dump());
+    INFO(logged.body);
+    REQUIRE(logged.status == 201);
+    const std::string path = "/api/v1/requests/" + Id(logged);
+    for (const char* step : {"received_in_writing", "identity_documents_seen"}) {
+      REQUIRE(f.Call("POST", path + "/verifications", ann,
+                     json{{"step", step}, {"note", "checked"}}.dump())
+                  .status == 204);
+    }
+    REQUIRE(f.Call("POST", path + "/submit", ann).status == 204);
+    REQUIRE(f.Call("POST", path + "/decision", ben,
+                   json{{"approve", true}, {"reason", "identity checked"}}.dump())
+                .status == 204);
+    auto queued = f.Call("POST", path + "/exports", ben, "{}");
+    REQUIRE(queued.status == 202);
+    const std::string export_path =
+        "/api/v1/exports/" + std::to_string(json::parse(queued.body)["export_id"].get<int64_t>());
+    json e = WaitForExport(export_path);
+    INFO(e.dump());
+    REQUIRE(e["state"] == "ready");
+    return export_path;
+  }
+
   ApiServerFixture f;
   int64_t ann_id = 0;
   SignedIn ann, ben, sam, dee;
@@ -415,6 +451,123 @@ TEST_CASE("api serve's worker recovers interrupted exports and releases due hold
   CHECK(json::parse(f.Get("/api/v1/holds", t.ann).body)["holds"].size() == 1);  // the open one
   t.StopWorker();  // idle: returns at once
   CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(60));
+}
+
+// Releasing the hold that a request placed on receipt would let retention delete footage
+// the open request names (and that a DSAR or the police are owed). Only the request's own
+// closing releases it; holds placed by hand keep working as before.
+TEST_CASE("api a request's hold cannot be released by hand while the request is open") {
+  Flow t;
+  ApiServerFixture& f = t.f;
+  auto logged = f.Call("POST", "/api/v1/requests", t.ann, t.RequestBody());
+  REQUIRE(logged.status == 201);
+  const std::string path = "/api/v1/requests/" + Id(logged);
+  auto holds = json::parse(f.Get("/api/v1/holds", t.ben).body)["holds"];
+  REQUIRE(holds.size() == 1);
+  const std::string release =
+      "/api/v1/holds/" + std::to_string(holds[0]["id"].get<int64_t>()) + "/release";
+
+  auto refused = f.Call("POST", release, t.ben);
+  INFO(refused.body);
+  CHECK(refused.status == 409);
+  CHECK(Contains(refused.body, "request " + Id(logged)));
+  CHECK(Contains(refused.body, "closed"));
+  CHECK(f.Call("POST", release, t.dee).status == 409);  // the DPO too
+  CHECK(json::parse(f.Get("/api/v1/holds", t.ben).body)["holds"].size() == 1);
+  CHECK(*f.db().IsSegmentHeld("door-1", kFootageT0, kFootageT0 + 4 * kSecond));
+  // Withdrawn is not closed yet: the hold stays until the request is closed.
+  REQUIRE(f.Call("POST", path + "/withdraw", t.ann).status == 204);
+  CHECK(f.Call("POST", release, t.ben).status == 409);
+  CHECK(*f.db().IsSegmentHeld("door-1", kFootageT0, kFootageT0 + 4 * kSecond));
+
+  // Once closed, the request no longer names the footage; the hold may go.
+  REQUIRE(f.Call("POST", path + "/close", t.ben).status == 204);
+  CHECK(f.Call("POST", release, t.ben).status == 204);
+  CHECK(json::parse(f.Get("/api/v1/holds", t.ben).body)["holds"].empty());
+
+  // A hold placed by hand, for no request, is released by hand.
+  json hold = {
+      {"reason", "insurer claim"},
+      {"review", At(f.clock.Now() + kMicrosPerDay)},
+      {"ranges",
+       {{{"camera", "door-1"}, {"from", At(kFootageT0)}, {"to", At(kFootageT0 + kSecond)}}}}};
+  auto made = f.Call("POST", "/api/v1/holds", t.ben, hold.dump());
+  REQUIRE(made.status == 201);
+  CHECK(f.Call("POST", "/api/v1/holds/" + Id(made) + "/release", t.ben).status == 204);
+}
+
+// An export must not leave the box once its request no longer allows it (withdrawn), once it
+// has expired, or, for a DSAR, unredacted without a recorded justification. Every way out
+// (download as tar or zip, the encrypted zip, the recorded handover) follows the same rule
+// and sends nothing when refused.
+TEST_CASE(
+    "api an export cannot leave the box once withdrawn or expired or as a DSAR unredacted and "
+    "unjustified") {
+  Flow t;
+  t.StartWorker();
+  ApiServerFixture& f = t.f;
+  const auto handover = [](const std::string& export_path) {
+    return json{{"export_id", std::stoll(export_path.substr(export_path.rfind('/') + 1))},
+                {"recipient_name", "DC Jo Example"},
+                {"organisation", "Example Constabulary"},
+                {"reference", "collar 4411"},
+                {"method", "download"}}
+        .dump();
+  };
+  // Refused with a 409 and a reason, nothing of the package sent, the refusal logged.
+  const auto refused = [&](const std::string& export_path, const std::string& why) {
+    const std::string tar = export_path + "/download?" + PurposeParams();
+    for (const std::string& target : {tar, tar + "&format=zip"}) {
+      auto r = f.Get(target, t.ben);
+      INFO(target << " -> " << r.status << " " << r.body.substr(0, 300));
+      CHECK(r.status == 409);
+      CHECK(Contains(r.body, why));
+      CHECK_FALSE(Contains(r.body, "manifest"));
+      CHECK(f.LastAccess().action == "export_download");
+      CHECK(f.LastAccess().result != AccessResult::kOk);
+    }
+    auto zip = f.Call("POST", export_path + "/encrypted-zip", t.ben);
+    INFO(zip.body);
+    CHECK(zip.status == 409);
+    CHECK_FALSE(Contains(zip.body, "password"));
+    auto handed = f.Call("POST", "/api/v1/disclosures", t.ben, handover(export_path));
+    INFO(handed.body);
+    CHECK(handed.status == 409);
+  };
+
+  SECTION("the request was withdrawn") {
+    std::string request;
+    const std::string export_path = t.ReadyExport(&request);
+    // An encrypted zip made while the request stood is not downloadable after either.
+    REQUIRE(f.Call("POST", export_path + "/encrypted-zip", t.ben).status == 201);
+    REQUIRE(f.Call("POST", request + "/withdraw", t.ann).status == 204);
+    refused(export_path, "withdrawn");
+  }
+  SECTION("the export has expired") {
+    const std::string export_path = t.ReadyExport();
+    REQUIRE(f.Call("POST", export_path + "/encrypted-zip", t.ben).status == 201);
+    t.StopWorker();
+    const auto ex = json::parse(f.Get(export_path, t.ben).body);
+    UtcMicros expires{};
+    REQUIRE(ParseUtc(ex["expires"].get<std::string>(), &expires));
+    f.clock.Advance(expires - f.clock.Now() + kSecond);
+    t.ann = f.Login("ann");
+    t.ben = f.Login("ben");
+    refused(export_path, "expired");
+  }
+  SECTION("a DSAR's package, unredacted, with no recorded justification") {
+    const std::string export_path = t.ReadyDsarExport();
+    refused(export_path, "redact");
+    // With the justification on record it may go, by every way out.
+    REQUIRE(f.Call("POST", export_path + "/justify-unredacted", t.ben,
+                   json{{"why", "the subject is alone in every frame"}}.dump())
+                .status == 204);
+    auto got = f.Get(export_path + "/download?" + PurposeParams(), t.ben);
+    CHECK(got.status == 200);
+    CHECK(f.Call("POST", export_path + "/encrypted-zip", t.ben).status == 201);
+    CHECK(f.Get(export_path + "/download?format=zip&" + PurposeParams(), t.ben).status == 200);
+    CHECK(f.Call("POST", "/api/v1/disclosures", t.ben, handover(export_path)).status == 201);
+  }
 }
 
 }  // namespace

@@ -268,20 +268,11 @@ Result<RemovableMediaCopy> MakeRemovableMediaCopy(records::Database& db, Filesys
   auto e = db.GetExport(export_id);
   if (!e.ok()) return e.status();
   if (!e->has_value()) return NotFound("no export " + std::to_string(export_id));
-  if ((*e)->state != records::ExportState::kReady) {
-    return FailedPrecondition(std::string("export is ") + records::Name((*e)->state));
-  }
+  // A copy for removable media leaves the box: the same rule as a download or a handover.
+  // Any package other than the export's own is a signed-off redacted one (the caller's).
   const std::string source = package.empty() ? PackageName(export_id) : package;
-  if (source == PackageName(export_id) && !(*e)->unredacted_justification) {
-    auto request = db.GetFootageRequest((*e)->request_id);
-    if (!request.ok()) return request.status();
-    if (*request && (*request)->type == records::RequestType::kDsar) {
-      return FailedPrecondition(
-          "export " + std::to_string(export_id) +
-          " is for a subject access request: copy its signed-off redacted package, or record "
-          "why it may go out unredacted first");
-    }
-  }
+  CUSTODIAN_RETURN_IF_ERROR(
+      requests::CheckExportMayLeave(db, **e, source != PackageName(export_id), db.Now()));
   const std::string container = JoinPath(data_dir, ExportDirRelative(export_id));
   RemovableMediaCopy copy;
   copy.zip_path = JoinPath(container, PackageName(export_id) + ".zip");

@@ -94,10 +94,12 @@ struct RemovableMediaCopy {
 
 // Makes (or remakes, with a new password) the AES-256 zip of a ready export, beside its
 // package. Only a manager or the DPO may; the copy is recorded in the access log. The zip
-// holds the folder `package` of the export's directory (default: the package itself). A
-// DSAR's own package holds third parties unredacted, so for a DSAR it is zipped only with
-// a recorded justification (Workflow::JustifyUnredactedRelease); otherwise the caller names
-// the signed-off redacted package (api/redaction_jobs.h), or gets kFailedPrecondition.
+// holds the folder `package` of the export's directory (default: the package itself); a
+// `package` other than the default must be the export's signed-off redacted package
+// (api/redaction_jobs.h). The copy leaves the box, so requests::CheckExportMayLeave decides
+// (kFailedPrecondition with its reason): not for an expired export or a withdrawn, refused or
+// closed request, and a DSAR's own package (third parties unredacted) only with a recorded
+// justification (Workflow::JustifyUnredactedRelease).
 Result<RemovableMediaCopy> MakeRemovableMediaCopy(records::Database& db, Filesystem& fs,
                                                   const std::string& data_dir, int64_t export_id,
                                                   int64_t by, const std::string& package = "");

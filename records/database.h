@@ -92,6 +92,9 @@ class Database {
 
   int SchemaVersion() const { return schema_version_; }
   const std::string& path() const { return path_; }
+  // The clock rows are stamped with, for rules that compare stored times with now (an
+  // export's expiry, requests::CheckExportMayLeave).
+  UtcMicros Now() const { return clock_.Now(); }
 
   // Runs body in one transaction: committed if it returns ok, rolled back otherwise.
   Status WithTransaction(const std::function<Status()>& body);
@@ -191,7 +194,10 @@ class Database {
   // Active holds whose review time has come.
   Result<std::vector<HoldRow>> HoldsDueForReview();
   Status SetHoldReview(int64_t id, UtcMicros review);
-  // kFailedPrecondition if already released.
+  // kFailedPrecondition if already released, or if the hold was placed for a footage
+  // request that is not closed: while a request is open (withdrawn included) its hold keeps
+  // the footage it names, and only the request's closing lets it go (checked in the same
+  // transaction as the release, so a request cannot reopen the question in between).
   Status ReleaseHold(int64_t id, int64_t released_by);
   // Whether an active hold overlaps [start, end) of the camera.
   Result<bool> IsSegmentHeld(const std::string& camera_id, UtcMicros start, UtcMicros end);
@@ -343,7 +349,6 @@ class Database {
   // Both require mu_ held.
   Result<Statement> Prepare(const std::string& sql);
   Status Exec(const std::string& sql);
-  UtcMicros Now() const { return clock_.Now(); }
   Status ReadHoldRanges(HoldRow* hold);
   // `where` is a fixed SQL condition with one parameter, bound to param.
   Result<std::vector<HoldRow>> ListHoldsWhere(const std::string& where, int64_t param);

@@ -109,6 +109,16 @@ Status Database::ReleaseHold(int64_t id, int64_t released_by) {
     if (hold->released) {
       return FailedPrecondition("records: hold " + std::to_string(id) + " is already released");
     }
+    if (hold->request_id) {
+      RECORDS_ASSIGN_OR_RETURN(Statement state,
+                               Prepare("SELECT state FROM footage_requests WHERE id = ?"));
+      state.Int(*hold->request_id);
+      RECORDS_ASSIGN_OR_RETURN(bool found, state.Step());
+      if (found && state.ColText(0) != Name(RequestState::kClosed)) {
+        return FailedPrecondition("records: hold " + std::to_string(id) + " is for request " +
+                                  std::to_string(*hold->request_id) + ", which is not closed");
+      }
+    }
     RECORDS_ASSIGN_OR_RETURN(
         Statement st, Prepare("UPDATE holds SET released_us = ?, released_by = ? WHERE id = ?"));
     return st.Time(Now()).Int(released_by).Int(id).Run();

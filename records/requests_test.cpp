@@ -202,3 +202,33 @@ TEST_CASE("version 2 keeps a version 1 request and renames fulfilled to disclose
   REQUIRE((*r)->state == RequestState::kDisclosed);
   REQUIRE((*r)->decided_by == 2);
 }
+
+// The records' own guard behind POST /holds/{id}/release: checked in the release's
+// transaction, so no path (API, CLI, a future caller) lets an open request's footage expire.
+TEST_CASE("a request's hold cannot be released while the request is open, withdrawn included") {
+  TestDb t;
+  Database& db = *t.db;
+  const int64_t req = *db.InsertFootageRequest(PoliceRequest(t.manager_id));
+  HoldRow hold;
+  hold.reason = "request " + std::to_string(req);
+  hold.owner_user_id = t.manager_id;
+  hold.request_id = req;
+  hold.review = kT0 + 90 * kMicrosPerDay;
+  hold.ranges = {{"door-1", kT0 - 10 * kMinute, kT0}};
+  const int64_t hold_id = *db.CreateHold(hold);
+
+  Status st = db.ReleaseHold(hold_id, t.manager_id);
+  REQUIRE(st.kind() == ErrorKind::kFailedPrecondition);
+  REQUIRE(st.message().find("not closed") != std::string::npos);
+  REQUIRE(db.TransitionRequest(req, RequestState::kReceived, RequestState::kWithdrawn,
+                               t.manager_id, "withdrawn", "")
+              .ok());
+  REQUIRE(db.ReleaseHold(hold_id, t.manager_id).kind() == ErrorKind::kFailedPrecondition);
+  REQUIRE(*db.IsSegmentHeld("door-1", kT0 - kMinute, kT0));
+
+  REQUIRE(db.CloseFootageRequest(req, RequestState::kWithdrawn, t.manager_id,
+                                 kT0 + 31 * kMicrosPerDay, "")
+              .ok());
+  REQUIRE(db.ReleaseHold(hold_id, t.manager_id).ok());
+  REQUIRE_FALSE(*db.IsSegmentHeld("door-1", kT0 - kMinute, kT0));
+}

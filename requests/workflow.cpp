@@ -26,6 +26,41 @@ bool CanDecide(records::Role role) {
   return role == records::Role::kManager || role == records::Role::kDpo;
 }
 
+Status CheckExportMayLeave(records::Database& db, const records::ExportRow& e, bool redacted,
+                           UtcMicros now) {
+  const std::string what = "export " + std::to_string(e.id);
+  if (e.state != records::ExportState::kReady) {
+    return FailedPrecondition(what + " is " + records::Name(e.state) +
+                              "; only a ready export leaves the box");
+  }
+  if (e.deleted) {
+    return FailedPrecondition(what + " was deleted at " + FormatUtc(*e.deleted) +
+                              "; make a new export of the request");
+  }
+  // Past its expiry the export is only waiting for retention to delete it: what the
+  // retention schedule promised is already owed, so nothing more of it goes out.
+  if (e.expires && now >= *e.expires) {
+    return FailedPrecondition(what + " expired at " + FormatUtc(*e.expires) +
+                              "; make a new export of the request if it is still needed");
+  }
+  auto request = db.GetFootageRequest(e.request_id);
+  if (!request.ok()) return request.status();
+  if (!*request) return NotFound("no " + RequestText(e.request_id) + " for " + what);
+  const records::FootageRequestRow& r = **request;
+  if (r.state != RequestState::kExportPrepared && r.state != RequestState::kDisclosed) {
+    return FailedPrecondition(RequestText(r.id) + " is " + records::Name(r.state) + "; " + what +
+                              " leaves the box only while its request is approved (export "
+                              "prepared) or disclosed");
+  }
+  if (r.type == RequestType::kDsar && !redacted && !e.unredacted_justification) {
+    return FailedPrecondition(what +
+                              " answers a subject access request and is not redacted (the "
+                              "original shows third parties); redact it and sign the redaction "
+                              "off, or record why it may go out unredacted first");
+  }
+  return Status::Ok();
+}
+
 Workflow::Workflow(records::Database& db, const Clock& clock, const TimeZone& zone,
                    WorkflowOptions options)
     : db_(db), clock_(clock), zone_(zone), options_(std::move(options)) {}
@@ -282,11 +317,6 @@ Result<int64_t> Workflow::RecordDisclosure(const Handover& h) {
   const records::ExportRow& ex = **e;
   auto r = Load(ex.request_id);
   if (!r.ok()) return r.status();
-  if (r->state != RequestState::kExportPrepared && r->state != RequestState::kDisclosed) {
-    return FailedPrecondition(RequestText(r->id) + " is " + records::Name(r->state) +
-                              "; footage is handed over only for an approved request with a "
-                              "prepared export");
-  }
   // Redacted: the export's flag (set when a redaction of it is signed off) or any
   // signed-off redaction recorded against it (`custodian redact --export --sign-off` too).
   bool redacted = ex.redacted;
@@ -295,11 +325,7 @@ Result<int64_t> Workflow::RecordDisclosure(const Handover& h) {
     if (!redactions.ok()) return redactions.status();
     for (const auto& red : *redactions) redacted = redacted || red.signed_off.has_value();
   }
-  if (r->type == RequestType::kDsar && !redacted && !ex.unredacted_justification) {
-    return FailedPrecondition("export " + std::to_string(ex.id) +
-                              " answers a DSAR and is not redacted; redact it or record why it "
-                              "may be released unredacted");
-  }
+  CUSTODIAN_RETURN_IF_ERROR(CheckExportMayLeave(db_, ex, redacted, clock_.Now()));
   records::DisclosureRow d;
   d.export_id = h.export_id;
   d.recipient_name = h.recipient_name;

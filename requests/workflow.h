@@ -132,4 +132,20 @@ class Workflow {
 // Whether the role may decide requests, authorise handovers and extend deadlines.
 bool CanDecide(records::Role role);
 
+// The one rule for footage leaving the box as an export (issue 18), applied by every way
+// out: the download of its package (tar or encrypted zip), the removable-media copy
+// (exports::MakeRemovableMediaCopy, API and CLI), and the recorded handover
+// (Workflow::RecordDisclosure). Ok only when
+//   - the export is ready, not deleted, and `now` is before its expiry (past it, its files
+//     are due for deletion and the recipient gets a new export);
+//   - its request is approved with a prepared export, or disclosed: not withdrawn, refused
+//     or closed;
+//   - for a DSAR, what goes out is a signed-off redacted package (`redacted`), or the
+//     export carries a recorded justification for going out unredacted
+//     (Workflow::JustifyUnredactedRelease): the original shows third parties.
+// Otherwise kFailedPrecondition with the reason, written for the person asking; kNotFound
+// when the export's request is missing; records errors pass through.
+Status CheckExportMayLeave(records::Database& db, const records::ExportRow& e, bool redacted,
+                           UtcMicros now);
+
 }  // namespace custodian::requests

@@ -53,6 +53,8 @@ cameras:
 YAML
 C() { "$BIN" --config "$WORK/site.yaml" "$@"; }
 echo "bench-password-123" | C user add bench --role staff --camera bench-cam >/dev/null
+# /metrics needs an admin session, from loopback too (issue 18).
+echo "metrics-password-123" | C user add metrics --role admin >/dev/null
 
 REL="footage/bench-cam/2026-01-01/20260101T000000Z.mp4"
 mkdir -p "$(dirname "$DATA/$REL")"
@@ -78,8 +80,12 @@ COOKIE=$(curl -sk -D - -o /dev/null -H 'Content-Type: application/json' \
   -d '{"name":"bench","password":"bench-password-123"}' "$BASE/api/v1/auth/login" |
   tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p')
 [ -n "$COOKIE" ] || { echo "api_bench: login failed"; cat "$WORK/serve.log"; exit 1; }
+ADMIN_COOKIE=$(curl -sk -D - -o /dev/null -H 'Content-Type: application/json' \
+  -d '{"name":"metrics","password":"metrics-password-123"}' "$BASE/api/v1/auth/login" |
+  tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p')
+[ -n "$ADMIN_COOKIE" ] || { echo "api_bench: the metrics account's login failed"; exit 1; }
 URL="$BASE/api/v1/segments/$SEG/file?purpose=system_check&purpose_text=api%20benchmark"
-metric() { curl -sk "$BASE/metrics" | sed -n "s/^custodian_http_requests_total{route=\"download\",status=\"$1\"} //p"; }
+metric() { curl -sk -H "Cookie: $ADMIN_COOKIE" "$BASE/metrics" | sed -n "s/^custodian_http_requests_total{route=\"download\",status=\"$1\"} //p"; }
 rows() { sqlite3 "$DATA/records.db" "SELECT count(*) FROM access_log WHERE action = 'download'"; }
 
 # --- 1. Logged footage requests ------------------------------------------------------------
@@ -91,7 +97,7 @@ sleep 1
 SERVED_2XX=$(metric 2xx); SERVED_2XX=${SERVED_2XX:-0}
 OTHER=$(( $(metric 4xx || echo 0) + 0 ))
 ROWS=$(( $(rows) - ROWS_BEFORE ))
-COMMITS=$(curl -sk "$BASE/metrics" | sed -n 's/^custodian_access_log_commits_total //p')
+COMMITS=$(curl -sk -H "Cookie: $ADMIN_COOKIE" "$BASE/metrics" | sed -n 's/^custodian_access_log_commits_total //p')
 VERIFY=$(C audit verify 2>&1 | tail -1)
 
 # --- 2. Download throughput: custodian and nginx on the same file, alternating --------

@@ -70,6 +70,8 @@ C() { "$BIN" --config "$WORK/site.yaml" "$@"; }
 GRANTS=()
 for i in $(seq 0 $((CAMS - 1))); do GRANTS+=(--camera "cam-$i"); done
 echo "load-password-123" | C user add loader --role manager "${GRANTS[@]}" >/dev/null
+# /metrics needs an admin session, from loopback too (issue 18).
+echo "metrics-password-123" | C user add metrics --role admin >/dev/null
 
 # Started directly, not through C: a function in the background is a subshell, and its
 # pid would get the SIGTERM instead of the service's.
@@ -95,8 +97,12 @@ COOKIE=$(curl -sk -D - -o /dev/null -H 'Content-Type: application/json' \
   -d '{"name":"loader","password":"load-password-123"}' "$BASE/api/v1/auth/login" |
   tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p')
 [ -n "$COOKIE" ] || fail "login failed"
+ADMIN_COOKIE=$(curl -sk -D - -o /dev/null -H 'Content-Type: application/json' \
+  -d '{"name":"metrics","password":"metrics-password-123"}' "$BASE/api/v1/auth/login" |
+  tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p')
+[ -n "$ADMIN_COOKIE" ] || fail "the metrics account's login failed"
 URL="$BASE/api/v1/segments/$SEG/file?purpose=system_check&purpose_text=reliability%20load"
-metric() { curl -sk "$BASE/metrics" | sed -n "s/^custodian_http_requests_total{route=\"download\",status=\"$1\"} //p"; }
+metric() { curl -sk -H "Cookie: $ADMIN_COOKIE" "$BASE/metrics" | sed -n "s/^custodian_http_requests_total{route=\"download\",status=\"$1\"} //p"; }
 rows() { q "SELECT count(*) FROM access_log WHERE action = 'download'"; }
 FIRST=$(curl -sk -o "$WORK/first.body" -w '%{http_code}' -H "Cookie: $COOKIE" -H "Range: bytes=0-15" "$URL")
 [ "$FIRST" = 206 ] || fail "the footage route answered $FIRST: $(head -c 300 "$WORK/first.body")"
