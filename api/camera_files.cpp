@@ -13,6 +13,7 @@
 
 #include "api/passwords.h"
 #include "base/log.h"
+#include "config/checks.h"
 
 namespace custodian::api {
 
@@ -114,6 +115,7 @@ void ApplyChange(const CameraChange& change, config::CameraConfig* camera) {
     if (change.username->empty()) camera->password_file.clear();
   }
   if (change.max_age_days) camera->max_age_days = *change.max_age_days;
+  if (change.allow_basic_auth) camera->allow_basic_auth = *change.allow_basic_auth;
 }
 
 const config::CameraConfig* FindCamera(const config::SiteConfig& site, const std::string& id) {
@@ -141,7 +143,14 @@ std::string CameraFileYaml(const config::CameraConfig& camera, const std::string
   if (!camera.password_file.empty()) {
     out << YAML::Key << "password_file" << YAML::Value << YAML::DoubleQuoted
         << RelativeTo(camera.password_file, cameras_dir);
+    const std::string endpoint = camera.password_for.empty()
+                                     ? config::CameraEndpoint(camera.url)
+                                     : camera.password_for;
+    if (!endpoint.empty()) {
+      out << YAML::Key << "password_for" << YAML::Value << YAML::DoubleQuoted << endpoint;
+    }
   }
+  if (camera.allow_basic_auth) out << YAML::Key << "allow_basic_auth" << YAML::Value << true;
   if (camera.max_age_days || camera.quota_bytes) {
     out << YAML::Key << "retention" << YAML::Value << YAML::BeginMap;
     if (camera.max_age_days) {
@@ -189,7 +198,9 @@ bool CameraFiles::IsManaged(const config::SiteConfig& site, const config::Camera
          S_ISREG(st.st_mode);
 }
 
-Result<config::CameraConfig> CameraFiles::Write(const CameraChange& change, bool create) {
+Result<config::CameraConfig> CameraFiles::Write(const CameraChange& change, bool create,
+                                                bool* password_dropped) {
+  if (password_dropped) *password_dropped = false;
   static std::mutex write_mu;
   std::lock_guard<std::mutex> lock(write_mu);
   auto site = LoadSite();
@@ -216,11 +227,27 @@ Result<config::CameraConfig> CameraFiles::Write(const CameraChange& change, bool
     }
     camera = *existing;
   }
+  // The password file in use before this change (the loader clears password_file when it
+  // withholds a password, but the file is still there).
+  const std::string old_password_file =
+      existing && !existing->password_withheld.empty() ? existing->withheld_password_file
+                                                       : camera.password_file;
   ApplyChange(change, &camera);
+  // A stored password goes only to the endpoint it was entered for.
+  bool dropped = false;
+  const bool new_password = change.password && !change.password->empty();
+  if (!create && !new_password && !camera.password_file.empty() && change.url &&
+      config::CameraEndpoint(camera.url) !=
+          (camera.password_for.empty() ? config::CameraEndpoint(existing->url)
+                                       : camera.password_for)) {
+    camera.password_file.clear();
+    dropped = true;
+  }
+  if (!create && !new_password && !existing->password_withheld.empty()) dropped = true;
+  camera.password_for.clear();  // written afresh from the URL beside any password file
 
   const std::string& dir = site->cameras_dir;
   const std::string file_name = camera.id + ".yaml";
-  const std::string old_password_file = camera.password_file;
   std::string new_password_file;
   if (change.password && !change.password->empty()) {
     auto written = WritePasswordFile(dir, camera.id, *change.password);
@@ -279,12 +306,13 @@ Result<config::CameraConfig> CameraFiles::Write(const CameraChange& change, bool
   }
   // Step 6: only files this code made (under secrets/) are removed.
   if (!new_password_file.empty() || (change.password && change.password->empty()) ||
-      (change.username && change.username->empty())) {
+      (change.username && change.username->empty()) || dropped) {
     if (!old_password_file.empty() && old_password_file != camera.password_file &&
         old_password_file.rfind(Join(dir, kSecretsDir) + "/", 0) == 0) {
       ::unlink(old_password_file.c_str());
     }
   }
+  if (password_dropped) *password_dropped = dropped;
   return *checked;
 }
 

@@ -19,6 +19,12 @@
 //   5. the whole site is loaded again; should that fail (a file changed meanwhile), the
 //      previous <id>.yaml is put back (or the new one removed) and the error returned;
 //   6. a password file the change replaced is removed.
+// A stored password belongs to the URL's endpoint (scheme, host and port): the camera file
+// names it in `password_for`, and a change of the URL to another endpoint without a new
+// password drops the stored one (its file removed, *password_dropped set), so that an
+// administrator cannot point a camera at their own host and "test" it to harvest the
+// password (issue 18). A password the loader already withheld (the URL was changed by
+// hand) is dropped from the file the same way.
 // Passwords are never read back, returned or put in a message.
 //
 // Thread-safe: writes are serialised by one process-wide mutex (so a CameraFiles may be
@@ -41,6 +47,7 @@ struct CameraChange {
   std::optional<std::string> transport;  // "tcp", "udp" or "auto"
   std::optional<std::string> username;   // "" removes the credentials
   std::optional<std::string> password;   // "" removes the password
+  std::optional<bool> allow_basic_auth;  // Basic over plain rtsp:// (sends the password in the clear)
   // Set: a new per-camera max age (nullopt inside: the site's default again).
   std::optional<std::optional<int>> max_age_days;
 };
@@ -57,7 +64,8 @@ class CameraFiles {
 
   // Writes a new camera (create) or changes a managed one; returns it as loaded.
   // kAlreadyExists for a used id on create, kNotFound for an unknown one on update.
-  Result<config::CameraConfig> Write(const CameraChange& change, bool create);
+  Result<config::CameraConfig> Write(const CameraChange& change, bool create,
+                                     bool* password_dropped = nullptr);
 
  private:
   const std::string site_path_;

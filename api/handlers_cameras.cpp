@@ -95,6 +95,9 @@ nlohmann::json ConfigJson(const config::SiteConfig& site, const config::CameraCo
           {"transport", config::TransportName(c.transport)},
           {"username", c.username},
           {"has_password", !c.password_file.empty()},
+          {"password_withheld", c.password_withheld.empty() ? nlohmann::json()
+                                                              : nlohmann::json(c.password_withheld)},
+          {"allow_basic_auth", c.allow_basic_auth},
           {"defined_at", c.source},
           {"editable", CameraFiles::IsManaged(site, c)}};
 }
@@ -107,7 +110,8 @@ constexpr size_t kMaxCredentialBytes = 256;
 // anything is written.
 Result<CameraChange> ParseCameraChange(const nlohmann::json& body, bool create) {
   static const char* const kKeys[] = {"id",       "name",     "url",      "transport",
-                                      "username", "password", "retention"};
+                                      "username", "password", "retention",
+                                      "allow_basic_auth"};
   for (auto it = body.begin(); it != body.end(); ++it) {
     if (std::find_if(std::begin(kKeys), std::end(kKeys),
                      [&](const char* k) { return it.key() == k; }) == std::end(kKeys) ||
@@ -148,6 +152,10 @@ Result<CameraChange> ParseCameraChange(const nlohmann::json& body, bool create) 
       change.username->empty()) {
     return InvalidArgument("password: needs a username as well");
   }
+  if (auto b = body.find("allow_basic_auth"); b != body.end()) {
+    if (!b->is_boolean()) return InvalidArgument("allow_basic_auth: expected true or false");
+    change.allow_basic_auth = b->get<bool>();
+  }
   if (auto r = body.find("retention"); r != body.end()) {
     if (!r->is_object()) return InvalidArgument("retention: expected an object");
     for (auto it = r->begin(); it != r->end(); ++it) {
@@ -181,6 +189,7 @@ std::string ChangedKeys(const CameraChange& c) {
   add(c.username.has_value(), "username");
   add(c.password.has_value(), "password");
   add(c.max_age_days.has_value(), "retention.max_age_days");
+  add(c.allow_basic_auth.has_value(), "allow_basic_auth");
   return out.empty() ? "nothing" : out;
 }
 
@@ -191,12 +200,17 @@ Result<HttpResponse> WriteCamera(ApiContext& ctx, const Call& call, bool create)
   if (!change.ok()) return change.status();
   if (!create) change->id = call.params.camera;
   CameraFiles files(ctx.options.site_config_path);
-  auto camera = files.Write(*change, create);
+  bool password_dropped = false;
+  auto camera = files.Write(*change, create, &password_dropped);
   if (!camera.ok()) return camera.status();
   // The row lets the camera list show it at once; the recorder upserts it again when it
   // picks up the file.
-  const std::string detail = create ? "camera " + camera->id + " added"
-                                    : "camera " + camera->id + " changed: " + ChangedKeys(*change);
+  std::string detail = create ? "camera " + camera->id + " added"
+                              : "camera " + camera->id + " changed: " + ChangedKeys(*change);
+  if (password_dropped) {
+    detail += "; its stored password was dropped because the URL's host, scheme or port "
+              "changed (it must be entered again)";
+  }
   Status st = ctx.db.WithTransaction([&]() -> Status {
     CUSTODIAN_RETURN_IF_ERROR(ctx.db.UpsertCamera({camera->id, camera->name, {}}));
     records::AccessEntry e = EntryFor(call, records::AccessResult::kOk, detail);
@@ -205,7 +219,8 @@ Result<HttpResponse> WriteCamera(ApiContext& ctx, const Call& call, bool create)
   });
   if (!st.ok()) return FromRecords(st, "record the camera change");
   LogInfo("api") << detail << " by user " << call.user().user_id;
-  return Json({{"id", camera->id}, {"name", camera->name}}, create ? 201 : 200);
+  return Json({{"id", camera->id}, {"name", camera->name}, {"password_dropped", password_dropped}},
+              create ? 201 : 200);
 }
 
 const char* ErrorCode(ErrorKind kind) {
@@ -327,8 +342,11 @@ Result<HttpResponse> HandleTestCamera(ApiContext& ctx, const Call& call) {
   }
   std::atomic<bool> cancel{false};
   const int64_t timeout_us = int64_t{site->recorder.connect_timeout_seconds} * kMicrosPerSecond;
+  media::rtsp::RtspSourceOptions options;
+  options.connect_timeout_us = timeout_us;
+  options.allow_basic_auth = camera->allow_basic_auth;
   auto source = media::rtsp::RtspTcpSource::Open(camera->url, camera->username, *password,
-                                                 timeout_us, &cancel);
+                                                 options, &cancel);
   nlohmann::json out = {{"camera", camera->id}, {"url", camera->url}};
   std::string detail;
   if (source.ok()) {

@@ -1,9 +1,17 @@
 // Camera administration against the real server, the real camera simulator and the real
 // `custodian record`; and the access log's chain status after a row is altered with the
 // sqlite3 tool.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
 
 #include <cstdlib>
 #include <filesystem>
@@ -225,6 +233,192 @@ TEST_CASE("a wrong camera password is reported as unauthorized and appears nowhe
   CHECK(logged.find("camera yard added") != std::string::npos);  // the capture works
   CHECK(logged.find(kCameraPassword) == std::string::npos);
   CHECK(logged.find("right-pw") == std::string::npos);
+}
+
+// A host an administrator controls, posing as a camera: it answers every RTSP request
+// with 401 and a Basic challenge (the scheme that gives it the password outright) and
+// keeps everything it is sent. Listens on 127.0.0.2, another host than the simulator's.
+class HarvestingHost {
+ public:
+  HarvestingHost() {
+    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(listener_ >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(0x7f000002);  // 127.0.0.2
+    REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(listener_, 4) == 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~HarvestingHost() {
+    stop_ = true;
+    thread_.join();
+    ::close(listener_);
+  }
+  std::string Url() const { return "rtsp://127.0.0.2:" + std::to_string(port_) + "/stream"; }
+  std::string Received() {
+    std::lock_guard l(mu_);
+    return received_;
+  }
+
+ private:
+  void Serve() {
+    while (!stop_) {
+      pollfd p{listener_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      int fd = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) continue;
+      std::string pending;
+      while (!stop_) {
+        pollfd q{fd, POLLIN, 0};
+        if (::poll(&q, 1, 50) <= 0) continue;
+        char buf[4096];
+        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        pending.append(buf, static_cast<size_t>(n));
+        {
+          std::lock_guard l(mu_);
+          received_.append(buf, static_cast<size_t>(n));
+        }
+        for (size_t end; (end = pending.find("\r\n\r\n")) != std::string::npos;) {
+          const std::string request = pending.substr(0, end);
+          pending.erase(0, end + 4);
+          std::string cseq = "1";
+          if (size_t at = request.find("CSeq: "); at != std::string::npos) {
+            cseq = request.substr(at + 6, request.find("\r\n", at) - at - 6);
+          }
+          const std::string answer = "RTSP/1.0 401 Unauthorized\r\nCSeq: " + cseq +
+                                     "\r\nWWW-Authenticate: Basic realm=\"cam\"\r\n\r\n";
+          (void)::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
+        }
+      }
+      ::close(fd);
+    }
+  }
+  int listener_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::mutex mu_;
+  std::string received_;
+};
+
+// Issue 18: an admin who may change a camera's URL but never sees its password points the
+// camera at their own host and presses "test connection". The stored password must not go
+// there: a change of host, scheme or port drops it (and the access log says so), even for
+// a camera that allows Basic (where the password would travel base64-encoded).
+TEST_CASE("changing a camera's host drops its stored password") {
+  CameraSite s;
+  AdminServer a(s);
+  auto sim = StartSim();
+  HarvestingHost attacker;
+
+  auto created = a.f.Call("POST", "/api/v1/cameras", a.admin,
+                          json{{"id", "yard"},
+                               {"url", sim->Url("yard")},
+                               {"username", "admin"},
+                               {"password", "right-pw"},
+                               {"allow_basic_auth", true}}
+                              .dump());
+  INFO(created.body);
+  REQUIRE(created.status == 201);
+  CHECK(json::parse(created.body)["password_dropped"] == false);
+  auto site = config::LoadSiteConfig(s.site.config());
+  REQUIRE(site.ok());
+  const std::string password_file = site->cameras[1].password_file;
+  REQUIRE_FALSE(password_file.empty());
+  CHECK(site->cameras[1].allow_basic_auth);
+  CHECK(json::parse(a.f.Call("POST", "/api/v1/cameras/yard/test", a.admin).body)["reachable"] ==
+        true);
+
+  // Another path on the same endpoint keeps the password.
+  auto same = a.f.Call("PATCH", "/api/v1/cameras/yard", a.admin,
+                       json{{"url", sim->Url("yard") + "?same=host"}}.dump());
+  INFO(same.body);
+  REQUIRE(same.status == 200);
+  CHECK(json::parse(same.body)["password_dropped"] == false);
+  CHECK(fs::exists(password_file));
+
+  // The attack: the URL now names the admin's host.
+  auto moved = a.f.Call("PATCH", "/api/v1/cameras/yard", a.admin,
+                        json{{"url", attacker.Url()}}.dump());
+  INFO(moved.body);
+  REQUIRE(moved.status == 200);
+  CHECK(json::parse(moved.body)["password_dropped"] == true);
+  const records::AccessEntry logged = a.f.LastAccess();
+  CHECK(logged.action == "camera_update");
+  CHECK(logged.detail.find("stored password was dropped") != std::string::npos);
+  CHECK_FALSE(fs::exists(password_file));
+  CHECK(ReadAll(s.cameras_dir + "/yard.yaml").find("password_file") == std::string::npos);
+
+  auto tested = a.f.Call("POST", "/api/v1/cameras/yard/test", a.admin);
+  INFO(tested.body);
+  REQUIRE(tested.status == 200);
+  CHECK(json::parse(tested.body)["reachable"] == false);
+  const std::string harvested = attacker.Received();
+  CHECK(harvested.find("OPTIONS") != std::string::npos);  // the test did reach it
+  CHECK(harvested.find("right-pw") == std::string::npos);
+  CHECK(harvested.find("YWRtaW46cmlnaHQtcHc=") == std::string::npos);  // base64 admin:right-pw
+
+  json list = json::parse(a.f.Get("/api/v1/cameras", a.admin).body);
+  for (const auto& c : list["cameras"]) {
+    if (c["id"] == "yard") CHECK(c["config"]["has_password"] == false);
+  }
+
+  // A new password given with the new URL is the admin's own: kept.
+  auto both = a.f.Call("PATCH", "/api/v1/cameras/yard", a.admin,
+                       json{{"url", sim->Url("yard")}, {"password", "right-pw"}}.dump());
+  REQUIRE(both.status == 200);
+  CHECK(json::parse(both.body)["password_dropped"] == false);
+  CHECK(json::parse(a.f.Call("POST", "/api/v1/cameras/yard/test", a.admin).body)["reachable"] ==
+        true);
+}
+
+// The same attack by editing the camera's file by hand: the password stays bound to the
+// endpoint the API recorded beside it, so the test route does not send it, and the next
+// change through the API removes it and logs that.
+TEST_CASE("changing a camera's host in its file by hand drops its stored password") {
+  CameraSite s;
+  AdminServer a(s);
+  auto sim = StartSim();
+  HarvestingHost attacker;
+  REQUIRE(a.f.Call("POST", "/api/v1/cameras", a.admin,
+                   json{{"id", "yard"},
+                        {"url", sim->Url("yard")},
+                        {"username", "admin"},
+                        {"password", "right-pw"},
+                        {"allow_basic_auth", true}}
+                       .dump())
+              .status == 201);
+  const std::string file = s.cameras_dir + "/yard.yaml";
+  std::string yaml = ReadAll(file);
+  REQUIRE(yaml.find("password_for") != std::string::npos);
+  const std::string sim_url = sim->Url("yard");
+  yaml.replace(yaml.find(sim_url), sim_url.size(), attacker.Url());
+  std::ofstream(file) << yaml;
+
+  auto tested = a.f.Call("POST", "/api/v1/cameras/yard/test", a.admin);
+  INFO(tested.body);
+  REQUIRE(tested.status == 200);
+  CHECK(json::parse(tested.body)["reachable"] == false);
+  CHECK(attacker.Received().find("OPTIONS") != std::string::npos);
+  CHECK(attacker.Received().find("YWRtaW46cmlnaHQtcHc=") == std::string::npos);
+  json list = json::parse(a.f.Get("/api/v1/cameras", a.admin).body);
+  for (const auto& c : list["cameras"]) {
+    if (c["id"] != "yard") continue;
+    CHECK(c["config"]["has_password"] == false);
+    CHECK(c["config"]["password_withheld"].get<std::string>().find("enter the password again") !=
+          std::string::npos);
+  }
+  auto renamed = a.f.Call("PATCH", "/api/v1/cameras/yard", a.admin, json{{"name", "Yard"}}.dump());
+  INFO(renamed.body);
+  REQUIRE(renamed.status == 200);
+  CHECK(json::parse(renamed.body)["password_dropped"] == true);
+  CHECK(a.f.LastAccess().detail.find("stored password was dropped") != std::string::npos);
+  CHECK(fs::directory_iterator(s.cameras_dir + "/secrets") == fs::directory_iterator());
 }
 
 TEST_CASE("camera administration refuses bad input and other roles, writing nothing") {

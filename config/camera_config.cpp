@@ -129,6 +129,26 @@ std::optional<CameraConfig> ReadCamera(SourceFile& file, const YAML::Node& node,
     camera.url = *url;
   }
   ReadCredentials(r, &camera);
+  if (auto v = r.String("password_for")) {
+    if (camera.password_file.empty()) {
+      r.Error("password_for", "names the endpoint of a password, and there is no password_file");
+    } else if (CameraEndpoint(*v).empty()) {
+      r.Error("password_for", "expected an rtsp:// or rtsps:// endpoint, got " + Quote(*v));
+    } else {
+      camera.password_for = CameraEndpoint(*v);
+      const std::string now = CameraEndpoint(camera.url);
+      if (!now.empty() && now != camera.password_for) {
+        camera.password_withheld =
+            "the stored password was entered for " + camera.password_for + " and the URL now "
+            "points at " + now + "; it is not sent there: enter the password again";
+        camera.withheld_password_file = camera.password_file;
+        camera.password_file.clear();
+      }
+    }
+  }
+  if (auto v = r.Choice("allow_basic_auth", {"true", "false"})) {
+    camera.allow_basic_auth = *v == "true";
+  }
   if (auto t = r.Choice("transport", {"tcp", "udp", "auto"})) {
     camera.transport = *t == "tcp"   ? Transport::kTcp
                        : *t == "udp" ? Transport::kUdp

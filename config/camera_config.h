@@ -30,6 +30,16 @@ struct CameraConfig {
   std::string url;            // rtsp:// or rtsps://, without credentials: safe to log
   std::string username;       // empty: no authentication
   std::string password_file;  // absolute; empty when there is no password
+  // The endpoint (config::CameraEndpoint) the password was entered for, as the API records
+  // it in `password_for`; empty when not recorded. When the URL's endpoint differs (its
+  // host, scheme or port was changed by hand), the loader drops the password: password_file
+  // is cleared and password_withheld says why, so the password never goes to the new host.
+  std::string password_for;
+  std::string password_withheld;
+  std::string withheld_password_file;  // the file it was in (left for the API to remove)
+  // Answer a camera's Basic challenge over plain rtsp://, which sends the password in the
+  // clear (`allow_basic_auth: true`). Off: only Digest is answered there.
+  bool allow_basic_auth = false;
   Transport transport = Transport::kAuto;
   std::optional<int> max_age_days;      // overrides retention.max_age_days
   std::optional<uint64_t> quota_bytes;  // footage of this camera kept within this size

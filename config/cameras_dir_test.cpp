@@ -101,3 +101,53 @@ TEST_CASE("a cameras_dir that is not a directory is an error") {
   CHECK(LoadErrors(site_path) ==
         site_path + ":3: cameras_dir: not a directory: \"" + d.Path("cams") + "\"");
 }
+
+// Issue 18: a password is stored for one endpoint (password_for, written by the API). A
+// camera file whose URL was changed by hand to another host, scheme or port keeps naming
+// the password file, but the loader drops the password, so neither the recorder nor the
+// connection test sends it to the new host.
+TEST_CASE("changing a camera's host in its config file drops its stored password") {
+  TempConfigDir d;
+  std::string site_path = d.Write("site.yaml", std::string(kSiteHead) + "cameras_dir: cameras.d\n");
+  d.Write("secrets/pw", "s3cret\n");
+  auto camera_file = [&](const std::string& url) {
+    d.Write("cameras.d/yard.yaml", "id: yard\nurl: " + url +
+                                       "\nusername: viewer\npassword_file: ../secrets/pw\n"
+                                       "password_for: \"rtsp://cam.local:554\"\n");
+  };
+  // The same endpoint spelt differently (default port, upper case, another path) keeps it.
+  camera_file("rtsp://CAM.local/other-stream");
+  Result<SiteConfig> site = LoadSiteConfig(site_path);
+  INFO(site.status().message());
+  REQUIRE(site.ok());
+  CHECK(site->cameras[0].password_file == d.Path("secrets/pw"));
+  CHECK(site->cameras[0].password_withheld.empty());
+  CHECK(*ReadCameraPassword(site->cameras[0]) == "s3cret");
+
+  for (const char* url : {"rtsp://attacker.example/yard", "rtsp://cam.local:8554/yard",
+                          "rtsps://cam.local:554/yard"}) {
+    INFO(url);
+    camera_file(url);
+    site = LoadSiteConfig(site_path);
+    REQUIRE(site.ok());
+    const CameraConfig& c = site->cameras[0];
+    CHECK(c.password_file.empty());
+    CHECK(c.password_withheld.find("enter the password again") != std::string::npos);
+    CHECK(c.withheld_password_file == d.Path("secrets/pw"));
+    CHECK(ReadCameraPassword(c)->empty());
+  }
+}
+
+TEST_CASE("allow_basic_auth is off unless a camera says true") {
+  TempConfigDir d;
+  std::string site_path = d.Write("site.yaml", std::string(kSiteHead) +
+                                                   "cameras:\n"
+                                                   "  - id: old\n    url: rtsp://cam/old\n"
+                                                   "    allow_basic_auth: true\n"
+                                                   "  - id: new\n    url: rtsp://cam/new\n");
+  Result<SiteConfig> site = LoadSiteConfig(site_path);
+  INFO(site.status().message());
+  REQUIRE(site.ok());
+  CHECK(site->cameras[0].allow_basic_auth);
+  CHECK_FALSE(site->cameras[1].allow_basic_auth);
+}

@@ -127,6 +127,18 @@ std::optional<std::string> CheckCameraUrl(const std::string& url) {
   return std::nullopt;
 }
 
+std::string CameraEndpoint(const std::string& url) {
+  if (CheckCameraUrl(url)) return {};
+  size_t sep = url.find("://");
+  const std::string scheme = Lower(url.substr(0, sep));
+  const std::string rest = url.substr(sep + 3);
+  HostPort hp = SplitHostPort(rest.substr(0, rest.find_first_of("/?#")));
+  const std::string host = hp.host.find(':') != std::string::npos ? "[" + Lower(hp.host) + "]"
+                                                                   : Lower(hp.host);
+  const int port = hp.port.empty() ? (scheme == "rtsps" ? 322 : 554) : ParsePort(hp.port);
+  return scheme + "://" + host + ":" + std::to_string(port);
+}
+
 Result<ListenAddress> ParseListenAddress(const std::string& listen) {
   HostPort hp = SplitHostPort(listen);
   if (!hp.ok || hp.host.empty() || hp.port.empty()) {

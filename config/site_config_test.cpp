@@ -187,7 +187,8 @@ TEST_CASE("an unknown key is an error that lists the keys expected there") {
   CHECK(SiteErrors(d, std::string(kOneCamera) + "    transprt: tcp\n") ==
         At(d, 6) +
             "cameras[0].transprt: unknown key; expected one of id, name, url, username, "
-            "password_file, transport, retention, segment_seconds");
+            "password_file, password_for, allow_basic_auth, transport, retention, "
+            "segment_seconds");
   CHECK(SiteErrors(d, "recorder:\n  segment_secs: 30\n") ==
         At(d, 4) +
             "recorder.segment_secs: unknown key; expected one of segment_seconds, "

@@ -161,7 +161,7 @@ Status CameraRecorder::OpenSource(Session& s, std::string* error, Outcome* outco
   for (bool over_tcp : tcp) {
     if (stop_) break;
     SourceRequest req{settings_.url, settings_.username, settings_.password, over_tcp,
-                      settings_.connect_timeout_us, &stop_};
+                      settings_.connect_timeout_us, &stop_, settings_.allow_basic_auth};
     SourceEnd end = SourceEnd::kNone;
     auto source = OpenCameraSource(req, &end);
     if (source.ok()) {
@@ -170,9 +170,17 @@ Status CameraRecorder::OpenSource(Session& s, std::string* error, Outcome* outco
       return Status::Ok();
     }
     last = source.status();
+    if (end == SourceEnd::kBasicRefused) {
+      // Not over UDP either: libavformat would answer the Basic challenge.
+      *outcome = Outcome::kAuthFailed;
+      *error = last.message();
+      return last;
+    }
     if (end == SourceEnd::kAuthFailed) {
       *outcome = Outcome::kAuthFailed;
-      *error = "authentication failed (check username and password file)";
+      *error = settings_.password_withheld.empty()
+                   ? "authentication failed (check username and password file)"
+                   : "authentication failed: " + settings_.password_withheld;
       return last;
     }
   }

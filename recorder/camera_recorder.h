@@ -34,6 +34,11 @@ struct CameraSettings {
   std::string url;       // without credentials
   std::string username;  // empty: none
   std::string password;  // never logged
+  // Answer a Basic challenge over plain RTSP (config allow_basic_auth).
+  bool allow_basic_auth = false;
+  // Why the configured password is not used (config password_withheld), shown as the
+  // camera's status when the camera then refuses the connection.
+  std::string password_withheld;
   Transport transport = Transport::kAuto;
   int64_t segment_us = 60 * kMicrosPerSecond;
   // Longest fragment (moof+mdat) before a cut between keyframes; 0: fragments are whole

@@ -221,11 +221,17 @@ std::string UrlWithCredentials(const std::string& url, const std::string& user,
 Result<std::unique_ptr<CameraSource>> OpenCameraSource(const SourceRequest& r, SourceEnd* end) {
   *end = SourceEnd::kError;
   if (r.tcp && r.url.rfind("rtsp://", 0) == 0) {
-    auto src = media::rtsp::RtspTcpSource::Open(r.url, r.username, r.password, r.connect_timeout_us, r.cancel);
+    media::rtsp::RtspSourceOptions options;
+    options.connect_timeout_us = r.connect_timeout_us;
+    options.allow_basic_auth = r.allow_basic_auth;
+    auto src = media::rtsp::RtspTcpSource::Open(r.url, r.username, r.password, options, r.cancel);
     if (!src.ok()) {
       if (src.status().kind() == ErrorKind::kUnauthenticated ||
           src.status().kind() == ErrorKind::kPermissionDenied)
         *end = SourceEnd::kAuthFailed;
+      if (src.status().kind() == ErrorKind::kUnauthenticated &&
+          src.status().message().find(media::rtsp::kBasicRefusedMessage) != std::string::npos)
+        *end = SourceEnd::kBasicRefused;
       if (src.status().kind() == ErrorKind::kFailedPrecondition && r.cancel && r.cancel->load())
         *end = SourceEnd::kCancelled;
       return Status(src.status().kind(), "connect over tcp: " + src.status().message());

@@ -21,7 +21,9 @@
 
 namespace custodian::recorder {
 
-enum class SourceEnd { kNone, kStalled, kEnded, kAuthFailed, kCancelled, kError };
+// kBasicRefused: the camera asked only for Basic over plain RTSP and the camera is not
+// allowed it; the password was not sent.
+enum class SourceEnd { kNone, kStalled, kEnded, kAuthFailed, kBasicRefused, kCancelled, kError };
 
 class CameraSource {
  public:
@@ -47,6 +49,7 @@ struct SourceRequest {
   bool tcp = true;  // false: RTSP over UDP (libavformat)
   int64_t connect_timeout_us = 5'000'000;
   std::atomic<bool>* cancel = nullptr;
+  bool allow_basic_auth = false;  // answer Basic over plain RTSP (the password in the clear)
 };
 
 // rtsp://user:pass@host/path with user and password percent-encoded.

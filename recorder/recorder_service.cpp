@@ -103,6 +103,11 @@ Result<std::vector<CameraSettings>> CameraSettingsFromConfig(const config::SiteC
     auto password = config::ReadCameraPassword(c);
     if (!password.ok()) return password.status();
     s.password = *password;
+    s.allow_basic_auth = c.allow_basic_auth;
+    s.password_withheld = c.password_withheld;
+    if (!c.password_withheld.empty()) {
+      LogWarn("recorder") << "camera " << c.id << ": " << c.password_withheld;
+    }
     switch (c.transport) {
       case config::Transport::kTcp: s.transport = Transport::kTcp; break;
       case config::Transport::kUdp: s.transport = Transport::kUdp; break;

@@ -92,6 +92,12 @@ bool RtspAuthenticator::OnChallenge(const std::vector<std::string>& www_authenti
     if (EqualsIgnoreCase(scheme, "Basic")) basic = true;
   }
   if (!basic) return false;
+  if (!allow_basic_) {
+    // Forget any earlier scheme too: nothing is sent until a challenge we may answer.
+    scheme_ = Scheme::kNone;
+    basic_refused_ = true;
+    return false;
+  }
   scheme_ = Scheme::kBasic;
   stale_ = false;
   return true;

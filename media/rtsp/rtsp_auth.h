@@ -2,8 +2,10 @@
 // RFC 7616) as RTSP uses it: Digest with MD5, MD5-sess or SHA-256, with qop=auth or without
 // qop, or Basic. Digest is preferred when a camera offers both.
 //
-// The password never leaves this class except hashed (Digest) or base64-encoded (Basic,
-// which cameras only accept over a network the operator trusts); nothing here logs.
+// The password never leaves this class except hashed (Digest) or base64-encoded (Basic).
+// Basic sends the password in the clear over plain RTSP, so it is answered only when the
+// camera's configuration opts in (allow_basic); otherwise a camera that offers only Basic
+// gets nothing, and basic_refused() says why (issue 18). Nothing here logs.
 // Not thread-safe; one per RTSP session.
 #pragma once
 
@@ -17,13 +19,15 @@ namespace custodian::media::rtsp {
 
 class RtspAuthenticator {
  public:
-  RtspAuthenticator(std::string user, std::string password)
-      : user_(std::move(user)), password_(std::move(password)) {}
+  RtspAuthenticator(std::string user, std::string password, bool allow_basic = false)
+      : user_(std::move(user)), password_(std::move(password)), allow_basic_(allow_basic) {}
 
   bool has_credentials() const { return !user_.empty(); }
   // Adopts the best challenge among a 401's WWW-Authenticate values. False when none can
-  // be answered (no credentials, or only unknown schemes and algorithms).
+  // be answered (no credentials, only unknown schemes and algorithms, or only Basic when
+  // it is not allowed: then basic_refused() is true).
   bool OnChallenge(const std::vector<std::string>& www_authenticate);
+  bool basic_refused() const { return basic_refused_; }
   // Whether the adopted challenge says the previous nonce was merely stale (the password
   // was right), which earns one more try.
   bool stale() const { return stale_; }
@@ -40,6 +44,8 @@ class RtspAuthenticator {
 
   const std::string user_;
   const std::string password_;
+  const bool allow_basic_;
+  bool basic_refused_ = false;
   Scheme scheme_ = Scheme::kNone;
   std::string realm_, nonce_, opaque_, algorithm_;
   bool sha256_ = false;

@@ -64,6 +64,14 @@ Bytes StapA(const Bytes& a, const Bytes& b) {
   return p;
 }
 
+// The fake camera asks for Basic, which plain RTSP answers only when the camera allows it.
+RtspSourceOptions BasicAllowed(int64_t connect_timeout_us) {
+  RtspSourceOptions options;
+  options.connect_timeout_us = connect_timeout_us;
+  options.allow_basic_auth = true;
+  return options;
+}
+
 // One video track without parameter sets, and a metadata track the client skips.
 const char kDefaultSdp[] =
     "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=fake\r\nt=0 0\r\n"
@@ -235,6 +243,7 @@ std::string StandardMedia() {
 TEST_CASE("a camera with Basic auth and no sprop in its SDP is read, then its close is reported") {
   FakeCamera camera(StandardMedia(), 2500);
   RtspSourceOptions options;
+  options.allow_basic_auth = true;  // the fake camera asks for Basic
   options.keepalive_interval_us = 700'000;
   auto opened = RtspTcpSource::Open(camera.Url(), "admin", "pw", options, nullptr);
   INFO(opened.status().ToString());
@@ -279,7 +288,7 @@ TEST_CASE("a camera with Basic auth and no sprop in its SDP is read, then its cl
 
 TEST_CASE("closing a source sends TEARDOWN for its session") {
   FakeCamera camera(StandardMedia(), 0);
-  auto opened = RtspTcpSource::Open(camera.Url(), "admin", "pw", 2'000'000, nullptr);
+  auto opened = RtspTcpSource::Open(camera.Url(), "admin", "pw", BasicAllowed(2'000'000), nullptr);
   REQUIRE(opened.ok());
   opened = Status(ErrorKind::kUnavailable, "closed");  // destroys the source
   camera.WaitDone();
@@ -288,9 +297,39 @@ TEST_CASE("closing a source sends TEARDOWN for its session") {
 
 TEST_CASE("wrong Basic credentials are refused without a retry loop") {
   FakeCamera camera("", 0);
-  auto opened = RtspTcpSource::Open(camera.Url(), "admin", "nope", 2'000'000, nullptr);
+  auto opened = RtspTcpSource::Open(camera.Url(), "admin", "nope", BasicAllowed(2'000'000), nullptr);
   CHECK(opened.status().kind() == ErrorKind::kUnauthenticated);
   CHECK(camera.Count("DESCRIBE") == 2);
+}
+
+// Issue 18: Basic sends the password base64-encoded, i.e. in the clear, over plain RTSP;
+// a camera (or whoever answers at its address) that asks only for Basic must not get it
+// unless the camera's configuration allows it. Digest is answered as before (the
+// simulator's digest tests in rtsp_tcp_source_test run with the default options).
+TEST_CASE("plain RTSP does not answer a Basic challenge unless the camera allows it") {
+  {
+    FakeCamera camera(StandardMedia(), 0);
+    RtspSourceOptions options;  // allow_basic_auth is off by default
+    options.connect_timeout_us = 2'000'000;
+    auto opened = RtspTcpSource::Open(camera.Url(), "admin", "pw", options, nullptr);
+    REQUIRE_FALSE(opened.ok());
+    CHECK(opened.status().kind() == ErrorKind::kUnauthenticated);
+    CHECK(opened.status().message().find("allow_basic_auth") != std::string::npos);
+    CHECK(opened.status().message().find("pw") == std::string::npos);
+    opened = Status(ErrorKind::kUnavailable, "closed");
+    camera.WaitDone();
+    CHECK(camera.Count("DESCRIBE") == 1);  // no second DESCRIBE carrying the password
+    for (const std::string& r : camera.Requests()) {
+      CHECK(r.find("Authorization") == std::string::npos);
+      CHECK(r.find("YWRtaW46cHc=") == std::string::npos);  // base64 of admin:pw
+    }
+  }
+  {
+    FakeCamera camera(StandardMedia(), 0);
+    auto opened = RtspTcpSource::Open(camera.Url(), "admin", "pw", BasicAllowed(2'000'000), nullptr);
+    INFO(opened.status().ToString());
+    CHECK(opened.ok());
+  }
 }
 
 // --- A hostile camera (issue 18) ----------------------------------------------------------
@@ -330,7 +369,7 @@ TEST_CASE("hostile camera: SETUP answered with interleaved=255 (RTCP channel 256
   script.setup_headers = "Transport: RTP/AVP/TCP;unicast;interleaved=255\r\nSession: 1\r\n";
   script.media = FramesOnEveryChannel();
   FakeCamera camera(script);
-  auto opened = RtspTcpSource::Open(camera.Url(), "admin", "pw", 1'000'000, nullptr);
+  auto opened = RtspTcpSource::Open(camera.Url(), "admin", "pw", BasicAllowed(1'000'000), nullptr);
   INFO(opened.status().ToString());
   REQUIRE_FALSE(opened.ok());
   CHECK(opened.status().kind() == ErrorKind::kDataLoss);
@@ -348,7 +387,7 @@ TEST_CASE("hostile camera: SETUP answers outside 0-255 or giving two tracks one 
         std::string("Transport: RTP/AVP/TCP;unicast;") + t + "\r\nSession: 1\r\n";
     script.media = FramesOnEveryChannel();
     FakeCamera camera(script);
-    auto opened = RtspTcpSource::Open(camera.Url(), "admin", "pw", 1'000'000, nullptr);
+    auto opened = RtspTcpSource::Open(camera.Url(), "admin", "pw", BasicAllowed(1'000'000), nullptr);
     INFO(t << ": " << opened.status().ToString());
     CHECK(opened.status().kind() == ErrorKind::kDataLoss);
   }
@@ -357,7 +396,7 @@ TEST_CASE("hostile camera: SETUP answers outside 0-255 or giving two tracks one 
   script.sdp = SdpWithTracks(2);
   script.setup_headers = "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\nSession: 1\r\n";
   FakeCamera camera(script);
-  auto opened = RtspTcpSource::Open(camera.Url(), "admin", "pw", 1'000'000, nullptr);
+  auto opened = RtspTcpSource::Open(camera.Url(), "admin", "pw", BasicAllowed(1'000'000), nullptr);
   INFO(opened.status().ToString());
   CHECK(opened.status().kind() == ErrorKind::kDataLoss);
   CHECK(opened.status().message().find("interleaved") != std::string::npos);
@@ -369,7 +408,7 @@ TEST_CASE("hostile camera: an SDP of 200 tracks sets up only kMaxTracks of them"
   script.setup_headers = "Session: 1\r\n";  // no Transport: channels 2n, 2n+1 as asked
   script.media = FramesOnEveryChannel();
   FakeCamera camera(script);
-  auto opened = RtspTcpSource::Open(camera.Url(), "admin", "pw", 1'000'000, nullptr);
+  auto opened = RtspTcpSource::Open(camera.Url(), "admin", "pw", BasicAllowed(1'000'000), nullptr);
   INFO(opened.status().ToString());
   REQUIRE(opened.ok());
   RtspTcpSource& source = **opened;
@@ -402,6 +441,7 @@ TEST_CASE("hostile camera: a flood of tiny frames before any keyframe stays with
   script.media = media;
   FakeCamera camera(script);
   RtspSourceOptions options;
+  options.allow_basic_auth = true;  // the fake camera asks for Basic
   options.connect_timeout_us = 1'500'000;
   auto opened = RtspTcpSource::Open(camera.Url(), "admin", "pw", options, nullptr);
   INFO(opened.status().ToString());
@@ -443,7 +483,7 @@ TEST_CASE("hostile camera: a huge Session timeout= is clamped, not overflowed") 
                            "Session: 12345;timeout=" + k.timeout + "\r\n";
     script.media = StandardMedia();
     FakeCamera camera(script);
-    auto opened = RtspTcpSource::Open(camera.Url(), "admin", "pw", 1'000'000, nullptr);
+    auto opened = RtspTcpSource::Open(camera.Url(), "admin", "pw", BasicAllowed(1'000'000), nullptr);
     INFO("timeout=" << k.timeout << ": " << opened.status().ToString());
     REQUIRE(opened.ok());
     CHECK((*opened)->session_timeout_us() == k.expected_us);
@@ -455,7 +495,7 @@ TEST_CASE("hostile camera: frames sent instead of an answer do not hold Open pas
   script.flood_on_describe_ms = 4000;
   FakeCamera camera(script);
   const auto start = SteadyClock::now();
-  auto opened = RtspTcpSource::Open(camera.Url(), "admin", "pw", 500'000, nullptr);
+  auto opened = RtspTcpSource::Open(camera.Url(), "admin", "pw", BasicAllowed(500'000), nullptr);
   const double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
   INFO(opened.status().ToString());
   CHECK(opened.status().kind() == ErrorKind::kUnavailable);

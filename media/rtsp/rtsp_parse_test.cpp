@@ -148,9 +148,16 @@ TEST_CASE("Digest answers match RFC 2617's example, with and without qop") {
   CHECK(plain.Authorization("DESCRIBE", "rtsp://h/x").find("response=\"" + expected + "\"") !=
         std::string::npos);
 
-  RtspAuthenticator basic("Aladdin", "open sesame");
+  RtspAuthenticator basic("Aladdin", "open sesame", /*allow_basic=*/true);
   REQUIRE(basic.OnChallenge({"Basic realm=\"cam\""}));
   CHECK(basic.Authorization("OPTIONS", "rtsp://h/") == "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+
+  // Without the opt-in a Basic-only challenge gets nothing, even after a Digest one.
+  RtspAuthenticator digest_only("Aladdin", "open sesame");
+  REQUIRE(digest_only.OnChallenge({"Digest realm=\"r\", nonce=\"n\""}));
+  CHECK_FALSE(digest_only.OnChallenge({"Basic realm=\"cam\""}));
+  CHECK(digest_only.basic_refused());
+  CHECK(digest_only.Authorization("OPTIONS", "rtsp://h/").empty());
 
   RtspAuthenticator none("", "");
   CHECK_FALSE(none.OnChallenge({"Digest realm=\"r\", nonce=\"n\""}));

@@ -123,7 +123,7 @@ RtspTcpSource::RtspTcpSource(RtspUrl url, const std::string& user, const std::st
     : url_(std::move(url)),
       options_(options),
       cancel_(cancel),
-      auth_(user, password),
+      auth_(user, password, options.allow_basic_auth),
       rx_(options.receive_buffer_bytes) {
   std::fill(std::begin(channel_map_), std::end(channel_map_), int16_t{-1});
 }
@@ -400,6 +400,7 @@ Result<RtspMessage> RtspTcpSource::Transact(const std::string& method, const std
     auto answer = AwaitAnswer(cseq, deadline);
     if (!answer.ok() || answer->status != 401) return answer;
     if (!auth_.OnChallenge(answer->AllHeaders("WWW-Authenticate"))) {
+      if (auth_.basic_refused()) return Unauthenticated(method + ": " + kBasicRefusedMessage);
       return Unauthenticated(method + ": " +
                              (auth_.has_credentials()
                                   ? "the camera asks for an unsupported authentication scheme"

@@ -8,8 +8,9 @@
 // when it is empty), every complete packet in the buffer is depacketized in place, and
 // each payload byte is copied once, into a pooled buffer that becomes the caller's packet.
 //
-// Session: Open() sends OPTIONS, DESCRIBE (answering a 401 with Digest or Basic
-// credentials), one SETUP per track it can depacketize (H.264, H.265, AAC mpeg4-generic),
+// Session: Open() sends OPTIONS, DESCRIBE (answering a 401 with Digest credentials, or
+// Basic only when options.allow_basic_auth: this client speaks plain RTSP, where Basic
+// sends the password in the clear), one SETUP per track it can depacketize (H.264, H.265, AAC mpeg4-generic),
 // each asking for `RTP/AVP/TCP;unicast;interleaved=2n-(2n+1)`, and PLAY. Tracks of other
 // formats, and readable tracks beyond the first kMaxTracks, are not set up and are listed
 // in skipped_tracks(). While reading, a keep-alive (GET_PARAMETER when the camera lists
@@ -39,7 +40,9 @@
 //   kUnavailable        cannot connect, no answer in time, camera answered 5xx, the stream
 //                       stalled, ended or the connection broke; retry later. end_reason()
 //                       tells a stall from an end.
-//   kUnauthenticated    401 without credentials, or with them after trying them.
+//   kUnauthenticated    401 without credentials, or with them after trying them, or a
+//                       Basic-only challenge without allow_basic_auth (the message then
+//                       contains kBasicRefusedMessage; the password was not sent).
 //   kPermissionDenied   403.  kNotFound: 404 (no such stream).
 //   kFailedPrecondition `cancel` was set: the call returned within ~100 ms of it. Also
 //                       461 (the camera does not offer RTP over TCP).
@@ -77,7 +80,16 @@ inline constexpr int kMaxTracks = 8;
 // alive more often than a camera asks is harmless, and a huge value would overflow.
 inline constexpr int64_t kMaxSessionTimeoutSeconds = 600;
 
+// In the message of the status Open returns when a camera asks only for Basic and the
+// camera is not allowed it.
+inline constexpr char kBasicRefusedMessage[] =
+    "the camera asks for Basic authentication, which would send the password in the clear "
+    "over plain RTSP; it was not sent (set allow_basic_auth: true for this camera to allow "
+    "it, or enable Digest on the camera)";
+
 struct RtspSourceOptions {
+  // Answer a Basic challenge (the password in the clear). Off: only Digest is answered.
+  bool allow_basic_auth = false;
   // Bounds the TCP connect and the wait for each answer during Open (each on its own).
   int64_t connect_timeout_us = 5 * kMicrosPerSecond;
   // The receive buffer: one read takes up to this much.

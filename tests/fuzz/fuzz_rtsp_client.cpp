@@ -155,6 +155,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     RtspSourceOptions options;
     options.connect_timeout_us = kTimeoutUs;
     options.receive_buffer_bytes = 64 * 1024;  // rounded up to the minimum
+    options.allow_basic_auth = true;           // reach the Basic path too
     auto opened = RtspTcpSource::Open(camera.url(), "admin", "pw", options, nullptr);
     if (opened.ok()) {
       RtspTcpSource& source = **opened;
