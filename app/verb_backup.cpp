@@ -6,13 +6,16 @@
 //       writing), the keys directory, the site file, the camera files and the camera
 //       password files into DEST, encrypted with a passphrase read from stdin (twice, without
 //       echo, on a terminal) or from FILE. DEST must not exist.
-//   restore SRC [--key-file FILE] [--force] [--verify-only]
-//       decrypts and checks the whole backup before it changes anything, then puts every
-//       file back where it came from: data files into the backed-up data_dir, configuration
-//       files to their paths (an existing, different one is kept beside it as
-//       NAME.before-restore). Refuses a data_dir that already holds records or keys unless
-//       --force, and refuses while the retain service holds its lock. --verify-only checks
-//       and writes nothing.
+//   restore SRC [--key-file FILE] [--force] [--verify-only] [--target DIR]
+//       decrypts and checks the whole backup before it changes anything, then restores it
+//       into the paths of the site configuration in force (--config), never the backup's:
+//       the data directory is staged whole beside the live one and switched in with one
+//       rename (footage and exports move across), and each configuration file goes to the
+//       same place under the current site file's directory (an existing, different one is
+//       kept beside it as NAME.before-restore). An entry naming anything else is refused.
+//       --target DIR restores into DIR/data and DIR/config instead. Refuses a data_dir that
+//       already holds records or keys unless --force, and refuses while any process holds
+//       the records (see RecordsHolder). --verify-only checks and writes nothing.
 //
 // The plaintext inside the encryption is a list of entries, each
 //   u8 type | u16 name length | name | u32 mode | u64 size | data | SHA-256 hex of data [64]
@@ -22,6 +25,7 @@
 // 3 bad config.
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -30,6 +34,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -50,7 +56,7 @@ namespace {
 
 constexpr char kBackupUsage[] = "usage: custodian backup DEST [--key-file FILE]\n";
 constexpr char kRestoreUsage[] =
-    "usage: custodian restore SRC [--key-file FILE] [--force] [--verify-only]\n";
+    "usage: custodian restore SRC [--key-file FILE] [--force] [--verify-only] [--target DIR]\n";
 constexpr size_t kMinPassphraseChars = 10;
 constexpr size_t kCopyBytes = 64 * 1024;
 
@@ -360,10 +366,12 @@ Status WriteBackup(const config::SiteConfig& site, const std::string& dest,
 }
 
 bool ParseCommon(const std::vector<std::string>& args, std::string* path, std::string* key_file,
-                 bool* force, bool* verify_only) {
+                 bool* force, bool* verify_only, std::string* target = nullptr) {
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--key-file" && i + 1 < args.size()) {
       *key_file = args[++i];
+    } else if (target && args[i] == "--target" && i + 1 < args.size()) {
+      *target = args[++i];
     } else if (force && args[i] == "--force") {
       *force = true;
     } else if (verify_only && args[i] == "--verify-only") {
@@ -378,24 +386,75 @@ bool ParseCommon(const std::vector<std::string>& args, std::string* path, std::s
 }
 
 // --- Restore ------------------------------------------------------------------------------
+//
+// Restore runs as root inside directories the service account owns, from a file that may
+// have been crafted. So: every path comes from the current site configuration (or
+// --target), never from the backup; every file is opened relative to a directory handle
+// with O_NOFOLLOW and chowned through its descriptor, so a symbolic link planted in the
+// data directory is never followed; modes are restore's own; and the new data directory is
+// staged whole beside the live one and switched in with one rename.
 
-// Where restored files are written before they are checked, and what to do with them.
-struct StagedFile {
-  std::string target;
-  std::string partial;
-  bool is_data;
+// Where a restore writes. The backup's own paths only choose which of these an entry is.
+struct RestorePaths {
+  std::string data_dir;    // the data directory, replaced whole
+  std::string config_dir;  // configuration files go under it, relative to the backup's
+  std::string site_file;   // the backup's site file goes here (directly in config_dir)
+  // Directories into which other configuration files may go (directly, by name): the
+  // cameras directory, the directories of the camera password files and TLS files, and
+  // config_dir/secrets, where the package keeps the camera passwords.
+  std::set<std::string> file_dirs;
+  bool any_subdir = false;  // --target: any DIR/config/NAME or DIR/config/SUBDIR/NAME
 };
 
-// Removes the staged files unless the restore was committed.
-class Staging {
+constexpr int kDirFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+constexpr mode_t kConfigMode = 0640;  // root:<the directory's group>, read by the services
+constexpr mode_t kDataFileMode = 0600;
+constexpr mode_t kKeysDirMode = 0700;
+constexpr mode_t kNewDataDirMode = 0750;
+// What a restore replaces in the data directory; everything else (footage, exports) is
+// moved into the restored directory.
+const std::set<std::string> kRestoredNames = {"records.db", "records.db-wal", "records.db-shm",
+                                              "records.db-journal", "keys"};
+
+class Fd {
  public:
-  ~Staging() {
-    if (committed) return;
-    for (const auto& f : files) ::unlink(f.partial.c_str());
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() { Reset(); }
+  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  Fd& operator=(Fd&& o) noexcept {
+    if (this != &o) {
+      Reset();
+      fd_ = o.fd_;
+      o.fd_ = -1;
+    }
+    return *this;
   }
-  std::vector<StagedFile> files;
-  bool committed = false;
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  void Reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
 };
+
+std::string BaseName(const std::string& p) { return p.substr(p.rfind('/') + 1); }
+bool IsUnder(const std::string& path, const std::string& dir) {
+  return path == dir || path.compare(0, dir.size() + 1, dir + "/") == 0;
+}
+
+// A test hook: CUSTODIAN_TEST_RESTORE_CRASH=<point> kills the restore there, as a power
+// cut would, so that the tests can show what a crash leaves.
+void CrashPointForTests(const char* point) {
+  const char* at = std::getenv("CUSTODIAN_TEST_RESTORE_CRASH");
+  if (at != nullptr && std::strcmp(at, point) == 0) {
+    std::fflush(stdout);
+    ::raise(SIGKILL);
+  }
+}
 
 bool SafeRelative(const std::string& name) {
   if (name.empty() || name[0] == '/') return false;
@@ -404,98 +463,437 @@ bool SafeRelative(const std::string& name) {
   while (std::getline(parts, part, '/')) {
     if (part.empty() || part == "." || part == "..") return false;
   }
-  return true;
+  return name.back() != '/';
 }
 
 bool SafeAbsolute(const std::string& name) {
   return name.size() > 1 && name[0] == '/' && SafeRelative(name.substr(1));
 }
 
-Status MakeParents(const std::string& path) {
-  return PosixFilesystem::Instance().CreateDirs(path.substr(0, path.rfind('/')));
+// Only these data entries exist: records.db and the files directly in keys/.
+bool DataNameAllowed(const std::string& name) {
+  if (name == "records.db") return true;
+  return name.size() > 5 && name.compare(0, 5, "keys/") == 0 && SafeRelative(name.substr(5)) &&
+         name.find('/', 5) == std::string::npos && name[5] != '.';
 }
 
-Status StageEntry(BackupReader& r, const EntryHeader& h, const std::string& target,
-                  bool verify_only, Staging* staging) {
-  if (verify_only) return ReadEntryData(r, h, -1, nullptr);
-  CUSTODIAN_RETURN_IF_ERROR(MakeParents(target));
-  const std::string partial = target + ".restore-partial";
-  int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                  static_cast<mode_t>(h.mode & 0777));
-  if (fd < 0) return ErrnoStatus("creating " + partial, errno);
-  staging->files.push_back({target, partial, h.type == 'D'});
-  Status st = ReadEntryData(r, h, fd, nullptr);
-  if (st.ok() && ::fsync(fd) != 0) st = ErrnoStatus("fsync " + partial, errno);
-  ::close(fd);
-  return st;
+Status Refused(const std::string& name) {
+  return PermissionDenied("the backup names " + (name.empty() ? std::string("\"\"") : name) +
+                          ", outside this site's configuration and data directory; refused, "
+                          "nothing was written");
 }
 
-bool SameContent(const std::string& a, const std::string& b) {
-  auto ha = Sha256File(a), hb = Sha256File(b);
-  return ha.ok() && hb.ok() && *ha == *hb;
-}
-
-// Puts every staged file in place; data files take the owner of data_dir.
-Status Commit(Staging& staging, const std::string& data_dir) {
-  struct stat owner {};
-  const bool chown_data =
-      ::geteuid() == 0 && ::stat(data_dir.c_str(), &owner) == 0 && owner.st_uid != 0;
-  auto& fs = PosixFilesystem::Instance();
-  for (const StagedFile& f : staging.files) {
-    if (!f.is_data && fs.Exists(f.target)) {
-      if (SameContent(f.target, f.partial)) {
-        ::unlink(f.partial.c_str());
-        continue;
-      }
-      CUSTODIAN_RETURN_IF_ERROR(fs.Rename(f.target, f.target + ".before-restore"));
-      std::printf("kept the previous %s as %s.before-restore\n", f.target.c_str(),
-                  f.target.c_str());
-    }
-    if (f.is_data && f.target == JoinPath(data_dir, "records.db")) {
-      // The old database's write-ahead log belongs to the old file, not to this one.
-      ::unlink((f.target + "-wal").c_str());
-      ::unlink((f.target + "-shm").c_str());
-    }
-    if (chown_data && f.is_data) {
-      if (::chown(f.partial.c_str(), owner.st_uid, owner.st_gid) != 0) {
-        return ErrnoStatus("chown " + f.partial, errno);
-      }
-      const std::string parent = f.target.substr(0, f.target.rfind('/'));
-      if (parent != data_dir && ::chown(parent.c_str(), owner.st_uid, owner.st_gid) != 0) {
-        return ErrnoStatus("chown " + parent, errno);
-      }
-    }
-    CUSTODIAN_RETURN_IF_ERROR(fs.Rename(f.partial, f.target));
-    CUSTODIAN_RETURN_IF_ERROR(fs.SyncDir(f.target.substr(0, f.target.rfind('/'))));
+// Where a configuration entry goes, relative to paths.config_dir: the backup's site file
+// becomes the current site file, and a file under the backup's configuration directory the
+// same file under the current one. Anything else is refused.
+Result<std::string> ConfigTarget(const std::string& name, const std::string& backup_site_file,
+                                 const RestorePaths& paths) {
+  if (!SafeAbsolute(name) || !SafeAbsolute(backup_site_file)) return Refused(name);
+  if (name == backup_site_file) return BaseName(paths.site_file);
+  const std::string from = DirName(backup_site_file);
+  if (from == "/" || !IsUnder(name, from) || name == from) return Refused(name);
+  const std::string rel = name.substr(from.size() + 1);
+  const std::string target = JoinPath(paths.config_dir, rel);
+  if (!SafeRelative(rel) || IsUnder(target, paths.data_dir) || target == paths.site_file) {
+    return Refused(name);
   }
-  staging.committed = true;
-  // Made by MakeParents with the usual mode; the keys are for the service user alone.
-  const std::string keys = JoinPath(data_dir, "keys");
-  if (fs.Exists(keys) && ::chmod(keys.c_str(), 0700) != 0)
-    return ErrnoStatus("chmod " + keys, errno);
+  const bool allowed = paths.file_dirs.count(DirName(target)) > 0 ||
+                       (paths.any_subdir && std::count(rel.begin(), rel.end(), '/') <= 1);
+  if (!allowed) return Refused(name);
+  return rel;
+}
+
+// Removes name in dirfd and everything under it, never following a link.
+Status RemoveTreeAt(int dirfd, const std::string& name) {
+  if (::unlinkat(dirfd, name.c_str(), 0) == 0) return Status::Ok();
+  if (errno == ENOENT) return Status::Ok();
+  if (errno != EISDIR && errno != EPERM) return ErrnoStatus("removing " + name, errno);
+  int fd = ::openat(dirfd, name.c_str(), kDirFlags);
+  if (fd < 0) return ErrnoStatus("opening " + name, errno);
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::fdopendir(fd), &::closedir);
+  if (!d) {
+    ::close(fd);
+    return ErrnoStatus("reading " + name, errno);
+  }
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d.get())) {
+    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) {
+      names.push_back(e->d_name);
+    }
+  }
+  for (const std::string& n : names) CUSTODIAN_RETURN_IF_ERROR(RemoveTreeAt(::dirfd(d.get()), n));
+  d.reset();
+  if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+    return ErrnoStatus("removing " + name, errno);
+  }
   return Status::Ok();
 }
 
-// Whether data_dir already holds records or keys that a restore would replace.
-std::vector<std::string> ExistingData(const std::string& data_dir) {
-  std::vector<std::string> found;
-  const std::string db = JoinPath(data_dir, "records.db");
-  if (PosixFilesystem::Instance().Exists(db)) found.push_back(db);
-  for (const std::string& f : FilesIn(JoinPath(data_dir, "keys"))) found.push_back(f);
-  return found;
+// Opens (making it if missing, mode 0750, group of its parent) each directory of rel under
+// base; never follows a link.
+Result<Fd> OpenDirsUnder(int base, const std::string& rel) {
+  Fd cur(::fcntl(base, F_DUPFD_CLOEXEC, 0));
+  if (!cur.valid()) return ErrnoStatus("dup", errno);
+  std::istringstream parts(rel);
+  std::string part;
+  while (std::getline(parts, part, '/')) {
+    if (::mkdirat(cur.get(), part.c_str(), 0750) == 0) {
+      struct stat parent {};
+      Fd made(::openat(cur.get(), part.c_str(), kDirFlags));
+      if (made.valid() && ::geteuid() == 0 && ::fstat(cur.get(), &parent) == 0) {
+        (void)::fchown(made.get(), 0, parent.st_gid);
+      }
+    } else if (errno != EEXIST) {
+      return ErrnoStatus("creating " + part, errno);
+    }
+    Fd next(::openat(cur.get(), part.c_str(), kDirFlags));
+    if (!next.valid()) {
+      return ErrnoStatus("opening the directory " + part + " (a symbolic link is not followed)",
+                         errno);
+    }
+    cur = std::move(next);
+  }
+  return cur;
 }
 
-// True when another process (the retain service) holds data_dir's retention lock.
-bool RetentionLockHeld(const std::string& data_dir) {
-  int fd = ::open(JoinPath(data_dir, "retention.lock").c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  const bool held = ::flock(fd, LOCK_EX | LOCK_NB) != 0;
-  ::close(fd);
-  return held;
+// Creates name in dir for writing, refusing a link; a leftover from an earlier restore is
+// replaced.
+Result<Fd> CreateFileAt(int dir, const std::string& name, mode_t mode) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    Fd fd(::openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+    if (fd.valid()) {
+      if (::fchmod(fd.get(), mode) != 0) return ErrnoStatus("chmod " + name, errno);
+      return fd;
+    }
+    if (errno != EEXIST || attempt == 1) return ErrnoStatus("creating " + name, errno);
+    if (::unlinkat(dir, name.c_str(), 0) != 0) return ErrnoStatus("removing " + name, errno);
+  }
+  return Internal("unreachable");
 }
 
-Status Restore(const std::string& src, const std::string& passphrase, bool force,
-               bool verify_only) {
+Status SyncFd(int fd, const std::string& what) {
+  if (::fsync(fd) != 0) return ErrnoStatus("fsync " + what, errno);
+  return Status::Ok();
+}
+
+// A configuration file written beside its target, put in place after the data switch.
+struct StagedConfig {
+  Fd dir;
+  std::string name, partial, shown;
+};
+
+// The restored data directory, staged as .<name>.restore-<pid> beside the live one.
+struct DataStage {
+  Fd parent;            // the data directory's parent
+  std::string name;     // the data directory's name in it
+  std::string parent_path;
+  Fd live;              // the live data directory, if there is one
+  struct stat live_st {};
+  std::string staged;   // the staging directory's name in parent
+  Fd dir, keys;
+  bool switched = false;
+  std::vector<StagedConfig> configs;
+  ~DataStage() {
+    for (const auto& c : configs) ::unlinkat(c.dir.get(), c.partial.c_str(), 0);
+    if (!switched && dir.valid()) (void)RemoveTreeAt(parent.get(), staged);
+  }
+  std::string StagedPath() const { return JoinPath(parent_path, staged); }
+  bool GiveToOwner() const {
+    return ::geteuid() == 0 && live.valid() && live_st.st_uid != 0;
+  }
+};
+
+// Who holds the records, or "" if nobody: the retain service's flock on retention.lock, and
+// SQLite's own locks, which every process with records.db open (record, serve, retain, the
+// CLI verbs) holds: in WAL mode a read lock on the "DMS" byte (128) of records.db-shm for as
+// long as its connection is open, and while it reads, the SHARED lock bytes of records.db.
+std::string RecordsHolder(int live) {
+  Fd lock(::openat(live, "retention.lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (lock.valid()) {
+    if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) return "the retain service (retention.lock)";
+    ::flock(lock.get(), LOCK_UN);
+  }
+  auto probe = [live](const char* file, off_t start, off_t len) -> std::string {
+    Fd fd(::openat(live, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd.valid()) return "";
+    struct flock l {};
+    l.l_type = F_WRLCK;
+    l.l_whence = SEEK_SET;
+    l.l_start = start;
+    l.l_len = len;
+    if (::fcntl(fd.get(), F_GETLK, &l) != 0 || l.l_type == F_UNLCK) return "";
+    return "process " + std::to_string(l.l_pid) + " (" + file + ")";
+  };
+  std::string who = probe("records.db-shm", 128, 1);
+  if (who.empty()) who = probe("records.db", 0x40000000, 512);
+  return who;
+}
+
+Status RefuseIfHeld(const DataStage& stage, const std::string& data_dir) {
+  if (!stage.live.valid()) return Status::Ok();
+  const std::string who = RecordsHolder(stage.live.get());
+  if (who.empty()) return Status::Ok();
+  return FailedPrecondition("a custodian service holds the records in " + data_dir + ": " + who +
+                            "; stop the custodian services (record, retain, serve) before "
+                            "restoring");
+}
+
+// Whether the live data directory holds records or keys that a restore would replace.
+std::string ExistingData(int live) {
+  struct stat st {};
+  if (::fstatat(live, "records.db", &st, AT_SYMLINK_NOFOLLOW) == 0) return "records.db";
+  int fd = ::openat(live, "keys", kDirFlags);
+  if (fd < 0) return "";
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::fdopendir(fd), &::closedir);
+  if (!d) {
+    ::close(fd);
+    return "";
+  }
+  while (dirent* e = ::readdir(d.get())) {
+    if (e->d_name[0] != '.') return std::string("keys/") + e->d_name;
+  }
+  return "";
+}
+
+// Finishes what an earlier restore left beside the data directory (and, after the switch,
+// the old directory of this one): every entry but the records and keys is moved into the
+// live data directory unless it has one of that name, the old records and keys are
+// removed, and the directory too once empty. Never follows a link, never overwrites.
+Status CollectLeftovers(DataStage& stage, int live) {
+  std::vector<std::string> leftovers;
+  {
+    int fd = ::openat(stage.parent.get(), ".", kDirFlags);
+    if (fd < 0) return ErrnoStatus("opening " + stage.parent_path, errno);
+    std::unique_ptr<DIR, int (*)(DIR*)> d(::fdopendir(fd), &::closedir);
+    if (!d) {
+      ::close(fd);
+      return ErrnoStatus("reading " + stage.parent_path, errno);
+    }
+    const std::string a = "." + stage.name + ".restore-", b = "." + stage.name + ".old-";
+    while (dirent* e = ::readdir(d.get())) {
+      const std::string n = e->d_name;
+      if (n.compare(0, a.size(), a) == 0 || n.compare(0, b.size(), b) == 0) leftovers.push_back(n);
+    }
+  }
+  for (const std::string& left : leftovers) {
+    if (!stage.switched && left == stage.staged) continue;
+    Fd old(::openat(stage.parent.get(), left.c_str(), kDirFlags));
+    if (!old.valid()) continue;
+    std::vector<std::string> names;
+    {
+      int fd = ::fcntl(old.get(), F_DUPFD_CLOEXEC, 0);
+      std::unique_ptr<DIR, int (*)(DIR*)> d(fd >= 0 ? ::fdopendir(fd) : nullptr, &::closedir);
+      if (!d) {
+        if (fd >= 0) ::close(fd);
+        continue;
+      }
+      while (dirent* e = ::readdir(d.get())) {
+        if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) {
+          names.push_back(e->d_name);
+        }
+      }
+    }
+    bool kept = false;
+    for (const std::string& n : names) {
+      if (kRestoredNames.count(n)) {
+        CUSTODIAN_RETURN_IF_ERROR(RemoveTreeAt(old.get(), n));
+      } else if (::renameat2(old.get(), n.c_str(), live, n.c_str(), RENAME_NOREPLACE) == 0) {
+        std::printf("kept %s (moved into the restored data directory)\n", n.c_str());
+      } else {
+        kept = true;
+      }
+    }
+    CUSTODIAN_RETURN_IF_ERROR(SyncFd(live, "the data directory"));
+    if (kept || ::unlinkat(stage.parent.get(), left.c_str(), AT_REMOVEDIR) != 0) {
+      std::printf("left %s beside the data directory: it holds files the data directory "
+                  "also has; move what is needed by hand\n",
+                  JoinPath(stage.parent_path, left).c_str());
+    }
+  }
+  return SyncFd(stage.parent.get(), stage.parent_path);
+}
+
+// Opens the data directory's parent, the live data directory (refusing a link) and makes
+// the staging directory; takes the restore lock so that two restores never interleave.
+Status PrepareData(const std::string& data_dir, DataStage* stage, Fd* restore_lock) {
+  stage->parent_path = DirName(data_dir);
+  stage->name = BaseName(data_dir);
+  CUSTODIAN_RETURN_IF_ERROR(PosixFilesystem::Instance().CreateDirs(stage->parent_path));
+  stage->parent = Fd(::open(stage->parent_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!stage->parent.valid()) return ErrnoStatus("opening " + stage->parent_path, errno);
+  *restore_lock =
+      Fd(::openat(stage->parent.get(), ("." + stage->name + ".restore.lock").c_str(),
+                  O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!restore_lock->valid()) return ErrnoStatus("creating the restore lock", errno);
+  if (::flock(restore_lock->get(), LOCK_EX | LOCK_NB) != 0) {
+    return FailedPrecondition("another restore into " + data_dir + " is running");
+  }
+  stage->live = Fd(::openat(stage->parent.get(), stage->name.c_str(), kDirFlags));
+  if (!stage->live.valid() && errno != ENOENT) {
+    return ErrnoStatus(data_dir + " is not a directory (a symbolic link is not followed)", errno);
+  }
+  if (stage->live.valid() && ::fstat(stage->live.get(), &stage->live_st) != 0) {
+    return ErrnoStatus("stat " + data_dir, errno);
+  }
+  return Status::Ok();
+}
+
+Status MakeStaging(DataStage* stage) {
+  stage->staged = "." + stage->name + ".restore-" + std::to_string(::getpid());
+  (void)RemoveTreeAt(stage->parent.get(), stage->staged);
+  if (::mkdirat(stage->parent.get(), stage->staged.c_str(), 0700) != 0) {
+    return ErrnoStatus("creating " + stage->StagedPath(), errno);
+  }
+  stage->dir = Fd(::openat(stage->parent.get(), stage->staged.c_str(), kDirFlags));
+  if (!stage->dir.valid()) return ErrnoStatus("opening " + stage->StagedPath(), errno);
+  return Status::Ok();
+}
+
+Status StageData(BackupReader& r, const EntryHeader& h, DataStage* stage) {
+  int dir = stage->dir.get();
+  std::string file = h.name;
+  if (h.name != "records.db") {
+    if (!stage->keys.valid()) {
+      if (::mkdirat(dir, "keys", kKeysDirMode) != 0 && errno != EEXIST) {
+        return ErrnoStatus("creating keys", errno);
+      }
+      stage->keys = Fd(::openat(dir, "keys", kDirFlags));
+      if (!stage->keys.valid()) return ErrnoStatus("opening keys", errno);
+      if (::fchmod(stage->keys.get(), kKeysDirMode) != 0) return ErrnoStatus("chmod keys", errno);
+      if (stage->GiveToOwner() &&
+          ::fchown(stage->keys.get(), stage->live_st.st_uid, stage->live_st.st_gid) != 0) {
+        return ErrnoStatus("chown keys", errno);
+      }
+    }
+    dir = stage->keys.get();
+    file = h.name.substr(5);
+  }
+  auto fd = CreateFileAt(dir, file, kDataFileMode);
+  if (!fd.ok()) return fd.status();
+  if (stage->GiveToOwner() &&
+      ::fchown(fd->get(), stage->live_st.st_uid, stage->live_st.st_gid) != 0) {
+    return ErrnoStatus("chown " + h.name, errno);
+  }
+  CUSTODIAN_RETURN_IF_ERROR(ReadEntryData(r, h, fd->get(), nullptr));
+  return SyncFd(fd->get(), h.name);
+}
+
+Status StageConfig(BackupReader& r, const EntryHeader& h, const std::string& rel,
+                   const RestorePaths& paths, DataStage* stage) {
+  const std::string target = JoinPath(paths.config_dir, rel);
+  CUSTODIAN_RETURN_IF_ERROR(PosixFilesystem::Instance().CreateDirs(paths.config_dir));
+  Fd base(::open(paths.config_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!base.valid()) return ErrnoStatus("opening " + paths.config_dir, errno);
+  auto dir = OpenDirsUnder(base.get(), rel.find('/') == std::string::npos ? "" : DirName("/" + rel).substr(1));
+  if (!dir.ok()) return dir.status();
+  StagedConfig c;
+  c.name = BaseName(rel);
+  c.partial = c.name + ".restore-partial";
+  c.shown = target;
+  auto fd = CreateFileAt(dir->get(), c.partial, kConfigMode);
+  if (!fd.ok()) return fd.status();
+  c.dir = std::move(*dir);
+  struct stat parent {};
+  if (::geteuid() == 0 && ::fstat(c.dir.get(), &parent) == 0 &&
+      ::fchown(fd->get(), 0, parent.st_gid) != 0) {
+    return ErrnoStatus("chown " + target, errno);
+  }
+  stage->configs.push_back(std::move(c));
+  CUSTODIAN_RETURN_IF_ERROR(ReadEntryData(r, h, fd->get(), nullptr));
+  return SyncFd(fd->get(), target);
+}
+
+Result<std::string> Sha256At(int dir, const std::string& name) {
+  Fd fd(::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoStatus("opening " + name, errno);
+  Sha256 sum;
+  std::vector<char> buf(kCopyBytes);
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus("reading " + name, errno);
+    if (n == 0) break;
+    sum.Update(buf.data(), static_cast<size_t>(n));
+  }
+  return sum.FinishHex();
+}
+
+// Puts each configuration file in place; an existing, different one (or a link) is kept
+// beside it as NAME.before-restore.
+Status CommitConfigs(DataStage* stage) {
+  for (StagedConfig& c : stage->configs) {
+    const int dir = c.dir.get();
+    struct stat st {};
+    if (::fstatat(dir, c.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+      if (S_ISREG(st.st_mode)) {
+        auto a = Sha256At(dir, c.name), b = Sha256At(dir, c.partial);
+        if (a.ok() && b.ok() && *a == *b) {
+          ::unlinkat(dir, c.partial.c_str(), 0);
+          continue;
+        }
+      }
+      const std::string kept = c.name + ".before-restore";
+      if (::renameat(dir, c.name.c_str(), dir, kept.c_str()) != 0) {
+        return ErrnoStatus("keeping " + c.shown + " as " + kept, errno);
+      }
+      std::printf("kept the previous %s as %s.before-restore\n", c.shown.c_str(),
+                  c.shown.c_str());
+    }
+    if (::renameat(dir, c.partial.c_str(), dir, c.name.c_str()) != 0) {
+      return ErrnoStatus("putting " + c.shown + " in place", errno);
+    }
+    CUSTODIAN_RETURN_IF_ERROR(SyncFd(dir, c.shown));
+  }
+  stage->configs.clear();
+  return Status::Ok();
+}
+
+// The switch: the staged directory takes the data directory's name in one rename (an
+// exchange when there is a live one), then the old directory's footage and exports move
+// across and its records and keys are removed.
+Status SwitchData(DataStage* stage, const std::string& data_dir) {
+  const int parent = stage->parent.get();
+  const mode_t mode = stage->live.valid() ? (stage->live_st.st_mode & 07777) : kNewDataDirMode;
+  if (::fchmod(stage->dir.get(), mode) != 0) return ErrnoStatus("chmod the staged data", errno);
+  if (stage->GiveToOwner() &&
+      ::fchown(stage->dir.get(), stage->live_st.st_uid, stage->live_st.st_gid) != 0) {
+    return ErrnoStatus("chown the staged data", errno);
+  }
+  if (stage->keys.valid()) CUSTODIAN_RETURN_IF_ERROR(SyncFd(stage->keys.get(), "keys"));
+  CUSTODIAN_RETURN_IF_ERROR(SyncFd(stage->dir.get(), stage->StagedPath()));
+  // The services may have been started meanwhile.
+  CUSTODIAN_RETURN_IF_ERROR(RefuseIfHeld(*stage, data_dir));
+  CrashPointForTests("before-switch");
+  const char* from = stage->staged.c_str();
+  const char* to = stage->name.c_str();
+  if (stage->live.valid()) {
+    if (::renameat2(parent, from, parent, to, RENAME_EXCHANGE) != 0) {
+      if (errno != EINVAL && errno != ENOSYS) return ErrnoStatus("switching " + data_dir, errno);
+      // No atomic exchange on this file system: old aside, new in (a crash between the two
+      // leaves the old beside it as .NAME.old-PID, which the next restore collects).
+      const std::string old = "." + stage->name + ".old-" + std::to_string(::getpid());
+      if (::renameat(parent, to, parent, old.c_str()) != 0) {
+        return ErrnoStatus("moving the old " + data_dir + " aside", errno);
+      }
+      stage->staged = old;
+      if (::renameat(parent, from, parent, to) != 0) {
+        return ErrnoStatus("switching " + data_dir, errno);
+      }
+    }
+  } else if (::renameat2(parent, from, parent, to, RENAME_NOREPLACE) != 0) {
+    return ErrnoStatus("switching " + data_dir, errno);
+  }
+  stage->switched = true;
+  CUSTODIAN_RETURN_IF_ERROR(SyncFd(parent, stage->parent_path));
+  CrashPointForTests("after-switch");
+  Fd live(::openat(parent, to, kDirFlags));
+  if (!live.valid()) return ErrnoStatus("opening " + data_dir, errno);
+  return CollectLeftovers(*stage, live.get());
+}
+
+Status Restore(const std::string& src, const std::string& passphrase, const RestorePaths* paths,
+               bool force) {
+  const bool verify_only = paths == nullptr;
   auto r = BackupReader::Open(src, passphrase);
   if (!r.ok()) return r.status();
   auto first = ReadHeader(**r);
@@ -504,26 +902,29 @@ Status Restore(const std::string& src, const std::string& passphrase, bool force
   if (first->type != 'M') return DataLoss("the backup does not start with its description");
   CUSTODIAN_RETURN_IF_ERROR(ReadEntryData(**r, *first, -1, &meta_text));
   auto meta = ParseMeta(meta_text);
-  const std::string data_dir = meta["data_dir"];
-  if (!SafeAbsolute(data_dir)) return DataLoss("the backup names no usable data directory");
-  std::printf("backup of %s made %s by custodian %s\n", meta["site_file"].c_str(),
+  const std::string backup_site_file = meta["site_file"];
+  std::printf("backup of %s made %s by custodian %s\n", backup_site_file.c_str(),
               meta["created_utc"].c_str(), meta["custodian_version"].c_str());
 
+  DataStage stage;
+  Fd restore_lock;
   if (!verify_only) {
-    if (RetentionLockHeld(data_dir)) {
-      return FailedPrecondition("the retain service is running on " + data_dir +
-                                "; stop the custodian services before restoring");
+    CUSTODIAN_RETURN_IF_ERROR(PrepareData(paths->data_dir, &stage, &restore_lock));
+    CUSTODIAN_RETURN_IF_ERROR(RefuseIfHeld(stage, paths->data_dir));
+    if (stage.live.valid()) {
+      const std::string existing = ExistingData(stage.live.get());
+      if (!existing.empty() && !force) {
+        return FailedPrecondition(paths->data_dir + " already holds records or keys (" +
+                                  JoinPath(paths->data_dir, existing) +
+                                  "); restore will not overwrite them without --force");
+      }
+      CUSTODIAN_RETURN_IF_ERROR(CollectLeftovers(stage, stage.live.get()));
     }
-    auto existing = ExistingData(data_dir);
-    if (!existing.empty() && !force) {
-      return FailedPrecondition(data_dir + " already holds records or keys (" + existing[0] +
-                                (existing.size() > 1 ? " and more" : "") +
-                                "); restore will not overwrite them without --force");
-    }
+    CUSTODIAN_RETURN_IF_ERROR(MakeStaging(&stage));
   }
-  Staging staging;
   int entries = 1;
-  std::string staged_db;
+  bool have_db = false;
+  std::set<std::string> seen;
   for (;;) {
     auto h = ReadHeader(**r);
     if (!h.ok()) return h.status();
@@ -533,34 +934,51 @@ Status Restore(const std::string& src, const std::string& passphrase, bool force
       if (count != std::to_string(entries)) return DataLoss("the backup's entry count is wrong");
       break;
     }
-    std::string target;
-    if (h->type == 'C' && SafeAbsolute(h->name)) {
-      target = h->name;
-    } else if (h->type == 'D' && SafeRelative(h->name)) {
-      target = JoinPath(data_dir, h->name);
-    } else {
-      return DataLoss("the backup holds an entry with an unsafe name");
+    if (!seen.insert(std::string(1, h->type) + h->name).second) {
+      return DataLoss("the backup names " + h->name + " twice");
     }
-    CUSTODIAN_RETURN_IF_ERROR(StageEntry(**r, *h, target, verify_only, &staging));
-    if (h->type == 'D' && h->name == "records.db" && !verify_only) {
-      staged_db = staging.files.back().partial;
+    if (h->type == 'D') {
+      if (!DataNameAllowed(h->name)) return Refused(h->name);
+      have_db = have_db || h->name == "records.db";
+      if (verify_only) {
+        CUSTODIAN_RETURN_IF_ERROR(ReadEntryData(**r, *h, -1, nullptr));
+      } else {
+        CUSTODIAN_RETURN_IF_ERROR(StageData(**r, *h, &stage));
+      }
+    } else if (h->type == 'C') {
+      if (verify_only) {
+        if (!SafeAbsolute(h->name)) return Refused(h->name);
+        CUSTODIAN_RETURN_IF_ERROR(ReadEntryData(**r, *h, -1, nullptr));
+      } else {
+        auto rel = ConfigTarget(h->name, backup_site_file, *paths);
+        if (!rel.ok()) return rel.status();
+        CUSTODIAN_RETURN_IF_ERROR(StageConfig(**r, *h, *rel, *paths, &stage));
+      }
+    } else {
+      return DataLoss("the backup holds a second description");
     }
     ++entries;
   }
   CUSTODIAN_RETURN_IF_ERROR((*r)->ExpectEnd());
+  if (!have_db) return DataLoss("the backup holds no records database");
   if (verify_only) {
     std::printf("VERIFIED: %d files decrypt and match their SHA-256; nothing written\n",
                 entries - 1);
     return Status::Ok();
   }
-  if (staged_db.empty()) return DataLoss("the backup holds no records database");
-  auto schema = CheckRecordsFile(staged_db);
+  // The staging directory is root's and 0700 until the switch: nobody else can change the
+  // database between this check and the switch.
+  auto schema = CheckRecordsFile(JoinPath(stage.StagedPath(), "records.db"));
   if (!schema.ok()) return schema.status();
-  CUSTODIAN_RETURN_IF_ERROR(Commit(staging, data_dir));
+  for (const char* extra : {"records.db-wal", "records.db-shm"}) {
+    ::unlinkat(stage.dir.get(), extra, 0);
+  }
+  CUSTODIAN_RETURN_IF_ERROR(SwitchData(&stage, paths->data_dir));
+  CUSTODIAN_RETURN_IF_ERROR(CommitConfigs(&stage));
   std::printf(
       "restored %d files; records schema version %d in %s\n"
       "Footage is not in backups: recordings made before now are not restored.\n",
-      entries - 1, *schema, data_dir.c_str());
+      entries - 1, *schema, paths->data_dir.c_str());
   return Status::Ok();
 }
 
@@ -595,16 +1013,53 @@ int RunBackup(const GlobalOptions& opts, const std::vector<std::string>& args) {
   return st.ok() ? kExitOk : Fail("backup", st);
 }
 
-int RunRestore(const GlobalOptions&, const std::vector<std::string>& args) {
-  std::string src, key_file;
+int RunRestore(const GlobalOptions& opts, const std::vector<std::string>& args) {
+  std::string src, key_file, target;
   bool force = false, verify_only = false;
-  if (!ParseCommon(args, &src, &key_file, &force, &verify_only)) {
+  if (!ParseCommon(args, &src, &key_file, &force, &verify_only, &target)) {
     std::fputs(kRestoreUsage, stderr);
     return kExitUsage;
   }
+  RestorePaths paths;
+  if (!verify_only && !target.empty()) {
+    // Everything under one new directory: DIR/data and DIR/config.
+    std::string dir = target;
+    if (dir[0] != '/') {
+      char cwd[4096];
+      if (::getcwd(cwd, sizeof cwd) == nullptr) return Fail("restore", ErrnoStatus("getcwd", errno));
+      dir = JoinPath(cwd, dir);
+    }
+    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+    if (!SafeAbsolute(dir)) {
+      std::fprintf(stderr, "custodian: restore: --target needs a plain directory path\n");
+      return kExitUsage;
+    }
+    paths.data_dir = JoinPath(dir, "data");
+    paths.config_dir = JoinPath(dir, "config");
+    paths.site_file = JoinPath(paths.config_dir, "site.yaml");
+    paths.any_subdir = true;
+  } else if (!verify_only) {
+    // Only the paths of the site configuration in force are written.
+    auto site = config::LoadSiteConfig(opts.config_path);
+    if (!site.ok()) return ReportOpenError(site.status());
+    paths.data_dir = site->data_dir;
+    paths.site_file = site->path;
+    paths.config_dir = DirName(site->path);
+    paths.file_dirs.insert(JoinPath(paths.config_dir, "secrets"));
+    if (!site->cameras_dir.empty()) paths.file_dirs.insert(site->cameras_dir);
+    for (const auto& c : site->cameras) {
+      if (!c.password_file.empty()) paths.file_dirs.insert(DirName(c.password_file));
+    }
+    for (const std::string& f : {site->http.tls_cert, site->http.tls_key}) {
+      if (!f.empty()) paths.file_dirs.insert(DirName(f));
+    }
+    if (!SafeAbsolute(paths.data_dir) || !SafeAbsolute(paths.site_file)) {
+      return Fail("restore", InvalidArgument("the site's paths must be plain absolute paths"));
+    }
+  }
   auto passphrase = ReadPassphrase(key_file, /*twice=*/false);
   if (!passphrase.ok()) return Fail("restore", passphrase.status());
-  Status st = Restore(src, *passphrase, force, verify_only);
+  Status st = Restore(src, *passphrase, verify_only ? nullptr : &paths, force);
   return st.ok() ? kExitOk : Fail("restore", st);
 }
 

@@ -1,12 +1,17 @@
 // setup, migrate, backup and restore, driven through the real custodian binary on a real
 // records database, as an administrator would use them.
+#include <signal.h>
+#include <sodium.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -14,6 +19,7 @@
 #include <thread>
 
 #include "api/passwords.h"
+#include "app/backup_archive.h"
 #include "base/clock.h"
 #include "base/sha256.h"
 #include "base/testing/temp_dir.h"
@@ -27,9 +33,11 @@ namespace {
 
 constexpr char kPassphrase[] = "correct horse battery staple";
 
-// Runs `sh -c "custodian ARGS"` with the given shell redirections; returns the exit code.
-int Run(const std::string& args, std::string* out = nullptr) {
-  const std::string cmd = std::string(CUSTODIAN_BINARY) + " " + args + " 2>&1";
+// Runs `sh -c "custodian ARGS"` with the given shell redirections (and environment
+// variables, "NAME=VALUE ..."); returns the exit code.
+int Run(const std::string& args, std::string* out = nullptr, const std::string& env = "") {
+  const std::string cmd = (env.empty() ? "" : "env " + env + " ") +
+                          std::string(CUSTODIAN_BINARY) + " " + args + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   REQUIRE(p != nullptr);
   std::string text;
@@ -96,9 +104,105 @@ int64_t AccessCount(records::Database& db) {
 bool AnyPartialLeft(const std::string& dir) {
   if (!fs::exists(dir)) return false;
   for (const auto& e : fs::recursive_directory_iterator(dir)) {
-    if (e.path().string().find(".restore-partial") != std::string::npos) return true;
+    // Partial configuration files, and the staging directory beside the data directory.
+    if (e.path().string().find(".restore-") != std::string::npos) return true;
   }
   return false;
+}
+
+// A backup file as an attacker would make one: any entries, each with its SHA-256, in the
+// real format (app/verb_backup.cpp), encrypted with kPassphrase at the cheapest cost.
+struct CraftedEntry {
+  char type;
+  std::string name;
+  std::string data;
+  uint32_t mode = 0600;
+};
+
+void WriteCrafted(const std::string& path, const std::vector<CraftedEntry>& entries) {
+  auto w = BackupWriter::Create(path, kPassphrase,
+                                {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN});
+  REQUIRE(w.ok());
+  auto put = [&](const CraftedEntry& e) {
+    std::string b(1, e.type);
+    b += static_cast<char>(e.name.size() >> 8);
+    b += static_cast<char>(e.name.size() & 0xff);
+    b += e.name;
+    for (int i = 3; i >= 0; --i) b += static_cast<char>((e.mode >> (8 * i)) & 0xff);
+    const uint64_t size = e.data.size();
+    for (int i = 7; i >= 0; --i) b += static_cast<char>((size >> (8 * i)) & 0xff);
+    b += e.data;
+    b += Sha256Hex(e.data);
+    REQUIRE((*w)->Write(b.data(), b.size()).ok());
+  };
+  for (const auto& e : entries) put(e);
+  put({'E', "", std::to_string(entries.size())});
+  REQUIRE((*w)->Finish().ok());
+}
+
+// A self-contained copy of the site's records database (its WAL folded in).
+std::string RecordsBytes(const Site& site) {
+  const std::string copy = site.dir.File("copy-" + std::to_string(::getpid()) + ".db");
+  fs::remove(copy);
+  const std::string sql = std::string(CUSTODIAN_SQLITE3_CLI) + " " + site.data("records.db") +
+                          " \"VACUUM INTO '" + copy + "'\"";
+  REQUIRE(std::system(sql.c_str()) == 0);
+  std::string bytes = Slurp(copy);
+  fs::remove(copy);
+  return bytes;
+}
+
+bool LeftoverBeside(const Site& site) {
+  for (const auto& e : fs::directory_iterator(site.dir.path())) {
+    const std::string n = e.path().filename().string();
+    if (n.rfind(".data.restore-", 0) == 0 || n.rfind(".data.old-", 0) == 0) return true;
+  }
+  return false;
+}
+
+// The notify socket of a Type=notify unit, to know when a service has started.
+class NotifySocket {
+ public:
+  explicit NotifySocket(const std::string& path) : path_(path) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd_ >= 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    REQUIRE(path.size() < sizeof addr.sun_path);
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  }
+  ~NotifySocket() { ::close(fd_); }
+  std::string Next(int timeout_s) {
+    timeval tv{timeout_s, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[256];
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    return n <= 0 ? "" : std::string(buf, static_cast<size_t>(n));
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
+pid_t StartService(const std::string& config, const std::string& verb, const std::string& notify,
+                   const std::string& log) {
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::setenv("NOTIFY_SOCKET", notify.c_str(), 1);
+    FILE* out = std::fopen(log.c_str(), "a");
+    if (out) {
+      ::dup2(fileno(out), 1);
+      ::dup2(fileno(out), 2);
+    }
+    ::execl(CUSTODIAN_BINARY, CUSTODIAN_BINARY, "--config", config.c_str(), verb.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
 }
 
 }  // namespace
@@ -197,9 +301,19 @@ TEST_CASE("a backup taken while rows are written restores into a fresh data dir"
   fs::remove_all(site.dir.File("cameras"));
   fs::remove_all(site.dir.File("secrets"));
   fs::remove(site.dir.File("site.yaml"));
-  REQUIRE(Run("restore " + site.dir.File("site.bak") + " --key-file " + site.dir.File("pass"),
+  // The package's default site file: restore writes only into its paths.
+  fs::create_directories(site.dir.File("cameras"));
+  std::ofstream(site.dir.File("site.yaml")) << "site: { name: \"Default\" }\n"
+                                               "data_dir: data\n"
+                                               "cameras_dir: cameras\n";
+  REQUIRE(Run(site.cfg() + "restore " + site.dir.File("site.bak") + " --key-file " +
+                  site.dir.File("pass"),
               &out) == 0);
   INFO(out);
+  CHECK(Slurp(site.dir.File("site.yaml.before-restore")).find("Default") != std::string::npos);
+  CHECK(Slurp(site.dir.File("site.yaml")).find("Backup House") != std::string::npos);
+  CHECK((fs::status(site.dir.File("secrets/door")).permissions() & fs::perms::others_all) ==
+        fs::perms::none);
   CHECK(Slurp(site.data("keys/export-signing.key")) == key);
   CHECK((fs::status(site.data("keys")).permissions() & fs::perms::group_all) == fs::perms::none);
   CHECK((fs::status(site.data("keys/export-signing.key")).permissions() & fs::perms::others_all) ==
@@ -227,10 +341,10 @@ TEST_CASE("restore refuses a data dir holding records unless forced, and replace
   REQUIRE(Run(site.cfg() + "backup " + bak + " < " + site.dir.File("pass")) == 0);
   { Append(*site.Open(), 1); }  // a row the backup does not have
   std::string out;
-  REQUIRE(Run("restore " + bak + " < " + site.dir.File("pass"), &out) == 1);
+  REQUIRE(Run(site.cfg() + "restore " + bak + " < " + site.dir.File("pass"), &out) == 1);
   CHECK(out.find("will not overwrite them without --force") != std::string::npos);
   CHECK(AccessCount(*site.Open()) == 2);
-  REQUIRE(Run("restore " + bak + " --force < " + site.dir.File("pass"), &out) == 0);
+  REQUIRE(Run(site.cfg() + "restore " + bak + " --force < " + site.dir.File("pass"), &out) == 0);
   CHECK(AccessCount(*site.Open()) == 1);
   // The backup itself is never overwritten.
   REQUIRE(Run(site.cfg() + "backup " + bak + " < " + site.dir.File("pass"), &out) == 1);
@@ -246,7 +360,7 @@ TEST_CASE("a wrong passphrase or a tampered backup fails cleanly and writes noth
   std::string out;
 
   std::ofstream(site.dir.File("wrong")) << "not the passphrase\n";
-  REQUIRE(Run("restore " + bak + " --key-file " + site.dir.File("wrong"), &out) == 1);
+  REQUIRE(Run(site.cfg() + "restore " + bak + " --key-file " + site.dir.File("wrong"), &out) == 1);
   CHECK(out.find("wrong passphrase, or the file is damaged") != std::string::npos);
   CHECK_FALSE(fs::exists(site.data("records.db")));
 
@@ -255,7 +369,7 @@ TEST_CASE("a wrong passphrase or a tampered backup fails cleanly and writes noth
   std::string flipped = bytes;
   flipped[bytes.size() / 2] ^= 0x01;
   std::ofstream(tampered, std::ios::binary) << flipped;
-  REQUIRE(Run("restore " + tampered + " --key-file " + site.dir.File("pass"), &out) == 1);
+  REQUIRE(Run(site.cfg() + "restore " + tampered + " --key-file " + site.dir.File("pass"), &out) == 1);
   CHECK(out.find("data_loss") != std::string::npos);
   CHECK(out.find("damaged") != std::string::npos);
   CHECK_FALSE(fs::exists(site.data("records.db")));
@@ -266,7 +380,7 @@ TEST_CASE("a wrong passphrase or a tampered backup fails cleanly and writes noth
   REQUIRE(Run("restore " + cut + " --key-file " + site.dir.File("pass") + " --verify-only", &out) ==
           1);
   CHECK(out.find("data_loss") != std::string::npos);
-  REQUIRE(Run("restore " + cut + " --key-file " + site.dir.File("pass"), &out) == 1);
+  REQUIRE(Run(site.cfg() + "restore " + cut + " --key-file " + site.dir.File("pass"), &out) == 1);
   CHECK_FALSE(fs::exists(site.data("records.db")));
   CHECK_FALSE(AnyPartialLeft(site.dir.path()));
 
@@ -274,7 +388,7 @@ TEST_CASE("a wrong passphrase or a tampered backup fails cleanly and writes noth
   std::string header = bytes;
   header[40] ^= 0x01;
   std::ofstream(tampered, std::ios::binary | std::ios::trunc) << header;
-  REQUIRE(Run("restore " + tampered + " --key-file " + site.dir.File("pass"), &out) == 1);
+  REQUIRE(Run(site.cfg() + "restore " + tampered + " --key-file " + site.dir.File("pass"), &out) == 1);
   CHECK_FALSE(fs::exists(site.data("records.db")));
 
   REQUIRE(Run("restore " + bak + " --key-file " + site.dir.File("pass") + " --verify-only", &out) ==
@@ -308,7 +422,7 @@ TEST_CASE("run by root, setup and restore leave their files to the data director
   const std::string bak = site.dir.File("site.bak");
   REQUIRE(Run(site.cfg() + "backup " + bak + " --key-file " + site.dir.File("pass")) == 0);
   for (const char* f : {"records.db", "keys"}) fs::remove_all(site.data(f));
-  REQUIRE(Run("restore " + bak + " --key-file " + site.dir.File("pass"), &out) == 0);
+  REQUIRE(Run(site.cfg() + "restore " + bak + " --key-file " + site.dir.File("pass"), &out) == 0);
   for (const char* f : {"records.db", "keys", "keys/export-signing.key"}) {
     REQUIRE(::stat(site.data(f).c_str(), &st) == 0);
     CHECK(st.st_uid == uid);
@@ -316,4 +430,216 @@ TEST_CASE("run by root, setup and restore leave their files to the data director
   // The configuration stays root's.
   REQUIRE(::stat(site.dir.File("site.yaml").c_str(), &st) == 0);
   CHECK(st.st_uid == 0);
+}
+
+TEST_CASE("restore: an archive naming a path outside the data directory is refused") {
+  Site site;
+  REQUIRE(Run(site.cfg() + "setup") == 0);
+  const std::string db = RecordsBytes(site);
+  const std::string site_file = site.dir.File("site.yaml");
+  const std::string site_text = Slurp(site_file);
+  fs::create_directories(site.dir.File("outside"));
+  // The description names another data directory; only the configuration in force counts.
+  const CraftedEntry meta{'M', "meta",
+                          "custodian_version=0\nsite_file=" + site_file +
+                              "\ndata_dir=" + site.dir.File("elsewhere") + "\n"};
+  const std::string bak = site.dir.File("crafted.bak");
+  const std::string restore = site.cfg() + "restore " + bak + " --force --key-file " +
+                              site.dir.File("pass");
+  const std::vector<CraftedEntry> bad = {
+      {'C', site.dir.File("outside/planted"), "x"},               // absolute, elsewhere
+      {'C', "/tmp/custodian-restore-planted", "x"},                // absolute, elsewhere
+      {'C', site.dir.File("cameras/../outside/planted"), "x"},    // ..
+      {'C', site.dir.File("data/keys/planted"), "x"},             // the data dir, as config
+      {'C', "cameras/planted", "x"},                               // relative
+      {'D', "../outside/planted", "x"},                            // .. out of the data dir
+      {'D', "footage/planted", "x"},                               // not records or keys
+      {'D', "keys/sub/planted", "x"},                              // not directly in keys/
+  };
+  std::string out;
+  for (const CraftedEntry& e : bad) {
+    INFO(e.name);
+    fs::remove(bak);
+    WriteCrafted(bak, {meta, {'C', site_file, site_text + "# v2\n"}, {'D', "records.db", db}, e});
+    REQUIRE(Run(restore, &out) == 1);
+    INFO(out);
+    CHECK(out.find("refused") != std::string::npos);
+    CHECK(fs::is_empty(site.dir.File("outside")));
+    CHECK_FALSE(fs::exists("/tmp/custodian-restore-planted"));
+    CHECK_FALSE(fs::exists(site.data("keys/planted")));
+    CHECK_FALSE(fs::exists(site.dir.File("elsewhere")));
+    CHECK_FALSE(AnyPartialLeft(site.dir.path()));
+  }
+  fs::remove("/tmp/custodian-restore-planted");
+
+  // A well-formed archive goes into the configuration's paths, with restore's own modes.
+  fs::remove(bak);
+  WriteCrafted(bak, {meta,
+                     {'C', site_file, site_text + "# restored\n", 04777},
+                     {'C', site.dir.File("secrets/door"), "from the backup\n", 0666},
+                     {'D', "records.db", db, 0666},
+                     {'D', "keys/export-signing.key", "key", 06777}});
+  REQUIRE(Run(restore, &out) == 0);
+  INFO(out);
+  CHECK_FALSE(fs::exists(site.dir.File("elsewhere")));
+  CHECK(Slurp(site.data("keys/export-signing.key")) == "key");
+  auto mode = [](const std::string& p) {
+    struct stat st {};
+    REQUIRE(::lstat(p.c_str(), &st) == 0);
+    return st.st_mode & 07777;
+  };
+  CHECK(mode(site.data("keys/export-signing.key")) == 0600);
+  CHECK(mode(site.data("records.db")) == 0600);
+  CHECK(mode(site.data("keys")) == 0700);
+  CHECK(mode(site.dir.File("secrets/door")) == 0640);
+  CHECK(Slurp(site.dir.File("secrets/door")) == "from the backup\n");
+  CHECK(mode(site_file) == 0640);
+  CHECK(AccessCount(*site.Open()) == 1);
+}
+
+TEST_CASE("restore: a symlink planted in the data directory is not followed") {
+  Site site;
+  REQUIRE(Run(site.cfg() + "setup") == 0);
+  const std::string bak = site.dir.File("site.bak");
+  REQUIRE(Run(site.cfg() + "backup " + bak + " --key-file " + site.dir.File("pass")) == 0);
+  const bool root = ::geteuid() == 0;
+  if (root) {
+    // The data directory belongs to the service account, which plants the links.
+    for (const auto& e : fs::recursive_directory_iterator(site.data())) {
+      REQUIRE(::lchown(e.path().c_str(), 65534, 65534) == 0);
+    }
+    REQUIRE(::chown(site.data().c_str(), 65534, 65534) == 0);
+  }
+  // Files of root's that the links point at.
+  const std::string victim = site.dir.File("victim");
+  std::ofstream(victim) << "precious";
+  fs::permissions(victim, fs::perms::owner_read | fs::perms::owner_write);
+  const std::string victim_dir = site.dir.File("victim-dir");
+  fs::create_directories(victim_dir);
+  fs::remove_all(site.data("keys"));
+  fs::create_directory_symlink(victim_dir, site.data("keys"));
+  for (const char* name : {"records.db.restore-partial", "records.db-wal", "records.db-shm"}) {
+    fs::remove(site.data(name));
+    fs::create_symlink(victim, site.data(name));
+  }
+
+  std::string out;
+  REQUIRE(Run(site.cfg() + "restore " + bak + " --force --key-file " + site.dir.File("pass"),
+              &out) == 0);
+  INFO(out);
+  CHECK(Slurp(victim) == "precious");
+  CHECK(fs::is_empty(victim_dir));
+  struct stat st {};
+  REQUIRE(::stat(victim.c_str(), &st) == 0);
+  CHECK(st.st_uid == ::geteuid());
+  CHECK((st.st_mode & 0777) == 0600);
+  REQUIRE(::stat(victim_dir.c_str(), &st) == 0);
+  CHECK(st.st_uid == ::geteuid());
+  CHECK(fs::is_directory(fs::symlink_status(site.data("keys"))));
+  CHECK(fs::is_regular_file(fs::symlink_status(site.data("records.db"))));
+  CHECK(fs::exists(site.data("keys/export-signing.key")));
+  if (root) {
+    REQUIRE(::lstat(site.data("keys/export-signing.key").c_str(), &st) == 0);
+    CHECK(st.st_uid == 65534u);
+  }
+  CHECK(AccessCount(*site.Open()) == 1);
+
+  // The data directory itself replaced by a link: refused.
+  const std::string real = site.dir.File("real-data");
+  fs::rename(site.data(), real);
+  fs::create_directory_symlink(real, site.data());
+  REQUIRE(Run(site.cfg() + "restore " + bak + " --force --key-file " + site.dir.File("pass"),
+              &out) == 1);
+  CHECK(out.find("symbolic link") != std::string::npos);
+  CHECK(fs::is_symlink(site.data()));
+}
+
+TEST_CASE("restore: a crash before the switch leaves the old data directory whole") {
+  Site site;
+  REQUIRE(Run(site.cfg() + "setup") == 0);
+  const std::string bak = site.dir.File("site.bak");
+  REQUIRE(Run(site.cfg() + "backup " + bak + " --key-file " + site.dir.File("pass")) == 0);
+  { Append(*site.Open(), 1); }  // a row the backup does not have
+  fs::create_directories(site.data("footage/door"));
+  std::ofstream(site.data("footage/door/segment.mp4")) << "frames";
+  const std::string key = Slurp(site.data("keys/export-signing.key"));
+  const std::string restore =
+      site.cfg() + "restore " + bak + " --force --key-file " + site.dir.File("pass");
+  std::string out;
+
+  // Killed there, as by a power cut (the shell may report it as 128 + SIGKILL).
+  const int crashed = Run(restore, &out, "CUSTODIAN_TEST_RESTORE_CRASH=before-switch");
+  REQUIRE((crashed == -1 || crashed == 128 + SIGKILL));
+  INFO(out);
+  // The old directory is whole: its records (the extra row too), keys and footage.
+  CHECK(AccessCount(*site.Open()) == 2);
+  CHECK(Slurp(site.data("keys/export-signing.key")) == key);
+  CHECK(Slurp(site.data("footage/door/segment.mp4")) == "frames");
+
+  // The next restore clears what the crash left and completes.
+  REQUIRE(Run(restore, &out) == 0);
+  CHECK(AccessCount(*site.Open()) == 1);
+  CHECK(Slurp(site.data("footage/door/segment.mp4")) == "frames");
+  CHECK_FALSE(LeftoverBeside(site));
+  CHECK_FALSE(AnyPartialLeft(site.dir.path()));
+}
+
+TEST_CASE("restore: a crash after the switch loses no footage, and the next restore completes it") {
+  Site site;
+  REQUIRE(Run(site.cfg() + "setup") == 0);
+  const std::string bak = site.dir.File("site.bak");
+  REQUIRE(Run(site.cfg() + "backup " + bak + " --key-file " + site.dir.File("pass")) == 0);
+  { Append(*site.Open(), 1); }
+  fs::create_directories(site.data("footage/door"));
+  std::ofstream(site.data("footage/door/segment.mp4")) << "frames";
+  const std::string restore =
+      site.cfg() + "restore " + bak + " --force --key-file " + site.dir.File("pass");
+  std::string out;
+  // Killed there, as by a power cut (the shell may report it as 128 + SIGKILL).
+  const int crashed = Run(restore, &out, "CUSTODIAN_TEST_RESTORE_CRASH=after-switch");
+  REQUIRE((crashed == -1 || crashed == 128 + SIGKILL));
+  // The switch is whole: the restored records and keys, not a mix.
+  CHECK(AccessCount(*site.Open()) == 1);
+  CHECK(LeftoverBeside(site));
+  REQUIRE(Run(restore, &out) == 0);
+  INFO(out);
+  CHECK(Slurp(site.data("footage/door/segment.mp4")) == "frames");
+  CHECK_FALSE(LeftoverBeside(site));
+}
+
+TEST_CASE("restore is refused while serve holds the records") {
+  Site site;
+  const int port = 40000 + static_cast<int>(::getpid() % 20000);
+  std::ofstream(site.dir.File("site.yaml"), std::ios::app)
+      << "http: { listen: \"127.0.0.1:" << port << "\" }\n";
+  REQUIRE(Run(site.cfg() + "setup") == 0);
+  const std::string bak = site.dir.File("site.bak");
+  REQUIRE(Run(site.cfg() + "backup " + bak + " --key-file " + site.dir.File("pass")) == 0);
+  { Append(*site.Open(), 1); }
+  const std::string restore =
+      site.cfg() + "restore " + bak + " --force --key-file " + site.dir.File("pass");
+  std::string out;
+
+  SECTION("serve") {
+    NotifySocket systemd(site.dir.File("serve.notify"));
+    pid_t pid = StartService(site.dir.File("site.yaml"), "serve", systemd.path(),
+                             site.dir.File("serve.log"));
+    REQUIRE(systemd.Next(60) == "READY=1");
+    CHECK(Run(restore, &out) == 1);
+    CHECK(out.find("a custodian service holds the records") != std::string::npos);
+    CHECK(out.find("process " + std::to_string(pid)) != std::string::npos);
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+  }
+  SECTION("any process with the records open, as record and retain keep them") {
+    auto db = site.Open();
+    CHECK(Run(restore, &out) == 1);
+    CHECK(out.find("a custodian service holds the records") != std::string::npos);
+  }
+  CHECK(AccessCount(*site.Open()) == 2);
+  CHECK_FALSE(LeftoverBeside(site));
+  // Stopped, the same restore goes ahead.
+  REQUIRE(Run(restore, &out) == 0);
+  CHECK(AccessCount(*site.Open()) == 1);
 }
