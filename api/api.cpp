@@ -129,12 +129,43 @@ Status Admit(ApiContext& ctx, Call* call) {
   return Status::Ok();
 }
 
-// Writes the access-log entry for a refused request. Refusals of footage requests are
-// logged even without a session; other unauthenticated requests are not, so that
-// anonymous traffic cannot flood the log.
-void LogRefusal(ApiContext& ctx, const Call& call, const Status& why) {
-  if (!call.principal && !call.route.reveals_footage) return;
+// The rows for addresses whose refusals without a session were counted, not written, in
+// a window that has ended (all of them at shutdown).
+void WriteRefusalSummaries(ApiContext& ctx, bool all) {
+  for (const RefusalTally::Summary& s : ctx.no_session_refusals.TakeStale(ctx.clock.Now(), all)) {
+    records::AccessEntry e;
+    e.user_name = "(no session)";
+    e.action = "no_session_refusals";
+    e.client = s.address;
+    e.result = AccessResult::kDenied;
+    e.detail = std::to_string(s.count) + " more requests refused without a session from " +
+               FormatUtc(s.from) + " to " + FormatUtc(s.to) +
+               " (counted, not logged one by one)";
+    Status st = RecordAccess(ctx, e);
+    if (!st.ok()) LogWarn("api") << "a refusal count could not be logged: " << st.ToString();
+  }
+}
+
+// Writes the access-log entry for a refused request. Refusals of footage requests, and
+// requests refused by a per-address limit, are logged even without a session; other
+// unauthenticated requests are not. Without a session, at most one row per address per
+// window (RateLimits::refusal_log_window_us) is written: the first refusal, then a count
+// of the rest, so that anonymous traffic cannot flood the log with fsynced rows.
+void LogRefusal(ApiContext& ctx, const Call& call, const Status& why, bool limited = false) {
+  if (!call.principal && !call.route.reveals_footage && !limited) return;
   std::string detail = why.message();
+  if (!call.principal) {
+    WriteRefusalSummaries(ctx, false);
+    const RefusalTally::Decision d = ctx.no_session_refusals.Note(call.request.client,
+                                                                  ctx.clock.Now());
+    if (!d.write) return;
+    if (d.earlier > 0) {
+      detail += "; and " + std::to_string(d.earlier) +
+                " more requests refused without a session from " + FormatUtc(d.earlier_from) +
+                " to " + FormatUtc(d.earlier_to) + " (counted, not logged one by one)";
+    }
+    detail += "; further refusals from this address in the next minute are counted in one entry";
+  }
   if (call.params.id) detail += " (id " + std::to_string(*call.params.id) + ")";
   records::AccessEntry e = EntryFor(call, AccessResult::kDenied, detail);
   if (!call.principal) e.user_name = "(no session)";
@@ -161,6 +192,14 @@ HttpResponse Refuse(ApiContext& ctx, const Call& call, const Status& why) {
   return r;
 }
 
+HttpResponse TooManyRequests(int64_t retry_after_seconds, const std::string& what) {
+  HttpResponse r = ErrorResponse(429, "too_many_requests",
+                                 what + "; try again in " + std::to_string(retry_after_seconds) +
+                                     " s");
+  r.SetHeader("Retry-After", std::to_string(retry_after_seconds));
+  return r;
+}
+
 Result<HttpResponse> RunHandler(ApiContext& ctx, const Call& call) {
   try {
     return kHandlers[static_cast<size_t>(call.route.id)].handler(ctx, call);
@@ -183,8 +222,27 @@ HttpResponse Dispatch(ApiContext& ctx, const HttpRequest& req, const RouteSpec**
   }
   *matched = match->route;
   Call call{req, *match->route, std::move(match->params), std::nullopt};
+  if (call.route.id == RouteId::kLogin) {
+    if (auto wait = ctx.sign_in_limiter.Take(req.client, ctx.clock.Monotonic())) {
+      const std::string what = "too many sign-ins from this address";
+      LogRefusal(ctx, call, Status(ErrorKind::kResourceExhausted, what), /*limited=*/true);
+      return TooManyRequests(*wait, what);
+    }
+  }
   Status admitted = Admit(ctx, &call);
-  if (!admitted.ok()) return Refuse(ctx, call, admitted);
+  if (!admitted.ok()) {
+    // Requests without a valid session are limited per address; with one, never.
+    if (!call.principal && admitted.kind() == ErrorKind::kUnauthenticated) {
+      if (auto wait = ctx.no_session_limiter.Take(req.client, ctx.clock.Monotonic())) {
+        const std::string what = "too many requests without a session from this address";
+        LogRefusal(ctx, call, Status(ErrorKind::kResourceExhausted, what), /*limited=*/true);
+        HttpResponse r = TooManyRequests(*wait, what);
+        if (req.Header("cookie")) r.SetHeader("Set-Cookie", ClearedSessionCookie());
+        return r;
+      }
+    }
+    return Refuse(ctx, call, admitted);
+  }
   Result<HttpResponse> r = RunHandler(ctx, call);
   if (r.ok()) return std::move(r).value();
   // Footage handlers log their own refusals, with the purpose.
@@ -200,10 +258,14 @@ Api::Api(records::Database& db, records::Database& access_log_db, const Clock& c
          ApiOptions options)
     : ctx_(std::make_unique<ApiContext>(db, access_log_db, clock, std::move(options))) {}
 
-Api::~Api() = default;
+Api::~Api() {
+  // Refusals counted but not yet on record.
+  WriteRefusalSummaries(*ctx_, /*all=*/true);
+}
 
 Metrics& Api::metrics() { return ctx_->metrics; }
 AccessLogWriter& Api::access_log() { return ctx_->access_log; }
+SessionService& Api::sessions() { return ctx_->sessions; }
 
 HttpResponse Api::Handle(const HttpRequest& request) {
   // Latency is measured on the host's steady clock: it is a metric, never a record.

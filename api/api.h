@@ -15,6 +15,7 @@
 #include <string>
 
 #include "api/http.h"
+#include "api/rate_limit.h"
 #include "api/sessions.h"
 #include "base/clock.h"
 #include "records/database.h"
@@ -32,6 +33,9 @@ struct ApiOptions {
   // The site file, for camera administration (its cameras_dir); empty: cameras are
   // read-only through the API (409).
   std::string site_config_path;
+  // Per-address limits on sign-ins and on requests without a session (429 beyond them),
+  // and how refusals without a session are logged (rate_limit.h).
+  RateLimits rate_limits;
 };
 
 class Api {
@@ -51,6 +55,7 @@ class Api {
 
   Metrics& metrics();
   AccessLogWriter& access_log();
+  SessionService& sessions();
 
  private:
   std::unique_ptr<ApiContext> ctx_;

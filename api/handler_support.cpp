@@ -18,7 +18,11 @@ ApiContext::ApiContext(records::Database& db_in, records::Database& access_log_d
       clock(clock_in),
       options(std::move(options_in)),
       sessions(db_in, clock_in, options.sessions),
-      access_log(access_log_db) {}
+      access_log(access_log_db),
+      sign_in_limiter(options.rate_limits.sign_in, options.rate_limits.max_addresses),
+      no_session_limiter(options.rate_limits.no_session, options.rate_limits.max_addresses),
+      no_session_refusals(options.rate_limits.refusal_log_window_us,
+                          options.rate_limits.max_addresses) {}
 
 HttpResponse Json(const nlohmann::json& body, int status) {
   HttpResponse r;

@@ -37,6 +37,9 @@ struct ApiContext {
   SessionService sessions;
   AccessLogWriter access_log;
   Metrics metrics;
+  AddressLimiter sign_in_limiter;
+  AddressLimiter no_session_limiter;
+  RefusalTally no_session_refusals;
   // Thumbnails decode a GOP each; one at a time keeps a burst of them from starving the
   // handler threads and the recorder of CPU.
   std::mutex thumbnail_mu;

@@ -202,7 +202,8 @@ void HttpsSession::RejectAtEdge(int status, const char* code, const char* messag
 
 void HttpsSession::Handle(HttpRequest request, bool keep_alive) {
   phase_ = Phase::kHandling;
-  net::post(shared_->handlers,
+  net::post(UsesPasswordHashing(request.method, request.path) ? shared_->passwords
+                                                              : shared_->handlers,
             [self = shared_from_this(), request = std::move(request), keep_alive]() mutable {
               auto response = std::make_shared<HttpResponse>(self->shared_->api.Handle(request));
               net::post(self->stream_.get_executor(),

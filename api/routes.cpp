@@ -271,4 +271,18 @@ Result<RouteMatch> MatchRoute(Method method, std::string_view path, std::string*
   return NotFound("no such resource");
 }
 
+bool UsesPasswordHashing(Method method, std::string_view path) {
+  std::string allowed;
+  auto match = MatchRoute(method, path, &allowed);
+  if (!match.ok()) return false;
+  switch (match->route->id) {
+    case RouteId::kLogin:
+    case RouteId::kChangePassword:
+    case RouteId::kCreateUser:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace custodian::api

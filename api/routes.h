@@ -138,6 +138,10 @@ struct RouteMatch {
 // ("GET, POST").
 Result<RouteMatch> MatchRoute(Method method, std::string_view path, std::string* allowed);
 
+// Whether the request's route may hash or verify a password (sign-in, password change,
+// account creation): the server runs those on a pool of their own.
+bool UsesPasswordHashing(Method method, std::string_view path);
+
 bool IsValidCameraId(std::string_view id);
 
 }  // namespace custodian::api

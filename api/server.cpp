@@ -101,7 +101,8 @@ struct Server::Impl {
         iocs(MakeContexts(IoThreads(o))),
         acceptor(*iocs[0]),
         handlers(static_cast<size_t>(o.handler_threads > 0 ? o.handler_threads : 32)),
-        shared(std::make_shared<ServerShared>(api, o.limits, handlers)) {}
+        passwords(static_cast<size_t>(o.password_threads > 0 ? o.password_threads : 2)),
+        shared(std::make_shared<ServerShared>(api, o.limits, handlers, passwords)) {}
 
   void Accept();
   void OnAccept(beast::error_code ec, tcp::socket socket);
@@ -111,6 +112,7 @@ struct Server::Impl {
   ssl::context tls{ssl::context::tls_server};
   tcp::acceptor acceptor;  // runs on iocs[0], so its handlers and Stop's close are serial
   net::thread_pool handlers;
+  net::thread_pool passwords;
   std::shared_ptr<ServerShared> shared;
   std::vector<std::thread> threads;
   size_t next_context = 0;  // touched only by the acceptor's handlers
@@ -219,6 +221,7 @@ void Server::Stop() {
     for (auto& ioc : s.iocs) ioc->stop();
     for (auto& t : s.threads) t.join();
     s.handlers.join();
+    s.passwords.join();
     LogInfo("api") << "server stopped";
   });
 }

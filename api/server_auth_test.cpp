@@ -2,7 +2,12 @@
 #include <openssl/ssl.h>
 #include <sys/stat.h>
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "api/testing/api_fixture.h"
 #include "api/tls_cert.h"
@@ -98,6 +103,212 @@ TEST_CASE("api repeated failed logins lock the account for a while, and are logg
   CHECK(unknown.body == locked.body);
   CHECK_FALSE(f.LastAccess().user_id.has_value());
   CHECK(f.LastAccess().user_name == "nobody");
+}
+
+// --- Issue 18: sign-in under attack ---------------------------------------------------
+
+TEST_CASE("api sign-in from one address beyond the limit gets 429 with Retry-After") {
+  FixtureOptions o;
+  o.rate_limits = RateLimits{};  // the defaults: 10 at once, then one every 6 s
+  ApiServerFixture f(o);
+  f.AddUser("sam", Role::kStaff);
+  f.AddUser("ada", Role::kAdmin);
+  for (int i = 0; i < 10; ++i) {
+    // Across accounts and unknown names alike: the limit is the address's.
+    const std::string name = i % 2 ? "nobody-" + std::to_string(i) : "ada";
+    CHECK(f.Call("POST", "/api/v1/auth/login", std::nullopt, LoginBody(name, "guess")).status ==
+          401);
+  }
+  const PasswordCheckCounts before = f.api().sessions().password_check_counts();
+  const size_t logged = f.AccessLog().size();
+  for (int i = 0; i < 5; ++i) {
+    auto limited = f.Call("POST", "/api/v1/auth/login", std::nullopt,
+                          LoginBody("sam", ApiServerFixture::PasswordOf("sam")));
+    INFO(limited.body);
+    CHECK(limited.status == 429);
+    CHECK(limited.Header("retry-after") == "6");
+    CHECK(json::parse(limited.body)["error"]["code"] == "too_many_requests");
+    CHECK(limited.Header("set-cookie").empty());
+  }
+  // No password was checked for the refused sign-ins, and they made one entry, not five.
+  const PasswordCheckCounts after = f.api().sessions().password_check_counts();
+  CHECK(after.real == before.real);
+  CHECK(after.dummy == before.dummy);
+  auto log = f.AccessLog();
+  CHECK(log.size() == logged + 1);
+  CHECK(log.back().detail.find("too many sign-ins") != std::string::npos);
+  // Six seconds later one more sign-in is allowed.
+  f.clock.Advance(6 * kSecond);
+  CHECK(f.Call("POST", "/api/v1/auth/login", std::nullopt,
+               LoginBody("sam", ApiServerFixture::PasswordOf("sam")))
+            .status == 200);
+  CHECK(f.Call("POST", "/api/v1/auth/login", std::nullopt, LoginBody("sam", "x")).status == 429);
+}
+
+TEST_CASE("api requests without a session beyond the address's limit get 429, signed-in ones never") {
+  FixtureOptions o;
+  RateLimits limits;
+  limits.no_session = {5, kSecond};
+  limits.sign_in = {100, kSecond};
+  o.rate_limits = limits;
+  ApiServerFixture f(o);
+  f.AddUser("sam", Role::kStaff, {"door-1"});
+  SignedIn sam = f.Login("sam");
+  for (int i = 0; i < 5; ++i) CHECK(f.Get("/api/v1/auth/session").status == 401);
+  auto limited = f.Get("/api/v1/auth/session");
+  CHECK(limited.status == 429);
+  CHECK(limited.Header("retry-after") == "1");
+  // A forged cookie is a request without a session as well.
+  CHECK(f.Get("/api/v1/auth/session", std::nullopt,
+              {{"Cookie", "__Host-custodian_session=" + std::string(64, 'a')}})
+            .status == 429);
+  // The signed-in user at the same address is not limited.
+  for (int i = 0; i < 20; ++i) CHECK(f.Get("/api/v1/auth/session", sam).status == 200);
+  f.clock.Advance(kSecond);
+  CHECK(f.Get("/api/v1/auth/session").status == 401);
+  CHECK(f.Get("/api/v1/auth/session").status == 429);
+}
+
+TEST_CASE("api refusals without a session are logged as at most one entry per address per minute") {
+  ApiServerFixture f;
+  const std::string target = "/api/v1/segments/1/file?" + PurposeParams();
+  const size_t before = f.AccessLog().size();
+  for (int i = 0; i < 40; ++i) CHECK(f.Get(target).status == 401);
+  auto log = f.AccessLog();
+  REQUIRE(log.size() == before + 1);
+  CHECK(log.back().user_name == "(no session)");
+  CHECK(log.back().action == "download");
+  CHECK(log.back().client == "127.0.0.1");
+  // The next minute's first refusal is written with the count of the last minute's rest.
+  f.clock.Advance(61 * kSecond);
+  CHECK(f.Get(target).status == 401);
+  log = f.AccessLog();
+  REQUIRE(log.size() == before + 2);
+  CHECK(log.back().detail.find("and 39 more requests refused without a session") !=
+        std::string::npos);
+}
+
+TEST_CASE("api unknown, locked and disabled accounts get the same answer") {
+  FixtureOptions o;
+  o.failed_login_delay_ms = 0;
+  ApiServerFixture f(o);
+  f.AddUser("sam", Role::kStaff);
+  f.AddUser("lee", Role::kStaff);
+  const int64_t dee = f.AddUser("dee", Role::kStaff);
+  REQUIRE(f.db().SetUserDisabled(dee, true).ok());
+  for (int i = 0; i < 5; ++i) {
+    CHECK(f.Call("POST", "/api/v1/auth/login", std::nullopt, LoginBody("lee", "wrong")).status ==
+          401);
+  }
+  REQUIRE((*f.db().GetUserByName("lee"))->locked_until.has_value());
+
+  struct Attempt {
+    const char* what;
+    std::string name;
+    std::string password;
+    bool real_check;  // against the account's own hash
+  };
+  const Attempt attempts[] = {
+      {"wrong password", "sam", "wrong", true},
+      {"unknown name", "nobody", "wrong", false},
+      {"locked, right password", "lee", ApiServerFixture::PasswordOf("lee"), false},
+      {"disabled, right password", "dee", ApiServerFixture::PasswordOf("dee"), false},
+  };
+  std::optional<ClientResponse> first;
+  for (const Attempt& a : attempts) {
+    INFO(a.what);
+    const PasswordCheckCounts before = f.api().sessions().password_check_counts();
+    ClientResponse r = f.Call("POST", "/api/v1/auth/login", std::nullopt,
+                              LoginBody(a.name, a.password));
+    const PasswordCheckCounts after = f.api().sessions().password_check_counts();
+    // The same work: exactly one Argon2id verification each.
+    CHECK(after.real - before.real == (a.real_check ? 1 : 0));
+    CHECK(after.dummy - before.dummy == (a.real_check ? 0 : 1));
+    // The same answer.
+    CHECK(r.status == 401);
+    if (!first) first = r;
+    CHECK(r.body == first->body);
+    CHECK(r.Header("set-cookie") == first->Header("set-cookie"));
+    CHECK(f.LastAccess().action == "login_failed");
+  }
+}
+
+TEST_CASE("api parallel failed sign-ins cannot check more passwords than the lockout allows") {
+  ApiServerFixture f;
+  f.AddUser("sam", Role::kStaff);
+  SessionService& sessions = f.api().sessions();
+  const int limit = sessions.policy().lock_after_failures;
+  const PasswordCheckCounts before = sessions.password_check_counts();
+  constexpr int kGuesses = 24;
+  std::atomic<int> ready{0};
+  std::atomic<int> refused{0};
+  std::vector<std::thread> guessers;
+  for (int i = 0; i < kGuesses; ++i) {
+    guessers.emplace_back([&, i] {
+      ++ready;
+      while (ready.load() < kGuesses) std::this_thread::yield();
+      auto r = sessions.Login("sam", "guess-" + std::to_string(i), "10.0.0.9");
+      if (r.ok() && !r->session) ++refused;
+    });
+  }
+  for (auto& t : guessers) t.join();
+  const PasswordCheckCounts after = sessions.password_check_counts();
+  CHECK(refused == kGuesses);
+  // Only `limit` guesses were ever checked against the real hash; the rest met the lock.
+  CHECK(after.real - before.real == limit);
+  CHECK(after.dummy - before.dummy == kGuesses - limit);
+  auto user = *f.db().GetUserByName("sam");
+  CHECK(user->failed_logins == limit);
+  CHECK(user->locked_until.has_value());
+}
+
+TEST_CASE("api password hashing runs on its own threads, never on those that serve footage") {
+  // One handler thread: were a sign-in's password check on it, a signed-in user's request
+  // would wait behind it.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool block = false, entered = false, released = false;
+  FixtureOptions o;
+  o.handler_threads = 1;
+  o.password_threads = 1;
+  o.password_check_hook = [&] {
+    std::unique_lock l(mu);
+    if (!block) return;
+    entered = true;
+    cv.notify_all();
+    // Bounded, so that a regression fails rather than hangs.
+    cv.wait_for(l, std::chrono::seconds(30), [&] { return released; });
+  };
+  ApiServerFixture f(o);
+  f.AddUser("sam", Role::kStaff);
+  f.AddUser("ada", Role::kStaff);
+  SignedIn ada = f.Login("ada");
+  {
+    std::lock_guard l(mu);
+    block = true;
+  }
+  std::thread signing_in([&] {
+    HttpsClient other(f.server().port(), f.cert_path());
+    other.Send("POST", "/api/v1/auth/login", {{"Content-Type", "application/json"}},
+               LoginBody("sam", ApiServerFixture::PasswordOf("sam")));
+  });
+  {
+    std::unique_lock l(mu);
+    REQUIRE(cv.wait_for(l, std::chrono::seconds(30), [&] { return entered; }));
+  }
+  // The sign-in is held inside its password check; the session route still answers.
+  auto session = f.Get("/api/v1/auth/session", ada);
+  bool answered_while_held;
+  {
+    std::lock_guard l(mu);
+    answered_while_held = !released;
+    released = true;
+    block = false;
+  }
+  cv.notify_all();
+  signing_in.join();
+  CHECK(session.status == 200);
+  CHECK(answered_while_held);
 }
 
 TEST_CASE("api failed logins are slowed down") {

@@ -41,12 +41,14 @@ struct FileTransfer;
 // can reach them; the count is the connection limit's measure.
 class ServerShared {
  public:
-  ServerShared(Api& api, const ServerLimits& limits, net::thread_pool& handlers)
-      : api(api), limits(limits), handlers(handlers) {}
+  ServerShared(Api& api, const ServerLimits& limits, net::thread_pool& handlers,
+               net::thread_pool& passwords)
+      : api(api), limits(limits), handlers(handlers), passwords(passwords) {}
 
   Api& api;
   const ServerLimits limits;
   net::thread_pool& handlers;
+  net::thread_pool& passwords;  // requests that hash or verify a password
   std::atomic<bool> stopping{false};
 
   void Register(const std::shared_ptr<HttpsSession>& session);

@@ -32,10 +32,16 @@ SessionService::SessionService(records::Database& db, const Clock& clock, Sessio
 }
 
 bool SessionService::CheckPassword(const std::string& stored_hash, const std::string& password) {
+  if (policy_.password_check_hook) policy_.password_check_hook();
   password_checks_.acquire();
   bool ok = VerifyPassword(stored_hash, password);
   password_checks_.release();
   return ok;
+}
+
+void SessionService::DummyCheck(const std::string& password) {
+  ++dummy_checks_;
+  CheckPassword(dummy_hash_, password.substr(0, kMaxPasswordBytes));
 }
 
 Result<NewSession> SessionService::StartSession(int64_t user_id, const std::string& client) {
@@ -59,32 +65,41 @@ Result<LoginOutcome> SessionService::Login(const std::string& name, const std::s
                                            const std::string& client) {
   LoginOutcome out;
   if (name.empty() || name.size() > kMaxNameBytes || password.size() > kMaxPasswordBytes) {
-    CheckPassword(dummy_hash_, password.substr(0, kMaxPasswordBytes));
+    DummyCheck(password);
     return Refuse(std::move(out), "malformed name or password");
   }
   auto user = db_.GetUserByName(name);
   if (!user.ok()) return user.status();
   if (!*user) {
-    CheckPassword(dummy_hash_, password);
+    DummyCheck(password);
     return Refuse(std::move(out), "no such account");
   }
   out.user = **user;
   const records::UserRow& u = *out.user;
-  const UtcMicros now = clock_.Now();
-  if (u.disabled) return Refuse(std::move(out), "account disabled");
-  if (u.locked_until && *u.locked_until > now) {
-    return Refuse(std::move(out), "account locked until " + FormatUtc(*u.locked_until));
+  if (u.disabled) {
+    DummyCheck(password);
+    return Refuse(std::move(out), "account disabled");
   }
-  if (!CheckPassword(u.password_hash, password)) {
-    auto count = db_.RecordFailedLogin(u.id, policy_.lock_after_failures, policy_.lock_duration_us);
-    if (!count.ok()) return count.status();
-    std::string why = "wrong password (" + std::to_string(*count) + " in a row)";
-    if (*count >= policy_.lock_after_failures) why += "; account locked";
+  // Count the attempt (and lock at the limit) before checking: parallel guesses each take
+  // one of the attempts allowed, never more.
+  auto claimed = db_.ClaimLoginAttempt(u.id, policy_.lock_after_failures, policy_.lock_duration_us);
+  if (!claimed.ok()) return claimed.status();
+  if (!*claimed) {
+    DummyCheck(password);
+    auto now_locked = db_.GetUserById(u.id);
+    std::string why = "account locked";
+    if (now_locked.ok() && *now_locked && (*now_locked)->locked_until) {
+      why += " until " + FormatUtc(*(*now_locked)->locked_until);
+    }
     return Refuse(std::move(out), why);
   }
-  if (u.failed_logins > 0 || u.locked_until) {
-    CUSTODIAN_RETURN_IF_ERROR(db_.ResetFailedLogins(u.id));
+  ++real_checks_;
+  if (!CheckPassword(u.password_hash, password)) {
+    std::string why = "wrong password (" + std::to_string(**claimed) + " in a row)";
+    if (**claimed >= policy_.lock_after_failures) why += "; account locked";
+    return Refuse(std::move(out), why);
   }
+  CUSTODIAN_RETURN_IF_ERROR(db_.ResetFailedLogins(u.id));
   auto expired = db_.DeleteExpiredSessions(policy_.idle_timeout_us, policy_.absolute_timeout_us);
   if (!expired.ok())
     LogWarn("api") << "could not purge expired sessions: " << expired.status().ToString();

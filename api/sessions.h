@@ -8,16 +8,21 @@
 // account's sessions) when the password changes.
 //
 // Failed sign-ins are counted per account; policy.lock_after_failures in a row lock the
-// account for policy.lock_duration_us. A wrong password, an unknown name, a disabled or a
-// locked account all fail alike to the caller (the reason goes to the access log only),
-// and an unknown name still costs a password check so that timing does not tell names
-// apart. The API also delays every failure (HttpResponse::delay_ms).
+// account for policy.lock_duration_us. The attempt is counted (and the lock set) in one
+// statement before the password is checked, so parallel guesses cannot exceed the limit
+// (records::Database::ClaimLoginAttempt); a success clears the count. A wrong password,
+// an unknown name, a disabled or a locked account all fail alike to the caller (the reason
+// goes to the access log only), and each costs exactly one Argon2id verification (of a
+// dummy hash when there is no real one to check), so that timing does not tell them
+// apart either. The API also delays every failure (HttpResponse::delay_ms).
 //
 // Thread-safe. Password checks are bounded by policy.max_concurrent_password_checks,
 // because each takes tens of MiB.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <semaphore>
@@ -40,6 +45,14 @@ struct SessionPolicy {
   int failed_login_delay_ms = 1000;
   PasswordCost password_cost = PasswordCost::kInteractive;
   int max_concurrent_password_checks = 2;
+  // Tests only: called on the thread of every password check, before it.
+  std::function<void()> password_check_hook;
+};
+
+// How many Argon2id verifications Login has run (for tests: every failure costs one).
+struct PasswordCheckCounts {
+  int64_t real = 0;   // against an account's own hash
+  int64_t dummy = 0;  // against the dummy hash (unknown, disabled or locked account)
 };
 
 // The signed-in user behind a request.
@@ -68,6 +81,9 @@ class SessionService {
   SessionService(records::Database& db, const Clock& clock, SessionPolicy policy);
 
   const SessionPolicy& policy() const { return policy_; }
+  PasswordCheckCounts password_check_counts() const {
+    return {real_checks_.load(), dummy_checks_.load()};
+  }
 
   // A non-ok Result only when the records fail; a refused sign-in is an ok outcome
   // without a session.
@@ -83,6 +99,8 @@ class SessionService {
 
  private:
   bool CheckPassword(const std::string& stored_hash, const std::string& password);
+  // The same work as a real check, for a failure that has no hash to check.
+  void DummyCheck(const std::string& password);
   Result<NewSession> StartSession(int64_t user_id, const std::string& client);
   Result<LoginOutcome> Refuse(LoginOutcome outcome, std::string why);
 
@@ -90,7 +108,9 @@ class SessionService {
   const Clock& clock_;
   const SessionPolicy policy_;
   std::counting_semaphore<64> password_checks_;
-  std::string dummy_hash_;  // verified for unknown names; set once in the constructor
+  std::string dummy_hash_;  // verified when there is no real check; set in the constructor
+  std::atomic<int64_t> real_checks_{0};
+  std::atomic<int64_t> dummy_checks_{0};
 };
 
 // Whether a string is a well-formed session token (64 lowercase hex digits).

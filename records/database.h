@@ -170,6 +170,12 @@ class Database {
   // Counts a failed login; at lock_after failures locks the account for lock_for_us.
   // Returns the new count.
   Result<int> RecordFailedLogin(int64_t id, int lock_after, int64_t lock_for_us);
+  // Before a password is checked: counts the attempt as a failure in one statement, so
+  // that parallel guesses cannot all read "not locked" (issue 18), and locks the account
+  // when the count reaches lock_after. nullopt: the account is locked now (nothing
+  // counted; the password must not be checked); else the new count. A success then calls
+  // ResetFailedLogins. kNotFound for an unknown id.
+  Result<std::optional<int>> ClaimLoginAttempt(int64_t id, int lock_after, int64_t lock_for_us);
   // After a successful login: count zero, lock cleared.
   Status ResetFailedLogins(int64_t id);
   Status GrantCamera(int64_t user_id, const std::string& camera_id);

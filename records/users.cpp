@@ -126,6 +126,29 @@ Result<int> Database::RecordFailedLogin(int64_t id, int lock_after, int64_t lock
   return count;
 }
 
+Result<std::optional<int>> Database::ClaimLoginAttempt(int64_t id, int lock_after,
+                                                        int64_t lock_for_us) {
+  Lock lock(mu_);
+  const int64_t now = Now().us;
+  RECORDS_ASSIGN_OR_RETURN(
+      Statement st,
+      Prepare("UPDATE users SET failed_logins = failed_logins + 1, "
+              "locked_until_us = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE locked_until_us END "
+              "WHERE id = ? AND (locked_until_us IS NULL OR locked_until_us <= ?) "
+              "RETURNING failed_logins"));
+  st.Int(lock_after).Int(now + lock_for_us).Int(id).Int(now);
+  RECORDS_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) {
+    RECORDS_ASSIGN_OR_RETURN(Statement exists, Prepare("SELECT 1 FROM users WHERE id = ?"));
+    RECORDS_ASSIGN_OR_RETURN(bool found, exists.Int(id).Step());
+    if (!found) return NotFound("records: no user " + std::to_string(id));
+    return std::optional<int>();
+  }
+  int count = static_cast<int>(st.ColInt(0));
+  CUSTODIAN_RETURN_IF_ERROR(st.Run());
+  return std::optional<int>(count);
+}
+
 Status Database::ResetFailedLogins(int64_t id) {
   Lock lock(mu_);
   RECORDS_ASSIGN_OR_RETURN(

@@ -89,3 +89,19 @@ TEST_CASE("sessions are created, touched, and expire when idle or too old") {
   REQUIRE(db.DeleteUserSessions(t.manager_id).ok());
   REQUIRE_FALSE(db.GetSession(a)->has_value());
 }
+
+TEST_CASE("a login attempt is counted and the account locked in one step, before the password check") {
+  TestDb t;
+  Database& db = *t.db;
+  const int64_t id = t.manager_id;
+  REQUIRE(**db.ClaimLoginAttempt(id, 3, 15 * kMinute) == 1);
+  REQUIRE(**db.ClaimLoginAttempt(id, 3, 15 * kMinute) == 2);
+  REQUIRE_FALSE((*db.GetUserById(id))->locked_until.has_value());
+  REQUIRE(**db.ClaimLoginAttempt(id, 3, 15 * kMinute) == 3);  // the third attempt locks
+  REQUIRE((*db.GetUserById(id))->locked_until == kT0 + 15 * kMinute);
+  auto locked = db.ClaimLoginAttempt(id, 3, 15 * kMinute);
+  REQUIRE(locked.ok());
+  CHECK_FALSE(locked->has_value());  // locked: nothing counted, no check allowed
+  CHECK((*db.GetUserById(id))->failed_logins == 3);
+  REQUIRE(db.ClaimLoginAttempt(999, 3, 1).status().kind() == ErrorKind::kNotFound);
+}

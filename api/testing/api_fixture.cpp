@@ -67,6 +67,13 @@ ApiServerFixture::ApiServerFixture(FixtureOptions options) {
   api_options.sessions.password_cost = PasswordCost::kTestMinimal;
   api_options.sessions.failed_login_delay_ms = options.failed_login_delay_ms;
   api_options.site_config_path = options.site_config_path;
+  api_options.sessions.password_check_hook = options.password_check_hook;
+  if (options.rate_limits) {
+    api_options.rate_limits = *options.rate_limits;
+  } else {
+    api_options.rate_limits.sign_in.burst = 1'000'000;
+    api_options.rate_limits.no_session.burst = 1'000'000;
+  }
   api_ = std::make_unique<Api>(*db_, *access_log_db_, clock, api_options);
 
   auto tls = EnsureTlsCertificate(data_dir_ + "/keys", "", "");
@@ -77,7 +84,8 @@ ApiServerFixture::ApiServerFixture(FixtureOptions options) {
   server_options.cert_path = tls->cert_path;
   server_options.key_path = tls->key_path;
   server_options.io_threads = 2;
-  server_options.handler_threads = 8;
+  server_options.handler_threads = options.handler_threads;
+  server_options.password_threads = options.password_threads;
   server_options.limits.shutdown_deadline_ms = 2000;
   auto server = Server::Start(*api_, server_options);
   REQUIRE(server.ok());

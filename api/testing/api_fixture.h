@@ -7,6 +7,7 @@
 #pragma once
 
 #include <catch2/catch.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +35,11 @@ struct FixtureOptions {
   int busy_timeout_ms = 5000;
   int failed_login_delay_ms = 0;
   std::string site_config_path;  // ApiOptions::site_config_path (camera administration)
+  // Per-address limits; unset: so high that no test meets them by accident.
+  std::optional<RateLimits> rate_limits;
+  int handler_threads = 8;
+  int password_threads = 2;
+  std::function<void()> password_check_hook;  // SessionPolicy::password_check_hook
 };
 
 class ApiServerFixture {
