@@ -13,7 +13,8 @@ namespace {
 const Verb kVerbs[] = {
     {"record", "record every configured camera until SIGTERM (SIGHUP reloads)", RunRecord},
     {"check", "validate the config; compare records with footage on disk [--hashes]", RunCheck},
-    {"audit", "audit verify: check the access log's hash chain", RunAudit},
+    {"audit", "audit verify | checkpoint: check the access log's hash chain, sign its head",
+     RunAudit},
     {"retain", "delete footage past its retention [--once | --dry-run | --report FROM TO]",
      RunRetain},
     {"serve", "serve the HTTPS API until SIGTERM", RunServe},

@@ -274,6 +274,19 @@ Result<int> CheckRecordsFile(const std::string& path) {
   return v;
 }
 
+// The access log's head in a records file, "ENTRY HASH" ("0 " and the genesis hash when
+// empty): recorded in every backup, so that a log cut at its end or rebuilt since can be
+// told from the one backed up.
+Result<std::string> AccessLogHeadOf(const std::string& path) {
+  auto db = OpenSqlite(path, SQLITE_OPEN_READONLY);
+  if (!db.ok()) return db.status();
+  auto head =
+      QueryText(db->get(), "SELECT id || ' ' || hash FROM access_log ORDER BY id DESC LIMIT 1");
+  if (!head.ok()) return head.status();
+  if (head->empty()) return "0 " + std::string(64, '0');
+  return *head;
+}
+
 // A consistent copy of the live records.db, taken in one read transaction: in WAL mode the
 // services keep writing meanwhile.
 Status SnapshotRecords(const std::string& from, const std::string& to) {
@@ -328,7 +341,8 @@ std::vector<std::string> ConfigFiles(const config::SiteConfig& site) {
 }
 
 Status WriteBackup(const config::SiteConfig& site, const std::string& dest,
-                   const std::string& passphrase, const std::string& snapshot, int schema) {
+                   const std::string& passphrase, const std::string& snapshot, int schema,
+                   const std::string& access_head) {
   auto w = BackupWriter::Create(dest, passphrase);
   if (!w.ok()) return w.status();
   int entries = 0;
@@ -336,6 +350,7 @@ Status WriteBackup(const config::SiteConfig& site, const std::string& dest,
   const std::string meta = "custodian_version=" + std::string(CUSTODIAN_VERSION) +
                            "\nsite_file=" + site.path + "\ndata_dir=" + site.data_dir +
                            "\nschema_version=" + std::to_string(schema) +
+                           "\naccess_log_head=" + access_head +
                            "\ncreated_utc=" + FormatUtc(SystemClock::Instance().Now()) + "\n";
   CUSTODIAN_RETURN_IF_ERROR(WriteEntry(**w, 'M', "meta", meta));
   ++entries;
@@ -360,8 +375,9 @@ Status WriteBackup(const config::SiteConfig& site, const std::string& dest,
   CUSTODIAN_RETURN_IF_ERROR((*w)->Finish());
   std::printf(
       "backup written: %s\n%d files, %llu bytes before encryption (records schema "
-      "version %d)\nFootage is not in the backup.\n",
-      dest.c_str(), entries - 1, static_cast<unsigned long long>(bytes), schema);
+      "version %d)\naccess log head: entry %s\nFootage is not in the backup.\n",
+      dest.c_str(), entries - 1, static_cast<unsigned long long>(bytes), schema,
+      access_head.c_str());
   return Status::Ok();
 }
 
@@ -970,6 +986,13 @@ Status Restore(const std::string& src, const std::string& passphrase, const Rest
   // database between this check and the switch.
   auto schema = CheckRecordsFile(JoinPath(stage.StagedPath(), "records.db"));
   if (!schema.ok()) return schema.status();
+  // The head the backup recorded must be the restored log's (backups before it have none).
+  auto head = AccessLogHeadOf(JoinPath(stage.StagedPath(), "records.db"));
+  if (!head.ok()) return head.status();
+  if (meta.count("access_log_head") && meta["access_log_head"] != *head) {
+    return DataLoss("the backup's access log ends at entry " + *head + " but its description "
+                    "records " + meta["access_log_head"]);
+  }
   for (const char* extra : {"records.db-wal", "records.db-shm"}) {
     ::unlinkat(stage.dir.get(), extra, 0);
   }
@@ -977,8 +1000,9 @@ Status Restore(const std::string& src, const std::string& passphrase, const Rest
   CUSTODIAN_RETURN_IF_ERROR(CommitConfigs(&stage));
   std::printf(
       "restored %d files; records schema version %d in %s\n"
+      "access log head: entry %s\n"
       "Footage is not in backups: recordings made before now are not restored.\n",
-      entries - 1, *schema, paths->data_dir.c_str());
+      entries - 1, *schema, paths->data_dir.c_str(), head->c_str());
   return Status::Ok();
 }
 
@@ -1009,7 +1033,9 @@ int RunBackup(const GlobalOptions& opts, const std::vector<std::string>& args) {
   if (!st.ok()) return Fail("backup", st);
   auto schema = CheckRecordsFile(snapshot);
   if (!schema.ok()) return Fail("backup", schema.status());
-  st = WriteBackup(*site, dest, *passphrase, snapshot, *schema);
+  auto head = AccessLogHeadOf(snapshot);
+  if (!head.ok()) return Fail("backup", head.status());
+  st = WriteBackup(*site, dest, *passphrase, snapshot, *schema, *head);
   return st.ok() ? kExitOk : Fail("backup", st);
 }
 

@@ -643,3 +643,113 @@ TEST_CASE("restore is refused while serve holds the records") {
   REQUIRE(Run(restore, &out) == 0);
   CHECK(AccessCount(*site.Open()) == 1);
 }
+
+// --- Access-log checkpoints ---------------------------------------------------------------
+
+namespace {
+
+// Appends n rows; the log then has the setup's entry and these.
+void AppendRows(const Site& site, int n) {
+  auto db = site.Open();
+  for (int i = 0; i < n; ++i) Append(*db, i);
+}
+
+void Sql(const Site& site, const std::string& sql) {
+  const std::string cmd = std::string(CUSTODIAN_SQLITE3_CLI) + " " + site.data("records.db") +
+                          " \"" + sql + "\"";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("audit checkpoint signs the log's head, and a good log passes audit verify --checkpoint") {
+  Site site;
+  REQUIRE(Run(site.cfg() + "setup") == 0);
+  AppendRows(site, 5);
+  const std::string cp = site.dir.File("checkpoint.txt");
+  std::string out;
+  REQUIRE(Run(site.cfg() + "audit checkpoint --out " + cp, &out) == 0);
+  INFO(out);
+  const std::string text = Slurp(cp);
+  CHECK(text.find("entry: 6\n") != std::string::npos);
+  const std::string sig = Slurp(cp + ".minisig");
+  CHECK(sig.find("trusted comment: custodian access-log checkpoint: entry 6 hash ") !=
+        std::string::npos);
+  // Never overwritten.
+  REQUIRE(Run(site.cfg() + "audit checkpoint --out " + cp, &out) == 1);
+  // minisign itself checks it with the published key.
+  if (fs::exists("/usr/bin/minisign")) {
+    const std::string cmd = "/usr/bin/minisign -Vm " + cp + " -p " +
+                            site.data("keys/export-signing.pub") + " > /dev/null";
+    CHECK(std::system(cmd.c_str()) == 0);
+  }
+
+  REQUIRE(Run(site.cfg() + "audit verify --checkpoint " + cp, &out) == 0);
+  CHECK(out.find("signature good") != std::string::npos);
+  CHECK(out.find("holds checkpoint entry 6 with the same hash") != std::string::npos);
+  // The log goes on growing past a checkpoint.
+  AppendRows(site, 3);
+  REQUIRE(Run(site.cfg() + "audit verify --checkpoint " + cp, &out) == 0);
+  // The public key may be given as published.
+  REQUIRE(Run(site.cfg() + "audit verify --checkpoint " + cp + " --pubkey " +
+                  site.data("keys/export-signing.pub"),
+              &out) == 0);
+
+  // A checkpoint edited after signing does not verify.
+  std::string edited = text;
+  edited.replace(edited.find("entry: 6"), 8, "entry: 2");
+  const std::string forged = site.dir.File("forged.txt");
+  std::ofstream(forged) << edited;
+  fs::copy_file(cp + ".minisig", forged + ".minisig");
+  REQUIRE(Run(site.cfg() + "audit verify --checkpoint " + forged, &out) == 1);
+  CHECK(out.find("does not verify") != std::string::npos);
+
+  // By default checkpoints go into the data directory's checkpoints/.
+  REQUIRE(Run(site.cfg() + "audit checkpoint", &out) == 0);
+  std::smatch m;
+  REQUIRE(std::regex_search(out, m, std::regex("checkpoint written: (\\S+\\.txt)")));
+  CHECK(m[1].str().find(site.data("checkpoints/access-log-")) == 0);
+  REQUIRE(Run(site.cfg() + "audit verify --checkpoint " + m[1].str(), &out) == 0);
+
+  // Every backup records the head too.
+  REQUIRE(Run(site.cfg() + "backup " + site.dir.File("site.bak") + " --key-file " +
+                  site.dir.File("pass"),
+              &out) == 0);
+  CHECK(out.find("access log head: entry 9 ") != std::string::npos);
+}
+
+TEST_CASE("audit verify --checkpoint detects a log cut at its end") {
+  Site site;
+  REQUIRE(Run(site.cfg() + "setup") == 0);
+  AppendRows(site, 5);
+  const std::string cp = site.dir.File("checkpoint.txt");
+  std::string out;
+  REQUIRE(Run(site.cfg() + "audit checkpoint --out " + cp, &out) == 0);
+  // Someone with write access to records.db removes the last entries.
+  Sql(site, "DROP TRIGGER access_log_no_delete; DELETE FROM access_log WHERE id > 3;");
+  REQUIRE(Run(site.cfg() + "audit verify", &out) == 0);  // the chain alone cannot tell
+  REQUIRE(Run(site.cfg() + "audit verify --checkpoint " + cp, &out) == 1);
+  INFO(out);
+  CHECK(out.find("ACCESS LOG DOES NOT VERIFY") != std::string::npos);
+  CHECK(out.find("the log ends at entry 3 but the anchor records entry 6") != std::string::npos);
+}
+
+TEST_CASE("audit verify --checkpoint detects a rebuilt chain") {
+  Site site;
+  REQUIRE(Run(site.cfg() + "setup") == 0);
+  AppendRows(site, 5);
+  const std::string cp = site.dir.File("checkpoint.txt");
+  std::string out;
+  REQUIRE(Run(site.cfg() + "audit checkpoint --out " + cp, &out) == 0);
+  // A new records database whose chain is whole and longer, but not the one checkpointed.
+  for (const char* f : {"records.db", "records.db-wal", "records.db-shm"}) {
+    fs::remove(site.data(f));
+  }
+  REQUIRE(Run(site.cfg() + "setup", &out) == 0);
+  AppendRows(site, 8);
+  REQUIRE(Run(site.cfg() + "audit verify", &out) == 0);
+  REQUIRE(Run(site.cfg() + "audit verify --checkpoint " + cp, &out) == 1);
+  INFO(out);
+  CHECK(out.find("entry 6 is not the entry the anchor recorded: the chain was rebuilt") !=
+        std::string::npos);
+}
