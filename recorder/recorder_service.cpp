@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <mutex>
 #include <set>
 
 #include "base/log.h"
@@ -122,11 +123,29 @@ Result<std::vector<CameraSettings>> CameraSettingsFromConfig(const config::SiteC
 }
 
 Status RegisterCameras(records::Database& db, const config::SiteConfig& site) {
+  // A password the loader withheld (the camera's URL was changed by hand to another
+  // endpoint) goes into the access log once per process and camera.
+  static std::mutex logged_mu;
+  static std::set<std::string> logged;
   for (const config::CameraConfig& c : site.cameras) {
     records::CameraRow row;
     row.id = c.id;
     row.name = c.name;
     CUSTODIAN_RETURN_IF_ERROR(db.UpsertCamera(row));
+    if (c.password_withheld.empty()) continue;
+    std::lock_guard lock(logged_mu);
+    if (!logged.insert(c.id + "\n" + c.password_withheld).second) continue;
+    records::AccessEntry e;
+    e.user_name = "(recorder)";
+    e.action = "camera_password_withheld";
+    e.camera_id = c.id;
+    e.client = "config";
+    e.detail = "camera " + c.id + " (" + c.source + "): " + c.password_withheld;
+    auto appended = db.AppendAccess(e);
+    if (!appended.ok()) {
+      LogWarn("recorder") << "camera " << c.id
+                          << ": could not log the withheld password: " << appended.status().ToString();
+    }
   }
   return Status::Ok();
 }
