@@ -60,6 +60,10 @@ ApiHarness::ApiHarness() : dir_(MakeDir()) {
   if (!db_->CreateUser({"fuzz-staff", records::Role::kStaff, *hash, false}).ok()) Die("staff");
   ApiOptions options;
   options.data_dir = dir_;
+  // Every input comes from one address on a clock that does not move: the per-address
+  // limits would answer 429 to all but the first few and hide the handlers from the fuzzer.
+  options.rate_limits.sign_in.burst = 1 << 30;
+  options.rate_limits.no_session.burst = 1 << 30;
   api_ = std::make_unique<Api>(*db_, *log_db_, clock, options);
   admin_ = Login("fuzz-admin");
   dpo_ = Login("fuzz-dpo");
