@@ -11,18 +11,16 @@
 //       <data_dir>/checkpoints/access-log-<UTC time>.txt) and its minisign signature, by
 //       the export-signing key, to FILE.minisig. `minisign -Vm FILE -P KEY` checks it too.
 //       Keep checkpoints off the box: someone who can rewrite the records cannot rewrite
-//       a checkpoint they do not hold.
+//       a checkpoint they do not hold. The retain service writes one a day too
+//       (<data_dir>/checkpoints/access-log-daily-<date>.txt). Format: app/access_checkpoint.h.
 // Exit codes: 0 ok; 1 the log does not verify (or the checkpoint is bad); 2 usage;
 // 3 bad config.
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
 #include <fstream>
 #include <map>
 #include <sstream>
 
+#include "app/access_checkpoint.h"
 #include "app/site_context.h"
 #include "exports/signing.h"
 
@@ -33,7 +31,6 @@ namespace {
 constexpr char kUsage[] =
     "usage: custodian audit verify [--checkpoint FILE [--pubkey FILE|KEY]]\n"
     "       custodian audit checkpoint [--out FILE]\n";
-constexpr char kCheckpointTitle[] = "custodian access-log checkpoint 1";
 
 Result<std::string> ReadSmallFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -42,27 +39,6 @@ Result<std::string> ReadSmallFile(const std::string& path) {
   s << in.rdbuf();
   if (s.str().size() > 64 * 1024) return InvalidArgument(path + " is too large for a checkpoint");
   return s.str();
-}
-
-// Writes path with O_EXCL: a checkpoint is never overwritten.
-Status WriteNewFile(const std::string& path, const std::string& text) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus("creating " + path, errno);
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      return ErrnoStatus("writing " + path, err);
-    }
-    done += static_cast<size_t>(n);
-  }
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced) return ErrnoStatus("fsync " + path, errno);
-  return Status::Ok();
 }
 
 int VerifyLog(SiteContext& ctx, const std::optional<records::AccessLogAnchor>& anchor) {
@@ -146,49 +122,17 @@ int Verify(const GlobalOptions& opts, const std::string& checkpoint, const std::
   return VerifyLog(ctx, *anchor);
 }
 
-int Checkpoint(const GlobalOptions& opts, std::string out) {
+int Checkpoint(const GlobalOptions& opts, const std::string& out) {
   auto opened = SiteContext::Open(opts);
   if (!opened.ok()) return ReportOpenError(opened.status());
-  SiteContext& ctx = **opened;
-  auto fail = [](const Status& st) {
-    std::fprintf(stderr, "custodian: audit checkpoint: %s\n", st.ToString().c_str());
+  auto w = WriteAccessCheckpoint(**opened, out);
+  if (!w.ok()) {
+    std::fprintf(stderr, "custodian: audit checkpoint: %s\n", w.status().ToString().c_str());
     return kExitFailure;
-  };
-  // Only a chain that verifies is worth vouching for.
-  auto v = ctx.db().VerifyAccessLog();
-  if (!v.ok()) return fail(v.status());
-  if (!v->ok) {
-    return fail(DataLoss("the access log does not verify (entry " +
-                         std::to_string(v->first_bad_id.value_or(-1)) + ": " + v->reason +
-                         "); no checkpoint written"));
   }
-  auto head = ctx.db().AccessLogHead();
-  if (!head.ok()) return fail(head.status());
-  const records::AccessLogAnchor a =
-      head->value_or(records::AccessLogAnchor{0, records::kGenesisHash});
-  auto key = exports::SigningKey::Load(config::KeysDir(ctx.site));
-  if (!key.ok()) return fail(key.status());
-  const UtcMicros now = ctx.clock().Now();
-  if (out.empty()) {
-    const std::string dir = JoinPath(ctx.site.data_dir, "checkpoints");
-    Status st = ctx.fs().CreateDirs(dir);
-    if (!st.ok()) return fail(st);
-    out = JoinPath(dir, "access-log-" + FormatUtcCompact(now) + ".txt");
-  }
-  std::string site_name = ctx.site.site_name;
-  for (char& c : site_name) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  const std::string text = std::string(kCheckpointTitle) + "\nsite: " + site_name +
-                           "\nentry: " + std::to_string(a.id) + "\nhash: " + a.hash +
-                           "\nmade_utc: " + FormatUtc(now) + "\n";
-  const std::string sig = key->Sign(
-      text, "custodian access-log checkpoint: entry " + std::to_string(a.id) + " hash " + a.hash);
-  Status st = WriteNewFile(out + ".minisig", sig);
-  if (st.ok()) st = WriteNewFile(out, text);
-  if (!st.ok()) return fail(st);
-  std::printf("checkpoint written: %s (and %s.minisig)\nentry %lld, hash %s\n", out.c_str(),
-              out.c_str(), static_cast<long long>(a.id), a.hash.c_str());
+  std::printf("checkpoint written: %s (and %s.minisig)\nentry %lld, hash %s\n",
+              w->path.c_str(), w->path.c_str(), static_cast<long long>(w->head.id),
+              w->head.hash.c_str());
   return kExitOk;
 }
 

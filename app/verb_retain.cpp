@@ -1,6 +1,8 @@
 // `custodian retain`: the retention scheduler (docs/design/retention.md).
 //   retain                 runs a pass at once, then every minute, and at once when the
-//                          recorder raises low_space; until SIGTERM (SIGHUP reloads)
+//                          recorder raises low_space; until SIGTERM (SIGHUP reloads).
+//                          Writes the day's signed access-log checkpoint (see
+//                          app/access_checkpoint.h) at start and when the date changes
 //   retain --once          runs one pass and prints its plan and outcome
 //   retain --dry-run       prints the plan of a pass; deletes and writes nothing
 //   retain --report FROM TO  prints the deletion records made in [FROM, TO), UTC times
@@ -15,9 +17,11 @@
 
 #include <cstdio>
 
+#include "app/access_checkpoint.h"
 #include "app/site_context.h"
 #include "base/log.h"
 #include "base/sd_notify.h"
+#include "base/time.h"
 #include "recorder/recorder_service.h"
 #include "retention/pass.h"
 #include "retention/report.h"
@@ -97,6 +101,21 @@ int RunOnePass(SiteContext& ctx, bool dry_run) {
   return report->execution.failures.empty() ? kExitOk : kExitFailure;
 }
 
+// The day's signed checkpoint of the access log's head, once per UTC date: written before
+// the service reports ready and then whenever the date changes. A failure is logged once
+// a day and retried the next.
+void DailyCheckpoint(SiteContext& ctx, std::string* last_date) {
+  const std::string today = FormatUtcDate(ctx.clock().Now());
+  if (today == *last_date) return;
+  *last_date = today;
+  auto written = WriteDailyCheckpoint(ctx);
+  if (!written.ok()) {
+    LogError("retention") << "no access-log checkpoint today: " << written.status().message();
+  } else if (!written->empty()) {
+    LogInfo("retention") << "access-log checkpoint written: " << *written;
+  }
+}
+
 int RunService(SiteContext& ctx, const std::string& config_path) {
   sigset_t set;
   sigemptyset(&set);
@@ -108,6 +127,8 @@ int RunService(SiteContext& ctx, const std::string& config_path) {
                                           retention::SettingsFromSite(ctx.site));
   LogInfo("retention") << "retention scheduler started for " << ctx.site.data_dir
                        << "; a pass every minute, and at once on low space";
+  std::string checkpoint_date;
+  DailyCheckpoint(ctx, &checkpoint_date);
   NotifyReady("retention");
   const int64_t poll_us = scheduler.options().alarm_poll_us;
   const timespec wait{static_cast<time_t>(poll_us / kMicrosPerSecond),
@@ -117,6 +138,7 @@ int RunService(SiteContext& ctx, const std::string& config_path) {
   recorder::CamerasDirWatch cameras_dir(ctx.site.cameras_dir);
   for (;;) {
     (void)scheduler.Tick();  // a failed pass is logged and retried at the next interval
+    DailyCheckpoint(ctx, &checkpoint_date);
     NotifyWatchdog("retention");
     int sig = sigtimedwait(&set, nullptr, &wait);
     if (sig == SIGTERM || sig == SIGINT) break;

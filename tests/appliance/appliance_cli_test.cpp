@@ -753,3 +753,35 @@ TEST_CASE("audit verify --checkpoint detects a rebuilt chain") {
   CHECK(out.find("entry 6 is not the entry the anchor recorded: the chain was rebuilt") !=
         std::string::npos);
 }
+
+TEST_CASE("the retain service writes the day's access-log checkpoint, which audit verify accepts") {
+  Site site;
+  REQUIRE(Run(site.cfg() + "setup") == 0);
+  AppendRows(site, 2);
+  {
+    NotifySocket systemd(site.dir.File("retain.notify"));
+    pid_t pid = StartService(site.dir.File("site.yaml"), "retain", systemd.path(),
+                             site.dir.File("retain.log"));
+    // Written before the service reports ready.
+    CHECK(systemd.Next(60) == "READY=1");
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status));
+  }
+  std::vector<std::string> daily;
+  for (const auto& e : fs::directory_iterator(site.data("checkpoints"))) {
+    const std::string n = e.path().filename().string();
+    if (n.rfind("access-log-daily-", 0) == 0 && n.size() > 4 && n.substr(n.size() - 4) == ".txt") {
+      daily.push_back(e.path().string());
+    }
+  }
+  REQUIRE(daily.size() == 1);
+  CHECK(Slurp(daily[0]).find("entry: 3\n") != std::string::npos);
+  std::string out;
+  REQUIRE(Run(site.cfg() + "audit verify --checkpoint " + daily[0], &out) == 0);
+  // A log cut afterwards does not pass against it.
+  Sql(site, "DROP TRIGGER access_log_no_delete; DELETE FROM access_log WHERE id > 1;");
+  REQUIRE(Run(site.cfg() + "audit verify --checkpoint " + daily[0], &out) == 1);
+  CHECK(out.find("entries were removed from the end") != std::string::npos);
+}
