@@ -2,7 +2,8 @@
 //   retain                 runs a pass at once, then every minute, and at once when the
 //                          recorder raises low_space; until SIGTERM (SIGHUP reloads).
 //                          Writes the day's signed access-log checkpoint (see
-//                          app/access_checkpoint.h) at start and when the date changes
+//                          app/access_checkpoint.h) in its first turn and when the date
+//                          changes
 //   retain --once          runs one pass and prints its plan and outcome
 //   retain --dry-run       prints the plan of a pass; deletes and writes nothing
 //   retain --report FROM TO  prints the deletion records made in [FROM, TO), UTC times
@@ -101,9 +102,10 @@ int RunOnePass(SiteContext& ctx, bool dry_run) {
   return report->execution.failures.empty() ? kExitOk : kExitFailure;
 }
 
-// The day's signed checkpoint of the access log's head, once per UTC date: written before
-// the service reports ready and then whenever the date changes. A failure is logged once
-// a day and retried the next.
+// The day's signed checkpoint of the access log's head, once per UTC date: written in the
+// service's first turn (after it reports ready: verifying a long chain takes a while),
+// before its first watchdog ping, and then whenever the date changes. A failure is logged
+// once a day and retried the next.
 void DailyCheckpoint(SiteContext& ctx, std::string* last_date) {
   const std::string today = FormatUtcDate(ctx.clock().Now());
   if (today == *last_date) return;
@@ -128,7 +130,6 @@ int RunService(SiteContext& ctx, const std::string& config_path) {
   LogInfo("retention") << "retention scheduler started for " << ctx.site.data_dir
                        << "; a pass every minute, and at once on low space";
   std::string checkpoint_date;
-  DailyCheckpoint(ctx, &checkpoint_date);
   NotifyReady("retention");
   const int64_t poll_us = scheduler.options().alarm_poll_us;
   const timespec wait{static_cast<time_t>(poll_us / kMicrosPerSecond),
