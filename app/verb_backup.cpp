@@ -884,6 +884,12 @@ Status SwitchData(DataStage* stage, const std::string& data_dir) {
   const char* to = stage->name.c_str();
   if (stage->live.valid()) {
     if (::renameat2(parent, from, parent, to, RENAME_EXCHANGE) != 0) {
+      if (errno == EXDEV || errno == EBUSY) {
+        return FailedPrecondition(
+            data_dir + " is a mount point: restore stages the new data directory beside it and "
+            "cannot switch it in across file systems; nothing was changed. Restore with "
+            "--target DIR on the same file system and move the files by hand");
+      }
       if (errno != EINVAL && errno != ENOSYS) return ErrnoStatus("switching " + data_dir, errno);
       // No atomic exchange on this file system: old aside, new in (a crash between the two
       // leaves the old beside it as .NAME.old-PID, which the next restore collects).
