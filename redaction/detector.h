@@ -1,12 +1,14 @@
-// Finding faces and people in a frame with what Debian 12 ships: OpenCV 4.6's Haar cascades
-// (frontal, and profile in both orientations by flipping the image), dlib 19.24's HOG frontal
-// face detector, OpenCV's HOG people detector, and background subtraction (MOG2) for motion.
+// Finding faces and people in a frame. The face network (BlazeFace, face_net.h) does most of
+// the work, on tiles of the frame at a few scales so that faces from min_face_px up reach the
+// size it finds; OpenCV's frontal Haar cascade is a second face detector around motion and
+// tracked faces; background subtraction (MOG2) finds what moves, and moving figures of a
+// person's shape are people (their heads are masked in faces mode).
 //
-// Cost decides the design (docs/design/redaction.md): a full scan of the whole frame runs
-// now and then; between full scans the face detectors look only where something moves or
-// where a track is, on crops scaled so that the smallest face sought is large enough for the
-// cascades. Detectors are loaded once and fail closed: a missing cascade is an error, never a
-// silent pass with fewer detectors. A Detectors object is used by one thread.
+// Cost decides the schedule (docs/design/redaction.md): frames whose finest level has at most
+// max_tiles tiles are scanned whole at every detection; larger ones (HD) are scanned where
+// something moves or a face is tracked, and elsewhere in turn. Detectors are loaded once and
+// fail closed: a missing model or cascade is an error, never a silent pass with fewer
+// detectors. A Detectors object is used by one thread.
 #pragma once
 
 #include <memory>
@@ -33,16 +35,19 @@ std::string DefaultCascadeDir();
 
 class Detectors {
  public:
-  static Result<std::unique_ptr<Detectors>> Load(const RedactionOptions& options, int width,
+  // `params` must have been resolved for the frame rate (ResolveForFrameRate).
+  static Result<std::unique_ptr<Detectors>> Load(const RedactionOptions& options,
+                                                 const DetectionParams& params, int width,
                                                  int height);
   ~Detectors();
 
-  // Detections in frame `index` (luma plane, full size), around motion and around `hints`
-  // (boxes of live tracks). `full_scan`: on frames up to 0.5 MP the whole frame is scanned;
-  // on larger frames a coarse whole-frame scan and the people detector run, while the
-  // thorough scans follow what changed (DetectionParams::change_threshold).
-  std::vector<Detection> Detect(const cv::Mat& luma, int64_t index, bool full_scan,
+  // Detections in frame `index`: `luma` is its luma plane and `rgb` the frame in RGB, both
+  // full size; `hints` are the boxes of live tracks (scanned first).
+  std::vector<Detection> Detect(const cv::Mat& luma, const cv::Mat& rgb, int64_t index,
                                 const std::vector<Detection>& hints);
+
+  // Whether the last frame given to Detect changed as a whole from the one before (a cut).
+  bool last_was_cut() const;
 
   // What ran and with which parameters, for the redaction record.
   nlohmann::json Describe() const;

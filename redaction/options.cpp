@@ -134,13 +134,24 @@ Status ValidateOptions(const RedactionOptions& o) {
     return InvalidArgument("--keep-audio needs a reason");
   }
   const DetectionParams& d = o.detection;
-  if (d.detect_every < 1 || d.full_scan_every < 1 || d.scan_width < 64 || d.min_face_px < 8 ||
-      d.hold_frames < 0 || d.pre_frames < 0 || d.post_frames < 0 || d.margin < 0 ||
-      d.hd_min_face_px < 8 || d.hd_dlib_min_face_px < 8 || d.change_threshold <= 0 ||
-      d.settle_checks < 0 || d.refresh_every < 1) {
+  if (d.detect_every < 0 || d.min_face_px < 8 || d.net_face_px < 8 || d.max_upscale < 1 ||
+      d.face_score <= 0 || d.face_score >= 1 || d.max_tiles < 1 || d.sweep_frames < 0 ||
+      d.motion_width < 64 || d.hold_frames < 0 || d.pre_frames < 0 || d.post_frames < 0 ||
+      d.margin < 0 || d.margin_px < 0) {
     return InvalidArgument("detection parameters out of range");
   }
   return Status::Ok();
+}
+
+DetectionParams ResolveForFrameRate(DetectionParams p, double fps) {
+  if (!(fps > 0 && fps < 1000)) fps = 25;
+  auto frames = [&](double seconds) { return std::max(1, static_cast<int>(std::lround(seconds * fps))); };
+  if (p.detect_every == 0) p.detect_every = frames(0.2);
+  if (p.sweep_frames == 0) p.sweep_frames = frames(2.0);
+  if (p.hold_frames == 0) p.hold_frames = frames(1.0);
+  if (p.pre_frames == 0) p.pre_frames = frames(1.0);
+  if (p.post_frames == 0) p.post_frames = frames(0.4);
+  return p;
 }
 
 }  // namespace custodian::redaction

@@ -56,54 +56,41 @@ Result<SubjectPick> ParseSubject(const std::string& text);     // "X,Y,W,H@SECON
 Result<ManualRegion> ParseManualRegion(const std::string& text);  // "X,Y,W,H@FROM-TO"
 
 // Detection and tracking parameters. Defaults are the ones measured in
-// docs/design/redaction.md; they are written into every redaction record.
+// docs/design/redaction.md; they are written into every redaction record. Values of 0 are
+// chosen from the frame rate when the video is opened (ResolveForFrameRate).
 struct DetectionParams {
-  // Full-frame scans run every `full_scan_every` frames on an image scaled so that its width
-  // is `scan_width` (never more than `max_upscale` times the frame).
-  int full_scan_every = 50;
-  int scan_width = 960;
-  double max_upscale = 3.0;
-  // Between full scans, detectors look only where there is motion or a live track, every
-  // `detect_every` frames, on crops scaled so that the smallest face sought is
-  // `min_face_scaled` pixels.
-  int detect_every = 5;
-  int min_face_px = 20;  // smallest face sought, in frame pixels
+  // Detectors run every `detect_every` frames (0: about five times a second).
+  int detect_every = 0;
+  // The smallest face sought, in frame pixels. The face network finds faces of
+  // `net_face_px` pixels in its input, so the frame is scaled by net_face_px / min_face_px
+  // (at most max_upscale) for the finest level of tiles, and halved for each coarser level.
+  int min_face_px = 16;
+  int net_face_px = 16;
+  double max_upscale = 1.5;
+  float face_score = 0.35f;  // the face network's score threshold (0-1)
+  // Frames whose finest level needs more than `max_tiles` tiles (HD) are not scanned whole at
+  // every detection: tiles where something moves or a face is tracked are, and the others in
+  // turn so that each is scanned at least every `sweep_frames` frames (0: every 2 s).
+  int max_tiles = 4;
+  int sweep_frames = 0;
+  // The frontal Haar cascade, a second detector on the crops around motion and tracked faces
+  // (it finds some blurred faces the network misses).
+  bool use_haar = true;
+  int haar_min_neighbors = 3;
   int motion_width = 320;  // background subtraction runs on frames scaled to this width
-  // Haar cascades: pyramid step and neighbours required.
-  double haar_scale_step = 1.1;
-  int haar_min_neighbors = 2;
-  bool use_dlib = true;
-  bool use_profile = true;
-  bool use_people = true;
-  int people_every = 3;  // frames over 0.5 MP: people detector on every 3rd full scan
-  // Full scans also run the frontal cascade on the image turned by +-tilt_degrees, +-2x
-  // that, ... up to +-max_tilt_degrees.
-  double tilt_degrees = 15;
-  double max_tilt_degrees = 30;
-  bool dlib_tilted = true;  // dlib also on the image turned by +-tilt_degrees
-  bool dlib_on_large_frames = true;  // frames over 0.5 MP: dlib too (recall over speed)
-  // Frames over 0.5 MP (HD) are not fully scanned every full_scan_every frames: each 32-px
-  // block is compared with what the last thorough scan of it saw; blocks that differ by more
-  // than `change_threshold` grey levels (block mean) and have then kept still for
-  // `settle_checks` detection frames get a thorough scan (with a margin), which looks for
-  // faces from `hd_min_face_px` (cascades) and `hd_dlib_min_face_px` (dlib) up. Faces it
-  // finds are kept for as long as their blocks do not change. The whole frame is scanned
-  // thoroughly at the first frame and every `refresh_every` frames; moving things are
-  // covered by the crops around motion between.
-  int hd_crop_every = 10;  // frames over 0.5 MP: the crops around motion every 10 frames
-  int hd_min_face_px = 24;
-  int hd_dlib_min_face_px = 36;
-  double change_threshold = 6;
-  int settle_checks = 3;
-  int refresh_every = 1500;
-  // Tracking: how far a mask is enlarged, how long it is held over a detection gap, and
-  // how many frames it starts before a track's first detection and ends after its last.
-  double margin = 0.3;
+  // Tracking: how far a mask is enlarged, how long it is held after a face's last detection,
+  // and how many frames it starts before a track's first detection and ends after its last
+  // (0: 1 s, 1 s and 0.4 s). A track seen only once (an unconfirmed detection) is masked
+  // for `detect_every` frames either side only.
+  double margin = 0.25;
   int margin_px = 3;
-  int hold_frames = 25;
-  int pre_frames = 10;
-  int post_frames = 8;
+  int hold_frames = 0;
+  int pre_frames = 0;
+  int post_frames = 0;
 };
+
+// Fills the parameters left at 0 from the video's frame rate.
+DetectionParams ResolveForFrameRate(DetectionParams p, double fps);
 
 struct RedactionOptions {
   Mode mode = Mode::kFaces;
@@ -117,6 +104,11 @@ struct RedactionOptions {
   DetectionParams detection;
   // Where the Haar cascades are; empty means the opencv-data default.
   std::string cascade_dir;
+  // Where the face network's model is; empty means DefaultModelDir() (face_net.h).
+  std::string model_dir;
+  // Faces mode: also mask whole people (moving figures), for a disclosure where clothing or
+  // gait would identify someone; otherwise only their heads.
+  bool mask_people = false;
   // Contact sheet: a JPEG grid written beside the output; empty path means none.
   std::string contact_sheet_path;
   int contact_sheet_frames = 16;

@@ -7,10 +7,13 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <future>
 #include <thread>
+
+#include <opencv2/imgproc.hpp>
 
 #include "base/log.h"
 #include "base/sha256.h"
@@ -81,9 +84,13 @@ std::string UtcNow() {
 
 nlohmann::json BoxJson(const Box& b) { return {b.x, b.y, b.w, b.h}; }
 
-// Head area of a person box from the HOG people detector (the box has padding above the head).
+// Head area of a moving figure (the top of its box is the top of the head): a box at the
+// top centre, as wide as 3/10 of the figure's height (a head and the arms' swing) and a
+// quarter of it tall at most.
 Box HeadOf(const Box& person) {
-  return {person.x + person.w / 5, person.y, person.w * 3 / 5, person.h * 3 / 10};
+  int w = std::min(person.w, person.h * 3 / 10);
+  int h = std::min(person.h / 4, w * 4 / 3);
+  return {person.x + (person.w - w) / 2, person.y, w, h};
 }
 
 // What one frame's masks are, from the tracker's boxes, the mode and the manual regions.
@@ -101,7 +108,7 @@ FrameMasks ComposeMasks(const RedactionOptions& o, const std::vector<MaskBoxAt>&
     case Mode::kFaces:
       for (const MaskBoxAt& b : boxes) {
         if (b.kind == DetectionKind::kFace) m.masks.push_back(b.box);
-        if (b.kind == DetectionKind::kPerson) m.masks.push_back(HeadOf(b.box));
+        if (b.kind == DetectionKind::kPerson) m.masks.push_back(o.mask_people ? b.box : HeadOf(b.box));
       }
       break;
     case Mode::kKeepSubject: {
@@ -219,6 +226,8 @@ class Pipeline {
 
   std::string input_, output_, temp_;
   RedactionOptions o_;
+  DetectionParams p_;  // o_.detection resolved for the frame rate
+  cv::Mat i420_, rgb_;  // the analysis thread's frame in colour
   ProgressFn progress_;
   VideoInfo info_;
   const AVStream* audio_ = nullptr;
@@ -283,13 +292,28 @@ void Pipeline::DecodeLoop(VideoReader* reader, BoundedQueue<Item>* out) {
 }
 
 void Pipeline::Analyse(const Item& item) {
-  const DetectionParams& p = o_.detection;
-  if (item.index % p.detect_every != 0) return;
+  if (item.index % p_.detect_every != 0) return;
   AVFrame* f = item.frame.get();
   cv::Mat luma(f->height, f->width, CV_8UC1, f->data[0], static_cast<size_t>(f->linesize[0]));
-  bool full = item.index % p.full_scan_every == 0;
-  tracker_->Add(item.index, detectors_->Detect(luma, item.index, full,
-                                               tracker_->LiveBoxes(item.index)));
+  // The face network wants colour: the planes copied into one I420 image, converted.
+  int w = f->width, h = f->height, cw = (w + 1) / 2, ch = (h + 1) / 2;
+  i420_.create(h + h / 2, w, CV_8UC1);  // I420: Y, then U and V of a quarter each
+  for (int y = 0; y < h; ++y) std::memcpy(i420_.ptr(y), f->data[0] + y * f->linesize[0], static_cast<size_t>(w));
+  uint8_t* u = i420_.ptr(h);
+  uint8_t* v = u + static_cast<size_t>(cw) * ch;
+  for (int y = 0; y < ch; ++y) {
+    std::memcpy(u + static_cast<size_t>(y) * cw, f->data[1] + y * f->linesize[1], static_cast<size_t>(cw));
+    std::memcpy(v + static_cast<size_t>(y) * cw, f->data[2] + y * f->linesize[2], static_cast<size_t>(cw));
+  }
+  if (w % 2 == 0 && h % 2 == 0) {
+    cv::cvtColor(i420_, rgb_, cv::COLOR_YUV2RGB_I420);
+  } else {
+    // Odd sizes: OpenCV's converter needs even ones; grey is enough for the odd edge case.
+    cv::cvtColor(luma, rgb_, cv::COLOR_GRAY2RGB);
+  }
+  auto found = detectors_->Detect(luma, rgb_, item.index, tracker_->LiveBoxes(item.index));
+  if (detectors_->last_was_cut()) tracker_->Cut(item.index);
+  tracker_->Add(item.index, std::move(found));
 }
 
 void Pipeline::AnalyseLoop(BoundedQueue<Item>* in, BoundedQueue<Item>* out) {
@@ -378,10 +402,11 @@ Result<RedactionRecord> Pipeline::Run() {
   std::unique_ptr<VideoReader> reader;
   CUSTODIAN_RETURN_IF_ERROR(OpenReader(&reader));
   info_ = reader->info();
-  auto detectors = Detectors::Load(o_, info_.width, info_.height);
+  p_ = ResolveForFrameRate(o_.detection, av_q2d(info_.frame_rate));
+  auto detectors = Detectors::Load(o_, p_, info_.width, info_.height);
   if (!detectors.ok()) return detectors.status();
   detectors_ = std::move(detectors).value();
-  tracker_ = std::make_unique<Tracker>(o_.detection, info_.width, info_.height);
+  tracker_ = std::make_unique<Tracker>(p_, info_.width, info_.height);
   if (o_.keep_audio_reason && !reader->audio_stream()) {
     LogWarn("redaction") << "--keep-audio given but the input has no audio";
   }
@@ -476,7 +501,7 @@ Result<RedactionRecord> Pipeline::Run() {
   rec.frames_masked = frames_masked_;
   rec.frames_flagged = flagged;
   rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const DetectionParams& p = o_.detection;
+  const DetectionParams& p = p_;
   nlohmann::json manual = nlohmann::json::array();
   for (const ManualRegion& r : o_.manual) {
     manual.push_back({{"box", BoxJson(r.box)}, {"from_s", r.from_s}, {"to_s", r.to_s}});
@@ -505,18 +530,16 @@ Result<RedactionRecord> Pipeline::Run() {
                                     {"reason", *o_.keep_audio_reason}}
                    : nlohmann::json{{"kept", false}};
   j["detectors"] = detectors_->Describe();
-  j["parameters"] = {{"full_scan_every", p.full_scan_every}, {"scan_width", p.scan_width},
-                     {"max_upscale", p.max_upscale}, {"detect_every", p.detect_every},
-                     {"min_face_px", p.min_face_px}, {"people_every", p.people_every}, {"motion_width", p.motion_width},
-                     {"margin", p.margin}, {"margin_px", p.margin_px},
-                     {"tilt_degrees", p.tilt_degrees}, {"max_tilt_degrees", p.max_tilt_degrees},
-                     {"dlib_tilted", p.dlib_tilted}, {"hold_frames", p.hold_frames},
+  j["parameters"] = {{"detect_every", p.detect_every}, {"min_face_px", p.min_face_px},
+                     {"net_face_px", p.net_face_px}, {"max_upscale", p.max_upscale},
+                     {"face_score", p.face_score}, {"max_tiles", p.max_tiles},
+                     {"sweep_frames", p.sweep_frames}, {"use_haar", p.use_haar},
+                     {"haar_min_neighbors", p.haar_min_neighbors}, {"motion_width", p.motion_width},
+                     {"margin", p.margin}, {"margin_px", p.margin_px}, {"hold_frames", p.hold_frames},
                      {"pre_frames", p.pre_frames}, {"post_frames", p.post_frames},
-                     {"dlib_on_large_frames", p.dlib_on_large_frames}, {"hd_crop_every", p.hd_crop_every},
-                     {"hd_min_face_px", p.hd_min_face_px}, {"hd_dlib_min_face_px", p.hd_dlib_min_face_px},
-                     {"change_threshold", p.change_threshold}, {"settle_checks", p.settle_checks},
-                     {"refresh_every", p.refresh_every}};
-  j["tracks"] = {{"faces", tracker_->face_tracks()}, {"people", tracker_->person_tracks()}};
+                     {"mask_people", o_.mask_people}};
+  j["tracks"] = {{"faces", tracker_->face_tracks()}, {"people", tracker_->person_tracks()},
+                 {"face_positions_from_motion", tracker_->motion_followed()}};
   j["frames"] = {{"total", frames_}, {"masked", frames_masked_}, {"flagged", flagged}};
   j["flagged"] = flags;
   if (sheet_) {

