@@ -21,6 +21,7 @@ constexpr const char* kUsage =
     "         [--subject X,Y,W,H@SECONDS] [--region X,Y,W,H] [--manual X,Y,W,H@FROM-TO]...\n"
     "         [--style solid|pixelate|blur] [--keep-audio REASON]\n"
     "         [--reviewer NAME [--sign-off]] [--no-contact-sheet] [--export ID]\n"
+    "         [--people]  (faces mode: mask whole moving figures, not only heads)\n"
     "--export stores the record against that export in the site's records (needs --config).\n";
 
 int Usage(const std::string& problem) {
@@ -102,6 +103,8 @@ int RunRedact(const GlobalOptions& opts, const std::vector<std::string>& args) {
       if (!st.ok()) return Usage(st.message());
     } else if (a == "--sign-off") {
       o.signed_off = true;
+    } else if (a == "--people") {
+      o.mask_people = true;
     } else if (a == "--no-contact-sheet") {
       contact_sheet = false;
     } else if (!a.empty() && a[0] == '-') {

@@ -12,6 +12,7 @@
 #include <opencv2/videoio.hpp>
 
 #include "base/testing/temp_dir.h"
+#include "redaction/face_net.h"
 #include "redaction/redactor.h"
 #include "redaction/testing/face_fixture.h"
 #include "redaction/video_io.h"
@@ -301,6 +302,30 @@ TEST_CASE("redaction fails closed and writes no output") {
   auto undetected = RedactVideo(good, out, no_detectors);
   REQUIRE_FALSE(undetected.ok());
   CHECK(undetected.status().kind() == ErrorKind::kFailedPrecondition);
+  CHECK(NothingBut(tmp.path(), {"junk.mp4", "damaged.mp4", "good.mp4"}));
+
+  // The face network's model missing, or changed by a single byte: refused, nothing written.
+  RedactionOptions no_model;
+  no_model.model_dir = tmp.File("no-models");
+  auto unmodelled = RedactVideo(good, out, no_model);
+  REQUIRE_FALSE(unmodelled.ok());
+  CHECK(unmodelled.status().kind() == ErrorKind::kFailedPrecondition);
+  CHECK(NothingBut(tmp.path(), {"junk.mp4", "damaged.mp4", "good.mp4"}));
+  fs::create_directory(tmp.File("bad-models"));
+  std::string model = tmp.File("bad-models") + "/" + kFaceModelFile;
+  fs::copy_file(DefaultModelDir() + "/" + kFaceModelFile, model);
+  {
+    std::fstream f(model, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(1000);
+    f.put('\x5a');
+  }
+  RedactionOptions bad_model;
+  bad_model.model_dir = tmp.File("bad-models");
+  auto tampered = RedactVideo(good, out, bad_model);
+  REQUIRE_FALSE(tampered.ok());
+  CHECK(tampered.status().kind() == ErrorKind::kFailedPrecondition);
+  CHECK(tampered.status().message().find("SHA-256") != std::string::npos);
+  fs::remove_all(tmp.File("bad-models"));
   CHECK(NothingBut(tmp.path(), {"junk.mp4", "damaged.mp4", "good.mp4"}));
 
   // The command line: a bad --manual is a usage error before anything is read.

@@ -29,6 +29,8 @@ PACKAGES=(
   # fuzzing (CUSTODIAN_FUZZ, tests/fuzz): clang with libFuzzer and the sanitizer runtimes;
   # curl and python3 for tests/reliability/all_services.sh
   clang libclang-rt-14-dev curl python3
+  # the redaction evaluation (tests/bench/redact_eval.py) and ../shared/eval's scripts
+  python3-opencv
 )
 
 # Node.js for the web UI tests: Debian's own only when no node is installed at all (a newer
