@@ -216,6 +216,10 @@ Status SignOffRedactionPackage(records::Database& db, const std::string& data_di
     return FailedPrecondition(RedactionText(row.id) + " is " + record.value("state", "unknown") +
                               "; only a finished redaction can be signed off");
   }
+  if (note.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return InvalidArgument("a sign-off needs a note of what the reviewer checked (the contact "
+                           "sheet, each flagged range)");
+  }
   const int64_t export_id = *row.export_id;
   auto e = db.GetExport(export_id);
   if (!e.ok()) return e.status();

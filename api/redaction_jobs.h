@@ -63,7 +63,7 @@ Result<std::optional<records::Database::RedactionRow>> SignedOffRedaction(
 
 // Writes and signs the redaction manifest, records the sign-off and marks the export
 // redacted (inside the caller's transaction). kFailedPrecondition unless the job is done
-// and the redaction not yet signed off.
+// and the redaction not yet signed off; kInvalidArgument when the note is blank.
 Status SignOffRedactionPackage(records::Database& db, const std::string& data_dir,
                                const std::string& keys_dir, int64_t redaction_id,
                                int64_t reviewer_id, const std::string& reviewer_name,

@@ -247,6 +247,11 @@ TEST_CASE("api DSAR export redacted by serve's worker, reviewed, signed off, han
 
   // 6. Signed off once: staff cannot, the second attempt is refused and changes nothing.
   CHECK(f.Call("POST", path + "/sign-off", t.sam, json{{"note", "x"}}.dump()).status == 403);
+  // A sign-off says what was checked: an empty or blank note is refused.
+  auto blank = f.Call("POST", path + "/sign-off", t.ben, json{{"note", "  "}}.dump());
+  CHECK(blank.status == 400);
+  CHECK(Contains(blank.body, "note"));
+  CHECK(f.Call("POST", path + "/sign-off", t.ben, "").status == 400);
   auto signed_off =
       f.Call("POST", path + "/sign-off", t.ben, json{{"note", "checked all 16 frames"}}.dump());
   INFO(signed_off.body);

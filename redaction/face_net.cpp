@@ -47,9 +47,16 @@ float IoU(const cv::Rect2f& a, const cv::Rect2f& b) {
 }  // namespace
 
 std::string DefaultModelDir() {
-  std::string installed = CUSTODIAN_INSTALLED_MODEL_DIR;
+  // Installed: beside the program (PREFIX/bin/custodian -> PREFIX/share/custodian/models,
+  // whatever prefix the package used), or where this build would install it.
   std::error_code ec;
-  if (std::filesystem::exists(installed + "/" + kFaceModelFile, ec)) return installed;
+  std::vector<std::string> candidates;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) candidates.push_back((exe.parent_path().parent_path() / "share/custodian/models").string());
+  candidates.push_back(CUSTODIAN_INSTALLED_MODEL_DIR);
+  for (const std::string& dir : candidates) {
+    if (std::filesystem::exists(dir + "/" + kFaceModelFile, ec)) return dir;
+  }
   return CUSTODIAN_BUILD_MODEL_DIR;
 }
 

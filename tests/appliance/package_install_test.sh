@@ -112,6 +112,11 @@ in_root dpkg-query --control-show custodian conffiles | grep -q /etc/custodian/s
   fail "site.yaml is not a conffile"
 in_root custodian --config /etc/custodian/site.yaml check >/dev/null ||
   fail "the default site file does not pass custodian check"
+# The redaction's face network ships in the package, unchanged (redaction/face_net.h).
+model_sum=$(in_root sha256sum /usr/share/custodian/models/face_detection_back_256x256_barracuda.onnx) ||
+  fail "the face model is not installed"
+[ "${model_sum%% *}" = 427cbbe0fc41448d09e1dc9cfabe2423d997cf2faaeab91fadd09a510b63b8e2 ] ||
+  fail "the installed face model has SHA-256 ${model_sum%% *}"
 for u in record retain serve; do
   in_root test -L "/etc/systemd/system/multi-user.target.wants/custodian-$u.service" ||
     fail "custodian-$u.service is not enabled"
