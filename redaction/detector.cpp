@@ -85,7 +85,7 @@ struct Detectors::Impl {
   double motion_scale = 1.0;
   std::vector<Level> levels;
   bool scheduled = false;  // the finest level has more than max_tiles tiles
-  int64_t motion_calls = 0, detect_calls = 0, tiles_scanned = 0, haar_crops = 0, fine_tiles = 0, global_changes = 0;
+  int64_t motion_calls = 0, detect_calls = 0, tiles_scanned = 0, haar_crops = 0, fine_tiles = 0, global_changes = 0, skipped_tiles = 0;
   cv::Mat canvas = cv::Mat(kFaceNetInput, kFaceNetInput, CV_8UC3);
   bool cut = false;
 
@@ -183,20 +183,27 @@ struct Detectors::Impl {
     for (const Level& l : levels) total += l.tiles.size();
     double rounds = std::max(1.0, static_cast<double>(p.sweep_frames) / p.detect_every);
     size_t quota = static_cast<size_t>(std::ceil(static_cast<double>(total) / rounds));
-    std::vector<std::pair<int64_t, std::pair<size_t, size_t>>> rest;  // (last scan, (level, tile))
+    // Within max_tiles_per_detect (0: no limit) the tiles of interest least recently
+    // scanned go first, then the sweep's.
+    std::vector<std::pair<int64_t, std::pair<size_t, size_t>>> wanted, rest;  // (last scan, (level, tile))
     for (size_t li = 0; li < levels.size(); ++li) {
       Level& l = levels[li];
       for (size_t t = 0; t < l.tiles.size(); ++t) {
-        if (Meets(l, l.tiles[t], interest)) {
-          ScanTile(rgb, l, t, faces);
-        } else {
-          rest.push_back({l.scanned_at[t], {li, t}});
-        }
+        (Meets(l, l.tiles[t], interest) ? wanted : rest).push_back({l.scanned_at[t], {li, t}});
       }
     }
-    std::stable_sort(rest.begin(), rest.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (size_t i = 0; i < rest.size() && i < quota; ++i) {
+    auto oldest_first = [](const auto& a, const auto& b) { return a.first < b.first; };
+    std::stable_sort(wanted.begin(), wanted.end(), oldest_first);
+    std::stable_sort(rest.begin(), rest.end(), oldest_first);
+    size_t budget = p.max_tiles_per_detect > 0 ? static_cast<size_t>(p.max_tiles_per_detect)
+                                               : wanted.size() + quota;
+    size_t sweep = std::min(quota, budget > wanted.size() ? budget - wanted.size() : size_t{1});
+    size_t spent = 0;
+    for (size_t i = 0; i < wanted.size() && spent + sweep < budget + 1; ++i, ++spent) {
+      ScanTile(rgb, levels[wanted[i].second.first], wanted[i].second.second, faces);
+    }
+    skipped_tiles += static_cast<int64_t>(wanted.size() - std::min(wanted.size(), spent));
+    for (size_t i = 0; i < rest.size() && i < sweep; ++i) {
       ScanTile(rgb, levels[rest[i].second.first], rest[i].second.second, faces);
     }
   }
@@ -354,6 +361,8 @@ nlohmann::json Detectors::Describe() const {
                {"schedule", m.scheduled ? "tiles with motion or a tracked face at every detection, the others in turn"
                                         : "every tile at every detection"},
                {"sweep_frames", p.sweep_frames},
+               {"max_tiles_per_detect", p.max_tiles_per_detect},
+               {"tiles_of_interest_deferred", m.skipped_tiles},
                {"tiles_scanned", m.tiles_scanned},
                {"fine_tiles", {{"scale", kFineScale}, {"around", "things that move and tracked faces up to " +
                                    std::to_string(kFineUpTo) + " x min_face_px"}, {"scanned", m.fine_tiles}}}});

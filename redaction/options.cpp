@@ -136,11 +136,17 @@ Status ValidateOptions(const RedactionOptions& o) {
   const DetectionParams& d = o.detection;
   if (d.detect_every < 0 || d.min_face_px < 8 || d.net_face_px < 8 || d.max_upscale < 1 ||
       d.face_score <= 0 || d.face_score >= 1 || d.max_tiles < 1 || d.sweep_frames < 0 ||
+      d.tiles_per_second < 0 || d.max_tiles_per_detect < 0 ||
       d.motion_width < 64 || d.hold_frames < 0 || d.pre_frames < 0 || d.post_frames < 0 ||
       d.margin < 0 || d.margin_px < 0) {
     return InvalidArgument("detection parameters out of range");
   }
   return Status::Ok();
+}
+
+int ContactSheetFrames(double duration_s) {
+  if (!(duration_s > 0)) return 16;
+  return static_cast<int>(std::clamp(std::ceil(duration_s / 10.0), 16.0, 360.0));
 }
 
 DetectionParams ResolveForFrameRate(DetectionParams p, double fps) {
@@ -151,6 +157,9 @@ DetectionParams ResolveForFrameRate(DetectionParams p, double fps) {
   if (p.hold_frames == 0) p.hold_frames = frames(1.0);
   if (p.pre_frames == 0) p.pre_frames = frames(1.0);
   if (p.post_frames == 0) p.post_frames = frames(0.4);
+  if (p.max_tiles_per_detect == 0 && p.tiles_per_second > 0) {
+    p.max_tiles_per_detect = std::max(4, static_cast<int>(std::lround(p.tiles_per_second * p.detect_every / fps)));
+  }
   return p;
 }
 

@@ -73,6 +73,11 @@ struct DetectionParams {
   // turn so that each is scanned at least every `sweep_frames` frames (0: every 2 s).
   int max_tiles = 4;
   int sweep_frames = 0;
+  // A cost limit for scheduled frames: at most this many network tiles per second of video
+  // (0: none), spent on the tiles of interest least recently scanned first. It becomes
+  // max_tiles_per_detect (ResolveForFrameRate).
+  int tiles_per_second = 100;
+  int max_tiles_per_detect = 0;
   // The frontal Haar cascade, a second detector on the crops around motion and tracked faces
   // (it finds some blurred faces the network misses).
   bool use_haar = true;
@@ -88,6 +93,10 @@ struct DetectionParams {
   int pre_frames = 0;
   int post_frames = 0;
 };
+
+// The contact sheet's default size for footage of `duration_s` seconds: a frame every 10 s,
+// at least 16, at most 360 (an hour).
+int ContactSheetFrames(double duration_s);
 
 // Fills the parameters left at 0 from the video's frame rate.
 DetectionParams ResolveForFrameRate(DetectionParams p, double fps);
@@ -111,7 +120,8 @@ struct RedactionOptions {
   bool mask_people = false;
   // Contact sheet: a JPEG grid written beside the output; empty path means none.
   std::string contact_sheet_path;
-  int contact_sheet_frames = 16;
+  // How many frames it shows; 0: ContactSheetFrames(duration).
+  int contact_sheet_frames = 0;
 };
 
 Status ValidateOptions(const RedactionOptions& o);

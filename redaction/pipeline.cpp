@@ -435,7 +435,8 @@ Result<RedactionRecord> Pipeline::Run() {
   }
   writer_ = std::move(writer).value();
   if (!o_.contact_sheet_path.empty()) {
-    sheet_ = std::make_unique<ContactSheet>(o_.contact_sheet_frames, info_.estimated_frames);
+    int count = o_.contact_sheet_frames > 0 ? o_.contact_sheet_frames : ContactSheetFrames(info_.duration_s);
+    sheet_ = std::make_unique<ContactSheet>(count, info_.estimated_frames);
   }
 
   Status run;
@@ -533,7 +534,8 @@ Result<RedactionRecord> Pipeline::Run() {
   j["parameters"] = {{"detect_every", p.detect_every}, {"min_face_px", p.min_face_px},
                      {"net_face_px", p.net_face_px}, {"max_upscale", p.max_upscale},
                      {"face_score", p.face_score}, {"max_tiles", p.max_tiles},
-                     {"sweep_frames", p.sweep_frames}, {"use_haar", p.use_haar},
+                     {"sweep_frames", p.sweep_frames}, {"tiles_per_second", p.tiles_per_second},
+                     {"max_tiles_per_detect", p.max_tiles_per_detect}, {"use_haar", p.use_haar},
                      {"haar_min_neighbors", p.haar_min_neighbors}, {"motion_width", p.motion_width},
                      {"margin", p.margin}, {"margin_px", p.margin_px}, {"hold_frames", p.hold_frames},
                      {"pre_frames", p.pre_frames}, {"post_frames", p.post_frames},

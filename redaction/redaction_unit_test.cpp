@@ -9,6 +9,29 @@
 namespace custodian::redaction {
 namespace {
 
+TEST_CASE("the contact sheet grows with the footage: a frame every 10 s, 16 at least") {
+  CHECK(ContactSheetFrames(0) == 16);
+  CHECK(ContactSheetFrames(30) == 16);
+  CHECK(ContactSheetFrames(300) == 30);
+  CHECK(ContactSheetFrames(3600) == 360);
+  CHECK(ContactSheetFrames(86400) == 360);
+  CHECK(RedactionOptions{}.contact_sheet_frames == 0);  // the default follows the duration
+}
+
+TEST_CASE("the frame rate sets the detection schedule and the holds") {
+  DetectionParams p = ResolveForFrameRate(DetectionParams{}, 25);
+  CHECK(p.detect_every == 5);
+  CHECK(p.hold_frames == 25);
+  CHECK(p.sweep_frames == 50);
+  DetectionParams q = ResolveForFrameRate(DetectionParams{}, 10);
+  CHECK(q.detect_every == 2);
+  CHECK(q.pre_frames == 10);
+  DetectionParams fixed;
+  fixed.detect_every = 3;
+  CHECK(ResolveForFrameRate(fixed, 25).detect_every == 3);
+  CHECK(ResolveForFrameRate(DetectionParams{}, 0).detect_every == 5);  // unknown rate: 25 fps
+}
+
 TEST_CASE("the command-line boxes, subjects and manual regions parse or say what is wrong") {
   auto m = ParseManualRegion("10,20,30,40@1.5-3");
   REQUIRE(m.ok());
