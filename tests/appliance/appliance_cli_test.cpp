@@ -24,6 +24,7 @@
 #include "base/sha256.h"
 #include "base/testing/temp_dir.h"
 #include "records/database.h"
+#include "tests/appliance/service_process.h"
 
 using namespace custodian;
 using custodian::testing::TempDir;
@@ -160,49 +161,11 @@ bool LeftoverBeside(const Site& site) {
   return false;
 }
 
-// The notify socket of a Type=notify unit, to know when a service has started.
-class NotifySocket {
- public:
-  explicit NotifySocket(const std::string& path) : path_(path) {
-    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    REQUIRE(fd_ >= 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    REQUIRE(path.size() < sizeof addr.sun_path);
-    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  }
-  ~NotifySocket() { ::close(fd_); }
-  std::string Next(int timeout_s) {
-    timeval tv{timeout_s, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    char buf[256];
-    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    return n <= 0 ? "" : std::string(buf, static_cast<size_t>(n));
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-};
+using testing::NotifySocket;
 
 pid_t StartService(const std::string& config, const std::string& verb, const std::string& notify,
                    const std::string& log) {
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::setenv("NOTIFY_SOCKET", notify.c_str(), 1);
-    FILE* out = std::fopen(log.c_str(), "a");
-    if (out) {
-      ::dup2(fileno(out), 1);
-      ::dup2(fileno(out), 2);
-    }
-    ::execl(CUSTODIAN_BINARY, CUSTODIAN_BINARY, "--config", config.c_str(), verb.c_str(),
-            static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  return pid;
+  return testing::StartService(CUSTODIAN_BINARY, config, verb, notify, log);
 }
 
 }  // namespace
