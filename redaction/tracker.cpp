@@ -52,7 +52,7 @@ int Tracker::HoldFrames(const Track& t) const {
 
 // A confirmed face track that no face detector found in this frame continues on a moving
 // thing of its size where its path leads (a face turned away, too dark or too small for the
-// detectors for a while still moves like one), for at most motion_hold_frames after its last
+// detectors for a while still moves like one), for at most two hold periods after its last
 // detection by a face detector.
 void Tracker::FollowMotion(int64_t frame, const std::vector<Detection>& detections,
                            const std::vector<bool>& track_used) {
