@@ -43,6 +43,8 @@ constexpr HandlerEntry kHandlers[] = {
     {RouteId::kCreateUser, HandleCreateUser},
     {RouteId::kUpdateUser, HandleUpdateUser},
     {RouteId::kSetUserCameras, HandleSetUserCameras},
+    {RouteId::kListRoleGrants, HandleListRoleGrants},
+    {RouteId::kDecideRoleGrant, HandleDecideRoleGrant},
     {RouteId::kListHolds, HandleListHolds},
     {RouteId::kCreateHold, HandleCreateHold},
     {RouteId::kReleaseHold, HandleReleaseHold},
@@ -72,6 +74,7 @@ constexpr HandlerEntry kHandlers[] = {
     {RouteId::kStatistics, HandleStatistics},
     {RouteId::kSigningKey, HandleSigningKey},
     {RouteId::kVerifyAccessLog, HandleVerifyAccessLog},
+    {RouteId::kAccessCheckpoint, HandleAccessCheckpoint},
     {RouteId::kCreateCamera, HandleCreateCamera},
     {RouteId::kUpdateCamera, HandleUpdateCamera},
     {RouteId::kTestCamera, HandleTestCamera},
@@ -96,6 +99,8 @@ const char* RoleRuleText(Access access) {
       return "this needs a dpo account";
     case Access::kAdmin:
       return "this needs an admin account";
+    case Access::kGrants:
+      return "this needs an admin or dpo account";
     default:
       return "not allowed";
   }

@@ -29,6 +29,8 @@ Result<HttpResponse> HandleListUsers(ApiContext&, const Call&);
 Result<HttpResponse> HandleCreateUser(ApiContext&, const Call&);
 Result<HttpResponse> HandleUpdateUser(ApiContext&, const Call&);
 Result<HttpResponse> HandleSetUserCameras(ApiContext&, const Call&);
+Result<HttpResponse> HandleListRoleGrants(ApiContext&, const Call&);
+Result<HttpResponse> HandleDecideRoleGrant(ApiContext&, const Call&);
 Result<HttpResponse> HandleListHolds(ApiContext&, const Call&);
 Result<HttpResponse> HandleCreateHold(ApiContext&, const Call&);
 Result<HttpResponse> HandleReleaseHold(ApiContext&, const Call&);
@@ -62,6 +64,7 @@ Result<HttpResponse> HandleStatistics(ApiContext&, const Call&);
 Result<HttpResponse> HandleSigningKey(ApiContext&, const Call&);
 // Camera administration (handlers_cameras.cpp) and the chain status (handlers_audit.cpp).
 Result<HttpResponse> HandleVerifyAccessLog(ApiContext&, const Call&);
+Result<HttpResponse> HandleAccessCheckpoint(ApiContext&, const Call&);
 Result<HttpResponse> HandleCreateCamera(ApiContext&, const Call&);
 Result<HttpResponse> HandleUpdateCamera(ApiContext&, const Call&);
 Result<HttpResponse> HandleTestCamera(ApiContext&, const Call&);

@@ -56,6 +56,12 @@ const std::array<RouteSpec, static_cast<size_t>(RouteId::kCount)> kRoutes = {{
      false, "change an account's role or disable it"},
     {RouteId::kSetUserCameras, PUT, "/api/v1/users/{user}/cameras", Access::kAdmin,
      "permission_change", false, false, "set the cameras an account may see"},
+    // Grants of the manager, DPO and admin roles wait for a second person (issue 18).
+    {RouteId::kListRoleGrants, G, "/api/v1/role-grants", Access::kGrants, "role_grant_list",
+     false, false, "pending and recently decided grants of the manager, dpo and admin roles"},
+    {RouteId::kDecideRoleGrant, P, "/api/v1/role-grants/{grant}/decision", Access::kGrants,
+     "role_grant_decide", false, false,
+     "confirm or refuse a pending role grant (not its requester, not the account)"},
     {RouteId::kListHolds, G, "/api/v1/holds", Access::kManager, "hold_list", false, false,
      "active holds on cameras the user may see"},
     {RouteId::kCreateHold, P, "/api/v1/holds", Access::kManager, "hold_create", false, false,
@@ -119,6 +125,9 @@ const std::array<RouteSpec, static_cast<size_t>(RouteId::kCount)> kRoutes = {{
     // Camera administration and the access log's chain status.
     {RouteId::kVerifyAccessLog, G, "/api/v1/access-log/verify", Access::kDpo,
      "access_log_verify", false, false, "walk the access log's hash chain"},
+    {RouteId::kAccessCheckpoint, P, "/api/v1/access-log/checkpoint", Access::kDpo,
+     "access_log_checkpoint", false, false,
+     "sign a checkpoint of the access log's head, to keep off the box"},
     {RouteId::kCreateCamera, P, "/api/v1/cameras", Access::kAdmin, "camera_create", false, false,
      "add a camera (a file in the site's cameras_dir)"},
     {RouteId::kUpdateCamera, PATCH, "/api/v1/cameras/{camera}", Access::kAdmin, "camera_update",
@@ -199,7 +208,7 @@ PatternFit Fit(const RouteSpec& route, std::string_view path,
       else
         bad = true;
     } else if (w == "{segment}" || w == "{user}" || w == "{hold}" || w == "{request}" ||
-               w == "{export}" || w == "{redaction}") {
+               w == "{export}" || w == "{redaction}" || w == "{grant}") {
       int64_t id = 0;
       if (ParseId(parts[i], &id))
         p.id = id;
@@ -233,6 +242,8 @@ bool RoleAllowed(Access access, Role role) {
       return role == Role::kManager || role == Role::kDpo;
     case Access::kDpo:
       return role == Role::kDpo;
+    case Access::kGrants:
+      return role == Role::kAdmin || role == Role::kDpo;
   }
   return false;
 }

@@ -5,7 +5,8 @@
 // Each step asserts what a person would check on screen, and the records behind it.
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
-import { statSync, readFileSync } from 'node:fs';
+import { statSync, readFileSync, mkdtempSync, copyFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
@@ -326,6 +327,50 @@ await run('an admin manages accounts', async () => {
   await page.getByRole('button', { name: 'Add account' }).click();
   await page.getByText(/Account newstaff added/).waitFor();
   await shot(page, '13-users');
+});
+
+await run('a manager role made by one admin waits for the DPO to confirm it (four-eyes, issue 18)', async () => {
+  const admin = await signedIn('admin1');
+  await page_goto(admin, '#/users');
+  await admin.getByLabel('Name', { exact: true }).fill('newmanager');
+  await admin.getByLabel('Role', { exact: true }).selectOption('manager');
+  await admin.getByLabel('First password').fill('first password 1');
+  await admin.getByRole('button', { name: 'Add account' }).click();
+  await admin.getByText(/Account newmanager added as staff\. The manager role takes effect when another admin or the DPO confirms it/).waitFor();
+  await admin.getByText('manager awaiting confirmation').waitFor();
+  const role = async () => (await admin.evaluate(async () => (await (await fetch('/api/v1/users')).json()).users))
+    .find((u) => u.name === 'newmanager').role;
+  check(await role() === 'staff', 'the account is staff until the grant is confirmed');
+  // The admin who asked cannot confirm it.
+  await page_goto(admin, '#/role-grants');
+  await admin.getByRole('cell', { name: 'another admin or the DPO decides' }).waitFor();
+  check(await admin.getByRole('button', { name: /^Confirm newmanager/ }).count() === 0, 'no confirm button for the requester');
+  const dpo = await signedIn('dpo1');
+  await page_goto(dpo, '#/role-grants');
+  dpo.once('dialog', (d) => d.accept());
+  await dpo.getByRole('button', { name: 'Confirm newmanager as manager' }).click();
+  await dpo.getByText('newmanager is now manager.').waitFor();
+  await dpo.getByRole('cell', { name: 'confirmed' }).first().waitFor();
+  await shot(dpo, '13b-role-grants');
+  check(await role() === 'manager', 'the role changed once the DPO confirmed it');
+  // The DPO keeps a signed checkpoint of the access log off the box.
+  await page_goto(dpo, '#/access-log');
+  const [txt, sig] = await Promise.all([
+    dpo.waitForEvent('download'), dpo.waitForEvent('download', { predicate: (d) => d.suggestedFilename().endsWith('.minisig') }),
+    dpo.getByRole('button', { name: 'Download a signed checkpoint' }).click()]);
+  check(/^access-log-checkpoint-.*\.txt$/.test(txt.suggestedFilename()), 'the checkpoint is saved as a .txt file');
+  const text = readFileSync(await txt.path(), 'utf8');
+  check(text.startsWith('custodian access-log checkpoint 1\n'), 'the checkpoint file is a checkpoint');
+  check(readFileSync(await sig.path(), 'utf8').includes('trusted comment: custodian access-log checkpoint'), 'its signature is saved beside it');
+  // minisign, as the DPO would run it off the box, accepts the signature with the appliance's key.
+  const key = await dpo.evaluate(async () => (await (await fetch('/api/v1/signing-key')).json()).public_key);
+  const dir = mkdtempSync(path.join(tmpdir(), 'checkpoint-'));
+  copyFileSync(await txt.path(), path.join(dir, 'cp.txt'));
+  copyFileSync(await sig.path(), path.join(dir, 'cp.txt.minisig'));
+  execFileSync('minisign', ['-Vm', path.join(dir, 'cp.txt'), '-P', key], { stdio: 'pipe' });
+  rmSync(dir, { recursive: true });
+  await dpo.getByText(/Checkpoint of entry \d+ saved/).waitFor();
+  await shot(dpo, '13c-checkpoint');
 });
 
 await run('an admin adds a camera and its connection test succeeds', async () => {

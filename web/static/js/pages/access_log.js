@@ -4,10 +4,12 @@ import { get, query, routeExists } from '../api.js';
 import { h, clear, field, table, pageHeader, messageLine, formValues, badge } from '../ui.js';
 import { timeEl, fromUkLocal, utcIso } from '../time.js';
 import { PURPOSE_LABELS } from '../purpose.js';
+import { checkpointPanel } from '../checkpoint.js';
 
 const ACTIONS = ['', 'play', 'download', 'thumbnail', 'export', 'login', 'login_failed', 'logout', 'denied',
   'hold_create', 'hold_release', 'role_change', 'permission_change', 'user_create', 'account_disabled',
-  'account_enabled', 'access_log_query', 'access_log_download', 'access_log_verify', 'camera_create',
+  'account_enabled', 'role_grant_request', 'role_grant_confirm', 'role_grant_refuse', 'access_log_query',
+  'access_log_download', 'access_log_verify', 'access_log_checkpoint', 'camera_create',
   'camera_update', 'camera_test'];
 
 export async function render(main, { params }) {
@@ -24,7 +26,7 @@ export async function render(main, { params }) {
     h('button', { type: 'submit', class: 'primary' }, 'Search'));
   const csv = h('a', { class: 'button', href: '/api/v1/access-log.csv', download: 'access-log.csv' }, 'Download as CSV (with hash chain)');
   form.addEventListener('submit', (ev) => { ev.preventDefault(); load(); });
-  main.append(pageHeader('Access log'), chain, form, h('p', {}, csv), msg, out);
+  main.append(pageHeader('Access log'), chain, form, h('p', {}, csv), msg, out, checkpointPanel());
 
   function filters() {
     const v = formValues(form);
