@@ -169,6 +169,11 @@ Status CameraRecorder::OpenSource(Session& s, std::string* error, Outcome* outco
       s.connected_wall = clock_.Now();
       return Status::Ok();
     }
+    if (end == SourceEnd::kBasicRefused && !over_tcp && tcp.size() > 1) {
+      // transport auto: TCP failed for another reason; that is the error to show.
+      last = Status(last.kind(), last.message() + "; not retried over UDP: " + source.status().message());
+      break;
+    }
     last = source.status();
     if (end == SourceEnd::kBasicRefused) {
       // Not over UDP either: libavformat would answer the Basic challenge.

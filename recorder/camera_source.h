@@ -56,7 +56,16 @@ struct SourceRequest {
 std::string UrlWithCredentials(const std::string& url, const std::string& user,
                                const std::string& password);
 
-// Opens the camera. On failure *end is kAuthFailed for refused credentials, else kError.
+inline constexpr char kUdpPasswordRefused[] =
+    "over UDP this camera is read by libavformat, which would answer a Basic challenge with "
+    "the password in the clear; the password was not sent (use transport: tcp, where only "
+    "Digest is answered, or set allow_basic_auth: true for this camera)";
+
+// Opens the camera: plain rtsp:// over TCP with the project's own client, anything else
+// (UDP, rtsps://) with libavformat. On failure *end is kAuthFailed for refused credentials,
+// kBasicRefused when a password would have been exposed to Basic over plain RTSP (a
+// Basic-only challenge over TCP, or any plain-RTSP camera with a password over UDP without
+// allow_basic_auth: then nothing is connected), else kError.
 Result<std::unique_ptr<CameraSource>> OpenCameraSource(const SourceRequest& request, SourceEnd* end);
 
 }  // namespace custodian::recorder
