@@ -393,6 +393,24 @@ await run('an admin adds a camera and its connection test succeeds', async () =>
   check(sql("SELECT count(*) FROM access_log WHERE action='camera_create' AND camera_id='porch'") === '1',
     'the change is in the access log');
   await shot(page, '14-camera-setup');
+  // A password belongs to its address: given one, then pointed at another host without
+  // typing it again, the camera loses it and the admin is told (issue 18).
+  await page.getByRole('button', { name: 'Change camera porch' }).click();
+  await page.getByLabel('Camera user name').fill('viewer');
+  await page.getByLabel('Camera password').fill('porch camera password');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.getByText(/Camera porch saved; the recorder picks/).waitFor();
+  await page.getByText(/password set/).first().waitFor();
+  await page.getByRole('button', { name: 'Change camera porch' }).click();
+  check(!(await page.getByLabel('Allow Basic authentication').isChecked()), 'Basic is off unless asked for');
+  await page.getByLabel('Stream address').fill(lobbyUrl.replace('127.0.0.1', 'localhost'));
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.getByText(/Its address changed, so the stored password was removed/).waitFor();
+  const porch = (await page.evaluate(async () => (await fetch('/api/v1/cameras')).json())).cameras.find((c) => c.id === 'porch');
+  check(!porch.config.has_password, 'the password file is gone');
+  check(sql("SELECT count(*) FROM access_log WHERE action='camera_update' AND camera_id='porch' AND detail LIKE '%password was dropped%'") === '1',
+    'the dropped password is in the access log');
+  await shot(page, '14b-camera-password-dropped');
 });
 
 await run('the screen warns, then locks after the idle time, and the session is gone', async () => {
