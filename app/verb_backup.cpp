@@ -646,11 +646,6 @@ std::string RecordsHolder(int live, bool holding_records_lock) {
     if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) return "the retain service (retention.lock)";
     ::flock(lock.get(), LOCK_UN);
   }
-  Fd records(holding_records_lock ? -1 : ::openat(live, kRecordsLockName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (records.valid()) {
-    if (::flock(records.get(), LOCK_EX | LOCK_NB) != 0) return std::string("a custodian process (") + kRecordsLockName + ")";
-    ::flock(records.get(), LOCK_UN);
-  }
   auto probe = [live](const char* file, off_t start, off_t len) -> std::string {
     Fd fd(::openat(live, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd.valid()) return "";
@@ -664,7 +659,13 @@ std::string RecordsHolder(int live, bool holding_records_lock) {
   };
   std::string who = probe("records.db-shm", 128, 1);
   if (who.empty()) who = probe("records.db", 0x40000000, 512);
-  return who;
+  if (!who.empty()) return who;  // SQLite's locks name the process; records.lock cannot
+  Fd records(holding_records_lock ? -1 : ::openat(live, kRecordsLockName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (records.valid()) {
+    if (::flock(records.get(), LOCK_EX | LOCK_NB) != 0) return std::string("a custodian process (") + kRecordsLockName + ")";
+    ::flock(records.get(), LOCK_UN);
+  }
+  return "";
 }
 
 Status RefuseIfHeld(const DataStage& stage, const std::string& data_dir) {

@@ -213,6 +213,12 @@ await run('a second manager approves and exports it; progress survives a reload'
   await shot(page, '07-request-decide');
   await page.getByRole('button', { name: 'Approve' }).click();
   await page.getByText('Approved.', { exact: true }).waitFor();
+  // People by name and role, states in words (issue 22).
+  await page.getByText(/Approved by manager2 \(manager\)/).waitFor();
+  const history = page.getByRole('region', { name: 'History' });
+  await history.getByRole('cell', { name: 'manager1 (manager)' }).first().waitFor();
+  await history.getByRole('cell', { name: 'being verified → awaiting decision' }).waitFor();
+  check(await history.getByText(/awaiting_decision|user id/).count() === 0, 'no raw codes or ids in the history');
   await page.getByRole('button', { name: 'Start export' }).click();
   await page.getByText(/Export \d+ started/).waitFor();
   await page.locator('.export progress').first().waitFor();
@@ -303,6 +309,7 @@ await run('the DPO sees the purpose in the access log, the register and statisti
   await shot(page, '08-access-log');
   await page_goto(page, '#/requests/register');
   await page.getByRole('cell', { name: /PC Jane Smith/ }).first().waitFor();
+  await page.getByRole('cell', { name: 'manager2 (manager)' }).first().waitFor();
   await shot(page, '09-disclosures');
   await page_goto(page, '#/statistics');
   const police = page.getByRole('table', { name: 'Footage requests' }).getByRole('row', { name: /^Police/ });
