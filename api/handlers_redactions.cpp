@@ -144,6 +144,30 @@ std::optional<FootageScope> FileScope(const ApiContext& ctx, const records::Expo
 
 enum class Version { kRedacted, kOriginal };
 
+// "bytes 0-99/5000" or "whole file, 5000 bytes", for the access log.
+std::string RangeText(const ByteRange& range, uint64_t size) {
+  if (range.kind != ByteRange::Kind::kPartial) {
+    return "whole file, " + std::to_string(size) + " bytes";
+  }
+  return "bytes " + std::to_string(range.offset) + "-" +
+         std::to_string(range.offset + range.length - 1) + "/" + std::to_string(size);
+}
+
+HttpResponse VideoResponse(std::shared_ptr<OpenFile> file, uint64_t size, const ByteRange& range) {
+  HttpResponse r;
+  r.content_type = "video/mp4";
+  r.file = FileSlice{std::move(file), range.offset, range.length};
+  r.SetHeader("Accept-Ranges", "bytes");
+  r.SetHeader("Cache-Control", "no-store");
+  if (range.kind == ByteRange::Kind::kPartial) {
+    r.status = 206;
+    r.SetHeader("Content-Range", "bytes " + std::to_string(range.offset) + "-" +
+                                     std::to_string(range.offset + range.length - 1) + "/" +
+                                     std::to_string(size));
+  }
+  return r;
+}
+
 // The redacted video of file N, or the original it was made from (the export's own copy),
 // with Range support so that a browser's <video> can seek. Each request is logged with its
 // byte range before anything is sent, as a segment download is.
@@ -199,31 +223,17 @@ Result<HttpResponse> ServeReviewVideo(ApiContext& ctx, const Call& call, Version
     r.SetHeader("Content-Range", "bytes */" + std::to_string(size));
     return r;
   }
-  std::string detail = RedactionText(l->row.id) +
-                       (version == Version::kRedacted ? " redacted video " : " original of video ") +
-                       std::to_string(*index) + " (" + source + ")";
-  detail += range.kind == ByteRange::Kind::kPartial
-                ? " bytes " + std::to_string(range.offset) + "-" +
-                      std::to_string(range.offset + range.length - 1) + "/" + std::to_string(size)
-                : " whole file, " + std::to_string(size) + " bytes";
+  const std::string detail =
+      RedactionText(l->row.id) +
+      (version == Version::kRedacted ? " redacted video " : " original of video ") +
+      std::to_string(*index) + " (" + source + ") " + RangeText(range, size);
   // One entry for the file's own camera and span when the manifest names them, else one per
   // range of the export.
   const auto own = FileScope(ctx, l->e, source);
   for (const FootageScope& s : own ? std::vector<FootageScope>{*own} : scopes) {
     CUSTODIAN_RETURN_IF_ERROR(LogFootage(ctx, call, s, *purpose, AccessResult::kOk, detail));
   }
-  HttpResponse r;
-  r.content_type = "video/mp4";
-  r.file = FileSlice{file, range.offset, range.length};
-  r.SetHeader("Accept-Ranges", "bytes");
-  r.SetHeader("Cache-Control", "no-store");
-  if (range.kind == ByteRange::Kind::kPartial) {
-    r.status = 206;
-    r.SetHeader("Content-Range", "bytes " + std::to_string(range.offset) + "-" +
-                                     std::to_string(range.offset + range.length - 1) + "/" +
-                                     std::to_string(size));
-  }
-  return r;
+  return VideoResponse(std::move(file), size, range);
 }
 
 constexpr size_t kMaxCheckedRanges = 100000;

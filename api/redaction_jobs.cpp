@@ -233,8 +233,9 @@ Result<json> CheckedRanges(const json& record, const std::vector<std::string>& c
   }
   for (const std::string& id : confirmed) {
     if (!known.count(id)) {
-      return InvalidArgument("checked lists " + id.substr(0, 40) + ", which is not a flagged range of " +
-                             RedactionText(redaction_id) + "; reload the redaction and check again");
+      return InvalidArgument("checked lists " + id + ", which is not a flagged range of " +
+                             RedactionText(redaction_id) +
+                             "; reload the redaction and check again");
     }
   }
   if (!missing.empty()) {

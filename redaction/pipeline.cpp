@@ -609,9 +609,9 @@ Status Pipeline::AddSheetFrames(const std::vector<int64_t>& wanted) {
   for (int64_t index = 0; index <= last && next < wanted.size(); ++index) {
     auto f = (*reader)->Next();
     if (!f.ok()) return f.status();
-    if (!*f) break;
+    if (!*f || index >= static_cast<int64_t>(sheet_boxes_.size())) break;
     if (index != wanted[next]) continue;
-    const auto& boxes = sheet_boxes_.at(static_cast<size_t>(index));
+    const SheetBoxes& boxes = sheet_boxes_[static_cast<size_t>(index)];
     sheet_->Add(index, (*f)->pts * tb, f->get(), boxes.masks, boxes.kept);
     ++next;
   }
