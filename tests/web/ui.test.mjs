@@ -364,6 +364,11 @@ await run('the DPO sees the purpose in the access log, the register and statisti
   await page.getByRole('button', { name: 'Search' }).click();
   await page.getByRole('cell', { name: new RegExp(purposeText) }).first().waitFor();
   await shot(page, '08-access-log');
+  // The redaction's reviewer looked at the original: the DPO finds it, with the purpose.
+  await page.getByLabel('Action').selectOption('redaction_original');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('cell', { name: /Redaction review for request #\d+ \(CLM-0043\)/ }).first().waitFor();
+  await shot(page, '08f-access-log-original');
   await page_goto(page, '#/requests/register');
   await page.getByRole('cell', { name: /PC Jane Smith/ }).first().waitFor();
   await shot(page, '09-disclosures');

@@ -8,7 +8,8 @@ import { PURPOSE_LABELS } from '../purpose.js';
 const ACTIONS = ['', 'play', 'download', 'thumbnail', 'export', 'login', 'login_failed', 'logout', 'denied',
   'hold_create', 'hold_release', 'role_change', 'permission_change', 'user_create', 'account_disabled',
   'account_enabled', 'access_log_query', 'access_log_download', 'access_log_verify', 'camera_create',
-  'camera_update', 'camera_test'];
+  'camera_update', 'camera_test', 'redaction_contact_sheet', 'redaction_video', 'redaction_original',
+  'redaction_sign_off'];
 
 export async function render(main, { params }) {
   const msg = messageLine();
