@@ -68,6 +68,8 @@ constexpr HandlerEntry kHandlers[] = {
     {RouteId::kStartRedaction, HandleStartRedaction},
     {RouteId::kGetRedaction, HandleGetRedaction},
     {RouteId::kRedactionContactSheet, HandleRedactionContactSheet},
+    {RouteId::kRedactedVideo, HandleRedactedVideo},
+    {RouteId::kRedactionOriginal, HandleRedactionOriginal},
     {RouteId::kSignOffRedaction, HandleSignOffRedaction},
     {RouteId::kRecordDisclosure, HandleRecordDisclosure},
     {RouteId::kListDisclosures, HandleListDisclosures},

@@ -57,6 +57,8 @@ Result<HttpResponse> HandleDownloadExport(ApiContext&, const Call&);
 Result<HttpResponse> HandleStartRedaction(ApiContext&, const Call&);
 Result<HttpResponse> HandleGetRedaction(ApiContext&, const Call&);
 Result<HttpResponse> HandleRedactionContactSheet(ApiContext&, const Call&);
+Result<HttpResponse> HandleRedactedVideo(ApiContext&, const Call&);
+Result<HttpResponse> HandleRedactionOriginal(ApiContext&, const Call&);
 Result<HttpResponse> HandleSignOffRedaction(ApiContext&, const Call&);
 Result<HttpResponse> HandleRecordDisclosure(ApiContext&, const Call&);
 Result<HttpResponse> HandleListDisclosures(ApiContext&, const Call&);

@@ -78,6 +78,8 @@ enum class RouteId {
   kStartRedaction,        // POST   /api/v1/exports/{export}/redactions
   kGetRedaction,          // GET    /api/v1/redactions/{redaction}
   kRedactionContactSheet, // GET    /api/v1/redactions/{redaction}/contact.jpg?purpose=
+  kRedactedVideo,         // GET    /api/v1/redactions/{redaction}/video?file=&purpose=  (Range)
+  kRedactionOriginal,     // GET    /api/v1/redactions/{redaction}/original?file=&purpose= (Range)
   kSignOffRedaction,      // POST   /api/v1/redactions/{redaction}/sign-off
   kRecordDisclosure,      // POST   /api/v1/disclosures
   kListDisclosures,       // GET    /api/v1/disclosures?from=&to=

@@ -74,6 +74,8 @@ const Expected kMatrix[] = {
     {RouteId::kStartRedaction,       "U", "D", "A", "A", "D"},
     {RouteId::kGetRedaction,         "U", "D", "A", "A", "D"},
     {RouteId::kRedactionContactSheet,"U", "D", "A", "A", "D"},
+    {RouteId::kRedactedVideo,        "U", "D", "A", "A", "D"},
+    {RouteId::kRedactionOriginal,    "U", "D", "A", "A", "D"},
     {RouteId::kSignOffRedaction,     "U", "D", "A", "A", "D"},
     {RouteId::kRecordDisclosure,     "U", "D", "A", "A", "D"},
     {RouteId::kListDisclosures,      "U", "D", "D", "A", "D"},
@@ -253,6 +255,10 @@ class Matrix {
         return {"GET", Red(QueuedRedaction()), ""};
       case RouteId::kRedactionContactSheet:  // not done: no contact sheet yet (404)
         return {"GET", Red(QueuedRedaction()) + "/contact.jpg?" + PurposeParams(), ""};
+      case RouteId::kRedactedVideo:  // not done: no video yet (404)
+        return {"GET", Red(QueuedRedaction()) + "/video?" + PurposeParams(), ""};
+      case RouteId::kRedactionOriginal:  // likewise
+        return {"GET", Red(QueuedRedaction()) + "/original?" + PurposeParams(), ""};
       case RouteId::kSignOffRedaction:  // not done: refused on its merits (409)
         return {"POST", Red(QueuedRedaction()) + "/sign-off", json{{"note", "ok"}}.dump()};
       case RouteId::kRecordDisclosure:  // likewise: the export is not ready (409)

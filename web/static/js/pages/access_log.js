@@ -10,7 +10,8 @@ const ACTIONS = ['', 'play', 'download', 'thumbnail', 'export', 'login', 'login_
   'hold_create', 'hold_release', 'role_change', 'permission_change', 'user_create', 'account_disabled',
   'account_enabled', 'role_grant_request', 'role_grant_confirm', 'role_grant_refuse', 'access_log_query',
   'access_log_download', 'access_log_verify', 'access_log_checkpoint', 'camera_create',
-  'camera_update', 'camera_test'];
+  'camera_update', 'camera_test', 'redaction_contact_sheet', 'redaction_video', 'redaction_original',
+  'redaction_sign_off'];
 
 export async function render(main, { params }) {
   const msg = messageLine();
