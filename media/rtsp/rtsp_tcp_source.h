@@ -33,7 +33,8 @@
 // bounds keep: the newest). time_base() is 1/clock-rate.
 //
 // Packets: see rtp_depacketizer.h and rtp_stream.h for their content and timestamps
-// (pts = dts, 64-bit, starting near 0). Frames damaged by lost packets are dropped and
+// (pts = dts = the RTP timestamp, 64-bit, starting near 0; with B-frames that is the
+// presentation time, out of order, and the caller rebuilds decode times). Frames damaged by lost packets are dropped and
 // counted, never returned.
 //
 // Errors (Status kinds):
