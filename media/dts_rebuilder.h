@@ -6,14 +6,14 @@
 // needs a decode time for each sample that rises strictly in arrival order and never
 // passes the presentation time; the composition offset (pts - dts) is stored beside it.
 //
-// Rebuilding: with a reorder depth D (the most frames that may come before a frame in
-// decode order and after it in presentation order), the i-th frame to arrive gets as dts
-// the (i-D)-th smallest presentation time of the stream. No frame arriving later can
-// have a smaller one, so that value is known when frame i arrives and frames pass through
-// without delay; it rises strictly and never exceeds frame i's own pts. The first 2D + 1
-// frames of a timeline are held (enough to see the frame interval), and the first D of
-// them get decode times one frame interval apart before the smallest presentation time. At a constant frame rate the decode times
-// are then evenly spaced, as an encoder's are.
+// Rebuilding: with a reorder depth D (the most frames that may come before a frame in decode order
+// and after it in presentation order), the i-th frame to arrive gets as dts the (i-D)-th smallest
+// presentation time of the stream. No frame arriving later can have a smaller one, so that value is
+// known when frame i arrives and frames pass through without delay; it rises strictly and never
+// exceeds frame i's own pts. The first 2D + 1 frames of a timeline are held (enough to see the
+// frame interval), and the first D of them get decode times one frame interval apart before the
+// smallest presentation time. At a constant frame rate the decode times are then evenly spaced, as
+// an encoder's are.
 //
 // D comes from the SPS where it says (SetReorderDepth); otherwise it is learned from the
 // order seen: the first kLearnFrames frames are held and D is the deepest reordering

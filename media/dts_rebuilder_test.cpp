@@ -155,7 +155,8 @@ TEST_CASE("a stream reordering deeper than its SPS says keeps every frame in ris
   REQUIRE(r.reorder_depth() == 2);
   REQUIRE_FALSE(r.untimed_note().empty());
   // And the last frames are evenly spaced again.
-  for (size_t i = out.size() - 20; i < out.size(); ++i) REQUIRE(out[i].dts - out[i - 1].dts == kFrame);
+  for (size_t i = out.size() - 20; i < out.size(); ++i)
+    REQUIRE(out[i].dts - out[i - 1].dts == kFrame);
 }
 
 TEST_CASE("a clock that steps back by seconds is absorbed: nothing dropped, nothing cut") {

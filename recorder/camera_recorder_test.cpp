@@ -94,10 +94,11 @@ TEST_CASE("B-frames whose clock steps back are recorded whole in one segment wit
   std::string dir = TempDir();
   // Two B-frames with pyramid; the second part's timestamps start two seconds before the
   // first part's end, as a camera whose clock is stepped back sends them.
-  const char* enc = "-c:v libx264 -preset ultrafast -g 25 -bf 2 -b_strategy 0 -pix_fmt yuv420p -f mpegts";
-  Run("ffmpeg -loglevel error -y -f lavfi -i testsrc=size=320x240:rate=25 -t 3 " + std::string(enc) + " " + dir + "/a.ts");
-  Run("ffmpeg -loglevel error -y -f lavfi -i testsrc=size=320x240:rate=25 -t 3 " + std::string(enc) +
-      " -output_ts_offset 1 " + dir + "/b.ts");
+  const std::string make =
+      "ffmpeg -loglevel error -y -f lavfi -i testsrc=size=320x240:rate=25 -t 3 "
+      "-c:v libx264 -preset ultrafast -g 25 -bf 2 -b_strategy 0 -pix_fmt yuv420p -f mpegts ";
+  Run(make + dir + "/a.ts");
+  Run(make + "-output_ts_offset 1 " + dir + "/b.ts");
   Run("cat " + dir + "/a.ts " + dir + "/b.ts > " + dir + "/stepped.ts");
 
   auto segs = RecordFile(dir, dir + "/stepped.ts");
@@ -119,7 +120,9 @@ TEST_CASE("B-frames whose clock steps back are recorded whole in one segment wit
   auto alarms = (*db)->ListActiveAlarms();
   REQUIRE(alarms.ok());
   bool noted = false;
-  for (const auto& a : *alarms)
-    noted = noted || (a.kind == "camera_timing:cam" && a.detail.find("stepped back") != std::string::npos);
+  for (const auto& a : *alarms) {
+    noted = noted ||
+            (a.kind == "camera_timing:cam" && a.detail.find("stepped back") != std::string::npos);
+  }
   REQUIRE(noted);
 }

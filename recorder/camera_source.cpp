@@ -208,19 +208,17 @@ bool IsAnnexB(const AVCodecParameters* p) {
 
 // The reorder depth an Annex B keyframe's SPS gives, or -1.
 int KeyframeReorderDepth(AVCodecID codec, const AVPacket& pkt) {
+  namespace rtsp = media::rtsp;
+  const bool h264 = codec == AV_CODEC_ID_H264;
   int depth = -1;
-  bool done = false;
-  media::rtsp::ForEachAnnexBNal(pkt.data, static_cast<size_t>(pkt.size), [&](const uint8_t* nal, size_t n) {
-    media::rtsp::SpsInfo sps;
-    if (done) return;
-    const bool parsed = codec == AV_CODEC_ID_H264
-                            ? (nal[0] & 0x1f) == 7 && media::rtsp::ParseH264Sps(nal, n, &sps)
-                            : ((nal[0] >> 1) & 0x3f) == 33 && media::rtsp::ParseH265Sps(nal, n, &sps);
-    if (parsed) {
-      depth = sps.reorder_depth;
-      done = true;
-    }
-  });
+  bool found = false;
+  auto each_nal = [&](const uint8_t* nal, size_t n) {
+    rtsp::SpsInfo sps;
+    if (found || (h264 ? (nal[0] & 0x1f) != 7 : ((nal[0] >> 1) & 0x3f) != 33)) return;
+    found = h264 ? rtsp::ParseH264Sps(nal, n, &sps) : rtsp::ParseH265Sps(nal, n, &sps);
+    if (found) depth = sps.reorder_depth;
+  };
+  rtsp::ForEachAnnexBNal(pkt.data, static_cast<size_t>(pkt.size), each_nal);
   return depth;
 }
 

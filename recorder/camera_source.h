@@ -5,9 +5,10 @@
 //    fifth of libavformat's CPU for the same stream (tests/bench/rtsp_read_bench);
 //  - libavformat, for RTSP over UDP and anything else libavformat opens (files in tests),
 //    with an AccessUnitAssembler joining the per-NAL packets of one frame.
-// Both are wrapped by one that gives video frames decode times (B-frames arrive out of
-// presentation order; see OpenCameraSource). Either picks the first H.264/H.265 video stream and the first audio stream that MP4 can
-// hold; audio it cannot record is described in audio_note(), never dropped silently.
+// Both are wrapped by one that gives video frames decode times (B-frames arrive out of presentation
+// order; see OpenCameraSource). Either picks the first H.264/H.265 video stream and the first audio
+// stream that MP4 can hold; audio it cannot record is described in audio_note(), never dropped
+// silently.
 //
 // Not thread-safe: one camera thread uses a source; `cancel` may be set from any thread.
 #pragma once

@@ -180,9 +180,10 @@ int main(int argc, char** argv) {
   for (int n : counts) {
     std::vector<std::string> specs;
     for (int i = 0; i < n; ++i) {
+      const bool bframes = i % kBframesEvery == kBframesEvery - 1;
       specs.push_back("cam" + std::to_string(i) +
                       ":codec=h264,width=1920,height=1080,fps=25,bitrate=4000,gop=50,clip=20" +
-                      (i % kBframesEvery == kBframesEvery - 1 ? ",bframes=" + std::to_string(kBframes) : ""));
+                      (bframes ? ",bframes=" + std::to_string(kBframes) : ""));
     }
     auto sim = sim::SimulatorProcess::Start(specs);
     if (!sim.ok()) {
