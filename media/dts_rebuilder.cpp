@@ -73,7 +73,17 @@ void DtsRebuilder::Hold(Packet pkt) {
   pending_.push_back(pkt->pts);
   std::push_heap(pending_.begin(), pending_.end(), std::greater<>());
   held_.push_back(std::move(pkt));
-  if (held_.size() > HoldTarget()) Release();
+  // Learning holds at most a second of pictures, whatever the frame rate: a 2 fps camera
+  // would otherwise wait 8 s before its first frame is written.
+  bool learned_enough = false;
+  if (!depth_known_) {
+    const auto [lo, hi] = std::minmax_element(held_.begin(), held_.end(),
+                                              [](const Packet& a, const Packet& b) {
+                                                return a->pts < b->pts;
+                                              });
+    learned_enough = (*hi)->pts - (*lo)->pts >= ticks_per_second_;
+  }
+  if (held_.size() > HoldTarget() || learned_enough) Release();
 }
 
 // Gives the held frames their decode times and starts placing frames as they come.

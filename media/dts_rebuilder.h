@@ -16,8 +16,8 @@
 // an encoder's are.
 //
 // D comes from the SPS where it says (SetReorderDepth); otherwise it is learned from the
-// order seen: the first kLearnFrames frames are held and D is the deepest reordering
-// among them. A frame that shows deeper reordering than D later raises D (up to
+// order seen: the first kLearnFrames frames (or a second's worth, if fewer) are held and D
+// is the deepest reordering among them. A frame that shows deeper reordering than D later raises D (up to
 // kMaxReorderDepth): that frame, whose presentation time has already passed on the decode
 // timeline, keeps its place but is shown just after the frame decoded before it
 // (counted in retimed), and the next frames' decode times step by one tick until the

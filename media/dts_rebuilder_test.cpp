@@ -121,6 +121,21 @@ TEST_CASE("when the SPS does not say, the depth is learned from the order of the
   REQUIRE(r.counters().retimed == 0);
 }
 
+TEST_CASE("learning the depth holds at most a second of a slow camera's pictures") {
+  DtsRebuilder r(kClock, kJump);
+  constexpr int64_t kSlowFrame = kClock / 5;  // 5 fps
+  const std::vector<int64_t> pts = {0, 3 * kSlowFrame, kSlowFrame, 2 * kSlowFrame,
+                                    6 * kSlowFrame, 4 * kSlowFrame, 5 * kSlowFrame};
+  const auto out = Run(r, pts, /*flush=*/false);
+  // Released once the pictures held span a second (five of them), not after sixteen.
+  REQUIRE(out.size() == pts.size());
+  for (size_t i = 1; i < out.size(); ++i) {
+    REQUIRE(out[i].dts <= out[i].pts);
+    REQUIRE(out[i].dts - out[i - 1].dts == kSlowFrame);
+  }
+  REQUIRE(r.reorder_depth() == 1);
+}
+
 TEST_CASE("a stream shorter than the depth is still timed when it ends") {
   DtsRebuilder r(kClock, kJump);
   r.SetReorderDepth(4);
