@@ -29,7 +29,14 @@ size_t DtsRebuilder::HoldTarget() const {
 }
 
 void DtsRebuilder::Push(AVPacket* in) {
-  Packet pkt = MakePacket();
+  // Packet shells are reused: no allocation per frame once the first few have passed.
+  Packet pkt;
+  if (spare_.empty()) {
+    pkt = MakePacket();
+  } else {
+    pkt = std::move(spare_.back());
+    spare_.pop_back();
+  }
   av_packet_move_ref(pkt.get(), in);
   if (pkt->pts == AV_NOPTS_VALUE) {
     ready_.push_back(std::move(pkt));
@@ -173,6 +180,7 @@ bool DtsRebuilder::Pop(AVPacket* out) {
   if (ready_.empty()) return false;
   av_packet_unref(out);
   av_packet_move_ref(out, ready_.front().get());
+  spare_.push_back(std::move(ready_.front()));
   ready_.pop_front();
   return true;
 }

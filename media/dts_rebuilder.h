@@ -97,6 +97,7 @@ class DtsRebuilder {
   int64_t step_ = 0;                 // the frame interval, as last seen
   int64_t offset_ = 0;               // added to incoming pts after the clock stepped back
   std::deque<Packet> ready_;
+  std::vector<Packet> spare_;  // emptied packets, for the next Push
   DtsCounters counters_;
 };
 
