@@ -30,6 +30,22 @@ bool Recording(records::Database& db, const std::string& camera) {
   return false;
 }
 
+// Decoded presentation times one frame apart, from 0, except within the last `tail`
+// pictures.
+void RequireEvenPictures(const media::FileProbe& probe, size_t tail) {
+  const std::vector<int64_t>& t = probe.frame_times_us;
+  REQUIRE(probe.decode_errors == 0);
+  REQUIRE(static_cast<int64_t>(t.size()) == probe.video_frames);
+  REQUIRE(!t.empty());
+  REQUIRE(t.front() == 0);
+  for (size_t i = 1; i < t.size(); ++i) {
+    INFO("decoded picture " << i << " of " << t.size() << " at " << t[i]
+                            << " us, the one before at " << t[i - 1]);
+    REQUIRE(t[i] > t[i - 1]);
+    if (i + tail < t.size()) REQUIRE(std::llabs(t[i] - t[i - 1] - kFrameUs) <= 1'000);
+  }
+}
+
 // One segment (no cut at a timestamp that goes back), covering the time recorded, whose
 // decoded pictures come out one frame apart, in order, and none missing.
 void RequireWholeEvenRecording(records::Database& db, const TestSite& site,
@@ -43,20 +59,11 @@ void RequireWholeEvenRecording(records::Database& db, const TestSite& site,
 
   auto probe = media::ProbeFile(site.data_dir() + "/" + seg.path, /*decode=*/true);
   REQUIRE(probe.ok());
-  REQUIRE(probe->decode_errors == 0);
-  const std::vector<int64_t>& t = probe->frame_times_us;
-  REQUIRE(static_cast<int64_t>(t.size()) == probe->video_frames);
-  REQUIRE(t.front() == 0);
   // The recording stops between two frames in decode order: the last reference frame
   // written may be shown after B-frames that never arrived (at most the reorder depth).
-  const size_t tail = kReorderDepth;
-  REQUIRE(t.size() > tail + 1);
-  for (size_t i = 1; i < t.size(); ++i) {
-    INFO("decoded picture " << i << " of " << t.size() << " at " << t[i]
-                            << " us, the one before at " << t[i - 1]);
-    REQUIRE(t[i] > t[i - 1]);
-    if (i + tail < t.size()) REQUIRE(std::llabs(t[i] - t[i - 1] - kFrameUs) <= 1'000);
-  }
+  RequireEvenPictures(*probe, kReorderDepth);
+  const std::vector<int64_t>& t = probe->frame_times_us;
+  REQUIRE(t.size() >= 200);
   // Every frame sent while recording is there: one per frame interval of the segment, and
   // as many as the wall clock says were sent.
   const int64_t frames = static_cast<int64_t>(t.size());
@@ -91,4 +98,43 @@ TEST_CASE("B-frame H.264 and H.265 are recorded whole and evenly timed over TCP 
 
   RequireSegmentsPlayAndMatch(*db, site.data_dir());
   for (const TestCamera& c : cameras) RequireWholeEvenRecording(*db, site, c.id, stopped);
+}
+
+TEST_CASE("B-frame segments cut at keyframes abut and each plays evenly on its own") {
+  auto sim = sim::SimulatorProcess::Start(
+      {"b265:codec=h265,width=320,height=240,gop=25,clip=4,bframes=2"});
+  REQUIRE(sim.ok());
+  const std::vector<TestCamera> cameras = {{"tcp-h265", (*sim)->Url("b265"), "tcp"},
+                                           {"udp-h265", (*sim)->Url("b265"), "udp"}};
+  TestSite site(cameras, /*segment_seconds=*/3);
+  RecorderProcess recorder(site);
+  auto db = site.OpenRecords();
+  REQUIRE(WaitFor([&] {
+    return CompleteSegments(*db, "tcp-h265").size() >= 3 &&
+           CompleteSegments(*db, "udp-h265").size() >= 3;
+  }, 40'000));
+  const UtcMicros stopped = WallNow();
+  REQUIRE(recorder.Stop() == 0);
+
+  RequireSegmentsPlayAndMatch(*db, site.data_dir());
+  for (const TestCamera& c : cameras) {
+    INFO("camera " << c.id);
+    auto segs = CompleteSegments(*db, c.id);
+    int64_t total = 0;
+    for (size_t i = 0; i < segs.size(); ++i) {
+      INFO("segment " << i << " of " << segs.size());
+      total += segs[i].duration_us;
+      if (i > 0) REQUIRE(segs[i].start == *segs[i - 1].end);  // they abut exactly
+      if (i + 1 < segs.size()) REQUIRE(segs[i].duration_us >= 3'000'000);
+      auto probe = media::ProbeFile(site.data_dir() + "/" + segs[i].path, /*decode=*/true);
+      REQUIRE(probe.ok());
+      // A cut at a keyframe of a closed GOP leaves every segment whole but the last.
+      RequireEvenPictures(*probe, i + 1 < segs.size() ? 0 : kReorderDepth);
+      if (i + 1 < segs.size()) {
+        REQUIRE(static_cast<int64_t>(probe->frame_times_us.size()) * kFrameUs ==
+                segs[i].duration_us);
+      }
+    }
+    REQUIRE(std::llabs(total - (stopped - segs.front().start)) <= 1'000'000);
+  }
 }
