@@ -20,6 +20,9 @@ namespace {
 constexpr AVRational kMicros{1, 1'000'000};
 // How often the camera's status row is refreshed while it records.
 constexpr int64_t kStatusIntervalUs = 5 * kMicrosPerSecond;
+// How often a changing note on untimeable frames is logged and its alarm refreshed: a
+// camera that misbehaves every GOP must not write a log line and an alarm every GOP.
+constexpr int64_t kTimingNoteIntervalUs = 60 * kMicrosPerSecond;
 
 }  // namespace
 
@@ -36,8 +39,10 @@ struct CameraRecorder::Session {
   // and that packet's presentation time: segments start at their first keyframe's.
   UtcMicros wall_anchor{};
   int64_t pts_anchor_us = 0;
-  // What the source said last about timestamps it could not use (recorded once per change).
+  // What the source said last about timestamps it could not use, and when it was last
+  // logged and put in the alarm.
   std::string timing_note;
+  std::optional<MonoMicros> timing_recorded;
   bool anchored = false;
   // When the connection was made: the first packet arrived about then.
   std::optional<UtcMicros> connected_wall;
@@ -331,12 +336,16 @@ Status CameraRecorder::HandlePacket(Session& s, AVPacket* pkt, bool video) {
 }
 
 // A source whose timestamps could not all be used is recorded as it is, every frame kept;
-// what was done instead goes on record once per change: an alarm naming the camera (shown
-// to admins until cleared) and the camera's status while it records.
+// what was done instead goes on record: an alarm naming the camera (shown to admins until
+// cleared) and the camera's status while it records. The status carries the latest note;
+// the log and the alarm get it when it first appears and then at most once a minute.
 void CameraRecorder::NoteTiming(Session& s) {
   std::string note = s.source->timing_note();
   if (note == s.timing_note) return;
   s.timing_note = std::move(note);
+  const MonoMicros now = clock_.Monotonic();
+  if (s.timing_recorded && now - *s.timing_recorded < kTimingNoteIntervalUs) return;
+  s.timing_recorded = now;
   LogWarn("recorder") << "camera " << settings_.id << ": " << s.timing_note
                       << "; recording continues";
   auto raised = db_.RaiseAlarm("camera_timing:" + settings_.id, s.timing_note);
