@@ -115,6 +115,13 @@ int RunRedact(const GlobalOptions& opts, const std::vector<std::string>& args) {
   }
   if (positional.size() != 2) return Usage("needs IN and OUT");
   if (o.signed_off && o.reviewer.empty()) return Usage("--sign-off needs --reviewer NAME");
+  // A redaction that counts for a disclosure is signed off where the reviewer watches it and
+  // confirms each flagged range with a note of what they checked (issue 17): the web UI.
+  if (o.signed_off && export_id) {
+    return Usage("--sign-off with --export: a redaction of an export is signed off in the web "
+                 "UI, where the reviewer confirms each flagged range and says what they checked; "
+                 "the redaction is stored unsigned without --sign-off");
+  }
   if (Status st = ValidateOptions(o); !st.ok()) return Usage(st.message());
   const std::string& in = positional[0];
   const std::string& out = positional[1];

@@ -400,6 +400,20 @@ TEST_CASE("redaction fails closed and writes no output") {
   CHECK(text.find("bad --manual") != std::string::npos);
   CHECK_FALSE(fs::exists(out));
 
+  // A redaction of an export is not signed off from the console, unseen (issue 17): the
+  // reviewer confirms each flagged range in the web UI. Refused before any work.
+  cli = bin + " redact " + good + " " + out + " --export 1 --reviewer dpo1 --sign-off 2>" +
+        tmp.File("stderr.txt") + " >/dev/null";
+  rc = std::system(cli.c_str());
+  CHECK(WIFEXITED(rc));
+  CHECK(WEXITSTATUS(rc) == 2);
+  {
+    std::ifstream e(tmp.File("stderr.txt"));
+    std::string t((std::istreambuf_iterator<char>(e)), std::istreambuf_iterator<char>());
+    CHECK(t.find("signed off in the web UI") != std::string::npos);
+  }
+  CHECK_FALSE(fs::exists(out));
+
   // And a good run through the command line writes OUT, its record and the contact sheet.
   cli = bin + " redact " + good + " " + out + " --manual 10,10,50,50@0-0.5 --reviewer dpo1 "
         "--sign-off 2>" + tmp.File("stderr.txt") + " >/dev/null";
