@@ -219,6 +219,7 @@ await run('a second manager approves and exports it; progress survives a reload'
   await history.getByRole('cell', { name: 'manager1 (manager)' }).first().waitFor();
   await history.getByRole('cell', { name: 'being verified → awaiting decision' }).waitFor();
   check(await history.getByText(/awaiting_decision|user id/).count() === 0, 'no raw codes or ids in the history');
+  check(await page.getByLabel('Subject notification').inputValue() === '', 'whether the subject was told has no default');
   await page.getByRole('button', { name: 'Start export' }).click();
   await page.getByText(/Export \d+ started/).waitFor();
   await page.locator('.export progress').first().waitFor();
@@ -403,6 +404,21 @@ await run('an admin manages accounts', async () => {
   await page.getByRole('button', { name: 'Add account' }).click();
   await page.getByText(/Account newstaff added/).waitFor();
   await shot(page, '13-users');
+  // No one-click mistakes (issue 22): a role change says what it grants and a cancel changes
+  // nothing; so does disabling.
+  let said = '';
+  page.once('dialog', (d) => { said = d.message(); d.dismiss(); });
+  await page.getByLabel('Role of newstaff').selectOption('manager');
+  await page.waitForFunction(() => document.querySelector('select[aria-label="Role of newstaff"]')?.value === 'staff');
+  check(/deciding footage requests/.test(said) && /another admin or the DPO confirms/.test(said), `the role change said what it grants: ${said}`);
+  page.once('dialog', (d) => { said = d.message(); d.dismiss(); });
+  await page.getByRole('button', { name: 'Disable newstaff' }).click();
+  check(/signed out at once/.test(said), `disabling asks first: ${said}`);
+  const users = await page.evaluate(async () => (await (await fetch('/api/v1/users')).json()).users);
+  const ns = users.find((u) => u.name === 'newstaff');
+  check(ns.role === 'staff' && !ns.disabled, 'cancelled changes changed nothing');
+  const grants = await page.evaluate(async () => (await (await fetch('/api/v1/role-grants')).json()).grants);
+  check(!grants.some((g) => g.user_name === 'newstaff'), 'no grant was asked for');
 });
 
 await run('a manager role made by one admin waits for the DPO to confirm it (four-eyes, issue 18)', async () => {

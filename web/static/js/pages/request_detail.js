@@ -231,12 +231,24 @@ export async function render(main, { session }, id) {
       f.addEventListener('submit', (ev) => { ev.preventDefault(); act('extension', { further_months: Number(months.value), reason: reason.value.trim(), requester_told: utcIso(fromUkLocal(toldDate.value, '12:00')) }, 'Deadline extended.'); });
       parts.push(h('h3', {}, 'DSAR deadline'), f);
     }
-    const told = select('told', [['true', 'The data subject was told'], ['false', 'The data subject was not told (reason in the note)']], 'true');
+    // No default: recording whether the person was told is a decision, not a click-through.
+    const told = select('told', [['', 'Choose…'], ['true', 'The data subject was told'], ['false', 'The data subject was not told (reason in the note)']], '');
+    told.required = true;
     const note = h('input', { name: 'note' });
     const nf = h('form', { class: 'toolbar' }, field('Subject notification', told), field('Note', note), h('button', { type: 'submit' }, 'Record'));
-    nf.addEventListener('submit', (ev) => { ev.preventDefault(); act('subject-notification', { told: told.value === 'true', note: note.value.trim() }, 'Recorded.'); });
+    nf.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      if (!told.value) return msg.show('Choose whether the data subject was told.', 'error');
+      if (!window.confirm(told.value === 'true' ? 'Record that the data subject was told?' : 'Record that the data subject was not told? Give the reason in the note.')) return;
+      act('subject-notification', { told: told.value === 'true', note: note.value.trim() }, 'Recorded.');
+    });
     parts.push(nf);
-    if (!['closed', 'withdrawn', 'disclosed', 'refused'].includes(r.state)) parts.push(button('Withdraw request', () => act('withdraw', {}, 'Withdrawn.')));
+    if (!['closed', 'withdrawn', 'disclosed', 'refused'].includes(r.state)) {
+      parts.push(button('Withdraw request', () => {
+        if (!window.confirm(`Withdraw request #${r.id}? It cannot be reopened; its exports can no longer leave the appliance.`)) return;
+        act('withdraw', {}, 'Withdrawn.');
+      }));
+    }
     if (['refused', 'disclosed', 'withdrawn'].includes(r.state)) parts.push(button('Close request', () => act('close', {}, 'Closed.')));
     return section('Other actions', parts);
   }

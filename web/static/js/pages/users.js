@@ -64,7 +64,18 @@ export async function render(main, { session }) {
           const s = select(`role-${u.id}`, ROLES, u.role);
           s.setAttribute('aria-label', `Role of ${u.name}`);
           s.disabled = u.id === session.user.id;
-          s.addEventListener('change', () => change(u, { role: s.value }, `role now ${s.value}`));
+          s.addEventListener('change', () => {
+            // Say what the new role grants before anything changes (issue 22).
+            const grants = {
+              staff: 'footage of the cameras ticked for the account',
+              manager: 'deciding footage requests, exports and holds, on the account\'s cameras',
+              dpo: 'the access log, every request and the disclosure register, and confirming role grants',
+              admin: 'accounts, roles and cameras (no footage), and confirming role grants',
+            };
+            const second = s.value === 'staff' ? '' : ' It takes effect when another admin or the DPO confirms it.';
+            if (!window.confirm(`Make ${u.name} ${roleText(s.value)}? That role gives ${grants[s.value]}.${second}`)) { s.value = u.role; return; }
+            change(u, { role: s.value }, `role now ${s.value}`);
+          });
           return s;
         } },
         { title: 'Cameras', cell: (u) => {
@@ -78,7 +89,10 @@ export async function render(main, { session }) {
           pending.has(u.id) ? [' ', badge(`${roleText(pending.get(u.id).role)} awaiting confirmation`, 'warn')] : null] },
         { title: 'Created', cell: (u) => timeEl(u.created) },
         { title: '', cell: (u) => u.id === session.user.id ? '(you)' : button(u.disabled ? 'Enable' : 'Disable',
-          () => change(u, { disabled: !u.disabled }, u.disabled ? 'enabled' : 'disabled'), { 'aria-label': `${u.disabled ? 'Enable' : 'Disable'} ${u.name}` }) },
+          () => {
+            if (!u.disabled && !window.confirm(`Disable ${u.name}? They are signed out at once and cannot sign in until enabled again.`)) return;
+            change(u, { disabled: !u.disabled }, u.disabled ? 'enabled' : 'disabled');
+          }, { 'aria-label': `${u.disabled ? 'Enable' : 'Disable'} ${u.name}` }) },
       ], users, { caption: 'Accounts' }));
     } catch (e) { msg.error(e); }
   }
