@@ -202,12 +202,12 @@ Result<HttpResponse> HandleRedactionContactSheet(ApiContext& ctx, const Call& ca
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
     return fail(IoError("the contact sheet is not a regular file"));
-  for (const FootageScope& s : scopes) {
-    CUSTODIAN_RETURN_IF_ERROR(LogFootage(ctx, call, s, purpose, AccessResult::kOk,
-                                         RedactionText(l->row.id) + " contact sheet " +
-                                             std::to_string(index)));
-  }
+  auto viewing = EnterPackageViewing(
+      ctx, call, purpose, RedactionText(l->row.id), scopes, static_cast<uint64_t>(st.st_size),
+      RedactionText(l->row.id) + " contact sheet " + std::to_string(index));
+  if (!viewing.ok()) return viewing.status();
   HttpResponse r;
+  NameViewing(&r, *viewing);
   r.content_type = "image/jpeg";
   r.file = FileSlice{file, 0, static_cast<uint64_t>(st.st_size)};
   r.SetHeader("Cache-Control", "no-store");

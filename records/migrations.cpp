@@ -8,6 +8,7 @@ constexpr Migration kMigrations[] = {
     {2, "footage request workflow, exports and jobs", kSchemaV2},
     {3, "redaction records", kSchemaV3},
     {4, "segment ids never reused", kSchemaV4},
+    {5, "viewings left open", kSchemaV5},
 };
 }  // namespace
 
