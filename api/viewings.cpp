@@ -44,16 +44,17 @@ size_t ViewingLog::open_count() const {
   return viewings_.size();
 }
 
-// Live viewings reach whatever the live routes serve of the camera (they refuse anything
-// but the segments being recorded and those closed a moment ago); others the time range
-// their start entry states, and a request joins one when what it could reach lies within.
+// A request joins a viewing that reaches all it could reach: from the viewing's start entry's
+// `from` on, and, but for live, up to its `to`. Live viewings are open-ended (whatever is
+// recorded while they last); the live routes themselves serve nothing but the segments
+// being recorded and those closed in the last 2 minutes.
 bool ViewingLog::Reaches(const Viewing& v, const ViewingRequest& r) const {
   if (!(v.key == r.key)) return false;
-  if (r.key.kind == ViewingKind::kLive) return true;
   const auto& from = v.start.from;
   const auto& to = v.start.to;
-  return from && to && r.reach_from && r.reach_to && !(*r.reach_from < *from) &&
-         !(*to < *r.reach_to);
+  if (!from || !r.reach_from || *r.reach_from < *from) return false;
+  if (r.key.kind == ViewingKind::kLive) return true;
+  return to && r.reach_to && !(*to < *r.reach_to);
 }
 
 Result<int64_t> ViewingLog::Enter(const ViewingRequest& r) {

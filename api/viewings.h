@@ -46,7 +46,7 @@
 namespace custodian::api {
 
 enum class ViewingKind {
-  kLive,       // live playlist, live fragments, live picture: any live request of the camera
+  kLive,       // live playlist, live fragments, live picture: of the camera, from the reach on
   kRecorded,   // playlist, segment files, thumbnails: within the time range reached
   kPackage,    // an export's package or a redaction's contact sheet: that object
 };
