@@ -9,6 +9,11 @@
 //
 // Handlers live in handlers_*.cpp, one function per route; see handlers.h.
 // Thread-safe: many threads may call Handle() at once.
+//
+// Footage is logged as viewings (viewings.h). Constructing an Api ends the viewings a
+// crashed predecessor left open; it runs one thread, the sweeper, which ends idle viewings;
+// destroying it ends every open viewing, so destroy it after the server has stopped (no
+// Handle() call in progress).
 #pragma once
 
 #include <condition_variable>
