@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "api/testing/api_fixture.h"
 
@@ -326,6 +327,40 @@ TEST_CASE("api no footage is sent before its viewing's start entry is written") 
   CHECK(served.Header("x-access-entry") == std::to_string(log[0].id));
   CHECK(log[0].action == "download");
   CHECK(log[0].result == AccessResult::kOk);
+}
+
+TEST_CASE("api requests racing to start one viewing write one start entry") {
+  ApiServerFixture f;
+  f.AddUser("sam", Role::kStaff, {"door-1"});
+  const int64_t seg = f.AddSegment("door-1", kFootageT0);
+  SignedIn sam = f.Login("sam");
+  const std::string url = "/api/v1/segments/" + std::to_string(seg) + "/file?" + PurposeParams();
+  constexpr int kClients = 12;
+  std::vector<std::string> named(kClients);
+  std::vector<int> status(kClients);
+  {
+    std::vector<std::thread> clients;
+    for (int i = 0; i < kClients; ++i) {
+      clients.emplace_back([&, i] {
+        HttpsClient client(f.server().port(), f.cert_path());
+        ClientResponse r = client.Send(
+            "GET", url, {{"Cookie", sam.cookie}, {"Range", "bytes=0-" + std::to_string(i)}});
+        status[i] = r.status;
+        named[i] = r.Header("x-access-entry");
+      });
+    }
+    for (std::thread& t : clients) t.join();
+  }
+  const std::vector<AccessEntry> log = FootageEntries(f);
+  REQUIRE(log.size() == 1);
+  for (int i = 0; i < kClients; ++i) {
+    CHECK(status[i] == 206);
+    CHECK(named[i] == std::to_string(log[0].id));
+  }
+  REQUIRE(f.Call("POST", "/api/v1/auth/logout", sam).status == 204);
+  const std::vector<AccessEntry> ended = FootageEntries(f);
+  REQUIRE(ended.size() == 2);
+  CHECK(ended[1].detail.find(std::to_string(kClients) + " requests") != std::string::npos);
 }
 
 TEST_CASE("api the DPO asks who looked at a camera between two times and why, in one query") {
