@@ -171,7 +171,8 @@ await run('live view: purpose first, then the picture follows the recording', as
     await page.waitForTimeout(Math.min(10_000, Math.max(0, 60_000 - (Date.now() - liveStart))));
   }
   const during = sql(`SELECT action, camera_id, purpose_category, result FROM access_log WHERE ${mine} ORDER BY id`);
-  console.log(`  after a minute of live view: ${during.split('\n').length} entries (${during.replace(/\n/g, '; ')}); ${Number(sql('SELECT count(*) FROM access_log')) - requests0} rows added by anyone in the minute`);
+  const byAction = sql(`SELECT action || ' ' || count(*) FROM access_log WHERE ${mine} GROUP BY action`).replace(/\n/g, ', ');
+  console.log(`  after a minute of live view: ${during.split('\n').length} entries (${byAction}); ${Number(sql('SELECT count(*) FROM access_log')) - requests0} rows added by anyone in the minute`);
   check(/^live_view\|lobby\|system_check\|ok$/m.test(during), `the live viewing's start entry names the camera and purpose (${during})`);
   check(during.split('\n').length <= 2, `a minute of live view is at most two entries so far (${during})`);
   await page_goto(page, '#/cameras');
