@@ -43,6 +43,8 @@ constexpr HandlerEntry kHandlers[] = {
     {RouteId::kCreateUser, HandleCreateUser},
     {RouteId::kUpdateUser, HandleUpdateUser},
     {RouteId::kSetUserCameras, HandleSetUserCameras},
+    {RouteId::kListRoleGrants, HandleListRoleGrants},
+    {RouteId::kDecideRoleGrant, HandleDecideRoleGrant},
     {RouteId::kListHolds, HandleListHolds},
     {RouteId::kCreateHold, HandleCreateHold},
     {RouteId::kReleaseHold, HandleReleaseHold},
@@ -66,12 +68,15 @@ constexpr HandlerEntry kHandlers[] = {
     {RouteId::kStartRedaction, HandleStartRedaction},
     {RouteId::kGetRedaction, HandleGetRedaction},
     {RouteId::kRedactionContactSheet, HandleRedactionContactSheet},
+    {RouteId::kRedactedVideo, HandleRedactedVideo},
+    {RouteId::kRedactionOriginal, HandleRedactionOriginal},
     {RouteId::kSignOffRedaction, HandleSignOffRedaction},
     {RouteId::kRecordDisclosure, HandleRecordDisclosure},
     {RouteId::kListDisclosures, HandleListDisclosures},
     {RouteId::kStatistics, HandleStatistics},
     {RouteId::kSigningKey, HandleSigningKey},
     {RouteId::kVerifyAccessLog, HandleVerifyAccessLog},
+    {RouteId::kAccessCheckpoint, HandleAccessCheckpoint},
     {RouteId::kCreateCamera, HandleCreateCamera},
     {RouteId::kUpdateCamera, HandleUpdateCamera},
     {RouteId::kTestCamera, HandleTestCamera},
@@ -96,6 +101,8 @@ const char* RoleRuleText(Access access) {
       return "this needs a dpo account";
     case Access::kAdmin:
       return "this needs an admin account";
+    case Access::kGrants:
+      return "this needs an admin or dpo account";
     default:
       return "not allowed";
   }

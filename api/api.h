@@ -38,6 +38,7 @@ struct ApiContext;
 
 struct ApiOptions {
   std::string data_dir;  // absolute; segment rows' paths are relative to it
+  std::string site_name;  // named in signed access-log checkpoints
   SessionPolicy sessions;
   std::string web_root;  // the web UI's files (absolute); empty or missing: no UI, 404
   // The site file, for camera administration (its cameras_dir); empty: cameras are

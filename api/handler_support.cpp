@@ -56,6 +56,26 @@ nlohmann::json UserJson(const records::UserRow& u) {
           {"created", TimeJson(u.created)}};
 }
 
+Result<People> People::Load(ApiContext& ctx) {
+  auto users = ctx.db.ListUsers();
+  if (!users.ok()) return FromRecords(users.status(), "list accounts");
+  People p;
+  for (const auto& u : *users) {
+    const records::Role r = u.role;
+    p.who_[u.id] = u.name + " (" + (r == records::Role::kDpo ? "DPO" : records::Name(r)) + ")";
+  }
+  return p;
+}
+
+std::string People::Who(int64_t id) const {
+  auto it = who_.find(id);
+  return it != who_.end() ? it->second : "account " + std::to_string(id);
+}
+
+nlohmann::json People::Who(const std::optional<int64_t>& id) const {
+  return id ? nlohmann::json(Who(*id)) : nlohmann::json();
+}
+
 Result<nlohmann::json> JsonObjectBody(const HttpRequest& request) {
   nlohmann::json j = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return InvalidArgument("the request body is not valid JSON");

@@ -9,6 +9,7 @@
 // that no SQL reaches a client.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -71,6 +72,18 @@ nlohmann::json TimeJson(UtcMicros t);
 nlohmann::json TimeJson(const std::optional<UtcMicros>& t);
 // An account as the API shows it (never the password hash).
 nlohmann::json UserJson(const records::UserRow& user);
+
+// People by name, not number (issue 22): the accounts' names and roles, read once for a
+// response. Who(7) is "Ada Lovelace (manager)"; an id with no account is "account 7".
+class People {
+ public:
+  static Result<People> Load(ApiContext& ctx);
+  std::string Who(int64_t id) const;
+  nlohmann::json Who(const std::optional<int64_t>& id) const;  // null for none
+
+ private:
+  std::map<int64_t, std::string> who_;
+};
 
 // --- Request input ---------------------------------------------------------------------
 // The body as a JSON object; kInvalidArgument for anything else (never echoing the body).

@@ -1,6 +1,7 @@
 // The DPO's records: the access log (JSON and CSV) and the deletion records.
 
 #include "api/handlers.h"
+#include "exports/access_checkpoint.h"
 
 namespace custodian::api {
 
@@ -222,6 +223,32 @@ Result<HttpResponse> HandleVerifyAccessLog(ApiContext& ctx, const Call& call) {
                {"entries", v->entries_checked},
                {"first_bad", v->first_bad_id ? nlohmann::json(*v->first_bad_id) : nlohmann::json()},
                {"reason", v->reason}});
+}
+
+// The DPO takes a signed checkpoint of the access log's head off the box (issue 18): a
+// copy kept elsewhere is what exposes a log later cut at its end or rebuilt.
+Result<HttpResponse> HandleAccessCheckpoint(ApiContext& ctx, const Call& call) {
+  auto key = exports::SigningKey::LoadOrCreate(ctx.options.data_dir + "/keys");
+  if (!key.ok()) return key.status();
+  const UtcMicros now = ctx.clock.Now();
+  auto made = exports::MakeAccessCheckpoint(ctx.db, *key, ctx.options.site_name, now);
+  if (made.status().kind() == ErrorKind::kDataLoss) {
+    return FailedPrecondition(made.status().message() +
+                              ": the chain must be looked into before anything vouches for it");
+  }
+  if (!made.ok()) return FromRecords(made.status(), "make the checkpoint");
+  const std::string entry = std::to_string(made->head.id);
+  CUSTODIAN_RETURN_IF_ERROR(RecordAccess(
+      ctx, EntryFor(call, records::AccessResult::kOk,
+                    "checkpoint of entry " + entry + " hash " + made->head.hash)));
+  const std::string file = "access-log-checkpoint-" + FormatUtcCompact(now) + ".txt";
+  return Json({{"entry", made->head.id},
+               {"hash", made->head.hash},
+               {"made", TimeJson(now)},
+               {"file_name", file},
+               {"checkpoint", made->text},
+               {"minisig", made->minisig},
+               {"verify_command", "custodian audit verify --checkpoint " + file}});
 }
 
 Result<HttpResponse> HandleListDeletions(ApiContext& ctx, const Call& call) {

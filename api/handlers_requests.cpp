@@ -204,7 +204,7 @@ json RangesJson(const std::vector<records::FootageRange>& ranges) {
 json OptionalJson(const std::optional<int64_t>& v) { return v ? json(*v) : json(); }
 json OptionalJson(const std::optional<std::string>& v) { return v ? json(*v) : json(); }
 
-json SummaryJson(const FootageRequestRow& r) {
+json SummaryJson(const FootageRequestRow& r, const People& people) {
   return {{"id", r.id},
           {"type", records::Name(r.type)},
           {"state", records::Name(r.state)},
@@ -214,6 +214,7 @@ json SummaryJson(const FootageRequestRow& r) {
           {"received", TimeJson(r.received)},
           {"deadline", TimeJson(r.deadline)},
           {"logged_by", r.logged_by},
+          {"logged_by_who", people.Who(r.logged_by)},
           {"ranges", RangesJson(r.ranges)}};
 }
 
@@ -230,14 +231,18 @@ std::string DecideBlocker(const Principal& me, const FootageRequestRow& r) {
 }
 
 Result<json> DetailJson(ApiContext& ctx, const Call& call, const FootageRequestRow& r) {
-  json j = SummaryJson(r);
+  auto people = People::Load(ctx);
+  if (!people.ok()) return people.status();
+  json j = SummaryJson(r, *people);
   j["contact"] = r.contact;
   j["legal_basis"] = records::Name(r.legal_basis);
   j["legal_basis_text"] = requests::LegalBasisText(r.legal_basis);
   j["legal_basis_detail"] = r.legal_basis_detail;
   j["description"] = r.description;
   j["requester_user_id"] = OptionalJson(r.requester_user_id);
+  j["requester_user_who"] = people->Who(r.requester_user_id);
   j["decided_by"] = OptionalJson(r.decided_by);
+  j["decided_by_who"] = people->Who(r.decided_by);
   j["decided"] = TimeJson(r.decided);
   j["decision_reason"] = OptionalJson(r.decision_reason);
   j["over_broad_justification"] = OptionalJson(r.over_broad_justification);
@@ -264,6 +269,7 @@ Result<json> DetailJson(ApiContext& ctx, const Call& call, const FootageRequestR
   for (const auto& v : *steps) {
     verifications.push_back({{"step", records::Name(v.step)},
                              {"done_by", v.done_by},
+                             {"done_by_who", people->Who(v.done_by)},
                              {"at", TimeJson(v.at)},
                              {"note", v.note}});
   }
@@ -278,6 +284,7 @@ Result<json> DetailJson(ApiContext& ctx, const Call& call, const FootageRequestR
   for (const auto& e : *events) {
     history.push_back({{"at", TimeJson(e.at)},
                        {"user_id", e.user_id},
+                       {"user_who", people->Who(e.user_id)},
                        {"from", e.from_state ? json(records::Name(*e.from_state)) : json()},
                        {"to", records::Name(e.to_state)},
                        {"action", e.action},
@@ -293,6 +300,7 @@ Result<json> DetailJson(ApiContext& ctx, const Call& call, const FootageRequestR
                   {"state", records::Name(e.state)},
                   {"created", TimeJson(e.created)},
                   {"created_by", e.created_by},
+                  {"created_by_who", people->Who(e.created_by)},
                   {"bytes", e.bytes},
                   {"manifest_sha256", OptionalJson(e.manifest_sha256)}});
     auto given = ctx.db.ListDisclosuresForExport(e.id);
@@ -305,7 +313,8 @@ Result<json> DetailJson(ApiContext& ctx, const Call& call, const FootageRequestR
                              {"reference", d.reference},
                              {"method", records::Name(d.method)},
                              {"at", TimeJson(d.at)},
-                             {"authorised_by", d.authorised_by}});
+                             {"authorised_by", d.authorised_by},
+                             {"authorised_by_who", people->Who(d.authorised_by)}});
     }
   }
   j["exports"] = ex;
@@ -313,7 +322,7 @@ Result<json> DetailJson(ApiContext& ctx, const Call& call, const FootageRequestR
   return j;
 }
 
-json DisclosureJson(const records::DisclosureRow& d) {
+json DisclosureJson(const records::DisclosureRow& d, const People& people) {
   return {{"id", d.id},
           {"export_id", d.export_id},
           {"recipient_name", d.recipient_name},
@@ -322,7 +331,9 @@ json DisclosureJson(const records::DisclosureRow& d) {
           {"method", records::Name(d.method)},
           {"at", TimeJson(d.at)},
           {"authorised_by", d.authorised_by},
+          {"authorised_by_who", people.Who(d.authorised_by)},
           {"recorded_by", d.recorded_by},
+          {"recorded_by_who", people.Who(d.recorded_by)},
           {"manifest_sha256", d.manifest_sha256},
           {"note", d.note}};
 }
@@ -377,11 +388,13 @@ Result<HttpResponse> HandleListRequests(ApiContext& ctx, const Call& call) {
   if (!rows.ok()) return FromRecords(rows.status(), "list requests");
   auto permitted = PermittedCameras(ctx, call.user());
   if (!permitted.ok()) return permitted.status();
+  auto people = People::Load(ctx);
+  if (!people.ok()) return people.status();
   json list = json::array();
   std::string ids;
   for (const auto& r : *rows) {
     if (!CheckScope(call.user(), *permitted, r, Use::kRead).ok()) continue;
-    list.push_back(SummaryJson(r));
+    list.push_back(SummaryJson(r, *people));
     ids += (ids.empty() ? " " : ",") + std::to_string(r.id);
   }
   CUSTODIAN_RETURN_IF_ERROR(
@@ -573,8 +586,10 @@ Result<HttpResponse> HandleListDisclosures(ApiContext& ctx, const Call& call) {
   if (!range.ok()) return range.status();
   auto rows = ctx.db.ListDisclosures(range->from, range->to);
   if (!rows.ok()) return FromRecords(rows.status(), "list disclosures");
+  auto people = People::Load(ctx);
+  if (!people.ok()) return people.status();
   json list = json::array();
-  for (const auto& d : *rows) list.push_back(DisclosureJson(d));
+  for (const auto& d : *rows) list.push_back(DisclosureJson(d, *people));
   CUSTODIAN_RETURN_IF_ERROR(LogRead(ctx, call,
                                     "disclosures " + FormatUtc(range->from) + " to " +
                                         FormatUtc(range->to) + "; " + std::to_string(rows->size()) +

@@ -1,5 +1,13 @@
 // Account administration (admin only): list, create, change role, disable, set cameras.
 // Every change writes an access-log entry naming the account and what changed.
+//
+// Four-eyes on privilege (issue 18): the manager, DPO and admin roles are granted only when
+// a second privileged person confirms. An admin who creates such an account, or changes an
+// account's role to one of them, makes a pending grant (the account is staff, or keeps its
+// role, until then); another admin or the DPO, neither the requester nor the account
+// itself, confirms or refuses it. Taking a role away (to staff) needs no second person.
+// `custodian setup`'s first admin and `custodian user add` on the box's console are outside
+// this rule: they need root on the appliance, which can change the records anyway.
 #include <algorithm>
 #include <optional>
 #include <set>
@@ -53,6 +61,32 @@ Result<std::vector<std::string>> CamerasMember(ApiContext& ctx, const nlohmann::
     ids.insert(id);
   }
   return std::vector<std::string>(ids.begin(), ids.end());
+}
+
+bool IsPrivileged(Role r) { return r != Role::kStaff; }
+
+nlohmann::json GrantJson(const records::RoleGrantRow& g) {
+  return {{"id", g.id},
+          {"user_id", g.user_id},
+          {"role", records::Name(g.role)},
+          {"requested_by", g.requested_by},
+          {"requested", TimeJson(g.requested)},
+          {"state", records::Name(g.state)},
+          {"decided_by", g.decided_by ? nlohmann::json(*g.decided_by) : nlohmann::json()},
+          {"decided", TimeJson(g.decided)}};
+}
+
+// Inside a transaction: a pending grant of `role` and its access-log entry.
+Result<int64_t> RequestGrant(ApiContext& ctx, const Call& call, int64_t user_id,
+                             const std::string& user_name, Role role) {
+  auto grant = ctx.db.RequestRoleGrant(user_id, role, call.user().user_id);
+  if (!grant.ok()) return grant.status();
+  CUSTODIAN_RETURN_IF_ERROR(LogChange(
+      ctx, call, "role_grant_request",
+      "grant " + std::to_string(*grant) + ": account " + std::to_string(user_id) + " " +
+          user_name + " role " + records::Name(role) +
+          " (takes effect when another admin or the dpo confirms)"));
+  return *grant;
 }
 
 std::string Joined(const std::vector<std::string>& v) {
@@ -118,19 +152,30 @@ Result<HttpResponse> HandleCreateUser(ApiContext& ctx, const Call& call) {
   auto hash = HashPassword(**password, ctx.options.sessions.password_cost);
   if (!hash.ok()) return hash.status();
 
+  // A privileged role starts as a pending grant; the account is staff until it is confirmed.
+  const Role first_role = IsPrivileged(*role) ? Role::kStaff : *role;
   int64_t id = 0;
+  std::optional<int64_t> grant;
   Status st = ctx.db.WithTransaction([&]() -> Status {
-    auto created = ctx.db.CreateUser({**name, *role, *hash, /*must_change_password=*/true});
+    auto created = ctx.db.CreateUser({**name, first_role, *hash, /*must_change_password=*/true});
     if (!created.ok()) return created.status();
     id = *created;
     for (const auto& c : *cameras) CUSTODIAN_RETURN_IF_ERROR(ctx.db.GrantCamera(id, c));
-    return LogChange(ctx, call, "user_create",
-                     "account " + std::to_string(id) + " " + **name + " role " +
-                         records::Name(*role) + " cameras " + Joined(*cameras));
+    CUSTODIAN_RETURN_IF_ERROR(LogChange(ctx, call, "user_create",
+                                        "account " + std::to_string(id) + " " + **name +
+                                            " role " + records::Name(first_role) +
+                                            " cameras " + Joined(*cameras)));
+    if (first_role == *role) return Status::Ok();
+    auto g = RequestGrant(ctx, call, id, **name, *role);
+    if (!g.ok()) return g.status();
+    grant = *g;
+    return Status::Ok();
   });
   if (st.kind() == ErrorKind::kAlreadyExists) return AlreadyExists("that name is taken");
   if (!st.ok()) return FromRecords(st, "create the account");
-  return Json({{"id", id}}, 201);
+  nlohmann::json out = {{"id", id}, {"role", records::Name(first_role)}};
+  if (grant) out["pending_grant"] = {{"id", *grant}, {"role", records::Name(*role)}};
+  return Json(out, 201);
 }
 
 Result<HttpResponse> HandleUpdateUser(ApiContext& ctx, const Call& call) {
@@ -161,12 +206,22 @@ Result<HttpResponse> HandleUpdateUser(ApiContext& ctx, const Call& call) {
   }
 
   const std::string who = "account " + std::to_string(target->id) + " " + target->name;
+  std::optional<int64_t> grant;
   Status st = ctx.db.WithTransaction([&]() -> Status {
-    if (role) {
-      CUSTODIAN_RETURN_IF_ERROR(ctx.db.SetUserRole(target->id, *role));
-      CUSTODIAN_RETURN_IF_ERROR(
-          LogChange(ctx, call, "role_change",
-                    who + ": " + records::Name(target->role) + " -> " + records::Name(*role)));
+    if (role && IsPrivileged(*role) && *role != target->role) {
+      auto g = RequestGrant(ctx, call, target->id, target->name, *role);
+      if (!g.ok()) return g.status();
+      grant = *g;
+    } else if (role) {
+      // Down to staff (or the role it has): no second person needed; any pending grant
+      // for the account is void.
+      CUSTODIAN_RETURN_IF_ERROR(ctx.db.SupersedeRoleGrants(target->id));
+      if (*role != target->role) {
+        CUSTODIAN_RETURN_IF_ERROR(ctx.db.SetUserRole(target->id, *role));
+        CUSTODIAN_RETURN_IF_ERROR(
+            LogChange(ctx, call, "role_change",
+                      who + ": " + records::Name(target->role) + " -> " + records::Name(*role)));
+      }
     }
     if (disabled) {
       CUSTODIAN_RETURN_IF_ERROR(ctx.db.SetUserDisabled(target->id, *disabled));
@@ -180,7 +235,10 @@ Result<HttpResponse> HandleUpdateUser(ApiContext& ctx, const Call& call) {
   if (disabled && *disabled) ctx.viewings.EndUser(target->id, "ended: the account was disabled");
   auto updated = TargetUser(ctx, call);
   if (!updated.ok()) return updated.status();
-  return Json(UserJson(*updated));
+  nlohmann::json out = UserJson(*updated);
+  if (!grant) return Json(out);
+  out["pending_grant"] = {{"id", *grant}, {"role", records::Name(*role)}};
+  return Json(out, 202);
 }
 
 Result<HttpResponse> HandleSetUserCameras(ApiContext& ctx, const Call& call) {
@@ -194,6 +252,80 @@ Result<HttpResponse> HandleSetUserCameras(ApiContext& ctx, const Call& call) {
   Status st = ReplaceCameras(ctx, call, *target, *cameras);
   if (!st.ok()) return FromRecords(st, "set camera permissions");
   return Json({{"id", target->id}, {"cameras", *cameras}});
+}
+
+Result<HttpResponse> HandleListRoleGrants(ApiContext& ctx, const Call& call) {
+  constexpr int64_t kMaxGrantRows = 200;
+  auto grants = ctx.db.ListRoleGrants(kMaxGrantRows);
+  if (!grants.ok()) return FromRecords(grants.status(), "list role grants");
+  auto users = ctx.db.ListUsers();
+  if (!users.ok()) return FromRecords(users.status(), "list accounts");
+  auto name_of = [&](std::optional<int64_t> id) -> nlohmann::json {
+    if (!id) return nullptr;
+    for (const auto& u : *users) {
+      if (u.id == *id) return u.name;
+    }
+    return nullptr;
+  };
+  const int64_t me = call.user().user_id;
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& g : *grants) {
+    nlohmann::json j = GrantJson(g);
+    j["user_name"] = name_of(g.user_id);
+    j["requested_by_name"] = name_of(g.requested_by);
+    j["decided_by_name"] = name_of(g.decided_by);
+    for (const auto& u : *users) {
+      if (u.id == g.user_id) j["current_role"] = records::Name(u.role);
+    }
+    j["you_may_decide"] = g.state == records::GrantState::kPending && g.requested_by != me &&
+                          g.user_id != me;
+    list.push_back(std::move(j));
+  }
+  return Json({{"grants", list}});
+}
+
+Result<HttpResponse> HandleDecideRoleGrant(ApiContext& ctx, const Call& call) {
+  auto body = JsonObjectBody(call.request);
+  if (!body.ok()) return body.status();
+  auto it = body->find("confirm");
+  if (it == body->end() || !it->is_boolean()) {
+    return InvalidArgument("give \"confirm\": true to confirm the grant or false to refuse it");
+  }
+  const bool confirm = it->get<bool>();
+  auto grant = ctx.db.GetRoleGrant(*call.params.id);
+  if (!grant.ok()) return FromRecords(grant.status(), "read the role grant");
+  if (!*grant) return NotFound("no role grant " + std::to_string(*call.params.id));
+  const records::RoleGrantRow& g = **grant;
+  const int64_t me = call.user().user_id;
+  if (g.requested_by == me) {
+    return PermissionDenied("you asked for this grant: another admin or the dpo must decide it");
+  }
+  if (g.user_id == me) return PermissionDenied("a grant to your own account is decided by someone else");
+  if (g.state != records::GrantState::kPending) {
+    return FailedPrecondition("this grant is " + std::string(records::Name(g.state)) +
+                              ", not pending");
+  }
+  auto target = ctx.db.GetUserById(g.user_id);
+  if (!target.ok()) return FromRecords(target.status(), "read the account");
+  const std::string who = "account " + std::to_string(g.user_id) + " " +
+                          (*target ? (*target)->name : std::string("?"));
+  const std::string before = *target ? records::Name((*target)->role) : "?";
+  Status st = ctx.db.WithTransaction([&]() -> Status {
+    CUSTODIAN_RETURN_IF_ERROR(ctx.db.DecideRoleGrant(g.id, me, confirm));
+    CUSTODIAN_RETURN_IF_ERROR(LogChange(
+        ctx, call, confirm ? "role_grant_confirm" : "role_grant_refuse",
+        "grant " + std::to_string(g.id) + ": " + who + " role " + records::Name(g.role) +
+            ", asked for by account " + std::to_string(g.requested_by)));
+    if (!confirm) return Status::Ok();
+    return LogChange(ctx, call, "role_change",
+                     who + ": " + before + " -> " + records::Name(g.role) + " (grant " +
+                         std::to_string(g.id) + ")");
+  });
+  if (st.kind() == ErrorKind::kFailedPrecondition) return FailedPrecondition("this grant is no longer pending");
+  if (!st.ok()) return FromRecords(st, "decide the role grant");
+  auto decided = ctx.db.GetRoleGrant(g.id);
+  if (!decided.ok() || !*decided) return FromRecords(decided.status(), "read the role grant");
+  return Json(GrantJson(**decided));
 }
 
 }  // namespace custodian::api

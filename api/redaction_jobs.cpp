@@ -1,6 +1,7 @@
 #include "api/redaction_jobs.h"
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "base/log.h"
@@ -202,10 +203,58 @@ Result<std::optional<RedactionRow>> SignedOffRedaction(records::Database& db,
   return std::optional<RedactionRow>();
 }
 
+std::string FlaggedRangeId(size_t file_index, const json& range) {
+  return std::to_string(file_index) + ":" + std::to_string(range.value("from_frame", int64_t{0})) +
+         "-" + std::to_string(range.value("to_frame", int64_t{0}));
+}
+
+namespace {
+
+// The record's flagged ranges against the reviewer's list: every range confirmed, nothing
+// confirmed that is not a range (a page showing an older list must not pass).
+Result<json> CheckedRanges(const json& record, const std::vector<std::string>& checked,
+                           int64_t redaction_id) {
+  const std::set<std::string> confirmed(checked.begin(), checked.end());
+  std::set<std::string> known;
+  json ranges = json::array();
+  std::vector<std::string> missing;
+  const json files = record.value("files", json::array());
+  for (size_t i = 0; i < files.size(); ++i) {
+    for (const json& r : files[i].value("flagged", json::array())) {
+      const std::string id = FlaggedRangeId(i, r);
+      known.insert(id);
+      if (!confirmed.count(id)) missing.push_back(id);
+      ranges.push_back({{"id", id},
+                        {"file", files[i].value("source", "")},
+                        {"from_frame", r.value("from_frame", int64_t{0})},
+                        {"to_frame", r.value("to_frame", int64_t{0})},
+                        {"reason", r.value("reason", "")}});
+    }
+  }
+  for (const std::string& id : confirmed) {
+    if (!known.count(id)) {
+      return InvalidArgument("checked lists " + id + ", which is not a flagged range of " +
+                             RedactionText(redaction_id) +
+                             "; reload the redaction and check again");
+    }
+  }
+  if (!missing.empty()) {
+    std::string list;
+    for (size_t i = 0; i < missing.size() && i < 5; ++i) list += (i ? ", " : "") + missing[i];
+    if (missing.size() > 5) list += ", ...";
+    return InvalidArgument("a sign-off must confirm that every flagged range was checked: " +
+                           std::to_string(missing.size()) + " of " + std::to_string(known.size()) +
+                           " not confirmed (" + list + ")");
+  }
+  return ranges;
+}
+
+}  // namespace
+
 Status SignOffRedactionPackage(records::Database& db, const std::string& data_dir,
                                const std::string& keys_dir, int64_t redaction_id,
-                               int64_t reviewer_id, const std::string& reviewer_name,
-                               const std::string& note, UtcMicros now) {
+                               const RedactionSignOff& sign_off) {
+  const std::string& note = sign_off.note;
   auto got = db.GetRedaction(redaction_id);
   if (!got.ok()) return got.status();
   if (!*got) return NotFound("no " + RedactionText(redaction_id));
@@ -220,6 +269,11 @@ Status SignOffRedactionPackage(records::Database& db, const std::string& data_di
     return InvalidArgument("a sign-off needs a note of what the reviewer checked (the contact "
                            "sheet, each flagged range)");
   }
+  auto checked = CheckedRanges(record, sign_off.checked, row.id);
+  if (!checked.ok()) return checked.status();
+  const json reviewer = {{"user_id", sign_off.reviewer_id},
+                         {"name", sign_off.reviewer_name},
+                         {"role", records::Name(sign_off.reviewer_role)}};
   const int64_t export_id = *row.export_id;
   auto e = db.GetExport(export_id);
   if (!e.ok()) return e.status();
@@ -258,9 +312,10 @@ Status SignOffRedactionPackage(records::Database& db, const std::string& data_di
                    {"source_manifest_sha256", row.input_sha256},
                    {"key_id", key->public_key().KeyIdHex()},
                    {"request", record.value("request", json::object())},
-                   {"reviewer", {{"user_id", reviewer_id}, {"name", reviewer_name}}},
-                   {"signed_off", FormatUtc(now)},
+                   {"reviewer", reviewer},
+                   {"signed_off", FormatUtc(sign_off.now)},
                    {"note", note},
+                   {"flagged_ranges_checked", *checked},
                    {"files", files}};
   const std::string text = manifest.dump(2) + "\n";
   Filesystem& fs = PosixFilesystem::Instance();
@@ -276,9 +331,12 @@ Status SignOffRedactionPackage(records::Database& db, const std::string& data_di
   const std::string tar = package + ".tar";
   if (fs.Exists(tar)) CUSTODIAN_RETURN_IF_ERROR(fs.Unlink(tar));
 
-  record["sign_off"] = {{"note", note}, {"manifest_sha256", Sha256Hex(text)}};
+  record["sign_off"] = {{"note", note},
+                        {"reviewer", reviewer},
+                        {"flagged_ranges_checked", *checked},
+                        {"manifest_sha256", Sha256Hex(text)}};
   CUSTODIAN_RETURN_IF_ERROR(db.UpdateRedactionRecord(row.id, row.output_sha256, record.dump()));
-  CUSTODIAN_RETURN_IF_ERROR(db.SignOffRedaction(row.id, reviewer_id));
+  CUSTODIAN_RETURN_IF_ERROR(db.SignOffRedaction(row.id, sign_off.reviewer_id));
   return db.SetExportRedacted(export_id, true);
 }
 
@@ -392,6 +450,7 @@ Status RedactionJobRunner::Execute(const JobRow& job, int64_t redaction_id) {
                   {"input_sha256", r->input_sha256},
                   {"output_sha256", r->output_sha256},
                   {"frames", r->frames},
+                  {"frame_rate", r->json["output"].value("frame_rate", 0.0)},
                   {"frames_masked", r->frames_masked},
                   {"frames_flagged", r->frames_flagged},
                   {"flagged", r->json.value("flagged", json::array())},

@@ -18,8 +18,10 @@
 // hash of SHA256SUMS. A crash before the rename leaves the job running: RecoverAfterRestart
 // requeues it and the next attempt removes the partial directory and starts again.
 //
-// Sign-off (SignOffRedaction here) writes redaction-manifest.json (what was redacted, from
-// which signed export manifest, every file's hash, the reviewer and the time) with its
+// Sign-off (SignOffRedactionPackage here) needs a note and every flagged range confirmed as
+// checked; it writes redaction-manifest.json (what was redacted, from which signed export
+// manifest, every file's hash, the reviewer's name and role, the time, the note and the
+// ranges checked) with its
 // minisign signature and the public key into the redacted package, records the sign-off and
 // marks the export redacted, all in one transaction. The download of a DSAR export then
 // serves this package (RedactedPackageFor).
@@ -28,6 +30,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -61,13 +64,28 @@ Result<RedactionTicket> QueueRedaction(records::Database& db, const records::Exp
 Result<std::optional<records::Database::RedactionRow>> SignedOffRedaction(
     records::Database& db, const std::string& data_dir, int64_t export_id);
 
+// A flagged range's id, as the API lists it and a sign-off confirms it: "FILE:FROM-TO",
+// the file's index in the record's `files` and the range's first and last frame
+// ("0:120-160").
+std::string FlaggedRangeId(size_t file_index, const nlohmann::json& range);
+
+// What a reviewer signs: who (name and role as they were at the time), what they checked.
+struct RedactionSignOff {
+  int64_t reviewer_id = 0;
+  std::string reviewer_name;
+  records::Role reviewer_role = records::Role::kManager;
+  std::string note;
+  std::vector<std::string> checked;  // FlaggedRangeId of each range confirmed as checked
+  UtcMicros now;
+};
+
 // Writes and signs the redaction manifest, records the sign-off and marks the export
 // redacted (inside the caller's transaction). kFailedPrecondition unless the job is done
-// and the redaction not yet signed off; kInvalidArgument when the note is blank.
+// and the redaction not yet signed off; kInvalidArgument when the note is blank, when a
+// flagged range is not among `checked`, or when `checked` names a range that is not flagged.
 Status SignOffRedactionPackage(records::Database& db, const std::string& data_dir,
                                const std::string& keys_dir, int64_t redaction_id,
-                               int64_t reviewer_id, const std::string& reviewer_name,
-                               const std::string& note, UtcMicros now);
+                               const RedactionSignOff& sign_off);
 
 class RedactionJobRunner {
  public:

@@ -57,6 +57,12 @@ const std::array<RouteSpec, static_cast<size_t>(RouteId::kCount)> kRoutes = {{
      false, "change an account's role or disable it"},
     {RouteId::kSetUserCameras, PUT, "/api/v1/users/{user}/cameras", Access::kAdmin,
      "permission_change", false, false, "set the cameras an account may see"},
+    // Grants of the manager, DPO and admin roles wait for a second person (issue 18).
+    {RouteId::kListRoleGrants, G, "/api/v1/role-grants", Access::kGrants, "role_grant_list",
+     false, false, "pending and recently decided grants of the manager, dpo and admin roles"},
+    {RouteId::kDecideRoleGrant, P, "/api/v1/role-grants/{grant}/decision", Access::kGrants,
+     "role_grant_decide", false, false,
+     "confirm or refuse a pending role grant (not its requester, not the account)"},
     {RouteId::kListHolds, G, "/api/v1/holds", Access::kManager, "hold_list", false, false,
      "active holds on cameras the user may see"},
     {RouteId::kCreateHold, P, "/api/v1/holds", Access::kManager, "hold_create", false, false,
@@ -107,6 +113,11 @@ const std::array<RouteSpec, static_cast<size_t>(RouteId::kCount)> kRoutes = {{
     {RouteId::kRedactionContactSheet, G, "/api/v1/redactions/{redaction}/contact.jpg",
      Access::kManager, "redaction_contact_sheet", true, false,
      "the contact sheet of a redaction, for review"},
+    {RouteId::kRedactedVideo, G, "/api/v1/redactions/{redaction}/video", Access::kManager,
+     "redaction_video", true, false, "a redacted video of a redaction, for review"},
+    {RouteId::kRedactionOriginal, G, "/api/v1/redactions/{redaction}/original",
+     Access::kManager, "redaction_original", true, false,
+     "the original video a redacted one was made from, for review beside it"},
     {RouteId::kSignOffRedaction, P, "/api/v1/redactions/{redaction}/sign-off", Access::kManager,
      "redaction_sign_off", false, false, "record the reviewer's sign-off of a redaction"},
     {RouteId::kRecordDisclosure, P, "/api/v1/disclosures", Access::kManager, "disclosure_record",
@@ -120,6 +131,9 @@ const std::array<RouteSpec, static_cast<size_t>(RouteId::kCount)> kRoutes = {{
     // Camera administration and the access log's chain status.
     {RouteId::kVerifyAccessLog, G, "/api/v1/access-log/verify", Access::kDpo,
      "access_log_verify", false, false, "walk the access log's hash chain"},
+    {RouteId::kAccessCheckpoint, P, "/api/v1/access-log/checkpoint", Access::kDpo,
+     "access_log_checkpoint", false, false,
+     "sign a checkpoint of the access log's head, to keep off the box"},
     {RouteId::kCreateCamera, P, "/api/v1/cameras", Access::kAdmin, "camera_create", false, false,
      "add a camera (a file in the site's cameras_dir)"},
     {RouteId::kUpdateCamera, PATCH, "/api/v1/cameras/{camera}", Access::kAdmin, "camera_update",
@@ -200,7 +214,7 @@ PatternFit Fit(const RouteSpec& route, std::string_view path,
       else
         bad = true;
     } else if (w == "{segment}" || w == "{user}" || w == "{hold}" || w == "{request}" ||
-               w == "{export}" || w == "{redaction}") {
+               w == "{export}" || w == "{redaction}" || w == "{grant}") {
       int64_t id = 0;
       if (ParseId(parts[i], &id))
         p.id = id;
@@ -234,6 +248,8 @@ bool RoleAllowed(Access access, Role role) {
       return role == Role::kManager || role == Role::kDpo;
     case Access::kDpo:
       return role == Role::kDpo;
+    case Access::kGrants:
+      return role == Role::kAdmin || role == Role::kDpo;
   }
   return false;
 }
@@ -243,7 +259,8 @@ const std::vector<std::string>& AccessLogActions() {
     std::set<std::string> all = {
         "login_failed",     "no_session_refusals",      "role_change",
         "account_disabled", "account_enabled",          "password_reset",
-        "export",           "retention_policy_change", "camera_password_withheld"};
+        "export",           "retention_policy_change", "camera_password_withheld",
+        "role_grant_request", "role_grant_confirm",    "role_grant_refuse"};
     for (const RouteSpec& r : kRoutes) {
       if (r.id == RouteId::kHealthz || r.id == RouteId::kWebAsset) continue;  // never logged
       all.insert(r.action);

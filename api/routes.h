@@ -7,7 +7,7 @@
 //
 // Path parameters are typed and checked here, before any handler runs:
 //   {camera}              [a-z0-9-]{1,64}, the camera id as in config and records
-//   {segment} {user} {hold} {request} {export} {redaction}
+//   {segment} {user} {hold} {request} {export} {redaction} {grant}
 //                         a positive decimal integer of at most 18 digits
 //   {asset...}            the rest of the path, for the web UI (letters, digits, - _ . /,
 //                         no "..", no empty segments)
@@ -50,6 +50,8 @@ enum class RouteId {
   kCreateUser,      // POST   /api/v1/users
   kUpdateUser,      // PATCH  /api/v1/users/{user}
   kSetUserCameras,  // PUT    /api/v1/users/{user}/cameras
+  kListRoleGrants,  // GET    /api/v1/role-grants
+  kDecideRoleGrant, // POST   /api/v1/role-grants/{grant}/decision
   kListHolds,       // GET    /api/v1/holds
   kCreateHold,      // POST   /api/v1/holds
   kReleaseHold,     // POST   /api/v1/holds/{hold}/release
@@ -76,6 +78,8 @@ enum class RouteId {
   kStartRedaction,        // POST   /api/v1/exports/{export}/redactions
   kGetRedaction,          // GET    /api/v1/redactions/{redaction}
   kRedactionContactSheet, // GET    /api/v1/redactions/{redaction}/contact.jpg?purpose=
+  kRedactedVideo,         // GET    /api/v1/redactions/{redaction}/video?file=&purpose=  (Range)
+  kRedactionOriginal,     // GET    /api/v1/redactions/{redaction}/original?file=&purpose= (Range)
   kSignOffRedaction,      // POST   /api/v1/redactions/{redaction}/sign-off
   kRecordDisclosure,      // POST   /api/v1/disclosures
   kListDisclosures,       // GET    /api/v1/disclosures?from=&to=
@@ -84,6 +88,7 @@ enum class RouteId {
   // Camera administration and the access log's chain status (handlers_cameras.cpp,
   // handlers_audit.cpp).
   kVerifyAccessLog,  // GET    /api/v1/access-log/verify
+  kAccessCheckpoint, // POST   /api/v1/access-log/checkpoint
   kCreateCamera,     // POST   /api/v1/cameras
   kUpdateCamera,     // PATCH  /api/v1/cameras/{camera}
   kTestCamera,       // POST   /api/v1/cameras/{camera}/test
@@ -101,6 +106,7 @@ enum class Access {
   kManager,  // manager, dpo
   kDpo,      // dpo
   kAdmin,    // admin
+  kGrants,   // admin, dpo: the second person who confirms a grant of a privileged role
 };
 
 struct RouteSpec {
@@ -123,7 +129,7 @@ bool RoleAllowed(Access access, records::Role role);
 
 struct RouteParams {
   std::string camera;
-  std::optional<int64_t> id;  // {segment}, {user}, {hold}, {request}, {export}, {redaction}
+  std::optional<int64_t> id;  // {segment}, {user}, {hold}, {request}, {export}, {redaction}, {grant}
   std::string asset;
 };
 

@@ -34,6 +34,7 @@ TEST_CASE("api router matches every route's own pattern with sample parameters")
     replace("{request}", "5");
     replace("{export}", "9");
     replace("{redaction}", "4");
+    replace("{grant}", "5");
     replace("{asset...}", "app/main.js");
     auto m = Match(r.method, path);
     INFO(path);

@@ -49,6 +49,8 @@ const Expected kMatrix[] = {
     {RouteId::kCreateUser,           "U", "D", "D", "D", "A"},
     {RouteId::kUpdateUser,           "U", "D", "D", "D", "A"},
     {RouteId::kSetUserCameras,       "U", "D", "D", "D", "A"},
+    {RouteId::kListRoleGrants,       "U", "D", "D", "A", "A"},
+    {RouteId::kDecideRoleGrant,      "U", "D", "D", "A", "A"},
     {RouteId::kListHolds,            "U", "D", "A", "A", "D"},
     {RouteId::kCreateHold,           "U", "D", "A", "A", "D"},
     {RouteId::kReleaseHold,          "U", "D", "A", "A", "D"},
@@ -72,12 +74,15 @@ const Expected kMatrix[] = {
     {RouteId::kStartRedaction,       "U", "D", "A", "A", "D"},
     {RouteId::kGetRedaction,         "U", "D", "A", "A", "D"},
     {RouteId::kRedactionContactSheet,"U", "D", "A", "A", "D"},
+    {RouteId::kRedactedVideo,        "U", "D", "A", "A", "D"},
+    {RouteId::kRedactionOriginal,    "U", "D", "A", "A", "D"},
     {RouteId::kSignOffRedaction,     "U", "D", "A", "A", "D"},
     {RouteId::kRecordDisclosure,     "U", "D", "A", "A", "D"},
     {RouteId::kListDisclosures,      "U", "D", "D", "A", "D"},
     {RouteId::kStatistics,           "U", "D", "D", "A", "D"},
     {RouteId::kSigningKey,           "U", "A", "A", "A", "A"},
     {RouteId::kVerifyAccessLog,      "U", "D", "D", "A", "D"},
+    {RouteId::kAccessCheckpoint,     "U", "D", "D", "A", "D"},
     {RouteId::kCreateCamera,         "U", "D", "D", "D", "A"},
     {RouteId::kUpdateCamera,         "U", "D", "D", "D", "A"},
     {RouteId::kTestCamera,           "U", "D", "D", "D", "A"},
@@ -191,6 +196,11 @@ class Matrix {
       case RouteId::kSetUserCameras:
         return {"PUT", "/api/v1/users/" + std::to_string(target_user_) + "/cameras",
                 json{{"cameras", {"door-1", "yard"}}}.dump()};
+      case RouteId::kListRoleGrants:
+        return {"GET", "/api/v1/role-grants", ""};
+      case RouteId::kDecideRoleGrant:
+        return {"POST", "/api/v1/role-grants/" + std::to_string(PendingGrant()) + "/decision",
+                json{{"confirm", false}}.dump()};
       case RouteId::kListHolds:
         return {"GET", "/api/v1/holds", ""};
       case RouteId::kCreateHold:
@@ -245,6 +255,10 @@ class Matrix {
         return {"GET", Red(QueuedRedaction()), ""};
       case RouteId::kRedactionContactSheet:  // not done: no contact sheet yet (404)
         return {"GET", Red(QueuedRedaction()) + "/contact.jpg?" + PurposeParams(), ""};
+      case RouteId::kRedactedVideo:  // not done: no video yet (404)
+        return {"GET", Red(QueuedRedaction()) + "/video?" + PurposeParams(), ""};
+      case RouteId::kRedactionOriginal:  // likewise
+        return {"GET", Red(QueuedRedaction()) + "/original?" + PurposeParams(), ""};
       case RouteId::kSignOffRedaction:  // not done: refused on its merits (409)
         return {"POST", Red(QueuedRedaction()) + "/sign-off", json{{"note", "ok"}}.dump()};
       case RouteId::kRecordDisclosure:  // likewise: the export is not ready (409)
@@ -261,6 +275,8 @@ class Matrix {
         return {"GET", "/api/v1/signing-key", ""};
       case RouteId::kVerifyAccessLog:
         return {"GET", "/api/v1/access-log/verify", ""};
+      case RouteId::kAccessCheckpoint:
+        return {"POST", "/api/v1/access-log/checkpoint", ""};
       // Without a site file camera administration answers 409: admitted, refused on its merits.
       case RouteId::kCreateCamera:
         return {"POST", "/api/v1/cameras",
@@ -286,6 +302,14 @@ class Matrix {
         {"ranges",
          {{{"camera", "door-1"}, {"from", At(kFootageT0)}, {"to", At(kFootageT0 + 60 * kSecond)}}}}}
         .dump();
+  }
+  // A pending grant of the manager role to a new account, asked for by an account that is
+  // never the caller.
+  int64_t PendingGrant() {
+    const int64_t user = f_.AddUser("grantee-" + std::to_string(++grantees_), Role::kStaff);
+    auto id = f_.db().RequestRoleGrant(user, Role::kManager, target_user_);
+    REQUIRE(id.ok());
+    return *id;
   }
   int64_t MakeHold() {
     records::HoldRow h;
@@ -372,6 +396,7 @@ class Matrix {
   std::map<Who, int64_t> ids_;
   int64_t target_user_ = 0;
   int64_t segment_ = 0;
+  int grantees_ = 0;
 };
 
 TEST_CASE("api role x route matrix: every route with every role and with no session") {
@@ -521,11 +546,12 @@ TEST_CASE("api admins manage accounts and every change is logged") {
                     {"cameras", {"no-such-camera"}}}
                    .dump())
             .status == 400);
+  // A privileged role is a pending grant (the four-eyes test below); staff is at once.
   auto promoted = f.Call("PATCH", "/api/v1/users/" + std::to_string(pat), admin,
                          json{{"role", "manager"}}.dump());
-  REQUIRE(promoted.status == 200);
-  CHECK(f.LastAccess().action == "role_change");
-  CHECK(f.LastAccess().detail.find("staff -> manager") != std::string::npos);
+  REQUIRE(promoted.status == 202);
+  CHECK(f.LastAccess().action == "role_grant_request");
+  CHECK((*f.db().GetUserById(pat))->role == Role::kStaff);
   CHECK(f.Call("PATCH", "/api/v1/users/999", admin, json{{"role", "dpo"}}.dump()).status == 404);
   auto users = json::parse(f.Get("/api/v1/users", admin).body)["users"];
   CHECK(users.size() == 2);
@@ -535,4 +561,102 @@ TEST_CASE("api admins manage accounts and every change is logged") {
 }
 
 }  // namespace
+
+TEST_CASE("api an admin alone cannot make a manager: another admin or the dpo confirms the grant") {
+  ApiServerFixture f;
+  f.AddUser("ada", Role::kAdmin);
+  f.AddUser("otto", Role::kAdmin);
+  f.AddUser("dora", Role::kDpo);
+  f.AddUser("mo", Role::kManager, {"door-1"});
+  SignedIn ada = f.Login("ada");
+  // The attack: ada makes two managers whose first passwords she knows.
+  auto made = f.Call("POST", "/api/v1/users", ada,
+                     json{{"name", "sock1"}, {"role", "manager"}, {"password", "first-password-1"},
+                          {"cameras", {"door-1"}}}.dump());
+  REQUIRE(made.status == 201);
+  const json body = json::parse(made.body);
+  const int64_t sock1 = body["id"];
+  CHECK(body["role"] == "staff");
+  const int64_t grant1 = body["pending_grant"]["id"];
+  CHECK(f.LastAccess().action == "role_grant_request");
+  const int64_t sam = f.AddUser("sam", Role::kStaff, {"door-1"});
+  auto changed = f.Call("PATCH", "/api/v1/users/" + std::to_string(sam), ada,
+                        json{{"role", "manager"}}.dump());
+  REQUIRE(changed.status == 202);
+  const int64_t grant2 = json::parse(changed.body)["pending_grant"]["id"];
+  // Neither is a manager, so neither can decide a request.
+  CHECK((*f.db().GetUserById(sock1))->role == Role::kStaff);
+  CHECK((*f.db().GetUserById(sam))->role == Role::kStaff);
+  // ada cannot confirm her own grants; a manager cannot decide grants at all.
+  auto own = f.Call("POST", "/api/v1/role-grants/" + std::to_string(grant1) + "/decision", ada,
+                    json{{"confirm", true}}.dump());
+  CHECK(own.status == 403);
+  CHECK(f.Call("POST", "/api/v1/role-grants/" + std::to_string(grant1) + "/decision",
+               f.Login("mo"), json{{"confirm", true}}.dump())
+            .status == 403);
+  CHECK((*f.db().GetUserById(sock1))->role == Role::kStaff);
+  // Nor can the account itself (after its first password change it could sign in).
+  // The list shows both grants pending, with names, to an admin and to the dpo.
+  SignedIn dora = f.Login("dora");
+  auto list = json::parse(f.Get("/api/v1/role-grants", dora).body)["grants"];
+  REQUIRE(list.size() == 2);
+  CHECK(list[0]["state"] == "pending");
+  CHECK(list[0]["requested_by_name"] == "ada");
+  CHECK(list[0]["you_may_decide"] == true);
+  CHECK(json::parse(f.Get("/api/v1/role-grants", ada).body)["grants"][0]["you_may_decide"] == false);
+  // The dpo confirms one; another admin refuses the other.
+  auto ok = f.Call("POST", "/api/v1/role-grants/" + std::to_string(grant2) + "/decision", dora,
+                   json{{"confirm", true}}.dump());
+  REQUIRE(ok.status == 200);
+  CHECK(json::parse(ok.body)["state"] == "confirmed");
+  CHECK((*f.db().GetUserById(sam))->role == Role::kManager);
+  CHECK(f.LastAccess().action == "role_change");
+  CHECK(f.LastAccess().detail.find("staff -> manager (grant " + std::to_string(grant2)) !=
+        std::string::npos);
+  records::AccessFilter confirms;
+  confirms.action = "role_grant_confirm";
+  auto log = f.db().QueryAccess(confirms);
+  REQUIRE(log.ok());
+  CHECK(log->size() == 1);
+  SignedIn otto = f.Login("otto");
+  auto no = f.Call("POST", "/api/v1/role-grants/" + std::to_string(grant1) + "/decision", otto,
+                   json{{"confirm", false}}.dump());
+  REQUIRE(no.status == 200);
+  CHECK(f.LastAccess().action == "role_grant_refuse");
+  CHECK((*f.db().GetUserById(sock1))->role == Role::kStaff);
+  // A decided grant stays decided.
+  CHECK(f.Call("POST", "/api/v1/role-grants/" + std::to_string(grant1) + "/decision", dora,
+               json{{"confirm", true}}.dump())
+            .status == 409);
+  CHECK(f.Call("POST", "/api/v1/role-grants/" + std::to_string(grant1) + "/decision", dora,
+               json{{"approve", true}}.dump())
+            .status == 400);
+  // Taking a role away needs no second person.
+  auto down = f.Call("PATCH", "/api/v1/users/" + std::to_string(sam), ada,
+                     json{{"role", "staff"}}.dump());
+  CHECK(down.status == 200);
+  CHECK((*f.db().GetUserById(sam))->role == Role::kStaff);
+}
+
+TEST_CASE("api the dpo takes a signed checkpoint of the access log's head off the box") {
+  ApiServerFixture f;
+  f.AddUser("dora", Role::kDpo);
+  SignedIn dora = f.Login("dora");
+  auto r = f.Call("POST", "/api/v1/access-log/checkpoint", dora, "");
+  REQUIRE(r.status == 200);
+  const json c = json::parse(r.body);
+  auto head = f.db().AccessLogHead();
+  REQUIRE(head.ok());
+  REQUIRE(head->has_value());
+  // The checkpoint names the head before its own entry, which records it.
+  CHECK(c["entry"] == (*head)->id - 1);
+  CHECK(f.LastAccess().action == "access_log_checkpoint");
+  CHECK(f.LastAccess().detail.find(c["hash"].get<std::string>()) != std::string::npos);
+  const std::string text = c["checkpoint"];
+  CHECK(text.rfind("custodian access-log checkpoint 1\n", 0) == 0);
+  CHECK(text.find("entry: " + std::to_string(c["entry"].get<int64_t>()) + "\n") != std::string::npos);
+  CHECK(c["minisig"].get<std::string>().find("trusted comment: custodian access-log checkpoint") !=
+        std::string::npos);
+}
+
 }  // namespace custodian::api::testing

@@ -252,8 +252,11 @@ TEST_CASE("api DSAR export redacted by serve's worker, reviewed, signed off, han
   CHECK(blank.status == 400);
   CHECK(Contains(blank.body, "note"));
   CHECK(f.Call("POST", path + "/sign-off", t.ben, "").status == 400);
-  auto signed_off =
-      f.Call("POST", path + "/sign-off", t.ben, json{{"note", "checked all 16 frames"}}.dump());
+  // Every flagged range confirmed as checked (whatever the pipeline flagged on the pattern).
+  json checked = json::array();
+  for (const json& range : r["flagged"]) checked.push_back(range["id"]);
+  auto signed_off = f.Call("POST", path + "/sign-off", t.ben,
+                           json{{"note", "checked all 16 frames"}, {"checked", checked}}.dump());
   INFO(signed_off.body);
   REQUIRE(signed_off.status == 200);
   CHECK(f.LastAccess().action == "redaction_sign_off");
@@ -359,6 +362,155 @@ TEST_CASE("api DSAR export redacted by serve's worker, reviewed, signed off, han
   CHECK(region_max(pixels) <= 24);  // black (limited-range luma 16), allowing for coding noise
   CHECK(outside_mean(pixels) > 40);
   CHECK(std::abs(outside_mean(pixels) - outside_mean(before)) < 10);
+}
+
+// The review: both videos behind a purpose, each request logged with it before a byte goes
+// out; the sign-off refused until every flagged range is confirmed; the reviewer's name and
+// role in the record and the manifest.
+TEST_CASE("api redaction review: videos logged with the purpose, every flagged range confirmed") {
+  DsarFlow t;
+  ApiServerFixture& f = t.f;
+  t.StartWorker();
+  std::string request_path;
+  const std::string export_path = t.ReadyDsarExport(&request_path);
+  auto queued = f.Call("POST", export_path + "/redactions", t.ben,
+                       json{{"mode", "faces"},
+                            {"manual", {{{"x", kX}, {"y", kY}, {"w", kW}, {"h", kH},
+                                         {"from", 0}, {"to", 3600}}}}}
+                           .dump());
+  REQUIRE(queued.status == 202);
+  const int64_t redaction_id = json::parse(queued.body)["redaction_id"].get<int64_t>();
+  const std::string path = "/api/v1/redactions/" + std::to_string(redaction_id);
+  {
+    const json r = t.WaitForRedaction(path);
+    INFO(r.dump());
+    REQUIRE(r["state"] == "done");
+  }
+  t.StopWorker();
+  // Whatever the pipeline flagged on the test pattern, the record is given two known ranges
+  // (as the pipeline writes them), to be confirmed at the sign-off.
+  {
+    auto row = f.db().GetRedaction(redaction_id);
+    REQUIRE(row.ok());
+    json record = json::parse((*row)->record_json);
+    record["files"][0]["flagged"] = {
+        {{"from_frame", 10}, {"to_frame", 20}, {"from_s", 0.4}, {"to_s", 0.8},
+         {"reason", "track lost"}},
+        {{"from_frame", 50}, {"to_frame", 50}, {"from_s", 2.0}, {"to_s", 2.0},
+         {"reason", "person with no face detection"}}};
+    REQUIRE(f.db().UpdateRedactionRecord(redaction_id, (*row)->output_sha256, record.dump()).ok());
+  }
+  const json r = json::parse(f.Get(path, t.ben).body);
+  REQUIRE(r["flagged"].size() == 2);
+  CHECK(r["flagged"][0]["id"] == "0:10-20");
+  CHECK(r["flagged"][1]["id"] == "0:50-50");
+  CHECK(r["flagged"][1]["file_index"] == 0);
+  CHECK(r["reviewer"].is_null());
+  const std::string source = r["record"]["files"][0]["source"];
+
+  // 1. The redacted video and its original: a purpose, and the camera permission even for
+  // the DPO; every refusal logged, and each file's viewing.
+  for (const std::string route : {"/video", "/original"}) {
+    const std::string action = route == "/video" ? "redaction_video" : "redaction_original";
+    INFO(route);
+    CHECK(f.Get(path + route, t.ben).status == 400);
+    CHECK(f.LastAccess().action == action);
+    CHECK(f.LastAccess().result == AccessResult::kDenied);
+    CHECK(f.Get(path + route + "?" + PurposeParams(), t.dee).status == 403);
+    CHECK(f.LastAccess().result == AccessResult::kDenied);
+    CHECK(f.Get(path + route + "?" + PurposeParams(), t.sam).status == 403);
+    CHECK(f.Get(path + route + "?file=1&" + PurposeParams(), t.ben).status == 404);
+    CHECK(f.LastAccess().action == action);
+    CHECK(f.LastAccess().result == AccessResult::kError);
+    CHECK(f.Get(path + route + "?file=x&" + PurposeParams(), t.ben).status == 400);
+
+    const size_t before = f.AccessLog().size();
+    auto whole = f.Get(path + route + "?" + PurposeParams(), t.ben);
+    REQUIRE(whole.status == 200);
+    CHECK(whole.Header("content-type") == "video/mp4");
+    CHECK(whole.Header("accept-ranges") == "bytes");
+    CHECK(whole.body.substr(4, 4) == "ftyp");
+    auto part = f.Get(path + route + "?" + PurposeParams(), t.ben, {{"Range", "bytes=0-99"}});
+    REQUIRE(part.status == 206);
+    CHECK(part.body == whole.body.substr(0, 100));
+    CHECK(part.Header("content-range") == "bytes 0-99/" + std::to_string(whole.body.size()));
+    CHECK(f.Get(path + route + "?" + PurposeParams(), t.ben,
+                {{"Range", "bytes=" + std::to_string(whole.body.size() + 10) + "-"}})
+              .status == 416);
+    // One viewing: the first request's start entry, which the range joins; the refused
+    // range is logged as the failure it is.
+    const auto log = f.AccessLog();
+    REQUIRE(log.size() == before + 2);
+    const records::AccessEntry& e = log[before];
+    CHECK(e.action == action);
+    CHECK(e.result == AccessResult::kOk);
+    CHECK(e.user_name == "ben");
+    CHECK(e.purpose_text == kPurposeText);
+    CHECK(e.camera_id == "door-1");  // the file's own camera and span, from the manifest
+    CHECK(e.from.has_value());
+    CHECK(Contains(e.detail, "viewing started: "));
+    CHECK(Contains(e.detail, source));
+    CHECK(part.Header("x-access-entry") == std::to_string(e.id));
+    CHECK(whole.Header("x-access-entry") == std::to_string(e.id));
+    CHECK(log[before + 1].result == AccessResult::kError);
+  }
+  // The two are different files: the original is the export's own copy.
+  const std::string redacted = f.Get(path + "/video?" + PurposeParams(), t.ben).body;
+  const std::string original = f.Get(path + "/original?" + PurposeParams(), t.ben).body;
+  CHECK(redacted != original);
+  CHECK(original == ReadFile(f.data_dir() + "/exports/" + std::to_string(r["export_id"].get<int64_t>()) +
+                             "/export-" + std::to_string(r["export_id"].get<int64_t>()) + "/" + source));
+
+  // 2. The sign-off confirms every flagged range: one left out, or one that is not flagged,
+  // is refused with the reason, and nothing is signed.
+  const std::string note = "played both ranges beside the original";
+  auto none = f.Call("POST", path + "/sign-off", t.ann, json{{"note", note}}.dump());
+  INFO(none.body);
+  CHECK(none.status == 400);
+  CHECK(Contains(none.body, "every flagged range"));
+  CHECK(Contains(none.body, "2 of 2"));
+  auto one = f.Call("POST", path + "/sign-off", t.ann,
+                    json{{"note", note}, {"checked", {"0:10-20"}}}.dump());
+  CHECK(one.status == 400);
+  CHECK(Contains(one.body, "1 of 2 not confirmed (0:50-50)"));
+  auto stale = f.Call("POST", path + "/sign-off", t.ann,
+                      json{{"note", note}, {"checked", {"0:10-20", "0:50-50", "0:70-80"}}}.dump());
+  CHECK(stale.status == 400);
+  CHECK(Contains(stale.body, "0:70-80"));
+  CHECK(f.Call("POST", path + "/sign-off", t.ann, json{{"note", note}, {"checked", "0:10-20"}}.dump())
+            .status == 400);
+  auto blank = f.Call("POST", path + "/sign-off", t.ann,
+                      json{{"note", " "}, {"checked", {"0:10-20", "0:50-50"}}}.dump());
+  CHECK(blank.status == 400);
+  CHECK(Contains(blank.body, "note"));
+  CHECK_FALSE((*f.db().GetRedaction(redaction_id))->signed_off);
+  CHECK(json::parse(f.Get(path, t.ann).body)["state"] == "done");
+
+  auto signed_off = f.Call("POST", path + "/sign-off", t.ann,
+                           json{{"note", note}, {"checked", {"0:50-50", "0:10-20"}}}.dump());
+  INFO(signed_off.body);
+  REQUIRE(signed_off.status == 200);
+  CHECK(json::parse(signed_off.body)["reviewer"]["name"] == "ann");
+
+  // 3. The record and the manifest name the reviewer and role, and what was checked.
+  const json done = json::parse(f.Get(path, t.ben).body);
+  CHECK(done["state"] == "signed_off");
+  CHECK(done["reviewer"]["name"] == "ann");
+  CHECK(done["reviewer"]["role"] == "manager");
+  CHECK(done["record"]["sign_off"]["note"] == note);
+  REQUIRE(done["record"]["sign_off"]["flagged_ranges_checked"].size() == 2);
+  CHECK(done["record"]["sign_off"]["flagged_ranges_checked"][0]["id"] == "0:10-20");
+  CHECK(done["record"]["sign_off"]["flagged_ranges_checked"][0]["reason"] == "track lost");
+  const int64_t export_id = done["export_id"].get<int64_t>();
+  const json manifest = json::parse(
+      ReadFile(f.data_dir() + "/exports/" + std::to_string(export_id) + "/export-" +
+               std::to_string(export_id) + "-redaction-" + std::to_string(redaction_id) +
+               "/redaction-manifest.json"));
+  CHECK(manifest["reviewer"]["name"] == "ann");
+  CHECK(manifest["reviewer"]["role"] == "manager");
+  CHECK(manifest["flagged_ranges_checked"].size() == 2);
+  // Signed off, the videos can still be reviewed.
+  CHECK(f.Get(path + "/video?" + PurposeParams(), t.ben, {{"Range", "bytes=0-9"}}).status == 206);
 }
 
 TEST_CASE("api redaction routes refuse what is not ready or not theirs") {

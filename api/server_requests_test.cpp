@@ -180,6 +180,10 @@ TEST_CASE(
   CHECK(Contains(as_ann["cannot_decide_reason"].get<std::string>(), "logged"));
   CHECK(as_ann["verifications"].size() == 2);
   CHECK(as_ann["history"].size() >= 3);
+  // People by name and role, not number (issue 22).
+  CHECK(as_ann["logged_by_who"] == "ann (manager)");
+  CHECK(as_ann["history"][0]["user_who"] == "ann (manager)");
+  CHECK(as_ann["verifications"][0]["done_by_who"] == "ann (manager)");
   CHECK(as_ann["assessment"]["over_broad"] == false);
   CHECK(json::parse(f.Get(path, t.ben).body)["can_decide"] == true);
   CHECK(f.LastAccess().action == "request_view");

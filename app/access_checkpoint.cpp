@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "base/time.h"
+#include "exports/access_checkpoint.h"
 #include "exports/signing.h"
 
 namespace custodian {
@@ -42,35 +43,18 @@ std::string CheckpointsDir(const SiteContext& ctx) {
 Result<CheckpointWritten> WriteAccessCheckpoint(SiteContext& ctx, std::string out) {
   auto key = exports::SigningKey::Load(config::KeysDir(ctx.site));
   if (!key.ok()) return key.status();
-  auto v = ctx.db().VerifyAccessLog();
-  if (!v.ok()) return v.status();
-  if (!v->ok) {
-    return DataLoss("the access log does not verify (entry " +
-                    std::to_string(v->first_bad_id.value_or(-1)) + ": " + v->reason +
-                    "); no checkpoint written");
-  }
-  auto head = ctx.db().AccessLogHead();
-  if (!head.ok()) return head.status();
-  CheckpointWritten w;
-  w.head = head->value_or(records::AccessLogAnchor{0, records::kGenesisHash});
   const UtcMicros now = ctx.clock().Now();
+  auto made = exports::MakeAccessCheckpoint(ctx.db(), *key, ctx.site.site_name, now);
+  if (!made.ok()) return made.status();
+  CheckpointWritten w;
+  w.head = made->head;
   if (out.empty()) {
     CUSTODIAN_RETURN_IF_ERROR(ctx.fs().CreateDirs(CheckpointsDir(ctx)));
     out = JoinPath(CheckpointsDir(ctx), "access-log-" + FormatUtcCompact(now) + ".txt");
   }
-  std::string site_name = ctx.site.site_name;
-  for (char& c : site_name) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  const std::string id = std::to_string(w.head.id);
-  const std::string text = std::string(kCheckpointTitle) + "\nsite: " + site_name +
-                           "\nentry: " + id + "\nhash: " + w.head.hash +
-                           "\nmade_utc: " + FormatUtc(now) + "\n";
-  const std::string sig =
-      key->Sign(text, "custodian access-log checkpoint: entry " + id + " hash " + w.head.hash);
   // The signature first: a checkpoint file is never without one.
-  CUSTODIAN_RETURN_IF_ERROR(WriteNewFile(out + ".minisig", sig));
-  Status st = WriteNewFile(out, text);
+  CUSTODIAN_RETURN_IF_ERROR(WriteNewFile(out + ".minisig", made->minisig));
+  Status st = WriteNewFile(out, made->text);
   if (!st.ok()) {
     ::unlink((out + ".minisig").c_str());
     return st;

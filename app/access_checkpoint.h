@@ -15,11 +15,12 @@
 #include <string>
 
 #include "app/site_context.h"
+#include "exports/access_checkpoint.h"
 #include "records/access_log.h"
 
 namespace custodian {
 
-inline constexpr char kCheckpointTitle[] = "custodian access-log checkpoint 1";
+using exports::kCheckpointTitle;
 
 struct CheckpointWritten {
   std::string path;

@@ -472,6 +472,20 @@ void CrashPointForTests(const char* point) {
   }
 }
 
+// Tests of the restore's lock: at `point`, with CUSTODIAN_TEST_RESTORE_PAUSE=point:FILE,
+// restore creates FILE and waits (up to 2 minutes) until the test removes it.
+void PauseForTests(const char* point) {
+  const char* at = std::getenv("CUSTODIAN_TEST_RESTORE_PAUSE");
+  if (at == nullptr) return;
+  const std::string spec = at;
+  const size_t colon = spec.find(':');
+  if (colon == std::string::npos || spec.compare(0, colon, point) != 0) return;
+  const std::string file = spec.substr(colon + 1);
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd >= 0) ::close(fd);
+  for (int i = 0; i < 1200 && ::access(file.c_str(), F_OK) == 0; ++i) ::usleep(100'000);
+}
+
 bool SafeRelative(const std::string& name) {
   if (name.empty() || name[0] == '/') return false;
   std::istringstream parts(name);
@@ -608,6 +622,7 @@ struct DataStage {
   std::string staged;   // the staging directory's name in parent
   Fd dir, keys;
   bool switched = false;
+  Fd records_lock;      // the live records.lock, held exclusively from the last check on
   std::vector<StagedConfig> configs;
   ~DataStage() {
     for (const auto& c : configs) ::unlinkat(c.dir.get(), c.partial.c_str(), 0);
@@ -623,7 +638,9 @@ struct DataStage {
 // SQLite's own locks, which every process with records.db open (record, serve, retain, the
 // CLI verbs) holds: in WAL mode a read lock on the "DMS" byte (128) of records.db-shm for as
 // long as its connection is open, and while it reads, the SHARED lock bytes of records.db.
-std::string RecordsHolder(int live) {
+// records.lock is tested unless the caller holds it already (flock locks belong to an open
+// file, so a second open of it by the holder would conflict with the holder itself).
+std::string RecordsHolder(int live, bool holding_records_lock) {
   Fd lock(::openat(live, "retention.lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (lock.valid()) {
     if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) return "the retain service (retention.lock)";
@@ -642,12 +659,18 @@ std::string RecordsHolder(int live) {
   };
   std::string who = probe("records.db-shm", 128, 1);
   if (who.empty()) who = probe("records.db", 0x40000000, 512);
-  return who;
+  if (!who.empty()) return who;  // SQLite's locks name the process; records.lock cannot
+  Fd records(holding_records_lock ? -1 : ::openat(live, kRecordsLockName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (records.valid()) {
+    if (::flock(records.get(), LOCK_EX | LOCK_NB) != 0) return std::string("a custodian process (") + kRecordsLockName + ")";
+    ::flock(records.get(), LOCK_UN);
+  }
+  return "";
 }
 
 Status RefuseIfHeld(const DataStage& stage, const std::string& data_dir) {
   if (!stage.live.valid()) return Status::Ok();
-  const std::string who = RecordsHolder(stage.live.get());
+  const std::string who = RecordsHolder(stage.live.get(), stage.records_lock.valid());
   if (who.empty()) return Status::Ok();
   return FailedPrecondition("a custodian service holds the records in " + data_dir + ": " + who +
                             "; stop the custodian services (record, retain, serve) before "
@@ -877,8 +900,20 @@ Status SwitchData(DataStage* stage, const std::string& data_dir) {
   }
   if (stage->keys.valid()) CUSTODIAN_RETURN_IF_ERROR(SyncFd(stage->keys.get(), "keys"));
   CUSTODIAN_RETURN_IF_ERROR(SyncFd(stage->dir.get(), stage->StagedPath()));
-  // The services may have been started meanwhile.
+  // The services may have been started meanwhile. From here to the end of the restore the
+  // records lock is held exclusively: a process starting now waits for it (site_context.h).
+  if (stage->live.valid()) {
+    stage->records_lock = Fd(::openat(stage->live.get(), kRecordsLockName,
+                                      O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!stage->records_lock.valid()) return ErrnoStatus("opening " + data_dir + "/records.lock", errno);
+    if (::flock(stage->records_lock.get(), LOCK_EX | LOCK_NB) != 0) {
+      return FailedPrecondition("a custodian service holds the records in " + data_dir +
+                                " (records.lock); stop the custodian services (record, retain, "
+                                "serve) before restoring");
+    }
+  }
   CUSTODIAN_RETURN_IF_ERROR(RefuseIfHeld(*stage, data_dir));
+  PauseForTests("before-switch");
   CrashPointForTests("before-switch");
   const char* from = stage->staged.c_str();
   const char* to = stage->name.c_str();

@@ -78,6 +78,7 @@ int RunServe(const GlobalOptions& opts, const std::vector<std::string>& args) {
 
   api::ApiOptions api_options;
   api_options.data_dir = ctx.site.data_dir;
+  api_options.site_name = ctx.site.site_name;
   api_options.web_root = http.web_root;
   api_options.site_config_path = ctx.site.path;
   api_options.sessions.idle_timeout_us = http.session_idle_minutes * kMicrosPerMinute;

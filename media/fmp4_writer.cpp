@@ -75,7 +75,8 @@ Result<std::unique_ptr<FragmentedMp4Writer>> FragmentedMp4Writer::Open(
   raw->flags |= AVFMT_FLAG_CUSTOM_IO;
 
   AVDictionary* opts = nullptr;
-  av_dict_set(&opts, "movflags", "frag_keyframe+empty_moov+default_base_moof", 0);
+  av_dict_set(&opts, "movflags",
+              "frag_keyframe+empty_moov+default_base_moof+negative_cts_offsets", 0);
   av_dict_set_int(&opts, "fragment_index", fragments.first_number < 1 ? 1 : fragments.first_number,
                   0);
   rc = avformat_write_header(raw, &opts);
@@ -105,9 +106,16 @@ Status FragmentedMp4Writer::Write(const AVPacket& in) {
   int64_t dts = in.dts != AV_NOPTS_VALUE ? in.dts : in.pts;
   int64_t pts = in.pts != AV_NOPTS_VALUE ? in.pts : dts;
   if (dts == AV_NOPTS_VALUE) return InvalidArgument("packet without timestamps");
-  if (base_us_ == AV_NOPTS_VALUE) base_us_ = av_rescale_q(dts, in_tb, kMicros);
+  if (base_dts_us_ == AV_NOPTS_VALUE) {
+    base_dts_us_ = av_rescale_q(dts, in_tb, kMicros);
+    base_pts_us_ = av_rescale_q(pts, in_tb, kMicros);
+  }
 
-  const int64_t base_out = av_rescale_q(base_us_, kMicros, st->time_base);
+  // Video decode times start at 0; the muxer subtracts the first frame's composition
+  // offset, so that its presentation time is 0 too. Audio has none: it starts from the
+  // first video frame's presentation time.
+  const int64_t base_out =
+      av_rescale_q(idx == 0 ? base_dts_us_ : base_pts_us_, kMicros, st->time_base);
   int64_t out_dts = av_rescale_q(dts, in_tb, st->time_base) - base_out;
   int64_t out_pts = av_rescale_q(pts, in_tb, st->time_base) - base_out;
   // The muxer needs strictly increasing DTS per stream; cameras occasionally repeat one,
@@ -127,7 +135,8 @@ Status FragmentedMp4Writer::Write(const AVPacket& in) {
   pkt->pos = -1;
 
   if (idx == 0) {
-    int64_t end = av_rescale_q(out_pts + (pkt->duration > 0 ? pkt->duration : 0), st->time_base, kMicros);
+    const int64_t shown = out_pts + (pkt->duration > 0 ? pkt->duration : 0);
+    const int64_t end = av_rescale_q(shown, st->time_base, kMicros) - (base_pts_us_ - base_dts_us_);
     if (end > end_us_) end_us_ = end;
     ++video_frames_;
   }

@@ -10,8 +10,12 @@
 // closed, so a file cut short by a crash still plays up to its last whole fragment.
 // Fragments carry consecutive mfhd sequence numbers from FragmentOptions::first_number,
 // so a recorder can number the fragments of consecutive files as one sequence.
-// Timestamps are shifted so that the file starts at zero; the shift is the first packet's
-// DTS, which must be a video keyframe.
+// Timestamps are shifted so that the file starts at zero: the first packet, which must be
+// a video keyframe, is decoded and shown at time 0. Video with B-frames keeps its
+// composition offsets (pts - dts) in each trun; they are stored relative to the first
+// frame's (movflags negative_cts_offsets: version 1 trun, signed offsets), so that decode
+// and presentation times agree at keyframes, as CMAF asks and as browsers play without an
+// edit list. Audio is shifted by the first video frame's presentation time, to stay in sync.
 //
 // Not thread-safe: one writer belongs to one camera thread.
 #pragma once
@@ -61,7 +65,7 @@ class FragmentedMp4Writer {
   // Bytes handed to the file so far; the SHA-256 is valid after Finish().
   uint64_t bytes() const { return bytes_; }
   const std::string& sha256() const { return sha256_hex_; }
-  // Media time covered so far by the first (video) stream, in microseconds.
+  // Presentation time covered so far by the first (video) stream, in microseconds.
   int64_t duration_us() const { return end_us_; }
   // Frames of stream 0 written.
   int64_t video_frames() const { return video_frames_; }
@@ -84,7 +88,10 @@ class FragmentedMp4Writer {
   std::string sha256_hex_;
   Status write_error_;
   uint64_t bytes_ = 0;
-  int64_t base_us_ = AV_NOPTS_VALUE;
+  // The first video frame's decode and presentation times: what video decode times and
+  // every presentation time are counted from.
+  int64_t base_dts_us_ = AV_NOPTS_VALUE;
+  int64_t base_pts_us_ = AV_NOPTS_VALUE;
   int64_t end_us_ = 0;
   int64_t video_frames_ = 0;
   int64_t max_fragment_us_ = 0;

@@ -46,8 +46,12 @@ Result<FileProbe> ProbeFile(const std::string& path, bool decode) {
 
   Packet pkt = MakePacket();
   int64_t first = AV_NOPTS_VALUE, end = 0;
+  std::vector<int64_t> frame_ts;
   auto drain = [&] {
-    while (avcodec_receive_frame(dec.get(), frame.get()) == 0) av_frame_unref(frame.get());
+    while (avcodec_receive_frame(dec.get(), frame.get()) == 0) {
+      frame_ts.push_back(frame->best_effort_timestamp);
+      av_frame_unref(frame.get());
+    }
   };
   while ((rc = av_read_frame(raw, pkt.get())) >= 0) {
     if (pkt->stream_index == v) {
@@ -71,8 +75,16 @@ Result<FileProbe> ProbeFile(const std::string& path, bool decode) {
     avcodec_send_packet(dec.get(), nullptr);
     drain();
   }
+  // With B-frames stored as negative composition offsets (trun version 1), libavformat
+  // shifts presentation times forward by the largest offset: the file starts at `first`.
   if (first != AV_NOPTS_VALUE)
-    out.duration_us = av_rescale_q(end - (first < 0 ? first : 0), vs->time_base, AVRational{1, 1000000});
+    out.duration_us = av_rescale_q(end - first, vs->time_base, AVRational{1, 1000000});
+  for (int64_t ts : frame_ts) {
+    out.frame_times_us.push_back(
+        ts == AV_NOPTS_VALUE || first == AV_NOPTS_VALUE
+            ? ts
+            : av_rescale_q(ts - first, vs->time_base, AVRational{1, 1000000}));
+  }
   return out;
 }
 

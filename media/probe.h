@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 
@@ -18,6 +19,9 @@ struct FileProbe {
   int64_t video_frames = 0;  // packets of the video stream
   int64_t keyframes = 0;
   int64_t decode_errors = -1;  // -1 unless a decode was asked for
+  // When decoding: each decoded picture's presentation time, in output order, from the
+  // file's start (the first video packet's presentation time).
+  std::vector<int64_t> frame_times_us;
 };
 
 // Reads every packet (no decoding unless `decode` is true).

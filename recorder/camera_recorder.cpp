@@ -18,10 +18,11 @@ namespace custodian::recorder {
 namespace {
 
 constexpr AVRational kMicros{1, 1'000'000};
-// A jump in video timestamps larger than this (either way) starts a new segment.
-constexpr int64_t kDiscontinuityUs = 10 * kMicrosPerSecond;
 // How often the camera's status row is refreshed while it records.
 constexpr int64_t kStatusIntervalUs = 5 * kMicrosPerSecond;
+// How often a changing note on untimeable frames is logged and its alarm refreshed: a
+// camera that misbehaves every GOP must not write a log line and an alarm every GOP.
+constexpr int64_t kTimingNoteIntervalUs = 60 * kMicrosPerSecond;
 
 }  // namespace
 
@@ -34,9 +35,14 @@ struct CameraRecorder::Session {
   std::unique_ptr<media::KeyframeInspector> inspector;
   std::unique_ptr<SegmentFile> segment;
   std::optional<int64_t> run_id;
-  // Wall clock anchored at the first packet of the session (or after a discontinuity).
+  // Wall clock anchored at the first packet of the session (or after a discontinuity),
+  // and that packet's presentation time: segments start at their first keyframe's.
   UtcMicros wall_anchor{};
-  int64_t dts_anchor_us = 0;
+  int64_t pts_anchor_us = 0;
+  // What the source said last about timestamps it could not use, and when it was last
+  // logged and put in the alarm.
+  std::string timing_note;
+  std::optional<MonoMicros> timing_recorded;
   bool anchored = false;
   // When the connection was made: the first packet arrived about then.
   std::optional<UtcMicros> connected_wall;
@@ -166,8 +172,13 @@ Status CameraRecorder::OpenSource(Session& s, std::string* error, Outcome* outco
     auto source = OpenCameraSource(req, &end);
     if (source.ok()) {
       s.source = std::move(source).value();
-      s.connected_wall = clock_.Now();
+      s.connected_wall = clock_.Now() - s.source->startup_delay_us();
       return Status::Ok();
+    }
+    if (end == SourceEnd::kBasicRefused && !over_tcp && tcp.size() > 1) {
+      // transport auto: TCP failed for another reason; that is the error to show.
+      last = Status(last.kind(), last.message() + "; not retried over UDP: " + source.status().message());
+      break;
     }
     last = source.status();
     if (end == SourceEnd::kBasicRefused) {
@@ -272,6 +283,9 @@ Status CameraRecorder::HandlePacket(Session& s, AVPacket* pkt, bool video) {
   const int64_t ts = pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts;
   if (ts == AV_NOPTS_VALUE) return Status::Ok();  // nothing to place it in time with
   const int64_t dts_us = av_rescale_q(ts, tb, kMicros);
+  // With B-frames a keyframe is shown after frames decoded before it: segments are cut and
+  // placed on the wall clock by presentation time, the time the picture is of.
+  const int64_t pts_us = pkt->pts != AV_NOPTS_VALUE ? av_rescale_q(pkt->pts, tb, kMicros) : dts_us;
   const int size = pkt->size;
 
   if (video) {
@@ -289,13 +303,13 @@ Status CameraRecorder::HandlePacket(Session& s, AVPacket* pkt, bool video) {
     if (!s.anchored) {
       s.wall_anchor = s.connected_wall.value_or(clock_.Now());
       s.connected_wall.reset();  // after a discontinuity, anchor at the arrival time
-      s.dts_anchor_us = dts_us;
+      s.pts_anchor_us = pts_us;
       s.anchored = true;
     }
     if (key && NewParameters(s, *pkt) && s.segment) {
       EndSegment(s);  // the next segment starts here, with the new picture size
     }
-    if (key && s.segment && dts_us - s.segment->start().first_dts_us >= settings_.segment_us) {
+    if (key && s.segment && pts_us - s.segment->start().first_pts_us >= settings_.segment_us) {
       EndSegment(s);
     }
     if (!s.segment) {
@@ -304,7 +318,7 @@ Status CameraRecorder::HandlePacket(Session& s, AVPacket* pkt, bool video) {
         ++counters_.dropped_before_keyframe;
         return Status::Ok();  // undecodable without its keyframe
       }
-      Status st = StartSegment(s, dts_us, pkt->pts != AV_NOPTS_VALUE ? pkt->pts : ts);
+      Status st = StartSegment(s, pts_us, pkt->pts != AV_NOPTS_VALUE ? pkt->pts : ts);
       if (!st.ok()) return Status(st.kind(), "cannot open a segment: " + st.message());
     }
   } else if (!s.segment) {
@@ -321,15 +335,36 @@ Status CameraRecorder::HandlePacket(Session& s, AVPacket* pkt, bool video) {
     if (video) ++counters_.video_frames;
   }
   status_bytes_ += size;
-  PublishStatus(true, "", false);
+  if (video) NoteTiming(s);
+  PublishStatus(true, s.timing_note, false);
   return Status::Ok();
 }
 
-Status CameraRecorder::StartSegment(Session& s, int64_t dts_us, int64_t pts) {
+// A source whose timestamps could not all be used is recorded as it is, every frame kept;
+// what was done instead goes on record: an alarm naming the camera (shown to admins until
+// cleared) and the camera's status while it records. The status carries the latest note;
+// the log and the alarm get it when it first appears and then at most once a minute.
+void CameraRecorder::NoteTiming(Session& s) {
+  std::string note = s.source->timing_note();
+  if (note == s.timing_note) return;
+  s.timing_note = std::move(note);
+  const MonoMicros now = clock_.Monotonic();
+  if (s.timing_recorded && now - *s.timing_recorded < kTimingNoteIntervalUs) return;
+  s.timing_recorded = now;
+  LogWarn("recorder") << "camera " << settings_.id << ": " << s.timing_note
+                      << "; recording continues";
+  auto raised = db_.RaiseAlarm("camera_timing:" + settings_.id, s.timing_note);
+  if (!raised.ok())
+    LogError("recorder") << "camera " << settings_.id
+                         << ": timing alarm not recorded: " << raised.status().ToString();
+  PublishStatus(true, s.timing_note, true);
+}
+
+Status CameraRecorder::StartSegment(Session& s, int64_t pts_us, int64_t pts) {
   SegmentStart start;
   start.camera_id = settings_.id;
-  start.start = s.wall_anchor + (dts_us - s.dts_anchor_us);
-  start.first_dts_us = dts_us;
+  start.start = s.wall_anchor + (pts_us - s.pts_anchor_us);
+  start.first_pts_us = pts_us;
   start.clock_synced = clock_.Synchronized();
   start.audio_note = s.source->audio_note();
   start.fragments = {settings_.max_fragment_us, s.next_fragment_number};

@@ -93,8 +93,11 @@ class CameraRecorder {
   // Places one packet (a whole video access unit, or an audio packet) into the current
   // segment, cutting and opening segments as needed. Consumes the packet.
   Status HandlePacket(Session& s, AVPacket* pkt, bool video);
-  // pts: the first packet's, in the video stream's time base (for the camera clock offset).
-  Status StartSegment(Session& s, int64_t dts_us, int64_t pts);
+  // pts_us: the first packet's presentation time; pts: the same in the video stream's
+  // time base (for the camera clock offset).
+  Status StartSegment(Session& s, int64_t pts_us, int64_t pts);
+  // Records, once per change, the source's note on timestamps it could not use.
+  void NoteTiming(Session& s);
   // True when a keyframe carries a picture size other than the session's: the parameters
   // are updated and the caller starts a new segment.
   bool NewParameters(Session& s, const AVPacket& keyframe);

@@ -2,12 +2,19 @@
 // the simulator does not produce: a picture size change inside one stream, and G.711 audio.
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <thread>
 
 #include "media/probe.h"
 #include "recorder/camera_recorder.h"
+#include "recorder/camera_source.h"
 
 using namespace custodian;
 using namespace custodian::recorder;
@@ -88,4 +95,132 @@ TEST_CASE("G.711 audio that MP4 cannot hold is noted on the segment, not silentl
   REQUIRE(probe.ok());
   REQUIRE(probe->audio_codec.empty());
   REQUIRE(probe->video_frames == 75);
+}
+
+namespace {
+
+// A listening socket on loopback standing in for whoever answers at a camera's address.
+struct Listener {
+  int fd = -1;
+  int port = 0;
+  Listener() {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd, 4) == 0);
+    socklen_t len = sizeof a;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    port = ntohs(a.sin_port);
+  }
+  ~Listener() { ::close(fd); }
+  // The next connection within timeout_ms, or -1.
+  int Accept(int timeout_ms) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) != 1) return -1;
+    return ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+  }
+};
+
+// One RTSP request (up to the blank line) from c, within 5 s.
+std::string ReadRequest(int c) {
+  std::string in;
+  char buf[2048];
+  while (in.find("\r\n\r\n") == std::string::npos) {
+    pollfd p{c, POLLIN, 0};
+    if (::poll(&p, 1, 5000) != 1) break;
+    ssize_t n = ::read(c, buf, sizeof buf);
+    if (n <= 0) break;
+    in.append(buf, static_cast<size_t>(n));
+  }
+  return in;
+}
+
+std::string CSeqOf(const std::string& request) {
+  auto at = request.find("CSeq: ");
+  if (at == std::string::npos) return "1";
+  return request.substr(at + 6, request.find("\r\n", at) - at - 6);
+}
+
+}  // namespace
+
+TEST_CASE("hostile camera network: over UDP (libavformat) a camera's password is not sent where Basic could take it") {
+  Listener camera;
+  SourceRequest r;
+  r.url = "rtsp://127.0.0.1:" + std::to_string(camera.port) + "/stream";
+  r.username = "admin";
+  r.password = "s3cret-camera-password";
+  r.tcp = false;
+  r.connect_timeout_us = 3 * kMicrosPerSecond;
+  SourceEnd end = SourceEnd::kNone;
+  auto refused = OpenCameraSource(r, &end);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(end == SourceEnd::kBasicRefused);
+  CHECK(refused.status().message().find("allow_basic_auth") != std::string::npos);
+  CHECK(refused.status().message().find(r.password) == std::string::npos);
+  CHECK(camera.Accept(0) < 0);  // nothing was even connected
+
+  // Why: with the opt-in, libavformat answers a Basic challenge with the password.
+  r.allow_basic_auth = true;
+  std::string answered;
+  std::thread fake([&] {
+    for (int conn = 0; conn < 3 && answered.empty(); ++conn) {
+      int c = camera.Accept(5000);
+      if (c < 0) return;
+      for (int i = 0; i < 4; ++i) {
+        std::string req = ReadRequest(c);
+        if (req.empty()) break;
+        if (req.find("Authorization: Basic") != std::string::npos) {
+          answered = req;
+          break;
+        }
+        std::string reply = "RTSP/1.0 401 Unauthorized\r\nCSeq: " + CSeqOf(req) +
+                            "\r\nWWW-Authenticate: Basic realm=\"camera\"\r\n\r\n";
+        if (::write(c, reply.data(), reply.size()) < 0) break;
+      }
+      ::close(c);
+    }
+  });
+  auto opened = OpenCameraSource(r, &end);
+  fake.join();
+  CHECK_FALSE(opened.ok());
+  CHECK(answered.find("Authorization: Basic") != std::string::npos);
+
+TEST_CASE("B-frames whose clock steps back are recorded whole in one segment with an alarm") {
+  std::string dir = TempDir();
+  // Two B-frames with pyramid; the second part's timestamps start two seconds before the
+  // first part's end, as a camera whose clock is stepped back sends them.
+  const std::string make =
+      "ffmpeg -loglevel error -y -f lavfi -i testsrc=size=320x240:rate=25 -t 3 "
+      "-c:v libx264 -preset ultrafast -g 25 -bf 2 -b_strategy 0 -pix_fmt yuv420p -f mpegts ";
+  Run(make + dir + "/a.ts");
+  Run(make + "-output_ts_offset 1 " + dir + "/b.ts");
+  Run("cat " + dir + "/a.ts " + dir + "/b.ts > " + dir + "/stepped.ts");
+
+  auto segs = RecordFile(dir, dir + "/stepped.ts");
+  REQUIRE(segs.size() == 1);
+  REQUIRE(std::llabs(segs[0].duration_us - 6'000'000) <= 40'000);
+  auto probe = media::ProbeFile(dir + "/" + segs[0].path, /*decode=*/true);
+  REQUIRE(probe.ok());
+  REQUIRE(probe->decode_errors == 0);
+  REQUIRE(probe->video_frames == 150);
+  const std::vector<int64_t>& t = probe->frame_times_us;
+  REQUIRE(t.size() == 150);
+  for (size_t i = 1; i < t.size(); ++i) {
+    INFO("decoded picture " << i << " at " << t[i] << " us, the one before at " << t[i - 1]);
+    REQUIRE(t[i] - t[i - 1] == 40'000);
+  }
+
+  auto db = records::Database::Open(dir + "/records.db", SystemClock::Instance());
+  REQUIRE(db.ok());
+  auto alarms = (*db)->ListActiveAlarms();
+  REQUIRE(alarms.ok());
+  bool noted = false;
+  for (const auto& a : *alarms) {
+    noted = noted ||
+            (a.kind == "camera_timing:cam" && a.detail.find("stepped back") != std::string::npos);
+  }
+  REQUIRE(noted);
 }

@@ -6,7 +6,9 @@
 #include "base/clock.h"
 
 #include "media/access_unit.h"
+#include "media/dts_rebuilder.h"
 #include "media/fmp4_writer.h"
+#include "media/rtsp/parameter_sets.h"
 #include "media/rtsp/rtsp_tcp_source.h"
 
 extern "C" {
@@ -124,7 +126,9 @@ Result<std::unique_ptr<CameraSource>> LibavCameraSource::Open(const SourceReques
   }
   s->input_.reset(ic);
   s->Arm(r.connect_timeout_us + 2'000'000);
+  const int64_t probe_start_us = SystemClock::Instance().Monotonic().us;
   rc = avformat_find_stream_info(ic, nullptr);
+  s->startup_delay_us_ = SystemClock::Instance().Monotonic().us - probe_start_us;
   if (rc < 0) {
     *end = SourceEnd::kError;
     return media::AvStatus("read stream info", rc);
@@ -193,6 +197,108 @@ std::optional<UtcMicros> LibavCameraSource::CameraWallClock(int64_t pts, int str
   return UtcMicros{ic->start_time_realtime + (pts_us - start_us)};
 }
 
+// Extradata in Annex B (start codes), as RTSP gives it: its SPS can be read, and so can
+// those sent in-band before keyframes. (Files give avcC/hvcC, length-prefixed.)
+bool IsAnnexB(const AVCodecParameters* p) {
+  const uint8_t* d = p->extradata;
+  const int n = p->extradata_size;
+  return d && ((n >= 3 && d[0] == 0 && d[1] == 0 && d[2] == 1) ||
+               (n >= 4 && d[0] == 0 && d[1] == 0 && d[2] == 0 && d[3] == 1));
+}
+
+// The reorder depth an Annex B keyframe's SPS gives, or -1.
+int KeyframeReorderDepth(AVCodecID codec, const AVPacket& pkt) {
+  namespace rtsp = media::rtsp;
+  const bool h264 = codec == AV_CODEC_ID_H264;
+  int depth = -1;
+  bool found = false;
+  auto each_nal = [&](const uint8_t* nal, size_t n) {
+    rtsp::SpsInfo sps;
+    if (found || (h264 ? (nal[0] & 0x1f) != 7 : ((nal[0] >> 1) & 0x3f) != 33)) return;
+    found = h264 ? rtsp::ParseH264Sps(nal, n, &sps) : rtsp::ParseH265Sps(nal, n, &sps);
+    if (found) depth = sps.reorder_depth;
+  };
+  rtsp::ForEachAnnexBNal(pkt.data, static_cast<size_t>(pkt.size), each_nal);
+  return depth;
+}
+
+// Gives the video frames of any source decode times (media::DtsRebuilder): the camera's
+// timestamp is the presentation time, and with B-frames frames arrive out of that order.
+// Audio passes straight through. When the inner source ends, the frames held at the start
+// of a timeline are handed out before the end is reported.
+class TimedCameraSource final : public CameraSource {
+ public:
+  explicit TimedCameraSource(std::unique_ptr<CameraSource> inner)
+      : inner_(std::move(inner)),
+        video_(inner_->video_stream()),
+        timeline_(TicksPerSecond(inner_.get(), video_),
+                  TicksPerSecond(inner_.get(), video_) * (kDiscontinuityUs / kMicrosPerSecond)) {
+    audio_note_ = inner_->audio_note();
+    startup_delay_us_ = inner_->startup_delay_us();
+    if (video_ < 0) return;
+    const AVCodecParameters* par = inner_->codecpar(video_);
+    codec_ = par->codec_id;
+    annex_b_ = IsAnnexB(par);
+    int depth = annex_b_ ? media::rtsp::ReorderDepthFromExtradata(par) : -1;
+    // libavformat's own estimate, from its decoder's look at the SPS (files, avcC).
+    if (depth < 0 && !annex_b_ && par->video_delay > 0) depth = par->video_delay;
+    timeline_.SetReorderDepth(depth);
+  }
+  int video_stream() const override { return video_; }
+  int audio_stream() const override { return inner_->audio_stream(); }
+  const AVCodecParameters* codecpar(int s) const override { return inner_->codecpar(s); }
+  AVRational time_base(int s) const override { return inner_->time_base(s); }
+  std::optional<UtcMicros> CameraWallClock(int64_t pts, int stream) const override {
+    return inner_->CameraWallClock(pts, stream);
+  }
+  std::string timing_note() const override { return timeline_.untimed_note(); }
+
+  Status Read(AVPacket* out, int* stream, int64_t stall_timeout_us, SourceEnd* end) override {
+    for (;;) {
+      if (timeline_.Pop(out)) {
+        *stream = video_;
+        return Status::Ok();
+      }
+      if (ended_) {
+        *end = end_;
+        return end_status_;
+      }
+      Status st = inner_->Read(pkt_.get(), stream, stall_timeout_us, end);
+      if (!st.ok()) {
+        timeline_.Flush();
+        ended_ = true;
+        end_ = *end;
+        end_status_ = st;
+        continue;
+      }
+      if (*stream != video_) {
+        av_packet_move_ref(out, pkt_.get());
+        return st;
+      }
+      // A keyframe may bring a new SPS, with a deeper reorder depth.
+      if (annex_b_ && (pkt_->flags & AV_PKT_FLAG_KEY))
+        timeline_.SetReorderDepth(KeyframeReorderDepth(codec_, *pkt_));
+      timeline_.Push(pkt_.get());
+    }
+  }
+
+ private:
+  static int64_t TicksPerSecond(const CameraSource* s, int stream) {
+    if (stream < 0) return 90000;
+    return av_rescale_q(kMicrosPerSecond, AVRational{1, 1'000'000}, s->time_base(stream));
+  }
+
+  std::unique_ptr<CameraSource> inner_;
+  const int video_;
+  media::DtsRebuilder timeline_;
+  AVCodecID codec_ = AV_CODEC_ID_NONE;
+  bool annex_b_ = false;
+  media::Packet pkt_ = media::MakePacket();
+  bool ended_ = false;
+  SourceEnd end_ = SourceEnd::kNone;
+  Status end_status_;
+};
+
 }  // namespace
 
 std::string UrlWithCredentials(const std::string& url, const std::string& user,
@@ -236,9 +342,19 @@ Result<std::unique_ptr<CameraSource>> OpenCameraSource(const SourceRequest& r, S
         *end = SourceEnd::kCancelled;
       return Status(src.status().kind(), "connect over tcp: " + src.status().message());
     }
-    return std::unique_ptr<CameraSource>(new RtspTcpCameraSource(std::move(src).value()));
+    return std::unique_ptr<CameraSource>(new TimedCameraSource(
+        std::make_unique<RtspTcpCameraSource>(std::move(src).value())));
   }
-  return LibavCameraSource::Open(r, end);
+  // libavformat's RTSP client answers whichever challenge the camera sends, Basic included,
+  // and has no option to refuse it: over plain RTSP it is given no password unless the
+  // camera may use Basic (issue 18). Nothing is connected in that case.
+  if (r.url.rfind("rtsp://", 0) == 0 && !r.password.empty() && !r.allow_basic_auth) {
+    *end = SourceEnd::kBasicRefused;
+    return Unauthenticated(std::string(kUdpPasswordRefused));
+  }
+  auto src = LibavCameraSource::Open(r, end);
+  if (!src.ok()) return src.status();
+  return std::unique_ptr<CameraSource>(new TimedCameraSource(std::move(src).value()));
 }
 
 }  // namespace custodian::recorder

@@ -5,8 +5,10 @@
 //    fifth of libavformat's CPU for the same stream (tests/bench/rtsp_read_bench);
 //  - libavformat, for RTSP over UDP and anything else libavformat opens (files in tests),
 //    with an AccessUnitAssembler joining the per-NAL packets of one frame.
-// Either picks the first H.264/H.265 video stream and the first audio stream that MP4 can
-// hold; audio it cannot record is described in audio_note(), never dropped silently.
+// Both are wrapped by one that gives video frames decode times (B-frames arrive out of presentation
+// order; see OpenCameraSource). Either picks the first H.264/H.265 video stream and the first audio
+// stream that MP4 can hold; audio it cannot record is described in audio_note(), never dropped
+// silently.
 //
 // Not thread-safe: one camera thread uses a source; `cancel` may be set from any thread.
 #pragma once
@@ -25,6 +27,10 @@ namespace custodian::recorder {
 // allowed it; the password was not sent.
 enum class SourceEnd { kNone, kStalled, kEnded, kAuthFailed, kBasicRefused, kCancelled, kError };
 
+// A jump in video timestamps at least this large (either way) is a discontinuity: the
+// recorder starts a new segment there.
+inline constexpr int64_t kDiscontinuityUs = 10 * kMicrosPerSecond;
+
 class CameraSource {
  public:
   virtual ~CameraSource() = default;
@@ -33,6 +39,13 @@ class CameraSource {
   virtual const AVCodecParameters* codecpar(int stream) const = 0;
   virtual AVRational time_base(int stream) const = 0;
   const std::string& audio_note() const { return audio_note_; }
+  // Empty while every video frame could be timed as the camera sent it; otherwise what
+  // was done instead (media::DtsRebuilder::untimed_note), for the camera's record.
+  virtual std::string timing_note() const { return ""; }
+  // How long before Open returned the stream's first packet arrived: libavformat reads
+  // up to two seconds ahead while it probes the stream, and hands those packets out first.
+  // The recorder anchors the wall clock at the first packet, so it subtracts this.
+  int64_t startup_delay_us() const { return startup_delay_us_; }
   // Next whole packet (one video access unit or one audio frame). On failure *end says why.
   virtual Status Read(AVPacket* out, int* stream, int64_t stall_timeout_us, SourceEnd* end) = 0;
   // The camera's own clock at a stream's timestamp, where RTCP sender reports give it.
@@ -40,6 +53,7 @@ class CameraSource {
 
  protected:
   std::string audio_note_;
+  int64_t startup_delay_us_ = 0;
 };
 
 struct SourceRequest {
@@ -56,7 +70,18 @@ struct SourceRequest {
 std::string UrlWithCredentials(const std::string& url, const std::string& user,
                                const std::string& password);
 
-// Opens the camera. On failure *end is kAuthFailed for refused credentials, else kError.
+inline constexpr char kUdpPasswordRefused[] =
+    "over UDP this camera is read by libavformat, which would answer a Basic challenge with "
+    "the password in the clear; the password was not sent (use transport: tcp, where only "
+    "Digest is answered, or set allow_basic_auth: true for this camera)";
+
+// Opens the camera: plain rtsp:// over TCP with the project's own client, anything else
+// (UDP, rtsps://) with libavformat. On failure *end is kAuthFailed for refused credentials,
+// kBasicRefused when a password would have been exposed to Basic over plain RTSP (a
+// Basic-only challenge over TCP, or any plain-RTSP camera with a password over UDP without
+// allow_basic_auth: then nothing is connected), else kError.
+// Video packets come out in decode order with the camera's presentation time as pts and a
+// rebuilt decode time as dts (media::DtsRebuilder): B-frames are recorded as sent.
 Result<std::unique_ptr<CameraSource>> OpenCameraSource(const SourceRequest& request, SourceEnd* end);
 
 }  // namespace custodian::recorder

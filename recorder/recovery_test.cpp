@@ -23,7 +23,8 @@ struct Fixture {
   Filesystem& fs = PosixFilesystem::Instance();
   std::string clip;  // a 4 s fragmented MP4 with a keyframe every second
 
-  Fixture() {
+  // encoder_flags: more for the encoder and muxer (B-frames, as the recorder writes them).
+  explicit Fixture(const std::string& encoder_flags = "") {
     char tmpl[] = "/tmp/custodian-recovery-XXXXXX";
     REQUIRE(mkdtemp(tmpl) != nullptr);
     dir = tmpl;
@@ -34,7 +35,7 @@ struct Fixture {
     clip = dir + "/clip.mp4";
     std::string cmd = "ffmpeg -loglevel error -y -f lavfi -i testsrc=size=320x240:rate=25 -t 4 "
                       "-c:v libx264 -preset ultrafast -g 25 -pix_fmt yuv420p -movflags "
-                      "frag_keyframe+empty_moov+default_base_moof " + clip;
+                      "frag_keyframe+empty_moov+default_base_moof" + encoder_flags + " " + clip;
     REQUIRE(std::system(cmd.c_str()) == 0);
   }
 
@@ -84,6 +85,29 @@ TEST_CASE("recovery finishes a torn segment from its last whole fragment") {
   auto check = CheckFootage(*f.db, f.fs, f.dir, true);
   REQUIRE(check.ok());
   REQUIRE(check->problems.empty());
+}
+
+TEST_CASE("recovery finishes a torn B-frame segment with its presentation time as duration") {
+  // Two B-frames with pyramid, their composition offsets negative as the recorder writes
+  // them (version 1 truns).
+  Fixture f("+negative_cts_offsets -bf 2 -b_strategy 0");
+  UtcMicros start{1'790'000'000'000'000};
+  uint64_t size = *f.fs.FileSize(f.clip);
+  std::string rel = f.Place(start, size * 2 / 3);
+  int64_t id = f.OpenRow(start, rel);
+
+  auto report = RecoverFootage(*f.db, f.fs, f.dir);
+  REQUIRE(report.ok());
+  REQUIRE(report->finished == 1);
+  auto row = f.db->GetSegment(id).value().value();
+  REQUIRE(row.state == records::SegmentState::kComplete);
+  REQUIRE(row.duration_us == 2'000'000);  // two whole GOPs, shown from 0 to 2 s
+  auto probe = media::ProbeFile(f.dir + "/" + rel, true);
+  REQUIRE(probe.ok());
+  REQUIRE(probe->decode_errors == 0);
+  REQUIRE(probe->frame_times_us.size() == 50);
+  for (size_t i = 0; i < probe->frame_times_us.size(); ++i)
+    REQUIRE(probe->frame_times_us[i] == static_cast<int64_t>(i) * 40'000);
 }
 
 TEST_CASE("recovery adopts a playable file with no row and quarantines one that does not play") {

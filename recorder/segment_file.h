@@ -23,7 +23,7 @@ namespace custodian::recorder {
 struct SegmentStart {
   std::string camera_id;
   UtcMicros start;                 // wall-clock UTC of the first packet
-  int64_t first_dts_us = 0;        // stream time of the first packet
+  int64_t first_pts_us = 0;        // stream (presentation) time of the first packet
   std::optional<int64_t> run_id;
   bool clock_synced = false;
   std::optional<int64_t> clock_offset_us;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "base/time.h"
 #include "records/rows.h"
@@ -30,6 +31,23 @@ struct NewUser {
   Role role = Role::kStaff;
   std::string password_hash;
   bool must_change_password = true;
+};
+
+// A grant of the manager, DPO or admin role made through the API: it takes effect only
+// when a second privileged person confirms it (issue 18; schema v5).
+enum class GrantState { kPending, kConfirmed, kRefused, kSuperseded };
+const char* Name(GrantState v);
+std::optional<GrantState> ParseGrantState(std::string_view s);
+
+struct RoleGrantRow {
+  int64_t id = 0;
+  int64_t user_id = 0;
+  Role role = Role::kManager;
+  int64_t requested_by = 0;
+  UtcMicros requested;  // stamped
+  GrantState state = GrantState::kPending;
+  std::optional<int64_t> decided_by;  // none for a superseded grant
+  std::optional<UtcMicros> decided;
 };
 
 struct SessionRow {

@@ -30,6 +30,7 @@
 //   access log: AppendAccess, VerifyAccessLog, AccessLogHead, QueryAccess,
 //     AppendViewingStart, AppendViewingEnd, ListOpenViewings;
 //   users: CreateUser, GetUserById, GetUserByName, ListUsers, SetUserDisabled, SetUserRole,
+//     RequestRoleGrant, SupersedeRoleGrants, GetRoleGrant, ListRoleGrants, DecideRoleGrant,
 //     SetPasswordHash, RecordFailedLogin, ResetFailedLogins, GrantCamera, RevokeCamera,
 //     ListCameraPermissions;
 //   sessions: CreateSession, GetSession, TouchSession, DeleteSession, DeleteUserSessions,
@@ -187,6 +188,18 @@ class Database {
   // After a successful login: count zero, lock cleared.
   Status ResetFailedLogins(int64_t id);
   Status GrantCamera(int64_t user_id, const std::string& camera_id);
+  // --- Grants of the manager, DPO and admin roles (issue 18) -----------------------------
+  // A pending grant of `role` to the account, replacing (superseding) any pending one.
+  Result<int64_t> RequestRoleGrant(int64_t user_id, Role role, int64_t requested_by);
+  // Marks the account's pending grant superseded (its role was set directly).
+  Status SupersedeRoleGrants(int64_t user_id);
+  Result<std::optional<RoleGrantRow>> GetRoleGrant(int64_t id);
+  // Pending grants first, then the newest decided ones; at most limit rows.
+  Result<std::vector<RoleGrantRow>> ListRoleGrants(int64_t limit);
+  // Confirms (the account's role becomes the grant's) or refuses a pending grant, in one
+  // transaction. kFailedPrecondition when the grant is not pending. The caller checks that
+  // decided_by may decide it; the schema refuses the requester and the account itself.
+  Status DecideRoleGrant(int64_t id, int64_t decided_by, bool confirm);
   Status RevokeCamera(int64_t user_id, const std::string& camera_id);
   Result<std::vector<std::string>> ListCameraPermissions(int64_t user_id);
 

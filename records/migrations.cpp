@@ -8,7 +8,8 @@ constexpr Migration kMigrations[] = {
     {2, "footage request workflow, exports and jobs", kSchemaV2},
     {3, "redaction records", kSchemaV3},
     {4, "segment ids never reused", kSchemaV4},
-    {5, "viewings left open", kSchemaV5},
+    {5, "role grants confirmed by a second person", kSchemaV5},
+    {6, "viewings left open", kSchemaV6},
 };
 }  // namespace
 

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "records/database.h"
+#include "records/enum_names.h"
 #include "records/sqlite.h"
 
 namespace custodian::records {
@@ -49,7 +50,95 @@ Status ChangedOne(const Statement& st, const std::string& what) {
   return Status::Ok();
 }
 
+constexpr const char* kGrantStates[] = {"pending", "confirmed", "refused", "superseded"};
+
+const std::string kGrantColumns =
+    "id, user_id, role, requested_by, requested_us, state, decided_by, decided_us";
+
+RoleGrantRow ReadGrant(const Statement& st) {
+  RoleGrantRow g;
+  g.id = st.ColInt(0);
+  g.user_id = st.ColInt(1);
+  g.role = st.ColEnum<Role>(2, ParseRole);
+  g.requested_by = st.ColInt(3);
+  g.requested = st.ColTime(4);
+  g.state = st.ColEnum<GrantState>(5, ParseGrantState);
+  g.decided_by = st.ColOptInt(6);
+  g.decided = st.ColOptTime(7);
+  return g;
+}
+
 }  // namespace
+
+const char* Name(GrantState v) { return kGrantStates[static_cast<int>(v)]; }
+std::optional<GrantState> ParseGrantState(std::string_view s) {
+  return internal::ParseName<GrantState>(kGrantStates, s);
+}
+
+Result<int64_t> Database::RequestRoleGrant(int64_t user_id, Role role, int64_t requested_by) {
+  if (role == Role::kStaff) return InvalidArgument("records: the staff role needs no grant");
+  Lock lock(mu_);
+  int64_t id = 0;
+  CUSTODIAN_RETURN_IF_ERROR(WithTransaction([&]() -> Status {
+    const UtcMicros now = Now();
+    RECORDS_ASSIGN_OR_RETURN(
+        Statement old, Prepare("UPDATE role_grants SET state = 'superseded', decided_us = ? "
+                               "WHERE user_id = ? AND state = 'pending'"));
+    CUSTODIAN_RETURN_IF_ERROR(old.Time(now).Int(user_id).Run());
+    RECORDS_ASSIGN_OR_RETURN(
+        Statement st, Prepare("INSERT INTO role_grants (user_id, role, requested_by, "
+                              "requested_us, state) VALUES (?, ?, ?, ?, 'pending')"));
+    CUSTODIAN_RETURN_IF_ERROR(st.Int(user_id).Text(Name(role)).Int(requested_by).Time(now).Run());
+    id = static_cast<int64_t>(sqlite3_last_insert_rowid(conn_->db.get()));
+    return Status::Ok();
+  }));
+  return id;
+}
+
+Status Database::SupersedeRoleGrants(int64_t user_id) {
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(
+      Statement st, Prepare("UPDATE role_grants SET state = 'superseded', decided_us = ? "
+                            "WHERE user_id = ? AND state = 'pending'"));
+  return st.Time(Now()).Int(user_id).Run();
+}
+
+Result<std::optional<RoleGrantRow>> Database::GetRoleGrant(int64_t id) {
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(Statement st,
+                           Prepare("SELECT " + kGrantColumns + " FROM role_grants WHERE id = ?"));
+  st.Int(id);
+  return FirstRow(CollectRows<RoleGrantRow>(st, ReadGrant));
+}
+
+Result<std::vector<RoleGrantRow>> Database::ListRoleGrants(int64_t limit) {
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(
+      Statement st, Prepare("SELECT " + kGrantColumns + " FROM role_grants "
+                            "ORDER BY state = 'pending' DESC, id DESC LIMIT ?"));
+  st.Int(limit);
+  return CollectRows<RoleGrantRow>(st, ReadGrant);
+}
+
+Status Database::DecideRoleGrant(int64_t id, int64_t decided_by, bool confirm) {
+  Lock lock(mu_);
+  return WithTransaction([&]() -> Status {
+    RECORDS_ASSIGN_OR_RETURN(
+        Statement st,
+        Prepare("UPDATE role_grants SET state = ?, decided_by = ?, decided_us = ? "
+                "WHERE id = ? AND state = 'pending' RETURNING user_id, role"));
+    st.Text(confirm ? "confirmed" : "refused").Int(decided_by).Time(Now()).Int(id);
+    RECORDS_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return FailedPrecondition("records: role grant " + std::to_string(id) + " is not pending");
+    const int64_t user_id = st.ColInt(0);
+    const std::string role = st.ColText(1);
+    CUSTODIAN_RETURN_IF_ERROR(st.Run());
+    if (!confirm) return Status::Ok();
+    RECORDS_ASSIGN_OR_RETURN(Statement set, Prepare("UPDATE users SET role = ? WHERE id = ?"));
+    CUSTODIAN_RETURN_IF_ERROR(set.Text(role).Int(user_id).Run());
+    return ChangedOne(set, "user " + std::to_string(user_id));
+  });
+}
 
 Result<int64_t> Database::CreateUser(const NewUser& user) {
   Lock lock(mu_);

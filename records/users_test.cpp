@@ -105,3 +105,42 @@ TEST_CASE("a login attempt is counted and the account locked in one step, before
   CHECK((*db.GetUserById(id))->failed_logins == 3);
   REQUIRE(db.ClaimLoginAttempt(999, 3, 1).status().kind() == ErrorKind::kNotFound);
 }
+
+TEST_CASE("a role grant changes the role only when a second person confirms it") {
+  TestDb t;
+  Database& db = *t.db;
+  const int64_t admin = *db.CreateUser({"ada", Role::kAdmin, "h", false});
+  const int64_t other = *db.CreateUser({"otto", Role::kAdmin, "h", false});
+  const int64_t pat = *db.CreateUser({"pat", Role::kStaff, "h", true});
+  REQUIRE(db.RequestRoleGrant(pat, Role::kStaff, admin).status().kind() ==
+          ErrorKind::kInvalidArgument);
+  auto first = db.RequestRoleGrant(pat, Role::kDpo, admin);
+  REQUIRE(first.ok());
+  auto grant = db.RequestRoleGrant(pat, Role::kManager, admin);
+  REQUIRE(grant.ok());
+  // The newer grant supersedes the older; neither changed the role.
+  CHECK((*db.GetRoleGrant(*first))->state == GrantState::kSuperseded);
+  CHECK((*db.GetUserById(pat))->role == Role::kStaff);
+  // The schema itself refuses the requester and the account concerned as deciders.
+  CHECK_FALSE(db.DecideRoleGrant(*grant, admin, true).ok());
+  CHECK_FALSE(db.DecideRoleGrant(*grant, pat, true).ok());
+  CHECK((*db.GetUserById(pat))->role == Role::kStaff);
+  REQUIRE(db.DecideRoleGrant(*grant, other, true).ok());
+  CHECK((*db.GetUserById(pat))->role == Role::kManager);
+  auto row = *db.GetRoleGrant(*grant);
+  CHECK(row->state == GrantState::kConfirmed);
+  CHECK(row->decided_by == other);
+  // A decided grant cannot be decided again.
+  CHECK(db.DecideRoleGrant(*grant, other, false).kind() == ErrorKind::kFailedPrecondition);
+  // A refused grant changes nothing.
+  auto dpo = db.RequestRoleGrant(pat, Role::kDpo, admin);
+  REQUIRE(db.DecideRoleGrant(*dpo, other, false).ok());
+  CHECK((*db.GetUserById(pat))->role == Role::kManager);
+  // Setting a role directly supersedes a pending grant.
+  auto again = db.RequestRoleGrant(pat, Role::kAdmin, admin);
+  REQUIRE(db.SupersedeRoleGrants(pat).ok());
+  CHECK((*db.GetRoleGrant(*again))->state == GrantState::kSuperseded);
+  auto list = db.ListRoleGrants(10);
+  REQUIRE(list.ok());
+  CHECK(list->size() == 4);
+}

@@ -57,6 +57,15 @@ void ContactSheet::MarkFlagged(int64_t index) {
   }
 }
 
+void ContactSheet::LabelFlagged(int64_t index, const std::string& label) {
+  auto it = thumbs_.find(index);
+  if (it == thumbs_.end()) return;
+  cv::Mat& t = it->second;
+  const cv::Point at{6, t.rows - 8};
+  cv::rectangle(t, cv::Rect(3, t.rows - 22, t.cols - 6, 19), {0, 0, 0}, cv::FILLED);
+  cv::putText(t, label, at, cv::FONT_HERSHEY_SIMPLEX, 0.45, {0, 255, 255}, 1);
+}
+
 Status ContactSheet::Write(const std::string& path) const {
   if (thumbs_.empty()) return Status::Ok();
   int th = thumbs_.begin()->second.rows;

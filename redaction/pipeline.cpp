@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -31,6 +32,9 @@ constexpr size_t kQueueFrames = 8;
 // Frames analysed and waiting for the encoder: enough that a frame with a long detection (a
 // thorough scan, dlib on one core) does not leave the encoder idle. ~3 MB each at 1080p.
 constexpr size_t kAnalysedQueueFrames = 32;
+// Flagged ranges beyond this many get no thumbnail of their own (~230 kB each in memory);
+// the record says which ranges are on the sheet.
+constexpr size_t kMaxFlaggedThumbnails = 360;
 
 struct Item {
   Frame frame;
@@ -190,13 +194,16 @@ struct FlagRange {
   std::string reason;
 };
 
-std::vector<FlagRange> ToRanges(const std::vector<Flag>& flags, int64_t frames) {
+// Flags of one reason at most `gap` frames apart form one range: some are raised at
+// detection frames only (a person with no face), and the frames between two of them are as
+// doubtful as the two; a reviewer checks one stretch instead of a checkbox per detection.
+std::vector<FlagRange> ToRanges(const std::vector<Flag>& flags, int64_t frames, int64_t gap) {
   std::vector<FlagRange> out;
   for (const Flag& f : flags) {
     if (f.frame >= frames) continue;
     bool joined = false;
     for (FlagRange& r : out) {
-      if (r.reason == f.reason && f.frame >= r.from && f.frame <= r.to + 1) {
+      if (r.reason == f.reason && f.frame >= r.from && f.frame <= r.to + gap) {
         r.to = std::max(r.to, f.frame);
         joined = true;
         break;
@@ -221,6 +228,11 @@ class Pipeline {
   void AnalyseLoop(BoundedQueue<Item>* in, BoundedQueue<Item>* out);
   Status AnalyseOnly();  // keep-subject's first pass
   Status EncodeLoop(BoundedQueue<Item>* in, bool boxes_from_tracker);
+  // The review, once the output is complete: the flagged ranges as the record lists them,
+  // the first frame of each added to the contact sheet (read back from the output), the
+  // sheet written. *flagged_frames counts the frames in all ranges.
+  Result<nlohmann::json> Review(int64_t* flagged_frames);
+  Status AddSheetFrames(const std::vector<int64_t>& wanted);
   void Analyse(const Item& item);
   double SecondsOf(const AVFrame* f) const { return f->pts * av_q2d(info_.time_base); }
 
@@ -236,6 +248,11 @@ class Pipeline {
   std::unique_ptr<Tracker> tracker_;
   std::unique_ptr<VideoWriter> writer_;
   std::unique_ptr<ContactSheet> sheet_;
+  // The outlines of every encoded frame, for thumbnails added after the run.
+  struct SheetBoxes {
+    std::vector<Box> masks, kept;
+  };
+  std::vector<SheetBoxes> sheet_boxes_;
   RunState state_;
   std::vector<Packet> trailing_audio_;
   std::vector<double> frame_seconds_;
@@ -380,7 +397,10 @@ Status Pipeline::EncodeLoop(BoundedQueue<Item>* in, bool boxes_from_tracker) {
     ApplyMasks(f, o_, m);
     if (o_.mode == Mode::kKeepSubject) NoteSubject(item->index, m);
     if (!m.masks.empty() || m.outside_region) ++frames_masked_;
-    if (sheet_ && sheet_->Wants(item->index)) sheet_->Add(item->index, t, f, m.masks, m.kept);
+    if (sheet_) {
+      if (sheet_->Wants(item->index)) sheet_->Add(item->index, t, f, m.masks, m.kept);
+      sheet_boxes_.push_back({m.masks, m.kept});
+    }
     Status st = writer_->WriteFrame(f);
     if (!st.ok()) return st;
     ++frames_;
@@ -476,24 +496,9 @@ Result<RedactionRecord> Pipeline::Run() {
   }
   CUSTODIAN_RETURN_IF_ERROR(SyncPath(DirOf(output_), true));
 
-  // The review: flagged frames and the contact sheet.
-  std::vector<Flag> all_flags = tracker_->Flags();
-  all_flags.insert(all_flags.end(), subject_flags_.begin(), subject_flags_.end());
-  std::sort(all_flags.begin(), all_flags.end(),
-            [](const Flag& a, const Flag& b) { return a.frame < b.frame; });
-  std::vector<FlagRange> ranges = ToRanges(all_flags, frames_);
   int64_t flagged = 0;
-  nlohmann::json flags = nlohmann::json::array();
-  double fps = av_q2d(info_.frame_rate);
-  for (const FlagRange& r : ranges) {
-    flagged += r.to - r.from + 1;
-    flags.push_back({{"from_frame", r.from}, {"to_frame", r.to},
-                     {"from_s", r.from / fps}, {"to_s", r.to / fps}, {"reason", r.reason}});
-    if (sheet_) {
-      for (int64_t f = r.from; f <= r.to; ++f) sheet_->MarkFlagged(f);
-    }
-  }
-  if (sheet_) CUSTODIAN_RETURN_IF_ERROR(sheet_->Write(o_.contact_sheet_path));
+  auto flags = Review(&flagged);
+  if (!flags.ok()) return flags.status();
 
   RedactionRecord rec;
   rec.input_sha256 = *in_hash;
@@ -517,7 +522,8 @@ Result<RedactionRecord> Pipeline::Run() {
                 {"duration_s", info_.duration_s}};
   j["output"] = {{"file", std::filesystem::path(output_).filename().string()},
                  {"sha256", rec.output_sha256}, {"codec", "h264"},
-                 {"encoder", "libx264 preset veryfast crf 23"}, {"frames", frames_}};
+                 {"encoder", "libx264 preset veryfast crf 23"}, {"frames", frames_},
+                 {"frame_rate", av_q2d(info_.frame_rate)}};
   j["mode"] = ModeName(o_.mode);
   j["style"] = MaskStyleName(o_.style);
   if (o_.subject) {
@@ -543,7 +549,7 @@ Result<RedactionRecord> Pipeline::Run() {
   j["tracks"] = {{"faces", tracker_->face_tracks()}, {"people", tracker_->person_tracks()},
                  {"face_positions_from_motion", tracker_->motion_followed()}};
   j["frames"] = {{"total", frames_}, {"masked", frames_masked_}, {"flagged", flagged}};
-  j["flagged"] = flags;
+  j["flagged"] = *flags;
   if (sheet_) {
     j["contact_sheet"] = std::filesystem::path(o_.contact_sheet_path).filename().string();
   }
@@ -553,6 +559,63 @@ Result<RedactionRecord> Pipeline::Run() {
                        << " masked, " << flagged << " flagged for review) in " << rec.seconds
                        << " s";
   return rec;
+}
+
+Result<nlohmann::json> Pipeline::Review(int64_t* flagged_frames) {
+  std::vector<Flag> all_flags = tracker_->Flags();
+  all_flags.insert(all_flags.end(), subject_flags_.begin(), subject_flags_.end());
+  std::sort(all_flags.begin(), all_flags.end(),
+            [](const Flag& a, const Flag& b) { return a.frame < b.frame; });
+  std::vector<FlagRange> ranges = ToRanges(all_flags, frames_, p_.detect_every);
+  std::sort(ranges.begin(), ranges.end(),
+            [](const FlagRange& a, const FlagRange& b) { return a.from < b.from; });
+  if (sheet_) {
+    std::vector<int64_t> wanted;
+    for (const FlagRange& r : ranges) {
+      const bool again = !wanted.empty() && wanted.back() == r.from;
+      if (!sheet_->Has(r.from) && !again && wanted.size() < kMaxFlaggedThumbnails) {
+        wanted.push_back(r.from);
+      }
+    }
+    CUSTODIAN_RETURN_IF_ERROR(AddSheetFrames(wanted));
+  }
+  nlohmann::json flags = nlohmann::json::array();
+  const double fps = av_q2d(info_.frame_rate);
+  *flagged_frames = 0;
+  for (size_t k = 0; k < ranges.size(); ++k) {
+    const FlagRange& r = ranges[k];
+    *flagged_frames += r.to - r.from + 1;
+    const bool shown = sheet_ && sheet_->Has(r.from);
+    flags.push_back({{"from_frame", r.from}, {"to_frame", r.to}, {"from_s", r.from / fps},
+                     {"to_s", r.to / fps}, {"reason", r.reason}, {"on_contact_sheet", shown}});
+    if (!sheet_) continue;
+    for (int64_t f = r.from; f <= r.to; ++f) sheet_->MarkFlagged(f);
+    sheet_->LabelFlagged(r.from, "flagged " + std::to_string(k + 1) + ": frames " +
+                                     std::to_string(r.from) + "-" + std::to_string(r.to));
+  }
+  if (sheet_) CUSTODIAN_RETURN_IF_ERROR(sheet_->Write(o_.contact_sheet_path));
+  return flags;
+}
+
+// Reads the finished output again up to the last wanted frame: the thumbnails show what
+// will be disclosed, outlined with the masks that were applied to each frame.
+Status Pipeline::AddSheetFrames(const std::vector<int64_t>& wanted) {
+  if (wanted.empty()) return Status::Ok();
+  const int64_t last = *std::max_element(wanted.begin(), wanted.end());
+  auto reader = VideoReader::Open(output_, false);
+  if (!reader.ok()) return reader.status();
+  const double tb = av_q2d((*reader)->info().time_base);
+  size_t next = 0;  // wanted is in frame order
+  for (int64_t index = 0; index <= last && next < wanted.size(); ++index) {
+    auto f = (*reader)->Next();
+    if (!f.ok()) return f.status();
+    if (!*f || index >= static_cast<int64_t>(sheet_boxes_.size())) break;
+    if (index != wanted[next]) continue;
+    const SheetBoxes& boxes = sheet_boxes_[static_cast<size_t>(index)];
+    sheet_->Add(index, (*f)->pts * tb, f->get(), boxes.masks, boxes.kept);
+    ++next;
+  }
+  return Status::Ok();
 }
 
 }  // namespace

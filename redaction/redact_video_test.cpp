@@ -8,6 +8,7 @@
 #include <set>
 #include <filesystem>
 #include <fstream>
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
@@ -135,6 +136,65 @@ TEST_CASE("a face moving over street footage is masked in every frame") {
   CHECK(rec->json["input"]["sha256"] == rec->input_sha256);
   CHECK(rec->input_sha256.size() == 64);
   CHECK(rec->output_sha256 != rec->input_sha256);
+}
+
+// Cells of a 4-column contact sheet of 320x240 thumbnails whose bottom strip holds yellow
+// text: the label of a flagged range's first frame (the yellow outline of any flagged frame
+// lies at the cell's edge, outside the strip).
+int LabelledCells(const cv::Mat& sheet) {
+  constexpr int kW = 320, kH = 240;
+  int labelled = 0;
+  for (int top = 0; top + kH <= sheet.rows; top += kH) {
+    for (int left = 0; left + kW <= sheet.cols; left += kW) {
+      int yellow = 0;
+      for (int y = top + kH - 20; y < top + kH - 5; ++y) {
+        for (int x = left + 8; x < left + kW - 10; ++x) {
+          const cv::Vec3b& p = sheet.at<cv::Vec3b>(y, x);  // BGR
+          if (p[2] > 170 && p[1] > 170 && p[0] < 110) ++yellow;
+        }
+      }
+      if (yellow >= 8) ++labelled;
+    }
+  }
+  return labelled;
+}
+
+TEST_CASE("the contact sheet has a labelled frame for the start of every flagged range") {
+  TempDir tmp("redact-sheet");
+  REQUIRE_COMPOSITE(in, tmp.path());
+  RedactionOptions o;
+  o.contact_sheet_path = tmp.File("sheet.jpg");
+  auto rec = RedactVideo(*in, tmp.File("out.mp4"), o);
+  REQUIRE(rec.ok());
+  const auto& flagged = rec->json["flagged"];
+  // vtest's pedestrians are people with no face detected: there is something to review.
+  REQUIRE(flagged.size() >= 1);
+  std::set<int64_t> starts;
+  for (const auto& r : flagged) {
+    INFO(r.dump());
+    CHECK(r["on_contact_sheet"] == true);
+    starts.insert(r["from_frame"].get<int64_t>());
+  }
+  // Flags of one reason a detection interval apart or closer are one range.
+  const int64_t every = rec->json["parameters"]["detect_every"].get<int64_t>();
+  for (size_t i = 0; i < flagged.size(); ++i) {
+    for (size_t j = 0; j < flagged.size(); ++j) {
+      if (i == j || flagged[i]["reason"] != flagged[j]["reason"]) continue;
+      const int64_t gap = flagged[j]["from_frame"].get<int64_t>() - flagged[i]["to_frame"].get<int64_t>();
+      INFO(flagged[i].dump() << " then " << flagged[j].dump());
+      CHECK((gap <= 0 || gap > every));
+    }
+  }
+  const cv::Mat sheet = cv::imread(o.contact_sheet_path);
+  REQUIRE_FALSE(sheet.empty());
+  REQUIRE(sheet.cols == 4 * 320);
+  // 16 frames spread over the 10 s, plus each range's first frame that is not one of them.
+  const int rows = sheet.rows / 240;
+  std::printf("contact sheet: %zu flagged ranges starting at %zu frames, %d rows\n",
+              flagged.size(), starts.size(), rows);
+  CHECK(rows >= (static_cast<int>(std::max<size_t>(16, starts.size())) + 3) / 4);
+  CHECK(rows <= (16 + static_cast<int>(starts.size()) + 3) / 4);
+  CHECK(LabelledCells(sheet) == static_cast<int>(starts.size()));
 }
 
 TEST_CASE("keep-subject leaves the subject visible and masks the other people") {

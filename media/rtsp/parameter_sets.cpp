@@ -78,6 +78,48 @@ void SkipScalingList(BitReader& r, int size) {
   }
 }
 
+// hrd_parameters() of an H.264 VUI (E.1.2), skipped.
+void SkipH264Hrd(BitReader& r) {
+  const uint32_t cpb_count = r.Ue() + 1;
+  r.Bits(8);  // bit_rate_scale, cpb_size_scale
+  for (uint32_t i = 0; i < cpb_count && i < 32 && r.ok(); ++i) {
+    r.Ue();   // bit_rate_value_minus1
+    r.Ue();   // cpb_size_value_minus1
+    r.Bit();  // cbr_flag
+  }
+  r.Bits(20);  // four delay and offset lengths of 5 bits
+}
+
+// The VUI (E.1.1) up to max_num_reorder_frames; -1 without bitstream_restriction.
+int H264VuiReorderDepth(BitReader& r) {
+  if (r.Bit() && r.Bits(8) == 255) r.Bits(32);  // aspect_ratio_idc, Extended_SAR
+  if (r.Bit()) r.Bit();                          // overscan
+  if (r.Bit()) {                                 // video_signal_type
+    r.Bits(4);
+    if (r.Bit()) r.Bits(24);  // colour description
+  }
+  if (r.Bit()) {  // chroma_loc_info
+    r.Ue();
+    r.Ue();
+  }
+  if (r.Bit()) {  // timing_info
+    r.Bits(32);
+    r.Bits(32);
+    r.Bit();
+  }
+  const bool nal_hrd = r.Bit();
+  if (nal_hrd) SkipH264Hrd(r);
+  const bool vcl_hrd = r.Bit();
+  if (vcl_hrd) SkipH264Hrd(r);
+  if (nal_hrd || vcl_hrd) r.Bit();  // low_delay_hrd_flag
+  r.Bit();                          // pic_struct_present_flag
+  if (!r.Bit()) return -1;          // bitstream_restriction_flag
+  r.Bit();                          // motion_vectors_over_pic_boundaries_flag
+  for (int i = 0; i < 4; ++i) r.Ue();  // max bytes/bits denominators, max mv lengths
+  const uint32_t reorder = r.Ue();
+  return r.ok() && reorder <= 16 ? static_cast<int>(reorder) : -1;
+}
+
 void AppendAnnexB(std::vector<uint8_t>* out, const uint8_t* nal, size_t size) {
   out->insert(out->end(), kStartCode, kStartCode + 4);
   out->insert(out->end(), nal, nal + size);
@@ -301,6 +343,9 @@ bool ParseH264Sps(const uint8_t* nal, size_t size, SpsInfo* out) {
     for (uint32_t& c : crop) c = r.Ue();
   }
   if (!r.ok() || width_mbs > 1024 || height_units > 1024) return false;
+  int reorder_depth = -1;
+  if (r.Bit()) reorder_depth = H264VuiReorderDepth(r);  // vui_parameters_present_flag
+  if (reorder_depth < 0 && profile == 66) reorder_depth = 0;  // Baseline: no B slices
   const uint32_t chroma_array = separate_planes ? 0 : chroma_format;
   const uint32_t sub_w = chroma_array == 1 || chroma_array == 2 ? 2 : 1;
   const uint32_t sub_h = chroma_array == 1 ? 2 : 1;
@@ -310,7 +355,7 @@ bool ParseH264Sps(const uint8_t* nal, size_t size, SpsInfo* out) {
   int64_t h =
       int64_t{height_units} * 16 * (2 - frame_mbs_only) - int64_t{crop_y} * (crop[2] + crop[3]);
   if (w <= 0 || h <= 0) return false;
-  *out = {static_cast<int>(w), static_cast<int>(h), profile, level};
+  *out = {static_cast<int>(w), static_cast<int>(h), profile, level, reorder_depth};
   return true;
 }
 
@@ -350,14 +395,43 @@ bool ParseH265Sps(const uint8_t* nal, size_t size, SpsInfo* out) {
   }
   if (!r.ok() || chroma_format > 3 || width == 0 || height == 0 || width > 16384 || height > 16384)
     return false;
+  r.Ue();  // bit_depth_luma_minus8
+  r.Ue();  // bit_depth_chroma_minus8
+  r.Ue();  // log2_max_pic_order_cnt_lsb_minus4
+  // The highest sub-layer's values come last whether or not each layer has its own.
+  const uint32_t first_layer = r.Bit() ? 0 : max_sub_layers_minus1;
+  uint32_t reorder = 0;
+  for (uint32_t i = first_layer; i <= max_sub_layers_minus1; ++i) {
+    r.Ue();  // sps_max_dec_pic_buffering_minus1
+    reorder = r.Ue();
+    r.Ue();  // sps_max_latency_increase_plus1
+  }
+  const int reorder_depth = r.ok() && reorder <= 16 ? static_cast<int>(reorder) : -1;
   const uint32_t chroma_array = separate_planes ? 0 : chroma_format;
   const uint32_t sub_w = chroma_array == 1 || chroma_array == 2 ? 2 : 1;
   const uint32_t sub_h = chroma_array == 1 ? 2 : 1;
   int64_t w = int64_t{width} - int64_t{sub_w} * (win[0] + win[1]);
   int64_t h = int64_t{height} - int64_t{sub_h} * (win[2] + win[3]);
   if (w <= 0 || h <= 0) return false;
-  *out = {static_cast<int>(w), static_cast<int>(h), profile, level};
+  *out = {static_cast<int>(w), static_cast<int>(h), profile, level, reorder_depth};
   return true;
+}
+
+int ReorderDepthFromExtradata(const AVCodecParameters* par) {
+  int depth = -1;
+  bool done = false;
+  if (!par->extradata || par->extradata_size < 4) return -1;
+  ForEachAnnexBNal(
+      par->extradata, static_cast<size_t>(par->extradata_size), [&](const uint8_t* nal, size_t n) {
+        const bool h264 = par->codec_id == AV_CODEC_ID_H264;
+        const bool is_sps = h264 ? H264Type(nal) == 7 : H265Type(nal) == 33;
+        SpsInfo sps;
+        if (!done && is_sps && ParseSps(par->codec_id, nal, n, &sps)) {
+          depth = sps.reorder_depth;
+          done = true;
+        }
+      });
+  return depth;
 }
 
 Result<TrackParameters> TrackParametersFromSdp(const SdpMedia& m) {

@@ -19,6 +19,10 @@ struct SpsInfo {
   int height = 0;
   int profile = 0;
   int level = 0;
+  // How many frames may precede a frame in decode order and follow it in presentation
+  // order: H.264's max_num_reorder_frames (VUI bitstream_restriction; 0 for Baseline,
+  // which has no B slices), H.265's sps_max_num_reorder_pics. -1: the SPS does not say.
+  int reorder_depth = -1;
 };
 
 // `nal` starts at the NAL unit header. False on a truncated or malformed SPS.
@@ -41,6 +45,10 @@ struct TrackParameters {
   AacPayloadFormat aac;
 };
 Result<TrackParameters> TrackParametersFromSdp(const SdpMedia& media);
+
+// The reorder depth of the first SPS in Annex B extradata (SpsInfo::reorder_depth); -1
+// when there is none or it does not say.
+int ReorderDepthFromExtradata(const AVCodecParameters* par);
 
 // For a video track whose SDP carried no parameter sets: takes the SPS/PPS (and VPS) found
 // in an Annex B access unit as extradata, and the picture size from the SPS. True when the

@@ -5,13 +5,14 @@
 //   AAC (RFC 3640, mpeg4-generic): AU headers (AU-size and AU-Index(-delta)), several
 //   access units per packet or one access unit fragmented over several packets.
 //
-// A video frame is every NAL unit with the same RTP timestamp, written in Annex B form with
-// four-byte start codes (parameter sets sent in-band stay in the frame). It is handed over
-// when its last packet (marker bit) arrives, or when a packet with another timestamp shows
-// that the marker was lost. AV_PKT_FLAG_KEY marks frames that contain an IDR (H.264) or
-// IRAP (H.265) picture. A video packet's duration is the interval since the previous frame
-// (0 for the first): exact at a constant frame rate, since waiting for the next frame would
-// cost a frame of latency. Each AAC access unit becomes one packet (duration: one frame).
+// A video frame is every NAL unit with the same RTP timestamp, written in Annex B form with four-
+// byte start codes (parameter sets sent in-band stay in the frame). It is handed over when its last
+// packet (marker bit) arrives, or when a packet with another timestamp shows that the marker was
+// lost. AV_PKT_FLAG_KEY marks frames that contain an IDR (H.264) or IRAP (H.265) picture. A video
+// packet's duration is the interval since the previous frame (0 for the first): exact at a constant
+// frame rate without B-frames, since waiting for the next frame would cost a frame of latency (with
+// B-frames it is left unset when negative; the recorder's DtsRebuilder sets the frame interval).
+// Each AAC access unit becomes one packet (duration: one frame).
 //
 // Loss: the caller says when a packet follows lost ones (sequence gap). The frame that was
 // being assembled, and the frame the next packet belongs to, may then be missing pieces and

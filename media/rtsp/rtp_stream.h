@@ -3,12 +3,14 @@
 // depacketizer, and keeps the latest RTCP sender report's mapping of RTP time to the
 // camera's wall clock.
 //
-// Presentation time: pts = dts = the unwrapped RTP timestamp minus the stream's origin, in
+// Presentation time: pts = the unwrapped RTP timestamp minus the stream's origin, in
 // 1/clock-rate units. The origin is the rtptime of the PLAY answer's RTP-Info when the
 // camera sent one (so that the tracks of a session share a starting point), otherwise the
 // first packet's timestamp. Successive timestamps are unwrapped by their signed 32-bit
-// difference, which survives wrap-around in either direction; a camera that sends B-frames
-// would give pts out of order (no camera a recorder meets does).
+// difference, which survives wrap-around in either direction, and so survives B-frames
+// too: RTP carries the presentation time and frames travel in decode order, so with
+// B-frames pts goes back and forth. dts is set equal to pts here; decode times are rebuilt
+// downstream (media/dts_rebuilder.h), where the reorder depth is known.
 //
 // Not thread-safe; one per track.
 #pragma once

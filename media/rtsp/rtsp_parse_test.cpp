@@ -25,6 +25,17 @@ const uint8_t kSps265[] = {0x42, 0x01, 0x01, 0x01, 0x60, 0x00, 0x00, 0x03, 0x00,
                            0x10, 0xe5, 0x96, 0x56, 0x69, 0x24, 0xca, 0xf0, 0x16, 0x80, 0x80,
                            0x00, 0x00, 0x03, 0x00, 0x80, 0x00, 0x00, 0x0c, 0x84};
 
+// The simulator's B-frame clips (bframes=2, b-pyramid): x264 High and x265 Main
+// 320x240, both reordering up to two frames.
+const uint8_t kSps264Pyramid[] = {0x67, 0x64, 0x00, 0x14, 0xac, 0xd9, 0x01, 0x41, 0xfb, 0x01, 0x6a,
+                                  0x0c, 0x0c, 0x0d, 0x4a, 0x00, 0x00, 0x03, 0x00, 0x02, 0x00, 0x00,
+                                  0x03, 0x00, 0x65, 0x1e, 0x28, 0x53, 0x2c};
+const uint8_t kSps265Pyramid[] = {0x42, 0x01, 0x01, 0x01, 0x60, 0x00, 0x00, 0x03, 0x00, 0x90, 0x00,
+                                  0x00, 0x03, 0x00, 0x00, 0x03, 0x00, 0x3f, 0xa0, 0x0a, 0x08, 0x0f,
+                                  0x16, 0x59, 0x59, 0x12, 0x93, 0x0b, 0xff, 0xc0, 0x00, 0x40, 0x00,
+                                  0x5a, 0x83, 0x03, 0x03, 0x02, 0x00, 0x00, 0x03, 0x00, 0x02, 0x00,
+                                  0x00, 0x03, 0x00, 0x32, 0x10};
+
 const char kSdp[] =
     "v=0\r\n"
     "o=- 1 1 IN IP4 127.0.0.1\r\n"
@@ -126,6 +137,22 @@ TEST_CASE("the picture size is read from H.264 and H.265 sequence parameter sets
   CHECK(s.width == 1920);
   CHECK(s.height == 1080);
   CHECK_FALSE(ParseH264Sps(kSps264High, 6, &s));
+}
+
+TEST_CASE("the reorder depth is read from H.264's VUI and H.265's SPS") {
+  SpsInfo s;
+  REQUIRE(ParseH264Sps(kSps264Pyramid, sizeof kSps264Pyramid, &s));
+  CHECK(s.width == 320);
+  CHECK(s.reorder_depth == 2);
+  REQUIRE(ParseH265Sps(kSps265Pyramid, sizeof kSps265Pyramid, &s));
+  CHECK(s.width == 320);
+  CHECK(s.reorder_depth == 2);
+  // x264's defaults (three B-frames, pyramid): 2, as ffmpeg's trace_headers reads it.
+  REQUIRE(ParseH264Sps(kSps264High, sizeof kSps264High, &s));
+  CHECK(s.reorder_depth == 2);
+  // Baseline has no B slices.
+  REQUIRE(ParseH264Sps(kSps264Baseline, sizeof kSps264Baseline, &s));
+  CHECK(s.reorder_depth == 0);
 }
 
 TEST_CASE("Digest answers match RFC 2617's example, with and without qop") {

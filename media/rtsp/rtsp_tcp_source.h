@@ -32,8 +32,9 @@
 // (the packets read meanwhile are returned first by ReadPacket, as many as the queue's
 // bounds keep: the newest). time_base() is 1/clock-rate.
 //
-// Packets: see rtp_depacketizer.h and rtp_stream.h for their content and timestamps
-// (pts = dts, 64-bit, starting near 0). Frames damaged by lost packets are dropped and
+// Packets: see rtp_depacketizer.h and rtp_stream.h for their content and timestamps (pts = dts =
+// the RTP timestamp, 64-bit, starting near 0; with B-frames that is the presentation time, out of
+// order, and the caller rebuilds decode times). Frames damaged by lost packets are dropped and
 // counted, never returned.
 //
 // Errors (Status kinds):

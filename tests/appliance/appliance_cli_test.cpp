@@ -607,6 +607,54 @@ TEST_CASE("restore is refused while serve holds the records") {
   CHECK(AccessCount(*site.Open()) == 1);
 }
 
+TEST_CASE("restore: a process started just before the switch waits for it, then opens the restored records") {
+  Site site;
+  REQUIRE(Run(site.cfg() + "setup") == 0);
+  const std::string bak = site.dir.File("site.bak");
+  REQUIRE(Run(site.cfg() + "backup " + bak + " --key-file " + site.dir.File("pass")) == 0);
+  { Append(*site.Open(), 1); }
+  REQUIRE(Run(site.cfg() + "audit verify") == 0);  // makes records.lock, as any verb does
+  // The restore stops after its last check, just before the switch, until `pause` is gone.
+  const std::string pause = site.dir.File("restore.pause");
+  const std::string restore_cmd = "env CUSTODIAN_TEST_RESTORE_PAUSE=before-switch:" + pause + " " +
+                                  CUSTODIAN_BINARY + " " + site.cfg() + "restore " + bak +
+                                  " --force --key-file " + site.dir.File("pass") + " > " +
+                                  site.dir.File("restore.out") + " 2>&1";
+  auto spawn = [](const std::string& cmd) {
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    return pid;
+  };
+  const pid_t restore = spawn(restore_cmd);
+  for (int i = 0; i < 600 && !std::filesystem::exists(pause); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  INFO(Slurp(site.dir.File("restore.out")));
+  REQUIRE(std::filesystem::exists(pause));
+  // A service (here `audit verify`, which opens the records as every service does) started
+  // now must not read the records that the restore is about to replace.
+  const pid_t reader = spawn(std::string(CUSTODIAN_BINARY) + " " + site.cfg() + "audit verify > " +
+                             site.dir.File("reader.out") + " 2>&1");
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  int status = 0;
+  CHECK(::waitpid(reader, &status, WNOHANG) == 0);  // still waiting for the restore
+  std::filesystem::remove(pause);
+  REQUIRE(::waitpid(restore, &status, 0) == restore);
+  INFO(Slurp(site.dir.File("restore.out")));
+  CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  REQUIRE(::waitpid(reader, &status, 0) == reader);
+  CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  // It read the restored log (the backup's one entry), not the replaced one (two).
+  const std::string read = Slurp(site.dir.File("reader.out"));
+  INFO(read);
+  CHECK(read.find("access log verifies: 1 entries") != std::string::npos);
+  CHECK(AccessCount(*site.Open()) == 1);
+}
+
 // --- Access-log checkpoints ---------------------------------------------------------------
 
 namespace {

@@ -1,5 +1,6 @@
 // recorder_bench: custodian's recorder against one ffmpeg CLI process per camera, recording
-// the same simulated 1080p ~4 Mbit/s H.264 streams for the same time in the same run.
+// the same simulated 1080p ~4 Mbit/s H.264 streams (every fourth with B-frames) for the
+// same time in the same run.
 //
 //   recorder_bench [--cameras 16,32,64] [--seconds 60] [--no-baseline]
 //
@@ -29,6 +30,10 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kFps = 25;
+// Every fourth camera sends B-frames (as DVRs and restreamers do), so that decode-time
+// rebuilding is part of what is measured.
+constexpr int kBframesEvery = 4;
+constexpr int kBframes = 2;
 
 struct PhaseResult {
   double cpu_seconds = 0;
@@ -160,16 +165,26 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  auto clip = sim::EnsureTestMedia(sim::Benchmark1080pSpec());
-  if (!clip.ok()) {
-    std::fprintf(stderr, "bench: %s\n", clip.status().ToString().c_str());
-    return 1;
+  sim::MediaSpec with_bframes = sim::Benchmark1080pSpec();
+  with_bframes.bframes = kBframes;
+  for (const sim::MediaSpec& spec : {sim::Benchmark1080pSpec(), with_bframes}) {
+    auto clip = sim::EnsureTestMedia(spec);
+    if (!clip.ok()) {
+      std::fprintf(stderr, "bench: %s\n", clip.status().ToString().c_str());
+      return 1;
+    }
   }
-  std::printf("recorder_bench: 1080p25 H.264 ~4 Mbit/s (GOP 2 s) looped by custodian-sim, %.0f s per run\n", seconds);
+  std::printf("recorder_bench: 1080p25 H.264 ~4 Mbit/s (GOP 2 s) looped by custodian-sim, every "
+              "%dth camera with %d B-frames (pyramid), %.0f s per run\n",
+              kBframesEvery, kBframes, seconds);
   for (int n : counts) {
     std::vector<std::string> specs;
-    for (int i = 0; i < n; ++i)
-      specs.push_back("cam" + std::to_string(i) + ":codec=h264,width=1920,height=1080,fps=25,bitrate=4000,gop=50,clip=20");
+    for (int i = 0; i < n; ++i) {
+      const bool bframes = i % kBframesEvery == kBframesEvery - 1;
+      specs.push_back("cam" + std::to_string(i) +
+                      ":codec=h264,width=1920,height=1080,fps=25,bitrate=4000,gop=50,clip=20" +
+                      (bframes ? ",bframes=" + std::to_string(kBframes) : ""));
+    }
     auto sim = sim::SimulatorProcess::Start(specs);
     if (!sim.ok()) {
       std::fprintf(stderr, "bench: simulator: %s\n", sim.status().ToString().c_str());

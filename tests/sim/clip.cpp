@@ -141,6 +141,31 @@ void SnapToGrid(std::vector<ClipSample>& samples, GstClockTime period) {
   }
 }
 
+// Matroska keeps no decode times, and a clip with B-frames lists its frames out of
+// presentation order. A camera sends them in decode order at an even pace: give such a
+// clip decode times that do the same, the sorted presentation times each taken `depth`
+// frames later, where depth is the furthest any frame arrives ahead of its place.
+void FillDecodeTimes(std::vector<ClipSample>& samples, GstClockTime period) {
+  constexpr size_t kWindow = 32;  // further back than any encoder reorders
+  size_t depth = 0;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    if (samples[i].dts_ns != samples[i].pts_ns) return;  // the file had decode times
+    size_t later = 0;
+    for (size_t j = i > kWindow ? i - kWindow : 0; j < i; ++j)
+      later += samples[j].pts_ns > samples[i].pts_ns ? 1 : 0;
+    depth = std::max(depth, later);
+  }
+  if (depth == 0) return;
+  std::vector<GstClockTimeDiff> sorted;
+  for (const ClipSample& s : samples) sorted.push_back(s.pts_ns);
+  std::sort(sorted.begin(), sorted.end());
+  const auto step = static_cast<GstClockTimeDiff>(period);
+  for (size_t i = 0; i < samples.size(); ++i) {
+    samples[i].dts_ns = i >= depth ? sorted[i - depth]
+                                   : sorted[0] - static_cast<GstClockTimeDiff>(depth - i) * step;
+  }
+}
+
 // Duration of one AAC frame (1024 samples) at the track's rate; 0 if unknown.
 GstClockTime AacFrameDuration(const ClipTrack& audio) {
   int rate = 0;
@@ -217,6 +242,7 @@ Status Clip::Finish() {
   }
   const GstClockTime frame = FrameDuration(video_);
   SnapToGrid(v, frame);
+  FillDecodeTimes(v, frame);
   last_pts = std::max(last_pts, v.back().pts_ns);
   loop_duration_ns_ = std::max<GstClockTime>(v.size() * frame, last_pts + frame);
 

@@ -51,6 +51,7 @@ options:
 stream SPEC: NAME[:KEY=VALUE,...]
   codec=h264|h265 [h264]  width=PX [1280]  height=PX [720]  fps=N [25]
   bitrate=KBIT/S [2000]   gop=FRAMES [2*fps]  audio=aac|none [none]
+  bframes=N [0]           B-frames between references (b-pyramid from 2 on; closed GOPs)
   source=file|pattern [file]
       file:    a clip encoded once (cached), looped from memory without re-encoding;
                cheap enough for 64 streams. Clips of one set of parameters are shared.
@@ -73,6 +74,7 @@ commands on stdin (each answered "ok COMMAND" or "error COMMAND: REASON"):
 
 media flags (--make-media, --cached-media): --codec h264|h265 --width PX --height PX
   --fps N --bitrate KBIT/S --gop FRAMES --seconds N --input vtest|pattern|PATH --audio
+  --bframes N
   (defaults as for streams; --seconds is the clip length). --cached-media prints the path
   of the cached clip, encoding it first if needed.
 )";

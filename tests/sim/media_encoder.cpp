@@ -44,13 +44,21 @@ GstPadProbeReturn LimitFrames(GstPad*, GstPadProbeInfo* info, gpointer data) {
 
 std::string VideoEncoder(const MediaSpec& spec) {
   std::string common = " bitrate=" + std::to_string(spec.bitrate_kbps) +
-                       " key-int-max=" + std::to_string(EffectiveGop(spec)) +
-                       " tune=zerolatency option-string=scenecut=0";
+                       " key-int-max=" + std::to_string(EffectiveGop(spec));
+  // zerolatency turns B-frames off, so a B-frame clip goes without it. Closed GOPs: a
+  // segment cut at a keyframe must decode on its own, as cameras' streams do.
+  if (spec.bframes == 0) common += " tune=zerolatency";
+  const std::string b = std::to_string(spec.bframes);
   if (spec.codec == VideoCodec::kH265) {
-    return "x265enc speed-preset=ultrafast" + common + " ! h265parse";
+    std::string options = "scenecut=0";
+    if (spec.bframes > 0) options += ":bframes=" + b + ":b-adapt=0:b-pyramid=1:open-gop=0";
+    return "x265enc speed-preset=ultrafast" + common + " option-string=" + options +
+           " ! h265parse";
   }
+  std::string x264 = common + " option-string=scenecut=0";
+  if (spec.bframes > 0) x264 += " bframes=" + b + " b-adapt=0 b-pyramid=true";
   // One slice per frame, as cameras send: ffmpeg's RTSP demuxer splits multi-slice frames.
-  return "x264enc speed-preset=veryfast sliced-threads=false" + common + " ! h264parse";
+  return "x264enc speed-preset=veryfast sliced-threads=false" + x264 + " ! h264parse";
 }
 
 std::string PipelineDescription(const MediaSpec& spec, const std::string& out_path) {

@@ -15,6 +15,8 @@ constexpr int kMaxDimension = 4096;
 constexpr int kMaxFps = 120;
 constexpr int kMaxBitrateKbps = 100'000;
 constexpr int kMaxClipSeconds = 600;
+// x264 and x265 both take at most 16.
+constexpr int kMaxBframes = 16;
 // Part of every clip name: bump it when the encoding changes, so caches re-encode.
 constexpr int kEncodingRevision = 1;
 
@@ -72,6 +74,9 @@ Status ValidateMediaSpec(const MediaSpec& spec) {
   if (spec.seconds < 1 || spec.seconds > kMaxClipSeconds) {
     return InvalidArgument("clip length must be within 1..600 seconds");
   }
+  if (spec.bframes < 0 || spec.bframes > kMaxBframes) {
+    return InvalidArgument("bframes must be within 0..16");
+  }
   if (spec.input.empty()) return InvalidArgument("input must be vtest, pattern or a file path");
   return Status::Ok();
 }
@@ -81,7 +86,9 @@ std::string MediaFileName(const MediaSpec& spec) {
   std::snprintf(name, sizeof name, "%s-%dx%d-%dfps-%dk-gop%d-%ds%s-", VideoCodecName(spec.codec),
                 spec.width, spec.height, spec.fps, spec.bitrate_kbps, EffectiveGop(spec),
                 spec.seconds, spec.audio ? "-aac" : "");
-  return name + InputTag(spec.input) + ".r" + std::to_string(kEncodingRevision) + ".mkv";
+  // Clips without B-frames keep the names they had before B-frames could be asked for.
+  const std::string bframes = spec.bframes > 0 ? "b" + std::to_string(spec.bframes) + "-" : "";
+  return name + bframes + InputTag(spec.input) + ".r" + std::to_string(kEncodingRevision) + ".mkv";
 }
 
 MediaSpec Benchmark1080pSpec() {
@@ -111,6 +118,10 @@ std::vector<std::string> ToMediaFlags(const MediaSpec& spec) {
       "--seconds", std::to_string(spec.seconds),      "--input", spec.input,
   };
   if (spec.audio) flags.push_back("--audio");
+  if (spec.bframes > 0) {
+    flags.push_back("--bframes");
+    flags.push_back(std::to_string(spec.bframes));
+  }
   return flags;
 }
 
@@ -129,6 +140,7 @@ Status ParseMediaFlag(const std::vector<std::string>& argv, size_t* i, MediaSpec
       {"--width", &spec->width},    {"--height", &spec->height},
       {"--fps", &spec->fps},        {"--bitrate", &spec->bitrate_kbps},
       {"--gop", &spec->gop_frames}, {"--seconds", &spec->seconds},
+      {"--bframes", &spec->bframes},
   };
   bool known = flag == "--codec" || flag == "--input";
   for (const IntFlag& f : int_flags) known = known || flag == f.name;

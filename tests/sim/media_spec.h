@@ -36,6 +36,9 @@ struct MediaSpec {
   int gop_frames = 0;  // distance between keyframes; 0 means two seconds (2 * fps)
   int seconds = 10;    // clip length; streams loop it
   bool audio = false;  // adds an AAC-LC track (48 kHz mono, 440 Hz tone)
+  // B-frames between references (0: none, as most cameras). With 2 or more, x264/x265
+  // keep some as references (b-pyramid), so frames arrive up to two places out of order.
+  int bframes = 0;
   std::string input = kInputVtest;
 };
 

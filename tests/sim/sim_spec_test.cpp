@@ -30,7 +30,7 @@ TEST_CASE("a stream spec with only a name gets camera-like defaults") {
 TEST_CASE("a stream spec sets every documented key") {
   auto spec = ParseStreamSpec(
       "yard-2:codec=h265,width=640,height=360,fps=15,bitrate=500,gop=45,audio=aac,"
-      "source=pattern,clip=4,input=pattern,user=admin,password=pw");
+      "source=pattern,clip=4,input=pattern,user=admin,password=pw,bframes=2");
   REQUIRE(spec.ok());
   CHECK(spec->name == "yard-2");
   CHECK(spec->media.codec == VideoCodec::kH265);
@@ -39,6 +39,7 @@ TEST_CASE("a stream spec sets every documented key") {
   CHECK(spec->media.fps == 15);
   CHECK(spec->media.bitrate_kbps == 500);
   CHECK(spec->media.gop_frames == 45);
+  CHECK(spec->media.bframes == 2);
   CHECK(spec->media.audio);
   CHECK(spec->source == SourceKind::kPattern);
   CHECK(spec->media.seconds == 4);
@@ -57,6 +58,7 @@ TEST_CASE("a stream spec rejects unknown keys, bad values and bad names") {
   CHECK_FALSE(ParseStreamSpec("lob/by").ok());
   CHECK_FALSE(ParseStreamSpec(":codec=h264").ok());
   CHECK_FALSE(ParseStreamSpec("lobby:source=pattern,file=/tmp/x.mkv").ok());
+  CHECK_FALSE(ParseStreamSpec("lobby:bframes=17").ok());  // more than x264 or x265 take
 }
 
 TEST_CASE("fault commands parse with their targets and durations") {
@@ -90,12 +92,14 @@ TEST_CASE("a media spec survives the trip through custodian-sim flags") {
   MediaSpec in = Benchmark1080pSpec();
   in.codec = VideoCodec::kH265;
   in.audio = true;
+  in.bframes = 3;
   in.input = "/srv/clips/car park.avi";
   std::vector<std::string> flags = ToMediaFlags(in);
   MediaSpec out;
   for (size_t i = 0; i < flags.size();) REQUIRE(ParseMediaFlag(flags, &i, &out).ok());
   CHECK(MediaFileName(out) == MediaFileName(in));
   CHECK(out.input == in.input);
+  CHECK(out.bframes == 3);
 
   size_t i = 0;
   std::vector<std::string> other = {"--stream", "x"};
@@ -113,6 +117,9 @@ TEST_CASE("clip names tell different parameters apart") {
   CHECK(MediaFileName(a) == "h264-1280x720-25fps-2000k-gop50-10s-vtest.r1.mkv");
   CHECK(MediaFileName(a) != MediaFileName(b));
   CHECK(MediaFileName(c) != MediaFileName(d));
+  MediaSpec e = a;
+  e.bframes = 2;
+  CHECK(MediaFileName(e) == "h264-1280x720-25fps-2000k-gop50-10s-b2-vtest.r1.mkv");
   CHECK(MediaFileName(Benchmark1080pSpec()) == "h264-1920x1080-25fps-4000k-gop50-20s-vtest.r1.mkv");
 }
 

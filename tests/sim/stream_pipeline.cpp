@@ -29,14 +29,30 @@ std::string AudioPay() { return "rtpmp4gpay name=pay1 pt=" + std::to_string(kAud
 std::string PatternDescription(const MediaSpec& m) {
   // One slice per frame, as cameras send: ffmpeg's RTSP demuxer splits multi-slice frames.
   std::string enc = m.codec == VideoCodec::kH265 ? "x265enc" : "x264enc sliced-threads=false";
+  // zerolatency turns B-frames off, and so does x264's ultrafast preset: a B-frame pattern
+  // goes without the one, and for H.264 with veryfast (as the clips are encoded).
+  std::string options = "scenecut=0";
+  std::string preset = "ultrafast";
+  if (m.bframes == 0) {
+    enc += " tune=zerolatency";
+  } else if (m.codec == VideoCodec::kH265) {
+    options += ":bframes=" + std::to_string(m.bframes) + ":b-adapt=0:b-pyramid=1:open-gop=0";
+  } else {
+    enc += " bframes=" + std::to_string(m.bframes) + " b-adapt=0 b-pyramid=true";
+    preset = "veryfast";
+  }
   std::string parse = m.codec == VideoCodec::kH265 ? "h265parse" : "h264parse";
+  // rtph264pay's caps let x264 settle on Constrained Baseline, which has no B-frames.
+  if (m.bframes > 0 && m.codec == VideoCodec::kH264) {
+    parse = "video/x-h264,profile=main ! " + parse;
+  }
   std::string desc =
       "videotestsrc is-live=true pattern=ball ! video/x-raw,format=I420,width=" +
       std::to_string(m.width) + ",height=" + std::to_string(m.height) +
       ",framerate=" + std::to_string(m.fps) + "/1 ! " + enc +
-      " tune=zerolatency speed-preset=ultrafast bitrate=" + std::to_string(m.bitrate_kbps) +
-      " key-int-max=" + std::to_string(EffectiveGop(m)) + " option-string=scenecut=0 ! " + parse +
-      " ! " + VideoPay(m.codec);
+      " speed-preset=" + preset + " bitrate=" + std::to_string(m.bitrate_kbps) +
+      " key-int-max=" + std::to_string(EffectiveGop(m)) + " option-string=" + options + " ! " +
+      parse + " ! " + VideoPay(m.codec);
   if (m.audio) {
     desc +=
         " audiotestsrc is-live=true wave=sine freq=440 volume=0.2"

@@ -37,6 +37,8 @@ Status ApplyKey(const std::string& key, const std::string& value, StreamSpec* sp
     return int_key(&m.bitrate_kbps, 10, 100000);
   } else if (key == "gop") {
     return int_key(&m.gop_frames, 1, 1200);
+  } else if (key == "bframes") {
+    return int_key(&m.bframes, 0, 16);
   } else if (key == "clip") {
     return int_key(&m.seconds, 1, 600);
   } else if (key == "audio") {

@@ -6,6 +6,7 @@
 //   codec=h264|h265 [h264]     width=PIXELS [1280]    height=PIXELS [720]
 //   fps=N [25]                 bitrate=KBIT_PER_S [2000]
 //   gop=FRAMES [2 s = 2*fps]   audio=aac|none [none]
+//   bframes=N [0]              B-frames between references (pyramid from 2 on)
 //   source=file|pattern [file]
 //       file:    a pre-encoded clip looped without re-encoding (cheap: use for many streams)
 //       pattern: a live videotestsrc encoded in real time (costly: use for a handful)

@@ -69,7 +69,7 @@ C() { "$CUSTODIAN" --config "$WORK/site.yaml" "$@"; }
 
 mkfifo "$WORK/sim.in"
 "$SIM" --port "$RTSP_PORT" --quit-on-eof --log-level warn \
-  --stream "lobby:codec=h264,width=640,height=360,fps=25,bitrate=800,clip=10" \
+  --stream "lobby:codec=h264,width=640,height=360,fps=25,bitrate=800,clip=10,bframes=${LOBBY_BFRAMES:-2}" \
   --stream "yard:codec=h264,width=640,height=360,fps=25,bitrate=800,clip=10" \
   < "$WORK/sim.in" > "$WORK/sim.out" 2> "$WORK/sim.log" &
 PIDS+=($!)

@@ -5,7 +5,8 @@
 // Each step asserts what a person would check on screen, and the records behind it.
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
-import { statSync, readFileSync } from 'node:fs';
+import { statSync, readFileSync, mkdtempSync, copyFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
@@ -237,6 +238,12 @@ await run('a second manager approves and exports it; progress survives a reload'
   await shot(page, '07-request-decide');
   await page.getByRole('button', { name: 'Approve' }).click();
   await page.getByText('Approved.', { exact: true }).waitFor();
+  // People by name and role, states in words (issue 22).
+  await page.getByText(/Approved by manager2 \(manager\)/).waitFor();
+  const history = page.getByRole('region', { name: 'History' });
+  await history.getByRole('cell', { name: 'manager1 (manager)' }).first().waitFor();
+  await history.getByRole('cell', { name: 'being verified → awaiting decision' }).waitFor();
+  check(await history.getByText(/awaiting_decision|user id/).count() === 0, 'no raw codes or ids in the history');
   await page.getByRole('button', { name: 'Start export' }).click();
   await page.getByText(/Export \d+ started/).waitFor();
   await page.locator('.export progress').first().waitFor();
@@ -304,17 +311,81 @@ await run('redact with a manual region', async () => {
   await page.reload();  // the job is the server's: the panel finds it again
   await page.waitForFunction(() => document.querySelector('.redaction progress')?.value === 100, null, { timeout: 300_000 });
   const panel2 = page.locator('.redaction').first();
+  const redactionId = Number(sql('SELECT max(id) FROM redactions'));
+  const red = await apiAs(manager2, 'GET', `/api/v1/redactions/${redactionId}`);
+  const flagged = red.flagged;
+  // The lobby's passers-by are found as people with no face detected: frames to check.
+  check(flagged.length >= 1, `the redaction flags ranges to check (${flagged.length})`);
+  console.log(`  ${flagged.length} flagged range(s): ${flagged.map((f) => f.id).join(' ')}`);
+  const signButton = panel2.getByRole('button', { name: 'Sign off redaction' });
+  check(await signButton.isDisabled(), 'sign-off is disabled before anything is ticked');
+
+  // The contact sheet: a frame every 10 s (16 at least) and the first of each flagged range,
+  // 4 to a row of 320x180 thumbnails.
   await panel2.getByRole('button', { name: 'Show contact sheet' }).click();
   await page.waitForFunction(() => document.querySelector('.contact-sheet')?.naturalWidth > 0);
-  await panel2.getByLabel(/Review note/).fill('contact sheet and flagged frames checked');
+  const frames = red.record.files[0].frames;
+  const starts = new Set(flagged.map((f) => f.from_frame)).size;
+  const sheetHeight = await page.evaluate(() => document.querySelector('.contact-sheet').naturalHeight);
+  const rows = sheetHeight / 180;
+  check(rows >= Math.ceil(Math.max(16, starts) / 4) && rows <= Math.ceil((16 + starts) / 4),
+    `the contact sheet has ${rows} rows for 16 frames and ${starts} flagged range starts`);
+  check(flagged.every((f) => f.on_contact_sheet), 'every flagged range starts a frame of the contact sheet');
+
+  // Play the redacted video, go to the last flagged range, then show the original beside it.
+  await panel2.getByRole('button', { name: 'Play redacted video' }).click();
+  const redacted = 'video[aria-label="Redacted video"]', original = 'video[aria-label="Original video"]';
+  await page.waitForFunction((sel) => { const v = document.querySelector(sel); return v?.readyState >= 2 && v.currentTime > 0.5; }, redacted, { timeout: 30_000 });
+  const last = flagged[flagged.length - 1];
+  const lastLabel = `flagged range ${flagged.filter((f) => f.file_index === last.file_index).length}`;
+  await panel2.getByRole('button', { name: `Go to ${lastLabel}`, exact: true }).click();
+  await page.waitForFunction(([sel, t]) => { const v = document.querySelector(sel); return v.paused && !v.seeking && v.readyState >= 2 && Math.abs(v.currentTime - t) < 0.1; },
+    [redacted, last.from_s], { timeout: 20_000 });
+  await panel2.locator('.review-position').filter({ hasText: `Frame ${last.from_frame} of ${frames}` }).waitFor();
+  await panel2.getByRole('button', { name: 'Show original beside it' }).click();
+  await page.waitForFunction(([r, o]) => { const a = document.querySelector(r), b = document.querySelector(o);
+    return b?.readyState >= 2 && !b.seeking && Math.abs(b.currentTime - a.currentTime) < 0.1; }, [redacted, original], { timeout: 20_000 });
+  // The same moment in both: the manual region is black in the redacted one only.
+  const luma = await page.evaluate(([r, o, box]) => [r, o].map((sel) => {
+    const v = document.querySelector(sel), c = document.createElement('canvas');
+    c.width = v.videoWidth; c.height = v.videoHeight;
+    const g = c.getContext('2d');
+    g.drawImage(v, 0, 0);
+    const d = g.getImageData(box.x + 8, box.y + 8, box.w - 16, box.h - 16).data;
+    let sum = 0;
+    for (let i = 0; i < d.length; i += 4) sum += (d[i] + d[i + 1] + d[i + 2]) / 3;
+    return sum / (d.length / 4);
+  }), [redacted, original, red.record.request.manual[0]]);
+  check(luma[0] < 30 && luma[1] > 50, `the manual region: redacted mean ${luma[0].toFixed(0)}, original ${luma[1].toFixed(0)}`);
+  await panel2.locator('.review-player').scrollIntoViewIfNeeded();
   await shot(page, '08c-redaction-review');
-  await panel2.getByRole('button', { name: 'Sign off redaction' }).click();
+
+  // Sign-off: every range ticked and a note written, not before.
+  const ticks = panel2.getByRole('checkbox', { name: /^Checked flagged range/ });
+  check(await ticks.count() === flagged.length, 'a box to tick per flagged range');
+  for (let i = 0; i < flagged.length - 1; i++) await ticks.nth(i).check();
+  await panel2.getByLabel(/What you checked/).fill('played each flagged range beside the original; everyone in the lobby is masked');
+  check(await signButton.isDisabled(), 'sign-off stays disabled while a range is unticked');
+  await ticks.nth(flagged.length - 1).check();
+  check(await signButton.isEnabled(), 'sign-off is enabled once every range is ticked and the note written');
+  await panel2.locator('.sign-off').scrollIntoViewIfNeeded();
+  await shot(page, '08d-redaction-sign-off');
+  await signButton.click();
   await page.getByText(/signed off; the DSAR package/).waitFor();
-  await page.locator('.redaction').getByText(/^Signed off /).waitFor();
+  const signed = page.locator('.redaction .signed-off');
+  await signed.waitFor();
+  const signedText = await signed.innerText();
+  check(/by manager2 \(manager\); \d+ flagged range\(s\) confirmed checked/.test(signedText), `the reviewer's name and role are shown (${signedText})`);
+  await signed.scrollIntoViewIfNeeded();
+  await shot(page, '08e-redaction-signed-off');
   const rec = JSON.parse(sql('SELECT record_json FROM redactions WHERE signed_off_us IS NOT NULL'));
   check(rec.request.manual[0].x === 60 && rec.request.manual[0].w === w, `the manual region was sent as drawn (${JSON.stringify(rec.request.manual)})`);
-  check(/^redaction_contact_sheet\|request\|ok$/m.test(sql("SELECT action, purpose_category, result FROM access_log WHERE action = 'redaction_contact_sheet'")),
-    'the contact sheet is logged with its purpose');
+  check(rec.sign_off.flagged_ranges_checked.length === flagged.length && rec.sign_off.reviewer.name === 'manager2',
+    'the record holds the reviewer and every range checked');
+  const viewed = sql("SELECT action, purpose_category, result FROM access_log WHERE action LIKE 'redaction_%' AND camera_id = 'lobby'");
+  for (const action of ['redaction_contact_sheet', 'redaction_video', 'redaction_original']) {
+    check(new RegExp(`^${action}\\|request\\|ok$`, 'm').test(viewed), `${action} is logged with its purpose`);
+  }
 });
 
 await run('the DPO sees the purpose in the access log, the register and statistics', async () => {
@@ -325,6 +396,11 @@ await run('the DPO sees the purpose in the access log, the register and statisti
   await page.getByRole('button', { name: 'Search' }).click();
   await page.getByRole('cell', { name: new RegExp(purposeText) }).first().waitFor();
   await shot(page, '08-access-log');
+  // The redaction's reviewer looked at the original: the DPO finds it, with the purpose.
+  await page.getByLabel('Action').selectOption('redaction_original');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('cell', { name: /Redaction review for request #\d+ \(CLM-0043\)/ }).first().waitFor();
+  await shot(page, '08f-access-log-original');
   // Who looked at the lobby camera live today, and why: person, camera, action, purpose and
   // date in one search.
   const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(new Date());
@@ -351,6 +427,7 @@ await run('the DPO sees the purpose in the access log, the register and statisti
     `the statistics count viewings by purpose (${JSON.stringify(stats.viewings)})`);
   await page_goto(page, '#/requests/register');
   await page.getByRole('cell', { name: /PC Jane Smith/ }).first().waitFor();
+  await page.getByRole('cell', { name: 'manager2 (manager)' }).first().waitFor();
   await shot(page, '09-disclosures');
   await page_goto(page, '#/statistics');
   const police = page.getByRole('table', { name: 'Footage requests' }).getByRole('row', { name: /^Police/ });
@@ -377,6 +454,50 @@ await run('an admin manages accounts', async () => {
   await shot(page, '13-users');
 });
 
+await run('a manager role made by one admin waits for the DPO to confirm it (four-eyes, issue 18)', async () => {
+  const admin = await signedIn('admin1');
+  await page_goto(admin, '#/users');
+  await admin.getByLabel('Name', { exact: true }).fill('newmanager');
+  await admin.getByLabel('Role', { exact: true }).selectOption('manager');
+  await admin.getByLabel('First password').fill('first password 1');
+  await admin.getByRole('button', { name: 'Add account' }).click();
+  await admin.getByText(/Account newmanager added as staff\. The manager role takes effect when another admin or the DPO confirms it/).waitFor();
+  await admin.getByText('manager awaiting confirmation').waitFor();
+  const role = async () => (await admin.evaluate(async () => (await (await fetch('/api/v1/users')).json()).users))
+    .find((u) => u.name === 'newmanager').role;
+  check(await role() === 'staff', 'the account is staff until the grant is confirmed');
+  // The admin who asked cannot confirm it.
+  await page_goto(admin, '#/role-grants');
+  await admin.getByRole('cell', { name: 'another admin or the DPO decides' }).waitFor();
+  check(await admin.getByRole('button', { name: /^Confirm newmanager/ }).count() === 0, 'no confirm button for the requester');
+  const dpo = await signedIn('dpo1');
+  await page_goto(dpo, '#/role-grants');
+  dpo.once('dialog', (d) => d.accept());
+  await dpo.getByRole('button', { name: 'Confirm newmanager as manager' }).click();
+  await dpo.getByText('newmanager is now manager.').waitFor();
+  await dpo.getByRole('cell', { name: 'confirmed' }).first().waitFor();
+  await shot(dpo, '13b-role-grants');
+  check(await role() === 'manager', 'the role changed once the DPO confirmed it');
+  // The DPO keeps a signed checkpoint of the access log off the box.
+  await page_goto(dpo, '#/access-log');
+  const [txt, sig] = await Promise.all([
+    dpo.waitForEvent('download'), dpo.waitForEvent('download', { predicate: (d) => d.suggestedFilename().endsWith('.minisig') }),
+    dpo.getByRole('button', { name: 'Download a signed checkpoint' }).click()]);
+  check(/^access-log-checkpoint-.*\.txt$/.test(txt.suggestedFilename()), 'the checkpoint is saved as a .txt file');
+  const text = readFileSync(await txt.path(), 'utf8');
+  check(text.startsWith('custodian access-log checkpoint 1\n'), 'the checkpoint file is a checkpoint');
+  check(readFileSync(await sig.path(), 'utf8').includes('trusted comment: custodian access-log checkpoint'), 'its signature is saved beside it');
+  // minisign, as the DPO would run it off the box, accepts the signature with the appliance's key.
+  const key = await dpo.evaluate(async () => (await (await fetch('/api/v1/signing-key')).json()).public_key);
+  const dir = mkdtempSync(path.join(tmpdir(), 'checkpoint-'));
+  copyFileSync(await txt.path(), path.join(dir, 'cp.txt'));
+  copyFileSync(await sig.path(), path.join(dir, 'cp.txt.minisig'));
+  execFileSync('minisign', ['-Vm', path.join(dir, 'cp.txt'), '-P', key], { stdio: 'pipe' });
+  rmSync(dir, { recursive: true });
+  await dpo.getByText(/Checkpoint of entry \d+ saved/).waitFor();
+  await shot(dpo, '13c-checkpoint');
+});
+
 await run('an admin adds a camera and its connection test succeeds', async () => {
   const page = await signedIn('admin1');
   await page_goto(page, '#/camera-setup');
@@ -397,6 +518,24 @@ await run('an admin adds a camera and its connection test succeeds', async () =>
   check(sql("SELECT count(*) FROM access_log WHERE action='camera_create' AND camera_id='porch'") === '1',
     'the change is in the access log');
   await shot(page, '14-camera-setup');
+  // A password belongs to its address: given one, then pointed at another host without
+  // typing it again, the camera loses it and the admin is told (issue 18).
+  await page.getByRole('button', { name: 'Change camera porch' }).click();
+  await page.getByLabel('Camera user name').fill('viewer');
+  await page.getByLabel('Camera password').fill('porch camera password');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.getByText(/Camera porch saved; the recorder picks/).waitFor();
+  await page.getByText(/password set/).first().waitFor();
+  await page.getByRole('button', { name: 'Change camera porch' }).click();
+  check(!(await page.getByLabel('Allow Basic authentication').isChecked()), 'Basic is off unless asked for');
+  await page.getByLabel('Stream address').fill(lobbyUrl.replace('127.0.0.1', 'localhost'));
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.getByText(/Its address changed, so the stored password was removed/).waitFor();
+  const porch = (await page.evaluate(async () => (await fetch('/api/v1/cameras')).json())).cameras.find((c) => c.id === 'porch');
+  check(!porch.config.has_password, 'the password file is gone');
+  check(sql("SELECT count(*) FROM access_log WHERE action='camera_update' AND camera_id='porch' AND detail LIKE '%password was dropped%'") === '1',
+    'the dropped password is in the access log');
+  await shot(page, '14b-camera-password-dropped');
 });
 
 await run('the screen warns, then locks after the idle time, and the session is gone', async () => {

@@ -17,6 +17,7 @@ const PAGES = [
   { path: 'access-log', title: 'Access log', roles: ['dpo'], load: () => import('./pages/access_log.js') },
   { path: 'statistics', title: 'Statistics', roles: ['dpo'], load: () => import('./pages/statistics.js') },
   { path: 'users', title: 'Users', roles: ['admin'], load: () => import('./pages/users.js') },
+  { path: 'role-grants', title: 'Role grants', roles: ['admin', 'dpo'], load: () => import('./pages/role_grants.js') },
   { path: 'camera-setup', title: 'Camera setup', roles: ['admin'], load: () => import('./pages/camera_admin.js') },
 ];
 

@@ -9,15 +9,17 @@ import { get, query, routeExists } from '../api.js';
 import { h, clear, field, select, table, pageHeader, messageLine, formValues, badge } from '../ui.js';
 import { timeEl, fromUkLocal, utcIso } from '../time.js';
 import { PURPOSE_LABELS } from '../purpose.js';
+import { checkpointPanel } from '../checkpoint.js';
 
 // The routes that start a viewing of footage; each viewing ends with `<action>_end`.
 const VIEWING_ACTIONS = ['live_view', 'live_download', 'live_picture', 'play', 'download', 'thumbnail',
-  'export_download', 'redaction_contact_sheet'];
+  'export_download', 'redaction_contact_sheet', 'redaction_video', 'redaction_original'];
 
 const ACTION_LABELS = {
   live_view: 'Live view', live_download: 'Live view (video)', live_picture: 'Live picture',
   play: 'Playback', download: 'Footage download', thumbnail: 'Still picture',
   export_download: 'Export package download', redaction_contact_sheet: 'Redaction contact sheet',
+  redaction_video: 'Redacted video', redaction_original: 'Original beside a redaction',
   login: 'Sign-in', login_failed: 'Failed sign-in', logout: 'Sign-out', password_change: 'Password change',
   no_session_refusals: 'Refusals without a session (count)', access_log_query: 'Access log searched',
   access_log_download: 'Access log downloaded', access_log_verify: 'Access log chain checked',
@@ -60,7 +62,7 @@ export async function render(main, { params }) {
   form.addEventListener('submit', (ev) => { ev.preventDefault(); load(); });
   main.append(pageHeader('Access log'), chain,
     h('p', { class: 'note' }, 'Viewing footage is logged as one entry when a person starts (who, which camera, why, what they could reach) and one when they stop (what they fetched, for how long). To see who looked at a camera between two times and why: choose the camera, “Any viewing of footage, started”, and the dates and times.'),
-    form, h('p', {}, csv), msg, out);
+    form, h('p', {}, csv), msg, out, checkpointPanel());
 
   let actionsShown = false;
   function showActions(actions) {

@@ -31,6 +31,9 @@ export async function render(main) {
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'new-password', maxlength: 256 });
   const removePassword = h('input', { type: 'checkbox', name: 'remove_password' });
   const removeBox = h('label', { hidden: true }, removePassword, ' Remove the stored password');
+  const allowBasic = h('input', { type: 'checkbox', name: 'allow_basic_auth' });
+  const basicBox = h('div', { class: 'field' }, h('label', {}, allowBasic, ' Allow Basic authentication'),
+    h('p', { class: 'hint' }, 'Only for a camera that cannot do Digest, on a camera network you trust: over plain rtsp:// Basic sends the password in the clear, and over UDP Custodian cannot refuse it.'));
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Add camera');
   const cancel = button('Cancel', () => reset(), { hidden: true });
   const form = h('form', { class: 'card form-grid', 'aria-labelledby': 'camera-form-title' },
@@ -42,6 +45,7 @@ export async function render(main) {
     field('Camera user name', h('input', { name: 'username', maxlength: 256, autocomplete: 'off' })),
     field('Camera password', password, 'Stored in a file only the appliance can read; never shown again.'),
     removeBox,
+    basicBox,
     field('Keep footage for (days)', h('input', { name: 'max_age_days', type: 'number', min: 1, max: 100000 }),
       'Empty: the site default. A shorter period takes effect only after the site\'s delay (retention.shorten_delay_hours).'),
     h('div', { class: 'actions' }, submit, cancel));
@@ -68,6 +72,7 @@ export async function render(main) {
     form.elements.transport.value = c.config.transport;
     form.elements.username.value = c.config.username || '';
     password.placeholder = c.config.has_password ? 'unchanged' : '';
+    allowBasic.checked = !!c.config.allow_basic_auth;
     removeBox.hidden = !c.config.has_password;
     form.elements.max_age_days.value = c.retention?.camera_override ?? '';
     cancel.hidden = false;
@@ -81,13 +86,17 @@ export async function render(main) {
     ev.preventDefault();
     const v = formValues(form);
     const body = { name: v.name || undefined, url: v.url, transport: v.transport, username: v.username,
-      retention: { max_age_days: v.max_age_days ? Number(v.max_age_days) : null } };
+      retention: { max_age_days: v.max_age_days ? Number(v.max_age_days) : null }, allow_basic_auth: allowBasic.checked };
     if (password.value) body.password = password.value;
     else if (editing && removePassword.checked) body.password = '';
     try {
       if (editing) {
-        await patch(`/api/v1/cameras/${editing.id}`, body);
-        msg.show(`Camera ${editing.id} saved; the recorder picks the change up within seconds.`, 'ok');
+        const r = await patch(`/api/v1/cameras/${editing.id}`, body);
+        if (r?.password_dropped) {
+          msg.show(`Camera ${editing.id} saved. Its address changed, so the stored password was removed (a password belongs to the address it was given for): enter the camera's password again.`, 'error');
+        } else {
+          msg.show(`Camera ${editing.id} saved; the recorder picks the change up within seconds.`, 'ok');
+        }
       } else {
         const r = await post('/api/v1/cameras', { id: idInput.value.trim(), ...body });
         msg.show(`Camera ${r.id} added; the recorder starts it within seconds.`, 'ok');
@@ -113,7 +122,8 @@ export async function render(main) {
       form.hidden = !writable;
       clear(out, table([
         { title: 'Camera', cell: (c) => [h('strong', {}, c.name || c.id), h('br'), h('small', {}, c.id)] },
-        { title: 'Stream', cell: (c) => c.config ? [c.config.url, h('br'), h('small', {}, `${c.config.transport}${c.config.username ? `, user ${c.config.username}` : ''}${c.config.has_password ? ', password set' : ''}`)] : '—' },
+        { title: 'Stream', cell: (c) => c.config ? [c.config.url, h('br'), h('small', {}, `${c.config.transport}${c.config.username ? `, user ${c.config.username}` : ''}${c.config.has_password ? ', password set' : ''}${c.config.allow_basic_auth ? ', Basic allowed' : ''}`),
+          c.config.password_withheld ? [h('br'), badge('password not used', 'warn'), ' ', h('small', {}, c.config.password_withheld)] : null] : '—' },
         { title: 'Keep for', cell: (c) => c.retention ? `${c.retention.max_age_days} days` : '—' },
         { title: 'Recording', cell: (c) => c.status?.online ? badge('online', 'ok') : badge('offline', 'warn') },
         { title: 'Defined in', cell: (c) => !c.config ? 'not in the configuration' : c.config.editable ? 'camera setup' : `${c.config.defined_at} (read-only here)` },

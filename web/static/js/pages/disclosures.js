@@ -21,7 +21,8 @@ export async function render(main) {
         { title: 'Recipient', cell: (d) => [d.recipient_name, d.organisation ? ` (${d.organisation})` : ''] },
         { title: 'Reference', cell: (d) => d.reference || '' },
         { title: 'Method', cell: (d) => METHODS[d.method] || d.method },
-        { title: 'Authorised by', cell: (d) => String(d.authorised_by) },
+        { title: 'Authorised by', cell: (d) => d.authorised_by_who ?? `account ${d.authorised_by}` },
+        { title: 'Recorded by', cell: (d) => d.recorded_by_who ?? `account ${d.recorded_by}` },
         { title: 'Manifest SHA-256', cell: (d) => h('code', { class: 'hash' }, d.manifest_sha256 || '') },
         { title: 'Note', cell: (d) => d.note || '' },
       ], disclosures, { empty: 'No disclosures in this range.', caption: 'Disclosures' }));

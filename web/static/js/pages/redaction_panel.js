@@ -2,13 +2,15 @@
 // draw a box on the export's first frame (a pointer drag on a canvas over the picture, or
 // the X/Y/W/H number inputs, which the keyboard reaches), start the server's redaction job,
 // follow its progress (the server keeps the job; a reload finds it again through the
-// export's `redactions`), then review the contact sheet and the flagged frames and sign off.
+// export's `redactions`), then review it and sign off (redaction_review.js).
 //
-// The frame and the contact sheet are footage: their URLs carry the stated purpose, so the
-// access log holds it. The box is in pixels of the video frame; the picture may be scaled.
-import { get, post, query } from '../api.js';
-import { h, clear, field, select, button, badge, progressBar } from '../ui.js';
-import { timeEl, utcIso } from '../time.js';
+// The frame, the contact sheet and the review's videos are footage: their URLs carry the
+// stated purpose, so the access log holds it. The box is in pixels of the video frame; the
+// picture may be scaled.
+import { post, query } from '../api.js';
+import { h, clear, field, select, button } from '../ui.js';
+import { utcIso } from '../time.js';
+import { redactionReview } from './redaction_review.js';
 
 const MODES = [['faces', 'Mask every face'], ['keep-subject', 'Keep the data subject, mask everyone else'],
   ['keep-region', 'Keep only the box, mask everything else']];
@@ -25,51 +27,9 @@ export function redactionPanel(x, r, { msg, timers, reload }) {
 
   const schedule = (fn) => { const t = setTimeout(() => { timers.delete(t); fn(); }, 1000); timers.add(t); };
 
-  // --- Review of one redaction -----------------------------------------------------------
-  function review(id) {
-    const box = h('div', { class: 'redaction-job' });
-    const bar = progressBar(`Redaction ${id} progress`);
-    const show = (d) => {
-      bar.set(d.progress ?? 0, d.state);
-      const done = d.state === 'done' || d.state === 'signed_off';
-      const flagged = d.flagged || [];
-      const note = h('input', { name: 'sign_off_note', maxlength: 2000 });
-      const sign = h('form', { class: 'toolbar' }, field('Review note (what you checked)', note),
-        h('button', { type: 'submit', class: 'primary' }, 'Sign off redaction'));
-      sign.addEventListener('submit', async (ev) => {
-        ev.preventDefault();
-        try {
-          await post(`/api/v1/redactions/${id}/sign-off`, { note: note.value.trim() });
-          msg.show(`Redaction ${id} signed off; the DSAR package is now the redacted one.`, 'ok');
-          await reload();
-        } catch (err) { msg.error(err); }
-      });
-      const sheet = h('img', { class: 'contact-sheet', alt: `Contact sheet of redaction ${id}: masks outlined in red, flagged frames in yellow` });
-      sheet.style.maxWidth = '100%';
-      const showSheet = button('Show contact sheet', () => {
-        sheet.src = `/api/v1/redactions/${id}/contact.jpg` + query(purpose());
-      });
-      clear(box, h('h4', {}, `Redaction ${id} `, badge(d.state, d.state === 'failed' ? 'bad' : done ? 'ok' : 'warn')), bar,
-        d.job?.error && d.state === 'failed' ? h('p', { class: 'error' }, d.job.error) : null,
-        done ? [
-          h('p', {}, `${(d.record?.files || []).length} file(s) redacted; ${flagged.length} flagged range(s) to check.`),
-          h('ul', { class: 'flagged' }, flagged.length ? flagged.map((f) =>
-            h('li', {}, `${f.file}: frames ${f.from_frame}–${f.to_frame} (${Number(f.from_s).toFixed(1)}–${Number(f.to_s).toFixed(1)} s): ${f.reason || 'check'}`))
-            : h('li', {}, 'No frames flagged.')),
-          showSheet, sheet,
-          d.state === 'signed_off' ? h('p', { class: 'note' }, 'Signed off ', timeEl(d.signed_off), ` by user ${d.reviewer_user_id}.`) : sign,
-        ] : null);
-    };
-    const poll = async () => {
-      try {
-        const d = await get(`/api/v1/redactions/${id}`);
-        show(d);
-        if (d.state === 'queued' || d.state === 'running') schedule(poll);
-      } catch (err) { msg.error(err); }
-    };
-    poll();
-    return box;
-  }
+  // The review of one redaction: its own module.
+  const purposeOrNull = () => (purposeText.value.trim().length >= 3 ? purpose() : null);
+  const review = (id) => redactionReview(id, { msg, schedule, purpose: purposeOrNull, reload });
 
   // --- Starting one ------------------------------------------------------------------------
   function startForm() {

@@ -5,9 +5,13 @@
 import { get, post, query } from '../api.js';
 import { h, clear, field, select, table, pageHeader, messageLine, button, progressBar, badge } from '../ui.js';
 import { timeEl, fromUkLocal, toUkInputs, utcIso } from '../time.js';
-import { TYPES, STEPS, METHODS } from '../requests_rules.js';
+import { TYPES, STEPS, METHODS, STATES } from '../requests_rules.js';
 import { stateBadge, deadlineEl } from './requests.js';
 import { redactionPanel } from './redaction_panel.js';
+
+// The history's actions in words.
+const ACTIONS = { logged: 'logged', verifying: 'check recorded', submitted: 'sent for decision', approved: 'approved',
+  refused: 'refused', withdrawn: 'withdrawn', export_prepared: 'export prepared', disclosed: 'handed over', closed: 'closed' };
 
 export async function render(main, { session }, id) {
   const msg = messageLine();
@@ -44,7 +48,9 @@ export async function render(main, { session }, id) {
       h('dt', {}, 'Footage'), h('dd', {}, h('ul', { class: 'plain' }, r.ranges.map((x) =>
         h('li', {}, `${x.camera}: `, timeEl(x.from), ' – ', timeEl(x.to))))),
       r.assessment?.over_broad ? [h('dt', {}, 'Minimisation'), h('dd', {}, badge('over-broad', 'warn'), ' ', r.assessment.reasons.join('; '))] : null,
-      r.decided ? [h('dt', {}, 'Decision'), h('dd', {}, `${r.state === 'refused' ? 'Refused' : 'Approved'} `, timeEl(r.decided), ` — ${r.decision_reason || ''}`)] : null));
+      h('dt', {}, 'Logged by'), h('dd', {}, r.logged_by_who ?? `account ${r.logged_by}`),
+      r.requester_user_who ? [h('dt', {}, 'Asked for by'), h('dd', {}, r.requester_user_who)] : null,
+      r.decided ? [h('dt', {}, 'Decision'), h('dd', {}, `${r.state === 'refused' ? 'Refused' : 'Approved'} by ${r.decided_by_who ?? 'someone'} `, timeEl(r.decided), ` — ${r.decision_reason || ''}`)] : null));
   }
 
   function verifications(r) {
@@ -60,7 +66,7 @@ export async function render(main, { session }, id) {
       h('ul', { class: 'checklist' }, r.required_verifications.map((s) =>
         h('li', { class: done.has(s) ? 'done' : 'todo' }, done.has(s) ? '✔ ' : '✗ ', STEPS[s] || s))),
       table([{ title: 'Check', cell: (v) => STEPS[v.step] || v.step }, { title: 'When', cell: (v) => timeEl(v.at) },
-        { title: 'By (user id)', cell: (v) => String(v.done_by) }, { title: 'Note', cell: (v) => v.note }], r.verifications, { empty: 'No checks recorded yet.' }),
+        { title: 'By', cell: (v) => v.done_by_who ?? `account ${v.done_by}` }, { title: 'Note', cell: (v) => v.note }], r.verifications, { empty: 'No checks recorded yet.' }),
       open ? form : null,
       open ? h('div', { class: 'actions' }, button('Send for decision', () => act('submit', {}, 'Sent for decision.'), {
         class: 'primary', disabled: missing.length > 0, title: missing.length ? 'Record the required checks first' : null })) : null);
@@ -206,6 +212,7 @@ export async function render(main, { session }, id) {
 
   function handoverTable(list) {
     return table([{ title: 'When', cell: (d) => timeEl(d.at) }, { title: 'Export', cell: (d) => String(d.export_id) },
+      { title: 'Authorised by', cell: (d) => d.authorised_by_who ?? `account ${d.authorised_by}` },
       { title: 'To', cell: (d) => [d.recipient_name, d.organisation ? ` (${d.organisation})` : ''] },
       { title: 'How', cell: (d) => METHODS[d.method] || d.method }, { title: 'Reference', cell: (d) => d.reference || '' }],
     list, { empty: 'Nothing handed over yet.' });
@@ -235,8 +242,9 @@ export async function render(main, { session }, id) {
   }
 
   function history(r) {
-    return section('History', table([{ title: 'When', cell: (e) => timeEl(e.at) }, { title: 'What', cell: (e) => e.action },
-      { title: 'State', cell: (e) => `${e.from ?? '—'} → ${e.to}` }, { title: 'By (user id)', cell: (e) => String(e.user_id) },
+    const stateText = (s) => STATES[s] || s.replaceAll('_', ' ');
+    return section('History', table([{ title: 'When', cell: (e) => timeEl(e.at) }, { title: 'What', cell: (e) => ACTIONS[e.action] || e.action.replaceAll('_', ' ') },
+      { title: 'State', cell: (e) => e.from ? `${stateText(e.from)} → ${stateText(e.to)}` : stateText(e.to) }, { title: 'By', cell: (e) => e.user_who ?? `account ${e.user_id}` },
       { title: 'Note', cell: (e) => e.note || '' }], r.history, { empty: 'No history.' }));
   }
 
