@@ -12,7 +12,19 @@ std::vector<Result<int64_t>> AccessLogWriter::CommitBatch(const std::deque<Pendi
   std::vector<Result<int64_t>> results;
   results.reserve(batch.size());
   Status st = db_.WithTransaction([&]() -> Status {
-    for (const Pending* p : batch) results.push_back(db_.AppendAccess(*p->entry));
+    for (const Pending* p : batch) {
+      switch (p->kind) {
+        case Kind::kPlain:
+          results.push_back(db_.AppendAccess(*p->entry));
+          break;
+        case Kind::kViewingStart:
+          results.push_back(db_.AppendViewingStart(*p->entry));
+          break;
+        case Kind::kViewingEnd:
+          results.push_back(db_.AppendViewingEnd(*p->entry, p->start_entry_id));
+          break;
+      }
+    }
     return Status::Ok();
   });
   if (!st.ok()) results.assign(batch.size(), Result<int64_t>(st));
@@ -20,7 +32,23 @@ std::vector<Result<int64_t>> AccessLogWriter::CommitBatch(const std::deque<Pendi
 }
 
 Result<int64_t> AccessLogWriter::Append(const records::AccessEntry& entry) {
-  Pending mine{&entry, std::nullopt};
+  Pending mine{&entry, Kind::kPlain, 0, std::nullopt};
+  return Enqueue(&mine);
+}
+
+Result<int64_t> AccessLogWriter::AppendViewingStart(const records::AccessEntry& entry) {
+  Pending mine{&entry, Kind::kViewingStart, 0, std::nullopt};
+  return Enqueue(&mine);
+}
+
+Result<int64_t> AccessLogWriter::AppendViewingEnd(const records::AccessEntry& entry,
+                                                  int64_t start_entry_id) {
+  Pending mine{&entry, Kind::kViewingEnd, start_entry_id, std::nullopt};
+  return Enqueue(&mine);
+}
+
+Result<int64_t> AccessLogWriter::Enqueue(Pending* pending) {
+  Pending& mine = *pending;
   std::unique_lock lock(mu_);
   queue_.push_back(&mine);
   while (!mine.result) {

@@ -11,6 +11,9 @@
 // so one bad entry fails alone) and wakes the others; entries queued meanwhile go in the
 // next batch. There is no background thread. Thread-safe.
 //
+// A viewing's start and end entries (api/viewings.h) go through the same batches, each
+// with its change to the records' open_viewings in the entry's own savepoint.
+//
 // Give it a Database of its own (a second connection to records.db): a commit holds that
 // Database's mutex through the fsync, and on a shared connection every other query of
 // every request would queue behind it. SQLite's WAL lets the other connection read
@@ -37,15 +40,24 @@ class AccessLogWriter {
 
   // The entry's id once it is durable.
   Result<int64_t> Append(const records::AccessEntry& entry);
+  // A viewing's start entry, recorded as open; and its end entry, closing the viewing
+  // whose start entry is start_entry_id (records::Database::AppendViewingStart/End).
+  Result<int64_t> AppendViewingStart(const records::AccessEntry& entry);
+  Result<int64_t> AppendViewingEnd(const records::AccessEntry& entry, int64_t start_entry_id);
 
   int64_t entries_written() const;
   int64_t batches_committed() const;
 
  private:
+  enum class Kind { kPlain, kViewingStart, kViewingEnd };
   struct Pending {
     const records::AccessEntry* entry;
+    Kind kind = Kind::kPlain;
+    int64_t start_entry_id = 0;  // kViewingEnd
     std::optional<Result<int64_t>> result;
   };
+
+  Result<int64_t> Enqueue(Pending* mine);
 
   std::vector<Result<int64_t>> CommitBatch(const std::deque<Pending*>& batch);
 

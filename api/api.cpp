@@ -263,12 +263,45 @@ HttpResponse Dispatch(ApiContext& ctx, const HttpRequest& req, const RouteSpec**
 
 Api::Api(records::Database& db, records::Database& access_log_db, const Clock& clock,
          ApiOptions options)
-    : ctx_(std::make_unique<ApiContext>(db, access_log_db, clock, std::move(options))) {}
+    : ctx_(std::make_unique<ApiContext>(db, access_log_db, clock, std::move(options))) {
+  // Viewings a crash left open end before anything new starts (viewings.h).
+  Status ended = ctx_->viewings.EndLeftOpen(db);
+  if (!ended.ok()) {
+    LogWarn("api") << "viewings left open by the previous run could not be ended; the next "
+                      "start tries again: "
+                   << ended.ToString();
+  }
+  if (ctx_->options.viewing_sweep_interval_us > 0) {
+    sweeper_ = std::jthread([this](std::stop_token stop) { Sweep(std::move(stop)); });
+  }
+}
 
 Api::~Api() {
+  if (sweeper_.joinable()) {
+    sweeper_.request_stop();
+    sweep_wake_.notify_all();
+    sweeper_.join();
+  }
+  // Handlers have finished (the server stops first): what is open now ends here.
+  ctx_->viewings.EndAll("ended: the server stopped");
   // Refusals counted but not yet on record.
   WriteRefusalSummaries(*ctx_, /*all=*/true);
 }
+
+void Api::Sweep(std::stop_token stop) {
+  const auto every = std::chrono::microseconds(ctx_->options.viewing_sweep_interval_us);
+  std::unique_lock lock(sweep_mu_);
+  for (;;) {
+    sweep_wake_.wait_for(lock, stop, every, [] { return false; });
+    if (stop.stop_requested()) return;
+    lock.unlock();
+    ctx_->viewings.EndIdle();
+    lock.lock();
+  }
+}
+
+ViewingLog& Api::viewings() { return ctx_->viewings; }
+int Api::EndIdleViewings() { return ctx_->viewings.EndIdle(); }
 
 Metrics& Api::metrics() { return ctx_->metrics; }
 AccessLogWriter& Api::access_log() { return ctx_->access_log; }

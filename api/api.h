@@ -9,10 +9,19 @@
 //
 // Handlers live in handlers_*.cpp, one function per route; see handlers.h.
 // Thread-safe: many threads may call Handle() at once.
+//
+// Footage is logged as viewings (viewings.h). Constructing an Api ends the viewings a
+// crashed predecessor left open; it runs one thread, the sweeper, which ends idle viewings;
+// destroying it ends every open viewing, so destroy it after the server has stopped (no
+// Handle() call in progress).
 #pragma once
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <stop_token>
 #include <string>
+#include <thread>
 
 #include "api/http.h"
 #include "api/rate_limit.h"
@@ -24,6 +33,7 @@ namespace custodian::api {
 
 class AccessLogWriter;
 class Metrics;
+class ViewingLog;
 struct ApiContext;
 
 struct ApiOptions {
@@ -37,6 +47,11 @@ struct ApiOptions {
   // Per-address limits on sign-ins and on requests without a session (429 beyond them),
   // and how refusals without a session are logged (rate_limit.h).
   RateLimits rate_limits;
+  // A viewing of footage ends after this long without a request (viewings.h).
+  int64_t viewing_idle_timeout_us = 120 * kMicrosPerSecond;
+  // How often idle viewings are looked for; 0: only when a footage request comes or
+  // EndIdleViewings is called (tests that move a manual clock).
+  int64_t viewing_sweep_interval_us = 5 * kMicrosPerSecond;
 };
 
 class Api {
@@ -57,9 +72,18 @@ class Api {
   Metrics& metrics();
   AccessLogWriter& access_log();
   SessionService& sessions();
+  ViewingLog& viewings();
+  // Ends the viewings idle past their timeout now; the sweeper does this every
+  // viewing_sweep_interval_us. Returns how many ended.
+  int EndIdleViewings();
 
  private:
+  void Sweep(std::stop_token stop);
+
   std::unique_ptr<ApiContext> ctx_;
+  std::mutex sweep_mu_;
+  std::condition_variable_any sweep_wake_;
+  std::jthread sweeper_;  // last: stopped and joined first
 };
 
 }  // namespace custodian::api

@@ -19,6 +19,7 @@ ApiContext::ApiContext(records::Database& db_in, records::Database& access_log_d
       options(std::move(options_in)),
       sessions(db_in, clock_in, options.sessions),
       access_log(access_log_db),
+      viewings(access_log, clock_in, options.viewing_idle_timeout_us),
       sign_in_limiter(options.rate_limits.sign_in, options.rate_limits.max_addresses),
       no_session_limiter(options.rate_limits.no_session, options.rate_limits.max_addresses),
       no_session_refusals(options.rate_limits.refusal_log_window_us,
@@ -174,6 +175,62 @@ Status LogFootage(ApiContext& ctx, const Call& call, const FootageScope& scope,
   e.purpose_category = purpose.category;
   e.purpose_text = purpose.text;
   return RecordAccess(ctx, e);
+}
+
+Result<int64_t> EnterViewing(ApiContext& ctx, const Call& call, const Purpose& purpose,
+                             const Reveal& reveal) {
+  ViewingRequest r;
+  r.key.session = call.user().token_hash;
+  r.key.kind = reveal.kind;
+  r.key.object = reveal.object;
+  r.key.camera = reveal.reach.camera;
+  r.key.purpose_category = purpose.category;
+  r.key.purpose_text = purpose.text;
+  r.key.client = call.request.client;
+  r.user_id = call.user().user_id;
+  r.user_name = call.user().name;
+  r.action = call.route.action;
+  r.reach_from = reveal.reach.from;
+  r.reach_to = reveal.reach.to;
+  r.start_detail = reveal.start_detail;
+  r.fetched_from = reveal.fetched.from;
+  r.fetched_to = reveal.fetched.to;
+  r.bytes = reveal.bytes;
+  auto id = ctx.viewings.Enter(r);
+  if (!id.ok()) {
+    // Whatever the records' reason (busy, disk full, a failing disk), the answer is the
+    // same: nothing is sent, and trying again later may work.
+    ctx.metrics.CountAccessEntry(false);
+    return Status(ErrorKind::kUnavailable,
+                  FromRecords(id.status(), "write the access log").message() +
+                      ", so no footage was sent");
+  }
+  return id;
+}
+
+Result<int64_t> EnterPackageViewing(ApiContext& ctx, const Call& call, const Purpose& purpose,
+                                    const std::string& object,
+                                    const std::vector<FootageScope>& ranges, uint64_t bytes,
+                                    const std::string& start_detail) {
+  std::optional<int64_t> first;
+  const std::vector<FootageScope> scopes = ranges.empty() ? std::vector<FootageScope>{{}} : ranges;
+  for (const FootageScope& range : scopes) {
+    Reveal reveal;
+    reveal.kind = ViewingKind::kPackage;
+    reveal.object = object;
+    reveal.reach = range;
+    reveal.fetched = range;
+    reveal.bytes = bytes;
+    reveal.start_detail = start_detail;
+    auto id = EnterViewing(ctx, call, purpose, reveal);
+    if (!id.ok()) return id.status();
+    if (!first) first = *id;
+  }
+  return *first;
+}
+
+void NameViewing(HttpResponse* response, int64_t start_entry_id) {
+  response->SetHeader("X-Access-Entry", std::to_string(start_entry_id));
 }
 
 Status FootageFailed(ApiContext& ctx, const Call& call, const FootageScope& scope,

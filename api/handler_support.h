@@ -25,6 +25,7 @@
 #include "api/purpose.h"
 #include "api/routes.h"
 #include "api/sessions.h"
+#include "api/viewings.h"
 
 namespace custodian::api {
 
@@ -37,6 +38,7 @@ struct ApiContext {
   const ApiOptions options;
   SessionService sessions;
   AccessLogWriter access_log;
+  ViewingLog viewings;
   Metrics metrics;
   AddressLimiter sign_in_limiter;
   AddressLimiter no_session_limiter;
@@ -131,6 +133,30 @@ Status LogFootage(ApiContext& ctx, const Call& call, const FootageScope& scope,
 //   return FootageFailed(ctx, call, scope, purpose, NotFound("..."));
 Status FootageFailed(ApiContext& ctx, const Call& call, const FootageScope& scope,
                      const Purpose& purpose, Status failure);
+
+// What a footage response is about to reveal, for the viewing it belongs to (viewings.h).
+struct Reveal {
+  ViewingKind kind = ViewingKind::kRecorded;
+  std::string object;     // "export 3", "redaction 2"; empty for a camera's footage
+  FootageScope reach;     // what a viewing this response starts can reach (to unset: live)
+  FootageScope fetched;   // what this response sends
+  uint64_t bytes = 0;
+  std::string start_detail;  // what the reach is, for a start entry
+};
+// Joins the caller's open viewing that reaches what this response sends, or starts one:
+// its start entry is durable before this returns, so call it before sending anything
+// and send nothing when it fails. Returns the start entry's id, for NameViewing.
+Result<int64_t> EnterViewing(ApiContext& ctx, const Call& call, const Purpose& purpose,
+                             const Reveal& reveal);
+// For an export's package or a redaction's contact sheet (`object`): one viewing per camera
+// range of the export, so that each camera's entries name it. Returns the first range's
+// start entry.
+Result<int64_t> EnterPackageViewing(ApiContext& ctx, const Call& call, const Purpose& purpose,
+                                    const std::string& object,
+                                    const std::vector<FootageScope>& ranges, uint64_t bytes,
+                                    const std::string& start_detail);
+// Names the viewing's start entry in the response (X-Access-Entry).
+void NameViewing(HttpResponse* response, int64_t start_entry_id);
 
 
 // --- Segment files -----------------------------------------------------------------------

@@ -10,6 +10,7 @@ namespace {
 using records::AccessEntry;
 
 constexpr int kDefaultAccessRows = 1000;
+constexpr size_t kMaxActionsQueried = 32;
 
 struct AccessQuery {
   records::AccessFilter filter;
@@ -55,12 +56,40 @@ Result<AccessQuery> ParseAccessQuery(ApiContext& ctx, const HttpRequest& r) {
     q.description += " camera=" + *camera;
   }
   if (const std::string* action = r.Query("action")) {
-    if (action->empty() || action->size() > 64 || !IsPrintableUtf8(*action)) {
+    // One action, or several separated by commas ("live_view,live_view_end").
+    if (action->empty() || action->size() > 512 || !IsPrintableUtf8(*action)) {
       return InvalidArgument("bad action");
     }
-    q.filter.action = *action;
+    size_t start = 0;
+    while (start <= action->size()) {
+      const size_t comma = std::min(action->find(',', start), action->size());
+      const std::string one = action->substr(start, comma - start);
+      if (one.empty() || one.size() > 64) return InvalidArgument("bad action");
+      q.filter.any_action.push_back(one);
+      start = comma + 1;
+    }
+    if (q.filter.any_action.size() > kMaxActionsQueried) {
+      return InvalidArgument("at most " + std::to_string(kMaxActionsQueried) + " actions");
+    }
     q.description += " action=" + *action;
   }
+  if (const std::string* purpose = r.Query("purpose")) {
+    if (!IsPurposeCategory(*purpose)) return InvalidArgument("unknown purpose category");
+    q.filter.purpose_category = *purpose;
+    q.description += " purpose=" + *purpose;
+  }
+  // The footage's own time: entries about footage overlapping [footage_from, footage_to).
+  auto footage_from = OptionalTime(r, "footage_from");
+  if (!footage_from.ok()) return footage_from.status();
+  auto footage_to = OptionalTime(r, "footage_to");
+  if (!footage_to.ok()) return footage_to.status();
+  if (*footage_from && *footage_to && !(**footage_from < **footage_to)) {
+    return InvalidArgument("footage_from must be before footage_to");
+  }
+  q.filter.footage_from = *footage_from;
+  q.filter.footage_to = *footage_to;
+  if (*footage_from) q.description += " footage_from=" + FormatUtc(**footage_from);
+  if (*footage_to) q.description += " footage_to=" + FormatUtc(**footage_to);
   auto from = OptionalTime(r, "from");
   if (!from.ok()) return from.status();
   auto to = OptionalTime(r, "to");
@@ -157,7 +186,13 @@ Result<HttpResponse> HandleAccessLog(ApiContext& ctx, const Call& call) {
   if (!rows.ok()) return rows.status();
   nlohmann::json list = nlohmann::json::array();
   for (const auto& e : *rows) list.push_back(EntryJson(e));
-  return Json({{"entries", list}});
+  // Every action an entry can have, for the page's filter, and every camera's name (the
+  // DPO audits cameras they may not view).
+  auto cameras = ctx.db.ListCameras();
+  if (!cameras.ok()) return FromRecords(cameras.status(), "list cameras");
+  nlohmann::json names = nlohmann::json::object();
+  for (const auto& c : *cameras) names[c.id] = c.name;
+  return Json({{"entries", list}, {"actions", AccessLogActions()}, {"camera_names", names}});
 }
 
 Result<HttpResponse> HandleAccessLogCsv(ApiContext& ctx, const Call& call) {

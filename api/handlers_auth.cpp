@@ -64,6 +64,7 @@ Result<HttpResponse> HandleLogin(ApiContext& ctx, const Call& call) {
 Result<HttpResponse> HandleLogout(ApiContext& ctx, const Call& call) {
   Status st = ctx.sessions.Logout(call.user());
   if (!st.ok()) return FromRecords(st, "sign out");
+  ctx.viewings.EndSession(call.user().token_hash, "ended: signed out");
   CUSTODIAN_RETURN_IF_ERROR(RecordAccess(ctx, EntryFor(call, AccessResult::kOk, "")));
   HttpResponse r = NoContent();
   r.SetHeader("Set-Cookie", ClearedSessionCookie());
@@ -103,6 +104,7 @@ Result<HttpResponse> HandleChangePassword(ApiContext& ctx, const Call& call) {
     }
     return r;
   }
+  ctx.viewings.EndUser(call.user().user_id, "ended: the password was changed, ending its sessions");
   CUSTODIAN_RETURN_IF_ERROR(
       RecordAccess(ctx, EntryFor(call, AccessResult::kOk, "all other sessions ended")));
   HttpResponse r = Json({{"csrf_token", session->csrf_token}});

@@ -401,9 +401,13 @@ Result<HttpResponse> HandleDownloadExport(ApiContext& ctx, const Call& call) {
     r.SetHeader("Content-Range", "bytes */" + std::to_string(file->size));
     return r;
   }
-  CUSTODIAN_RETURN_IF_ERROR(
-      LogDownload(ctx, call, e, *purpose, AccessResult::kOk, RangeDetail(*e, *file, range)));
+  std::vector<FootageScope> ranges;
+  for (const auto& er : e->ranges) ranges.push_back({er.camera_id, er.from, er.to});
+  auto viewing = EnterPackageViewing(ctx, call, *purpose, ExportText(e->id), ranges,
+                                     range.length, RangeDetail(*e, *file, range));
+  if (!viewing.ok()) return viewing.status();
   HttpResponse r;
+  NameViewing(&r, *viewing);
   r.content_type = file->content_type;
   r.file = FileSlice{file->file, range.offset, range.length};
   r.SetHeader("Accept-Ranges", "bytes");

@@ -1,6 +1,7 @@
-// The routes that reveal footage: segment download, HLS playlist, thumbnail. Each one
-// checks the camera permission and the stated purpose (AdmitFootage), and writes its
-// access-log entry before any footage leaves, so that an entry exists for every byte sent.
+// The routes that reveal recorded footage: segment download, HLS playlist, thumbnail. Each
+// one checks the camera permission and the stated purpose (AdmitFootage), and joins the
+// person's viewing that reaches the footage or starts one (EnterViewing), whose start entry
+// is written before any footage leaves: an entry covers every byte sent.
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -24,7 +25,7 @@ using records::SegmentRow;
 FootageScope ScopeOf(const SegmentRow& s) { return {s.camera_id, s.start, s.end}; }
 
 std::string RangeDetail(const SegmentRow& s, const ByteRange& r, uint64_t size) {
-  std::string d = "segment " + std::to_string(s.id);
+  std::string d = "first fetch: segment " + std::to_string(s.id);
   if (r.kind == ByteRange::Kind::kPartial) {
     d += " bytes " + std::to_string(r.offset) + "-" + std::to_string(r.offset + r.length - 1) +
          "/" + std::to_string(size);
@@ -84,9 +85,17 @@ Result<HttpResponse> HandleSegmentFile(ApiContext& ctx, const Call& call) {
     r.SetHeader("Content-Range", "bytes */" + std::to_string(opened->size));
     return r;
   }
-  CUSTODIAN_RETURN_IF_ERROR(LogFootage(ctx, call, scope, *purpose, AccessResult::kOk,
-                                       RangeDetail(*segment, range, opened->size)));
-  return FileResponse(*opened, range);
+  Reveal reveal;
+  reveal.reach = scope;
+  reveal.fetched = scope;
+  reveal.bytes = range.length;
+  reveal.start_detail = "segment " + std::to_string(segment->id) + " of camera " + scope.camera +
+                        "; " + RangeDetail(*segment, range, opened->size);
+  auto viewing = EnterViewing(ctx, call, *purpose, reveal);
+  if (!viewing.ok()) return viewing.status();
+  HttpResponse r = FileResponse(*opened, range);
+  NameViewing(&r, *viewing);
+  return r;
 }
 
 Result<HttpResponse> HandlePlaylist(ApiContext& ctx, const Call& call) {
@@ -101,6 +110,9 @@ Result<HttpResponse> HandlePlaylist(ApiContext& ctx, const Call& call) {
 
   std::vector<HlsSegment> entries;
   const std::string query = "?" + PurposeQuery(*purpose);
+  // Segments are listed whole, so the viewing reaches from the first one's start to the
+  // last one's end.
+  FootageScope reach{scope.camera, std::nullopt, std::nullopt};
   for (const SegmentRow& s : *rows) {
     if (s.state != records::SegmentState::kComplete) continue;
     auto opened = OpenSegmentFile(ctx, s);
@@ -111,15 +123,24 @@ Result<HttpResponse> HandlePlaylist(ApiContext& ctx, const Call& call) {
                        parts->init_length, parts->init_length,
                        parts->media_end - parts->init_length, s.start,
                        s.duration_us > 0 ? s.duration_us : *s.end - s.start});
+    if (!reach.from || s.start < *reach.from) reach.from = s.start;
+    if (!reach.to || *reach.to < *s.end) reach.to = *s.end;
   }
   if (entries.empty()) {
     return FootageFailed(ctx, call, scope, *purpose, NotFound("no footage in that time range"));
   }
-  CUSTODIAN_RETURN_IF_ERROR(LogFootage(ctx, call, scope, *purpose, AccessResult::kOk,
-                                       std::to_string(entries.size()) + " segments"));
+  // The playlist lists footage but holds none: it adds nothing to what was fetched.
+  Reveal reveal;
+  reveal.reach = reach;
+  reveal.start_detail = "playback of camera " + scope.camera + ", " + FormatUtc(*scope.from) +
+                        " to " + FormatUtc(*scope.to) + ": " + std::to_string(entries.size()) +
+                        " segments";
+  auto viewing = EnterViewing(ctx, call, *purpose, reveal);
+  if (!viewing.ok()) return viewing.status();
   HttpResponse r;
   r.content_type = "application/vnd.apple.mpegurl";
   r.body = BuildHlsPlaylist(entries);
+  NameViewing(&r, *viewing);
   return r;
 }
 
@@ -146,11 +167,18 @@ Result<HttpResponse> HandleThumbnail(ApiContext& ctx, const Call& call) {
     return RenderThumbnailJpeg(ctx.options.data_dir + "/" + found->path, *at - found->start);
   }();
   if (!jpeg.ok()) return FootageFailed(ctx, call, scope, *purpose, jpeg.status());
-  CUSTODIAN_RETURN_IF_ERROR(LogFootage(ctx, call, scope, *purpose, AccessResult::kOk,
-                                       "segment " + std::to_string(found->id)));
+  Reveal reveal;
+  reveal.reach = ScopeOf(*found);
+  reveal.fetched = scope;
+  reveal.bytes = jpeg->size();
+  reveal.start_detail = "segment " + std::to_string(found->id) + " of camera " + scope.camera +
+                        "; first request: a picture at " + FormatUtc(*at);
+  auto viewing = EnterViewing(ctx, call, *purpose, reveal);
+  if (!viewing.ok()) return viewing.status();
   HttpResponse r;
   r.content_type = "image/jpeg";
   r.body = std::move(jpeg).value();
+  NameViewing(&r, *viewing);
   return r;
 }
 

@@ -1,7 +1,8 @@
 // Live view: the HLS live playlist of the segment a camera is recording, the whole
 // fragments of that segment as byte ranges, and the newest keyframe as a JPEG (live.h has
 // the design). Like every footage route, each checks the camera permission and the stated
-// purpose (AdmitFootage) and writes its access-log entry before any footage leaves.
+// purpose (AdmitFootage), and joins the person's live viewing of the camera or starts one
+// (EnterViewing: its start entry is written before any footage leaves).
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -114,6 +115,33 @@ std::string EntriesDetail(const LiveView& view, const std::vector<LiveEntry>& en
   return d;
 }
 
+// The wall-clock time covered by the fragments that overlap bytes [offset, offset + length)
+// of a file starting at `start`; nothing for the init section alone.
+FootageScope FragmentTimes(const std::string& camera, UtcMicros start,
+                           const Fmp4Fragments& parts, uint64_t offset, uint64_t length) {
+  FootageScope s{camera, std::nullopt, std::nullopt};
+  for (const Fmp4Fragment& f : parts.fragments) {
+    if (f.offset + f.length <= offset || offset + length <= f.offset) continue;
+    const UtcMicros from = start + f.decode_us;
+    const UtcMicros to = from + f.duration_us;
+    if (!s.from || from < *s.from) s.from = from;
+    if (!s.to || *s.to < to) s.to = to;
+  }
+  return s;
+}
+
+Reveal LiveReveal(const std::string& camera, UtcMicros reach_from, std::string what) {
+  Reveal r;
+  r.kind = ViewingKind::kLive;
+  r.reach = {camera, reach_from, std::nullopt};
+  r.start_detail = "live view of camera " + camera + ": the footage recorded from " +
+                   FormatUtc(reach_from) +
+                   " on, while the viewing lasts (the segment being recorded and any closed "
+                   "in the last 2 minutes); " +
+                   std::move(what);
+  return r;
+}
+
 // Copies init + fragment into an anonymous in-memory file, so that the decoder reads a
 // small, whole MP4 and no copy of the footage touches the disk.
 Result<int> MemoryMp4(int src, uint64_t init_length, const Fmp4Fragment& f) {
@@ -152,11 +180,17 @@ Result<HttpResponse> HandleLivePlaylist(ApiContext& ctx, const Call& call) {
   }
   const uint64_t discontinuity =
       Discontinuities().FirstNumber(ctx.options.data_dir + "|" + scope.camera, listed);
-  CUSTODIAN_RETURN_IF_ERROR(
-      LogFootage(ctx, call, scope, *purpose, AccessResult::kOk, EntriesDetail(*view, entries)));
+  // The playlist lists footage but holds none: it joins or starts the viewing and adds
+  // nothing to what was fetched.
+  auto viewing = EnterViewing(
+      ctx, call, *purpose,
+      LiveReveal(scope.camera, view->files.front().start,
+                 "first playlist: " + EntriesDetail(*view, entries)));
+  if (!viewing.ok()) return viewing.status();
   HttpResponse r;
   r.content_type = "application/vnd.apple.mpegurl";
   r.body = FormatLivePlaylist(view->files, entries, view->run, discontinuity);
+  NameViewing(&r, *viewing);
   return r;
 }
 
@@ -197,12 +231,17 @@ Result<HttpResponse> HandleLiveSegmentFile(ApiContext& ctx, const Call& call) {
     r.SetHeader("Content-Range", "bytes */" + std::to_string(whole));
     return r;
   }
-  std::string detail =
-      "live segment " + std::to_string(segment.id) + " bytes " + std::to_string(range.offset) +
-      "-" + std::to_string(range.offset + range.length - 1) + "/" + std::to_string(whole);
-  CUSTODIAN_RETURN_IF_ERROR(
-      LogFootage(ctx, call, scope, *purpose, AccessResult::kOk, std::move(detail)));
+  Reveal reveal = LiveReveal(
+      scope.camera, segment.start,
+      "first fetch: segment " + std::to_string(segment.id) + " bytes " +
+          std::to_string(range.offset) + "-" + std::to_string(range.offset + range.length - 1) +
+          "/" + std::to_string(whole));
+  reveal.fetched = FragmentTimes(scope.camera, segment.start, *parts, range.offset, range.length);
+  reveal.bytes = range.length;
+  auto viewing = EnterViewing(ctx, call, *purpose, reveal);
+  if (!viewing.ok()) return viewing.status();
   HttpResponse r;
+  NameViewing(&r, *viewing);
   r.content_type = "video/mp4";
   r.file = FileSlice{opened->file, range.offset, range.length};
   r.SetHeader("Accept-Ranges", "bytes");
@@ -256,10 +295,16 @@ Result<HttpResponse> HandleLivePicture(ApiContext& ctx, const Call& call) {
   }();
   if (!jpeg.ok()) return FootageFailed(ctx, call, scope, *purpose, jpeg.status());
   const UtcMicros taken = file->start + keyframe->decode_us;
-  CUSTODIAN_RETURN_IF_ERROR(LogFootage(ctx, call, scope, *purpose, AccessResult::kOk,
-                                       "live picture: segment " + std::to_string(file->segment_id) +
-                                           " fragment " + std::to_string(keyframe->number)));
+  Reveal reveal = LiveReveal(scope.camera, file->start,
+                             "first request: live picture, segment " +
+                                 std::to_string(file->segment_id) + " fragment " +
+                                 std::to_string(keyframe->number));
+  reveal.fetched = {scope.camera, taken, taken + keyframe->duration_us};
+  reveal.bytes = jpeg->size();
+  auto viewing = EnterViewing(ctx, call, *purpose, reveal);
+  if (!viewing.ok()) return viewing.status();
   HttpResponse r;
+  NameViewing(&r, *viewing);
   r.content_type = "image/jpeg";
   r.body = std::move(jpeg).value();
   r.SetHeader("X-Picture-Time", FormatUtc(taken));

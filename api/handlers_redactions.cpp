@@ -169,8 +169,8 @@ HttpResponse VideoResponse(std::shared_ptr<OpenFile> file, uint64_t size, const 
 }
 
 // The redacted video of file N, or the original it was made from (the export's own copy),
-// with Range support so that a browser's <video> can seek. Each request is logged with its
-// byte range before anything is sent, as a segment download is.
+// with Range support so that a browser's <video> can seek. The first request starts a
+// viewing (its entry written before anything is sent); the player's further ranges join it.
 Result<HttpResponse> ServeReviewVideo(ApiContext& ctx, const Call& call, Version version) {
   auto l = LoadRedaction(ctx, *call.params.id);
   if (!l.ok()) return l.status();
@@ -227,13 +227,18 @@ Result<HttpResponse> ServeReviewVideo(ApiContext& ctx, const Call& call, Version
       RedactionText(l->row.id) +
       (version == Version::kRedacted ? " redacted video " : " original of video ") +
       std::to_string(*index) + " (" + source + ") " + RangeText(range, size);
-  // One entry for the file's own camera and span when the manifest names them, else one per
-  // range of the export.
+  // A viewing of the file's own camera and span when the manifest names them, else one per
+  // range of the export; the player's further byte ranges join it.
   const auto own = FileScope(ctx, l->e, source);
-  for (const FootageScope& s : own ? std::vector<FootageScope>{*own} : scopes) {
-    CUSTODIAN_RETURN_IF_ERROR(LogFootage(ctx, call, s, *purpose, AccessResult::kOk, detail));
-  }
-  return VideoResponse(std::move(file), size, range);
+  auto viewing = EnterPackageViewing(
+      ctx, call, *purpose,
+      RedactionText(l->row.id) + (version == Version::kRedacted ? " redacted" : " original") +
+          " video " + std::to_string(*index),
+      own ? std::vector<FootageScope>{*own} : scopes, range.length, detail);
+  if (!viewing.ok()) return viewing.status();
+  HttpResponse r = VideoResponse(std::move(file), size, range);
+  NameViewing(&r, *viewing);
+  return r;
 }
 
 constexpr size_t kMaxCheckedRanges = 100000;
@@ -389,12 +394,12 @@ Result<HttpResponse> HandleRedactionContactSheet(ApiContext& ctx, const Call& ca
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
     return fail(IoError("the contact sheet is not a regular file"));
-  for (const FootageScope& s : scopes) {
-    CUSTODIAN_RETURN_IF_ERROR(LogFootage(ctx, call, s, purpose, AccessResult::kOk,
-                                         RedactionText(l->row.id) + " contact sheet " +
-                                             std::to_string(index)));
-  }
+  auto viewing = EnterPackageViewing(
+      ctx, call, purpose, RedactionText(l->row.id), scopes, static_cast<uint64_t>(st.st_size),
+      RedactionText(l->row.id) + " contact sheet " + std::to_string(index));
+  if (!viewing.ok()) return viewing.status();
   HttpResponse r;
+  NameViewing(&r, *viewing);
   r.content_type = "image/jpeg";
   r.file = FileSlice{file, 0, static_cast<uint64_t>(st.st_size)};
   r.SetHeader("Cache-Control", "no-store");

@@ -232,6 +232,7 @@ Result<HttpResponse> HandleUpdateUser(ApiContext& ctx, const Call& call) {
     return Status::Ok();
   });
   if (!st.ok()) return FromRecords(st, "change the account");
+  if (disabled && *disabled) ctx.viewings.EndUser(target->id, "ended: the account was disabled");
   auto updated = TargetUser(ctx, call);
   if (!updated.ok()) return updated.status();
   nlohmann::json out = UserJson(*updated);

@@ -43,6 +43,11 @@ const std::vector<std::string>& PurposeCategories() {
   return kCategories;
 }
 
+bool IsPurposeCategory(const std::string& category) {
+  const auto& all = PurposeCategories();
+  return std::find(all.begin(), all.end(), category) != all.end();
+}
+
 bool IsPrintableUtf8(const std::string& s) {
   size_t i = 0;
   while (i < s.size()) {

@@ -25,6 +25,7 @@ struct Purpose {
 
 // incident_review, request, safeguarding, crime_prevention, system_check.
 const std::vector<std::string>& PurposeCategories();
+bool IsPurposeCategory(const std::string& category);
 
 // The request's purpose, or kInvalidArgument saying what is missing or wrong.
 Result<Purpose> PurposeOf(const HttpRequest& request);

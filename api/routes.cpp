@@ -1,6 +1,7 @@
 #include "api/routes.h"
 
 #include <cctype>
+#include <set>
 
 namespace custodian::api {
 
@@ -251,6 +252,23 @@ bool RoleAllowed(Access access, Role role) {
       return role == Role::kAdmin || role == Role::kDpo;
   }
   return false;
+}
+
+const std::vector<std::string>& AccessLogActions() {
+  static const std::vector<std::string> actions = [] {
+    std::set<std::string> all = {
+        "login_failed",     "no_session_refusals",      "role_change",
+        "account_disabled", "account_enabled",          "password_reset",
+        "export",           "retention_policy_change", "camera_password_withheld",
+        "role_grant_request", "role_grant_confirm",    "role_grant_refuse"};
+    for (const RouteSpec& r : kRoutes) {
+      if (r.id == RouteId::kHealthz || r.id == RouteId::kWebAsset) continue;  // never logged
+      all.insert(r.action);
+      if (r.reveals_footage) all.insert(std::string(r.action) + "_end");
+    }
+    return std::vector<std::string>(all.begin(), all.end());
+  }();
+  return actions;
 }
 
 bool IsValidCameraId(std::string_view id) {

@@ -150,4 +150,10 @@ bool UsesPasswordHashing(Method method, std::string_view path);
 
 bool IsValidCameraId(std::string_view id);
 
+// Every action an access-log entry can have, sorted: each logged route's, the end of a
+// viewing started by each footage route ("live_view_end"), and those written outside a
+// route (failed sign-ins, refusal counts, account changes, export builds, the recorder's
+// and retention's entries, console changes).
+const std::vector<std::string>& AccessLogActions();
+
 }  // namespace custodian::api

@@ -51,7 +51,7 @@ void CheckLogged(const records::AccessEntry& e, const std::string& action, Acces
   CHECK(e.result == result);
 }
 
-TEST_CASE("api every footage route writes its access-log entry with the purpose") {
+TEST_CASE("api every footage route starts its viewing's access-log entry with the purpose") {
   Footage t;
   const std::string range = "from=" + At(kFootageT0) + "&to=" + At(kFootageT0 + 30 * kSecond);
 
@@ -61,24 +61,37 @@ TEST_CASE("api every footage route writes its access-log entry with the purpose"
   CHECK(e.from == kFootageT0);
   CHECK(e.to == kFootageT0 + 4 * kSecond);
 
-  REQUIRE(t.f.Get("/api/v1/cameras/door-1/playlist.m3u8?" + range + "&" + PurposeParams(), t.sam)
-              .status == 200);
+  // The playlist reaches further than that download: a viewing of its own, reaching the
+  // segments it lists, whole.
+  auto pl = t.f.Get("/api/v1/cameras/door-1/playlist.m3u8?" + range + "&" + PurposeParams(), t.sam);
+  REQUIRE(pl.status == 200);
   e = t.f.LastAccess();
   CheckLogged(e, "play", AccessResult::kOk);
   CHECK(e.from == kFootageT0);
-  CHECK(e.to == kFootageT0 + 30 * kSecond);
+  CHECK(e.to == kFootageT0 + 24 * kSecond);
+  CHECK(pl.Header("x-access-entry") == std::to_string(e.id));
 
-  REQUIRE(t.f.Get("/api/v1/cameras/door-1/thumbnail.jpg?at=" + At(kFootageT0 + kSecond) + "&" +
-                      PurposeParams(),
+  // A thumbnail within its reach joins the viewing: no entry of its own.
+  const size_t entries = t.f.AccessLog().size();
+  auto thumb = t.f.Get("/api/v1/cameras/door-1/thumbnail.jpg?at=" + At(kFootageT0 + kSecond) +
+                           "&" + PurposeParams(),
+                       t.sam);
+  REQUIRE(thumb.status == 200);
+  CHECK(thumb.Header("x-access-entry") == std::to_string(e.id));
+  CHECK(t.f.AccessLog().size() == entries);
+  // The same picture for another purpose is a viewing of its own.
+  REQUIRE(t.f.Get("/api/v1/cameras/door-1/thumbnail.jpg?at=" + At(kFootageT0 + kSecond) +
+                      "&purpose=safeguarding&purpose_text=resident%20welfare",
                   t.sam)
               .status == 200);
-  CheckLogged(t.f.LastAccess(), "thumbnail", AccessResult::kOk);
+  CHECK(t.f.LastAccess().action == "thumbnail");
+  CHECK(t.f.LastAccess().purpose_category == "safeguarding");
 
-  // The purpose may come as headers instead.
-  REQUIRE(t.f.Get(t.File(t.b), t.sam,
-                  {{"X-Purpose", "incident_review"}, {"X-Purpose-Text", kPurposeText}})
-              .status == 200);
-  CheckLogged(t.f.LastAccess(), "download", AccessResult::kOk);
+  // The purpose may come as headers instead; the same purpose joins the playback.
+  auto by_header = t.f.Get(t.File(t.b), t.sam,
+                           {{"X-Purpose", "incident_review"}, {"X-Purpose-Text", kPurposeText}});
+  REQUIRE(by_header.status == 200);
+  CHECK(by_header.Header("x-access-entry") == std::to_string(e.id));
   // The chain still verifies after all of that.
   auto verified = t.f.db().VerifyAccessLog();
   REQUIRE(verified.ok());
@@ -127,7 +140,9 @@ TEST_CASE("api segment downloads honour byte ranges") {
   REQUIRE(head.status == 206);
   CHECK(head.body == file.substr(0, 100));
   CHECK(head.Header("content-range") == "bytes 0-99/" + std::to_string(file.size()));
-  CHECK(t.f.LastAccess().detail.find("bytes 0-99/") != std::string::npos);
+  // The range joins the viewing the whole download started.
+  CHECK(head.Header("x-access-entry") == whole.Header("x-access-entry"));
+  CHECK(t.f.LastAccess().detail.find("whole file") != std::string::npos);
 
   auto tail = t.f.Get(url, t.sam, {{"Range", "bytes=-10"}});
   REQUIRE(tail.status == 206);
@@ -172,7 +187,7 @@ TEST_CASE("api a time range across segments and a gap: timeline and playlist") {
   CHECK(maps == 3);
   CHECK(pl.body.find("#EXT-X-PROGRAM-DATE-TIME:" + At(kFootageT0 + 20 * kSecond)) !=
         std::string::npos);
-  CHECK(t.f.LastAccess().detail == "3 segments");
+  CHECK(t.f.LastAccess().detail.find(": 3 segments") != std::string::npos);
 
   // The player follows the playlist: its byte ranges are the init section and fragments.
   const size_t uri_at = pl.body.find("URI=\"") + 5;

@@ -422,6 +422,25 @@ TEST_CASE("live view: the playlist of a recording camera stays within 4 s of rea
   const Entry& last = polls.back().entries.back();
   ClientResponse past = site.Get(last.uri, viewer, {{"Range", "bytes=900000000-"}});
   CHECK(past.status == 416);
+
+  // Every request above (some 150 playlists, init sections, fragments and a picture, across
+  // segment rollovers) was one viewing: one start entry, and the 416 logged as the failure
+  // it is (so are the playlists refused while the camera was not yet live, before it).
+  std::vector<records::AccessEntry> ok, failed;
+  for (records::AccessEntry& e : site.AccessLog()) {
+    if (e.user_name != "viewer" || !e.camera_id) continue;
+    (e.result == records::AccessResult::kOk ? ok : failed).push_back(std::move(e));
+  }
+  REQUIRE(ok.size() == 1);
+  CHECK(ok[0].action == "live_view");
+  CHECK(ok[0].purpose_category == "system_check");
+  CHECK_FALSE(ok[0].to.has_value());
+  const auto after_start = std::count_if(failed.begin(), failed.end(), [&](const auto& e) {
+    return e.id > ok[0].id;
+  });
+  CHECK(after_start == 1);
+  CHECK(failed.back().detail.find("range not satisfiable") != std::string::npos);
+  CHECK(pic.Header("x-access-entry") == std::to_string(ok[0].id));
 }
 
 TEST_CASE("live view needs a purpose and permission for the camera, and logs refusals") {

@@ -409,7 +409,7 @@ TEST_CASE("api redaction review: videos logged with the purpose, every flagged r
   const std::string source = r["record"]["files"][0]["source"];
 
   // 1. The redacted video and its original: a purpose, and the camera permission even for
-  // the DPO; every refusal and every request logged.
+  // the DPO; every refusal logged, and each file's viewing.
   for (const std::string route : {"/video", "/original"}) {
     const std::string action = route == "/video" ? "redaction_video" : "redaction_original";
     INFO(route);
@@ -437,18 +437,22 @@ TEST_CASE("api redaction review: videos logged with the purpose, every flagged r
     CHECK(f.Get(path + route + "?" + PurposeParams(), t.ben,
                 {{"Range", "bytes=" + std::to_string(whole.body.size() + 10) + "-"}})
               .status == 416);
+    // One viewing: the first request's start entry, which the range joins; the refused
+    // range is logged as the failure it is.
     const auto log = f.AccessLog();
-    REQUIRE(log.size() == before + 3);  // one entry per request, the refused range too
-    const records::AccessEntry& e = log[before + 1];
+    REQUIRE(log.size() == before + 2);
+    const records::AccessEntry& e = log[before];
     CHECK(e.action == action);
     CHECK(e.result == AccessResult::kOk);
     CHECK(e.user_name == "ben");
     CHECK(e.purpose_text == kPurposeText);
     CHECK(e.camera_id == "door-1");  // the file's own camera and span, from the manifest
     CHECK(e.from.has_value());
-    CHECK(Contains(e.detail, "bytes 0-99/"));
+    CHECK(Contains(e.detail, "viewing started: "));
     CHECK(Contains(e.detail, source));
-    CHECK(log[before + 2].result == AccessResult::kError);
+    CHECK(part.Header("x-access-entry") == std::to_string(e.id));
+    CHECK(whole.Header("x-access-entry") == std::to_string(e.id));
+    CHECK(log[before + 1].result == AccessResult::kError);
   }
   // The two are different files: the original is the export's own copy.
   const std::string redacted = f.Get(path + "/video?" + PurposeParams(), t.ben).body;

@@ -83,6 +83,9 @@ int RunServe(const GlobalOptions& opts, const std::vector<std::string>& args) {
   api_options.site_config_path = ctx.site.path;
   api_options.sessions.idle_timeout_us = http.session_idle_minutes * kMicrosPerMinute;
   api_options.sessions.absolute_timeout_us = http.session_absolute_hours * 60 * kMicrosPerMinute;
+  if (http.test_only_viewing_idle_seconds > 0) {
+    api_options.viewing_idle_timeout_us = http.test_only_viewing_idle_seconds * kMicrosPerSecond;
+  }
   api::Api api(ctx.db(), **access_log_db, ctx.clock(), api_options);
 
   api::ServerOptions server_options;

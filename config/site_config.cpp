@@ -108,6 +108,8 @@ void ReadHttp(MapReader& root, HttpConfig* out) {
           &out->session_idle_minutes);
   ReadInt(*r, "session_absolute_hours", kSessionAbsoluteHoursMin, kSessionAbsoluteHoursMax,
           &out->session_absolute_hours);
+  ReadInt(*r, "test_only_viewing_idle_seconds", kTestOnlyViewingIdleSecondsMin,
+          kTestOnlyViewingIdleSecondsMax, &out->test_only_viewing_idle_seconds);
   r->Finish();
 }
 

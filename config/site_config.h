@@ -47,6 +47,9 @@ struct HttpConfig {
   std::string tls_key;                    // absolute; set together with tls_cert
   int session_idle_minutes = 15;
   int session_absolute_hours = 12;
+  // Tests only: how long a viewing (docs/design/api.md, "Viewings") may be idle before it
+  // ends, in seconds; 0 keeps the built-in 120 s. Named so that no site sets it by mistake.
+  int test_only_viewing_idle_seconds = 0;
   std::string web_root = "/usr/share/custodian/web";  // the web UI's files; absolute
 };
 

@@ -153,21 +153,71 @@ Result<std::optional<AccessLogAnchor>> Database::AccessLogHead() {
 Result<std::vector<AccessEntry>> Database::QueryAccess(const AccessFilter& f) {
   // Only the filters given become clauses, so SQLite can pick the matching index; each
   // combination is a distinct cached statement.
+  std::vector<std::string> actions = f.any_action;
+  if (f.action) actions.push_back(*f.action);
   std::string sql = "SELECT " + kAccessColumns + " FROM access_log WHERE 1";
   if (f.user_id) sql += " AND user_id = ?";
   if (f.camera_id) sql += " AND camera_id = ?";
-  if (f.action) sql += " AND action = ?";
+  if (!actions.empty()) {
+    sql += " AND action IN (?";
+    for (size_t i = 1; i < actions.size(); ++i) sql += ", ?";
+    sql += ")";
+  }
+  if (f.purpose_category) sql += " AND purpose_category = ?";
   if (f.from) sql += " AND at_us >= ?";
   if (f.to) sql += " AND at_us < ?";
+  if (f.footage_to) sql += " AND from_us < ?";
+  if (f.footage_from) sql += " AND (to_us IS NULL OR to_us > ?) AND from_us IS NOT NULL";
   sql += f.newest_first ? " ORDER BY id DESC LIMIT ?" : " ORDER BY id LIMIT ?";
   Lock lock(mu_);
   RECORDS_ASSIGN_OR_RETURN(Statement st, Prepare(sql));
   if (f.user_id) st.Int(*f.user_id);
   if (f.camera_id) st.Text(*f.camera_id);
-  if (f.action) st.Text(*f.action);
+  for (const std::string& a : actions) st.Text(a);
+  if (f.purpose_category) st.Text(*f.purpose_category);
   if (f.from) st.Time(*f.from);
   if (f.to) st.Time(*f.to);
+  if (f.footage_to) st.Time(*f.footage_to);
+  if (f.footage_from) st.Time(*f.footage_from);
   st.Int(f.limit);
+  return CollectRows<AccessEntry>(st, ReadAccess);
+}
+
+Result<int64_t> Database::AppendViewingStart(const AccessEntry& entry) {
+  int64_t id = 0;
+  Status st = WithTransaction([&]() -> Status {
+    RECORDS_ASSIGN_OR_RETURN(id, AppendAccess(entry));
+    RECORDS_ASSIGN_OR_RETURN(Statement ins,
+                             Prepare("INSERT INTO open_viewings (start_entry_id) VALUES (?)"));
+    return ins.Int(id).Run();
+  });
+  if (!st.ok()) return st;
+  return id;
+}
+
+Result<int64_t> Database::AppendViewingEnd(const AccessEntry& entry, int64_t start_entry_id) {
+  int64_t id = 0;
+  Status st = WithTransaction([&]() -> Status {
+    RECORDS_ASSIGN_OR_RETURN(Statement del,
+                             Prepare("DELETE FROM open_viewings WHERE start_entry_id = ?"));
+    CUSTODIAN_RETURN_IF_ERROR(del.Int(start_entry_id).Run());
+    if (del.Changes() != 1) {
+      return Status(ErrorKind::kFailedPrecondition,
+                    "viewing " + std::to_string(start_entry_id) + " is not open");
+    }
+    RECORDS_ASSIGN_OR_RETURN(id, AppendAccess(entry));
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return id;
+}
+
+Result<std::vector<AccessEntry>> Database::ListOpenViewings() {
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(
+      Statement st, Prepare("SELECT " + kAccessColumns +
+                            " FROM access_log WHERE id IN (SELECT start_entry_id FROM "
+                            "open_viewings) ORDER BY id"));
   return CollectRows<AccessEntry>(st, ReadAccess);
 }
 

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/time.h"
 #include "records/rows.h"
@@ -23,6 +24,10 @@ namespace custodian::records {
 
 // 64 zeros: the prev_hash of entry 1.
 extern const char kGenesisHash[];
+
+// How the detail of a viewing's start entry begins (api/viewings.h); the statistics count
+// viewings by it.
+inline constexpr char kViewingStartDetail[] = "viewing started: ";
 
 struct AccessEntry {
   int64_t id = 0;                  // assigned by AppendAccess
@@ -46,8 +51,14 @@ struct AccessFilter {
   std::optional<int64_t> user_id = {};
   std::optional<std::string> camera_id = {};
   std::optional<std::string> action = {};
+  std::vector<std::string> any_action = {};  // one of these (with action, if set)
+  std::optional<std::string> purpose_category = {};
   std::optional<UtcMicros> from = {};  // at >= from
   std::optional<UtcMicros> to = {};    // at < to
+  // Entries about footage overlapping [footage_from, footage_to): from_us < footage_to and
+  // (to_us is null, an open-ended live viewing, or to_us > footage_from).
+  std::optional<UtcMicros> footage_from = {};
+  std::optional<UtcMicros> footage_to = {};
   int limit = 1000;
   bool newest_first = true;
 };

@@ -1,3 +1,5 @@
+#include <functional>
+
 #include "records/test_util.h"
 
 using namespace custodian;
@@ -213,4 +215,74 @@ TEST_CASE("the canonical encoding keeps apart entries that plain concatenation w
   with_newline.user_name = "ab\naction=s1:c";
   REQUIRE(CanonicalAccessBytes(with_newline) != CanonicalAccessBytes(a));
   REQUIRE(ComputeAccessHash(kGenesisHash, a).size() == 64);
+}
+
+TEST_CASE("a viewing's start and end entries open and close it, once, in the chain") {
+  TestDb t;
+  AccessEntry start = Viewing(t.manager_id, "door-1", "looking at the door");
+  auto started = t.db->AppendViewingStart(start);
+  REQUIRE(started.ok());
+  auto open = t.db->ListOpenViewings();
+  REQUIRE(open.ok());
+  REQUIRE(open->size() == 1);
+  CHECK(open->front().id == *started);
+  CHECK(open->front().purpose_text == "looking at the door");
+
+  AccessEntry end = start;
+  end.action = "play_end";
+  end.detail = "ended: idle";
+  REQUIRE(t.db->AppendViewingEnd(end, *started).ok());
+  open = t.db->ListOpenViewings();
+  REQUIRE(open.ok());
+  CHECK(open->empty());
+  // A second end of the same viewing is refused and writes nothing.
+  auto again = t.db->AppendViewingEnd(end, *started);
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.status().kind() == ErrorKind::kFailedPrecondition);
+  AccessFilter all;
+  all.limit = 100;
+  auto entries = t.db->QueryAccess(all);
+  REQUIRE(entries.ok());
+  CHECK(entries->size() == 2);
+  CHECK(Verify(*t.db).ok);
+}
+
+TEST_CASE("access queries filter by purpose, several actions and the footage's own time") {
+  TestDb t;
+  AccessEntry a = Viewing(t.manager_id, "door-1", "one");
+  a.from = kT0 - 10 * kMinute;
+  a.to = kT0 - 5 * kMinute;
+  AccessEntry b = Viewing(t.manager_id, "door-1", "two");
+  b.action = "live_view";
+  b.purpose_category = "safeguarding";
+  b.from = kT0 - 2 * kMinute;
+  b.to = std::nullopt;  // live: open-ended
+  AccessEntry c = Viewing(t.manager_id, "door-1", "three");
+  c.action = "login";
+  c.from = c.to = std::nullopt;
+  for (const AccessEntry& e : {a, b, c}) REQUIRE(t.db->AppendAccess(e).ok());
+  auto count = [&](const std::function<void(AccessFilter&)>& set) {
+    AccessFilter f;
+    set(f);
+    auto rows = t.db->QueryAccess(f);
+    REQUIRE(rows.ok());
+    return rows->size();
+  };
+  CHECK(count([](AccessFilter& f) { f.purpose_category = "safeguarding"; }) == 1);
+  CHECK(count([](AccessFilter& f) { f.any_action = {"play", "live_view"}; }) == 2);
+  CHECK(count([](AccessFilter& f) {
+          f.action = "login";
+          f.any_action = {"play"};
+        }) == 2);
+  // Footage overlapping [kT0 - 6 min, kT0 - 1 min): a (ends at -5) and b (live from -2).
+  CHECK(count([](AccessFilter& f) {
+          f.footage_from = kT0 - 6 * kMinute;
+          f.footage_to = kT0 - kMinute;
+        }) == 2);
+  // [kT0 - 4 min, kT0 - 3 min): neither a (ended) nor b (not begun); c has no footage.
+  CHECK(count([](AccessFilter& f) {
+          f.footage_from = kT0 - 4 * kMinute;
+          f.footage_to = kT0 - 3 * kMinute;
+        }) == 0);
+  CHECK(count([](AccessFilter& f) { f.footage_from = kT0 + kMinute; }) == 1);  // live goes on
 }

@@ -69,6 +69,23 @@ Result<ActivityCounts> Database::CountActivity(UtcMicros from, UtcMicros to) {
           return std::pair<std::string, int64_t>(s.ColText(0), s.ColInt(1));
         })));
   }
+  {
+    // A viewing's start entry is a successful footage entry whose detail says so
+    // (kViewingStartDetail); requests inside a viewing add no entry.
+    RECORDS_ASSIGN_OR_RETURN(
+        Statement st,
+        Prepare("SELECT purpose_category, count(*) FROM access_log WHERE at_us >= ? AND "
+                "at_us < ? AND result = 'ok' AND substr(detail, 1, ?) = ? "
+                "GROUP BY purpose_category ORDER BY purpose_category"));
+    const std::string marker = kViewingStartDetail;
+    st.Time(from).Time(to).Int(static_cast<int64_t>(marker.size())).Text(marker);
+    RECORDS_ASSIGN_OR_RETURN(
+        c.viewings_by_purpose,
+        (CollectRows<std::pair<std::string, int64_t>>(st, [](const Statement& s) {
+          return std::pair<std::string, int64_t>(s.ColText(0), s.ColInt(1));
+        })));
+    for (const auto& [purpose, n] : c.viewings_by_purpose) c.viewings += n;
+  }
   return c;
 }
 

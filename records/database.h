@@ -27,7 +27,8 @@
 //     ListAllSegments, ForEachSegment, ForEachCompleteSegment, MarkSegmentDeleting,
 //     RemoveSegment, LeaseSegment, ReleaseSegmentLease;
 //   runs and gaps: BeginRun, EndRun, LastRun, InsertGap, ListGaps;
-//   access log: AppendAccess, VerifyAccessLog, AccessLogHead, QueryAccess;
+//   access log: AppendAccess, VerifyAccessLog, AccessLogHead, QueryAccess,
+//     AppendViewingStart, AppendViewingEnd, ListOpenViewings;
 //   users: CreateUser, GetUserById, GetUserByName, ListUsers, SetUserDisabled, SetUserRole,
 //     RequestRoleGrant, SupersedeRoleGrants, GetRoleGrant, ListRoleGrants, DecideRoleGrant,
 //     SetPasswordHash, RecordFailedLogin, ResetFailedLogins, GrantCamera, RevokeCamera,
@@ -159,6 +160,13 @@ class Database {
   // The last entry's id and hash; nullopt for an empty log.
   Result<std::optional<AccessLogAnchor>> AccessLogHead();
   Result<std::vector<AccessEntry>> QueryAccess(const AccessFilter& filter);
+  // Viewings (docs/design/api.md): a start entry is appended together with its row in
+  // open_viewings, an end entry together with the removal of its start's row, each in one
+  // transaction. kFailedPrecondition when the start named is not open.
+  Result<int64_t> AppendViewingStart(const AccessEntry& entry);
+  Result<int64_t> AppendViewingEnd(const AccessEntry& entry, int64_t start_entry_id);
+  // The start entries of viewings without an end entry, oldest first.
+  Result<std::vector<AccessEntry>> ListOpenViewings();
 
   // --- Users and camera permissions ------------------------------------------------------
   Result<int64_t> CreateUser(const NewUser& user);

@@ -9,6 +9,7 @@ constexpr Migration kMigrations[] = {
     {3, "redaction records", kSchemaV3},
     {4, "segment ids never reused", kSchemaV4},
     {5, "role grants confirmed by a second person", kSchemaV5},
+    {6, "viewings left open", kSchemaV6},
 };
 }  // namespace
 

@@ -29,5 +29,6 @@ extern const char kSchemaV2[];
 extern const char kSchemaV3[];  // redactions (issue 8)
 extern const char kSchemaV4[];  // segments.id AUTOINCREMENT
 extern const char kSchemaV5[];  // role grants confirmed by a second person (issue 18)
+extern const char kSchemaV6[];  // open_viewings
 
 }  // namespace custodian::records

@@ -235,6 +235,8 @@ struct ActivityCounts {
   int64_t segments_deleted = 0;
   int64_t bytes_deleted = 0;
   std::vector<std::pair<std::string, int64_t>> deletions_by_rule;  // segments per rule
+  int64_t viewings = 0;  // viewings of footage started (access log start entries)
+  std::vector<std::pair<std::string, int64_t>> viewings_by_purpose;  // per purpose category
 };
 
 }  // namespace custodian::records

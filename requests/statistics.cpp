@@ -112,6 +112,8 @@ std::string ToJson(const MonthlyStatistics& s) {
   for (const auto& [method, n] : s.activity.disclosures_by_method) by_method[method] = n;
   J by_rule = J::object();
   for (const auto& [rule, n] : s.activity.deletions_by_rule) by_rule[rule] = n;
+  J by_purpose = J::object();
+  for (const auto& [purpose, n] : s.activity.viewings_by_purpose) by_purpose[purpose] = n;
   const records::ActivityCounts& a = s.activity;
   J out = {
       {"period", period},
@@ -134,6 +136,7 @@ std::string ToJson(const MonthlyStatistics& s) {
         {"segments", a.segments_deleted},
         {"bytes", a.bytes_deleted},
         {"segments_by_rule", by_rule}}},
+      {"viewings", {{"total", a.viewings}, {"by_purpose", by_purpose}}},
   };
   return out.dump(2) + "\n";
 }

@@ -74,6 +74,7 @@ ApiServerFixture::ApiServerFixture(FixtureOptions options) {
     api_options.rate_limits.sign_in.burst = 1'000'000;
     api_options.rate_limits.no_session.burst = 1'000'000;
   }
+  api_options.viewing_sweep_interval_us = options.viewing_sweep_interval_us;
   api_ = std::make_unique<Api>(*db_, *access_log_db_, clock, api_options);
 
   auto tls = EnsureTlsCertificate(data_dir_ + "/keys", "", "");
@@ -91,6 +92,12 @@ ApiServerFixture::ApiServerFixture(FixtureOptions options) {
   REQUIRE(server.ok());
   server_ = std::move(server).value();
   client_ = std::make_unique<HttpsClient>(server_->port(), cert_path_);
+}
+
+void ApiServerFixture::StopServer() {
+  client_.reset();
+  server_.reset();
+  api_.reset();
 }
 
 ApiServerFixture::~ApiServerFixture() {

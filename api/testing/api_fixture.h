@@ -40,6 +40,9 @@ struct FixtureOptions {
   int handler_threads = 8;
   int password_threads = 2;
   std::function<void()> password_check_hook;  // SessionPolicy::password_check_hook
+  // Idle viewings end when a test calls api().EndIdleViewings() after moving the clock,
+  // not on a sweeper's real-time schedule (ApiOptions::viewing_sweep_interval_us).
+  int64_t viewing_sweep_interval_us = 0;
 };
 
 class ApiServerFixture {
@@ -51,6 +54,9 @@ class ApiServerFixture {
   records::Database& db() { return *db_; }
   Api& api() { return *api_; }
   Server& server() { return *server_; }
+  // Stops the server and destroys the Api as `custodian serve` does on SIGTERM; the
+  // records stay open for the test to read.
+  void StopServer();
   const std::string& data_dir() const { return data_dir_; }
   const std::string& cert_path() const { return cert_path_; }
 

@@ -53,7 +53,8 @@ data_dir: $DATA
 cameras_dir: $WORK/cameras
 log_level: warn
 recorder: { segment_seconds: 4 }
-http: { listen: "127.0.0.1:$HTTP_PORT", session_idle_minutes: 1, web_root: $SRC/web/static }
+http: { listen: "127.0.0.1:$HTTP_PORT", session_idle_minutes: 1, web_root: $SRC/web/static,
+        test_only_viewing_idle_seconds: 15 }
 cameras:
   - id: lobby
     name: "Lobby"

@@ -35,7 +35,7 @@ export async function render(main) {
           ...measures.map((m) => ({ title: m, cell: (t) => String(requests[t][m]) }))], types,
         { caption: 'Footage requests', empty: 'No request statistics.' }),
         table([{ title: 'Measure', cell: (r) => r[0] }, { title: 'Value', cell: (r) => r[1] }],
-          flatten(rest), { caption: 'Deadlines, holds, exports, disclosures and deletions' }));
+          flatten(rest), { caption: 'Deadlines, holds, exports, disclosures, deletions and viewings of footage by purpose' }));
       msg.show('');
     } catch (e) { msg.error(e); }
   }
