@@ -22,6 +22,8 @@ constexpr int kHaarWindow = 20;
 constexpr double kHaarPixelsPerDetect = 200000;
 // A motion blob smaller than this fraction of the motion image is noise.
 constexpr double kMinBlobFraction = 0.0005;
+// The smallest face sought is at least this many pixels across in the motion image.
+constexpr double kMotionFacePx = 6;
 // A moving figure at least this much taller than wide, and this tall (frame pixels), is a
 // person.
 constexpr double kPersonAspect = 1.25;
@@ -254,7 +256,8 @@ struct Detectors::Impl {
     std::vector<std::vector<cv::Point>> contours;
     cv::findContours(fg, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
     std::vector<Box> blobs;
-    double min_area = kMinBlobFraction * static_cast<double>(small.total());
+    double face = p.min_face_px * motion_scale;
+    double min_area = std::min(kMinBlobFraction * static_cast<double>(small.total()), 0.5 * face * face);
     for (const auto& c : contours) {
       cv::Rect r = cv::boundingRect(c);
       if (r.area() < min_area) continue;
@@ -296,7 +299,10 @@ Result<std::unique_ptr<Detectors>> Detectors::Load(const RedactionOptions& optio
     }
   }
   impl->mog2 = cv::createBackgroundSubtractorMOG2(200, 25.0, false);
-  impl->motion_scale = std::min(1.0, static_cast<double>(impl->p.motion_width) / width);
+  // At least motion_width wide, and fine enough that the smallest face sought is
+  // kMotionFacePx across: a small face moving on its own must make a blob of its own.
+  impl->motion_scale = std::min(1.0, std::max(static_cast<double>(impl->p.motion_width) / width,
+                                              kMotionFacePx / impl->p.min_face_px));
   impl->MakeLevels();
   return std::unique_ptr<Detectors>(new Detectors(std::move(impl)));
 }
@@ -372,7 +378,8 @@ nlohmann::json Detectors::Describe() const {
                  {"scale_step", kHaarScaleStep}, {"min_neighbors", p.haar_min_neighbors},
                  {"pixels_per_detection", kHaarPixelsPerDetect}, {"crops", m.haar_crops}});
   }
-  d.push_back({{"name", "opencv-mog2"}, {"width", p.motion_width}, {"history", 200},
+  d.push_back({{"name", "opencv-mog2"}, {"width", static_cast<int>(std::lround(m.width * m.motion_scale))},
+               {"min_face_px_in_motion_image", kMotionFacePx}, {"history", 200},
                {"global_change_fraction", kGlobalChange}, {"global_changes", m.global_changes},
                {"people", "moving figures at least " + std::to_string(kPersonAspect) +
                               " times taller than wide and " + std::to_string(kMinPersonPx) + " px tall"}});

@@ -1,9 +1,10 @@
-// Option parsing and the mask styles on a synthetic frame.
+// Option parsing, the mask styles on a synthetic frame, and the tracker on made-up detections.
 #include <catch2/catch.hpp>
 #include <set>
 
 #include "redaction/mask.h"
 #include "redaction/options.h"
+#include "redaction/tracker.h"
 #include "redaction/video_io.h"
 
 namespace custodian::redaction {
@@ -109,5 +110,59 @@ TEST_CASE("keep-region masks everything outside the region") {
   CHECK(DistinctLuma(f.get(), {42, 42, 36, 36}) > 200);
 }
 
+
+// A small face on a fast walker: at 25 fps, 10 px a frame with a detector box of 8 px, so it
+// is six of its widths further on at each detection (five frames).
+std::vector<Detection> FaceOnMover(int x, int y, int size, bool moving = true) {
+  std::vector<Detection> d{{{x, y, size, size}, DetectionKind::kFace}};
+  if (moving) d.push_back({{x - size / 2, y - size / 2, 2 * size, 2 * size}, DetectionKind::kMotion});
+  return d;
+}
+
+bool Covers(const std::vector<MaskBoxAt>& masks, const Box& b) {
+  for (const MaskBoxAt& m : masks) {
+    if (m.kind == DetectionKind::kFace && Intersect(m.box, b) == b) return true;
+  }
+  return false;
+}
+
+TEST_CASE("a small fast face seen at two detections is one track masked all along its path") {
+  DetectionParams p = ResolveForFrameRate(DetectionParams{}, 25);
+  Tracker tracker(p, 1920, 1080);
+  for (int k = 0; k <= 4; ++k) tracker.Add(5 * k, FaceOnMover(400 + 50 * k, 500, 8));
+  CHECK(tracker.face_tracks() == 1);
+  // Between detections, where it really is (10 px a frame).
+  for (int f = 1; f < 20; ++f) {
+    INFO("frame " << f);
+    CHECK(Covers(tracker.BoxesAt(f), Box{400 + 10 * f, 500, 8, 8}));
+  }
+}
+
+TEST_CASE("false detections on a still background far apart are not linked into a track") {
+  DetectionParams p = ResolveForFrameRate(DetectionParams{}, 25);
+  Tracker tracker(p, 1920, 1080);
+  tracker.Add(0, FaceOnMover(100, 100, 40, false));
+  tracker.Add(5, FaceOnMover(300, 100, 40, false));
+  tracker.Add(10, {});
+  tracker.Add(15, {});
+  CHECK(tracker.face_tracks() == 2);
+  // Neither is masked beyond a detection interval of itself.
+  CHECK(!Covers(tracker.BoxesAt(14), Box{300, 100, 40, 40}));
+}
+
+TEST_CASE("a fast face's held mask goes where it goes, not along a band from where it was seen") {
+  DetectionParams p = ResolveForFrameRate(DetectionParams{}, 25);
+  Tracker tracker(p, 1920, 1080);
+  for (int k = 0; k <= 3; ++k) tracker.Add(5 * k, FaceOnMover(200 + 50 * k, 500, 20));
+  for (int k = 4; k <= 8; ++k) tracker.Add(5 * k, {});
+  // Last seen at x = 350 at frame 15; ten frames later it is at 450.
+  auto masks = tracker.BoxesAt(25);
+  CHECK(Covers(masks, Box{450, 500, 20, 20}));
+  CHECK(!Covers(masks, Box{350, 500, 20, 20}));
+  // Held masks grow by at most 0.4 of the face's size on every side, plus the margin.
+  for (const MaskBoxAt& m : masks) {
+    if (m.kind == DetectionKind::kFace) CHECK(m.box.w <= (20 + 2 * 8) * 3 / 2 + 2 * 3);
+  }
+}
 }  // namespace
 }  // namespace custodian::redaction

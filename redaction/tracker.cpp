@@ -14,6 +14,14 @@ double CenterDistance(const Box& a, const Box& b) {
   return std::hypot(dx, dy);
 }
 
+// How far (in its own sizes per frame) a face seen once may have moved when next seen.
+constexpr double kFirstLinkSpeed = 1.2;
+// How unsure a held track's speed is: the mask grows by this share of the way it moved.
+constexpr double kSpeedDoubt = 0.25;
+// How much a held face's mask may grow on every side, as a share of its size (the hold is a
+// second: beyond this the track is flagged as lost for a person to check).
+constexpr double kMaxFaceGrowth = 0.4;
+
 Box Union(const Box& a, const Box& b) {
   int x0 = std::min(a.x, b.x), y0 = std::min(a.y, b.y);
   return {x0, y0, std::max(a.right(), b.right()) - x0, std::max(a.bottom(), b.bottom()) - y0};
@@ -83,10 +91,14 @@ void Tracker::FollowMotion(int64_t frame, const std::vector<Detection>& detectio
     blob_used[best] = true;
     // The face is where the blob is, at the face's own size.
     const Box& b = detections[best].box;
-    tr.obs.push_back({frame, {b.x + b.w / 2 - last.w / 2, b.y + b.h / 2 - last.h / 2, last.w, last.h}});
+    tr.obs.push_back({frame, {b.x + b.w / 2 - last.w / 2, b.y + b.h / 2 - last.h / 2, last.w, last.h}, true});
     ++motion_followed_;
   }
 }
+
+// Nothing in view crosses the frame's width in under two seconds (detect_every is a fifth of
+// a second of frames).
+double Tracker::MaxSpeed() const { return width_ / (10.0 * std::max(1, p_.detect_every)); }
 
 bool Tracker::Unconfirmed(const Track& t) const {
   return t.obs.size() == 1 && latest_ - t.obs.front().frame >= 2 * p_.detect_every;
@@ -116,6 +128,17 @@ void Tracker::Add(int64_t frame, const std::vector<Detection>& detections) {
     for (const Detection& d : detections) {
       if (d.kind == kind) dets.push_back(&d);
     }
+    // Which detections lie on something that moved.
+    std::vector<bool> moving(dets.size(), false);
+    for (size_t i = 0; i < dets.size(); ++i) {
+      for (const Detection& d : detections) {
+        if (d.kind == DetectionKind::kMotion &&
+            double(Intersect(d.box, dets[i]->box).area()) >= 0.3 * double(dets[i]->box.area())) {
+          moving[i] = true;
+          break;
+        }
+      }
+    }
     // Greedy association by distance between each detection and each live track's box.
     struct Pair {
       double dist;
@@ -130,9 +153,20 @@ void Tracker::Add(int64_t frame, const std::vector<Detection>& detections) {
         if (!predicted) continue;
         double dist = CenterDistance(*predicted, dets[i]->box);
         double size = std::max({tr.obs.back().box.w, tr.obs.back().box.h, 1});
-        // A face that moves on while undetected is looked for where its speed takes it.
+        // A face that moves on while undetected is looked for where its speed takes it. A
+        // track seen once has no speed yet: its next sighting may be up to kFirstLinkSpeed
+        // of its size per frame away (a small face on a fast figure crosses several of its
+        // own widths between two detections; unlinked, each sighting would be masked where
+        // it was while the face moved on).
         double reach = 0.75 * size;
-        if (tr.obs.size() > 1) {
+        if (tr.obs.size() == 1) {
+          // Only between two sightings on things that move: false detections on a still
+          // background must not chain into a track that sweeps across the scene.
+          int64_t dt = frame - tr.obs.back().frame;
+          if (kind == DetectionKind::kFace && tr.obs.back().moving && moving[i] && dt <= 2 * p_.detect_every) {
+            reach = std::max(reach, 0.75 * size + std::min(kFirstLinkSpeed * size, MaxSpeed()) * double(dt));
+          }
+        } else {
           const Observation& a = tr.obs[tr.obs.size() - 2];
           const Observation& b = tr.obs.back();
           double speed = CenterDistance(a.box, b.box) / double(std::max<int64_t>(1, b.frame - a.frame));
@@ -153,11 +187,11 @@ void Tracker::Add(int64_t frame, const std::vector<Detection>& detections) {
     for (const Pair& pr : pairs) {
       if (det_used[pr.det] || track_used[pr.track]) continue;
       det_used[pr.det] = track_used[pr.track] = true;
-      tracks_[pr.track].obs.push_back({frame, dets[pr.det]->box});
+      tracks_[pr.track].obs.push_back({frame, dets[pr.det]->box, moving[pr.det]});
       tracks_[pr.track].last_detected = frame;
     }
     for (size_t i = 0; i < dets.size(); ++i) {
-      if (!det_used[i]) tracks_.push_back({next_id_++, kind, {{frame, dets[i]->box}}, false, frame});
+      if (!det_used[i]) tracks_.push_back({next_id_++, kind, {{frame, dets[i]->box, moving[i]}}, false, frame});
     }
     if (kind == DetectionKind::kFace) FollowMotion(frame, detections, track_used);
   }
@@ -190,7 +224,7 @@ std::optional<Box> Tracker::TrackBoxAt(const Track& t, int64_t frame) const {
   // grown by 2% of its size per frame while nothing is known: a face that stopped is still
   // covered, and a moving one is followed. Growth is capped at the box's size for faces (a
   // figure's box: an eighth), beyond which the track is flagged as lost for review instead.
-  double max_growth = t.kind == DetectionKind::kFace ? 1.0 : 0.125;
+  double max_growth = t.kind == DetectionKind::kFace ? kMaxFaceGrowth : 0.125;
   auto velocity = [&](bool from_end) {
     cv::Point2d v(0, 0);
     if (obs.size() < 2) return v;
@@ -201,6 +235,8 @@ std::optional<Box> Tracker::TrackBoxAt(const Track& t, int64_t frame) const {
       if (std::abs(dt) >= 2 * p_.detect_every || k + 1 == obs.size()) {
         v.x = ((x.box.x + x.box.w / 2.0) - (y.box.x + y.box.w / 2.0)) / double(dt);
         v.y = ((x.box.y + x.box.h / 2.0) - (y.box.y + y.box.h / 2.0)) / double(dt);
+        double speed = std::hypot(v.x, v.y);
+        if (speed > MaxSpeed()) v *= MaxSpeed() / speed;
         break;
       }
     }
@@ -209,7 +245,12 @@ std::optional<Box> Tracker::TrackBoxAt(const Track& t, int64_t frame) const {
   auto project = [&](const Box& b, cv::Point2d v, double dt) {
     double size = std::max(b.w, b.h);
     Box moved{b.x + static_cast<int>(std::lround(v.x * dt)), b.y + static_cast<int>(std::lround(v.y * dt)), b.w, b.h};
-    return Grow(Union(b, moved), std::min(0.02 * size * std::abs(dt), max_growth * size));
+    double travelled = std::hypot(v.x, v.y) * std::abs(dt);
+    double growth = std::min(0.02 * size * std::abs(dt) + kSpeedDoubt * travelled, max_growth * size);
+    // A slow face may have stopped: the mask covers where it was and where it would be. A
+    // fast one is where its speed takes it, give or take kSpeedDoubt of the way (a band from
+    // where it was seen would sweep the scene for the whole hold).
+    return Grow(travelled <= size ? Union(b, moved) : moved, growth);
   };
   // Nothing is carried across a cut (the picture changed as a whole).
   if (frame < first.frame && CutBetween(frame, first.frame)) return std::nullopt;

@@ -62,6 +62,7 @@ class Tracker {
   struct Observation {
     int64_t frame;
     Box box;
+    bool moving = false;  // on something that moved (a motion blob)
   };
   struct Track {
     int id;
@@ -75,6 +76,7 @@ class Tracker {
   bool Alive(const Track& t, int64_t frame) const;
   bool NearEdge(const Box& b) const;
   bool Unconfirmed(const Track& t) const;
+  double MaxSpeed() const;  // pixels per frame
   bool CutBetween(int64_t a, int64_t b) const;  // a cut in (min, max]
   void FollowMotion(int64_t frame, const std::vector<Detection>& detections,
                     const std::vector<bool>& track_used);
