@@ -55,13 +55,15 @@ export async function render(main, { session, params }) {
   const playBtn = button('Play', () => togglePlay(), { class: 'primary', 'aria-keyshortcuts': 'k' });
   const back = button('◀ Frame', () => stepFrame(-1), { 'aria-label': 'Step back one frame', 'aria-keyshortcuts': ',' });
   const fwd = button('Frame ▶', () => stepFrame(1), { 'aria-label': 'Step forward one frame', 'aria-keyshortcuts': '.' });
+  const skipBack = button('−10 s', () => skip(-10), { 'aria-label': 'Back 10 seconds', 'aria-keyshortcuts': 'ArrowLeft' });
+  const skipFwd = button('+10 s', () => skip(10), { 'aria-label': 'Forward 10 seconds', 'aria-keyshortcuts': 'ArrowRight' });
   const speed = select('speed', SPEEDS.map((s) => [s, `${s}×`]), '1');
   speed.addEventListener('change', () => { video.playbackRate = Number(speed.value); });
   const snapBtn = button('Snapshot', () => snapshot());
   const watchBtn = button('Watch from the selected time', () => watch(), { class: 'primary' });
   const snapBox = h('div', { class: 'snapshot' });
   const controls = h('div', { class: 'player-controls', role: 'group', 'aria-label': 'Playback' },
-    playBtn, back, fwd, field('Speed', speed), snapBtn, h('span', { class: 'clock-label' }, 'Shown: ', clock));
+    playBtn, skipBack, back, fwd, skipFwd, field('Speed', speed), snapBtn, h('span', { class: 'clock-label' }, 'Shown: ', clock));
   const playerBox = h('section', { class: 'player', 'aria-label': 'Player', hidden: true }, video, controls, snapBox);
 
   main.append(pageHeader('Review footage'), picker, msg, timelineBox, h('div', { class: 'actions' }, watchBtn), purposeLine, purposeBox, playerBox);
@@ -155,7 +157,8 @@ export async function render(main, { session, params }) {
       playerBox.hidden = false;
       await player.open(await r.text());
       if (cursorWall !== null) player.seekWall(cursorWall);
-      msg.show('Footage loaded. Space or K plays and pauses; comma and full stop step a frame.');
+      const converted = player.transcoded ? ` This browser cannot decode the camera's ${player.transcoded}; the server converts it to H.264 as it plays.` : '';
+      msg.show(`Footage loaded.${converted} Space or K plays and pauses; comma and full stop step a frame.`);
       video.focus();
     } catch (e) { msg.error(e); }
   }
@@ -170,6 +173,11 @@ export async function render(main, { session, params }) {
   function togglePlay() {
     if (!player) return;
     if (video.paused) video.play().catch((e) => msg.error(e)); else video.pause();
+  }
+
+  function skip(seconds) {
+    if (!player) return;
+    video.currentTime = Math.max(0, Math.min(player.duration - 0.001, video.currentTime + seconds));
   }
 
   function stepFrame(dir) {
@@ -196,6 +204,8 @@ export async function render(main, { session, params }) {
     if (ev.key === ' ' || ev.key === 'k') { ev.preventDefault(); togglePlay(); }
     else if (ev.key === ',') stepFrame(-1);
     else if (ev.key === '.') stepFrame(1);
+    else if (ev.key === 'ArrowLeft') { ev.preventDefault(); skip(-10); }
+    else if (ev.key === 'ArrowRight') { ev.preventDefault(); skip(10); }
   });
   if ('requestVideoFrameCallback' in video) {
     let lastMedia = null;
