@@ -221,6 +221,13 @@ await run('an H.265 camera plays in Chromium, recorded and live (the server conv
   await page.waitForFunction((t) => document.querySelector('video').currentTime > t + 1.5, t0, { timeout: 30_000 });
   const lit = await page.evaluate(litPixels);
   check(lit > 200, `the recorded picture is not black (${lit} of 2304 sampled pixels lit)`);
+  // Hovering the timeline at the play position shows a picture of that moment.
+  const head = await page.locator('.playhead').boundingBox();
+  const barBox = await page.locator('.timeline-bar').boundingBox();
+  await page.mouse.move(head.x + 1, barBox.y + barBox.height / 2);
+  await page.waitForFunction(() => document.querySelector('.timeline-hover img')?.naturalWidth > 0, null, { timeout: 20_000 });
+  check(/(GMT|BST)$/.test(await page.locator('.timeline-hover figcaption').textContent()), 'the hover says the UK time');
+  await page.mouse.move(head.x + 1, barBox.y + barBox.height + 200);
   const s0 = await page.evaluate(() => document.querySelector('video').currentTime);
   await page.getByRole('button', { name: 'Forward 10 seconds' }).click();
   await page.waitForFunction((t) => document.querySelector('video').currentTime > t + 9, s0, { timeout: 30_000 });

@@ -9,6 +9,7 @@ import { FootagePlayer } from '../player.js';
 
 const WINDOWS = [['900', '15 minutes'], ['3600', '1 hour'], ['14400', '4 hours'], ['43200', '12 hours'], ['86400', '24 hours']];
 const SPEEDS = ['0.25', '0.5', '1', '2', '4', '8'];
+const NEWEST_LEAD_MS = 30_000;
 
 export async function render(main, { session, params }) {
   let purpose = null;   // this review session's stated purpose
@@ -16,6 +17,7 @@ export async function render(main, { session, params }) {
   let timeline = null;  // {camera, from, to, segments, gaps}
   let frameSeconds = 1 / 25;
   let cursorWall = null;
+  let openAtNewest = !params.get('at');
 
   const cameras = session.cameras || [];
   const msg = messageLine();
@@ -41,6 +43,11 @@ export async function render(main, { session, params }) {
   const purposeBox = h('div');
   const bar = h('div', { class: 'timeline-bar', role: 'presentation' });
   const playhead = h('div', { class: 'playhead', hidden: true });
+  // Hovering the timeline shows the time there and, once footage is playing (the purpose is
+  // stated), a picture of that moment.
+  const hoverImg = h('img', { alt: '', hidden: true });
+  const hoverCaption = h('figcaption');
+  const hoverBox = h('figure', { class: 'timeline-hover', hidden: true }, hoverImg, hoverCaption);
   const scrub = h('input', { type: 'range', min: 0, max: 1000, value: 0, step: 1, 'aria-label': 'Position in the time range', class: 'scrub' });
   const axis = h('div', { class: 'timeline-axis' });
   const legend = h('p', { class: 'legend' },
@@ -48,7 +55,7 @@ export async function render(main, { session, params }) {
     h('span', { class: 'key key-none' }), 'no footage');
   const summary = h('p', { class: 'timeline-summary' });
   const timelineBox = h('section', { class: 'timeline', 'aria-label': 'Timeline', hidden: true },
-    h('div', { class: 'timeline-track' }, bar, playhead), axis, scrub, legend, summary);
+    h('div', { class: 'timeline-track' }, bar, playhead, hoverBox), axis, scrub, legend, summary);
 
   const video = h('video', { class: 'footage', playsinline: true, 'aria-label': 'Footage', tabindex: 0 });
   const clock = h('output', { class: 'clock', 'aria-live': 'off' }, '—');
@@ -123,8 +130,12 @@ export async function render(main, { session, params }) {
       timeline = { camera: cameraSel.value, from, to, segments: t.segments, gaps: t.gaps };
       timelineBox.hidden = false;
       drawTimeline();
-      const first = t.segments.find((s) => s.state === 'complete');
-      showCursor(first ? Math.max(from, Date.parse(first.start)) : from);
+      const complete = t.segments.filter((s) => s.state === 'complete');
+      const first = complete[0], last = complete[complete.length - 1];
+      // Opened without a time, review starts near the newest footage (its last half minute).
+      const newest = openAtNewest && last ? Date.parse(last.end) - NEWEST_LEAD_MS : -Infinity;
+      openAtNewest = false;
+      showCursor(first ? Math.max(from, Date.parse(first.start), newest) : from);
       watchBtn.hidden = !first;
       msg.show(first ? 'Choose a time on the timeline, then watch.' : 'No complete footage in this range.', first ? 'info' : 'warn');
     } catch (e) { msg.error(e); }
@@ -226,6 +237,28 @@ export async function render(main, { session, params }) {
     showCursor(wall);
     if (player) player.seekWall(wall);
   }
+  let hoverTimer = null, hoverBusy = false;
+  function hoverAt(ev) {
+    if (!timeline) return;
+    const r = bar.getBoundingClientRect();
+    const frac = Math.min(1, Math.max(0, (ev.clientX - r.left) / r.width));
+    const wall = timeline.from + frac * span();
+    hoverBox.hidden = false;
+    hoverBox.style.left = `${frac * 100}%`;
+    clear(hoverCaption, ukDateTime(wall));
+    clearTimeout(hoverTimer);
+    const inFootage = timeline.segments.some((s) => s.state === 'complete' && Date.parse(s.start) <= wall && wall < segEnd(s));
+    if (!player || !purpose || !inFootage) { hoverImg.hidden = true; return; }
+    hoverTimer = setTimeout(() => {
+      if (hoverBusy) return;
+      hoverBusy = true;
+      hoverImg.src = `/api/v1/cameras/${encodeURIComponent(timeline.camera)}/thumbnail.jpg` + query({ at: utcIso(new Date(Math.ceil(wall))), ...purpose });
+    }, 300);
+  }
+  hoverImg.addEventListener('load', () => { hoverBusy = false; hoverImg.hidden = false; });
+  hoverImg.addEventListener('error', () => { hoverBusy = false; hoverImg.hidden = true; });
+  bar.addEventListener('pointermove', hoverAt);
+  bar.addEventListener('pointerleave', () => { clearTimeout(hoverTimer); hoverBox.hidden = true; });
   bar.addEventListener('click', (ev) => {
     const r = bar.getBoundingClientRect();
     pickAt((ev.clientX - r.left) / r.width);
