@@ -211,7 +211,9 @@ await run('an H.265 camera plays in Chromium, recorded and live (the server conv
   await page.getByLabel('Purpose').selectOption('incident_review');
   await page.getByLabel('In your own words').fill(hevcPurpose);
   await page.getByRole('button', { name: 'Continue to footage' }).click();
+  const asked = Date.now();
   await page.waitForFunction(() => document.querySelector('video.footage')?.readyState >= 2, null, { timeout: 30_000 });
+  console.log(`  first recorded H.265 picture ${((Date.now() - asked) / 1000).toFixed(2)} s after asking`);
   await page.getByText(/^Footage loaded/).waitFor({ timeout: 10_000 });
   const loaded = await page.getByText(/^Footage loaded/).textContent();
   check(/Footage loaded/.test(loaded), `the page says the footage loaded (${loaded})`);
@@ -261,6 +263,37 @@ await run('an H.265 camera plays in Chromium, recorded and live (the server conv
   check(Math.abs(p1 - p0) < 0.05, `a paused live picture stays paused (moved ${(p1 - p0).toFixed(2)} s in 6 s)`);
   const live = sql(`SELECT action, camera_id, result FROM access_log WHERE purpose_text = 'live ${hevcPurpose.replace(/'/g, "''")}' ORDER BY id`);
   check(/^live_view\|door\|ok$/m.test(live), `the converted live view is a viewing of the camera (${live})`);
+  await page_goto(page, '#/cameras');
+});
+
+await run('three cameras play together in a 2x2 grid from one timeline, within 0.5 s of each other', async () => {
+  const page = manager1;
+  await page_goto(page, '#/review-together?cameras=lobby,yard,door&window=900');
+  await page.getByRole('button', { name: 'Show together' }).click();
+  await page.getByLabel('Purpose').selectOption('incident_review');
+  await page.getByLabel('In your own words').fill(`grid ${purposeText}`);
+  await page.getByRole('button', { name: 'Continue to footage' }).click();
+  await page.getByText(/^Footage loaded/).waitFor({ timeout: 60_000 });
+  check(await page.locator('.grid-cell video').count() === 3, 'three players in the grid');
+  await page.getByRole('button', { name: 'Play', exact: true }).click();
+  const times = () => [...document.querySelectorAll('.grid-cell video')].map((v) => v.currentTime);
+  const t0 = await page.evaluate(times);
+  await page.waitForFunction((before) => {
+    const now = [...document.querySelectorAll('.grid-cell video')].map((v) => v.currentTime);
+    return now.every((t, i) => t > before[i] + 2);
+  }, t0, { timeout: 60_000 });
+  // Every camera plays, and they show the same moment: the page's own spread, measured on
+  // all three at once, once all three have a picture.
+  await page.waitForFunction(() => {
+    const g = document.querySelector('.camera-grid');
+    return g.dataset.playing === '3' && Number(g.dataset.spread) < 0.5;
+  }, null, { timeout: 30_000 });
+  await page.waitForTimeout(3000);
+  const spread = await page.evaluate(() => Number(document.querySelector('.camera-grid').dataset.spread));
+  const playing = await page.evaluate(() => document.querySelector('.camera-grid').dataset.playing);
+  console.log(`  three cameras ${Number(spread).toFixed(3)} s apart after playing together`);
+  check(playing === '3' && spread < 0.5, `the cameras stay within 0.5 s of each other (${spread} s, ${playing} playing)`);
+  await shot(page, '04d-review-together');
   await page_goto(page, '#/cameras');
 });
 
