@@ -224,6 +224,7 @@ await run('an H.265 camera plays in Chromium, recorded and live (the server conv
   const lit = await page.evaluate(litPixels);
   check(lit > 200, `the recorded picture is not black (${lit} of 2304 sampled pixels lit)`);
   // Hovering the timeline at the play position shows a picture of that moment.
+  await page.locator('.timeline-bar').scrollIntoViewIfNeeded();
   const head = await page.locator('.playhead').boundingBox();
   const barBox = await page.locator('.timeline-bar').boundingBox();
   await page.mouse.move(head.x + 1, barBox.y + barBox.height / 2);
