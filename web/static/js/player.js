@@ -114,7 +114,15 @@ export class FootagePlayer {
     this.video.addEventListener('seeking', this.onTick);
     this.video.addEventListener('waiting', this.onWaiting);
     this.gapTimer = setInterval(() => this.skipSmallGap(), 500);
-    await this.pump({ rethrow: true });
+    // Open once the first segment is buffered, or, for a server-side copy that comes in
+    // pieces, once its first piece is: a failure before that is the open's failure, one
+    // after it is reported like any later one.
+    let opened = false;
+    const firstPiece = new Promise((resolve) => { this.onFirstPiece = resolve; });
+    firstPiece.then(() => { opened = true; });
+    const pumping = this.pump({ rethrow: true });
+    pumping.catch((e) => { if (opened && !this.closed && e.name !== 'AbortError') this.onError(e); });
+    await Promise.race([pumping, firstPiece]);
   }
 
   close() {
@@ -235,6 +243,7 @@ export class FootagePlayer {
         }
         await this.bufferOp((sb) => sb.appendBuffer(data));
         offset += data.byteLength;
+        if (this.onFirstPiece) { this.onFirstPiece(); this.onFirstPiece = null; }
       }
       if (complete) return;
     }
@@ -400,7 +409,15 @@ export class LivePlayer {
     }
     for (;;) {
       const c = this.copy;
-      const { data, complete, wallFrom } = await fetchTranscoded(c.url, c, this.abort.signal);
+      let piece;
+      try {
+        piece = await fetchTranscoded(c.url, c, this.abort.signal);
+      } catch (e) {
+        // The server dropped this copy (memory, or idle) and starts it again from zero.
+        if (e.status === 400 && c.offset > 0) { this.copy = null; return; }
+        throw e;
+      }
+      const { data, complete, wallFrom } = piece;
       if (this.closed) return;
       if (data.byteLength) {
         if (!c.started) {
