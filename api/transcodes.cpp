@@ -46,11 +46,11 @@ int64_t MonotonicUs() {
 struct TranscodeCache::Transcode {
   explicit Transcode(media::TranscodeSize size) : coder(size) {}
   std::mutex mu;
-  media::H264Transcoder coder;             // guarded by mu
-  std::string init;                        // the source's ftyp+moov; guarded by mu
-  std::optional<uint32_t> next_fragment;   // the moof number to feed next; guarded by mu
-  bool started = false;                    // guarded by mu
-  int64_t from_us = 0, to_us = 0;          // guarded by mu
+  media::H264Transcoder coder;             // GUARDED_BY(mu)
+  std::string init;                        // GUARDED_BY(mu): the source's ftyp+moov
+  std::optional<uint32_t> next_fragment;   // GUARDED_BY(mu): the moof number to feed next
+  bool started = false;                    // GUARDED_BY(mu)
+  int64_t from_us = 0, to_us = 0;          // GUARDED_BY(mu)
   std::atomic<uint64_t> bytes{0};
   std::atomic<int64_t> last_used_us{0};
 };

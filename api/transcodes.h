@@ -56,8 +56,10 @@ class TranscodeCache {
   ~TranscodeCache();
 
   // The output of key's transcode from offset. fd is the open segment file, file_size its
-  // size now; closed says the file will not grow. kOutOfRange-like kInvalidArgument when
-  // offset lies past what exists and nothing more can come.
+  // size now; closed says the file will not grow. Errors: kInvalidArgument when offset lies
+  // past the output (a client that kept an offset across a dropped copy starts again from
+  // 0); kUnavailable when the slot stays busy for kSlotWaitMs; kDataLoss when the file is
+  // not a recording the decoder can read; the file's read errors.
   Result<TranscodeChunk> Read(const TranscodeKey& key, int fd, uint64_t file_size, bool closed,
                               uint64_t offset);
 
@@ -74,7 +76,7 @@ class TranscodeCache {
   const uint64_t max_bytes_;
   std::timed_mutex slot_;  // held while any transcode works: one at a time
   mutable std::mutex mu_;
-  std::map<TranscodeKey, std::shared_ptr<Transcode>> by_key_;  // guarded by mu_
+  std::map<TranscodeKey, std::shared_ptr<Transcode>> by_key_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace custodian::api
