@@ -25,9 +25,12 @@
 #include "api/purpose.h"
 #include "api/routes.h"
 #include "api/sessions.h"
+#include "api/transcodes.h"
 #include "api/viewings.h"
 
 namespace custodian::api {
+
+inline constexpr uint64_t kTranscodeCacheBytes = 256ull * 1024 * 1024;
 
 struct ApiContext {
   ApiContext(records::Database& db, records::Database& access_log_db, const Clock& clock,
@@ -46,6 +49,9 @@ struct ApiContext {
   // Thumbnails decode a GOP each; one at a time keeps a burst of them from starving the
   // handler threads and the recorder of CPU.
   std::mutex thumbnail_mu;
+  // H.264 copies for browsers that cannot decode a camera's codec: one transcode at a
+  // time, pictures at most 1280x720, at most kTranscodeCacheBytes kept.
+  TranscodeCache transcodes{media::TranscodeSize{1280, 720}, kTranscodeCacheBytes};
 };
 
 struct Call {

@@ -14,6 +14,7 @@
 #include "api/handlers.h"
 #include "api/hls.h"
 #include "api/thumbnail.h"
+#include "api/transcoded_footage.h"
 
 namespace custodian::api {
 
@@ -73,8 +74,17 @@ Result<HttpResponse> HandleSegmentFile(ApiContext& ctx, const Call& call) {
                          NotFound("segment " + std::to_string(segment->id) +
                                   " is still being recorded or is being deleted"));
   }
+  auto transcode = WantsTranscode(call.request);
+  if (!transcode.ok()) return FootageFailed(ctx, call, scope, *purpose, transcode.status());
   auto opened = OpenSegmentFile(ctx, *segment);
   if (!opened.ok()) return FootageFailed(ctx, call, scope, *purpose, opened.status());
+  if (*transcode) {
+    Reveal reveal;
+    reveal.reach = scope;
+    reveal.start_detail = "segment " + std::to_string(segment->id) + " of camera " + scope.camera;
+    return TranscodedFootage(ctx, call, *segment, *opened, *purpose, scope, std::move(reveal),
+                             /*closed=*/true);
+  }
   const std::string* header = call.request.Header("range");
   ByteRange range = header ? ParseByteRange(*header, opened->size)
                            : ByteRange{ByteRange::Kind::kWhole, 0, opened->size};

@@ -17,6 +17,7 @@
 #include "api/handlers.h"
 #include "api/live.h"
 #include "api/thumbnail.h"
+#include "api/transcoded_footage.h"
 
 namespace custodian::api {
 
@@ -214,8 +215,17 @@ Result<HttpResponse> HandleLiveSegmentFile(ApiContext& ctx, const Call& call) {
                                   " is not live; recorded footage is at /api/v1/segments/" +
                                   std::to_string(segment.id) + "/file"));
   }
+  auto transcode = WantsTranscode(call.request);
+  if (!transcode.ok()) return FootageFailed(ctx, call, scope, *purpose, transcode.status());
   auto opened = OpenSegmentFile(ctx, segment);
   if (!opened.ok()) return FootageFailed(ctx, call, scope, *purpose, opened.status());
+  if (*transcode) {
+    return TranscodedFootage(
+        ctx, call, segment, *opened, *purpose, scope,
+        LiveReveal(scope.camera, segment.start,
+                   "first fetch: segment " + std::to_string(segment.id)),
+        segment.state != records::SegmentState::kRecording);
+  }
   auto parts = ScanFragments(opened->file->fd(), opened->size);
   if (!parts.ok()) return FootageFailed(ctx, call, scope, *purpose, parts.status());
   // Only whole fragments are served: the bytes past them may still be being written.

@@ -64,6 +64,10 @@ cameras:
     name: "Yard"
     url: rtsp://127.0.0.1:$RTSP_PORT/yard
     transport: tcp
+  - id: door
+    name: "Door"
+    url: rtsp://127.0.0.1:$RTSP_PORT/door
+    transport: tcp
 YAML
 C() { "$CUSTODIAN" --config "$WORK/site.yaml" "$@"; }
 
@@ -71,6 +75,7 @@ mkfifo "$WORK/sim.in"
 "$SIM" --port "$RTSP_PORT" --quit-on-eof --log-level warn \
   --stream "lobby:codec=h264,width=640,height=360,fps=25,bitrate=800,clip=10,bframes=${LOBBY_BFRAMES:-2}" \
   --stream "yard:codec=h264,width=640,height=360,fps=25,bitrate=800,clip=10" \
+  --stream "door:codec=h265,width=640,height=360,fps=25,bitrate=600,clip=10,audio=aac" \
   < "$WORK/sim.in" > "$WORK/sim.out" 2> "$WORK/sim.log" &
 PIDS+=($!)
 exec 3> "$WORK/sim.in"
@@ -83,7 +88,7 @@ grep -q '^ready' "$WORK/sim.out" || { echo "web test: the simulator did not star
 export WEB_PASSWORD="web-test-password-1"
 for u in "manager1 manager" "manager2 manager" "dpo1 dpo" "staff1 staff"; do
   set -- $u
-  echo "$WEB_PASSWORD" | C user add "$1" --role "$2" --camera lobby --camera yard >/dev/null
+  echo "$WEB_PASSWORD" | C user add "$1" --role "$2" --camera lobby --camera yard --camera door >/dev/null
 done
 echo "$WEB_PASSWORD" | C user add admin1 --role admin >/dev/null
 
@@ -100,7 +105,8 @@ curl -skf "$BASE/healthz" >/dev/null || { echo "web test: serve did not start"; 
 # Footage to review: a few complete segments of the lobby camera.
 for _ in $(seq 1 120); do
   n=$(sqlite3 "$DATA/records.db" "SELECT count(*) FROM segments WHERE camera_id='lobby' AND state='complete'" 2>/dev/null || echo 0)
-  [ "${n:-0}" -ge 3 ] && break
+  d=$(sqlite3 "$DATA/records.db" "SELECT count(*) FROM segments WHERE camera_id='door' AND state='complete'" 2>/dev/null || echo 0)
+  [ "${n:-0}" -ge 3 ] && [ "${d:-0}" -ge 2 ] && break
   sleep 0.5
 done
 [ "${n:-0}" -ge 3 ] || { echo "web test: no footage was recorded"; cat "$WORK/record.log"; exit 1; }

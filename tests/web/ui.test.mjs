@@ -86,7 +86,7 @@ await run('a manager signs in and sees the cameras', async () => {
   manager1 = await signedIn('manager1');
   await page_goto(manager1, '#/cameras');
   await manager1.locator('.camera-card').first().waitFor();
-  check(await manager1.locator('.camera-card').count() === 2, 'two camera cards');
+  check(await manager1.locator('.camera-card').count() === 3, 'three camera cards');
   await manager1.locator('.camera-card .badge-ok').first().waitFor({ timeout: 15_000 });
   await shot(manager1, '02-cameras');
   const stored = await manager1.evaluate(() => localStorage.length + sessionStorage.length);
@@ -185,6 +185,126 @@ await run('live view: purpose first, then the picture follows the recording', as
   console.log(`  the viewing's end entry came ${((Date.now() - ended) / 1000).toFixed(0)} s after leaving the page`);
   check(/^live_view_end\|end of the viewing started at entry \d+: ended: idle/m.test(all), `the viewing ended with an entry (${all})`);
   check(all.split('\n').length <= 4, `a minute of live view leaves at most a few entries (${all.split('\n').length})`);
+});
+
+// How many of a 64x36 sample of the video's picture are not black.
+function litPixels() {
+  const v = document.querySelector('video.footage');
+  const c = document.createElement('canvas');
+  c.width = 64; c.height = 36;
+  const g = c.getContext('2d');
+  g.drawImage(v, 0, 0, 64, 36);
+  const d = g.getImageData(0, 0, 64, 36).data;
+  let lit = 0;
+  for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] > 60) lit++;
+  return lit;
+}
+
+await run('an H.265 camera plays in Chromium, recorded and live (the server converts it to H.264)', async () => {
+  const page = manager1;
+  const hevc = await page.evaluate(() => MediaSource.isTypeSupported('video/mp4; codecs="hvc1.1.6.L90.B0"'));
+  console.log(`  this Chromium ${hevc ? 'decodes' : 'cannot decode'} H.265 itself`);
+  const hevcPurpose = `hevc ${purposeText}`;
+  await page_goto(page, '#/review?camera=door&window=900');
+  await page.locator('.seg-footage').first().waitFor();
+  await page.getByRole('button', { name: 'Watch from the selected time' }).click();
+  await page.getByLabel('Purpose').selectOption('incident_review');
+  await page.getByLabel('In your own words').fill(hevcPurpose);
+  await page.getByRole('button', { name: 'Continue to footage' }).click();
+  const asked = Date.now();
+  await page.waitForFunction(() => document.querySelector('video.footage')?.readyState >= 2, null, { timeout: 30_000 });
+  console.log(`  first recorded H.265 picture ${((Date.now() - asked) / 1000).toFixed(2)} s after asking`);
+  await page.getByText(/^Footage loaded/).waitFor({ timeout: 10_000 });
+  const loaded = await page.getByText(/^Footage loaded/).textContent();
+  check(/Footage loaded/.test(loaded), `the page says the footage loaded (${loaded})`);
+  if (!hevc) check(/converts it to H\.264/.test(loaded), `the page says the server converts the footage (${loaded})`);
+  await page.getByRole('button', { name: 'Play', exact: true }).click();
+  const t0 = await page.evaluate(() => document.querySelector('video').currentTime);
+  await page.waitForFunction((t) => document.querySelector('video').currentTime > t + 1.5, t0, { timeout: 30_000 });
+  const lit = await page.evaluate(litPixels);
+  check(lit > 200, `the recorded picture is not black (${lit} of 2304 sampled pixels lit)`);
+  // Hovering the timeline at the play position shows a picture of that moment.
+  await page.locator('.timeline-bar').scrollIntoViewIfNeeded();
+  const head = await page.locator('.playhead').boundingBox();
+  const barBox = await page.locator('.timeline-bar').boundingBox();
+  await page.mouse.move(head.x + 1, barBox.y + barBox.height / 2);
+  await page.waitForFunction(() => document.querySelector('.timeline-hover img')?.naturalWidth > 0, null, { timeout: 20_000 });
+  check(/(GMT|BST)$/.test(await page.locator('.timeline-hover figcaption').textContent()), 'the hover says the UK time');
+  await page.mouse.move(head.x + 1, barBox.y + barBox.height + 200);
+  const s0 = await page.evaluate(() => document.querySelector('video').currentTime);
+  await page.getByRole('button', { name: 'Forward 10 seconds' }).click();
+  await page.waitForFunction((t) => document.querySelector('video').currentTime > t + 9, s0, { timeout: 30_000 });
+  await page.waitForFunction((t) => document.querySelector('video').currentTime > t + 10.5, s0, { timeout: 30_000 });
+  await shot(page, '04b-review-h265');
+  const rows = sql(`SELECT action, result FROM access_log WHERE purpose_text = '${hevcPurpose.replace(/'/g, "''")}' ORDER BY id`);
+  check(/^play\|ok$/m.test(rows), `the converted playback is a viewing with the purpose (${rows})`);
+  check(rows.split('\n').length <= 2, `the converted pieces add no entries of their own (${rows})`);
+
+  await page_goto(page, '#/cameras');
+  await page.getByRole('button', { name: 'Live view of Door' }).click();
+  await page.getByLabel('Purpose').selectOption('system_check');
+  await page.getByLabel('In your own words').fill(`live ${hevcPurpose}`);
+  await page.getByRole('button', { name: 'Continue to footage' }).click();
+  await page.waitForFunction(() => document.querySelector('video.footage')?.currentTime > 0.5, null, { timeout: 30_000 });
+  const l0 = await page.evaluate(() => document.querySelector('video').currentTime);
+  await page.waitForFunction((t) => document.querySelector('video').currentTime > t + 2, l0, { timeout: 30_000 });
+  const liveLit = await page.evaluate(litPixels);
+  check(liveLit > 200, `the live picture is not black (${liveLit} of 2304 sampled pixels lit)`);
+  const picture = await page.locator('.clock time').getAttribute('datetime');
+  const behind = (Date.now() - Date.parse(picture)) / 1000;
+  console.log(`  converted live picture ${behind.toFixed(1)} s behind the wall clock`);
+  check(behind > -2 && behind < 15, `the converted live picture is ${behind.toFixed(1)} s behind real time`);
+  await shot(page, '04c-live-h265');
+  // Paused, the live picture stays where it was while the playlist reloads.
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await page.waitForFunction(() => document.querySelector('video').paused);
+  const p0 = await page.evaluate(() => document.querySelector('video').currentTime);
+  await page.waitForTimeout(6000);
+  const p1 = await page.evaluate(() => document.querySelector('video').currentTime);
+  check(Math.abs(p1 - p0) < 0.05, `a paused live picture stays paused (moved ${(p1 - p0).toFixed(2)} s in 6 s)`);
+  const live = sql(`SELECT action, camera_id, result FROM access_log WHERE purpose_text = 'live ${hevcPurpose.replace(/'/g, "''")}' ORDER BY id`);
+  check(/^live_view\|door\|ok$/m.test(live), `the converted live view is a viewing of the camera (${live})`);
+  await page_goto(page, '#/cameras');
+});
+
+await run('three cameras play together in a 2x2 grid from one timeline, within 0.5 s of each other', async () => {
+  const page = manager1;
+  await page_goto(page, '#/review-together?cameras=lobby,yard,door&window=900');
+  await page.getByRole('button', { name: 'Show together' }).click();
+  await page.getByLabel('Purpose').selectOption('incident_review');
+  await page.getByLabel('In your own words').fill(`grid ${purposeText}`);
+  await page.getByRole('button', { name: 'Continue to footage' }).click();
+  await page.getByText(/^Footage loaded/).waitFor({ timeout: 60_000 });
+  check(await page.locator('.grid-cell video').count() === 3, 'three players in the grid');
+  await page.getByRole('button', { name: 'Play', exact: true }).click();
+  const times = () => [...document.querySelectorAll('.grid-cell video')].map((v) => v.currentTime);
+  const t0 = await page.evaluate(times);
+  await page.waitForFunction((before) => {
+    const now = [...document.querySelectorAll('.grid-cell video')].map((v) => v.currentTime);
+    return now.every((t, i) => t > before[i] + 2);
+  }, t0, { timeout: 60_000 });
+  // Every camera plays, and they show the same moment: the page's own spread, measured on
+  // all three at once, once all three have a picture.
+  await page.waitForFunction(() => {
+    const g = document.querySelector('.camera-grid');
+    return g.dataset.playing === '3' && Number(g.dataset.spread) < 0.5;
+  }, null, { timeout: 30_000 });
+  // Then for 3 s of playing, every moment at which all three show a picture (one may be
+  // between two segments or moved at a given moment) has them within 0.5 s.
+  const spreads = await page.evaluate(async () => {
+    const g = document.querySelector('.camera-grid'), seen = [];
+    for (let i = 0; i < 12; i++) {
+      if (g.dataset.playing === '3') seen.push(Number(g.dataset.spread));
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    return seen;
+  });
+  const worst = Math.max(...spreads);
+  console.log(`  three cameras at most ${worst.toFixed(3)} s apart over ${spreads.length} samples while playing together`);
+  check(spreads.length >= 3, `all three cameras show a picture in at least 3 of 12 samples (${spreads.length})`);
+  check(worst < 0.5, `the cameras stay within 0.5 s of each other (${spreads.join(', ')})`);
+  await shot(page, '04d-review-together');
+  await page_goto(page, '#/cameras');
 });
 
 await run('holds: a manager places and releases a hold', async () => {

@@ -11,6 +11,7 @@ const PAGES = [
   { path: 'cameras', title: 'Cameras', roles: ['staff', 'manager', 'dpo', 'admin'], load: () => import('./pages/cameras.js') },
   { path: 'live', title: 'Live view', roles: ['staff', 'manager', 'dpo'], hidden: true, load: () => import('./pages/live.js') },
   { path: 'review', title: 'Review', roles: ['staff', 'manager', 'dpo'], load: () => import('./pages/review.js') },
+  { path: 'review-together', title: 'Together', roles: ['staff', 'manager', 'dpo'], load: () => import('./pages/review_grid.js') },
   { path: 'requests', title: 'Requests', roles: ['staff', 'manager', 'dpo'], load: () => import('./pages/requests.js') },
   { path: 'holds', title: 'Holds', roles: ['manager', 'dpo'], load: () => import('./pages/holds.js') },
   { path: 'retention', title: 'Retention', roles: ['dpo'], load: () => import('./pages/retention.js') },

@@ -57,6 +57,32 @@ async function fetchRange(url, { offset, length }, signal) {
   return r.arrayBuffer();
 }
 
+// The MIME type of the server's H.264 copy, from its init section.
+function h264Mime(data) {
+  const codecs = codecsOf(data).join(',');
+  const mime = `video/mp4; codecs="${codecs}"`;
+  if (!MediaSource.isTypeSupported(mime)) throw new Error(`This browser cannot play the server's H.264 copy either (${codecs}).`);
+  return mime;
+}
+
+// A piece of the server's H.264 copy of a segment file (api/transcoded_footage.h).
+async function fetchTranscoded(url, { offset, fromFragment = 0 }, signal) {
+  const sep = url.includes('?') ? '&' : '?';
+  const r = await fetch(`${url}${sep}transcode=h264&offset=${offset}&from_fragment=${fromFragment}`,
+    { credentials: 'same-origin', cache: 'no-store', signal });
+  if (!r.ok) {
+    const data = await r.json().catch(() => null);
+    const e = new Error(data?.error?.message || `the H.264 copy failed (${r.status})`);
+    e.status = r.status;
+    throw e;
+  }
+  return {
+    data: await r.arrayBuffer(),
+    complete: r.headers.get('X-Transcode-Complete') === 'yes',
+    wallFrom: Date.parse(r.headers.get('X-Transcode-Wall-From') || ''),
+  };
+}
+
 export class FootagePlayer {
   constructor(video, { onError = () => {}, onBuffering = () => {} } = {}) {
     this.video = video;
@@ -88,7 +114,15 @@ export class FootagePlayer {
     this.video.addEventListener('seeking', this.onTick);
     this.video.addEventListener('waiting', this.onWaiting);
     this.gapTimer = setInterval(() => this.skipSmallGap(), 500);
-    await this.pump();
+    // Open once the first segment is buffered, or, for a server-side copy that comes in
+    // pieces, once its first piece is: a failure before that is the open's failure, one
+    // after it is reported like any later one.
+    let opened = false;
+    const firstPiece = new Promise((resolve) => { this.onFirstPiece = resolve; });
+    firstPiece.then(() => { opened = true; });
+    const pumping = this.pump({ rethrow: true });
+    pumping.catch((e) => { if (opened && !this.closed && e.name !== 'AbortError') this.onError(e); });
+    await Promise.race([pumping, firstPiece]);
   }
 
   close() {
@@ -133,7 +167,7 @@ export class FootagePlayer {
   seekWall(wallMs) { this.video.currentTime = this.mediaAt(wallMs); }
 
   // Buffers the segment at the play position and, near its end, the next one.
-  async pump() {
+  async pump({ rethrow = false } = {}) {
     if (this.busy || this.closed) return;
     this.busy = true;
     try {
@@ -154,6 +188,7 @@ export class FootagePlayer {
         this.mediaSource.endOfStream();
       }
     } catch (e) {
+      if (rethrow) throw e;
       if (!this.closed && e.name !== 'AbortError') this.onError(e);
     } finally {
       this.busy = false;
@@ -173,7 +208,10 @@ export class FootagePlayer {
     const codecs = codecsOf(init).join(',');
     const mime = `video/mp4; codecs="${codecs}"`;
     if (!MediaSource.isTypeSupported(mime)) {
-      throw new Error(`This browser cannot play this camera's footage (${codecs}). Snapshots still work.`);
+      this.transcoded = codecs;
+      await this.appendTranscoded(seg);
+      this.loaded.add(index);
+      return;
     }
     if (!this.sourceBuffer) {
       this.sourceBuffer = this.mediaSource.addSourceBuffer(mime);
@@ -188,6 +226,37 @@ export class FootagePlayer {
     this.sourceBuffer.timestampOffset = seg.mediaStart;
     await this.bufferOp((sb) => sb.appendBuffer(media));
     this.loaded.add(index);
+  }
+
+  // The server's H.264 copy of a segment, taken in the pieces the server has made so far
+  // until it says the copy is complete.
+  async appendTranscoded(seg) {
+    let offset = 0, first = true;
+    for (;;) {
+      const { data, complete } = await fetchTranscoded(seg.url, { offset }, this.abort.signal);
+      if (this.closed) return;
+      if (data.byteLength) {
+        if (first) {
+          await this.useMime(h264Mime(data));
+          this.sourceBuffer.timestampOffset = seg.mediaStart;
+          first = false;
+        }
+        await this.bufferOp((sb) => sb.appendBuffer(data));
+        offset += data.byteLength;
+        if (this.onFirstPiece) { this.onFirstPiece(); this.onFirstPiece = null; }
+      }
+      if (complete) return;
+    }
+  }
+
+  async useMime(mime) {
+    if (!this.sourceBuffer) {
+      this.sourceBuffer = this.mediaSource.addSourceBuffer(mime);
+      this.sourceBuffer.mode = 'sequence';
+    } else if (mime !== this.mimeCodecs && this.sourceBuffer.changeType) {
+      this.sourceBuffer.changeType(mime);
+    }
+    this.mimeCodecs = mime;
   }
 
   bufferOp(fn) {
@@ -310,19 +379,69 @@ export class LivePlayer {
     const r = await fetch(this.playlistUrl, { credentials: 'same-origin', cache: 'no-store', signal: this.abort.signal });
     if (!r.ok) throw new Error((await r.json().catch(() => null))?.error?.message || `live playlist failed (${r.status})`);
     const entries = parseLivePlaylist(await r.text());
+    if (this.transcoded === undefined && entries.length) this.transcoded = (await this.playable(entries[0])) ? null : this.codecs;
+    if (this.transcoded) await this.tickTranscoded(entries);
+    else await this.tickDirect(entries);
+    const v = this.video, end = this.bufferedEnd();
+    // A picture the person paused stays paused: only a playing one is kept near the newest.
+    if (!this.userPaused && v.buffered.length && (v.currentTime < v.buffered.start(0) || end - v.currentTime > 4)) v.currentTime = Math.max(0, end - 1);
+    if (v.paused && !this.userPaused && v.buffered.length) v.play().catch(() => {});
+    if (v.currentTime > 60 && this.sourceBuffer && !this.sourceBuffer.updating) {
+      await this.bufferOp((sb) => sb.remove(0, v.currentTime - 30));
+      this.marks = this.marks.filter((m, i, all) => i === all.length - 1 || all[i + 1].media > v.currentTime - 30);
+    }
+  }
+
+  // Whether the browser decodes the camera's codec (the init section of the entry's file).
+  async playable(e) {
+    const init = await fetchRange(e.map.url, e.map, this.abort.signal);
+    this.codecs = codecsOf(init).join(',');
+    return MediaSource.isTypeSupported(`video/mp4; codecs="${this.codecs}"`);
+  }
+
+  // The server's H.264 copy of the file being recorded, from the playlist's first keyframe,
+  // then each later file from its start; a piece each reload.
+  async tickTranscoded(entries) {
+    if (!entries.length) return;
+    if (!this.copy) {
+      const e = entries[0];
+      this.copy = { url: e.url, fromFragment: e.seq % 1e9, offset: 0, started: false };
+    }
+    for (;;) {
+      const c = this.copy;
+      let piece;
+      try {
+        piece = await fetchTranscoded(c.url, c, this.abort.signal);
+      } catch (e) {
+        // The server dropped this copy (memory, or idle) and starts it again from zero.
+        if (e.status === 400 && c.offset > 0) { this.copy = null; return; }
+        throw e;
+      }
+      const { data, complete, wallFrom } = piece;
+      if (this.closed) return;
+      if (data.byteLength) {
+        if (!c.started) {
+          await FootagePlayer.prototype.useMime.call(this, h264Mime(data));
+          this.marks.push({ media: this.bufferedEnd(), wall: wallFrom });
+          c.started = true;
+        }
+        await this.bufferOp((sb) => sb.appendBuffer(data));
+        c.offset += data.byteLength;
+      }
+      if (!complete) return;
+      const next = entries.find((e) => e.url !== c.url && entries.indexOf(e) > entries.findLastIndex((x) => x.url === c.url));
+      if (!next) return;
+      this.copy = { url: next.url, fromFragment: 0, offset: 0, started: false };
+    }
+  }
+
+  async tickDirect(entries) {
     if (this.lastSeq !== null && entries.length && entries[entries.length - 1].seq < this.lastSeq - 10) this.lastSeq = null;  // a new run
     for (const e of entries) {
       if (this.closed) return;
       if (this.lastSeq !== null && e.seq <= this.lastSeq) continue;
       await this.appendEntry(e);
       this.lastSeq = e.seq;
-    }
-    const v = this.video, end = this.bufferedEnd();
-    if (v.buffered.length && (v.currentTime < v.buffered.start(0) || end - v.currentTime > 4)) v.currentTime = Math.max(0, end - 1);
-    if (v.paused && !this.userPaused && v.buffered.length) v.play().catch(() => {});
-    if (v.currentTime > 60 && !this.sourceBuffer.updating) {
-      await this.bufferOp((sb) => sb.remove(0, v.currentTime - 30));
-      this.marks = this.marks.filter((m, i, all) => i === all.length - 1 || all[i + 1].media > v.currentTime - 30);
     }
   }
 

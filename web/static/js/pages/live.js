@@ -44,7 +44,8 @@ export async function render(main, { session, params, navigate }) {
     msg.show('Connecting…');
     try {
       await player.open();
-      msg.show(`Live from ${names[camera.value] || camera.value}.`);
+      const converted = player.transcoded ? ` This browser cannot decode the camera's ${player.transcoded}; the server converts it to H.264.` : '';
+      msg.show(`Live from ${names[camera.value] || camera.value}.${converted}`);
     } catch (e) { msg.error(e); }
     timer = setInterval(() => { if (player) { const w = player.wallAt(); if (!Number.isNaN(w)) clear(clock, timeEl(w)); } }, 500);
   }

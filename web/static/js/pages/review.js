@@ -9,6 +9,7 @@ import { FootagePlayer } from '../player.js';
 
 const WINDOWS = [['900', '15 minutes'], ['3600', '1 hour'], ['14400', '4 hours'], ['43200', '12 hours'], ['86400', '24 hours']];
 const SPEEDS = ['0.25', '0.5', '1', '2', '4', '8'];
+const NEWEST_LEAD_MS = 30_000;
 
 export async function render(main, { session, params }) {
   let purpose = null;   // this review session's stated purpose
@@ -16,6 +17,7 @@ export async function render(main, { session, params }) {
   let timeline = null;  // {camera, from, to, segments, gaps}
   let frameSeconds = 1 / 25;
   let cursorWall = null;
+  let openAtNewest = !params.get('at');
 
   const cameras = session.cameras || [];
   const msg = messageLine();
@@ -41,6 +43,11 @@ export async function render(main, { session, params }) {
   const purposeBox = h('div');
   const bar = h('div', { class: 'timeline-bar', role: 'presentation' });
   const playhead = h('div', { class: 'playhead', hidden: true });
+  // Hovering the timeline shows the time there and, once footage is playing (the purpose is
+  // stated), a picture of that moment.
+  const hoverImg = h('img', { alt: '', hidden: true });
+  const hoverCaption = h('figcaption');
+  const hoverBox = h('figure', { class: 'timeline-hover', hidden: true }, hoverImg, hoverCaption);
   const scrub = h('input', { type: 'range', min: 0, max: 1000, value: 0, step: 1, 'aria-label': 'Position in the time range', class: 'scrub' });
   const axis = h('div', { class: 'timeline-axis' });
   const legend = h('p', { class: 'legend' },
@@ -48,20 +55,22 @@ export async function render(main, { session, params }) {
     h('span', { class: 'key key-none' }), 'no footage');
   const summary = h('p', { class: 'timeline-summary' });
   const timelineBox = h('section', { class: 'timeline', 'aria-label': 'Timeline', hidden: true },
-    h('div', { class: 'timeline-track' }, bar, playhead), axis, scrub, legend, summary);
+    h('div', { class: 'timeline-track' }, bar, playhead, hoverBox), axis, scrub, legend, summary);
 
   const video = h('video', { class: 'footage', playsinline: true, 'aria-label': 'Footage', tabindex: 0 });
   const clock = h('output', { class: 'clock', 'aria-live': 'off' }, '—');
   const playBtn = button('Play', () => togglePlay(), { class: 'primary', 'aria-keyshortcuts': 'k' });
   const back = button('◀ Frame', () => stepFrame(-1), { 'aria-label': 'Step back one frame', 'aria-keyshortcuts': ',' });
   const fwd = button('Frame ▶', () => stepFrame(1), { 'aria-label': 'Step forward one frame', 'aria-keyshortcuts': '.' });
+  const skipBack = button('−10 s', () => skip(-10), { 'aria-label': 'Back 10 seconds', 'aria-keyshortcuts': 'ArrowLeft' });
+  const skipFwd = button('+10 s', () => skip(10), { 'aria-label': 'Forward 10 seconds', 'aria-keyshortcuts': 'ArrowRight' });
   const speed = select('speed', SPEEDS.map((s) => [s, `${s}×`]), '1');
   speed.addEventListener('change', () => { video.playbackRate = Number(speed.value); });
   const snapBtn = button('Snapshot', () => snapshot());
   const watchBtn = button('Watch from the selected time', () => watch(), { class: 'primary' });
   const snapBox = h('div', { class: 'snapshot' });
   const controls = h('div', { class: 'player-controls', role: 'group', 'aria-label': 'Playback' },
-    playBtn, back, fwd, field('Speed', speed), snapBtn, h('span', { class: 'clock-label' }, 'Shown: ', clock));
+    playBtn, skipBack, back, fwd, skipFwd, field('Speed', speed), snapBtn, h('span', { class: 'clock-label' }, 'Shown: ', clock));
   const playerBox = h('section', { class: 'player', 'aria-label': 'Player', hidden: true }, video, controls, snapBox);
 
   main.append(pageHeader('Review footage'), picker, msg, timelineBox, h('div', { class: 'actions' }, watchBtn), purposeLine, purposeBox, playerBox);
@@ -121,8 +130,12 @@ export async function render(main, { session, params }) {
       timeline = { camera: cameraSel.value, from, to, segments: t.segments, gaps: t.gaps };
       timelineBox.hidden = false;
       drawTimeline();
-      const first = t.segments.find((s) => s.state === 'complete');
-      showCursor(first ? Math.max(from, Date.parse(first.start)) : from);
+      const complete = t.segments.filter((s) => s.state === 'complete');
+      const first = complete[0], last = complete[complete.length - 1];
+      // Opened without a time, review starts near the newest footage (its last half minute).
+      const newest = openAtNewest && last ? Date.parse(last.end) - NEWEST_LEAD_MS : -Infinity;
+      openAtNewest = false;
+      showCursor(first ? Math.max(from, Date.parse(first.start), newest) : from);
       watchBtn.hidden = !first;
       msg.show(first ? 'Choose a time on the timeline, then watch.' : 'No complete footage in this range.', first ? 'info' : 'warn');
     } catch (e) { msg.error(e); }
@@ -155,7 +168,8 @@ export async function render(main, { session, params }) {
       playerBox.hidden = false;
       await player.open(await r.text());
       if (cursorWall !== null) player.seekWall(cursorWall);
-      msg.show('Footage loaded. Space or K plays and pauses; comma and full stop step a frame.');
+      const converted = player.transcoded ? ` This browser cannot decode the camera's ${player.transcoded}; the server converts it to H.264 as it plays.` : '';
+      msg.show(`Footage loaded.${converted} Space or K plays and pauses; comma and full stop step a frame.`);
       video.focus();
     } catch (e) { msg.error(e); }
   }
@@ -170,6 +184,11 @@ export async function render(main, { session, params }) {
   function togglePlay() {
     if (!player) return;
     if (video.paused) video.play().catch((e) => msg.error(e)); else video.pause();
+  }
+
+  function skip(seconds) {
+    if (!player) return;
+    video.currentTime = Math.max(0, Math.min(player.duration - 0.001, video.currentTime + seconds));
   }
 
   function stepFrame(dir) {
@@ -196,6 +215,8 @@ export async function render(main, { session, params }) {
     if (ev.key === ' ' || ev.key === 'k') { ev.preventDefault(); togglePlay(); }
     else if (ev.key === ',') stepFrame(-1);
     else if (ev.key === '.') stepFrame(1);
+    else if (ev.key === 'ArrowLeft') { ev.preventDefault(); skip(-10); }
+    else if (ev.key === 'ArrowRight') { ev.preventDefault(); skip(10); }
   });
   if ('requestVideoFrameCallback' in video) {
     let lastMedia = null;
@@ -216,6 +237,28 @@ export async function render(main, { session, params }) {
     showCursor(wall);
     if (player) player.seekWall(wall);
   }
+  let hoverTimer = null, hoverBusy = false;
+  function hoverAt(ev) {
+    if (!timeline) return;
+    const r = bar.getBoundingClientRect();
+    const frac = Math.min(1, Math.max(0, (ev.clientX - r.left) / r.width));
+    const wall = timeline.from + frac * span();
+    hoverBox.hidden = false;
+    hoverBox.style.left = `${frac * 100}%`;
+    clear(hoverCaption, ukDateTime(wall));
+    clearTimeout(hoverTimer);
+    const inFootage = timeline.segments.some((s) => s.state === 'complete' && Date.parse(s.start) <= wall && wall < segEnd(s));
+    if (!player || !purpose || !inFootage) { hoverImg.hidden = true; return; }
+    hoverTimer = setTimeout(() => {
+      if (hoverBusy) return;
+      hoverBusy = true;
+      hoverImg.src = `/api/v1/cameras/${encodeURIComponent(timeline.camera)}/thumbnail.jpg` + query({ at: utcIso(new Date(Math.ceil(wall))), ...purpose });
+    }, 300);
+  }
+  hoverImg.addEventListener('load', () => { hoverBusy = false; hoverImg.hidden = false; });
+  hoverImg.addEventListener('error', () => { hoverBusy = false; hoverImg.hidden = true; });
+  bar.addEventListener('pointermove', hoverAt);
+  bar.addEventListener('pointerleave', () => { clearTimeout(hoverTimer); hoverBox.hidden = true; });
   bar.addEventListener('click', (ev) => {
     const r = bar.getBoundingClientRect();
     pickAt((ev.clientX - r.left) / r.width);
