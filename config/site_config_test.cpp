@@ -183,7 +183,7 @@ TEST_CASE("an unknown key is an error that lists the keys expected there") {
   CHECK(SiteErrors(d, "retension: { max_age_days: 31 }\n") ==
         At(d, 3) +
             "retension: unknown key; expected one of site, data_dir, retention, recorder, http, "
-            "log_level, cameras, cameras_dir");
+            "alarms, log_level, cameras, cameras_dir");
   CHECK(SiteErrors(d, std::string(kOneCamera) + "    transprt: tcp\n") ==
         At(d, 6) +
             "cameras[0].transprt: unknown key; expected one of id, name, url, username, "
