@@ -53,7 +53,7 @@ TEST_CASE("api the health page shows each alarm in words, and an acknowledgement
   REQUIRE(f.db().ClearAlarm("camera_offline:door-1").ok());
   CHECK(Body(f.Get("/api/v1/alarms", ann))["alarms"].empty());
   json cleared = Body(f.Get("/api/v1/health", ann))["alarms"][0];
-  CHECK(cleared["cleared"] == "2026-01-01T01:01:00Z");
+  CHECK(cleared["cleared"] == "2026-01-01T01:01:00.000000Z");
 }
 
 TEST_CASE("api /metrics counts viewing entries and open alarms") {
