@@ -230,6 +230,31 @@ await run('a police request is logged with what its type needs', async () => {
   check(await page.getByRole('button', { name: 'Approve' }).count() === 0, 'no decision for the person who logged it');
 });
 
+await run('staff see the requests they logged, withdraw one, and cannot ask for the future', async () => {
+  const page = await signedIn('staff1');
+  await page_goto(page, '#/requests');
+  const api = (method, url, body) => page.evaluate(async ([m, u, b]) => {
+    try { return { ok: true, body: await (await import('/js/api.js')).api(m, u, b) }; } catch (e) { return { ok: false, message: e.message }; }
+  }, [method, url, body]);
+  const now = Date.now();
+  const body = (from, to) => ({ type: 'internal', requester_name: 'staff1', legal_basis: 'legitimate_interests',
+    description: 'a resident fell in the lobby', ranges: [{ camera: 'lobby', from: new Date(from).toISOString(), to: new Date(to).toISOString() }] });
+  const future = await api('POST', '/api/v1/requests', body(now + 3600_000, now + 7200_000));
+  check(!future.ok && /has not been recorded yet/.test(future.message), `a future range is refused in words: ${future.message}`);
+  const logged = await api('POST', '/api/v1/requests', body(now - 600_000, now - 300_000));
+  check(logged.ok, 'staff log a request');
+  await page_goto(page, '#/requests');
+  await page.getByRole('link', { name: `#${logged.body.id}` }).click();
+  await page.getByRole('heading', { name: `Request #${logged.body.id}` }).waitFor();
+  page.once('dialog', (d) => d.accept());
+  await page.getByRole('button', { name: 'Withdraw request' }).click();
+  await page.getByText('Withdrawn.', { exact: true }).waitFor();
+  check(sql(`SELECT state FROM footage_requests WHERE id = ${logged.body.id}`) === 'withdrawn', 'the request is withdrawn');
+  await page_goto(page, '#/requests');
+  await page.getByRole('link', { name: `#${logged.body.id}` }).waitFor();
+  await shot(page, '06b-staff-requests');
+});
+
 await run('a second manager approves and exports it; progress survives a reload', async () => {
   manager2 = await signedIn('manager2');
   const page = manager2;
