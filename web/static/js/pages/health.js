@@ -22,6 +22,22 @@ function days(n) {
   return d === 1 ? '1 day' : `${d} days`;
 }
 
+// A recorder error in words a site manager can act on; the error itself stays one click away.
+const PROBLEMS = [
+  [/refused|ECONNREFUSED/i, 'the camera refused the connection: check its address and that RTSP is enabled on it'],
+  [/\b401\b|unauthori[sz]ed|password|Basic/i, 'the camera refused the user name or password: check them in Camera setup'],
+  [/\b403\b|forbidden/i, 'the camera does not let this user watch the stream: check the user\'s rights on the camera'],
+  [/\b404\b|not found|no such stream/i, 'the camera has no stream at that address: check the stream path'],
+  [/\b503\b|unavailable|busy/i, 'the camera is busy or restarting: if it lasts, restart the camera'],
+  [/timed out|timeout|unreachable|no route|resolve/i, 'the camera does not answer: check that it has power and network, and its address'],
+  [/closed the connection|reset/i, 'the camera dropped the connection: check its network cable and power'],
+  [/H\.264|H\.265|codec/i, 'the camera sends video Custodian cannot record: set it to H.264 or H.265'],
+];
+function problemInWords(error) {
+  const hit = PROBLEMS.find(([re]) => re.test(error));
+  return hit ? hit[1] : 'the camera is not sending pictures';
+}
+
 function alarmCard(a, acknowledge) {
   const ack = a.acknowledged
     ? h('p', { class: 'alarm-ack' }, 'Acknowledged by ', h('strong', {}, a.acknowledged_by), ' at ', timeEl(a.acknowledged))
@@ -93,7 +109,8 @@ export async function render(main, { session }) {
         { title: 'Camera', cell: (c) => h('span', {}, c.name, h('span', { class: 'camera-id' }, ` ${c.id}`)) },
         { title: 'State', cell: (c) => c.online ? badge('recording', 'ok') : badge('offline', 'bad') },
         { title: 'Last picture', cell: (c) => c.last_picture ? timeEl(c.last_picture) : 'never' },
-        { title: 'Problem', cell: (c) => c.online || !c.last_error ? '—' : h('details', {}, h('summary', {}, 'Not connecting'), c.last_error) },
+        { title: 'Problem', cell: (c) => c.online || !c.last_error ? '—'
+          : h('details', { class: 'camera-problem' }, h('summary', {}, problemInWords(c.last_error)), h('span', { class: 'alarm-detail' }, c.last_error)) },
         { title: 'Footage in the last day', cell: (c) => bytes(c.bytes_last_day) },
         { title: 'Kept for', cell: (c) => c.retention_days ? `${c.retention_days} days (needs about ${bytes(c.retention_needs_bytes)})` : 'site default' },
       ], cameras, { empty: 'No cameras are configured.' }));
