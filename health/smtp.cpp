@@ -8,6 +8,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -217,6 +218,30 @@ class Conversation {
   std::string buffer_;
 };
 
+// OpenSSL writes to the socket with write(), which raises SIGPIPE when the relay has closed
+// the connection; the process must not die of that. Blocked in this thread while the
+// conversation lasts, a SIGPIPE stays pending for this thread and is taken here.
+class NoSigpipe {
+ public:
+  NoSigpipe() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+  }
+  ~NoSigpipe() {
+    timespec none{0, 0};
+    while (sigtimedwait(&pipe_, nullptr, &none) == SIGPIPE) {
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  NoSigpipe(const NoSigpipe&) = delete;
+  NoSigpipe& operator=(const NoSigpipe&) = delete;
+
+ private:
+  sigset_t pipe_;
+  sigset_t old_;
+};
+
 bool HasLineBreak(const std::string& s) { return s.find_first_of("\r\n") != std::string::npos; }
 
 std::string Base64(const std::string& in) {
@@ -308,6 +333,7 @@ Status SendMail(const SmtpRelay& relay, const Mail& mail, UtcMicros date) {
   bool bad = HasLineBreak(mail.from) || HasLineBreak(mail.subject);
   for (const std::string& r : mail.to) bad = bad || HasLineBreak(r);
   if (bad) return InvalidArgument("an e-mail header holds a line break");
+  NoSigpipe no_sigpipe;
   Result<int> fd = ConnectTcp(relay.host, relay.port, relay.timeout_us);
   if (!fd.ok()) return fd.status();
   Fd socket(*fd);

@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -112,6 +113,12 @@ std::vector<ReceivedMail> FakeSmtpRelay::WaitForMessages(size_t n, int timeout_m
 }
 
 void FakeSmtpRelay::Serve() {
+  // A client that hangs up while this thread writes must not end the test with SIGPIPE;
+  // blocked here, such a signal stays pending for this thread alone.
+  sigset_t pipe;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
   while (!stop_) {
     pollfd p{listen_fd_, POLLIN, 0};
     if (::poll(&p, 1, 100) != 1) continue;
