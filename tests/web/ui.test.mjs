@@ -232,7 +232,6 @@ await run('a police request is logged with what its type needs', async () => {
 
 await run('staff see the requests they logged, withdraw one, and cannot ask for the future', async () => {
   const page = await signedIn('staff1');
-  await page_goto(page, '#/requests');
   const api = (method, url, body) => page.evaluate(async ([m, u, b]) => {
     try { return { ok: true, body: await (await import('/js/api.js')).api(m, u, b) }; } catch (e) { return { ok: false, message: e.message }; }
   }, [method, url, body]);

@@ -6,6 +6,7 @@ import { h, clear } from './ui.js';
 
 const REFRESH_MS = 30_000;
 const ROLES = ['manager', 'dpo', 'admin'];
+const SHOWN = 3;
 let timer = null;
 let enabled = false;
 
@@ -14,14 +15,14 @@ export async function refreshAlarmBanner() {
   if (!banner || !enabled) return;
   try {
     const { alarms } = await get('/api/v1/alarms');
-    const open = alarms.filter((a) => !a.acknowledged);
     if (!alarms.length) { banner.hidden = true; clear(banner); return; }
-    const first = (open[0] || alarms[0]).title;
-    const more = alarms.length - 1;
+    // Newest first, those no one has acknowledged before those someone is dealing with.
+    const order = [...alarms].sort((a, b) => (!!a.acknowledged - !!b.acknowledged) || Date.parse(b.raised) - Date.parse(a.raised));
+    const shown = order.slice(0, SHOWN).map((a) => a.title + (a.acknowledged ? ' (acknowledged)' : ''));
+    const more = alarms.length - shown.length;
     clear(banner,
       h('strong', {}, alarms.length === 1 ? '1 open alarm: ' : `${alarms.length} open alarms: `),
-      first, more > 0 ? ` and ${more} more` : '',
-      open.length < alarms.length ? ` (${alarms.length - open.length} acknowledged)` : '',
+      shown.join('; '), more > 0 ? `; and ${more} more` : '',
       ' — ', h('a', { href: '#/health' }, 'see the Health page'));
     banner.hidden = false;
   } catch { /* the page's own requests report errors; the banner stays as it was */ }
