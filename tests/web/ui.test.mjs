@@ -652,6 +652,7 @@ await run('a camera going offline raises an alarm: e-mailed, on a banner, acknow
   check((await card.innerText()).includes('What to do'), 'the alarm says what to do');
   await page.getByRole('cell', { name: 'offline' }).first().waitFor();
   await shot(page, '17-health');
+  await page.screenshot({ path: path.join(SHOTS, '17b-health-whole-page.png'), fullPage: true });
   await card.getByRole('button', { name: /Acknowledge/ }).click();
   await card.getByText('Acknowledged by manager1 (manager)').waitFor();
   check(sql("SELECT count(*) FROM access_log a JOIN users u ON u.id = a.user_id WHERE a.action = 'alarm_acknowledge' AND u.name = 'manager1' AND a.detail LIKE '%camera_offline:yard%'") === '1',
