@@ -78,8 +78,8 @@ Result<nlohmann::json> CamerasJson(ApiContext& ctx, const CameraNames& names, ui
     if (!max_age.ok()) return FromRecords(max_age.status(), "read the retention settings");
     auto it = status.find(id);
     const records::CameraStatusRow* s = it == status.end() ? nullptr : it->second;
-    nlohmann::json retention_days =
-        *max_age ? nlohmann::json(std::stoi(**max_age)) : nlohmann::json();
+    const std::optional<int64_t> days = health::IntegerSetting(*max_age);
+    nlohmann::json retention_days = days ? nlohmann::json(*days) : nlohmann::json();
     out.push_back({{"id", id},
                    {"name", name},
                    {"online", s != nullptr && s->online},
@@ -90,8 +90,7 @@ Result<nlohmann::json> CamerasJson(ApiContext& ctx, const CameraNames& names, ui
                    {"bytes_last_day", bytes},
                    {"retention_days", retention_days},
                    {"retention_needs_bytes",
-                    *max_age ? nlohmann::json(bytes * static_cast<uint64_t>(std::stoi(**max_age)))
-                             : nlohmann::json()}});
+                    days ? nlohmann::json(bytes * static_cast<uint64_t>(*days)) : nlohmann::json()}});
   }
   return out;
 }
@@ -178,8 +177,9 @@ Result<HttpResponse> HandleHealthStatus(ApiContext& ctx, const Call&) {
                {"cameras", *cameras},
                {"disk", disk},
                {"clock", {{"synchronized", ctx.clock.Synchronized()}}},
-               {"last_backup", *backup ? TimeJson(UtcMicros{std::stoll(**backup)})
-                                       : nlohmann::json()},
+               {"last_backup", health::IntegerSetting(*backup)
+                                   ? TimeJson(UtcMicros{*health::IntegerSetting(*backup)})
+                                   : nlohmann::json()},
                {"holds_past_review", holds->size()},
                {"dsars_due_soon", *dsars},
                {"alarm_email", ctx.options.alarm_email},

@@ -39,6 +39,16 @@ void CheckCameras(const SiteFacts& f, const AlarmPolicy& p, std::map<std::string
 
 }  // namespace
 
+std::optional<int64_t> IntegerSetting(const std::optional<std::string>& value) {
+  if (!value || value->empty() || value->size() > 19) return std::nullopt;
+  int64_t v = 0;
+  for (char c : *value) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
 std::string UtcText(UtcMicros t) {
   time_t s = static_cast<time_t>(t.us / kMicrosPerSecond);
   tm parts{};

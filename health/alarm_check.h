@@ -69,4 +69,8 @@ Status ApplyAlarms(records::Database& db, const std::map<std::string, std::strin
 // "2026-12-07 05:12:00 UTC".
 std::string UtcText(UtcMicros t);
 
+// A setting holding a decimal integer (the last backup's time, a camera's max age); nullopt
+// for anything else, so that a hand-edited setting cannot stop the watcher or a page.
+std::optional<int64_t> IntegerSetting(const std::optional<std::string>& value);
+
 }  // namespace custodian::health

@@ -151,3 +151,11 @@ TEST_CASE("alarms are described in words with what to do") {
   CHECK(AlarmCamera("disk_full").empty());
   CHECK(DescribeAlarm("something_new", "").title == "Alarm: something_new");
 }
+
+TEST_CASE("a setting that is not a whole number is read as absent, not as a crash") {
+  CHECK(IntegerSetting(std::string("1800000000000000")) == 1800000000000000);
+  CHECK_FALSE(IntegerSetting(std::string("soon")).has_value());
+  CHECK_FALSE(IntegerSetting(std::string("")).has_value());
+  CHECK_FALSE(IntegerSetting(std::string("99999999999999999999")).has_value());
+  CHECK_FALSE(IntegerSetting(std::nullopt).has_value());
+}

@@ -80,7 +80,7 @@ Status AlarmWatcher::Check() {
   f.clock_synchronized = clock_.Synchronized();
   auto backup = db_.GetSetting(kLastBackupSetting);
   if (!backup.ok()) return backup.status();
-  if (*backup) f.last_backup = UtcMicros{std::stoll(**backup)};
+  if (auto us = IntegerSetting(*backup)) f.last_backup = UtcMicros{*us};
   records::RequestFilter dsars;
   dsars.type = records::RequestType::kDsar;
   auto requests = db_.ListFootageRequests(dsars);
