@@ -112,7 +112,7 @@ export async function render(main, { session }) {
         { title: 'Problem', cell: (c) => c.online || !c.last_error ? '—'
           : h('details', { class: 'camera-problem' }, h('summary', {}, problemInWords(c.last_error)), h('span', { class: 'alarm-detail' }, c.last_error)) },
         { title: 'Footage in the last day', cell: (c) => bytes(c.bytes_last_day) },
-        { title: 'Kept for', cell: (c) => c.retention_days ? `${c.retention_days} days (needs about ${bytes(c.retention_needs_bytes)})` : 'site default' },
+        { title: 'Kept for', cell: (c) => c.retention_days ? `${c.retention_days} days (needs about ${bytes(c.retention_needs_bytes)})` : 'the site\'s period' },
       ], cameras, { empty: 'No cameras are configured.' }));
   }
 
