@@ -38,13 +38,17 @@ Result<int64_t> AccessLogWriter::Append(const records::AccessEntry& entry) {
 
 Result<int64_t> AccessLogWriter::AppendViewingStart(const records::AccessEntry& entry) {
   Pending mine{&entry, Kind::kViewingStart, 0, std::nullopt};
-  return Enqueue(&mine);
+  Result<int64_t> id = Enqueue(&mine);
+  if (id.ok()) viewing_starts_++;
+  return id;
 }
 
 Result<int64_t> AccessLogWriter::AppendViewingEnd(const records::AccessEntry& entry,
                                                   int64_t start_entry_id) {
   Pending mine{&entry, Kind::kViewingEnd, start_entry_id, std::nullopt};
-  return Enqueue(&mine);
+  Result<int64_t> id = Enqueue(&mine);
+  if (id.ok()) viewing_ends_++;
+  return id;
 }
 
 Result<int64_t> AccessLogWriter::Enqueue(Pending* pending) {

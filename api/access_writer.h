@@ -20,6 +20,7 @@
 // meanwhile.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -47,6 +48,9 @@ class AccessLogWriter {
 
   int64_t entries_written() const;
   int64_t batches_committed() const;
+  // Viewing start and end entries written since this writer was made (for /metrics).
+  int64_t viewing_starts() const { return viewing_starts_.load(); }
+  int64_t viewing_ends() const { return viewing_ends_.load(); }
 
  private:
   enum class Kind { kPlain, kViewingStart, kViewingEnd };
@@ -68,6 +72,8 @@ class AccessLogWriter {
   bool committing_ = false;     // GUARDED_BY(mu_)
   int64_t entries_ = 0;         // GUARDED_BY(mu_)
   int64_t batches_ = 0;         // GUARDED_BY(mu_)
+  std::atomic<int64_t> viewing_starts_{0};
+  std::atomic<int64_t> viewing_ends_{0};
 };
 
 }  // namespace custodian::api

@@ -80,6 +80,11 @@ constexpr HandlerEntry kHandlers[] = {
     {RouteId::kCreateCamera, HandleCreateCamera},
     {RouteId::kUpdateCamera, HandleUpdateCamera},
     {RouteId::kTestCamera, HandleTestCamera},
+    {RouteId::kHealthStatus, HandleHealthStatus},
+    {RouteId::kListAlarms, HandleListAlarms},
+    {RouteId::kAcknowledgeAlarm, HandleAcknowledgeAlarm},
+    {RouteId::kUnlockUser, HandleUnlockUser},
+    {RouteId::kResetPassword, HandleResetPassword},
     {RouteId::kWebAsset, HandleWebAsset},
 };
 
@@ -103,6 +108,8 @@ const char* RoleRuleText(Access access) {
       return "this needs an admin account";
     case Access::kGrants:
       return "this needs an admin or dpo account";
+    case Access::kHealth:
+      return "this needs a manager, dpo or admin account";
     default:
       return "not allowed";
   }

@@ -52,6 +52,8 @@ struct ApiOptions {
   // How often idle viewings are looked for; 0: only when a footage request comes or
   // EndIdleViewings is called (tests that move a manual clock).
   int64_t viewing_sweep_interval_us = 5 * kMicrosPerSecond;
+  // Whether alarms are e-mailed (alarms.email in the site file); the health page says so.
+  bool alarm_email = false;
 };
 
 class Api {

@@ -71,5 +71,13 @@ Result<HttpResponse> HandleCreateCamera(ApiContext&, const Call&);
 Result<HttpResponse> HandleUpdateCamera(ApiContext&, const Call&);
 Result<HttpResponse> HandleTestCamera(ApiContext&, const Call&);
 Result<HttpResponse> HandleWebAsset(ApiContext&, const Call&);
+// Health and alarms (handlers_alarms.cpp); account recovery (handlers_users.cpp).
+Result<HttpResponse> HandleHealthStatus(ApiContext&, const Call&);
+Result<HttpResponse> HandleListAlarms(ApiContext&, const Call&);
+Result<HttpResponse> HandleAcknowledgeAlarm(ApiContext&, const Call&);
+Result<HttpResponse> HandleUnlockUser(ApiContext&, const Call&);
+Result<HttpResponse> HandleResetPassword(ApiContext&, const Call&);
+// The health figures in Prometheus text, for /metrics (handlers_alarms.cpp).
+std::string HealthMetrics(ApiContext& ctx);
 
 }  // namespace custodian::api

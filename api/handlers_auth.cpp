@@ -33,8 +33,14 @@ Result<HttpResponse> RefuseLogin(ApiContext& ctx, const Call& call, const std::s
   if (!IsPrintableUtf8(e.user_name)) e.user_name = "(unprintable)";
   CUSTODIAN_RETURN_IF_ERROR(RecordAccess(ctx, e));
   ctx.metrics.CountLoginFailure();
+  // One answer for every failure, so that it tells nobody which names exist or whether the
+  // password was right; it tells the owner of a locked account what to do.
+  const SessionPolicy& policy = ctx.options.sessions;
   HttpResponse r = ErrorResponse(Unauthenticated(
-      "sign-in failed: wrong name or password, or the account is locked or disabled"));
+      "sign-in failed: wrong name or password, or the account is disabled, or locked after " +
+      std::to_string(policy.lock_after_failures) + " failed sign-ins (it unlocks after " +
+      std::to_string(policy.lock_duration_us / (60 * kMicrosPerSecond)) +
+      " minutes, or an admin can unlock it now)"));
   r.delay_ms = ctx.options.sessions.failed_login_delay_ms;
   return r;
 }

@@ -26,6 +26,15 @@ Result<HttpResponse> HandleMetrics(ApiContext& ctx, const Call&) {
       "# TYPE custodian_access_log_commits_total counter\n"
       "custodian_access_log_commits_total " +
       std::to_string(ctx.access_log.batches_committed()) + "\n";
+  // Viewings: a start and an end entry each, however many requests they served.
+  r.body +=
+      "# HELP custodian_viewing_entries_total Access-log entries of viewings, by start or end.\n"
+      "# TYPE custodian_viewing_entries_total counter\n"
+      "custodian_viewing_entries_total{entry=\"start\"} " +
+      std::to_string(ctx.access_log.viewing_starts()) +
+      "\ncustodian_viewing_entries_total{entry=\"end\"} " +
+      std::to_string(ctx.access_log.viewing_ends()) + "\n";
+  r.body += HealthMetrics(ctx);
   return r;
 }
 

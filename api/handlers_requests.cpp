@@ -527,6 +527,17 @@ Result<HttpResponse> EndRequest(ApiContext& ctx, const Call& call, const char* d
 }  // namespace
 
 Result<HttpResponse> HandleWithdrawRequest(ApiContext& ctx, const Call& call) {
+  // Staff withdraw their own requests before a decision; after one, a manager does.
+  if (call.user().role == Role::kStaff) {
+    auto r = ScopedRequest(ctx, call, Use::kAct);
+    if (!r.ok()) return r.status();
+    using S = records::RequestState;
+    if (r->state != S::kReceived && r->state != S::kVerifying &&
+        r->state != S::kAwaitingDecision) {
+      return FailedPrecondition(RequestText(r->id) +
+                                " has been decided; ask a manager to withdraw it");
+    }
+  }
   return EndRequest(ctx, call, "withdrawn", &requests::Workflow::Withdraw);
 }
 
@@ -566,6 +577,11 @@ Result<HttpResponse> HandleRecordDisclosure(ApiContext& ctx, const Call& call) {
   auto r = LoadRequest(ctx, (*e)->request_id);
   if (!r.ok()) return r.status();
   CUSTODIAN_RETURN_IF_ERROR(CheckScope(ctx, call, *r, Use::kAct));
+  // The police guide asks who took the footage: the officer's collar or warrant number.
+  if (r->type == records::RequestType::kPolice && h.reference.empty()) {
+    return InvalidArgument(
+        "a police handover records the officer's collar or warrant number in \"reference\"");
+  }
   requests::Workflow workflow(ctx.db, ctx.clock);
   int64_t id = 0;
   auto recorded = Change(ctx, call,

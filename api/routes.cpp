@@ -74,7 +74,7 @@ const std::array<RouteSpec, static_cast<size_t>(RouteId::kCount)> kRoutes = {{
     // Footage requests, exports and disclosures (issue 7).
     {RouteId::kLogRequest, P, "/api/v1/requests", Access::kFootage, "request_log", false, false,
      "log a footage request; its footage is held at once"},
-    {RouteId::kListRequests, G, "/api/v1/requests", Access::kManager, "request_list", false,
+    {RouteId::kListRequests, G, "/api/v1/requests", Access::kFootage, "request_list", false,
      false, "footage requests touching cameras the user may see (dpo: all)"},
     {RouteId::kGetRequest, G, "/api/v1/requests/{request}", Access::kFootage, "request_view",
      false, false, "a request with its verifications, history, exports and disclosures"},
@@ -140,6 +140,17 @@ const std::array<RouteSpec, static_cast<size_t>(RouteId::kCount)> kRoutes = {{
      false, false, "change a camera defined in cameras_dir"},
     {RouteId::kTestCamera, P, "/api/v1/cameras/{camera}/test", Access::kAdmin, "camera_test",
      false, false, "connect to a camera and report its stream"},
+    {RouteId::kHealthStatus, G, "/api/v1/health", Access::kHealth, "health_view", false, false,
+     "cameras, disk, clock, backup, holds, DSAR deadlines and alarms with what to do"},
+    {RouteId::kListAlarms, G, "/api/v1/alarms", Access::kHealth, "alarm_list", false, false,
+     "the open alarms, for the banner on every page"},
+    {RouteId::kAcknowledgeAlarm, P, "/api/v1/alarms/{alarm}/acknowledge", Access::kHealth,
+     "alarm_acknowledge", false, false, "record that a person is dealing with an alarm"},
+    {RouteId::kUnlockUser, P, "/api/v1/users/{user}/unlock", Access::kAdmin, "account_unlock",
+     false, false, "end an account's lockout after failed sign-ins"},
+    {RouteId::kResetPassword, P, "/api/v1/users/{user}/password-reset", Access::kAdmin,
+     "password_reset", false, false,
+     "give an account a one-time password to change at next sign-in"},
     {RouteId::kWebAsset, G, "/{asset...}", Access::kPublic, "web", false, true,
      "the web UI's files (issue 9)"},
 }};
@@ -214,7 +225,7 @@ PatternFit Fit(const RouteSpec& route, std::string_view path,
       else
         bad = true;
     } else if (w == "{segment}" || w == "{user}" || w == "{hold}" || w == "{request}" ||
-               w == "{export}" || w == "{redaction}" || w == "{grant}") {
+               w == "{export}" || w == "{redaction}" || w == "{grant}" || w == "{alarm}") {
       int64_t id = 0;
       if (ParseId(parts[i], &id))
         p.id = id;
@@ -250,6 +261,8 @@ bool RoleAllowed(Access access, Role role) {
       return role == Role::kDpo;
     case Access::kGrants:
       return role == Role::kAdmin || role == Role::kDpo;
+    case Access::kHealth:
+      return role == Role::kManager || role == Role::kDpo || role == Role::kAdmin;
   }
   return false;
 }
@@ -313,6 +326,7 @@ bool UsesPasswordHashing(Method method, std::string_view path) {
     case RouteId::kLogin:
     case RouteId::kChangePassword:
     case RouteId::kCreateUser:
+    case RouteId::kResetPassword:
       return true;
     default:
       return false;

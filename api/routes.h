@@ -7,7 +7,7 @@
 //
 // Path parameters are typed and checked here, before any handler runs:
 //   {camera}              [a-z0-9-]{1,64}, the camera id as in config and records
-//   {segment} {user} {hold} {request} {export} {redaction} {grant}
+//   {segment} {user} {hold} {request} {export} {redaction} {grant} {alarm}
 //                         a positive decimal integer of at most 18 digits
 //   {asset...}            the rest of the path, for the web UI (letters, digits, - _ . /,
 //                         no "..", no empty segments)
@@ -92,6 +92,12 @@ enum class RouteId {
   kCreateCamera,     // POST   /api/v1/cameras
   kUpdateCamera,     // PATCH  /api/v1/cameras/{camera}
   kTestCamera,       // POST   /api/v1/cameras/{camera}/test
+  // Health, alarms and account recovery (handlers_alarms.cpp, handlers_users.cpp).
+  kHealthStatus,     // GET    /api/v1/health
+  kListAlarms,       // GET    /api/v1/alarms
+  kAcknowledgeAlarm, // POST   /api/v1/alarms/{alarm}/acknowledge
+  kUnlockUser,       // POST   /api/v1/users/{user}/unlock
+  kResetPassword,    // POST   /api/v1/users/{user}/password-reset
   kWebAsset,        // GET    /{asset...}  the web UI (issue 9); 404 until it is installed
   kCount
 };
@@ -107,6 +113,7 @@ enum class Access {
   kDpo,      // dpo
   kAdmin,    // admin
   kGrants,   // admin, dpo: the second person who confirms a grant of a privileged role
+  kHealth,   // manager, dpo, admin: the health page and its alarms
 };
 
 struct RouteSpec {
@@ -129,7 +136,7 @@ bool RoleAllowed(Access access, records::Role role);
 
 struct RouteParams {
   std::string camera;
-  std::optional<int64_t> id;  // {segment}, {user}, {hold}, {request}, {export}, {redaction}, {grant}
+  std::optional<int64_t> id;  // {segment}, {user}, {hold}, {request}, {export}, {redaction}, {grant}, {alarm}
   std::string asset;
 };
 

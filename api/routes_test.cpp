@@ -35,6 +35,7 @@ TEST_CASE("api router matches every route's own pattern with sample parameters")
     replace("{export}", "9");
     replace("{redaction}", "4");
     replace("{grant}", "5");
+    replace("{alarm}", "6");
     replace("{asset...}", "app/main.js");
     auto m = Match(r.method, path);
     INFO(path);

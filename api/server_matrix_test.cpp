@@ -56,7 +56,7 @@ const Expected kMatrix[] = {
     {RouteId::kReleaseHold,          "U", "D", "A", "A", "D"},
     {RouteId::kListDeletions,        "U", "D", "D", "A", "D"},
     {RouteId::kLogRequest,           "U", "A", "A", "A", "D"},
-    {RouteId::kListRequests,         "U", "D", "A", "A", "D"},
+    {RouteId::kListRequests,         "U", "A", "A", "A", "D"},  // staff: their own
     {RouteId::kGetRequest,           "U", "A", "A", "A", "D"},
     {RouteId::kAddVerification,      "U", "A", "A", "A", "D"},
     {RouteId::kSubmitRequest,        "U", "A", "A", "A", "D"},
@@ -86,6 +86,11 @@ const Expected kMatrix[] = {
     {RouteId::kCreateCamera,         "U", "D", "D", "D", "A"},
     {RouteId::kUpdateCamera,         "U", "D", "D", "D", "A"},
     {RouteId::kTestCamera,           "U", "D", "D", "D", "A"},
+    {RouteId::kHealthStatus,         "U", "D", "A", "A", "A"},
+    {RouteId::kListAlarms,           "U", "D", "A", "A", "A"},
+    {RouteId::kAcknowledgeAlarm,     "U", "D", "A", "A", "A"},
+    {RouteId::kUnlockUser,           "U", "D", "D", "D", "A"},
+    {RouteId::kResetPassword,        "U", "D", "D", "D", "A"},
     {RouteId::kWebAsset,             "A", "A", "A", "A", "A"},
 };
 // clang-format on
@@ -285,6 +290,21 @@ class Matrix {
         return {"PATCH", "/api/v1/cameras/door-1", json{{"name", "Door"}}.dump()};
       case RouteId::kTestCamera:
         return {"POST", "/api/v1/cameras/door-1/test", ""};
+      case RouteId::kHealthStatus:
+        return {"GET", "/api/v1/health", ""};
+      case RouteId::kListAlarms:
+        return {"GET", "/api/v1/alarms", ""};
+      case RouteId::kAcknowledgeAlarm:
+        return {"POST", "/api/v1/alarms/" + std::to_string(RaiseAlarm()) + "/acknowledge", ""};
+      case RouteId::kUnlockUser:
+        return {"POST", "/api/v1/users/" + std::to_string(target_user_) + "/unlock", ""};
+      case RouteId::kResetPassword:  // a fresh account each time: a reset ends its sessions
+        return {"POST",
+                "/api/v1/users/" +
+                    std::to_string(f_.AddUser("forgetful-" + std::to_string(++grantees_),
+                                              Role::kStaff)) +
+                    "/password-reset",
+                ""};
       case RouteId::kWebAsset:
         return {"GET", "/index.html", ""};
       case RouteId::kCount:
@@ -308,6 +328,12 @@ class Matrix {
   int64_t PendingGrant() {
     const int64_t user = f_.AddUser("grantee-" + std::to_string(++grantees_), Role::kStaff);
     auto id = f_.db().RequestRoleGrant(user, Role::kManager, target_user_);
+    REQUIRE(id.ok());
+    return *id;
+  }
+  // A new alarm each time (one active per kind), so that every caller may acknowledge one.
+  int64_t RaiseAlarm() {
+    auto id = f_.db().RaiseAlarm("camera_offline:matrix-" + std::to_string(++alarms_), "test");
     REQUIRE(id.ok());
     return *id;
   }
@@ -397,6 +423,7 @@ class Matrix {
   int64_t target_user_ = 0;
   int64_t segment_ = 0;
   int grantees_ = 0;
+  int alarms_ = 0;
 };
 
 TEST_CASE("api role x route matrix: every route with every role and with no session") {

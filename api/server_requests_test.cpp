@@ -283,7 +283,15 @@ TEST_CASE(
             &said) == 0);
   CHECK(Contains(said, "VERIFIED"));
 
-  // 6. The handover, the notification and closing.
+  // 6. The handover, the notification and closing. The police guide asks for the
+  // officer's collar or warrant number: without it nothing is recorded.
+  auto anonymous_officer = f.Call("POST", "/api/v1/disclosures", t.ben,
+                                  json{{"export_id", std::stoll(export_id)},
+                                       {"recipient_name", "DC Jo Example"},
+                                       {"method", "download"}}
+                                      .dump());
+  CHECK(anonymous_officer.status == 400);
+  CHECK(Contains(anonymous_officer.body, "collar or warrant number"));
   auto handed = f.Call("POST", "/api/v1/disclosures", t.ben,
                        json{{"export_id", std::stoll(export_id)},
                             {"recipient_name", "DC Jo Example"},
@@ -419,6 +427,48 @@ TEST_CASE("api request routes refuse bad input and keep scope") {
            json{{"further_months", 1}, {"reason", "complex"}, {"requester_told", At(f.clock.Now())}}
                .dump())
           .status == 409);
+}
+
+TEST_CASE("api staff list the requests they logged and withdraw their own before a decision") {
+  Flow t;
+  ApiServerFixture& f = t.f;
+  auto own = f.Call("POST", "/api/v1/requests", t.sam, t.RequestBody());
+  REQUIRE(own.status == 201);
+  auto decided = f.Call("POST", "/api/v1/requests", t.sam, t.RequestBody());
+  REQUIRE(decided.status == 201);
+  const std::string others = t.SubmittedRequest();  // ann's
+  auto list = f.Get("/api/v1/requests", t.sam);
+  REQUIRE(list.status == 200);
+  json requests = json::parse(list.body)["requests"];
+  REQUIRE(requests.size() == 2);
+  for (const auto& r : requests) CHECK(r["logged_by_who"] == "sam (staff)");
+
+  CHECK(f.Call("POST", "/api/v1/requests/" + Id(own) + "/withdraw", t.sam).status == 204);
+  const std::string path = "/api/v1/requests/" + Id(decided);
+  for (const char* step : {"received_in_writing", "identity_callback"}) {
+    REQUIRE(f.Call("POST", path + "/verifications", t.sam,
+                   json{{"step", step}, {"note", "checked"}}.dump())
+                .status == 204);
+  }
+  REQUIRE(f.Call("POST", path + "/submit", t.sam).status == 204);
+  REQUIRE(f.Call("POST", path + "/decision", t.ben,
+                 json{{"approve", true}, {"reason", "crime reference checked"}}.dump())
+              .status == 204);
+  auto late = f.Call("POST", path + "/withdraw", t.sam);
+  CHECK(late.status == 409);
+  CHECK(Contains(late.body, "ask a manager"));
+  CHECK(f.Call("POST", path + "/withdraw", t.ben).status == 204);
+  (void)others;
+}
+
+TEST_CASE("api a request for footage in the future is refused with a clear message") {
+  Flow t;
+  json body = json::parse(t.RequestBody());
+  body["ranges"][0]["from"] = At(t.f.clock.Now() + 3600 * kSecond);
+  body["ranges"][0]["to"] = At(t.f.clock.Now() + 7200 * kSecond);
+  auto r = t.f.Call("POST", "/api/v1/requests", t.ann, body.dump());
+  CHECK(r.status == 400);
+  CHECK(Contains(r.body, "footage that has not been recorded yet cannot be requested"));
 }
 
 TEST_CASE("api serve's worker recovers interrupted exports and releases due holds") {

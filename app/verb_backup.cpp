@@ -47,6 +47,8 @@
 #include "base/clock.h"
 #include "base/sha256.h"
 #include "base/time.h"
+#include "health/alarm_check.h"
+#include "records/database.h"
 #include "records/migrations.h"
 #include "version.h"
 
@@ -1077,7 +1079,18 @@ int RunBackup(const GlobalOptions& opts, const std::vector<std::string>& args) {
   auto head = AccessLogHeadOf(snapshot);
   if (!head.ok()) return Fail("backup", head.status());
   st = WriteBackup(*site, dest, *passphrase, snapshot, *schema, *head);
-  return st.ok() ? kExitOk : Fail("backup", st);
+  if (!st.ok()) return Fail("backup", st);
+  // The health page and the backup_overdue alarm read when the last backup was made.
+  auto records = records::Database::Open(db, SystemClock::Instance());
+  Status noted = records.ok() ? (*records)->SetSetting(health::kLastBackupSetting,
+                                                       std::to_string(SystemClock::Instance().Now().us),
+                                                       std::nullopt)
+                              : records.status();
+  if (!noted.ok()) {
+    std::fprintf(stderr, "custodian: backup: written, but its time is not recorded (%s); the "
+                         "health page will call a backup overdue\n", noted.ToString().c_str());
+  }
+  return kExitOk;
 }
 
 int RunRestore(const GlobalOptions& opts, const std::vector<std::string>& args) {

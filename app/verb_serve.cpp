@@ -1,5 +1,6 @@
 // `custodian serve`: the HTTPS API (api/) and its background work (api/job_worker.h:
-// export jobs, and releasing the holds of closed requests every 10 minutes) until SIGTERM
+// export jobs, and releasing the holds of closed requests every 10 minutes; and
+// health/alarm_watcher.h: alarms raised, cleared and e-mailed) until SIGTERM
 // or SIGINT, which stop it gracefully: no new connections, requests in progress finish (up
 // to the server's shutdown deadline), an export being built finishes, then the process
 // exits 0.
@@ -15,6 +16,7 @@
 #include "app/site_context.h"
 #include "base/log.h"
 #include "base/sd_notify.h"
+#include "health/alarm_watcher.h"
 #include "version.h"
 
 namespace custodian {
@@ -40,6 +42,34 @@ api::JobWorkerOptions WorkerOptions(SiteContext& ctx) {
   o.exports.build.software_version = CUSTODIAN_VERSION;
   o.exports.build.software_revision = CUSTODIAN_GIT_REVISION;
   o.exports.worker = "serve-" + std::to_string(::getpid());
+  return o;
+}
+
+// The alarm watcher's settings from the site file (docs/design/health.md).
+Result<health::AlarmWatcherOptions> WatcherOptions(SiteContext& ctx) {
+  const config::AlarmsConfig& a = ctx.site.alarms;
+  health::AlarmWatcherOptions o;
+  o.site_name = ctx.site.site_name;
+  for (const auto& c : ctx.site.cameras) o.cameras.emplace_back(c.id, c.name.empty() ? c.id : c.name);
+  o.policy.camera_offline_us = int64_t{a.camera_offline_seconds} * kMicrosPerSecond;
+  o.policy.backup_overdue_us = int64_t{a.backup_overdue_days} * kMicrosPerDay;
+  o.policy.dsar_warning_us = int64_t{a.dsar_warning_days} * kMicrosPerDay;
+  if (a.email.relay.empty()) return o;
+  health::AlarmEmail email;
+  size_t colon = a.email.relay.rfind(':');
+  email.relay.host = a.email.relay.substr(0, colon);
+  if (email.relay.host.size() > 2 && email.relay.host.front() == '[') {
+    email.relay.host = email.relay.host.substr(1, email.relay.host.size() - 2);
+  }
+  email.relay.port = std::stoi(a.email.relay.substr(colon + 1));
+  email.relay.security = a.email.security == "tls" ? health::SmtpRelay::Security::kTls
+                                                   : health::SmtpRelay::Security::kStartTls;
+  email.relay.ca_file = a.email.ca_file;
+  email.relay.username = a.email.username;
+  email.password_file = a.email.password_file;
+  email.from = a.email.from;
+  email.to = a.email.to;
+  o.email = email;
   return o;
 }
 
@@ -86,6 +116,7 @@ int RunServe(const GlobalOptions& opts, const std::vector<std::string>& args) {
   if (http.test_only_viewing_idle_seconds > 0) {
     api_options.viewing_idle_timeout_us = http.test_only_viewing_idle_seconds * kMicrosPerSecond;
   }
+  api_options.alarm_email = !ctx.site.alarms.email.relay.empty();
   api::Api api(ctx.db(), **access_log_db, ctx.clock(), api_options);
 
   api::ServerOptions server_options;
@@ -106,6 +137,19 @@ int RunServe(const GlobalOptions& opts, const std::vector<std::string>& args) {
     (*server)->Stop();
     return kExitFailure;
   }
+  // The alarm watcher's own connection, like the worker's.
+  auto alarms_db = records::Database::Open(config::RecordsDbPath(ctx.site), ctx.clock());
+  if (!alarms_db.ok()) return ReportOpenError(alarms_db.status());
+  auto watcher_options = WatcherOptions(ctx);
+  auto watcher = watcher_options.ok()
+                     ? health::AlarmWatcher::Start(**alarms_db, ctx.clock(), *watcher_options)
+                     : Result<std::unique_ptr<health::AlarmWatcher>>(watcher_options.status());
+  if (!watcher.ok()) {
+    std::fprintf(stderr, "custodian: serve: %s\n", watcher.status().ToString().c_str());
+    (*server)->Stop();
+    (*worker)->Stop();
+    return kExitFailure;
+  }
   LogInfo("serve") << "API at https://" << http.listen << "/api/v1; export worker running; "
                    << "SIGTERM stops";
 
@@ -120,6 +164,7 @@ int RunServe(const GlobalOptions& opts, const std::vector<std::string>& args) {
                    << ": finishing requests and any export in progress, then stopping";
   (*server)->Stop();
   (*worker)->Stop();
+  (*watcher)->Stop();
   return kExitOk;
 }
 

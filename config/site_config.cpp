@@ -113,6 +113,66 @@ void ReadHttp(MapReader& root, HttpConfig* out) {
   r->Finish();
 }
 
+// A relay's "host:port" ([v6]:port allowed), reported through r when it is not one.
+bool CheckRelay(MapReader& r, const std::string& relay) {
+  size_t colon = relay.rfind(':');
+  bool ok = colon != std::string::npos && colon > 0 && colon + 1 < relay.size() &&
+            relay.find_first_not_of("0123456789", colon + 1) == std::string::npos &&
+            relay.size() - colon - 1 <= 5 && std::stoi(relay.substr(colon + 1)) > 0 &&
+            std::stoi(relay.substr(colon + 1)) < 65536;
+  if (!ok) r.Error("relay", "expected host:port, got \"" + relay + "\"");
+  return ok;
+}
+
+void ReadAlarmEmail(MapReader& alarms, AlarmEmailConfig* out) {
+  std::optional<YAML::Node> node = alarms.Value("email");
+  if (!node) return;
+  MapReader r(alarms.file(), *node, alarms.PathOf("email"), alarms.Mark("email"));
+  if (!r.ok()) return;
+  if (auto v = r.String("relay", Presence::kRequired)) {
+    if (CheckRelay(r, *v)) out->relay = *v;
+  }
+  if (auto v = r.Choice("security", {"starttls", "tls"})) out->security = *v;
+  if (auto v = r.String("ca_file")) out->ca_file = r.file().Resolve(*v);
+  if (auto v = r.String("username")) out->username = *v;
+  if (auto v = r.String("password_file")) out->password_file = r.file().Resolve(*v);
+  if (r.Has("password_file") && !r.Has("username")) {
+    r.Error("password_file", "needs username as well");
+  }
+  r.Reject("password",
+           "passwords are not written in the configuration; put it in a file readable only by "
+           "custodian and name that file in password_file");
+  if (auto v = r.String("from", Presence::kRequired)) out->from = *v;
+  if (auto list = r.Value("to", Presence::kRequired)) {
+    if (!list->IsSequence() || list->size() == 0) {
+      r.Error("to", "expected a list of at least one e-mail address");
+    } else {
+      for (const YAML::Node& item : *list) {
+        std::string address = item.IsScalar() ? item.Scalar() : "";
+        if (address.find('@') == std::string::npos ||
+            address.find_first_of("\r\n<>, ") != std::string::npos) {
+          r.Error("to", "expected e-mail addresses, got \"" + address + "\"");
+        } else {
+          out->to.push_back(address);
+        }
+      }
+    }
+  }
+  r.Finish();
+}
+
+void ReadAlarms(MapReader& root, AlarmsConfig* out) {
+  auto r = Section(root, "alarms");
+  if (!r) return;
+  using namespace limits;
+  ReadInt(*r, "camera_offline_seconds", kCameraOfflineSecondsMin, kCameraOfflineSecondsMax,
+          &out->camera_offline_seconds);
+  ReadInt(*r, "backup_overdue_days", 0, kBackupOverdueDaysMax, &out->backup_overdue_days);
+  ReadInt(*r, "dsar_warning_days", 0, kDsarWarningDaysMax, &out->dsar_warning_days);
+  ReadAlarmEmail(*r, &out->email);
+  r->Finish();
+}
+
 // The *.yaml and *.yml files directly in dir, by name; hidden files are skipped.
 std::vector<std::string> CameraFileNames(const std::string& dir, std::error_code& ec) {
   std::vector<std::string> names;
@@ -172,6 +232,7 @@ void ReadTopLevel(MapReader& root, ErrorList& errors, SiteConfig* site) {
   ReadRetention(root, &site->retention);
   ReadRecorder(root, &site->recorder);
   ReadHttp(root, &site->http);
+  ReadAlarms(root, &site->alarms);
   if (auto v = root.Choice("log_level", {"debug", "info", "warn", "error"})) {
     ParseLogLevel(*v, &site->log_level);
   }

@@ -53,6 +53,25 @@ struct HttpConfig {
   std::string web_root = "/usr/share/custodian/web";  // the web UI's files; absolute
 };
 
+// Alarm e-mail through an SMTP relay over TLS (docs/design/health.md). Unset relay: no
+// e-mail; the health page and the banner still show every alarm.
+struct AlarmEmailConfig {
+  std::string relay;                // "host:port"; empty: no e-mail
+  std::string security = "starttls";  // starttls (port 587) or tls (port 465); never plain
+  std::string ca_file;              // absolute; empty: the system's CAs
+  std::string username;             // empty: no AUTH
+  std::string password_file;        // absolute; read at each send, never logged
+  std::string from;                 // required with relay
+  std::vector<std::string> to;      // required with relay, at least one
+};
+
+struct AlarmsConfig {
+  int camera_offline_seconds = 300;  // a camera without pictures this long is an alarm
+  int backup_overdue_days = 8;       // 0: backups are not watched
+  int dsar_warning_days = 7;         // a DSAR this close to its deadline is an alarm
+  AlarmEmailConfig email;
+};
+
 struct SiteConfig {
   std::string path;         // absolute path of the site file
   std::string site_name;    // site.name
@@ -61,6 +80,7 @@ struct SiteConfig {
   RetentionConfig retention;
   RecorderConfig recorder;
   HttpConfig http;
+  AlarmsConfig alarms;
   // Cameras in the site file in order, then those from cameras_dir files by file name.
   std::vector<CameraConfig> cameras;
   LogLevel log_level = LogLevel::kInfo;

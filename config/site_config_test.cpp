@@ -183,7 +183,7 @@ TEST_CASE("an unknown key is an error that lists the keys expected there") {
   CHECK(SiteErrors(d, "retension: { max_age_days: 31 }\n") ==
         At(d, 3) +
             "retension: unknown key; expected one of site, data_dir, retention, recorder, http, "
-            "log_level, cameras, cameras_dir");
+            "alarms, log_level, cameras, cameras_dir");
   CHECK(SiteErrors(d, std::string(kOneCamera) + "    transprt: tcp\n") ==
         At(d, 6) +
             "cameras[0].transprt: unknown key; expected one of id, name, url, username, "
@@ -460,4 +460,43 @@ TEST_CASE("a password never appears in an error message") {
             At(d, 15) + "cameras[3].password_file: cannot read the password file: No such file "
                         "or directory",
         }));
+}
+
+TEST_CASE("alarm e-mail goes through a relay over TLS, with the password in a file") {
+  TempConfigDir d;
+  std::string path = d.Write("site.yaml", std::string(kSiteHead) +
+                                              "alarms:\n"
+                                              "  camera_offline_seconds: 60\n"
+                                              "  backup_overdue_days: 0\n"
+                                              "  email:\n"
+                                              "    relay: \"smtp.example.org:587\"\n"
+                                              "    ca_file: relay-ca.pem\n"
+                                              "    username: custodian\n"
+                                              "    password_file: secrets/smtp\n"
+                                              "    from: custodian@example.org\n"
+                                              "    to: [manager@example.org, dpo@example.org]\n");
+  Result<SiteConfig> site = LoadSiteConfig(path);
+  INFO(site.status().message());
+  REQUIRE(site.ok());
+  CHECK(site->alarms.camera_offline_seconds == 60);
+  CHECK(site->alarms.backup_overdue_days == 0);
+  CHECK(site->alarms.dsar_warning_days == 7);
+  CHECK(site->alarms.email.relay == "smtp.example.org:587");
+  CHECK(site->alarms.email.security == "starttls");
+  CHECK(site->alarms.email.ca_file == d.Path("relay-ca.pem"));
+  CHECK(site->alarms.email.password_file == d.Path("secrets/smtp"));
+  CHECK(site->alarms.email.to.size() == 2);
+
+  CHECK(SiteErrors(d, "alarms:\n  email:\n    relay: \"smtp.example.org:587\"\n"
+                      "    from: a@example.org\n    to: [b@example.org]\n"
+                      "    security: none\n")
+            .find("alarms.email.security: expected one of starttls, tls") != std::string::npos);
+  CHECK(SiteErrors(d, "alarms:\n  email:\n    relay: \"smtp.example.org:587\"\n"
+                      "    from: a@example.org\n    to: [b@example.org]\n"
+                      "    password: hunter2\n")
+            .find("passwords are not written in the configuration") != std::string::npos);
+  CHECK(SiteErrors(d, "alarms:\n  email:\n    relay: smtp.example.org\n"
+                      "    from: a@example.org\n    to: [b@example.org]\n") ==
+        At(d, 5) + "alarms.email.relay: expected host:port, got \"smtp.example.org\"");
+  CHECK(SiteErrors(d, "alarms: { camera_offline_seconds: 5 }\n").find("10") != std::string::npos);
 }

@@ -241,6 +241,19 @@ class Database {
   // Clears the active alarm of this kind, if any.
   Status ClearAlarm(const std::string& kind);
   Result<std::vector<AlarmRow>> ListActiveAlarms();
+  // Active alarms and those cleared at or after cleared_since, newest raised first, at
+  // most limit rows; with acknowledgement and notification (records/alarms.cpp).
+  Result<std::vector<AlarmRow>> ListRecentAlarms(UtcMicros cleared_since, int limit);
+  Result<std::optional<AlarmRow>> GetAlarm(int64_t id);
+  // Records who acknowledged the alarm. kNotFound for no such alarm; kFailedPrecondition
+  // when it is already acknowledged (the first person's name stays).
+  Status AcknowledgeAlarm(int64_t id, int64_t user_id);
+  // Alarms raised and never e-mailed, oldest first (cleared ones included: a camera that
+  // was offline for ten minutes overnight is still news).
+  Result<std::vector<AlarmRow>> ListAlarmsToNotify(int limit);
+  Status MarkAlarmNotified(int64_t id);
+  // Records that it will never be e-mailed (no relay configured when it was raised).
+  Status MarkAlarmsNotNotified(UtcMicros raised_before);
   Result<std::optional<std::string>> GetSetting(const std::string& key);
   Status SetSetting(const std::string& key, const std::string& value,
                     std::optional<int64_t> updated_by);

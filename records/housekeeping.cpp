@@ -123,7 +123,13 @@ Result<std::vector<AlarmRow>> Database::ListActiveAlarms() {
                            Prepare("SELECT id, kind, raised_us, cleared_us, detail FROM alarms "
                                    "WHERE cleared_us IS NULL ORDER BY raised_us, id"));
   return CollectRows<AlarmRow>(st, [](const Statement& s) {
-    return AlarmRow{s.ColInt(0), s.ColText(1), s.ColTime(2), s.ColOptTime(3), s.ColText(4)};
+    AlarmRow a;
+    a.id = s.ColInt(0);
+    a.kind = s.ColText(1);
+    a.raised = s.ColTime(2);
+    a.cleared = s.ColOptTime(3);
+    a.detail = s.ColText(4);
+    return a;
   });
 }
 

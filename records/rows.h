@@ -135,6 +135,9 @@ struct AlarmRow {
   UtcMicros raised;  // stamped
   std::optional<UtcMicros> cleared;
   std::string detail;
+  std::optional<UtcMicros> acknowledged;  // schema v8: when a person acknowledged it
+  std::optional<int64_t> acknowledged_by;
+  std::optional<UtcMicros> notified;      // when the relay accepted its e-mail
 };
 
 struct HoldRange {

@@ -127,6 +127,19 @@ Status ValidateRanges(const std::vector<FootageRange>& ranges) {
   return Status::Ok();
 }
 
+Status RefuseFutureRanges(const std::vector<FootageRange>& ranges, UtcMicros now) {
+  for (const FootageRange& r : ranges) {
+    if (r.to.us > now.us + kFutureToleranceUs) {
+      return InvalidArgument(
+          "the range of camera " + r.camera_id +
+          " reaches into the future: footage that has not been recorded yet cannot be "
+          "requested. End the range at the present time or earlier, and log a new request "
+          "once the rest has happened");
+    }
+  }
+  return Status::Ok();
+}
+
 RangeAssessment AssessRanges(const std::vector<FootageRange>& ranges,
                              const MinimisationLimits& limits) {
   std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> by_camera;

@@ -66,6 +66,11 @@ RangeAssessment AssessRanges(const std::vector<FootageRange>& ranges,
                              const MinimisationLimits& limits = {});
 // Ranges must be non-empty, each with from < to and a camera id.
 Status ValidateRanges(const std::vector<FootageRange>& ranges);
+// A range ending later than now (plus kFutureToleranceUs, for a browser's clock a little
+// ahead of the appliance's) is refused: a request is for footage that exists, and a hold
+// placed "from now on" would keep recording indefinitely without a decision about it.
+inline constexpr int64_t kFutureToleranceUs = 5 * 60 * kMicrosPerSecond;
+Status RefuseFutureRanges(const std::vector<FootageRange>& ranges, UtcMicros now);
 
 // A DSAR is due one calendar month after the UK local date of receipt, clamped to the end
 // of a shorter month (31 January -> 28 or 29 February), plus any extension (at most two

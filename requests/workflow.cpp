@@ -106,6 +106,7 @@ Result<int64_t> Workflow::LogRequest(const NewRequest& in, int64_t logged_by) {
   if (!logger.ok()) return logger.status();
   if (in.requester_name.empty()) return InvalidArgument("a request names its requester");
   CUSTODIAN_RETURN_IF_ERROR(ValidateRanges(in.ranges));
+  CUSTODIAN_RETURN_IF_ERROR(RefuseFutureRanges(in.ranges, clock_.Now()));
   if (!LegalBasisFits(in.type, in.legal_basis)) {
     return InvalidArgument(std::string("legal basis ") + records::Name(in.legal_basis) +
                            " does not fit a " + records::Name(in.type) + " request");

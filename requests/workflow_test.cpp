@@ -311,3 +311,17 @@ TEST_CASE("a withdrawn request closes, and with no retention its hold goes at on
   REQUIRE(w.Close(id, s.manager_b, "").ok());
   REQUIRE(s.db->ListActiveHolds()->empty());
 }
+
+TEST_CASE("a request for footage that has not been recorded yet is refused, saying why") {
+  Site s;
+  Workflow w(*s.db, s.clock);
+  NewRequest r = Police();
+  r.ranges = {{"door-1", kT0 + kHour, kT0 + 2 * kHour}};
+  auto id = w.LogRequest(r, s.manager_a);
+  REQUIRE(!id.ok());
+  CHECK(id.status().kind() == ErrorKind::kInvalidArgument);
+  CHECK(id.status().message().find("reaches into the future") != std::string::npos);
+  // Up to the present (a browser's clock a minute ahead included) is fine.
+  r.ranges = {{"door-1", kT0 - kHour, kT0 + kMinute}};
+  CHECK(w.LogRequest(r, s.manager_a).ok());
+}

@@ -13,7 +13,7 @@ PACKAGES=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   # records, config, crypto
-  libsqlite3-dev sqlite3 libyaml-cpp-dev nlohmann-json3-dev libsodium-dev libssl-dev
+  libsqlite3-dev sqlite3 libyaml-cpp-dev nlohmann-json3-dev libsodium-dev libssl-dev openssl
   # HTTP server
   libboost-dev libboost-system-dev
   # redaction and test footage (vtest.avi ships in opencv-doc)

@@ -16,7 +16,7 @@ SRC=$(realpath "$(dirname "$0")/../..")
 CUSTODIAN="$BUILD/app/custodian"
 SIM="$BUILD/tests/sim/custodian-sim"
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-for tool in node npm sqlite3 curl; do
+for tool in node npm sqlite3 curl openssl; do
   command -v "$tool" >/dev/null || { echo "web test: needs $tool (scripts/deps.sh)"; exit 2; }
 done
 [ -x "$CHROMIUM" ] || { echo "web test: needs $CHROMIUM (apt package chromium; scripts/deps.sh)"; exit 2; }
@@ -47,6 +47,22 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 RTSP_PORT=$(free_port)
 HTTP_PORT=$(free_port)
 mkdir -p "$DATA" "$WORK/cameras"
+
+# A fake SMTP relay (tests/web/fake_smtp_relay.mjs) for the alarm e-mails, with STARTTLS on
+# a certificate made here for 127.0.0.1 and a login whose password is in a file.
+mkdir -p "$WORK/mail"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+  -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+  -keyout "$WORK/relay-key.pem" -out "$WORK/relay-cert.pem" 2>/dev/null
+printf 'relay password for the test\n' > "$WORK/smtp.password"
+chmod 600 "$WORK/smtp.password"
+node "$SRC/tests/web/fake_smtp_relay.mjs" "$WORK/smtp.port" "$WORK/mail" \
+  "$WORK/relay-cert.pem" "$WORK/relay-key.pem" "custodian-alarms:relay password for the test" \
+  > "$WORK/smtp.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 100); do [ -s "$WORK/smtp.port" ] && break; sleep 0.1; done
+[ -s "$WORK/smtp.port" ] || { echo "web test: the fake SMTP relay did not start"; cat "$WORK/smtp.log"; exit 1; }
+SMTP_PORT=$(cat "$WORK/smtp.port")
 cat > "$WORK/site.yaml" <<YAML
 site: { name: "Web UI test" }
 data_dir: $DATA
@@ -55,6 +71,15 @@ log_level: warn
 recorder: { segment_seconds: 4 }
 http: { listen: "127.0.0.1:$HTTP_PORT", session_idle_minutes: 1, web_root: $SRC/web/static,
         test_only_viewing_idle_seconds: 15 }
+alarms:
+  camera_offline_seconds: 15
+  email:
+    relay: "127.0.0.1:$SMTP_PORT"
+    ca_file: $WORK/relay-cert.pem
+    username: custodian-alarms
+    password_file: $WORK/smtp.password
+    from: custodian@web-test.example
+    to: [site-manager@web-test.example]
 cameras:
   - id: lobby
     name: "Lobby"
@@ -120,6 +145,7 @@ fi
 SHOTS="$BUILD/web-screenshots"
 rm -rf "$SHOTS"; mkdir -p "$SHOTS"
 BASE="$BASE" DB="$DATA/records.db" SHOTS="$SHOTS" CHROMIUM="$CHROMIUM" \
+  SIM_IN="$WORK/sim.in" MAIL_DIR="$WORK/mail" SERVE_LOG="$WORK/serve.log" \
   PLAYWRIGHT_DIR="$NODE_DIR/node_modules/playwright-core" \
   timeout 600 node "$SRC/tests/web/ui.test.mjs" || {
     rc=$?

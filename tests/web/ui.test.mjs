@@ -5,13 +5,13 @@
 // Each step asserts what a person would check on screen, and the records behind it.
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
-import { statSync, readFileSync, mkdtempSync, copyFileSync, rmSync } from 'node:fs';
+import { statSync, readFileSync, mkdtempSync, copyFileSync, rmSync, readdirSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
 const { chromium } = require(process.env.PLAYWRIGHT_DIR);
-const { BASE, DB, SHOTS, CHROMIUM, WEB_PASSWORD } = process.env;
+const { BASE, DB, SHOTS, CHROMIUM, WEB_PASSWORD, SIM_IN, MAIL_DIR, SERVE_LOG } = process.env;
 
 let failures = 0;
 let step = '';
@@ -350,6 +350,30 @@ await run('a police request is logged with what its type needs', async () => {
   check(await page.getByRole('button', { name: 'Approve' }).count() === 0, 'no decision for the person who logged it');
 });
 
+await run('staff see the requests they logged, withdraw one, and cannot ask for the future', async () => {
+  const page = await signedIn('staff1');
+  const api = (method, url, body) => page.evaluate(async ([m, u, b]) => {
+    try { return { ok: true, body: await (await import('/js/api.js')).api(m, u, b) }; } catch (e) { return { ok: false, message: e.message }; }
+  }, [method, url, body]);
+  const now = Date.now();
+  const body = (from, to) => ({ type: 'internal', requester_name: 'staff1', legal_basis: 'legitimate_interests',
+    description: 'a resident fell in the lobby', ranges: [{ camera: 'lobby', from: new Date(from).toISOString(), to: new Date(to).toISOString() }] });
+  const future = await api('POST', '/api/v1/requests', body(now + 3600_000, now + 7200_000));
+  check(!future.ok && /has not been recorded yet/.test(future.message), `a future range is refused in words: ${future.message}`);
+  const logged = await api('POST', '/api/v1/requests', body(now - 600_000, now - 300_000));
+  check(logged.ok, 'staff log a request');
+  await page_goto(page, '#/requests');
+  await page.getByRole('link', { name: `#${logged.body.id}` }).click();
+  await page.getByRole('heading', { name: `Request #${logged.body.id}` }).waitFor();
+  page.once('dialog', (d) => d.accept());
+  await page.getByRole('button', { name: 'Withdraw request' }).click();
+  await page.getByText('Withdrawn.', { exact: true }).waitFor();
+  check(sql(`SELECT state FROM footage_requests WHERE id = ${logged.body.id}`) === 'withdrawn', 'the request is withdrawn');
+  await page_goto(page, '#/requests');
+  await page.getByRole('link', { name: `#${logged.body.id}` }).waitFor();
+  await shot(page, '06b-staff-requests');
+});
+
 await run('a second manager approves and exports it; progress survives a reload', async () => {
   manager2 = await signedIn('manager2');
   const page = manager2;
@@ -385,8 +409,16 @@ await run('a second manager approves and exports it; progress survives a reload'
   check(/^export_download\|request\|ok$/m.test(sql("SELECT action, purpose_category, result FROM access_log WHERE action = 'export_download'")),
     'the download is logged with its purpose');
   await page.getByLabel('Recipient').fill('PC Jane Smith');
+  // The police guide asks for the officer's number; the form refuses to go without it.
+  check(await page.getByLabel(/collar or warrant number/).evaluate((el) => el.required && !el.validity.valid),
+    'a police handover is not recorded without the collar or warrant number');
+  await page.getByLabel(/collar or warrant number/).fill('PC 4411');
   await page.getByRole('button', { name: 'Record handover' }).click();
   await page.getByText('Handover recorded in the disclosure register.').waitFor();
+  // The form closes once recorded, so it cannot be recorded twice by accident.
+  await page.getByRole('button', { name: 'Record handover' }).waitFor({ state: 'detached' });
+  check(sql("SELECT reference FROM disclosures ORDER BY id DESC LIMIT 1") === 'PC 4411',
+    'the handover records the collar number');
 });
 
 // Through the page's own API module (its session and CSRF token): an insurer's request for
@@ -593,6 +625,36 @@ await run('an admin manages accounts', async () => {
   check(!grants.some((g) => g.user_name === 'newstaff'), 'no grant was asked for');
 });
 
+await run('an admin unlocks a locked account and gives a forgotten password a one-time one', async () => {
+  // Locked as five failed sign-ins leave it (made here rather than by failing five times, so
+  // that the per-address sign-in limit stays free for the other steps).
+  sql(`PRAGMA busy_timeout = 10000; UPDATE users SET failed_logins = 5, locked_until_us = ${(Date.now() + 15 * 60_000) * 1000} WHERE name = 'newstaff'`);
+  const page = await signedIn('admin1');
+  await page_goto(page, '#/users');
+  await page.getByRole('button', { name: 'Unlock newstaff' }).click();
+  await page.getByText('newstaff is unlocked and can sign in again.').waitFor();
+  check(sql("SELECT locked_until_us IS NULL AND failed_logins = 0 FROM users WHERE name = 'newstaff'") === '1', 'the lock is gone');
+  check(sql("SELECT count(*) FROM access_log WHERE action = 'account_unlock' AND detail LIKE '%newstaff%'") === '1', 'the unlock is logged');
+  let said = '';
+  page.once('dialog', (d) => { said = d.message(); d.accept(); });
+  await page.getByRole('button', { name: 'Reset the password of newstaff' }).click();
+  const secret = page.locator('code.one-time-password');
+  await secret.waitFor();
+  check(/must choose a new one at their next sign-in/.test(said), `the reset asks first: ${said}`);
+  const oneTime = (await secret.innerText()).trim();
+  await shot(page, '13c-password-reset');
+  check(sql(`SELECT count(*) FROM access_log WHERE detail LIKE '%${oneTime}%'`) === '0', 'the one-time password is not in the access log');
+  // The person signs in with it and must choose their own at once.
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 720 } });
+  contexts.push(context);
+  const user = await context.newPage();
+  await user.goto(BASE + '/');
+  await user.getByLabel('Name').fill('newstaff');
+  await user.getByLabel('Password').fill(oneTime);
+  await user.getByRole('button', { name: 'Sign in' }).click();
+  await user.getByRole('heading', { name: 'Choose your own password' }).waitFor();
+});
+
 await run('a manager role made by one admin waits for the DPO to confirm it (four-eyes, issue 18)', async () => {
   const admin = await signedIn('admin1');
   await page_goto(admin, '#/users');
@@ -675,6 +737,49 @@ await run('an admin adds a camera and its connection test succeeds', async () =>
   check(sql("SELECT count(*) FROM access_log WHERE action='camera_update' AND camera_id='porch' AND detail LIKE '%password was dropped%'") === '1',
     'the dropped password is in the access log');
   await shot(page, '14b-camera-password-dropped');
+});
+
+// The alarm e-mails that reached the fake relay, as text.
+function mails() {
+  return readdirSync(MAIL_DIR).sort().map((f) => readFileSync(path.join(MAIL_DIR, f), 'utf8'));
+}
+
+await run('a camera going offline raises an alarm: e-mailed, on a banner, acknowledged on the health page', async () => {
+  const offlineAt = Date.now();
+  appendFileSync(SIM_IN, 'refuse yard 180\n');  // the simulator turns the Yard camera away
+  let mail = null;
+  while (!mail && Date.now() - offlineAt < 90_000) {
+    mail = mails().find((m) => m.includes('Subject: [Web UI test] Camera Yard is offline'));
+    if (!mail) await new Promise((r) => setTimeout(r, 500));
+  }
+  check(mail, 'an e-mail about the Yard camera reached the SMTP relay');
+  const seconds = (Date.now() - offlineAt) / 1000;
+  check(seconds < 60, `the e-mail came within a minute of the camera going offline (${seconds.toFixed(0)} s)`);
+  console.log(`  alarm e-mail ${seconds.toFixed(1)} s after the camera went offline`);
+  check(/^X-Fake-Relay: tls=true auth=custodian-alarms /.test(mail), 'the mail came over TLS after the relay login');
+  check(/What to do: .*RTSP/.test(mail), 'the mail says what to do');
+  check(!readFileSync(SERVE_LOG, 'utf8').includes('relay password for the test'), 'the relay password is not in the log');
+
+  // The banner on another page, for a manager who is not looking at the health page.
+  const page = await signedIn('manager1');
+  await page_goto(page, '#/holds');
+  await page.locator('#alarm-banner').filter({ hasText: 'Camera Yard is offline' }).waitFor({ timeout: 40_000 });
+  await shot(page, '16-alarm-banner');
+  await page.locator('#alarm-banner').getByRole('link', { name: 'see the Health page' }).click();
+  await page.getByRole('heading', { name: 'Health' }).waitFor();
+  const card = page.locator('article.alarm', { hasText: 'Camera Yard is offline' });
+  await card.waitFor();
+  check((await card.innerText()).includes('What to do'), 'the alarm says what to do');
+  await page.getByRole('cell', { name: 'offline' }).first().waitFor();
+  await shot(page, '17-health');
+  await page.screenshot({ path: path.join(SHOTS, '17b-health-whole-page.png'), fullPage: true });
+  await card.getByRole('button', { name: /Acknowledge/ }).click();
+  await card.getByText('Acknowledged by manager1 (manager)').waitFor();
+  check(sql("SELECT count(*) FROM access_log a JOIN users u ON u.id = a.user_id WHERE a.action = 'alarm_acknowledge' AND u.name = 'manager1' AND a.detail LIKE '%camera_offline:yard%'") === '1',
+    'the acknowledgement is in the access log with who made it');
+  check(sql("SELECT count(*) FROM alarms WHERE kind = 'camera_offline:yard' AND acknowledged_by IS NOT NULL") === '1',
+    'the alarm records who acknowledged it');
+  await shot(page, '18-health-acknowledged');
 });
 
 await run('the screen warns, then locks after the idle time, and the session is gone', async () => {

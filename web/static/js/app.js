@@ -6,6 +6,7 @@
 import { get, post, setCsrfToken, setUnauthenticatedHandler, lastApiCallAt } from './api.js';
 import { h, clear, field, messageLine } from './ui.js';
 import { IdleLock } from './idle.js';
+import { startAlarmBanner, stopAlarmBanner, refreshAlarmBanner } from './alarm_banner.js';
 
 const PAGES = [
   { path: 'cameras', title: 'Cameras', roles: ['staff', 'manager', 'dpo', 'admin'], load: () => import('./pages/cameras.js') },
@@ -19,6 +20,7 @@ const PAGES = [
   { path: 'statistics', title: 'Statistics', roles: ['dpo'], load: () => import('./pages/statistics.js') },
   { path: 'users', title: 'Users', roles: ['admin'], load: () => import('./pages/users.js') },
   { path: 'role-grants', title: 'Role grants', roles: ['admin', 'dpo'], load: () => import('./pages/role_grants.js') },
+  { path: 'health', title: 'Health', roles: ['manager', 'dpo', 'admin'], load: () => import('./pages/health.js') },
   { path: 'camera-setup', title: 'Camera setup', roles: ['admin'], load: () => import('./pages/camera_admin.js') },
 ];
 
@@ -62,6 +64,7 @@ async function route() {
     ({ page, rest, params } = parseHash());
   }
   renderNav();
+  refreshAlarmBanner();
   document.title = `${spec.title} — Custodian`;
   const module = await spec.load();
   if (token !== state.renderToken || !state.session) return;
@@ -85,6 +88,7 @@ function startSession(session) {
     keepAlive: () => { if (Date.now() - lastApiCallAt() > 25_000) get('/api/v1/auth/session').catch(() => {}); },
   });
   idle.start();
+  startAlarmBanner(session.user.role);
   route();
 }
 
@@ -92,6 +96,7 @@ function startSession(session) {
 // locked screen cannot be reopened without the password, and shows the sign-in form.
 async function lock(reason, { signOut = true } = {}) {
   idle?.stop();
+  stopAlarmBanner();
   state.renderToken++;
   if (state.cleanup) { try { state.cleanup(); } catch (e) { console.error(e); } state.cleanup = null; }
   clear(main);

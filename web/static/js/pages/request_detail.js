@@ -187,16 +187,21 @@ export async function render(main, { session }, id) {
   }
 
   function handover(r) {
-    const ready = r.exports.filter((e) => e.state === 'ready');
+    // An export handed over is not offered again, so a handover cannot be recorded twice by
+    // accident: the form closes once every ready export has been recorded.
+    const ready = r.exports.filter((e) => e.state === 'ready' && !r.disclosures.some((d) => d.export_id === e.id));
     if (!manager || !ready.length) return r.disclosures.length ? section('Handovers', handoverTable(r.disclosures)) : null;
+    const police = r.type === 'police';
     const exp = select('export_id', ready.map((e) => [String(e.id), `Export ${e.id}`]), String(ready[ready.length - 1].id));
     const method = select('method', Object.entries(METHODS), 'download');
     const recipient = h('input', { name: 'recipient_name', required: true, value: r.requester_name, maxlength: 200 });
     const org = h('input', { name: 'organisation', value: r.organisation || '', maxlength: 200 });
-    const ref = h('input', { name: 'reference', value: r.reference || '', maxlength: 200 });
+    const ref = h('input', { name: 'reference', value: police ? '' : r.reference || '', maxlength: 200, required: police });
     const note = h('input', { name: 'note', maxlength: 2000 });
     const form = h('form', { class: 'form-grid' }, field('Export', exp), field('How it was handed over', method),
-      field('Recipient', recipient), field('Organisation', org), field('Their reference', ref), field('Note', note),
+      field('Recipient', recipient), field('Organisation', org),
+      police ? field('Officer\'s collar or warrant number', ref, 'As the police guide asks: the number of the officer who takes the footage.') : field('Their reference', ref),
+      field('Note', note),
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Record handover')));
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
@@ -219,7 +224,15 @@ export async function render(main, { session }, id) {
   }
 
   function otherActions(r) {
-    if (!manager) return null;
+    if (!manager) {
+      // Staff withdraw their own request until a manager decides it.
+      if (!['received', 'verifying', 'awaiting_decision'].includes(r.state)) return null;
+      return section('Withdraw', h('p', { class: 'hint' }, 'If the request is no longer needed, withdraw it before a manager decides it.'),
+        button('Withdraw request', () => {
+          if (!window.confirm(`Withdraw request #${r.id}? It cannot be reopened.`)) return;
+          act('withdraw', {}, 'Withdrawn.');
+        }));
+    }
     const parts = [];
     if (r.type === 'dsar' && !['refused', 'disclosed', 'closed', 'withdrawn'].includes(r.state)) {
       const months = select('further_months', [['1', '1 month'], ['2', '2 months']], '1');

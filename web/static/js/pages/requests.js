@@ -29,7 +29,8 @@ export function deadlineEl(r) {
 async function renderList(main, { session, params, navigate }) {
   const msg = messageLine();
   const out = h('div');
-  const canList = ['manager', 'dpo'].includes(session.user.role);
+  const canList = ['staff', 'manager', 'dpo'].includes(session.user.role);
+  const ownOnly = session.user.role === 'staff';
   const header = pageHeader('Footage requests',
     button('Log a request', () => navigate('requests/new'), { class: 'primary' }),
     session.user.role === 'dpo' ? h('a', { href: '#/requests/register', class: 'button' }, 'Disclosure register') : null);
@@ -46,6 +47,7 @@ async function renderList(main, { session, params, navigate }) {
   const filters = h('form', { class: 'toolbar' }, field('State', stateSel), field('Type', typeSel), h('button', { type: 'submit' }, 'Filter'));
   filters.addEventListener('submit', (ev) => { ev.preventDefault(); load(); });
   main.insertBefore(filters, msg);
+  if (ownOnly) main.insertBefore(h('p', { class: 'hint' }, 'The requests you logged or asked for. You can withdraw one of yours until a manager decides it.'), filters);
   async function load() {
     try {
       const { requests } = await get('/api/v1/requests' + query({ state: stateSel.value, type: typeSel.value }));

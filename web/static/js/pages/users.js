@@ -1,4 +1,5 @@
-// Users (admin): accounts, roles, camera permissions; create, change role, disable/enable.
+// Users (admin): accounts, roles, camera permissions; create, change role, disable/enable,
+// unlock after failed sign-ins, and a one-time password for someone who forgot theirs.
 import { get, post, patch, put } from '../api.js';
 import { h, clear, field, select, table, pageHeader, messageLine, button, formValues, badge } from '../ui.js';
 import { timeEl } from '../time.js';
@@ -9,6 +10,7 @@ const roleText = (r) => Object.fromEntries(ROLES)[r] || r;
 export async function render(main, { session }) {
   const msg = messageLine();
   const out = h('div');
+  const secretBox = h('div');
   const { cameras } = await get('/api/v1/cameras').catch(() => ({ cameras: [] }));
   const cameraBoxes = (name, chosen = []) => h('fieldset', { class: 'checks' }, h('legend', {}, 'Cameras'),
     cameras.map((c) => h('label', {}, h('input', { type: 'checkbox', name, value: c.id, checked: chosen.includes(c.id) }), ' ', c.name || c.id)));
@@ -32,7 +34,7 @@ export async function render(main, { session }) {
       load();
     } catch (e) { msg.error(e); }
   });
-  main.append(pageHeader('Users and roles'), msg, out, form);
+  main.append(pageHeader('Users and roles'), msg, secretBox, out, form);
 
   async function change(user, body, what) {
     try {
@@ -42,6 +44,31 @@ export async function render(main, { session }) {
         : `${user.name}: ${what}.`, 'ok');
       load();
     } catch (e) { msg.error(e); load(); }
+  }
+
+  async function unlock(user) {
+    try {
+      await post(`/api/v1/users/${user.id}/unlock`, {});
+      msg.show(`${user.name} is unlocked and can sign in again.`, 'ok');
+      load();
+    } catch (e) { msg.error(e); }
+  }
+
+  // The one-time password is shown here once; it is not stored anywhere in the browser.
+  async function resetPassword(user) {
+    const privileged = user.role !== 'staff';
+    const note = privileged ? ` As you will know the password, the account becomes staff until another admin or the DPO confirms its ${roleText(user.role)} role again under Role grants.` : '';
+    if (!window.confirm(`Give ${user.name} a one-time password? Their current password stops working, they are signed out, and they must choose a new one at their next sign-in.${note}`)) return;
+    try {
+      const r = await post(`/api/v1/users/${user.id}/password-reset`, {});
+      clear(secretBox, h('div', { class: 'card secret', role: 'status' },
+        h('p', {}, `One-time password for ${user.name}: `, h('code', { class: 'one-time-password' }, r.one_time_password)),
+        h('p', { class: 'hint' }, 'Give it to them in person or by phone, not by e-mail. It is shown only now.'),
+        r.pending_grant ? h('p', {}, `${user.name} is staff until another admin or the DPO confirms the ${roleText(r.pending_grant.role)} role under Role grants.`) : null,
+        button('Done', () => clear(secretBox))));
+      msg.show(`${user.name}: password reset.`, 'ok');
+      load();
+    } catch (e) { msg.error(e); }
   }
 
   function editCameras(user, cell) {
@@ -88,11 +115,14 @@ export async function render(main, { session }) {
           u.locked_until && Date.parse(u.locked_until) > Date.now() ? [' ', badge('locked', 'warn')] : null,
           pending.has(u.id) ? [' ', badge(`${roleText(pending.get(u.id).role)} awaiting confirmation`, 'warn')] : null] },
         { title: 'Created', cell: (u) => timeEl(u.created) },
-        { title: '', cell: (u) => u.id === session.user.id ? '(you)' : button(u.disabled ? 'Enable' : 'Disable',
+        { title: '', cell: (u) => u.id === session.user.id ? '(you)' : h('div', { class: 'actions' }, button(u.disabled ? 'Enable' : 'Disable',
           () => {
             if (!u.disabled && !window.confirm(`Disable ${u.name}? They are signed out at once and cannot sign in until enabled again.`)) return;
             change(u, { disabled: !u.disabled }, u.disabled ? 'enabled' : 'disabled');
-          }, { 'aria-label': `${u.disabled ? 'Enable' : 'Disable'} ${u.name}` }) },
+          }, { 'aria-label': `${u.disabled ? 'Enable' : 'Disable'} ${u.name}` }),
+          u.locked_until && Date.parse(u.locked_until) > Date.now()
+            ? button('Unlock', () => unlock(u), { 'aria-label': `Unlock ${u.name}` }) : null,
+          button('Reset password', () => resetPassword(u), { 'aria-label': `Reset the password of ${u.name}` })) },
       ], users, { caption: 'Accounts' }));
     } catch (e) { msg.error(e); }
   }

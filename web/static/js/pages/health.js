@@ -1,0 +1,130 @@
+// Health (managers, DPO, admins): every alarm in words with what to do, acknowledged by a
+// person; the cameras' state, the disk and how many days it lasts at the current rate, the
+// clock, the last backup, holds past review and DSARs due soon. Refreshes every 10 s.
+import { get, post } from '../api.js';
+import { h, clear, table, pageHeader, messageLine, button, badge } from '../ui.js';
+import { timeEl } from '../time.js';
+import { refreshAlarmBanner } from '../alarm_banner.js';
+
+const REFRESH_MS = 10_000;
+
+function bytes(n) {
+  if (n === null || n === undefined) return '—';
+  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
+  return `${n >= 100 || i === 0 ? Math.round(n) : n.toFixed(1)} ${units[i]}`;
+}
+
+function days(n) {
+  if (n === null || n === undefined) return 'not known yet (no footage in the last day)';
+  const d = Math.floor(n);
+  return d === 1 ? '1 day' : `${d} days`;
+}
+
+// A recorder error in words a site manager can act on; the error itself stays one click away.
+const PROBLEMS = [
+  [/refused|ECONNREFUSED/i, 'the camera refused the connection: check its address and that RTSP is enabled on it'],
+  [/\b401\b|unauthori[sz]ed|password|Basic/i, 'the camera refused the user name or password: check them in Camera setup'],
+  [/\b403\b|forbidden/i, 'the camera does not let this user watch the stream: check the user\'s rights on the camera'],
+  [/\b404\b|not found|no such stream/i, 'the camera has no stream at that address: check the stream path'],
+  [/\b503\b|unavailable|busy/i, 'the camera is busy or restarting: if it lasts, restart the camera'],
+  [/timed out|timeout|unreachable|no route|resolve/i, 'the camera does not answer: check that it has power and network, and its address'],
+  [/closed the connection|reset/i, 'the camera dropped the connection: check its network cable and power'],
+  [/H\.264|H\.265|codec/i, 'the camera sends video Custodian cannot record: set it to H.264 or H.265'],
+];
+function problemInWords(error) {
+  const hit = PROBLEMS.find(([re]) => re.test(error));
+  return hit ? hit[1] : 'the camera is not sending pictures';
+}
+
+function alarmCard(a, acknowledge) {
+  const ack = a.acknowledged
+    ? h('p', { class: 'alarm-ack' }, 'Acknowledged by ', h('strong', {}, a.acknowledged_by), ' at ', timeEl(a.acknowledged))
+    : button('Acknowledge', () => acknowledge(a), { class: 'primary', 'aria-label': `Acknowledge: ${a.title}` });
+  return h('article', { class: `card alarm${a.acknowledged ? ' alarm-acked' : ''}`, dataset: { kind: a.kind } },
+    h('h3', {}, a.title),
+    h('p', { class: 'alarm-when' }, 'Raised ', timeEl(a.raised), a.emailed ? h('span', {}, ' · e-mailed ', timeEl(a.emailed)) : null),
+    h('p', { class: 'alarm-todo' }, h('strong', {}, 'What to do: '), a.what_to_do),
+    a.detail ? h('details', {}, h('summary', {}, 'Technical detail'), h('p', { class: 'alarm-detail' }, a.detail)) : null,
+    ack);
+}
+
+export async function render(main, { session }) {
+  const msg = messageLine();
+  const alarmsBox = h('section', { 'aria-labelledby': 'open-alarms' });
+  const siteBox = h('section', { 'aria-labelledby': 'site-state' });
+  const camerasBox = h('section', { 'aria-labelledby': 'camera-state' });
+  const clearedBox = h('section', { 'aria-labelledby': 'cleared-alarms' });
+  main.append(pageHeader('Health'), msg, alarmsBox, siteBox, camerasBox, clearedBox);
+  const mayOpenRequests = session.user.role !== 'admin';
+
+  async function acknowledge(a) {
+    try {
+      await post(`/api/v1/alarms/${a.id}/acknowledge`, {});
+      msg.show(`Acknowledged: ${a.title}. Others see that you are dealing with it.`, 'ok');
+      await load();
+      refreshAlarmBanner();
+    } catch (e) { msg.error(e); }
+  }
+
+  function renderAlarms(alarms, emailOn) {
+    const open = alarms.filter((a) => !a.cleared);
+    clear(alarmsBox,
+      h('h2', { id: 'open-alarms' }, open.length === 1 ? '1 open alarm' : `${open.length} open alarms`),
+      h('p', { class: 'hint' }, emailOn ? 'Each alarm is also e-mailed to the people set in the site file.'
+        : 'Alarm e-mail is not set up: only this page and the banner show alarms (alarms.email in the site file).'),
+      open.length ? open.map((a) => alarmCard(a, acknowledge)) : h('p', { class: 'all-well' }, 'No open alarms: everything is working.'));
+    const cleared = alarms.filter((a) => a.cleared);
+    clear(clearedBox, h('h2', { id: 'cleared-alarms' }, 'Cleared in the last 7 days'),
+      table([
+        { title: 'Alarm', cell: (a) => a.title },
+        { title: 'Raised', cell: (a) => timeEl(a.raised) },
+        { title: 'Cleared', cell: (a) => timeEl(a.cleared) },
+        { title: 'Acknowledged by', cell: (a) => a.acknowledged ? h('span', {}, a.acknowledged_by, ' at ', timeEl(a.acknowledged)) : 'no one' },
+      ], cleared, { empty: 'No alarms cleared in the last 7 days.' }));
+  }
+
+  function renderSite(s) {
+    const d = s.disk;
+    const rows = [
+      ['Disk', d ? `${bytes(d.used_bytes)} used, ${bytes(d.free_bytes)} free of ${bytes(d.total_bytes)}` : 'not known'],
+      ['Footage recorded in the last day', d ? bytes(d.footage_bytes_last_day) : '—'],
+      ['Free space lasts, at that rate', d ? days(d.days_left) : '—'],
+      ['Clock', s.clock.synchronized ? badge('synchronised (NTP)', 'ok') : badge('not synchronised', 'bad')],
+      ['Last backup', s.last_backup ? timeEl(s.last_backup) : badge('none recorded', 'warn')],
+      ['Holds past their review date', s.holds_past_review ? badge(String(s.holds_past_review), 'warn') : 'none'],
+      ['Subject access requests due within 7 days', s.dsars_due_soon.length
+        ? h('ul', { class: 'plain' }, s.dsars_due_soon.map((r) => h('li', {},
+          mayOpenRequests ? h('a', { href: `#/requests/${r.id}` }, `request ${r.id}`) : `request ${r.id}`, ', due ', timeEl(r.deadline))))
+        : 'none'],
+    ];
+    clear(siteBox, h('h2', { id: 'site-state' }, 'The appliance'),
+      h('dl', { class: 'card health-facts' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])));
+  }
+
+  function renderCameras(cameras) {
+    clear(camerasBox, h('h2', { id: 'camera-state' }, 'Cameras'),
+      table([
+        { title: 'Camera', cell: (c) => h('span', {}, c.name, h('span', { class: 'camera-id' }, ` ${c.id}`)) },
+        { title: 'State', cell: (c) => c.online ? badge('recording', 'ok') : badge('offline', 'bad') },
+        { title: 'Last picture', cell: (c) => c.last_picture ? timeEl(c.last_picture) : 'never' },
+        { title: 'Problem', cell: (c) => c.online || !c.last_error ? '—'
+          : h('details', { class: 'camera-problem' }, h('summary', {}, problemInWords(c.last_error)), h('span', { class: 'alarm-detail' }, c.last_error)) },
+        { title: 'Footage in the last day', cell: (c) => bytes(c.bytes_last_day) },
+        { title: 'Kept for', cell: (c) => c.retention_days ? `${c.retention_days} days (needs about ${bytes(c.retention_needs_bytes)})` : 'the site\'s period' },
+      ], cameras, { empty: 'No cameras are configured.' }));
+  }
+
+  async function load() {
+    try {
+      const s = await get('/api/v1/health');
+      renderAlarms(s.alarms, s.alarm_email);
+      renderSite(s);
+      renderCameras(s.cameras);
+    } catch (e) { msg.error(e); }
+  }
+  await load();
+  const timer = setInterval(load, REFRESH_MS);
+  return () => clearInterval(timer);
+}
