@@ -1,4 +1,4 @@
-// Schema version 8: alarms that a person acknowledges and that are e-mailed.
+// Schema version 7: alarms that a person acknowledges and that are e-mailed.
 //
 // The health page (docs/design/health.md) shows every alarm raised and cleared with its
 // times; a manager, DPO or admin acknowledges an active one (who and when, with an
@@ -10,7 +10,7 @@
 
 namespace custodian::records {
 
-extern const char kSchemaV8[] = R"sql(
+extern const char kSchemaV7[] = R"sql(
 ALTER TABLE alarms ADD COLUMN acknowledged_us INTEGER;
 ALTER TABLE alarms ADD COLUMN acknowledged_by INTEGER REFERENCES users(id);
 ALTER TABLE alarms ADD COLUMN notified_us INTEGER;
