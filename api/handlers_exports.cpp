@@ -25,6 +25,7 @@
 #include "base/filesystem.h"
 #include "exports/export_jobs.h"
 #include "exports/manifest.h"
+#include "exports/recording_wait.h"
 #include "exports/signing.h"
 #include "requests/workflow.h"
 
@@ -277,6 +278,18 @@ Result<HttpResponse> HandleGetExport(ApiContext& ctx, const Call& call) {
              {"cancel_requested", (*j)->cancel_requested}};
     }
   }
+  // An export waits, before it is built, for footage still being recorded
+  // (exports/recording_wait.h); say so, with how much is recorded, rather than show 0%.
+  json waiting = nullptr;
+  if (e->state == records::ExportState::kBuilding) {
+    auto pending = exports::FindRecordingInProgress(ctx.db, e->ranges, ctx.clock.Now());
+    if (!pending.ok()) return FromRecords(pending.status(), "read the export's segments");
+    if (!pending->empty()) {
+      waiting = {{"text", exports::DescribeWait(*pending, TimeZone::UkLocal())},
+                 {"recorded_percent",
+                  std::min(99, static_cast<int>(exports::RecordedFraction(e->ranges, *pending) * 100))}};
+    }
+  }
   const std::string container = ContainerDir(ctx, e->id);
   json ranges = json::array();
   for (const auto& r : e->ranges) {
@@ -288,6 +301,7 @@ Result<HttpResponse> HandleGetExport(ApiContext& ctx, const Call& call) {
       {"state", records::Name(e->state)},
       {"progress", progress},
       {"job", job},
+      {"waiting_for_recording", waiting},
       {"error", e->error ? json(*e->error) : json()},
       {"created", TimeJson(e->created)},
       {"created_by", e->created_by},

@@ -22,6 +22,7 @@
 #include "exports/fmp4.h"
 #include "exports/hash_worker.h"
 #include "exports/readme.h"
+#include "exports/timed_text.h"
 #include "requests/rules.h"
 
 namespace custodian::exports {
@@ -305,6 +306,8 @@ struct Part {
   std::vector<int64_t> next_time;  // per track: where the next fragment may start
   uint32_t sequence = 0;
   std::vector<int64_t> segments;
+  uint32_t text_track = 0;  // the wall-clock timed-text track (timed_text.h)
+  UtcMicros text_end;       // wall time up to which its cues are written
 };
 
 struct SourceDigest {
@@ -315,11 +318,12 @@ struct SourceDigest {
 class Splicer {
  public:
   Splicer(const ExportPlan& plan, const std::string& data_dir, PackageWriter& writer,
-          const BuildOptions& options, Manifest& manifest)
+          const BuildOptions& options, const TimeZone& zone, Manifest& manifest)
       : plan_(plan),
         data_dir_(data_dir),
         writer_(writer),
         options_(options),
+        zone_(zone),
         manifest_(manifest),
         total_bytes_(std::max<int64_t>(1, plan.SourceBytes())) {}
 
@@ -334,6 +338,7 @@ class Splicer {
   Status OpenPart(const RangePlan& rp, const Fmp4File& layout, const SharedBuffer& buf,
                   UtcMicros origin);
   Status ClosePart(const RangePlan& rp, ManifestRange* mr);
+  Status WriteWallClock(const RangePlan& rp, Part& p, UtcMicros upto);
   Status CopyOriginal(const RangePlan& rp, const records::SegmentRow& seg, const SharedBuffer& buf,
                       const std::shared_future<std::string>& digest);
   void NoteSegment(const records::SegmentRow& seg, const Fmp4File* layout);
@@ -346,6 +351,7 @@ class Splicer {
   const std::string& data_dir_;
   PackageWriter& writer_;
   const BuildOptions& options_;
+  const TimeZone& zone_;
   Manifest& manifest_;
   const int64_t total_bytes_;
   int64_t done_bytes_ = 0;
@@ -502,8 +508,20 @@ Status Splicer::SpliceSegment(const RangePlan& rp, const records::SegmentRow& se
         writer_.Append(p.out, buf, buf->data() + frag.mdat_offset, frag.mdat_size));
     p.end = std::max(p.end, ends[i]);
     if (p.segments.empty() || p.segments.back() != seg.id) p.segments.push_back(seg.id);
+    // Cues for the whole seconds the video now reaches; the last part-second at the close.
+    CUSTODIAN_RETURN_IF_ERROR(
+        WriteWallClock(rp, p, UtcMicros{p.end.us / kMicrosPerSecond * kMicrosPerSecond}));
   }
   return Status::Ok();
+}
+
+Status Splicer::WriteWallClock(const RangePlan& rp, Part& p, UtcMicros upto) {
+  if (upto <= p.text_end) return Status::Ok();
+  std::vector<TimedTextCue> cues = WallClockCues(p.origin, p.text_end, upto, rp.camera_name, zone_);
+  p.text_end = upto;
+  if (cues.empty()) return Status::Ok();
+  auto frag = std::make_shared<Buffer>(TimedTextFragment(++p.sequence, p.text_track, cues));
+  return writer_.Append(p.out, frag, frag->data(), frag->size());
 }
 
 Status Splicer::OpenPart(const RangePlan& rp, const Fmp4File& layout, const SharedBuffer& buf,
@@ -523,7 +541,15 @@ Status Splicer::OpenPart(const RangePlan& rp, const Fmp4File& layout, const Shar
   p.origin = origin;
   p.end = origin;
   p.next_time.assign(layout.tracks.size(), 0);
-  CUSTODIAN_RETURN_IF_ERROR(writer_.Append(p.out, buf, buf->data(), layout.header_size));
+  p.text_end = origin;
+  // The recorded header with the wall-clock text track added; the video track's own boxes
+  // are copied as they are.
+  auto header = AddTimedTextTrack(buf->data(), layout.header_size, layout.width, layout.height,
+                                  &p.text_track);
+  if (!header.ok()) return header.status();
+  auto header_buf = std::make_shared<Buffer>(std::move(header).value());
+  CUSTODIAN_RETURN_IF_ERROR(
+      writer_.Append(p.out, header_buf, header_buf->data(), header_buf->size()));
   part_ = std::move(p);
   return Status::Ok();
 }
@@ -532,6 +558,7 @@ Status Splicer::ClosePart(const RangePlan& rp, ManifestRange* mr) {
   if (!part_) return Status::Ok();
   Part p = std::move(*part_);
   part_.reset();
+  CUSTODIAN_RETURN_IF_ERROR(WriteWallClock(rp, p, p.end));
   CUSTODIAN_RETURN_IF_ERROR(writer_.Close(p.out));
   ManifestFile f;
   f.path = p.out.rel;
@@ -544,6 +571,7 @@ Status Splicer::ClosePart(const RangePlan& rp, ManifestRange* mr) {
   f.width = p.width;
   f.height = p.height;
   f.source_segments = p.segments;
+  f.timed_text_track = p.text_track;
   manifest_.files.push_back(f);
   mr->files.push_back(p.out.rel);
   covered_.push_back({p.origin, p.end});
@@ -728,7 +756,7 @@ Result<BuildResult> BuildPackage(const ExportPlan& plan, const std::string& data
   Manifest manifest = StartManifest(plan, key, clock, options);
   PackageWriter writer(fs, package_dir, options.durable);
   {
-    Splicer splicer(plan, data_dir, writer, options, manifest);
+    Splicer splicer(plan, data_dir, writer, options, zone, manifest);
     Status st = splicer.Run(progress, cancelled);
     Status sources = splicer.CheckSources();
     CUSTODIAN_RETURN_IF_ERROR(st);

@@ -25,6 +25,7 @@
 #include "base/zoneinfo.h"
 #include "exports/manifest.h"
 #include "exports/plan.h"
+#include "exports/recording_wait.h"
 #include "exports/signing.h"
 
 namespace custodian::exports {
@@ -35,6 +36,8 @@ struct BuildOptions {
   // Footage is treated as continuous across a hole up to this long (timestamp jitter at a
   // segment boundary); a longer hole starts a new part and is reported.
   int64_t join_tolerance_us = kMicrosPerSecond;
+  // Before the build: how long to wait for ranges still being recorded (recording_wait.h).
+  RecordingWaitOptions recording_wait;
   std::string software_version = "unknown";
   std::string software_revision = "unknown";
 };

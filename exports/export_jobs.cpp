@@ -166,10 +166,20 @@ Status ExportJobRunner::Execute(const JobRow& job, int64_t export_id) {
   if (!cleared.ok()) return Fail(job, export_id, cleared, false);
   auto key = SigningKey::LoadOrCreate(options_.keys_dir);
   if (!key.ok()) return Fail(job, export_id, key.status(), false);
+  bool cancelled = false;
+  auto cancel = [&]() {
+    auto j = db_.GetJob(job.id);
+    cancelled = j.ok() && j->has_value() && (*j)->cancel_requested;
+    return cancelled;
+  };
+  // Footage still being recorded is waited for, never left out of a signed package.
+  Status recorded = AwaitRecorded(db_, clock_, zone_, (*e)->ranges, options_.build.recording_wait,
+                                  nullptr, cancel);
+  if (!recorded.ok()) return Fail(job, export_id, recorded, cancelled);
   auto plan = PlanExport(db_, export_id, options_.site_name);
   if (!plan.ok()) return Fail(job, export_id, plan.status(), false);
 
-  bool cancelled = false;
+
   double reported = 0;
   MonoMicros reported_at = clock_.Monotonic();
   auto progress = [&](double f) {
@@ -180,11 +190,6 @@ Status ExportJobRunner::Execute(const JobRow& job, int64_t export_id) {
     reported_at = now;
     Status st = db_.SetJobProgress(job.id, f);
     if (!st.ok()) LogWarn("exports") << "job " << job.id << " progress: " << st.ToString();
-  };
-  auto cancel = [&]() {
-    auto j = db_.GetJob(job.id);
-    cancelled = j.ok() && j->has_value() && (*j)->cancel_requested;
-    return cancelled;
   };
   const std::string partial = JoinPath(container, PackageName(export_id) + ".partial");
   auto built = BuildPackage(*plan, options_.data_dir, partial, *key, fs_, clock_, zone_,

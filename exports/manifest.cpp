@@ -158,6 +158,13 @@ std::string ManifestJson(const Manifest& m, const TimeZone& zone) {
       jf["width"] = f.width;
       jf["height"] = f.height;
       jf["source_segments"] = f.source_segments;
+      if (f.timed_text_track != 0) {
+        jf["timed_text"] = {
+            {"track_id", f.timed_text_track},
+            {"format", "mov_text (MP4 tx3g)"},
+            {"shows", "UK local date and time (GMT or BST) and camera name, once a second"},
+            {"video", "the video track's samples are the recorded bytes, not re-encoded"}};
+      }
     }
     files.push_back(jf);
   }

@@ -41,6 +41,8 @@ struct ManifestFile {
   std::string video_codec;
   int width = 0, height = 0;
   std::vector<int64_t> source_segments;  // ids
+  // Video files: the id of the wall-clock timed-text track (timed_text.h); 0 for none.
+  uint32_t timed_text_track = 0;
 };
 
 struct ManifestSegment {

@@ -99,9 +99,14 @@ export async function render(main, { session }, id) {
     setHref();
     const zipOut = h('div');
     const render = (x) => {
-      bar.set(x.progress ?? 0, x.state);
-      clear(row, h('h3', {}, `Export ${x.id} `, badge(x.state, x.state === 'ready' ? 'ok' : x.state === 'failed' ? 'bad' : 'warn')),
-        bar, x.error ? h('p', { class: 'error' }, x.error) : null,
+      // Footage still being recorded is waited for before the build starts: show how much
+      // of the range is recorded, and why, instead of a bar stuck at 0.
+      const waiting = x.state === 'building' ? x.waiting_for_recording : null;
+      if (waiting) bar.set(waiting.recorded_percent, 'waiting for recording');
+      else bar.set(x.progress ?? 0, x.state);
+      clear(row, h('h3', {}, `Export ${x.id} `, badge(waiting ? 'waiting for recording' : x.state, x.state === 'ready' ? 'ok' : x.state === 'failed' ? 'bad' : 'warn')),
+        bar, waiting ? h('p', { class: 'waiting' }, `Waiting for footage that is still being recorded (${waiting.recorded_percent}% of the range recorded so far): ${waiting.text}. The package is built and signed once it is all recorded.`) : null,
+        x.error ? h('p', { class: 'error' }, x.error) : null,
         x.state === 'building' ? button('Cancel export', async () => {
           try { await post(`/api/v1/exports/${x.id}/cancel`, {}); msg.show('Cancel requested.'); } catch (err) { msg.error(err); }
         }) : null,
