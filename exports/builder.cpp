@@ -526,7 +526,7 @@ Status Splicer::WriteWallClock(const RangePlan& rp, Part& p, UtcMicros upto) {
 
 Status Splicer::OpenPart(const RangePlan& rp, const Fmp4File& layout, const SharedBuffer& buf,
                          UtcMicros origin) {
-  std::string stem = "video/" + rp.range.camera_id + "_" + FormatUtcCompact(origin);
+  std::string stem = WorkingCopyStem(plan_.export_row.id, rp.range.camera_id, origin);
   std::string rel = stem + ".mp4";
   for (int k = 2; !names_used_.insert(rel).second; ++k)
     rel = stem + "_" + std::to_string(k) + ".mp4";
@@ -582,7 +582,8 @@ Status Splicer::CopyOriginal(const RangePlan& rp, const records::SegmentRow& seg
                              const SharedBuffer& buf,
                              const std::shared_future<std::string>& digest) {
   if (!originals_copied_.insert(seg.id).second) return Status::Ok();
-  const std::string rel = "originals/" + rp.range.camera_id + "/" + BaseName(seg.path);
+  const std::string rel =
+      std::string(kMasterDir) + "/" + rp.range.camera_id + "/" + BaseName(seg.path);
   auto out = writer_.Open(rel);
   if (!out.ok()) return out.status();
   CUSTODIAN_RETURN_IF_ERROR(writer_.AppendUnhashed(*out, buf->data(), buf->size()));
@@ -736,6 +737,11 @@ Manifest StartManifest(const ExportPlan& plan, const SigningKey& key, const Cloc
 }
 
 }  // namespace
+
+std::string WorkingCopyStem(int64_t export_id, const std::string& camera_id, UtcMicros start) {
+  return std::string(kWorkingDir) + "/export-" + std::to_string(export_id) + "_" + camera_id +
+         "_" + FormatUtcCompact(start);
+}
 
 Result<BuildResult> BuildPackage(const ExportPlan& plan, const std::string& data_dir,
                                  const std::string& package_dir, const SigningKey& key,

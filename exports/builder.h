@@ -30,6 +30,15 @@
 
 namespace custodian::exports {
 
+// The package's two folders, as UK police guidance names them: the master exhibit (the
+// recorded segment files, bit for bit, when the export includes them) and the working
+// copies (one file per camera per continuous stretch, spliced from the recorded fragments
+// with the wall-clock text track added; uniquely named by export, camera and start).
+inline constexpr char kMasterDir[] = "master";
+inline constexpr char kWorkingDir[] = "working";
+// "working/export-12_door-1_20260115T090000Z" (the caller adds ".mp4" or a suffix).
+std::string WorkingCopyStem(int64_t export_id, const std::string& camera_id, UtcMicros start);
+
 struct BuildOptions {
   bool verify_sources = true;  // re-hash each source segment against its recorded SHA-256
   bool durable = true;         // fsync every file and directory before returning

@@ -54,6 +54,8 @@ TEST_CASE("a range across a gap and a resolution change is split into parts, the
   REQUIRE(videos[0]->from == t + 5 * kSecond);
   REQUIRE(videos[0]->to == t + 20 * kSecond);
   REQUIRE(videos[0]->source_segments.size() == 2);
+  REQUIRE(videos[0]->path ==
+          "working/export-" + std::to_string(ex) + "_door-1_" + FormatUtcCompact(t + 5 * kSecond) + ".mp4");
   REQUIRE(videos[1]->from == t + 30 * kSecond);
   REQUIRE(videos[1]->to == t + 40 * kSecond);
   REQUIRE(videos[2]->from == t + 40 * kSecond);
@@ -103,6 +105,7 @@ TEST_CASE("originals are copied bit for bit beside the spliced file") {
   for (const ManifestFile& f : b.result->manifest.files) {
     if (f.kind != "original") continue;
     ++originals;
+    REQUIRE(f.path.rfind("master/yard/", 0) == 0);  // the master exhibit's own folder
     const auto seg = **s.db->GetSegment(f.source_segments.at(0));
     REQUIRE(f.sha256 == *seg.sha256);
     REQUIRE(*Sha256File(b.dir + "/" + f.path) == *seg.sha256);

@@ -151,6 +151,9 @@ std::string ManifestJson(const Manifest& m, const TimeZone& zone) {
     jf["bytes"] = f.bytes;
     jf["sha256"] = f.sha256;
     if (f.kind == "video" || f.kind == "original") {
+      // Only the master (the recorded files, bit for bit) is evidence of what was
+      // recorded; a working copy is made from it (its video bytes are the master's).
+      jf["role"] = f.kind == "original" ? "master exhibit" : "working copy";
       jf["camera_id"] = f.camera_id;
       PutTime(jf, "from", f.from, zone);
       PutTime(jf, "to", f.to, zone);

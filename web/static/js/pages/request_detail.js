@@ -175,8 +175,11 @@ export async function render(main, { session }, id) {
     if (!manager) return null;
     const can = ['approved', 'export_prepared', 'disclosed'].includes(r.state);
     const originals = h('input', { type: 'checkbox', name: 'include_originals' });
+    // Police evidence keeps the master exhibit (the recorded files, bit for bit) beside the
+    // working copies, as UK police guidance asks; a DSAR is redacted from the working copies.
+    originals.checked = r.type === 'police';
     const start = h('form', { class: 'toolbar' },
-      h('label', {}, originals, ' Include the original recorded files (master copy)'),
+      h('label', {}, originals, ' Include the master exhibit: the recorded files, bit for bit (master/)'),
       h('button', { type: 'submit', class: 'primary' }, 'Start export'));
     start.addEventListener('submit', async (ev) => {
       ev.preventDefault();
