@@ -230,20 +230,22 @@ Result<HttpResponse> HandleStartExport(ApiContext& ctx, const Call& call) {
         CamerasPermitted(ctx, call.user(), (*r)->ranges, "request " + std::to_string((*r)->id)));
   }
   bool originals = false;
+  bool burned_in = false;
   if (!call.request.body.empty()) {
     auto body = JsonObjectBody(call.request);
     if (!body.ok()) return body.status();
-    for (const char* key : {"include_originals", "master_copy"}) {
+    for (const char* key : {"include_originals", "master_copy", "burned_in_copy"}) {
       auto it = body->find(key);
       if (it == body->end()) continue;
       if (!it->is_boolean())
         return InvalidArgument(std::string("\"") + key + "\" must be true or false");
-      originals = originals || it->get<bool>();
+      bool& flag = std::string(key) == "burned_in_copy" ? burned_in : originals;
+      flag = flag || it->get<bool>();
     }
   }
   exports::ExportTicket ticket;
   Status st = ctx.db.WithTransaction([&]() -> Status {
-    auto t = exports::RequestExport(ctx.db, (*r)->id, call.user().user_id, originals);
+    auto t = exports::RequestExport(ctx.db, (*r)->id, call.user().user_id, originals, burned_in);
     if (!t.ok()) return t.status();
     ticket = *t;
     return LogChange(ctx, call,
@@ -254,7 +256,8 @@ Result<HttpResponse> HandleStartExport(ApiContext& ctx, const Call& call) {
   HttpResponse resp = Json({{"export_id", ticket.export_id},
                             {"job_id", ticket.job_id},
                             {"state", "building"},
-                            {"include_originals", originals}},
+                            {"include_originals", originals},
+                            {"burned_in_copy", burned_in}},
                            202);
   resp.SetHeader("Location", "/api/v1/exports/" + std::to_string(ticket.export_id));
   return resp;

@@ -19,6 +19,7 @@
 
 #include "base/log.h"
 #include "base/sha256.h"
+#include "exports/burned_copy.h"
 #include "exports/fmp4.h"
 #include "exports/hash_worker.h"
 #include "exports/readme.h"
@@ -696,6 +697,43 @@ Status Splicer::CheckSources() {
   return Status::Ok();
 }
 
+// The burned-in working copy of each spliced file (burned_copy.h), written beside it and
+// listed as derived from it and from its source segments.
+Status WriteBurnedInCopies(const ExportPlan& plan, PackageWriter& writer, const TimeZone& zone,
+                           const CancelFn& cancelled, Manifest& manifest) {
+  std::vector<ManifestFile> derived;
+  for (const ManifestFile& f : manifest.files) {
+    if (f.kind != "video" || !f.from) continue;
+    BurnInText text;
+    text.origin = *f.from;
+    text.export_id = plan.export_row.id;
+    text.camera_name = f.camera_id;
+    for (const RangePlan& rp : plan.ranges) {
+      if (rp.range.camera_id == f.camera_id) text.camera_name = rp.camera_name;
+    }
+    const std::string rel = f.path.substr(0, f.path.size() - 4) + "_burned-in.mp4";
+    auto out = writer.Open(rel);
+    if (!out.ok()) return out.status();
+    auto sink = [&](const uint8_t* data, size_t size) {
+      auto copy = std::make_shared<Buffer>(data, data + size);
+      return writer.Append(*out, copy, copy->data(), copy->size());
+    };
+    CUSTODIAN_RETURN_IF_ERROR(
+        WriteBurnedInCopy(JoinPath(writer.dir(), f.path), text, zone, sink, cancelled));
+    CUSTODIAN_RETURN_IF_ERROR(writer.Close(*out));
+    ManifestFile d = f;
+    d.path = rel;
+    d.kind = "burned_in";
+    d.bytes = out->bytes;
+    d.video_codec = "avc1";
+    d.timed_text_track = 0;
+    d.derived_from = f.path;
+    derived.push_back(d);
+  }
+  manifest.files.insert(manifest.files.end(), derived.begin(), derived.end());
+  return Status::Ok();
+}
+
 ManifestFile SmallFile(const std::string& path, const std::string& kind, int64_t bytes = 0,
                        const std::string& sha256 = "") {
   ManifestFile f;
@@ -767,6 +805,9 @@ Result<BuildResult> BuildPackage(const ExportPlan& plan, const std::string& data
     Status sources = splicer.CheckSources();
     CUSTODIAN_RETURN_IF_ERROR(st);
     CUSTODIAN_RETURN_IF_ERROR(sources);
+  }
+  if (plan.burned_in_copy) {
+    CUSTODIAN_RETURN_IF_ERROR(WriteBurnedInCopies(plan, writer, zone, cancelled, manifest));
   }
   // Videos first, then originals, each by path (the order they were written depends on
   // which range finished first).

@@ -150,10 +150,14 @@ std::string ManifestJson(const Manifest& m, const TimeZone& zone) {
     jf["kind"] = f.kind;
     jf["bytes"] = f.bytes;
     jf["sha256"] = f.sha256;
-    if (f.kind == "video" || f.kind == "original") {
+    if (f.kind == "video" || f.kind == "original" || f.kind == "burned_in") {
       // Only the master (the recorded files, bit for bit) is evidence of what was
-      // recorded; a working copy is made from it (its video bytes are the master's).
-      jf["role"] = f.kind == "original" ? "master exhibit" : "working copy";
+      // recorded; a working copy is made from it (its video bytes are the master's); a
+      // burned-in copy is re-encoded from a working copy.
+      jf["role"] = f.kind == "original"  ? "master exhibit"
+                   : f.kind == "video"   ? "working copy"
+                                         : "derived working copy (re-encoded, time drawn in)";
+      if (!f.derived_from.empty()) jf["derived_from"] = f.derived_from;
       jf["camera_id"] = f.camera_id;
       PutTime(jf, "from", f.from, zone);
       PutTime(jf, "to", f.to, zone);

@@ -178,13 +178,15 @@ export async function render(main, { session }, id) {
     // Police evidence keeps the master exhibit (the recorded files, bit for bit) beside the
     // working copies, as UK police guidance asks; a DSAR is redacted from the working copies.
     originals.checked = r.type === 'police';
+    const burned = h('input', { type: 'checkbox', name: 'burned_in_copy' });
     const start = h('form', { class: 'toolbar' },
       h('label', {}, originals, ' Include the master exhibit: the recorded files, bit for bit (master/)'),
+      h('label', {}, burned, ' Also make working copies with the time drawn into the picture (re-encoded; for players without subtitles; slower)'),
       h('button', { type: 'submit', class: 'primary' }, 'Start export'));
     start.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       try {
-        const x = await post(`/api/v1/requests/${id}/exports`, { include_originals: originals.checked });
+        const x = await post(`/api/v1/requests/${id}/exports`, { include_originals: originals.checked, burned_in_copy: burned.checked });
         msg.show(`Export ${x.export_id} started.`);
         await load();
       } catch (e) { msg.error(e); }
