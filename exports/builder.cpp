@@ -22,6 +22,7 @@
 #include "exports/burned_copy.h"
 #include "exports/fmp4.h"
 #include "exports/hash_worker.h"
+#include "exports/player.h"
 #include "exports/readme.h"
 #include "exports/timed_text.h"
 #include "requests/rules.h"
@@ -820,6 +821,8 @@ Result<BuildResult> BuildPackage(const ExportPlan& plan, const std::string& data
               return std::tie(a.camera_id, a.start, a.id) < std::tie(b.camera_id, b.start, b.id);
             });
 
+  CUSTODIAN_RETURN_IF_ERROR(writer.WriteSmall(kPlayerName, PlayerHtml(manifest)));
+  manifest.files.push_back(SmallFile(kPlayerName, "player"));
   CUSTODIAN_RETURN_IF_ERROR(writer.WriteSmall(kPublicKeyName, key.public_key().FileText()));
   manifest.files.push_back(SmallFile(kPublicKeyName, "public_key"));
   CUSTODIAN_RETURN_IF_ERROR(
@@ -827,7 +830,7 @@ Result<BuildResult> BuildPackage(const ExportPlan& plan, const std::string& data
   manifest.files.push_back(SmallFile(kReadmeName, "readme"));
   for (ManifestFile& f : manifest.files) f.sha256 = writer.Digest(f.path);
   for (ManifestFile& f : manifest.files) {
-    if (f.kind == "public_key" || f.kind == "readme") {
+    if (f.kind == "public_key" || f.kind == "readme" || f.kind == "player") {
       auto size = fs.FileSize(JoinPath(package_dir, f.path));
       if (!size.ok()) return size.status();
       f.bytes = static_cast<int64_t>(*size);

@@ -83,7 +83,7 @@ TEST_CASE("a range across a gap and a resolution change is split into parts, the
   REQUIRE(json["gaps"][0]["seconds"] == 10.0);
   REQUIRE(json["approver"]["name"] == "blake");
   REQUIRE(json["exporter"]["name"] == "sam");
-  REQUIRE(json["files"].size() == 6);  // 3 videos, public key, README, SHA256SUMS
+  REQUIRE(json["files"].size() == 7);  // 3 videos, player, public key, README, SHA256SUMS
 
   auto v = VerifyPackage(b.dir, std::nullopt);
   REQUIRE(v.ok());
@@ -263,4 +263,35 @@ TEST_CASE("an export that would not fit on the disk is refused before it starts"
   auto built = BuildPackage(*plan, s.dir.path(), s.dir.File("out"), *key, full, s.clock,
                             TimeZone::UkLocal(), BuildOptions{}, {}, {});
   REQUIRE(built.status().kind() == ErrorKind::kResourceExhausted);
+}
+
+TEST_CASE("the package's player lists its working copies and loads nothing from elsewhere") {
+  Site s;
+  const UtcMicros t = kT0 - kHour;
+  AddSegment(*s.db, s.dir.path(), "door-1", t, 320, 240, 4);
+  AddSegment(*s.db, s.dir.path(), "yard", t, 320, 240, 4);
+  const int64_t ex = ApprovedExport(s, {{"door-1", t, t + 4 * kSecond}, {"yard", t, t + 4 * kSecond}});
+  Built b = Build(s, ex);
+  REQUIRE(b.result.ok());
+  std::ifstream in(b.dir + "/player.html");
+  const std::string page((std::istreambuf_iterator<char>(in)), {});
+  const size_t open = page.find("<script type=\"application/json\" id=\"package\">");
+  REQUIRE(open != std::string::npos);
+  const size_t from = page.find('>', open) + 1;
+  const auto data = nlohmann::json::parse(page.substr(from, page.find("</script>", from) - from));
+  CHECK(data["export_id"] == ex);
+  REQUIRE(data["files"].size() == 2);
+  CHECK(data["files"][0]["camera_name"] == "Front door");
+  CHECK(data["files"][0]["path"].get<std::string>().rfind("working/export-", 0) == 0);
+  CHECK(data["files"][0]["from_ms"] == t.us / 1000);
+  CHECK(data["files"][1]["camera_id"] == "yard");
+  // No address outside the package: no scheme-qualified or protocol-relative URL at all.
+  CHECK(page.find("http://") == std::string::npos);
+  CHECK(page.find("https://") == std::string::npos);
+  CHECK(page.find("src=\"//") == std::string::npos);
+  // Listed and hashed like every other file.
+  bool listed = false;
+  for (const ManifestFile& f : b.result->manifest.files)
+    listed = listed || (f.path == "player.html" && f.kind == "player" && f.sha256 == *Sha256File(b.dir + "/player.html"));
+  CHECK(listed);
 }

@@ -56,7 +56,9 @@ std::string ReadmeText(const Manifest& m, const PublicKey& key, const TimeZone& 
     o << "      " << f.path << "\n          camera " << f.camera_id << ", "
       << Span(zone, *f.from, *f.to) << ", " << f.width << "x" << f.height << "\n";
   }
-  o << "  manifest.json           what was exported and why, with the SHA-256 of every file\n"
+  o << "  player.html             a player for the working copies: open it in a web browser\n"
+       "                          (see HOW TO PLAY); it also checks the files\n"
+       "  manifest.json           what was exported and why, with the SHA-256 of every file\n"
        "  manifest.json.minisig   the appliance's digital signature of manifest.json\n"
        "  SHA256SUMS              the SHA-256 of every file, for sha256sum -c\n"
        "  custodian-export.pub    the appliance's public key (see HOW TO CHECK)\n\n";
@@ -96,6 +98,11 @@ std::string ReadmeText(const Manifest& m, const PublicKey& key, const TimeZone& 
     << ClockQualityText(m.segments) << ".\n\n";
 
   o << "HOW TO PLAY\n\n"
+       "  Open player.html from this folder in a web browser (Chrome, Edge, Firefox, Safari;\n"
+       "  nothing is installed and nothing goes on the internet). It plays every camera side by\n"
+       "  side on one timeline in UK local time, at any speed, a frame at a time, saves stills\n"
+       "  with the date, time and camera on them, and checks every file against manifest.json\n"
+       "  when you choose this folder under \"Check the files\".\n"
        "  The files are the camera's own H.264/H.265 video, copied without re-encoding.\n"
        "  - VLC media player (videolan.org): Media > Open File, or drag the file onto VLC.\n"
        "  - ffplay: ffplay working/FILE.mp4 (the time is shown as subtitles)\n"
