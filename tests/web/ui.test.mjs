@@ -267,6 +267,17 @@ await run('a second manager approves and exports it; progress survives a reload'
   await page.getByLabel('Recipient').fill('PC Jane Smith');
   await page.getByRole('button', { name: 'Record handover' }).click();
   await page.getByText('Handover recorded in the disclosure register.').waitFor();
+  // The continuity record to print: the exhibit, its files' SHA-256, the people, signatures.
+  await page.getByRole('button', { name: 'Continuity record' }).first().click();
+  const sheet = page.getByRole('region', { name: 'Continuity record' });
+  await sheet.waitFor();
+  const text = await sheet.innerText();
+  check(/manifest\.json SHA-256 [0-9a-f]{64}/.test(text), 'the exhibit is named by its manifest hash');
+  check(/README\.txt/.test(text) && /[0-9a-f]{64}/.test(text), 'its files are listed with their SHA-256');
+  check(text.includes('PC Jane Smith') && text.includes('manager2'), 'who handed over to whom, and who approved');
+  check(text.includes('Received by') && text.includes('Signature:'), 'signature lines for both sides');
+  await shot(page, '08b-continuity-record');
+  await sheet.getByRole('button', { name: 'Close' }).click();
 });
 
 // Through the page's own API module (its session and CSRF token): an insurer's request for
