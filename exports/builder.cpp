@@ -715,9 +715,17 @@ Status WriteBurnedInCopies(const ExportPlan& plan, PackageWriter& writer, const 
     const std::string rel = f.path.substr(0, f.path.size() - 4) + "_burned-in.mp4";
     auto out = writer.Open(rel);
     if (!out.ok()) return out.status();
+    size_t staged = 0;
     auto sink = [&](const uint8_t* data, size_t size) {
       auto copy = std::make_shared<Buffer>(data, data + size);
-      return writer.Append(*out, copy, copy->data(), copy->size());
+      Status st = writer.Append(*out, copy, copy->data(), copy->size());
+      // Hand the bytes to the hash worker every few megabytes, so that an hour's copy is
+      // never held in memory until the file closes.
+      if ((staged += size) >= (8u << 20)) {
+        writer.Commit();
+        staged = 0;
+      }
+      return st;
     };
     CUSTODIAN_RETURN_IF_ERROR(
         WriteBurnedInCopy(JoinPath(writer.dir(), f.path), text, zone, sink, cancelled));
