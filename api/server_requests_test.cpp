@@ -574,9 +574,6 @@ TEST_CASE(
   }
 }
 
-}  // namespace
-}  // namespace custodian::api::testing
-
 // An export whose range reaches into a segment still being recorded waits for it, and says
 // so: GET shows what it waits for and how much of the range is recorded, instead of 0%.
 TEST_CASE("api an export of footage still being recorded shows that it waits, then builds") {
@@ -624,3 +621,6 @@ TEST_CASE("api an export of footage still being recorded shows that it waits, th
   INFO(e.dump());
   CHECK(e["state"] == "ready");
 }
+
+}  // namespace
+}  // namespace custodian::api::testing
