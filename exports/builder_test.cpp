@@ -111,6 +111,19 @@ TEST_CASE("originals are copied bit for bit beside the spliced file") {
     REQUIRE(*Sha256File(b.dir + "/" + f.path) == *seg.sha256);
   }
   REQUIRE(originals == 2);
+  // The README says which folder is which, and that only the master is evidence.
+  std::ifstream readme_in(b.dir + "/README.txt");
+  const std::string readme((std::istreambuf_iterator<char>(readme_in)), {});
+  CHECK(readme.find("master/       THE MASTER EXHIBIT") != std::string::npos);
+  CHECK(readme.find("Only\n                these are evidence of exactly what was recorded") !=
+        std::string::npos);
+  CHECK(readme.find("working/      WORKING COPIES") != std::string::npos);
+  CHECK(readme.find("player.html") != std::string::npos);
+  auto json = ReadJson(b.dir + "/manifest.json");
+  for (const auto& f : json["files"]) {
+    if (f["kind"] == "original") CHECK(f["role"] == "master exhibit");
+    if (f["kind"] == "video") CHECK(f["role"] == "working copy");
+  }
   REQUIRE(b.result->manifest.gaps.empty());
   (void)a;
 }
