@@ -707,6 +707,7 @@ Status WriteBurnedInCopies(const ExportPlan& plan, PackageWriter& writer, const 
     if (f.kind != "video" || !f.from) continue;
     BurnInText text;
     text.origin = *f.from;
+    text.end = f.to.value_or(*f.from);
     text.export_id = plan.export_row.id;
     text.camera_name = f.camera_id;
     for (const RangePlan& rp : plan.ranges) {

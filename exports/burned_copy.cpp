@@ -10,8 +10,8 @@ extern "C" {
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 
-#include "exports/timed_text.h"
 #include "media/av_util.h"
 
 namespace custodian::exports {
@@ -42,14 +42,53 @@ using Io = std::unique_ptr<AVIOContext, IoFreer>;
 
 constexpr int kIoBufferSize = 1 << 16;
 
-// The caption inside drawtext's option syntax: single-quoted, and a quote or backslash in a
-// camera's name is dropped rather than allowed to end the quoting.
-std::string QuotedOption(const std::string& text) {
-  std::string out = "'";
+// A camera's name as literal caption text: the characters that would end drawtext's option
+// quoting or start one of its expansions are dropped.
+std::string LiteralText(const std::string& text) {
+  std::string out;
   for (char c : text) {
-    if (c != '\'' && c != '\\') out.push_back(c);
+    if (c == ':') out += "\\:";  // not the end of the option
+    else if (c != '\'' && c != '\\' && c != '%' && c != '{' && c != '}') out.push_back(c);
   }
-  return out + "'";
+  return out;
+}
+
+// A stretch of the copy with one UK offset: [from_s, to_s) in seconds of the input's media
+// time (to_s < 0: to the end).
+struct OffsetSpan {
+  double from_s = 0, to_s = -1;
+  int utc_offset_s = 0;
+  std::string abbreviation;
+};
+
+// The stretches of [origin, end) with one UTC offset each: one, or two across a clock change
+// (more for a copy spanning several changes). Clocks change on whole seconds.
+std::vector<OffsetSpan> OffsetSpans(UtcMicros origin, UtcMicros end, const TimeZone& zone) {
+  std::vector<OffsetSpan> spans;
+  LocalTime at = zone.ToLocal(origin);
+  spans.push_back({0, -1, at.utc_offset_s, at.abbreviation});
+  int64_t lo = origin.us / kMicrosPerSecond;
+  const int64_t last = end.us / kMicrosPerSecond + 1;
+  while (lo < last) {
+    // UK changes fall on whole hours: look an hour on, then bisect to the second.
+    int64_t hi = std::min(last, lo + 3600);
+    if (zone.ToLocal(UtcMicros{hi * kMicrosPerSecond}).utc_offset_s == spans.back().utc_offset_s) {
+      lo = hi;
+      continue;
+    }
+    while (hi - lo > 1) {
+      const int64_t mid = lo + (hi - lo) / 2;
+      const bool same = zone.ToLocal(UtcMicros{mid * kMicrosPerSecond}).utc_offset_s ==
+                        spans.back().utc_offset_s;
+      (same ? lo : hi) = mid;
+    }
+    const LocalTime next = zone.ToLocal(UtcMicros{hi * kMicrosPerSecond});
+    const double at_s = static_cast<double>(hi * kMicrosPerSecond - origin.us) / kMicrosPerSecond;
+    spans.back().to_s = at_s;
+    spans.push_back({at_s, -1, next.utc_offset_s, next.abbreviation});
+    lo = hi;
+  }
+  return spans;
 }
 
 // One transcode: input file -> decoder -> drawtext -> libx264 -> fragmented MP4 -> sink.
@@ -64,7 +103,6 @@ class BurnIn {
   Status OpenInput(const std::string& input);
   Status OpenFilter();
   Status OpenOutput();
-  Status Caption(int64_t second);
   Status FilterAndEncode(AVFrame* decoded);
   Status Encode(AVFrame* frame);  // nullptr flushes
   static int Write(void* self, uint8_t* data, int size);
@@ -79,13 +117,11 @@ class BurnIn {
   CodecContext dec_;
   Graph graph_;
   AVFilterContext* src_ = nullptr;
-  AVFilterContext* draw_ = nullptr;
   AVFilterContext* out_ = nullptr;
   CodecContext enc_;
   media::OutputContext mux_;
   Io io_;
   AVStream* out_stream_ = nullptr;
-  int64_t captioned_second_ = INT64_MIN;
 };
 
 int BurnIn::Write(void* self, uint8_t* data, int size) {
@@ -132,30 +168,49 @@ Status BurnIn::OpenFilter() {
   int err = avfilter_graph_create_filter(&src_, buffer, "in", src_args.c_str(), nullptr,
                                          graph_.get());
   if (err < 0) return AvStatus("video source filter", err);
-  // Large enough to read on a phone, white on a dark box at the bottom left; the text is
-  // replaced every second (Caption), never expanded by drawtext itself.
+  // Large enough to read on a phone, white on a dark box at the bottom left. The time is
+  // drawtext's own strftime of the frame's time plus the file's start, shifted by the UK
+  // offset, so it is set by the appliance's zone rules, not the process's TZ; one drawtext
+  // per offset, each enabled for its stretch, so a clock change inside the copy shows.
   const int size = std::max(12, dec_->height / 22);
-  // Debian's DejaVu Sans (fonts-dejavu-core) when installed, else fontconfig's sans.
   const char* kDejaVu = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
   const std::string font =
       ::access(kDejaVu, R_OK) == 0 ? std::string("fontfile=") + kDejaVu : std::string("font=Sans");
-  const std::string draw_args =
-      font + ":expansion=none:fontcolor=white:fontsize=" + std::to_string(size) +
-      ":box=1:boxcolor=black@0.6:boxborderw=" + std::to_string(size / 4) +
-      ":line_spacing=" + std::to_string(size / 4) + ":x=" + std::to_string(size / 2) +
-      ":y=h-th-" + std::to_string(size / 2) + ":text=" +
-      QuotedOption(BurnInCaption(text_.origin, text_, zone_));
-  err = avfilter_graph_create_filter(&draw_, drawtext, "drawtext", draw_args.c_str(), nullptr,
-                                     graph_.get());
-  if (err < 0) return AvStatus("drawtext filter (a font must be installed)", err);
+  AVFilterContext* prev = src_;
+  int k = 0;
+  for (const OffsetSpan& span : OffsetSpans(text_.origin, text_.end, zone_)) {
+    char epoch[64];
+    std::snprintf(epoch, sizeof epoch, "%.6f",
+                  static_cast<double>(text_.origin.us) / kMicrosPerSecond + span.utc_offset_s);
+    const std::string caption = std::string("%{pts\\:gmtime\\:") + epoch +
+                                "\\:%d/%m/%Y %H\\\\\\:%M\\\\\\:%S} " + span.abbreviation + " - " +
+                                LiteralText(text_.camera_name) + "\nWORKING COPY - export " +
+                                std::to_string(text_.export_id);
+    char enable[96];
+    if (span.to_s < 0) {
+      std::snprintf(enable, sizeof enable, "gte(t\\,%.6f)", span.from_s);
+    } else {
+      std::snprintf(enable, sizeof enable, "gte(t\\,%.6f)*lt(t\\,%.6f)", span.from_s, span.to_s);
+    }
+    const std::string draw_args =
+        font + ":fontcolor=white:fontsize=" + std::to_string(size) +
+        ":box=1:boxcolor=black@0.6:boxborderw=" + std::to_string(size / 4) +
+        ":line_spacing=" + std::to_string(size / 4) + ":x=" + std::to_string(size / 2) +
+        ":y=h-th-" + std::to_string(size / 2) + ":enable=" + enable + ":text=" + caption;
+    AVFilterContext* draw = nullptr;
+    err = avfilter_graph_create_filter(&draw, drawtext, ("drawtext" + std::to_string(k++)).c_str(),
+                                       draw_args.c_str(), nullptr, graph_.get());
+    if (err < 0) return AvStatus("drawtext filter (a font must be installed)", err);
+    if ((err = avfilter_link(prev, 0, draw, 0)) < 0) return AvStatus("link filters", err);
+    prev = draw;
+  }
   AVFilterContext* fmt = nullptr;
   err = avfilter_graph_create_filter(&fmt, format, "format", "pix_fmts=yuv420p", nullptr,
                                      graph_.get());
   if (err < 0) return AvStatus("format filter", err);
   err = avfilter_graph_create_filter(&out_, sink, "out", nullptr, nullptr, graph_.get());
   if (err < 0) return AvStatus("sink filter", err);
-  if ((err = avfilter_link(src_, 0, draw_, 0)) < 0 || (err = avfilter_link(draw_, 0, fmt, 0)) < 0 ||
-      (err = avfilter_link(fmt, 0, out_, 0)) < 0) {
+  if ((err = avfilter_link(prev, 0, fmt, 0)) < 0 || (err = avfilter_link(fmt, 0, out_, 0)) < 0) {
     return AvStatus("link filters", err);
   }
   err = avfilter_graph_config(graph_.get(), nullptr);
@@ -206,16 +261,6 @@ Status BurnIn::OpenOutput() {
   return Status::Ok();
 }
 
-Status BurnIn::Caption(int64_t second) {
-  if (second == captioned_second_) return Status::Ok();
-  captioned_second_ = second;
-  const UtcMicros t{second * kMicrosPerSecond};
-  const std::string arg = "text=" + QuotedOption(BurnInCaption(t, text_, zone_));
-  int err = avfilter_graph_send_command(graph_.get(), "drawtext", "reinit", arg.c_str(), nullptr,
-                                        0, 0);
-  return err < 0 ? AvStatus("set the caption", err) : Status::Ok();
-}
-
 Status BurnIn::Encode(AVFrame* frame) {
   int err = avcodec_send_frame(enc_.get(), frame);
   if (err < 0) return AvStatus("encode", err);
@@ -236,8 +281,6 @@ Status BurnIn::FilterAndEncode(AVFrame* decoded) {
     const int64_t pts =
         decoded->best_effort_timestamp != AV_NOPTS_VALUE ? decoded->best_effort_timestamp : 0;
     decoded->pts = pts;
-    const int64_t wall_us = text_.origin.us + av_rescale_q(pts, in_tb_, AVRational{1, 1000000});
-    CUSTODIAN_RETURN_IF_ERROR(Caption(wall_us / kMicrosPerSecond));
   }
   int err = av_buffersrc_add_frame_flags(src_, decoded, AV_BUFFERSRC_FLAG_KEEP_REF);
   if (err < 0) return AvStatus("filter", err);
@@ -259,7 +302,7 @@ Status BurnIn::Run(const std::string& input, const std::function<bool()>& cancel
   CUSTODIAN_RETURN_IF_ERROR(OpenOutput());
   media::Packet pkt = media::MakePacket();
   Frame frame(av_frame_alloc());
-  int64_t checked_second = INT64_MIN;
+  int packets = 0;
   auto drain = [&]() -> Status {
     for (;;) {
       int err = avcodec_receive_frame(dec_.get(), frame.get());
@@ -278,9 +321,8 @@ Status BurnIn::Run(const std::string& input, const std::function<bool()>& cancel
       av_packet_unref(pkt.get());
       continue;
     }
-    if (captioned_second_ != checked_second) {
-      checked_second = captioned_second_;
-      if (cancelled && cancelled()) return FailedPrecondition("export cancelled");
+    if (++packets % 25 == 0 && cancelled && cancelled()) {
+      return FailedPrecondition("export cancelled");
     }
     err = avcodec_send_packet(dec_.get(), pkt.get());
     av_packet_unref(pkt.get());
@@ -298,11 +340,6 @@ Status BurnIn::Run(const std::string& input, const std::function<bool()>& cancel
 }
 
 }  // namespace
-
-std::string BurnInCaption(UtcMicros t, const BurnInText& text, const TimeZone& zone) {
-  return WallClockCueText(t, text.camera_name, zone) + "\nWORKING COPY - export " +
-         std::to_string(text.export_id);
-}
 
 Status WriteBurnedInCopy(const std::string& input, const BurnInText& text, const TimeZone& zone,
                          const ByteSink& sink, const std::function<bool()>& cancelled) {

@@ -1,8 +1,8 @@
 // The burned-in working copy: for recipients whose players ignore subtitle tracks, a
 // re-encoded H.264 copy of a working copy with the UK local date and time (GMT or BST), the
 // camera's name and "WORKING COPY - export N" drawn into every picture (libavfilter's
-// drawtext; the text is ours, set once a second, so the time zone is the appliance's, not
-// the process's TZ).
+// drawtext, shifted by the UK offset that our zone rules give for each stretch of the copy,
+// so the process's TZ plays no part).
 //
 // It is derived, never evidence of what was recorded: the manifest lists it with the file
 // it was made from and that file's source segments, and the master and working copies stay
@@ -26,6 +26,7 @@ namespace custodian::exports {
 
 struct BurnInText {
   UtcMicros origin;  // wall time of the input's media time 0
+  UtcMicros end;     // wall time of its end
   std::string camera_name;
   int64_t export_id = 0;
 };
@@ -36,12 +37,8 @@ using ByteSink = std::function<Status(const uint8_t* data, size_t size)>;
 // Transcodes the video of `input` (an MP4 file) with the text drawn in. kInvalidArgument when
 // the input has no decodable video; kUnavailable when this libav has no H.264 encoder or no
 // drawtext filter; kFailedPrecondition "export cancelled" when cancelled() returned true
-// (checked every second of video).
+// (checked every 25 packets).
 Status WriteBurnedInCopy(const std::string& input, const BurnInText& text, const TimeZone& zone,
                          const ByteSink& sink, const std::function<bool()>& cancelled);
-
-// "15/01/2026 09:00:00 GMT - Front door\nWORKING COPY - export 12": the picture's caption
-// for the second holding t.
-std::string BurnInCaption(UtcMicros t, const BurnInText& text, const TimeZone& zone);
 
 }  // namespace custodian::exports

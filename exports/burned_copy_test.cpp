@@ -94,17 +94,45 @@ TEST_CASE("a burned-in working copy has the time in the picture and is listed as
   CHECK(v->ok);
 }
 
-TEST_CASE("the burned-in caption names the time, camera and export") {
-  BurnInText text{kT0, "Front door", 12};
-  CHECK(BurnInCaption(kT0 + 1'500'000, text, TimeZone::UkLocal()) ==
-        "15/01/2026 10:00:01 GMT - Front door\nWORKING COPY - export 12");
+TEST_CASE("a burned-in copy across the change to BST is made whole") {
+  Site s;
+  const UtcMicros start{1743296395LL * kSecond};  // 00:59:55 GMT on 30 March 2025
+  AddSegment(*s.db, s.dir.path(), "door-1", start, 320, 240, 10);
+  const int64_t ex = ApprovedExport(s, {{"door-1", start, start + 10 * kSecond}});
+  auto plan = PlanExport(*s.db, ex, "Test site");
+  REQUIRE(plan.ok());
+  plan->burned_in_copy = true;
+  auto key = SigningKey::LoadOrCreate(s.dir.File("keys"));
+  REQUIRE(key.ok());
+  const std::string dir = s.dir.File("out");
+  auto built = BuildPackage(*plan, s.dir.path(), dir, *key, PosixFilesystem::Instance(), s.clock,
+                            TimeZone::UkLocal(), BuildOptions{}, {}, {});
+  INFO(built.status().ToString());
+  REQUIRE(built.ok());
+  const ManifestFile* burned = nullptr;
+  for (const ManifestFile& f : built->manifest.files)
+    if (f.kind == "burned_in") burned = &f;
+  REQUIRE(burned != nullptr);
+  CHECK(ProbeVideo(dir + "/" + burned->path) == "320x240x250");
+  CHECK(DecodesCleanly(dir + "/" + burned->path));
+  // The caption changes with the clock: the picture's caption box differs between the last
+  // GMT second and the first BST second by more than a second's digit would.
+  const std::string gmt = RunOutput(std::string(CUSTODIAN_FFMPEG_CLI) + " -nostdin -v quiet -ss 4.5 -i '" +
+                                    dir + "/" + burned->path +
+                                    "' -frames:v 1 -f rawvideo -pix_fmt gray - 2>/dev/null");
+  const std::string bst = RunOutput(std::string(CUSTODIAN_FFMPEG_CLI) + " -nostdin -v quiet -ss 5.5 -i '" +
+                                    dir + "/" + burned->path +
+                                    "' -frames:v 1 -f rawvideo -pix_fmt gray - 2>/dev/null");
+  REQUIRE(gmt.size() == 320u * 240u);
+  REQUIRE(bst.size() == 320u * 240u);
+  CHECK(MeanDifference(gmt, bst, 320, 10, 150, 205, 235) > 3);
 }
 
 TEST_CASE("a burned-in copy of a file that is not video fails with the reason") {
   TempDir dir;
   const std::string path = dir.File("not-video.mp4");
   { std::ofstream(path) << "not a video"; }
-  Status st = WriteBurnedInCopy(path, {kT0, "Yard", 1}, TimeZone::UkLocal(),
+  Status st = WriteBurnedInCopy(path, {kT0, kT0 + kSecond, "Yard", 1}, TimeZone::UkLocal(),
                                 [](const uint8_t*, size_t) { return Status::Ok(); }, {});
   REQUIRE_FALSE(st.ok());
   CHECK(st.message().find("not-video.mp4") != std::string::npos);
