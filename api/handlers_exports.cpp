@@ -25,6 +25,7 @@
 #include "base/filesystem.h"
 #include "exports/export_jobs.h"
 #include "exports/manifest.h"
+#include "exports/recording_wait.h"
 #include "exports/signing.h"
 #include "requests/workflow.h"
 
@@ -229,20 +230,22 @@ Result<HttpResponse> HandleStartExport(ApiContext& ctx, const Call& call) {
         CamerasPermitted(ctx, call.user(), (*r)->ranges, "request " + std::to_string((*r)->id)));
   }
   bool originals = false;
+  bool burned_in = false;
   if (!call.request.body.empty()) {
     auto body = JsonObjectBody(call.request);
     if (!body.ok()) return body.status();
-    for (const char* key : {"include_originals", "master_copy"}) {
+    for (const char* key : {"include_originals", "master_copy", "burned_in_copy"}) {
       auto it = body->find(key);
       if (it == body->end()) continue;
       if (!it->is_boolean())
         return InvalidArgument(std::string("\"") + key + "\" must be true or false");
-      originals = originals || it->get<bool>();
+      bool& flag = std::string(key) == "burned_in_copy" ? burned_in : originals;
+      flag = flag || it->get<bool>();
     }
   }
   exports::ExportTicket ticket;
   Status st = ctx.db.WithTransaction([&]() -> Status {
-    auto t = exports::RequestExport(ctx.db, (*r)->id, call.user().user_id, originals);
+    auto t = exports::RequestExport(ctx.db, (*r)->id, call.user().user_id, originals, burned_in);
     if (!t.ok()) return t.status();
     ticket = *t;
     return LogChange(ctx, call,
@@ -253,7 +256,8 @@ Result<HttpResponse> HandleStartExport(ApiContext& ctx, const Call& call) {
   HttpResponse resp = Json({{"export_id", ticket.export_id},
                             {"job_id", ticket.job_id},
                             {"state", "building"},
-                            {"include_originals", originals}},
+                            {"include_originals", originals},
+                            {"burned_in_copy", burned_in}},
                            202);
   resp.SetHeader("Location", "/api/v1/exports/" + std::to_string(ticket.export_id));
   return resp;
@@ -277,6 +281,18 @@ Result<HttpResponse> HandleGetExport(ApiContext& ctx, const Call& call) {
              {"cancel_requested", (*j)->cancel_requested}};
     }
   }
+  // An export waits, before it is built, for footage still being recorded
+  // (exports/recording_wait.h); say so, with how much is recorded, rather than show 0%.
+  json waiting = nullptr;
+  if (e->state == records::ExportState::kBuilding) {
+    auto pending = exports::FindRecordingInProgress(ctx.db, e->ranges, ctx.clock.Now());
+    if (!pending.ok()) return FromRecords(pending.status(), "read the export's segments");
+    if (!pending->empty()) {
+      waiting = {{"text", exports::DescribeWait(*pending, TimeZone::UkLocal())},
+                 {"recorded_percent",
+                  std::min(99, static_cast<int>(exports::RecordedFraction(e->ranges, *pending) * 100))}};
+    }
+  }
   const std::string container = ContainerDir(ctx, e->id);
   json ranges = json::array();
   for (const auto& r : e->ranges) {
@@ -288,6 +304,7 @@ Result<HttpResponse> HandleGetExport(ApiContext& ctx, const Call& call) {
       {"state", records::Name(e->state)},
       {"progress", progress},
       {"job", job},
+      {"waiting_for_recording", waiting},
       {"error", e->error ? json(*e->error) : json()},
       {"created", TimeJson(e->created)},
       {"created_by", e->created_by},

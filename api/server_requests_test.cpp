@@ -624,5 +624,53 @@ TEST_CASE(
   }
 }
 
+// An export whose range reaches into a segment still being recorded waits for it, and says
+// so: GET shows what it waits for and how much of the range is recorded, instead of 0%.
+TEST_CASE("api an export of footage still being recorded shows that it waits, then builds") {
+  Flow t;
+  ApiServerFixture& f = t.f;
+  records::SegmentRow open;
+  open.camera_id = "door-1";
+  open.start = kFootageT0 + 12 * kSecond;
+  open.path = "footage/door-1/open.mp4";
+  open.video_codec = "h264";
+  auto open_id = f.db().BeginSegment(open);
+  REQUIRE(open_id.ok());
+  json body = json::parse(t.RequestBody());
+  body["ranges"][0]["to"] = At(kFootageT0 + 14 * kSecond);
+  auto logged = f.Call("POST", "/api/v1/requests", t.ann, body.dump());
+  REQUIRE(logged.status == 201);
+  const std::string path = "/api/v1/requests/" + Id(logged);
+  for (const char* step : {"received_in_writing", "identity_callback"}) {
+    REQUIRE(f.Call("POST", path + "/verifications", t.ann,
+                   json{{"step", step}, {"note", "checked"}}.dump())
+                .status == 204);
+  }
+  REQUIRE(f.Call("POST", path + "/submit", t.ann).status == 204);
+  REQUIRE(f.Call("POST", path + "/decision", t.ben,
+                 json{{"approve", true}, {"reason", "ok"}}.dump())
+              .status == 204);
+  auto queued = f.Call("POST", path + "/exports", t.ben, "{}");
+  REQUIRE(queued.status == 202);
+  const std::string export_path =
+      "/api/v1/exports/" + std::to_string(json::parse(queued.body)["export_id"].get<int64_t>());
+
+  json waiting = json::parse(f.Get(export_path, t.ben).body)["waiting_for_recording"];
+  INFO(waiting.dump());
+  REQUIRE(waiting.is_object());
+  CHECK(waiting["text"].get<std::string>().find("camera door-1 is still recording") !=
+        std::string::npos);
+  CHECK(waiting["recorded_percent"] == 84);  // complete footage reaches 12 s of 1..14 s
+
+  // Crash recovery finds the open segment held no whole fragment and removes it: nothing is
+  // being recorded any more, the wait ends and the export is built, the hole reported.
+  REQUIRE(f.db().RemoveSegment(*open_id).ok());
+  CHECK(json::parse(f.Get(export_path, t.ben).body)["waiting_for_recording"].is_null());
+  t.StartWorker();
+  json e = t.WaitForExport(export_path);
+  INFO(e.dump());
+  CHECK(e["state"] == "ready");
+}
+
 }  // namespace
 }  // namespace custodian::api::testing

@@ -19,9 +19,12 @@
 
 #include "base/log.h"
 #include "base/sha256.h"
+#include "exports/burned_copy.h"
 #include "exports/fmp4.h"
 #include "exports/hash_worker.h"
+#include "exports/player.h"
 #include "exports/readme.h"
+#include "exports/timed_text.h"
 #include "requests/rules.h"
 
 namespace custodian::exports {
@@ -305,6 +308,8 @@ struct Part {
   std::vector<int64_t> next_time;  // per track: where the next fragment may start
   uint32_t sequence = 0;
   std::vector<int64_t> segments;
+  uint32_t text_track = 0;  // the wall-clock timed-text track (timed_text.h)
+  UtcMicros text_end;       // wall time up to which its cues are written
 };
 
 struct SourceDigest {
@@ -315,11 +320,12 @@ struct SourceDigest {
 class Splicer {
  public:
   Splicer(const ExportPlan& plan, const std::string& data_dir, PackageWriter& writer,
-          const BuildOptions& options, Manifest& manifest)
+          const BuildOptions& options, const TimeZone& zone, Manifest& manifest)
       : plan_(plan),
         data_dir_(data_dir),
         writer_(writer),
         options_(options),
+        zone_(zone),
         manifest_(manifest),
         total_bytes_(std::max<int64_t>(1, plan.SourceBytes())) {}
 
@@ -334,6 +340,7 @@ class Splicer {
   Status OpenPart(const RangePlan& rp, const Fmp4File& layout, const SharedBuffer& buf,
                   UtcMicros origin);
   Status ClosePart(const RangePlan& rp, ManifestRange* mr);
+  Status WriteWallClock(const RangePlan& rp, Part& p, UtcMicros upto);
   Status CopyOriginal(const RangePlan& rp, const records::SegmentRow& seg, const SharedBuffer& buf,
                       const std::shared_future<std::string>& digest);
   void NoteSegment(const records::SegmentRow& seg, const Fmp4File* layout);
@@ -346,6 +353,7 @@ class Splicer {
   const std::string& data_dir_;
   PackageWriter& writer_;
   const BuildOptions& options_;
+  const TimeZone& zone_;
   Manifest& manifest_;
   const int64_t total_bytes_;
   int64_t done_bytes_ = 0;
@@ -502,13 +510,25 @@ Status Splicer::SpliceSegment(const RangePlan& rp, const records::SegmentRow& se
         writer_.Append(p.out, buf, buf->data() + frag.mdat_offset, frag.mdat_size));
     p.end = std::max(p.end, ends[i]);
     if (p.segments.empty() || p.segments.back() != seg.id) p.segments.push_back(seg.id);
+    // Cues for the whole seconds the video now reaches; the last part-second at the close.
+    CUSTODIAN_RETURN_IF_ERROR(
+        WriteWallClock(rp, p, UtcMicros{p.end.us / kMicrosPerSecond * kMicrosPerSecond}));
   }
   return Status::Ok();
 }
 
+Status Splicer::WriteWallClock(const RangePlan& rp, Part& p, UtcMicros upto) {
+  if (upto <= p.text_end) return Status::Ok();
+  std::vector<TimedTextCue> cues = WallClockCues(p.origin, p.text_end, upto, rp.camera_name, zone_);
+  p.text_end = upto;
+  if (cues.empty()) return Status::Ok();
+  auto frag = std::make_shared<Buffer>(TimedTextFragment(++p.sequence, p.text_track, cues));
+  return writer_.Append(p.out, frag, frag->data(), frag->size());
+}
+
 Status Splicer::OpenPart(const RangePlan& rp, const Fmp4File& layout, const SharedBuffer& buf,
                          UtcMicros origin) {
-  std::string stem = "video/" + rp.range.camera_id + "_" + FormatUtcCompact(origin);
+  std::string stem = WorkingCopyStem(plan_.export_row.id, rp.range.camera_id, origin);
   std::string rel = stem + ".mp4";
   for (int k = 2; !names_used_.insert(rel).second; ++k)
     rel = stem + "_" + std::to_string(k) + ".mp4";
@@ -523,7 +543,15 @@ Status Splicer::OpenPart(const RangePlan& rp, const Fmp4File& layout, const Shar
   p.origin = origin;
   p.end = origin;
   p.next_time.assign(layout.tracks.size(), 0);
-  CUSTODIAN_RETURN_IF_ERROR(writer_.Append(p.out, buf, buf->data(), layout.header_size));
+  p.text_end = origin;
+  // The recorded header with the wall-clock text track added; the video track's own boxes
+  // are copied as they are.
+  auto header = AddTimedTextTrack(buf->data(), layout.header_size, layout.width, layout.height,
+                                  &p.text_track);
+  if (!header.ok()) return header.status();
+  auto header_buf = std::make_shared<Buffer>(std::move(header).value());
+  CUSTODIAN_RETURN_IF_ERROR(
+      writer_.Append(p.out, header_buf, header_buf->data(), header_buf->size()));
   part_ = std::move(p);
   return Status::Ok();
 }
@@ -532,6 +560,7 @@ Status Splicer::ClosePart(const RangePlan& rp, ManifestRange* mr) {
   if (!part_) return Status::Ok();
   Part p = std::move(*part_);
   part_.reset();
+  CUSTODIAN_RETURN_IF_ERROR(WriteWallClock(rp, p, p.end));
   CUSTODIAN_RETURN_IF_ERROR(writer_.Close(p.out));
   ManifestFile f;
   f.path = p.out.rel;
@@ -544,6 +573,7 @@ Status Splicer::ClosePart(const RangePlan& rp, ManifestRange* mr) {
   f.width = p.width;
   f.height = p.height;
   f.source_segments = p.segments;
+  f.timed_text_track = p.text_track;
   manifest_.files.push_back(f);
   mr->files.push_back(p.out.rel);
   covered_.push_back({p.origin, p.end});
@@ -554,7 +584,8 @@ Status Splicer::CopyOriginal(const RangePlan& rp, const records::SegmentRow& seg
                              const SharedBuffer& buf,
                              const std::shared_future<std::string>& digest) {
   if (!originals_copied_.insert(seg.id).second) return Status::Ok();
-  const std::string rel = "originals/" + rp.range.camera_id + "/" + BaseName(seg.path);
+  const std::string rel =
+      std::string(kMasterDir) + "/" + rp.range.camera_id + "/" + BaseName(seg.path);
   auto out = writer_.Open(rel);
   if (!out.ok()) return out.status();
   CUSTODIAN_RETURN_IF_ERROR(writer_.AppendUnhashed(*out, buf->data(), buf->size()));
@@ -667,6 +698,52 @@ Status Splicer::CheckSources() {
   return Status::Ok();
 }
 
+// The burned-in working copy of each spliced file (burned_copy.h), written beside it and
+// listed as derived from it and from its source segments.
+Status WriteBurnedInCopies(const ExportPlan& plan, PackageWriter& writer, const TimeZone& zone,
+                           const CancelFn& cancelled, Manifest& manifest) {
+  std::vector<ManifestFile> derived;
+  for (const ManifestFile& f : manifest.files) {
+    if (f.kind != "video" || !f.from) continue;
+    BurnInText text;
+    text.origin = *f.from;
+    text.end = f.to.value_or(*f.from);
+    text.export_id = plan.export_row.id;
+    text.camera_name = f.camera_id;
+    for (const RangePlan& rp : plan.ranges) {
+      if (rp.range.camera_id == f.camera_id) text.camera_name = rp.camera_name;
+    }
+    const std::string rel = f.path.substr(0, f.path.size() - 4) + "_burned-in.mp4";
+    auto out = writer.Open(rel);
+    if (!out.ok()) return out.status();
+    size_t staged = 0;
+    auto sink = [&](const uint8_t* data, size_t size) {
+      auto copy = std::make_shared<Buffer>(data, data + size);
+      Status st = writer.Append(*out, copy, copy->data(), copy->size());
+      // Hand the bytes to the hash worker every few megabytes, so that an hour's copy is
+      // never held in memory until the file closes.
+      if ((staged += size) >= (8u << 20)) {
+        writer.Commit();
+        staged = 0;
+      }
+      return st;
+    };
+    CUSTODIAN_RETURN_IF_ERROR(
+        WriteBurnedInCopy(JoinPath(writer.dir(), f.path), text, zone, sink, cancelled));
+    CUSTODIAN_RETURN_IF_ERROR(writer.Close(*out));
+    ManifestFile d = f;
+    d.path = rel;
+    d.kind = "burned_in";
+    d.bytes = out->bytes;
+    d.video_codec = "avc1";
+    d.timed_text_track = 0;
+    d.derived_from = f.path;
+    derived.push_back(d);
+  }
+  manifest.files.insert(manifest.files.end(), derived.begin(), derived.end());
+  return Status::Ok();
+}
+
 ManifestFile SmallFile(const std::string& path, const std::string& kind, int64_t bytes = 0,
                        const std::string& sha256 = "") {
   ManifestFile f;
@@ -709,6 +786,11 @@ Manifest StartManifest(const ExportPlan& plan, const SigningKey& key, const Cloc
 
 }  // namespace
 
+std::string WorkingCopyStem(int64_t export_id, const std::string& camera_id, UtcMicros start) {
+  return std::string(kWorkingDir) + "/export-" + std::to_string(export_id) + "_" + camera_id +
+         "_" + FormatUtcCompact(start);
+}
+
 Result<BuildResult> BuildPackage(const ExportPlan& plan, const std::string& data_dir,
                                  const std::string& package_dir, const SigningKey& key,
                                  Filesystem& fs, const Clock& clock, const TimeZone& zone,
@@ -728,11 +810,14 @@ Result<BuildResult> BuildPackage(const ExportPlan& plan, const std::string& data
   Manifest manifest = StartManifest(plan, key, clock, options);
   PackageWriter writer(fs, package_dir, options.durable);
   {
-    Splicer splicer(plan, data_dir, writer, options, manifest);
+    Splicer splicer(plan, data_dir, writer, options, zone, manifest);
     Status st = splicer.Run(progress, cancelled);
     Status sources = splicer.CheckSources();
     CUSTODIAN_RETURN_IF_ERROR(st);
     CUSTODIAN_RETURN_IF_ERROR(sources);
+  }
+  if (plan.burned_in_copy) {
+    CUSTODIAN_RETURN_IF_ERROR(WriteBurnedInCopies(plan, writer, zone, cancelled, manifest));
   }
   // Videos first, then originals, each by path (the order they were written depends on
   // which range finished first).
@@ -745,6 +830,8 @@ Result<BuildResult> BuildPackage(const ExportPlan& plan, const std::string& data
               return std::tie(a.camera_id, a.start, a.id) < std::tie(b.camera_id, b.start, b.id);
             });
 
+  CUSTODIAN_RETURN_IF_ERROR(writer.WriteSmall(kPlayerName, PlayerHtml(manifest)));
+  manifest.files.push_back(SmallFile(kPlayerName, "player"));
   CUSTODIAN_RETURN_IF_ERROR(writer.WriteSmall(kPublicKeyName, key.public_key().FileText()));
   manifest.files.push_back(SmallFile(kPublicKeyName, "public_key"));
   CUSTODIAN_RETURN_IF_ERROR(
@@ -752,7 +839,7 @@ Result<BuildResult> BuildPackage(const ExportPlan& plan, const std::string& data
   manifest.files.push_back(SmallFile(kReadmeName, "readme"));
   for (ManifestFile& f : manifest.files) f.sha256 = writer.Digest(f.path);
   for (ManifestFile& f : manifest.files) {
-    if (f.kind == "public_key" || f.kind == "readme") {
+    if (f.kind == "public_key" || f.kind == "readme" || f.kind == "player") {
       auto size = fs.FileSize(JoinPath(package_dir, f.path));
       if (!size.ok()) return size.status();
       f.bytes = static_cast<int64_t>(*size);

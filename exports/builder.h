@@ -25,9 +25,19 @@
 #include "base/zoneinfo.h"
 #include "exports/manifest.h"
 #include "exports/plan.h"
+#include "exports/recording_wait.h"
 #include "exports/signing.h"
 
 namespace custodian::exports {
+
+// The package's two folders, as UK police guidance names them: the master exhibit (the
+// recorded segment files, bit for bit, when the export includes them) and the working
+// copies (one file per camera per continuous stretch, spliced from the recorded fragments
+// with the wall-clock text track added; uniquely named by export, camera and start).
+inline constexpr char kMasterDir[] = "master";
+inline constexpr char kWorkingDir[] = "working";
+// "working/export-12_door-1_20260115T090000Z" (the caller adds ".mp4" or a suffix).
+std::string WorkingCopyStem(int64_t export_id, const std::string& camera_id, UtcMicros start);
 
 struct BuildOptions {
   bool verify_sources = true;  // re-hash each source segment against its recorded SHA-256
@@ -35,6 +45,8 @@ struct BuildOptions {
   // Footage is treated as continuous across a hole up to this long (timestamp jitter at a
   // segment boundary); a longer hole starts a new part and is reported.
   int64_t join_tolerance_us = kMicrosPerSecond;
+  // Before the build: how long to wait for ranges still being recorded (recording_wait.h).
+  RecordingWaitOptions recording_wait;
   std::string software_version = "unknown";
   std::string software_revision = "unknown";
 };

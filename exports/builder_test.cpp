@@ -21,37 +21,6 @@ namespace {
 
 constexpr int64_t kSecond = kMicrosPerSecond;
 
-// An approved police request for `ranges`, and an export of it; returns the export id.
-int64_t ApprovedExport(Site& s, const std::vector<records::FootageRange>& ranges,
-                       bool originals = false) {
-  const int64_t id = ApprovedPoliceRequest(s, ranges, "CR/1", "test");
-  records::ExportRow e;
-  e.request_id = id;
-  e.created_by = s.staff;
-  e.include_originals = originals;
-  e.ranges = ranges;
-  auto ex = s.db->CreateExport(e);
-  REQUIRE(ex.ok());
-  return *ex;
-}
-
-struct Built {
-  Result<BuildResult> result = Internal("not built");
-  std::string dir;
-};
-
-Built Build(Site& s, int64_t export_id, const CancelFn& cancel = {}) {
-  auto plan = PlanExport(*s.db, export_id, "Test site");
-  REQUIRE(plan.ok());
-  auto key = SigningKey::LoadOrCreate(s.dir.File("keys"));
-  REQUIRE(key.ok());
-  Built b;
-  b.dir = s.dir.File("out-" + std::to_string(export_id));
-  b.result = BuildPackage(*plan, s.dir.path(), b.dir, *key, PosixFilesystem::Instance(), s.clock,
-                          TimeZone::UkLocal(), BuildOptions{}, {}, cancel);
-  return b;
-}
-
 nlohmann::json ReadJson(const std::string& path) {
   std::ifstream in(path);
   return nlohmann::json::parse(in);
@@ -85,6 +54,8 @@ TEST_CASE("a range across a gap and a resolution change is split into parts, the
   REQUIRE(videos[0]->from == t + 5 * kSecond);
   REQUIRE(videos[0]->to == t + 20 * kSecond);
   REQUIRE(videos[0]->source_segments.size() == 2);
+  REQUIRE(videos[0]->path ==
+          "working/export-" + std::to_string(ex) + "_door-1_" + FormatUtcCompact(t + 5 * kSecond) + ".mp4");
   REQUIRE(videos[1]->from == t + 30 * kSecond);
   REQUIRE(videos[1]->to == t + 40 * kSecond);
   REQUIRE(videos[2]->from == t + 40 * kSecond);
@@ -112,7 +83,7 @@ TEST_CASE("a range across a gap and a resolution change is split into parts, the
   REQUIRE(json["gaps"][0]["seconds"] == 10.0);
   REQUIRE(json["approver"]["name"] == "blake");
   REQUIRE(json["exporter"]["name"] == "sam");
-  REQUIRE(json["files"].size() == 6);  // 3 videos, public key, README, SHA256SUMS
+  REQUIRE(json["files"].size() == 7);  // 3 videos, player, public key, README, SHA256SUMS
 
   auto v = VerifyPackage(b.dir, std::nullopt);
   REQUIRE(v.ok());
@@ -134,11 +105,25 @@ TEST_CASE("originals are copied bit for bit beside the spliced file") {
   for (const ManifestFile& f : b.result->manifest.files) {
     if (f.kind != "original") continue;
     ++originals;
+    REQUIRE(f.path.rfind("master/yard/", 0) == 0);  // the master exhibit's own folder
     const auto seg = **s.db->GetSegment(f.source_segments.at(0));
     REQUIRE(f.sha256 == *seg.sha256);
     REQUIRE(*Sha256File(b.dir + "/" + f.path) == *seg.sha256);
   }
   REQUIRE(originals == 2);
+  // The README says which folder is which, and that only the master is evidence.
+  std::ifstream readme_in(b.dir + "/README.txt");
+  const std::string readme((std::istreambuf_iterator<char>(readme_in)), {});
+  CHECK(readme.find("master/       THE MASTER EXHIBIT") != std::string::npos);
+  CHECK(readme.find("Only\n                these are evidence of exactly what was recorded") !=
+        std::string::npos);
+  CHECK(readme.find("working/      WORKING COPIES") != std::string::npos);
+  CHECK(readme.find("player.html") != std::string::npos);
+  auto json = ReadJson(b.dir + "/manifest.json");
+  for (const auto& f : json["files"]) {
+    if (f["kind"] == "original") CHECK(f["role"] == "master exhibit");
+    if (f["kind"] == "video") CHECK(f["role"] == "working copy");
+  }
   REQUIRE(b.result->manifest.gaps.empty());
   (void)a;
 }
@@ -291,4 +276,35 @@ TEST_CASE("an export that would not fit on the disk is refused before it starts"
   auto built = BuildPackage(*plan, s.dir.path(), s.dir.File("out"), *key, full, s.clock,
                             TimeZone::UkLocal(), BuildOptions{}, {}, {});
   REQUIRE(built.status().kind() == ErrorKind::kResourceExhausted);
+}
+
+TEST_CASE("the package's player lists its working copies and loads nothing from elsewhere") {
+  Site s;
+  const UtcMicros t = kT0 - kHour;
+  AddSegment(*s.db, s.dir.path(), "door-1", t, 320, 240, 4);
+  AddSegment(*s.db, s.dir.path(), "yard", t, 320, 240, 4);
+  const int64_t ex = ApprovedExport(s, {{"door-1", t, t + 4 * kSecond}, {"yard", t, t + 4 * kSecond}});
+  Built b = Build(s, ex);
+  REQUIRE(b.result.ok());
+  std::ifstream in(b.dir + "/player.html");
+  const std::string page((std::istreambuf_iterator<char>(in)), {});
+  const size_t open = page.find("<script type=\"application/json\" id=\"package\">");
+  REQUIRE(open != std::string::npos);
+  const size_t from = page.find('>', open) + 1;
+  const auto data = nlohmann::json::parse(page.substr(from, page.find("</script>", from) - from));
+  CHECK(data["export_id"] == ex);
+  REQUIRE(data["files"].size() == 2);
+  CHECK(data["files"][0]["camera_name"] == "Front door");
+  CHECK(data["files"][0]["path"].get<std::string>().rfind("working/export-", 0) == 0);
+  CHECK(data["files"][0]["from_ms"] == t.us / 1000);
+  CHECK(data["files"][1]["camera_id"] == "yard");
+  // No address outside the package: no scheme-qualified or protocol-relative URL at all.
+  CHECK(page.find("http://") == std::string::npos);
+  CHECK(page.find("https://") == std::string::npos);
+  CHECK(page.find("src=\"//") == std::string::npos);
+  // Listed and hashed like every other file.
+  bool listed = false;
+  for (const ManifestFile& f : b.result->manifest.files)
+    listed = listed || (f.path == "player.html" && f.kind == "player" && f.sha256 == *Sha256File(b.dir + "/player.html"));
+  CHECK(listed);
 }

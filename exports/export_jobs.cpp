@@ -28,6 +28,14 @@ Result<records::UserRow> ActiveUser(records::Database& db, int64_t id) {
   return **u;
 }
 
+// Whether the job's parameters ask for a burned-in working copy (RequestExport).
+bool BurnedInCopyAsked(const std::string& params) {
+  const nlohmann::json p = nlohmann::json::parse(params, nullptr, false);
+  if (!p.is_object()) return false;
+  auto it = p.find("burned_in_copy");
+  return it != p.end() && it->is_boolean() && it->get<bool>();
+}
+
 }  // namespace
 
 std::string ExportDirRelative(int64_t export_id) { return "exports/" + std::to_string(export_id); }
@@ -46,7 +54,7 @@ Status RemoveTree(Filesystem& fs, const std::string& path) {
 }
 
 Result<ExportTicket> RequestExport(records::Database& db, int64_t request_id, int64_t by,
-                                   bool include_originals) {
+                                   bool include_originals, bool burned_in_copy) {
   auto user = ActiveUser(db, by);
   if (!user.ok()) return user.status();
   auto r = db.GetFootageRequest(request_id);
@@ -69,7 +77,9 @@ Result<ExportTicket> RequestExport(records::Database& db, int64_t request_id, in
     auto id = db.CreateExport(e);
     if (!id.ok()) return id.status();
     t.export_id = *id;
-    auto job = db.EnqueueJob(kExportJobKind, nlohmann::json{{"export_id", *id}}.dump(), by);
+    nlohmann::json params = {{"export_id", *id}};
+    if (burned_in_copy) params["burned_in_copy"] = true;
+    auto job = db.EnqueueJob(kExportJobKind, params.dump(), by);
     if (!job.ok()) return job.status();
     t.job_id = *job;
     return db.SetExportJob(t.export_id, t.job_id);
@@ -166,10 +176,21 @@ Status ExportJobRunner::Execute(const JobRow& job, int64_t export_id) {
   if (!cleared.ok()) return Fail(job, export_id, cleared, false);
   auto key = SigningKey::LoadOrCreate(options_.keys_dir);
   if (!key.ok()) return Fail(job, export_id, key.status(), false);
+  bool cancelled = false;
+  auto cancel = [&]() {
+    auto j = db_.GetJob(job.id);
+    cancelled = j.ok() && j->has_value() && (*j)->cancel_requested;
+    return cancelled;
+  };
+  // Footage still being recorded is waited for, never left out of a signed package.
+  Status recorded = AwaitRecorded(db_, clock_, zone_, (*e)->ranges, options_.build.recording_wait,
+                                  nullptr, cancel);
+  if (!recorded.ok()) return Fail(job, export_id, recorded, cancelled);
   auto plan = PlanExport(db_, export_id, options_.site_name);
   if (!plan.ok()) return Fail(job, export_id, plan.status(), false);
+  plan->burned_in_copy = BurnedInCopyAsked(job.params);
 
-  bool cancelled = false;
+
   double reported = 0;
   MonoMicros reported_at = clock_.Monotonic();
   auto progress = [&](double f) {
@@ -180,11 +201,6 @@ Status ExportJobRunner::Execute(const JobRow& job, int64_t export_id) {
     reported_at = now;
     Status st = db_.SetJobProgress(job.id, f);
     if (!st.ok()) LogWarn("exports") << "job " << job.id << " progress: " << st.ToString();
-  };
-  auto cancel = [&]() {
-    auto j = db_.GetJob(job.id);
-    cancelled = j.ok() && j->has_value() && (*j)->cancel_requested;
-    return cancelled;
   };
   const std::string partial = JoinPath(container, PackageName(export_id) + ".partial");
   auto built = BuildPackage(*plan, options_.data_dir, partial, *key, fs_, clock_, zone_,

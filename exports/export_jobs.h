@@ -50,9 +50,11 @@ struct ExportTicket {
 };
 
 // Queues an export of every range of an approved request. kFailedPrecondition unless the
-// request is approved (or already exported or disclosed: a fresh copy).
+// request is approved (or already exported or disclosed: a fresh copy). burned_in_copy asks
+// for a re-encoded copy of each working copy with the time drawn in (burned_copy.h); it is
+// kept in the job's parameters.
 Result<ExportTicket> RequestExport(records::Database& db, int64_t request_id, int64_t by,
-                                   bool include_originals);
+                                   bool include_originals, bool burned_in_copy = false);
 // Cancels the export's job: at once if queued, at the next segment if running.
 Result<records::JobState> CancelExport(records::Database& db, int64_t export_id);
 

@@ -113,8 +113,8 @@ TEST_CASE("after a restart a half-built export is rebuilt from scratch") {
   REQUIRE(s.db->ClaimNextJob({kExportJobKind}, "dead-worker")->has_value());
   const std::string leftover =
       s.dir.File(ExportDirRelative(ticket.export_id) + "/export-1.partial");
-  std::filesystem::create_directories(leftover + "/video");
-  { std::ofstream(leftover + "/video/half.mp4") << "partial"; }
+  std::filesystem::create_directories(leftover + "/working");
+  { std::ofstream(leftover + "/working/half.mp4") << "partial"; }
 
   ExportJobRunner runner(*s.db, PosixFilesystem::Instance(), s.clock, Options(s));
   REQUIRE_FALSE(runner.RunNext()->has_value());  // still "running" for the dead worker
@@ -126,7 +126,7 @@ TEST_CASE("after a restart a half-built export is rebuilt from scratch") {
   REQUIRE_FALSE(std::filesystem::exists(leftover));
   const std::string package =
       s.dir.File(ExportDirRelative(ticket.export_id) + "/" + PackageName(ticket.export_id));
-  REQUIRE_FALSE(std::filesystem::exists(package + "/video/half.mp4"));
+  REQUIRE_FALSE(std::filesystem::exists(package + "/working/half.mp4"));
   REQUIRE(VerifyPackage(package, std::nullopt)->ok);
 }
 

@@ -150,7 +150,14 @@ std::string ManifestJson(const Manifest& m, const TimeZone& zone) {
     jf["kind"] = f.kind;
     jf["bytes"] = f.bytes;
     jf["sha256"] = f.sha256;
-    if (f.kind == "video" || f.kind == "original") {
+    if (f.kind == "video" || f.kind == "original" || f.kind == "burned_in") {
+      // Only the master (the recorded files, bit for bit) is evidence of what was
+      // recorded; a working copy is made from it (its video bytes are the master's); a
+      // burned-in copy is re-encoded from a working copy.
+      jf["role"] = f.kind == "original"  ? "master exhibit"
+                   : f.kind == "video"   ? "working copy"
+                                         : "derived working copy (re-encoded, time drawn in)";
+      if (!f.derived_from.empty()) jf["derived_from"] = f.derived_from;
       jf["camera_id"] = f.camera_id;
       PutTime(jf, "from", f.from, zone);
       PutTime(jf, "to", f.to, zone);
@@ -158,6 +165,13 @@ std::string ManifestJson(const Manifest& m, const TimeZone& zone) {
       jf["width"] = f.width;
       jf["height"] = f.height;
       jf["source_segments"] = f.source_segments;
+      if (f.timed_text_track != 0) {
+        jf["timed_text"] = {
+            {"track_id", f.timed_text_track},
+            {"format", "mov_text (MP4 tx3g)"},
+            {"shows", "UK local date and time (GMT or BST) and camera name, once a second"},
+            {"video", "the video track's samples are the recorded bytes, not re-encoded"}};
+      }
     }
     files.push_back(jf);
   }

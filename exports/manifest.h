@@ -31,7 +31,9 @@ inline constexpr char kChecksumsName[] = "SHA256SUMS";
 
 struct ManifestFile {
   std::string path;  // relative to the package, '/'-separated
-  std::string kind;  // "video", "original", "readme", "public_key", "checksums"
+  // "video" (a working copy), "original" (the master), "burned_in" (a working copy
+  // re-encoded with the time in the picture), "readme", "public_key", "checksums"
+  std::string kind;
   int64_t bytes = 0;
   std::string sha256;
   // Video and original files:
@@ -41,6 +43,10 @@ struct ManifestFile {
   std::string video_codec;
   int width = 0, height = 0;
   std::vector<int64_t> source_segments;  // ids
+  // Video files: the id of the wall-clock timed-text track (timed_text.h); 0 for none.
+  uint32_t timed_text_track = 0;
+  // Burned-in copies: the working copy this file was re-encoded from.
+  std::string derived_from;
 };
 
 struct ManifestSegment {

@@ -25,6 +25,9 @@ struct ExportPlan {
   std::string exporter_name;
   std::string approver_name;
   std::vector<RangePlan> ranges;
+  // Asked for with the export (its job's parameters): a re-encoded copy of each working
+  // copy with the time burned into the picture (burned_copy.h).
+  bool burned_in_copy = false;
 
   // Bytes of source segments to read (a segment in two ranges counts twice).
   int64_t SourceBytes() const;

@@ -35,18 +35,30 @@ std::string ReadmeText(const Manifest& m, const PublicKey& key, const TimeZone& 
   o << "Redacted:  " << (m.redacted ? "yes" : "no, this is the footage as recorded") << "\n\n";
 
   o << "WHAT IS INSIDE\n\n";
-  o << "  video/        the footage: one MP4 file per camera for each continuous stretch\n";
+  bool master = false;
+  for (const ManifestFile& f : m.files) master = master || f.kind == "original";
+  if (master) {
+    o << "  master/       THE MASTER EXHIBIT: the files the camera recording was written to,\n"
+         "                bit for bit, as the appliance recorded them (about a minute each). Only\n"
+         "                these are evidence of exactly what was recorded; keep them unaltered.\n";
+  } else {
+    o << "  (no master/)  The recorded files themselves were not asked for in this export; they\n"
+         "                stay on the appliance, held for this request, and their SHA-256 are in\n"
+         "                manifest.json (\"segments\").\n";
+  }
+  o << "  working/      WORKING COPIES to view and share: one MP4 per camera for each\n"
+       "                continuous stretch, named export-<export>_<camera>_<start UTC>.mp4. Their\n"
+       "                video is the recorded video, not re-encoded, joined from the recorded\n"
+       "                files and cut to the time asked for, with a subtitle track added that\n"
+       "                shows the date, time and camera in every picture.\n";
   for (const ManifestFile& f : m.files) {
     if (f.kind != "video" || !f.from || !f.to) continue;
     o << "      " << f.path << "\n          camera " << f.camera_id << ", "
       << Span(zone, *f.from, *f.to) << ", " << f.width << "x" << f.height << "\n";
   }
-  bool originals = false;
-  for (const ManifestFile& f : m.files) originals = originals || f.kind == "original";
-  if (originals) {
-    o << "  originals/    the recorded one-minute segment files, bit for bit: the master copy\n";
-  }
-  o << "  manifest.json           what was exported and why, with the SHA-256 of every file\n"
+  o << "  player.html             a player for the working copies: open it in a web browser\n"
+       "                          (see HOW TO PLAY); it also checks the files\n"
+       "  manifest.json           what was exported and why, with the SHA-256 of every file\n"
        "  manifest.json.minisig   the appliance's digital signature of manifest.json\n"
        "  SHA256SUMS              the SHA-256 of every file, for sha256sum -c\n"
        "  custodian-export.pub    the appliance's public key (see HOW TO CHECK)\n\n";
@@ -78,13 +90,22 @@ std::string ReadmeText(const Manifest& m, const PublicKey& key, const TimeZone& 
        "  summer. In manifest.json every time is given twice: in UTC (ending in Z) and in UK\n"
        "  local time with its offset (e.g. +01:00). A player's clock counts from 0:00 at the\n"
        "  start of each file; add it to the file's start time above.\n"
+       "  Every working copy also has a subtitle track (MP4 timed text) giving the UK date and\n"
+       "  time, GMT or BST, and the camera's name for each second of the picture: turn subtitles\n"
+       "  on to see them (VLC: Subtitle > Sub Track > Track 1). The export added that track; the\n"
+       "  video track is the camera's own, byte for byte.\n"
        "  Clock: "
     << ClockQualityText(m.segments) << ".\n\n";
 
   o << "HOW TO PLAY\n\n"
+       "  Open player.html from this folder in a web browser (Chrome, Edge, Firefox, Safari;\n"
+       "  nothing is installed and nothing goes on the internet). It plays every camera side by\n"
+       "  side on one timeline in UK local time, at any speed, a frame at a time, saves stills\n"
+       "  with the date, time and camera on them, and checks every file against manifest.json\n"
+       "  when you choose this folder under \"Check the files\".\n"
        "  The files are the camera's own H.264/H.265 video, copied without re-encoding.\n"
        "  - VLC media player (videolan.org): Media > Open File, or drag the file onto VLC.\n"
-       "  - ffplay: ffplay video/FILE.mp4\n"
+       "  - ffplay: ffplay working/FILE.mp4 (the time is shown as subtitles)\n"
        "  - A web browser (Chrome, Edge, Firefox, Safari): drag the file into a browser window.\n"
        "    Browsers may not play H.265 (HEVC); use VLC for those.\n\n";
 

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "base/sha256.h"
+#include "exports/builder.h"
 #include "records/database.h"
 #include "requests/testing.h"
 #include "requests/workflow.h"
@@ -140,6 +141,37 @@ inline int64_t ApprovedPoliceRequest(Site& s, const std::vector<records::Footage
   REQUIRE(w.SubmitForDecision(*id, s.staff).ok());
   REQUIRE(w.Decide(*id, {true, s.manager_b, "lawful", std::move(over_broad_justification)}).ok());
   return *id;
+}
+
+// An approved police request for `ranges`, and an export of it; returns the export id.
+inline int64_t ApprovedExport(Site& s, const std::vector<records::FootageRange>& ranges,
+                       bool originals = false) {
+  const int64_t id = ApprovedPoliceRequest(s, ranges, "CR/1", "test");
+  records::ExportRow e;
+  e.request_id = id;
+  e.created_by = s.staff;
+  e.include_originals = originals;
+  e.ranges = ranges;
+  auto ex = s.db->CreateExport(e);
+  REQUIRE(ex.ok());
+  return *ex;
+}
+
+struct Built {
+  Result<BuildResult> result = Internal("not built");
+  std::string dir;
+};
+
+inline Built Build(Site& s, int64_t export_id, const CancelFn& cancel = {}) {
+  auto plan = PlanExport(*s.db, export_id, "Test site");
+  REQUIRE(plan.ok());
+  auto key = SigningKey::LoadOrCreate(s.dir.File("keys"));
+  REQUIRE(key.ok());
+  Built b;
+  b.dir = s.dir.File("out-" + std::to_string(export_id));
+  b.result = BuildPackage(*plan, s.dir.path(), b.dir, *key, PosixFilesystem::Instance(), s.clock,
+                          TimeZone::UkLocal(), BuildOptions{}, {}, cancel);
+  return b;
 }
 
 }  // namespace custodian::exports::testing

@@ -8,6 +8,8 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   # media: libav* for the recorder, ffmpeg/ffprobe CLIs for tests and baselines
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg
+  # libavfilter (drawtext) for the burned-in working copy of an export; a font for it
+  libavfilter-dev fonts-dejavu-core
   # camera simulator: GStreamer with rtsp-server, x264/x265 encoders, parsers
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good

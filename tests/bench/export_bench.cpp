@@ -281,7 +281,7 @@ int main(int argc, char** argv) {
                        // Every frame of the hour is in the one MP4 (25 fps, a minute each).
                        const std::string count = package + "/packets.txt";
                        Sh("ffprobe -v error -select_streams v:0 -count_packets -show_entries "
-                          "stream=nb_read_packets -of csv=p=0 '" + package + "'/video/*.mp4 > '" +
+                          "stream=nb_read_packets -of csv=p=0 '" + package + "'/working/*.mp4 > '" +
                           count + "'");
                        std::ifstream in(count);
                        long packets = 0;

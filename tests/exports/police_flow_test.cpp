@@ -96,8 +96,11 @@ TEST_CASE("police flow: log, verify, approve as a second manager, export, verify
   REQUIRE(manifest["site"] == "Hostel A");
   REQUIRE(manifest["ranges"][0]["covered_from_local"] == "2026-01-15T09:00:15+00:00");
   REQUIRE(manifest["gaps"].empty());
-  REQUIRE(ProbeVideo(package + "/video/door-1_20260115T090015Z.mp4") == "320x240x750");
-  REQUIRE(DecodesCleanly(package + "/video/door-1_20260115T090015Z.mp4"));
+  // The working copy is named for the export, the camera and its start (UTC).
+  const std::string working =
+      "working/export-" + std::to_string(ticket->export_id) + "_door-1_20260115T090015Z.mp4";
+  REQUIRE(ProbeVideo(package + "/" + working) == "320x240x750");
+  REQUIRE(DecodesCleanly(package + "/" + working));
 
   // 5. The recipient's checks: minisign with the published key, and sha256sum.
   auto key = exports::SigningKey::Load(s.dir.File("keys"));
@@ -149,13 +152,12 @@ TEST_CASE("police flow: log, verify, approve as a second manager, export, verify
   REQUIRE(out.find("CR/2026") == std::string::npos);
 
   // 7. One byte altered in a video file: the hashes catch it.
-  const std::string video = package + "/video/door-1_20260115T090015Z.mp4";
+  const std::string video = package + "/" + working;
   FlipByte(video, 1000);
   out = Custodian(s, "export verify '" + package + "'", &status);
   INFO(out);
   REQUIRE(status == 1);
-  REQUIRE(out.find("PROBLEM:   video/door-1_20260115T090015Z.mp4: SHA-256 does not match") !=
-          std::string::npos);
+  REQUIRE(out.find("PROBLEM:   " + working + ": SHA-256 does not match") != std::string::npos);
   REQUIRE(Run("cd '" + package + "' && sha256sum --quiet -c SHA256SUMS >/dev/null 2>&1") != 0);
   FlipByte(video, 1000);
   REQUIRE(Custodian(s, "export verify '" + package + "'", &status).find("VERIFIED") !=

@@ -5,7 +5,7 @@
 // Each step asserts what a person would check on screen, and the records behind it.
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
-import { statSync, readFileSync, mkdtempSync, copyFileSync, rmSync, readdirSync, appendFileSync } from 'node:fs';
+import { statSync, readFileSync, writeFileSync, mkdtempSync, copyFileSync, rmSync, readdirSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -419,6 +419,17 @@ await run('a second manager approves and exports it; progress survives a reload'
   await page.getByRole('button', { name: 'Record handover' }).waitFor({ state: 'detached' });
   check(sql("SELECT reference FROM disclosures ORDER BY id DESC LIMIT 1") === 'PC 4411',
     'the handover records the collar number');
+  // The continuity record to print: the exhibit, its files' SHA-256, the people, signatures.
+  await page.getByRole('button', { name: 'Continuity record' }).first().click();
+  const sheet = page.getByRole('region', { name: 'Continuity record' });
+  await sheet.waitFor();
+  const text = await sheet.innerText();
+  check(/manifest\.json SHA-256 [0-9a-f]{64}/.test(text), 'the exhibit is named by its manifest hash');
+  check(/README\.txt/.test(text) && /[0-9a-f]{64}/.test(text), 'its files are listed with their SHA-256');
+  check(text.includes('PC Jane Smith') && text.includes('manager2'), 'who handed over to whom, and who approved');
+  check(text.includes('Received by') && text.includes('Signature:'), 'signature lines for both sides');
+  await shot(page, '08b-continuity-record');
+  await sheet.getByRole('button', { name: 'Close' }).click();
 });
 
 // Through the page's own API module (its session and CSRF token): an insurer's request for
@@ -596,6 +607,96 @@ await run('the DPO sees the purpose in the access log, the register and statisti
   await page_goto(page, '#/requests');
   await page.getByRole('link', { name: `#${requestId}` }).waitFor();
   await shot(page, '12-requests');
+});
+
+// The package's own player, as a recipient opens it: the downloaded tar extracted, and
+// player.html opened from the folder as a file. Two cameras on one clock, a frame step, the
+// check of every file against manifest.json (which also lets it save stills), a still, and
+// a tampered copy that fails the check. An insurer's request, so that the statistics above
+// keep their police count.
+await run('the export plays in its own player from the folder, which checks every file', async () => {
+  // Fresh sessions: the earlier ones may have passed the site's one-minute idle limit.
+  const m1 = await signedIn('manager1');
+  const m2 = await signedIn('manager2');
+  const now = Date.now();
+  const ranges = ['lobby', 'yard'].map((camera) => ({ camera, from: new Date(now - 8_000).toISOString(), to: new Date(now).toISOString() }));
+  const logged = await apiAs(m1, 'POST', '/api/v1/requests', {
+    type: 'insurer', requester_name: 'Claims handler', organisation: 'Example Insurance', reference: 'CLM-0077',
+    legal_basis: 'legal_proceedings', description: 'a collision in the yard seen from the lobby', ranges });
+  for (const s of ['received_in_writing', 'identity_callback']) {
+    await apiAs(m1, 'POST', `/api/v1/requests/${logged.id}/verifications`, { step: s, note: 'checked' });
+  }
+  await apiAs(m1, 'POST', `/api/v1/requests/${logged.id}/submit`, {});
+  await apiAs(m2, 'POST', `/api/v1/requests/${logged.id}/decision`, { approve: true, reason: 'proportionate' });
+  const started = await apiAs(m2, 'POST', `/api/v1/requests/${logged.id}/exports`, { include_originals: true });
+  const id = started.export_id;
+  // It waits for the segments still being recorded, then builds.
+  let ex;
+  for (let i = 0; i < 240; i++) {
+    ex = await apiAs(m2, 'GET', `/api/v1/exports/${id}`);
+    if (ex.state !== 'building') break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  check(ex.state === 'ready', `export ${id} is ${ex.state} (${ex.error})`);
+  const names = ex.files.map((f) => f.path);
+  check(names.filter((n) => /^working\/export-\d+_(lobby|yard)_\d{8}T\d{6}Z\.mp4$/.test(n)).length === 2, `two working copies: ${names}`);
+  check(names.includes('player.html'), 'the player is in the package');
+  const resp = await m2.context().request.get(`${BASE}/api/v1/exports/${id}/download?purpose=request&purpose_text=${encodeURIComponent('player check')}`);
+  check(resp.status() === 200, `download answered ${resp.status()}`);
+  const dir = mkdtempSync(path.join(tmpdir(), 'custodian-player-'));
+  const tar = path.join(dir, 'package.tar');
+  writeFileSync(tar, await resp.body());
+  execFileSync('tar', ['-xf', tar, '-C', dir]);
+  const folder = path.join(dir, `export-${id}`);
+
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true, locale: 'en-GB' });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.log(`  [player page error] ${e.message}`));
+  await page.goto('file://' + path.join(folder, 'player.html'));
+  await page.getByRole('heading', { name: 'Lobby (lobby)' }).waitFor();
+  await page.getByRole('heading', { name: 'Yard (yard)' }).waitFor();
+  // Both cameras play on the one clock: their pictures' wall times agree.
+  await page.getByRole('button', { name: 'Play' }).click();
+  await page.waitForFunction(() => [...document.querySelectorAll('.lane video')].every((v) => v.currentTime > 1.5), null, { timeout: 30_000 });
+  const walls = await page.evaluate(() => {
+    const pkg = JSON.parse(document.getElementById('package').textContent);
+    return [...document.querySelectorAll('.lane')].map((l) => {
+      const v = l.querySelector('video');
+      const f = pkg.files.find((x) => decodeURI(v.currentSrc).endsWith(x.path));
+      return f.from_ms + v.currentTime * 1000;
+    });
+  });
+  check(Math.abs(walls[0] - walls[1]) < 700, `cameras in sync: ${walls[0] - walls[1]} ms apart`);
+  // A frame step moves the clock and the picture by one frame (40 ms at 25 fps).
+  await page.getByRole('button', { name: 'Pause' }).click();
+  const before = await page.evaluate(() => document.querySelector('.lane video').currentTime);
+  const shown = await page.locator('#now').textContent();
+  await page.getByRole('button', { name: /^Frame/ }).click();
+  await page.waitForFunction((b) => document.getElementById('now').textContent !== b, shown);
+  const after = await page.evaluate(() => document.querySelector('.lane video').currentTime);
+  check(Math.abs(after - before - 0.04) < 0.002, `one frame step: ${before} -> ${after}`);
+  check(/^\d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d\.\d{3} (GMT|BST)$/.test(await page.locator('#now').textContent()), 'UK local time shown');
+  // The check of every file; then stills can be saved, with the time and camera in them.
+  await page.locator('#folder').setInputFiles(folder);
+  await page.getByText(/^PASSED: all \d+ files match/).waitFor({ timeout: 60_000 });
+  await page.waitForFunction(() => document.querySelector('.lane video').readyState >= 2, null, { timeout: 20_000 });
+  const [still] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save still (Lobby)' }).click()]);
+  check(/^still_export-\d+_lobby_\d{8}T\d{6}Z\.png$/.test(still.suggestedFilename()), `still named ${still.suggestedFilename()}`);
+  const png = path.join(dir, 'still.png');
+  await still.saveAs(png);
+  check(readFileSync(png).subarray(1, 4).toString() === 'PNG' && statSync(png).size > 5_000, 'the still is a picture');
+  await shot(page, '09-package-player');
+  // One byte changed in a working copy: the check fails and names it.
+  const altered = path.join(folder, names.find((n) => n.startsWith('working/')));
+  const bytes = readFileSync(altered);
+  bytes[bytes.length - 10] ^= 1;
+  writeFileSync(altered, bytes);
+  await page.reload();
+  await page.locator('#folder').setInputFiles(folder);
+  await page.getByText(/^FAILED: 1 of \d+ files do not match/).waitFor({ timeout: 60_000 });
+  check(await page.getByText(/^ALTERED  working\//).count() === 1, 'the altered file is named');
+  rmSync(dir, { recursive: true, force: true });
 });
 
 await run('an admin manages accounts', async () => {

@@ -4,7 +4,7 @@
 // it), download, the encrypted copy, handover records and the request's history.
 import { get, post, query } from '../api.js';
 import { h, clear, field, select, table, pageHeader, messageLine, button, progressBar, badge } from '../ui.js';
-import { timeEl, fromUkLocal, toUkInputs, utcIso } from '../time.js';
+import { timeEl, fromUkLocal, toUkInputs, utcIso, ukDateTime } from '../time.js';
 import { TYPES, STEPS, METHODS, STATES } from '../requests_rules.js';
 import { stateBadge, deadlineEl } from './requests.js';
 import { redactionPanel } from './redaction_panel.js';
@@ -99,9 +99,14 @@ export async function render(main, { session }, id) {
     setHref();
     const zipOut = h('div');
     const render = (x) => {
-      bar.set(x.progress ?? 0, x.state);
-      clear(row, h('h3', {}, `Export ${x.id} `, badge(x.state, x.state === 'ready' ? 'ok' : x.state === 'failed' ? 'bad' : 'warn')),
-        bar, x.error ? h('p', { class: 'error' }, x.error) : null,
+      // Footage still being recorded is waited for before the build starts: show how much
+      // of the range is recorded, and why, instead of a bar stuck at 0.
+      const waiting = x.state === 'building' ? x.waiting_for_recording : null;
+      if (waiting) bar.set(waiting.recorded_percent, 'waiting for recording');
+      else bar.set(x.progress ?? 0, x.state);
+      clear(row, h('h3', {}, `Export ${x.id} `, badge(waiting ? 'waiting for recording' : x.state, x.state === 'ready' ? 'ok' : x.state === 'failed' ? 'bad' : 'warn')),
+        bar, waiting ? h('p', { class: 'waiting' }, `Waiting for footage that is still being recorded (${waiting.recorded_percent}% of the range recorded so far): ${waiting.text}. The package is built and signed once it is all recorded.`) : null,
+        x.error ? h('p', { class: 'error' }, x.error) : null,
         x.state === 'building' ? button('Cancel export', async () => {
           try { await post(`/api/v1/exports/${x.id}/cancel`, {}); msg.show('Cancel requested.'); } catch (err) { msg.error(err); }
         }) : null,
@@ -170,13 +175,18 @@ export async function render(main, { session }, id) {
     if (!manager) return null;
     const can = ['approved', 'export_prepared', 'disclosed'].includes(r.state);
     const originals = h('input', { type: 'checkbox', name: 'include_originals' });
+    // Police evidence keeps the master exhibit (the recorded files, bit for bit) beside the
+    // working copies, as UK police guidance asks; a DSAR is redacted from the working copies.
+    originals.checked = r.type === 'police';
+    const burned = h('input', { type: 'checkbox', name: 'burned_in_copy' });
     const start = h('form', { class: 'toolbar' },
-      h('label', {}, originals, ' Include the original recorded files (master copy)'),
+      h('label', {}, originals, ' Include the master exhibit: the recorded files, bit for bit (master/)'),
+      h('label', {}, burned, ' Also make working copies with the time drawn into the picture (re-encoded; for players without subtitles; slower)'),
       h('button', { type: 'submit', class: 'primary' }, 'Start export'));
     start.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       try {
-        const x = await post(`/api/v1/requests/${id}/exports`, { include_originals: originals.checked });
+        const x = await post(`/api/v1/requests/${id}/exports`, { include_originals: originals.checked, burned_in_copy: burned.checked });
         msg.show(`Export ${x.export_id} started.`);
         await load();
       } catch (e) { msg.error(e); }
@@ -219,8 +229,44 @@ export async function render(main, { session }, id) {
     return table([{ title: 'When', cell: (d) => timeEl(d.at) }, { title: 'Export', cell: (d) => String(d.export_id) },
       { title: 'Authorised by', cell: (d) => d.authorised_by_who ?? `account ${d.authorised_by}` },
       { title: 'To', cell: (d) => [d.recipient_name, d.organisation ? ` (${d.organisation})` : ''] },
-      { title: 'How', cell: (d) => METHODS[d.method] || d.method }, { title: 'Reference', cell: (d) => d.reference || '' }],
+      { title: 'How', cell: (d) => METHODS[d.method] || d.method }, { title: 'Reference', cell: (d) => d.reference || '' },
+      { title: 'Continuity', cell: (d) => button('Continuity record', () => continuityRecord(d)) }],
     list, { empty: 'Nothing handed over yet.' });
+  }
+
+  // A printable record of one handover, for the exhibit's continuity: the request, the
+  // exhibit, every file with its SHA-256, who exported, approved and handed over to whom and
+  // when, and lines for both sides to sign.
+  async function continuityRecord(d) {
+    let x;
+    try { x = await get(`/api/v1/exports/${d.export_id}`); } catch (err) { msg.error(err); return; }
+    const r = current;
+    const exp = r.exports.find((e) => e.id === d.export_id) || {};
+    const row = (k, v) => h('tr', {}, h('th', {}, k), h('td', {}, v ?? ''));
+    const sign = (who) => h('div', { class: 'signature' }, h('p', {}, who),
+      h('p', {}, 'Name: ______________________________  Signature: ______________________________  Date and time: __________________'));
+    const sheet = h('section', { class: 'continuity-sheet', 'aria-label': 'Continuity record' },
+      h('h2', {}, `Continuity record: export ${d.export_id} of request #${r.id}`),
+      h('table', { class: 'continuity' }, h('tbody', {},
+        row('Request', `#${r.id}, ${TYPES[r.type]?.label || r.type}${r.reference ? ', reference ' + r.reference : ''}`),
+        row('Requested by', `${r.requester_name}${r.organisation ? ' (' + r.organisation + ')' : ''}`),
+        row('Legal basis', `${r.legal_basis_text || r.legal_basis}${r.legal_basis_detail ? ' (' + r.legal_basis_detail + ')' : ''}`),
+        row('Exhibit', `Export ${d.export_id}${d.reference ? ', recipient reference ' + d.reference : ''}; manifest.json SHA-256 ${x.manifest_sha256 || ''}`),
+        row('Exported by', `${exp.created_by_who || 'account ' + x.created_by}, ${ukDateTime(x.created)}`),
+        row('Approved by', `${r.decided_by_who || ''}${r.decided ? ', ' + ukDateTime(r.decided) : ''}`),
+        row('Handed over', `${ukDateTime(d.at)} by ${d.authorised_by_who || 'account ' + d.authorised_by} to ${d.recipient_name}${d.organisation ? ' (' + d.organisation + ')' : ''}, ${METHODS[d.method] || d.method}`))),
+      h('h3', {}, 'Files'),
+      table([{ title: 'File', cell: (f) => f.path }, { title: 'Bytes', cell: (f) => String(f.bytes) },
+        { title: 'SHA-256', cell: (f) => h('code', {}, f.sha256) }], x.files || [], { empty: 'No files listed.' }),
+      sign('Handed over by (for the site)'), sign('Received by'),
+      h('div', { class: 'actions no-print' },
+        button('Print', () => window.print(), { class: 'primary' }),
+        button('Close', () => { document.body.classList.remove('printing-continuity'); sheet.remove(); })));
+    document.querySelector('.continuity-sheet')?.remove();
+    document.body.classList.remove('printing-continuity');
+    document.body.append(sheet);
+    document.body.classList.add('printing-continuity');
+    sheet.scrollIntoView();
   }
 
   function otherActions(r) {
@@ -273,11 +319,13 @@ export async function render(main, { session }, id) {
       { title: 'Note', cell: (e) => e.note || '' }], r.history, { empty: 'No history.' }));
   }
 
+  let current = null;  // the request as last loaded
   async function load() {
     for (const t of timers) clearTimeout(t);
     timers.clear();
     try {
       const r = await get(`/api/v1/requests/${id}`);
+      current = r;
       clear(body, details(r), verifications(r), decision(r), exportsSection(r), handover(r), otherActions(r), history(r));
     } catch (e) { msg.error(e); }
   }
