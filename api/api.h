@@ -27,6 +27,7 @@
 #include "api/rate_limit.h"
 #include "api/sessions.h"
 #include "base/clock.h"
+#include "base/filesystem.h"
 #include "records/database.h"
 
 namespace custodian::api {
@@ -52,6 +53,9 @@ struct ApiOptions {
   // How often idle viewings are looked for; 0: only when a footage request comes or
   // EndIdleViewings is called (tests that move a manual clock).
   int64_t viewing_sweep_interval_us = 5 * kMicrosPerSecond;
+  // The files the API writes and the whole files it reads (a sign-off's manifest, a copy
+  // for removable media) go through this seam; nullptr: PosixFilesystem. Not owned.
+  Filesystem* filesystem = nullptr;
 };
 
 class Api {

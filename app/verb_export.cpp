@@ -29,6 +29,7 @@
 #include "exports/export_jobs.h"
 #include "exports/signing.h"
 #include "exports/verify.h"
+#include "jobs/export_run.h"
 #include "version.h"
 
 namespace custodian {
@@ -133,7 +134,7 @@ Result<int64_t> UserId(SiteContext& ctx, const std::string& name) {
 
 // Runs queued export jobs until none is left; returns the number run.
 Result<int> RunQueue(SiteContext& ctx) {
-  exports::ExportJobRunner runner(ctx.db(), ctx.fs(), ctx.clock(), ServiceOptions(ctx));
+  jobs::ExportJobRunner runner(ctx.db(), ctx.fs(), ctx.clock(), ServiceOptions(ctx));
   auto recovered = runner.RecoverAfterRestart();
   if (!recovered.ok()) return recovered.status();
   int ran = 0;
