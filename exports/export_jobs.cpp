@@ -9,7 +9,6 @@
 namespace custodian::exports {
 
 using records::ExportRow;
-using records::JobRow;
 using records::JobState;
 using records::RequestState;
 
