@@ -35,7 +35,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
@@ -69,11 +68,12 @@ int Fail(const char* verb, const Status& st) {
 Result<std::string> ReadPassphrase(const std::string& key_file, bool twice) {
   std::string first;
   if (!key_file.empty()) {
-    std::ifstream in(key_file, std::ios::binary);
-    if (!in) return NotFound("cannot read the key file " + key_file);
-    std::stringstream text;
-    text << in.rdbuf();
-    first = text.str();
+    auto text = ReadFileToString(PosixFilesystem::Instance(), key_file, 64 * 1024);
+    if (!text.ok() && text.status().kind() == ErrorKind::kResourceExhausted) {
+      return InvalidArgument("the key file " + key_file + " is larger than a passphrase can be");
+    }
+    if (!text.ok()) return NotFound("cannot read the key file " + key_file);
+    first = *text;
     if (!first.empty() && first.back() == '\n') first.pop_back();
   } else {
     const bool tty = ::isatty(STDIN_FILENO) == 1;

@@ -20,10 +20,9 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "app/site_context.h"
+#include "base/filesystem.h"
 #include "base/log.h"
 #include "config/site_config.h"
 #include "exports/export_jobs.h"
@@ -62,15 +61,17 @@ bool ParseId(const std::string& text, int64_t* out) {
   return true;
 }
 
+// A minisign public key file is two short lines.
+constexpr uint64_t kMaxKeyFileBytes = 64 * 1024;
+
 // The site's own public key, when the site file and the key can be read.
 std::optional<exports::PublicKey> SiteKey(const GlobalOptions& opts) {
   auto site = config::LoadSiteConfig(opts.config_path);
   if (!site.ok()) return std::nullopt;
-  std::ifstream in(exports::PublicKeyPath(config::KeysDir(*site)));
-  if (!in) return std::nullopt;
-  std::stringstream text;
-  text << in.rdbuf();
-  auto key = exports::ParsePublicKey(text.str());
+  auto text = ReadFileToString(PosixFilesystem::Instance(),
+                               exports::PublicKeyPath(config::KeysDir(*site)), kMaxKeyFileBytes);
+  if (!text.ok()) return std::nullopt;
+  auto key = exports::ParsePublicKey(*text);
   if (!key.ok()) return std::nullopt;
   return *key;
 }
@@ -80,14 +81,9 @@ int Verify(const GlobalOptions& opts, const std::vector<std::string>& args) {
   std::optional<exports::PublicKey> key;
   std::string key_source = "this appliance's signing key";
   if (args.size() == 4) {
-    std::string text = args[3];
-    std::ifstream in(args[3]);
-    if (in) {
-      std::stringstream s;
-      s << in.rdbuf();
-      text = s.str();
-    }
-    auto parsed = exports::ParsePublicKey(text);
+    // A file holding the key, or the key itself.
+    auto file = ReadFileToString(PosixFilesystem::Instance(), args[3], kMaxKeyFileBytes);
+    auto parsed = exports::ParsePublicKey(file.ok() ? *file : args[3]);
     if (!parsed.ok()) return Fail(parsed.status());
     key = *parsed;
     key_source = "the key given with --pubkey";
