@@ -27,6 +27,7 @@
 #include "api/rate_limit.h"
 #include "api/sessions.h"
 #include "base/clock.h"
+#include "base/filesystem.h"
 #include "records/database.h"
 
 namespace custodian::api {
@@ -54,6 +55,9 @@ struct ApiOptions {
   int64_t viewing_sweep_interval_us = 5 * kMicrosPerSecond;
   // Whether alarms are e-mailed (alarms.email in the site file); the health page says so.
   bool alarm_email = false;
+  // The files the API writes and the whole files it reads (a sign-off's manifest, a copy
+  // for removable media) go through this seam; nullptr: PosixFilesystem. Not owned.
+  Filesystem* filesystem = nullptr;
 };
 
 class Api {

@@ -17,6 +17,7 @@ ApiContext::ApiContext(records::Database& db_in, records::Database& access_log_d
     : db(db_in),
       clock(clock_in),
       options(std::move(options_in)),
+      fs(options.filesystem ? *options.filesystem : PosixFilesystem::Instance()),
       sessions(db_in, clock_in, options.sessions),
       access_log(access_log_db),
       viewings(access_log, clock_in, options.viewing_idle_timeout_us),

@@ -39,6 +39,7 @@ struct ApiContext {
   records::Database& db;
   const Clock& clock;
   const ApiOptions options;
+  Filesystem& fs;  // options.filesystem, or PosixFilesystem
   SessionService sessions;
   AccessLogWriter access_log;
   ViewingLog viewings;

@@ -1,8 +1,8 @@
-// Exports (issue 7): queueing, progress, cancelling, the DSAR justification, the encrypted
+// Exports: queueing, progress, cancelling, the DSAR justification, the encrypted
 // copy for removable media, the download of a package, and the signing key recipients
 // verify with.
 //
-// The jobs themselves run in `custodian serve`'s worker (api/job_worker.h). A download
+// The jobs themselves run in `custodian serve`'s worker (jobs/worker.h). A download
 // reveals footage: it needs a stated purpose and the camera permission for every range,
 // and one access-log entry per range is durable before the first byte is sent. The package
 // goes out as one file: a tar of the package directory (made on the first download, kept
@@ -14,19 +14,17 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 
 #include "api/byte_range.h"
 #include "api/handlers.h"
 #include "api/package_tar.h"
-#include "api/redaction_jobs.h"
 #include "base/filesystem.h"
 #include "exports/export_jobs.h"
 #include "exports/manifest.h"
 #include "exports/recording_wait.h"
 #include "exports/signing.h"
+#include "jobs/redactions.h"
 #include "requests/workflow.h"
 
 namespace custodian::api {
@@ -93,11 +91,11 @@ Status LogChange(ApiContext& ctx, const Call& call, const std::string& detail) {
 json ManifestFiles(const ApiContext& ctx, const ExportRow& e) {
   json files = json::array();
   if (e.state != records::ExportState::kReady || !e.path) return files;
-  std::ifstream in(ctx.options.data_dir + "/" + *e.path + "/" + exports::PackageName(e.id) + "/" +
-                   exports::kManifestName);
-  std::stringstream text;
-  text << in.rdbuf();
-  json m = json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  auto text =
+      ReadFileToString(ctx.fs, ctx.options.data_dir + "/" + *e.path + "/" +
+                                   exports::PackageName(e.id) + "/" + exports::kManifestName);
+  if (!text.ok()) return files;
+  json m = json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (!m.is_object() || !m.contains("files") || !m["files"].is_array()) return files;
   for (const json& f : m["files"]) {
     if (!f.is_object()) continue;
@@ -158,16 +156,16 @@ struct PackageFile {
 };
 
 // The package folder that goes out for an export: a DSAR goes out redacted once a
-// redaction of it is signed off (api/redaction_jobs.h), so its newest signed-off redacted
+// redaction of it is signed off (jobs/redactions.h), so its newest signed-off redacted
 // package when there is one; otherwise the export's own package. The encrypted zip is made
 // from the same choice, so this also says what a zip holds.
 Result<std::string> OutgoingPackage(ApiContext& ctx, const ExportRow& e) {
   auto request = ctx.db.GetFootageRequest(e.request_id);
   if (!request.ok()) return FromRecords(request.status(), "read the export's request");
   if (*request && (*request)->type == records::RequestType::kDsar) {
-    auto redaction = SignedOffRedaction(ctx.db, ctx.options.data_dir, e.id);
+    auto redaction = jobs::SignedOffRedaction(ctx.db, ctx.fs, ctx.options.data_dir, e.id);
     if (!redaction.ok()) return FromRecords(redaction.status(), "read the export's redactions");
-    if (*redaction) return RedactedPackageName(e.id, (*redaction)->id);
+    if (*redaction) return jobs::RedactedPackageName(e.id, (*redaction)->id);
   }
   return exports::PackageName(e.id);
 }
@@ -319,7 +317,7 @@ Result<HttpResponse> HandleGetExport(ApiContext& ctx, const Call& call) {
       {"ranges", ranges},
       {"files", ManifestFiles(ctx, *e)},
       {"encrypted_zip", FileExists(container + "/" + exports::PackageName(e->id) + ".zip")}};
-  // Its redactions (api/redaction_jobs.h), newest last, so a page can resume showing them.
+  // Its redactions (jobs/redactions.h), newest last, so a page can resume showing them.
   auto redactions = ctx.db.ListRedactionsForExport(e->id);
   if (!redactions.ok()) return FromRecords(redactions.status(), "read the export's redactions");
   body["redactions"] = json::array();
@@ -374,9 +372,8 @@ Result<HttpResponse> HandleEncryptedZip(ApiContext& ctx, const Call& call) {
   // (export_copy); the password is in this answer only.
   auto package = OutgoingPackage(ctx, *e);
   if (!package.ok()) return package.status();
-  auto copy = exports::MakeRemovableMediaCopy(ctx.db, PosixFilesystem::Instance(),
-                                              ctx.options.data_dir, e->id, call.user().user_id,
-                                              *package);
+  auto copy = exports::MakeRemovableMediaCopy(ctx.db, ctx.fs, ctx.options.data_dir, e->id,
+                                              call.user().user_id, *package);
   if (!copy.ok()) return copy.status();
   return Json({{"export_id", e->id},
                {"file", exports::PackageName(e->id) + ".zip"},

@@ -1,7 +1,7 @@
 // Redaction of a ready export: queueing, the record and progress, the review (the contact
 // sheet, the redacted video and the original it was made from: footage, so a purpose and
 // an access-log entry per request), and the reviewer's sign-off. The job itself runs in
-// serve's worker (api/redaction_jobs.h, api/job_worker.h).
+// serve's worker (jobs/redaction_run.h, jobs/worker.h); the sign-off is jobs/sign_off.h.
 //
 // Who: managers and the DPO (the route table); a manager only for an export whose every
 // camera they may see, the DPO for any, except the routes that show footage, which need
@@ -13,29 +13,25 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <mutex>
-#include <sstream>
 
 #include "api/byte_range.h"
 #include "api/handlers.h"
-#include "api/redaction_jobs.h"
 #include "exports/export_jobs.h"
+#include "jobs/redactions.h"
+#include "jobs/sign_off.h"
 
 namespace custodian::api {
 
 namespace {
 
+using jobs::FlaggedRangeId;
+using jobs::RedactedPackageName;
+using jobs::RedactionText;
 using nlohmann::json;
 using records::AccessResult;
 using RedactionRow = records::Database::RedactionRow;
 
 constexpr size_t kMaxNoteBytes = 2000;
-
-// Sign-offs are serialised: the manifest written into the package names one reviewer.
-std::mutex sign_off_mu;
-
-std::string RedactionText(int64_t id) { return "redaction " + std::to_string(id); }
 
 Status CamerasOf(ApiContext& ctx, const Principal& me, const records::ExportRow& e,
                  bool dpo_exempt) {
@@ -70,11 +66,6 @@ Result<Loaded> LoadRedaction(ApiContext& ctx, int64_t id) {
   auto e = LoadExport(ctx, *(*r)->export_id);
   if (!e.ok()) return e.status();
   return Loaded{std::move(**r), std::move(*e)};
-}
-
-json RecordOf(const RedactionRow& row) {
-  json j = json::parse(row.record_json, nullptr, /*allow_exceptions=*/false);
-  return j.is_object() ? j : json::object();
 }
 
 // The footage a redaction's review shows: every range of its export.
@@ -125,11 +116,11 @@ Result<json> ReviewerOf(ApiContext& ctx, const RedactionRow& row, const json& re
 // manifest does not say.
 std::optional<FootageScope> FileScope(const ApiContext& ctx, const records::ExportRow& e,
                                       const std::string& rel) {
-  std::ifstream in(ctx.options.data_dir + "/" + exports::ExportDirRelative(e.id) + "/" +
-                   exports::PackageName(e.id) + "/" + exports::kManifestName);
-  std::stringstream text;
-  text << in.rdbuf();
-  const json m = json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  auto text =
+      ReadFileToString(ctx.fs, ctx.options.data_dir + "/" + exports::ExportDirRelative(e.id) + "/" +
+                                   exports::PackageName(e.id) + "/" + exports::kManifestName);
+  if (!text.ok()) return std::nullopt;
+  const json m = json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (!m.is_object() || !m.contains("files") || !m["files"].is_array()) return std::nullopt;
   for (const json& f : m["files"]) {
     if (!f.is_object() || f.value("path", "") != rel || !f.contains("camera_id")) continue;
@@ -189,7 +180,7 @@ Result<HttpResponse> ServeReviewVideo(ApiContext& ctx, const Call& call, Version
   };
   auto index = FileIndex(call.request);
   if (!index.ok()) return fail(index.status());
-  const json record = RecordOf(l->row);
+  const json record = jobs::RedactionRecord(l->row);
   const json files = record.value("files", json::array());
   const char* key = version == Version::kRedacted ? "output" : "source";
   if (record.value("state", "") != "done" || *index >= files.size() ||
@@ -274,11 +265,11 @@ Result<HttpResponse> HandleStartRedaction(ApiContext& ctx, const Call& call) {
   CUSTODIAN_RETURN_IF_ERROR(CamerasOf(ctx, call.user(), *e, true));
   auto body = JsonObjectBody(call.request);
   if (!body.ok()) return body.status();
-  auto options = ParseRedactionRequest(*body);
+  auto options = jobs::ParseRedactionRequest(*body);
   if (!options.ok()) return options.status();
-  RedactionTicket ticket;
+  jobs::RedactionTicket ticket;
   Status st = ctx.db.WithTransaction([&]() -> Status {
-    auto t = QueueRedaction(ctx.db, *e, *body, call.user().user_id);
+    auto t = jobs::QueueRedaction(ctx.db, *e, *body, call.user().user_id);
     if (!t.ok()) return t.status();
     ticket = *t;
     return RecordChange(ctx, EntryFor(call, AccessResult::kOk,
@@ -300,7 +291,7 @@ Result<HttpResponse> HandleGetRedaction(ApiContext& ctx, const Call& call) {
   auto l = LoadRedaction(ctx, *call.params.id);
   if (!l.ok()) return l.status();
   CUSTODIAN_RETURN_IF_ERROR(CamerasOf(ctx, call.user(), l->e, true));
-  json record = RecordOf(l->row);
+  json record = jobs::RedactionRecord(l->row);
   std::string state = record.value("state", "queued");
   int progress = state == "done" ? 100 : 0;
   json job = nullptr;
@@ -373,7 +364,7 @@ Result<HttpResponse> HandleRedactionContactSheet(ApiContext& ctx, const Call& ca
     }
     return why;
   };
-  json record = RecordOf(l->row);
+  json record = jobs::RedactionRecord(l->row);
   const json files = record.value("files", json::array());
   auto file_index = FileIndex(call.request);
   if (!file_index.ok()) return fail(file_index.status());
@@ -410,11 +401,10 @@ Result<HttpResponse> HandleSignOffRedaction(ApiContext& ctx, const Call& call) {
   auto l = LoadRedaction(ctx, *call.params.id);
   if (!l.ok()) return l.status();
   CUSTODIAN_RETURN_IF_ERROR(CamerasOf(ctx, call.user(), l->e, true));
-  RedactionSignOff sign_off;
+  jobs::RedactionSignOff sign_off;
   sign_off.reviewer_id = call.user().user_id;
-  sign_off.reviewer_name = call.user().name;
-  sign_off.reviewer_role = call.user().role;
   sign_off.now = ctx.clock.Now();
+  sign_off.client = call.request.client;
   if (!call.request.body.empty()) {
     auto body = JsonObjectBody(call.request);
     if (!body.ok()) return body.status();
@@ -425,16 +415,12 @@ Result<HttpResponse> HandleSignOffRedaction(ApiContext& ctx, const Call& call) {
     if (!checked.ok()) return checked.status();
     sign_off.checked = std::move(checked).value();
   }
-  std::lock_guard lock(sign_off_mu);
-  Status st = ctx.db.WithTransaction([&]() -> Status {
-    CUSTODIAN_RETURN_IF_ERROR(SignOffRedactionPackage(ctx.db, ctx.options.data_dir,
-                                                      ctx.options.data_dir + "/keys", l->row.id,
-                                                      sign_off));
-    return RecordChange(ctx, EntryFor(call, AccessResult::kOk,
-                                      RedactionText(l->row.id) + " of export " +
-                                          std::to_string(l->e.id) + " signed off"));
-  });
+  // Built and signed outside the records lock; recorded with its access-log row in one
+  // short transaction.
+  const jobs::SignOffPaths paths{ctx.options.data_dir, ctx.options.data_dir + "/keys"};
+  Status st = jobs::SignOffRedaction(ctx.db, ctx.fs, paths, l->row.id, sign_off);
   if (!st.ok()) return st;
+  ctx.metrics.CountAccessEntry(true);
   auto row = ctx.db.GetRedaction(l->row.id);
   if (!row.ok()) return FromRecords(row.status(), "read the redaction");
   return Json({{"redaction_id", l->row.id},

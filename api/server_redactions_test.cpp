@@ -12,7 +12,6 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "api/job_worker.h"
 #include "api/testing/api_fixture.h"
 #include "api/testing/serve_worker.h"
 #include "api/testing/shell.h"
@@ -53,31 +52,7 @@ class DsarFlow {
 
   // A DSAR logged by ann, verified, approved by ben and exported; returns the export path.
   std::string ReadyDsarExport(std::string* request_path) {
-    auto logged = f.Call("POST", "/api/v1/requests", ann,
-                         json{{"type", "dsar"},
-                              {"requester_name", "A. Subject"},
-                              {"contact", "by post"},
-                              {"legal_basis", "right_of_access"},
-                              {"description", "me at the front door"},
-                              {"ranges",
-                               {{{"camera", "door-1"},
-                                 {"from", At(kFootageT0 + kSecond)},
-                                 {"to", At(kFootageT0 + 6 * kSecond)}}}}}
-                             .dump());
-    INFO(logged.body);
-    REQUIRE(logged.status == 201);
-    *request_path = "/api/v1/requests/" + std::to_string(json::parse(logged.body)["id"].get<int64_t>());
-    for (const char* step : {"received_in_writing", "identity_documents_seen"}) {
-      auto v = f.Call("POST", *request_path + "/verifications", ann,
-                      json{{"step", step}, {"note", "checked"}}.dump());
-      INFO(v.body);
-      REQUIRE(v.status == 204);
-    }
-    REQUIRE(f.Call("POST", *request_path + "/submit", ann).status == 204);
-    auto decided = f.Call("POST", *request_path + "/decision", ben,
-                          json{{"approve", true}, {"reason", "identity checked"}}.dump());
-    INFO(decided.body);
-    REQUIRE(decided.status == 204);
+    *request_path = ApprovedDsar(f, ann, ben, kFootageT0 + kSecond, kFootageT0 + 6 * kSecond);
     auto queued = f.Call("POST", *request_path + "/exports", ben, "{}");
     INFO(queued.body);
     REQUIRE(queued.status == 202);

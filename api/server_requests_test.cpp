@@ -12,7 +12,6 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "api/job_worker.h"
 #include "api/testing/api_fixture.h"
 #include "api/testing/serve_worker.h"
 #include "api/testing/shell.h"

@@ -23,7 +23,9 @@ const Verb kVerbs[] = {
     {"export", "export verify PATH | keygen | pubkey | build --request ID --user NAME | run | zip",
      RunExport},
     {"request", "request stats YYYY-MM | release-holds", RunRequest},
-    {"redact", "redact IN OUT [--mode faces|keep-subject|keep-region] ...: masked copy + record",
+    {"redact",
+     "redact IN OUT [--mode faces|keep-subject|keep-region] ...: masked copy + record | "
+     "sign-off REDACTION --reviewer NAME --note TEXT --checked RANGE...",
      RunRedact},
     {"setup", "make missing data dirs, keys and the first admin [--admin NAME]", RunSetup},
     {"migrate", "apply pending records migrations; print the schema version", RunMigrate},

@@ -16,7 +16,6 @@
 // Exit codes: 0 ok; 1 the log does not verify (or the checkpoint is bad); 2 usage;
 // 3 bad config.
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -33,12 +32,12 @@ constexpr char kUsage[] =
     "       custodian audit checkpoint [--out FILE]\n";
 
 Result<std::string> ReadSmallFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("cannot read " + path);
-  std::stringstream s;
-  s << in.rdbuf();
-  if (s.str().size() > 64 * 1024) return InvalidArgument(path + " is too large for a checkpoint");
-  return s.str();
+  auto text = ReadFileToString(PosixFilesystem::Instance(), path, 64 * 1024);
+  if (text.ok()) return text;
+  if (text.status().kind() == ErrorKind::kResourceExhausted) {
+    return InvalidArgument(path + " is too large for a checkpoint");
+  }
+  return NotFound("cannot read " + path);
 }
 
 int VerifyLog(SiteContext& ctx, const std::optional<records::AccessLogAnchor>& anchor) {

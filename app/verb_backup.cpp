@@ -2,10 +2,10 @@
 // in one encrypted file (format in app/backup_archive.h). Footage is not backed up.
 //
 //   backup DEST [--key-file FILE]
-//       copies records.db with SQLite's online backup API (the services keep running and
-//       writing), the keys directory, the site file, the camera files and the camera
-//       password files into DEST, encrypted with a passphrase read from stdin (twice, without
-//       echo, on a terminal) or from FILE. DEST must not exist.
+//       copies records.db with SQLite's online backup API (records/records_file.h: the
+//       services keep running and writing), the keys directory, the site file, the camera
+//       files and the camera password files into DEST, encrypted with a passphrase read
+//       from stdin (twice, without echo, on a terminal) or from FILE. DEST must not exist.
 //   restore SRC [--key-file FILE] [--force] [--verify-only] [--target DIR]
 //       decrypts and checks the whole backup before it changes anything, then restores it
 //       into the paths of the site configuration in force (--config), never the backup's:
@@ -26,7 +26,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -36,7 +35,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
@@ -49,7 +47,7 @@
 #include "base/time.h"
 #include "health/alarm_check.h"
 #include "records/database.h"
-#include "records/migrations.h"
+#include "records/records_file.h"
 #include "version.h"
 
 namespace custodian {
@@ -72,11 +70,12 @@ int Fail(const char* verb, const Status& st) {
 Result<std::string> ReadPassphrase(const std::string& key_file, bool twice) {
   std::string first;
   if (!key_file.empty()) {
-    std::ifstream in(key_file, std::ios::binary);
-    if (!in) return NotFound("cannot read the key file " + key_file);
-    std::stringstream text;
-    text << in.rdbuf();
-    first = text.str();
+    auto text = ReadFileToString(PosixFilesystem::Instance(), key_file, 64 * 1024);
+    if (!text.ok() && text.status().kind() == ErrorKind::kResourceExhausted) {
+      return InvalidArgument("the key file " + key_file + " is larger than a passphrase can be");
+    }
+    if (!text.ok()) return NotFound("cannot read the key file " + key_file);
+    first = *text;
     if (!first.empty() && first.back() == '\n') first.pop_back();
   } else {
     const bool tty = ::isatty(STDIN_FILENO) == 1;
@@ -219,94 +218,6 @@ std::map<std::string, std::string> ParseMeta(const std::string& text) {
     if (eq != std::string::npos) m[line.substr(0, eq)] = line.substr(eq + 1);
   }
   return m;
-}
-
-// --- SQLite snapshot ----------------------------------------------------------------------
-
-struct SqliteCloser {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-using SqliteHandle = std::unique_ptr<sqlite3, SqliteCloser>;
-
-Result<SqliteHandle> OpenSqlite(const std::string& path, int flags) {
-  sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
-  SqliteHandle db(raw);
-  if (rc != SQLITE_OK) {
-    return IoError("opening " + path + ": " + (raw ? sqlite3_errmsg(raw) : "out of memory"));
-  }
-  sqlite3_busy_timeout(db.get(), 10000);
-  return db;
-}
-
-// The first column of the first row of sql, as text; "" if no row.
-Result<std::string> QueryText(sqlite3* db, const char* sql) {
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) != SQLITE_OK) {
-    return DataLoss(std::string("records check failed: ") + sqlite3_errmsg(db));
-  }
-  std::string out;
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW && sqlite3_column_text(st, 0)) {
-    out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-  }
-  sqlite3_finalize(st);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-    return DataLoss(std::string("records check failed: ") + sqlite3_errstr(rc));
-  }
-  return out;
-}
-
-// A records database that SQLite finds sound, at a schema version this build knows.
-Result<int> CheckRecordsFile(const std::string& path) {
-  auto db = OpenSqlite(path, SQLITE_OPEN_READONLY);
-  if (!db.ok()) return db.status();
-  auto check = QueryText(db->get(), "PRAGMA quick_check");
-  if (!check.ok()) return check.status();
-  if (*check != "ok") return DataLoss("the records database is damaged: " + *check);
-  auto version = QueryText(db->get(), "SELECT max(version) FROM schema_version");
-  if (!version.ok()) return DataLoss("not a records database: " + version.status().message());
-  const int v = std::atoi(version->c_str());
-  if (v > records::LatestSchemaVersion()) {
-    return FailedPrecondition("the backup's records are schema version " + std::to_string(v) +
-                              " but this custodian knows up to " +
-                              std::to_string(records::LatestSchemaVersion()) +
-                              "; restore with a newer custodian");
-  }
-  return v;
-}
-
-// The access log's head in a records file, "ENTRY HASH" ("0 " and the genesis hash when
-// empty): recorded in every backup, so that a log cut at its end or rebuilt since can be
-// told from the one backed up.
-Result<std::string> AccessLogHeadOf(const std::string& path) {
-  auto db = OpenSqlite(path, SQLITE_OPEN_READONLY);
-  if (!db.ok()) return db.status();
-  auto head =
-      QueryText(db->get(), "SELECT id || ' ' || hash FROM access_log ORDER BY id DESC LIMIT 1");
-  if (!head.ok()) return head.status();
-  if (head->empty()) return "0 " + std::string(64, '0');
-  return *head;
-}
-
-// A consistent copy of the live records.db, taken in one read transaction: in WAL mode the
-// services keep writing meanwhile.
-Status SnapshotRecords(const std::string& from, const std::string& to) {
-  auto src = OpenSqlite(from, SQLITE_OPEN_READONLY);
-  if (!src.ok()) return src.status();
-  auto dst = OpenSqlite(to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  if (!dst.ok()) return dst.status();
-  for (int attempt = 0;; ++attempt) {
-    sqlite3_backup* b = sqlite3_backup_init(dst->get(), "main", src->get(), "main");
-    if (!b) return IoError(std::string("snapshot: ") + sqlite3_errmsg(dst->get()));
-    int rc = sqlite3_backup_step(b, -1);
-    sqlite3_backup_finish(b);
-    if (rc == SQLITE_DONE) return Status::Ok();
-    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || attempt == 20) {
-      return IoError(std::string("snapshot of ") + from + ": " + sqlite3_errstr(rc));
-    }
-    sqlite3_sleep(250);
-  }
 }
 
 // --- Backup -------------------------------------------------------------------------------
@@ -1027,14 +938,15 @@ Status Restore(const std::string& src, const std::string& passphrase, const Rest
   }
   // The staging directory is root's and 0700 until the switch: nobody else can change the
   // database between this check and the switch.
-  auto schema = CheckRecordsFile(JoinPath(stage.StagedPath(), "records.db"));
-  if (!schema.ok()) return schema.status();
+  auto info = records::InspectRecordsFile(JoinPath(stage.StagedPath(), "records.db"));
+  if (!info.ok()) return info.status();
   // The head the backup recorded must be the restored log's (backups before it have none).
-  auto head = AccessLogHeadOf(JoinPath(stage.StagedPath(), "records.db"));
-  if (!head.ok()) return head.status();
-  if (meta.count("access_log_head") && meta["access_log_head"] != *head) {
-    return DataLoss("the backup's access log ends at entry " + *head + " but its description "
-                    "records " + meta["access_log_head"]);
+  const std::string& head = info->access_log_head;
+  if (meta.count("access_log_head") && meta["access_log_head"] != head) {
+    return DataLoss("the backup's access log ends at entry " + head +
+                    " but its description "
+                    "records " +
+                    meta["access_log_head"]);
   }
   for (const char* extra : {"records.db-wal", "records.db-shm"}) {
     ::unlinkat(stage.dir.get(), extra, 0);
@@ -1045,7 +957,7 @@ Status Restore(const std::string& src, const std::string& passphrase, const Rest
       "restored %d files; records schema version %d in %s\n"
       "access log head: entry %s\n"
       "Footage is not in backups: recordings made before now are not restored.\n",
-      entries - 1, *schema, paths->data_dir.c_str(), head->c_str());
+      entries - 1, info->schema_version, paths->data_dir.c_str(), head.c_str());
   return Status::Ok();
 }
 
@@ -1072,13 +984,11 @@ int RunBackup(const GlobalOptions& opts, const std::vector<std::string>& args) {
     std::string path;
     ~Remove() { ::unlink(path.c_str()); }
   } remove_snapshot{snapshot};
-  Status st = SnapshotRecords(db, snapshot);
+  Status st = records::SnapshotRecordsFile(db, snapshot);
   if (!st.ok()) return Fail("backup", st);
-  auto schema = CheckRecordsFile(snapshot);
-  if (!schema.ok()) return Fail("backup", schema.status());
-  auto head = AccessLogHeadOf(snapshot);
-  if (!head.ok()) return Fail("backup", head.status());
-  st = WriteBackup(*site, dest, *passphrase, snapshot, *schema, *head);
+  auto info = records::InspectRecordsFile(snapshot);
+  if (!info.ok()) return Fail("backup", info.status());
+  st = WriteBackup(*site, dest, *passphrase, snapshot, info->schema_version, info->access_log_head);
   if (!st.ok()) return Fail("backup", st);
   // The health page and the backup_overdue alarm read when the last backup was made.
   auto records = records::Database::Open(db, SystemClock::Instance());

@@ -20,15 +20,15 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "app/site_context.h"
+#include "base/filesystem.h"
 #include "base/log.h"
 #include "config/site_config.h"
 #include "exports/export_jobs.h"
 #include "exports/signing.h"
 #include "exports/verify.h"
+#include "jobs/export_run.h"
 #include "version.h"
 
 namespace custodian {
@@ -61,15 +61,17 @@ bool ParseId(const std::string& text, int64_t* out) {
   return true;
 }
 
+// A minisign public key file is two short lines.
+constexpr uint64_t kMaxKeyFileBytes = 64 * 1024;
+
 // The site's own public key, when the site file and the key can be read.
 std::optional<exports::PublicKey> SiteKey(const GlobalOptions& opts) {
   auto site = config::LoadSiteConfig(opts.config_path);
   if (!site.ok()) return std::nullopt;
-  std::ifstream in(exports::PublicKeyPath(config::KeysDir(*site)));
-  if (!in) return std::nullopt;
-  std::stringstream text;
-  text << in.rdbuf();
-  auto key = exports::ParsePublicKey(text.str());
+  auto text = ReadFileToString(PosixFilesystem::Instance(),
+                               exports::PublicKeyPath(config::KeysDir(*site)), kMaxKeyFileBytes);
+  if (!text.ok()) return std::nullopt;
+  auto key = exports::ParsePublicKey(*text);
   if (!key.ok()) return std::nullopt;
   return *key;
 }
@@ -79,14 +81,9 @@ int Verify(const GlobalOptions& opts, const std::vector<std::string>& args) {
   std::optional<exports::PublicKey> key;
   std::string key_source = "this appliance's signing key";
   if (args.size() == 4) {
-    std::string text = args[3];
-    std::ifstream in(args[3]);
-    if (in) {
-      std::stringstream s;
-      s << in.rdbuf();
-      text = s.str();
-    }
-    auto parsed = exports::ParsePublicKey(text);
+    // A file holding the key, or the key itself.
+    auto file = ReadFileToString(PosixFilesystem::Instance(), args[3], kMaxKeyFileBytes);
+    auto parsed = exports::ParsePublicKey(file.ok() ? *file : args[3]);
     if (!parsed.ok()) return Fail(parsed.status());
     key = *parsed;
     key_source = "the key given with --pubkey";
@@ -133,7 +130,7 @@ Result<int64_t> UserId(SiteContext& ctx, const std::string& name) {
 
 // Runs queued export jobs until none is left; returns the number run.
 Result<int> RunQueue(SiteContext& ctx) {
-  exports::ExportJobRunner runner(ctx.db(), ctx.fs(), ctx.clock(), ServiceOptions(ctx));
+  jobs::ExportJobRunner runner(ctx.db(), ctx.fs(), ctx.clock(), ServiceOptions(ctx));
   auto recovered = runner.RecoverAfterRestart();
   if (!recovered.ok()) return recovered.status();
   int ran = 0;

@@ -2,6 +2,11 @@
 // people masked, re-encoded as H.264 MP4, audio removed unless kept with a reason), its
 // redaction record OUT.redaction.json and a contact sheet OUT.contact.jpg for the reviewer.
 // The input is never changed; on any failure no OUT is left behind. Needs no site file.
+//
+// `custodian redact sign-off REDACTION --reviewer NAME --note TEXT [--checked RANGE]...`:
+// signs off a finished redaction of an export in the site's records, by the same procedure
+// as the web UI (jobs/sign_off.h): the signed manifest in the redacted package, the
+// sign-off recorded, and its access-log entry. A redaction is signed off in no other way.
 #include <unistd.h>
 
 #include <cstdio>
@@ -11,6 +16,9 @@
 
 #include "app/site_context.h"
 #include "app/verbs.h"
+#include "config/site_config.h"
+#include "jobs/redactions.h"
+#include "jobs/sign_off.h"
 #include "redaction/redactor.h"
 
 namespace custodian {
@@ -20,9 +28,11 @@ constexpr const char* kUsage =
     "usage: custodian redact IN OUT [--mode faces|keep-subject|keep-region]\n"
     "         [--subject X,Y,W,H@SECONDS] [--region X,Y,W,H] [--manual X,Y,W,H@FROM-TO]...\n"
     "         [--style solid|pixelate|blur] [--keep-audio REASON]\n"
-    "         [--reviewer NAME [--sign-off]] [--no-contact-sheet] [--export ID]\n"
+    "         [--reviewer NAME] [--no-contact-sheet] [--export ID]\n"
     "         [--people]  (faces mode: mask whole moving figures, not only heads)\n"
-    "--export stores the record against that export in the site's records (needs --config).\n";
+    "--export stores the record against that export in the site's records (needs --config).\n"
+    "       custodian redact sign-off REDACTION --reviewer NAME --note TEXT\n"
+    "         [--checked FILE:FROM-TO]...  (every flagged range, as the redaction lists them)\n";
 
 int Usage(const std::string& problem) {
   std::fprintf(stderr, "custodian redact: %s\n%s", problem.c_str(), kUsage);
@@ -52,10 +62,79 @@ class ProgressLine {
   int last_ = -1;
 };
 
+Result<int64_t> PositiveId(const std::string& v, const std::string& what) {
+  try {
+    size_t used = 0;
+    const int64_t id = std::stoll(v, &used);
+    if (used == v.size() && id > 0) return id;
+  } catch (const std::exception&) {
+  }
+  return InvalidArgument("bad " + what + " '" + v + "': expected an id");
+}
+
+struct SignOffArgs {
+  int64_t redaction_id = 0;
+  std::string reviewer;
+  jobs::RedactionSignOff sign_off;
+};
+
+Result<SignOffArgs> ParseSignOff(const std::vector<std::string>& args) {
+  SignOffArgs a;
+  std::vector<std::string> positional;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--reviewer" || arg == "--note" || arg == "--checked") {
+      if (i + 1 >= args.size()) return InvalidArgument(arg + " needs a value");
+      const std::string& v = args[++i];
+      if (arg == "--reviewer") a.reviewer = v;
+      if (arg == "--note") a.sign_off.note = v;
+      if (arg == "--checked") a.sign_off.checked.push_back(v);
+    } else if (!arg.empty() && arg[0] == '-') {
+      return InvalidArgument("unknown option '" + arg + "'");
+    } else {
+      positional.push_back(arg);
+    }
+  }
+  if (positional.size() != 1) return InvalidArgument("sign-off needs one REDACTION id");
+  auto id = PositiveId(positional[0], "REDACTION");
+  if (!id.ok()) return id.status();
+  a.redaction_id = *id;
+  if (a.reviewer.empty()) return InvalidArgument("sign-off needs --reviewer NAME");
+  return a;
+}
+
+int RunSignOff(const GlobalOptions& opts, const std::vector<std::string>& args) {
+  auto parsed = ParseSignOff(args);
+  if (!parsed.ok()) return Usage(parsed.status().message());
+  auto opened = SiteContext::Open(opts);
+  if (!opened.ok()) return ReportOpenError(opened.status());
+  SiteContext& site = **opened;
+  auto user = site.db().GetUserByName(parsed->reviewer);
+  if (!user.ok() || !*user) {
+    std::fprintf(stderr, "custodian redact: no user '%s' in the records\n",
+                 parsed->reviewer.c_str());
+    return kExitFailure;
+  }
+  jobs::RedactionSignOff& sign_off = parsed->sign_off;
+  sign_off.reviewer_id = (*user)->id;
+  sign_off.now = site.clock().Now();
+  sign_off.client = "console";
+  const jobs::SignOffPaths paths{site.site.data_dir, config::KeysDir(site.site)};
+  Status st = jobs::SignOffRedaction(site.db(), site.fs(), paths, parsed->redaction_id, sign_off);
+  if (!st.ok()) {
+    std::fprintf(stderr, "custodian redact: %s; not signed off\n", st.ToString().c_str());
+    return kExitFailure;
+  }
+  std::printf("%s signed off by %s\n", jobs::RedactionText(parsed->redaction_id).c_str(),
+              (*user)->name.c_str());
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunRedact(const GlobalOptions& opts, const std::vector<std::string>& args) {
   using namespace redaction;
+  if (!args.empty() && args[0] == "sign-off") return RunSignOff(opts, args);
   RedactionOptions o;
   std::vector<std::string> positional;
   bool contact_sheet = true;
@@ -90,19 +169,19 @@ int RunRedact(const GlobalOptions& opts, const std::vector<std::string>& args) {
       } else if (a == "--keep-audio") {
         o.keep_audio_reason = v;
       } else if (a == "--export") {
-        try {
-          size_t used = 0;
-          export_id = std::stoll(v, &used);
-          if (used != v.size() || *export_id <= 0) st = InvalidArgument("bad --export " + v);
-        } catch (const std::exception&) {
-          st = InvalidArgument("bad --export '" + v + "': expected an export id");
-        }
+        auto id = PositiveId(v, "--export");
+        if (id.ok())
+          export_id = *id;
+        else
+          st = id.status();
       } else {
         o.reviewer = v;
       }
       if (!st.ok()) return Usage(st.message());
     } else if (a == "--sign-off") {
-      o.signed_off = true;
+      return Usage(
+          "--sign-off: a redaction is signed off only with `custodian redact sign-off "
+          "REDACTION` or in the web UI, which sign its manifest and log the sign-off");
     } else if (a == "--people") {
       o.mask_people = true;
     } else if (a == "--no-contact-sheet") {
@@ -114,14 +193,6 @@ int RunRedact(const GlobalOptions& opts, const std::vector<std::string>& args) {
     }
   }
   if (positional.size() != 2) return Usage("needs IN and OUT");
-  if (o.signed_off && o.reviewer.empty()) return Usage("--sign-off needs --reviewer NAME");
-  // A redaction that counts for a disclosure is signed off where the reviewer watches it and
-  // confirms each flagged range with a note of what they checked (issue 17): the web UI.
-  if (o.signed_off && export_id) {
-    return Usage("--sign-off with --export: a redaction of an export is signed off in the web "
-                 "UI, where the reviewer confirms each flagged range and says what they checked; "
-                 "the redaction is stored unsigned without --sign-off");
-  }
   if (Status st = ValidateOptions(o); !st.ok()) return Usage(st.message());
   const std::string& in = positional[0];
   const std::string& out = positional[1];
@@ -172,7 +243,6 @@ int RunRedact(const GlobalOptions& opts, const std::vector<std::string>& args) {
     row.output_sha256 = rec->output_sha256;
     row.record_json = rec->json.dump();
     row.reviewer_user_id = reviewer_id;
-    if (o.signed_off) row.signed_off = site->clock().Now();
     auto id = site->db().AddRedaction(row);
     if (!id.ok()) {
       std::fprintf(stderr, "custodian redact: the output is written but its record could not "

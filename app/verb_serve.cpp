@@ -1,4 +1,4 @@
-// `custodian serve`: the HTTPS API (api/) and its background work (api/job_worker.h:
+// `custodian serve`: the HTTPS API (api/) and its background work (jobs/worker.h:
 // export jobs, and releasing the holds of closed requests every 10 minutes; and
 // health/alarm_watcher.h: alarms raised, cleared and e-mailed) until SIGTERM
 // or SIGINT, which stop it gracefully: no new connections, requests in progress finish (up
@@ -10,13 +10,13 @@
 #include <cstdio>
 
 #include "api/api.h"
-#include "api/job_worker.h"
 #include "api/server.h"
 #include "api/tls_cert.h"
 #include "app/site_context.h"
 #include "base/log.h"
 #include "base/sd_notify.h"
 #include "health/alarm_watcher.h"
+#include "jobs/worker.h"
 #include "version.h"
 
 namespace custodian {
@@ -33,8 +33,8 @@ Status RegisterCameras(SiteContext& ctx) {
   return Status::Ok();
 }
 
-api::JobWorkerOptions WorkerOptions(SiteContext& ctx) {
-  api::JobWorkerOptions o;
+jobs::JobWorkerOptions WorkerOptions(SiteContext& ctx) {
+  jobs::JobWorkerOptions o;
   o.exports.data_dir = ctx.site.data_dir;
   o.exports.keys_dir = config::KeysDir(ctx.site);
   o.exports.site_name = ctx.site.site_name;
@@ -111,6 +111,7 @@ int RunServe(const GlobalOptions& opts, const std::vector<std::string>& args) {
   api_options.site_name = ctx.site.site_name;
   api_options.web_root = http.web_root;
   api_options.site_config_path = ctx.site.path;
+  api_options.filesystem = &ctx.fs();
   api_options.sessions.idle_timeout_us = http.session_idle_minutes * kMicrosPerMinute;
   api_options.sessions.absolute_timeout_us = http.session_absolute_hours * 60 * kMicrosPerMinute;
   if (http.test_only_viewing_idle_seconds > 0) {
@@ -131,7 +132,7 @@ int RunServe(const GlobalOptions& opts, const std::vector<std::string>& args) {
   // The worker's own connection: job progress commits then never wait behind API reads.
   auto worker_db = records::Database::Open(config::RecordsDbPath(ctx.site), ctx.clock());
   if (!worker_db.ok()) return ReportOpenError(worker_db.status());
-  auto worker = api::JobWorker::Start(**worker_db, ctx.fs(), ctx.clock(), WorkerOptions(ctx));
+  auto worker = jobs::JobWorker::Start(**worker_db, ctx.fs(), ctx.clock(), WorkerOptions(ctx));
   if (!worker.ok()) {
     std::fprintf(stderr, "custodian: serve: %s\n", worker.status().ToString().c_str());
     (*server)->Stop();

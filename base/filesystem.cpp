@@ -71,7 +71,62 @@ class FaultyWritableFile final : public WritableFile {
   FaultInjectingFilesystem& fs_;
 };
 
+class PosixSequentialFile final : public SequentialFile {
+ public:
+  PosixSequentialFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixSequentialFile() override { ::close(fd_); }
+  Result<size_t> Read(void* data, size_t size) override {
+    for (;;) {
+      ssize_t n = ::read(fd_, data, size);
+      if (n >= 0) return static_cast<size_t>(n);
+      if (errno != EINTR) return ErrnoStatus("read " + path_, errno);
+    }
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
 }  // namespace
+
+Result<std::unique_ptr<SequentialFile>> PosixFilesystem::OpenSequential(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open " + path, errno);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return IoError("open " + path + ": not a regular file");
+  }
+  return std::unique_ptr<SequentialFile>(new PosixSequentialFile(path, fd));
+}
+
+Result<std::string> ReadFileToString(Filesystem& fs, const std::string& path, uint64_t max_bytes) {
+  auto f = fs.OpenSequential(path);
+  if (!f.ok()) return f.status();
+  std::string out;
+  char buf[1 << 16];
+  for (;;) {
+    auto n = (*f)->Read(buf, sizeof buf);
+    if (!n.ok()) return n.status();
+    if (*n == 0) return out;
+    if (out.size() + *n > max_bytes) {
+      return ResourceExhausted(path + " is larger than " + std::to_string(max_bytes) +
+                               " bytes, more than is read into memory");
+    }
+    out.append(buf, *n);
+  }
+}
+
+Status WriteFileAtomically(Filesystem& fs, const std::string& path, const std::string& data) {
+  const std::string tmp = path + ".tmp";
+  auto f = fs.Create(tmp);
+  if (!f.ok()) return f.status();
+  CUSTODIAN_RETURN_IF_ERROR((*f)->Append(data.data(), data.size()));
+  CUSTODIAN_RETURN_IF_ERROR((*f)->Sync());
+  CUSTODIAN_RETURN_IF_ERROR((*f)->Close());
+  return fs.Rename(tmp, path);  // fsyncs the directory
+}
 
 std::string DirName(const std::string& path) {
   auto pos = path.find_last_of('/');
@@ -185,6 +240,12 @@ Result<std::unique_ptr<WritableFile>> FaultInjectingFilesystem::Create(const std
 Status FaultInjectingFilesystem::Unlink(const std::string& path) {
   if (fail_unlinks_) return ErrnoStatus("unlink " + path + " (injected)", EIO);
   return base_.Unlink(path);
+}
+
+Result<std::unique_ptr<SequentialFile>> FaultInjectingFilesystem::OpenSequential(
+    const std::string& path) {
+  if (fail_reads_) return ErrnoStatus("open " + path + " (injected)", EIO);
+  return base_.OpenSequential(path);
 }
 
 Result<DiskSpace> FaultInjectingFilesystem::Space(const std::string& path) {

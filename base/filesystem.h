@@ -1,8 +1,13 @@
-// Filesystem: the injectable seam for every file operation on footage and exports.
+// Filesystem: the injectable seam for every file operation on footage, exports, keys and
+// the site's own files: writes and reads alike, so that a test can fail either.
 //
 // Production code uses PosixFilesystem. Tests wrap it in FaultInjectingFilesystem to fail a
-// write, pretend the disk is full or report a chosen amount of free space. All calls are
-// thread-safe; a WritableFile is used by one thread at a time.
+// write or a read, pretend the disk is full or report a chosen amount of free space. All
+// calls are thread-safe; a WritableFile or SequentialFile is used by one thread at a time.
+//
+// Whole-file helpers over the seam: ReadFileToString (bounded), WriteFileAtomically (a
+// temporary name, fsync, rename, fsync of the directory: the file is either the old one or
+// the new one after a crash).
 #pragma once
 
 #include <atomic>
@@ -28,6 +33,13 @@ class WritableFile {
   // calls it may run on another thread while Append runs (it may block while the disk is
   // busy), but never concurrently with Close.
   virtual void StartWriteback() {}
+};
+
+class SequentialFile {
+ public:
+  virtual ~SequentialFile() = default;
+  // Reads up to size bytes into data; 0 at the end of the file.
+  virtual Result<size_t> Read(void* data, size_t size) = 0;
 };
 
 struct DiskSpace {
@@ -62,6 +74,8 @@ class Filesystem {
   virtual bool Exists(const std::string& path) = 0;
   virtual Result<std::vector<DirEntry>> List(const std::string& dir) = 0;
   virtual Result<DiskSpace> Space(const std::string& path) = 0;
+  // Opens a regular file for reading from its start (kNotFound when missing).
+  virtual Result<std::unique_ptr<SequentialFile>> OpenSequential(const std::string& path) = 0;
 };
 
 class PosixFilesystem final : public Filesystem {
@@ -77,27 +91,22 @@ class PosixFilesystem final : public Filesystem {
   bool Exists(const std::string& path) override;
   Result<std::vector<DirEntry>> List(const std::string& dir) override;
   Result<DiskSpace> Space(const std::string& path) override;
+  Result<std::unique_ptr<SequentialFile>> OpenSequential(const std::string& path) override;
   static PosixFilesystem& Instance();
 };
 
-// Wraps another Filesystem and injects faults for tests. Faults apply to every file
-// created after they are set.
-class FaultInjectingFilesystem final : public Filesystem {
+// Forwards every call to another Filesystem. Tests derive from it to change one call (fail
+// it, hold it, watch it) and leave the rest real.
+class ForwardingFilesystem : public Filesystem {
  public:
-  explicit FaultInjectingFilesystem(Filesystem& base) : base_(base) {}
+  explicit ForwardingFilesystem(Filesystem& base) : base_(base) {}
 
-  // Appends fail with ENOSPC once this many more bytes have been written (in total,
-  // across all files). Negative disables.
-  void FailWritesAfter(int64_t bytes) { write_budget_ = bytes; }
-  // Unlink of any path fails with EIO while set.
-  void FailUnlinks(bool fail) { fail_unlinks_ = fail; }
-  // Space() reports these figures instead of the real ones while total_bytes > 0.
-  void SetSpace(DiskSpace s) { std::lock_guard l(mu_); space_ = s; }
-
-  Result<std::unique_ptr<WritableFile>> Create(const std::string& path) override;
+  Result<std::unique_ptr<WritableFile>> Create(const std::string& path) override {
+    return base_.Create(path);
+  }
   Status CreateDirs(const std::string& path) override { return base_.CreateDirs(path); }
   Status SyncDir(const std::string& path) override { return base_.SyncDir(path); }
-  Status Unlink(const std::string& path) override;
+  Status Unlink(const std::string& path) override { return base_.Unlink(path); }
   Status RemoveDir(const std::string& path) override { return base_.RemoveDir(path); }
   Status Rename(const std::string& from, const std::string& to) override {
     return base_.Rename(from, to);
@@ -108,18 +117,57 @@ class FaultInjectingFilesystem final : public Filesystem {
   Result<uint64_t> FileSize(const std::string& path) override { return base_.FileSize(path); }
   bool Exists(const std::string& path) override { return base_.Exists(path); }
   Result<std::vector<DirEntry>> List(const std::string& dir) override { return base_.List(dir); }
+  Result<DiskSpace> Space(const std::string& path) override { return base_.Space(path); }
+  Result<std::unique_ptr<SequentialFile>> OpenSequential(const std::string& path) override {
+    return base_.OpenSequential(path);
+  }
+
+ protected:
+  Filesystem& base_;
+};
+
+// Wraps another Filesystem and injects faults for tests. Faults apply to every file
+// created after they are set.
+class FaultInjectingFilesystem final : public ForwardingFilesystem {
+ public:
+  explicit FaultInjectingFilesystem(Filesystem& base) : ForwardingFilesystem(base) {}
+
+  // Appends fail with ENOSPC once this many more bytes have been written (in total,
+  // across all files). Negative disables.
+  void FailWritesAfter(int64_t bytes) { write_budget_ = bytes; }
+  // Unlink of any path fails with EIO while set.
+  void FailUnlinks(bool fail) { fail_unlinks_ = fail; }
+  // Opening a file for reading fails with EIO while set.
+  void FailReads(bool fail) { fail_reads_ = fail; }
+  // Space() reports these figures instead of the real ones while total_bytes > 0.
+  void SetSpace(DiskSpace s) {
+    std::lock_guard l(mu_);
+    space_ = s;
+  }
+
+  Result<std::unique_ptr<WritableFile>> Create(const std::string& path) override;
+  Status Unlink(const std::string& path) override;
   Result<DiskSpace> Space(const std::string& path) override;
+  Result<std::unique_ptr<SequentialFile>> OpenSequential(const std::string& path) override;
 
   // Used by the files this creates.
   bool ConsumeWriteBudget(size_t n);
 
  private:
-  Filesystem& base_;
   std::atomic<int64_t> write_budget_{-1};
   std::atomic<bool> fail_unlinks_{false};
+  std::atomic<bool> fail_reads_{false};
   std::mutex mu_;
   DiskSpace space_;  // GUARDED_BY(mu_)
 };
+
+// The whole of a file, read through fs: kResourceExhausted when it is larger than
+// max_bytes (what a caller expects to hold in memory), kNotFound when it is missing.
+Result<std::string> ReadFileToString(Filesystem& fs, const std::string& path,
+                                     uint64_t max_bytes = uint64_t{64} << 20);
+// Replaces path with data durably: writes path + ".tmp", syncs it, renames it over path and
+// syncs the directory. On failure path is unchanged (the temporary may be left behind).
+Status WriteFileAtomically(Filesystem& fs, const std::string& path, const std::string& data);
 
 // Directory part of a path ("a/b/c.mp4" -> "a/b"; "c.mp4" -> ".").
 std::string DirName(const std::string& path);

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "base/filesystem.h"
+
 namespace custodian {
 
 struct Sha256::Ctx {
@@ -60,6 +62,23 @@ Result<std::string> Sha256File(const std::string& path) {
   std::fclose(f);
   if (err) return IoError("read " + path);
   return h.FinishHex();
+}
+
+Result<FileDigest> DigestFile(Filesystem& fs, const std::string& path) {
+  auto f = fs.OpenSequential(path);
+  if (!f.ok()) return f.status();
+  Sha256 h;
+  FileDigest d;
+  std::vector<char> buf(1 << 20);
+  for (;;) {
+    auto n = (*f)->Read(buf.data(), buf.size());
+    if (!n.ok()) return n.status();
+    if (*n == 0) break;
+    h.Update(buf.data(), *n);
+    d.bytes += *n;
+  }
+  d.sha256 = h.FinishHex();
+  return d;
 }
 
 }  // namespace custodian

@@ -26,8 +26,17 @@ class Sha256 {
   std::unique_ptr<Ctx> ctx_;
 };
 
+class Filesystem;
+
 std::string Sha256Hex(const std::string& data);
 Result<std::string> Sha256File(const std::string& path);
+
+struct FileDigest {
+  std::string sha256;  // lowercase hex
+  uint64_t bytes = 0;
+};
+// A file's hash and size, read once in pieces through fs (no more than a buffer in memory).
+Result<FileDigest> DigestFile(Filesystem& fs, const std::string& path);
 std::string ToHex(const uint8_t* data, size_t size);
 
 }  // namespace custodian

@@ -31,6 +31,8 @@ PACKAGES=(
   # fuzzing (CUSTODIAN_FUZZ, tests/fuzz): clang with libFuzzer and the sanitizer runtimes;
   # curl and python3 for tests/reliability/all_services.sh
   clang libclang-rt-14-dev curl python3
+  # the formatting check of changed lines (scripts/check_format.sh)
+  clang-format-14
   # the redaction evaluation (tests/bench/redact_eval.py) and ../shared/eval's scripts
   python3-opencv
 )

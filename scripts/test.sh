@@ -2,6 +2,8 @@
 # Installs what is missing, builds Custodian twice and runs every test.
 # This is the README's test command, and exactly what .ci/run runs.
 #
+#  0. The C++ lines changed since the merge base with main formatted as .clang-format says
+#     (scripts/check_format.sh; skipped on main itself).
 #  1. GCC Release build with warnings as errors, of the program and the corpus replays only
 #     (the tests are built in stage 2). Only the tests with the ctest label release_stage
 #     run here: package_install_test (the .deb that ships, installed into a
@@ -23,6 +25,9 @@ stage() { echo "test.sh: [$(date -u +%H:%M:%S), ${SECONDS} s] $*"; }
 
 bash scripts/deps.sh
 status=0
+
+stage "0. formatting of the lines this branch changes (.clang-format)"
+bash scripts/check_format.sh || status=1
 
 stage "1. GCC Release build (-Werror): the program, its package and the corpus replays"
 BUILD_DIR=${BUILD_DIR:-build-test}

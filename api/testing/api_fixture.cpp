@@ -40,6 +40,35 @@ const std::string& TestClip() {
 
 std::string At(UtcMicros t) { return FormatUtc(t); }
 
+std::string ApprovedDsar(ApiServerFixture& f, const SignedIn& logger, const SignedIn& decider,
+                         UtcMicros from, UtcMicros to) {
+  auto logged = f.Call(
+      "POST", "/api/v1/requests", logger,
+      nlohmann::json{{"type", "dsar"},
+                     {"requester_name", "A. Subject"},
+                     {"contact", "by post"},
+                     {"legal_basis", "right_of_access"},
+                     {"description", "me at the front door"},
+                     {"ranges", {{{"camera", "door-1"}, {"from", At(from)}, {"to", At(to)}}}}}
+          .dump());
+  INFO(logged.body);
+  REQUIRE(logged.status == 201);
+  const std::string path =
+      "/api/v1/requests/" + std::to_string(nlohmann::json::parse(logged.body)["id"].get<int64_t>());
+  for (const char* step : {"received_in_writing", "identity_documents_seen"}) {
+    auto v = f.Call("POST", path + "/verifications", logger,
+                    nlohmann::json{{"step", step}, {"note", "checked"}}.dump());
+    INFO(v.body);
+    REQUIRE(v.status == 204);
+  }
+  REQUIRE(f.Call("POST", path + "/submit", logger).status == 204);
+  auto decided = f.Call("POST", path + "/decision", decider,
+                        nlohmann::json{{"approve", true}, {"reason", "identity checked"}}.dump());
+  INFO(decided.body);
+  REQUIRE(decided.status == 204);
+  return path;
+}
+
 std::string PurposeParams() {
   return "purpose=incident_review&purpose_text=fight%20reported%20at%20the%20front%20door";
 }
@@ -75,6 +104,7 @@ ApiServerFixture::ApiServerFixture(FixtureOptions options) {
     api_options.rate_limits.no_session.burst = 1'000'000;
   }
   api_options.viewing_sweep_interval_us = options.viewing_sweep_interval_us;
+  api_options.filesystem = options.filesystem;
   api_ = std::make_unique<Api>(*db_, *access_log_db_, clock, api_options);
 
   auto tls = EnsureTlsCertificate(data_dir_ + "/keys", "", "");

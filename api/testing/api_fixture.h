@@ -17,6 +17,7 @@
 #include "api/server.h"
 #include "api/testing/https_client.h"
 #include "base/clock.h"
+#include "base/filesystem.h"
 #include "records/database.h"
 
 namespace custodian::api::testing {
@@ -43,6 +44,8 @@ struct FixtureOptions {
   // Idle viewings end when a test calls api().EndIdleViewings() after moving the clock,
   // not on a sweeper's real-time schedule (ApiOptions::viewing_sweep_interval_us).
   int64_t viewing_sweep_interval_us = 0;
+  // ApiOptions::filesystem: the seam for the files the API writes and reads (not owned).
+  Filesystem* filesystem = nullptr;
 };
 
 class ApiServerFixture {
@@ -94,6 +97,11 @@ class ApiServerFixture {
   std::unique_ptr<Server> server_;
   std::unique_ptr<HttpsClient> client_;
 };
+
+// A DSAR of door-1 over [from, to) logged and verified by `logger`, approved by `decider`
+// (both managers with door-1), over HTTP; returns the request's path.
+std::string ApprovedDsar(ApiServerFixture& f, const SignedIn& logger, const SignedIn& decider,
+                         UtcMicros from, UtcMicros to);
 
 // "2026-01-01T00:00:04Z" for kFootageT0 + 4 s, for query strings.
 std::string At(UtcMicros t);

@@ -1,4 +1,4 @@
-// serve's background worker (api/job_worker.h: export and redaction jobs, hold release) on
+// serve's background worker (jobs/worker.h: export and redaction jobs, hold release) on
 // a records connection of its own, as `custodian serve` runs it, for tests that drive an
 // ApiServerFixture. Stopped (and its connection closed) by Stop() or the destructor.
 #pragma once
@@ -7,9 +7,9 @@
 #include <chrono>
 #include <memory>
 
-#include "api/job_worker.h"
 #include "api/testing/api_fixture.h"
 #include "base/filesystem.h"
+#include "jobs/worker.h"
 
 namespace custodian::api::testing {
 
@@ -22,13 +22,13 @@ class ServeWorker {
     auto db = records::Database::Open(f_.data_dir() + "/records.db", f_.clock);
     REQUIRE(db.ok());
     db_ = std::move(db).value();
-    JobWorkerOptions o;
+    jobs::JobWorkerOptions o;
     o.exports.data_dir = f_.data_dir();
     o.exports.keys_dir = f_.data_dir() + "/keys";
     o.exports.site_name = "Test hostel";
     o.exports.worker = "test-worker";
     o.idle = std::chrono::milliseconds(50);
-    auto w = JobWorker::Start(*db_, PosixFilesystem::Instance(), f_.clock, o);
+    auto w = jobs::JobWorker::Start(*db_, PosixFilesystem::Instance(), f_.clock, o);
     REQUIRE(w.ok());
     worker_ = std::move(w).value();
   }
@@ -40,7 +40,7 @@ class ServeWorker {
  private:
   ApiServerFixture& f_;
   std::unique_ptr<records::Database> db_;
-  std::unique_ptr<JobWorker> worker_;
+  std::unique_ptr<jobs::JobWorker> worker_;
 };
 
 }  // namespace custodian::api::testing

@@ -25,6 +25,7 @@
 #include "base/sha256.h"
 #include "exports/export_jobs.h"
 #include "exports/verify.h"
+#include "jobs/export_run.h"
 #include "records/database.h"
 #include "requests/workflow.h"
 #include "tests/sim/media_spec.h"
@@ -204,7 +205,7 @@ std::string Export(BenchSite& s, const exports::BuildOptions& build) {
   o.keys_dir = s.data + "/keys";
   o.site_name = "Benchmark site";
   o.build = build;
-  exports::ExportJobRunner runner(*s.db, PosixFilesystem::Instance(), s.clock, o);
+  jobs::ExportJobRunner runner(*s.db, PosixFilesystem::Instance(), s.clock, o);
   auto ran = runner.RunNext();
   CheckStatus(ran.status(), "run export");
   auto e = s.db->GetExport(ticket->export_id);

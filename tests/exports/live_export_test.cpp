@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "exports/export_jobs.h"
+#include "jobs/export_run.h"
 #include "exports/recording_wait.h"
 #include "exports/testing.h"
 #include "recorder/camera_recorder.h"
@@ -89,7 +90,7 @@ TEST_CASE("an export of the last 30 s of a recording camera waits for it and has
   options.data_dir = s.dir.path();
   options.keys_dir = s.dir.File("keys");
   options.site_name = "Test site";
-  ExportJobRunner runner(*s.db, PosixFilesystem::Instance(), SystemClock::Instance(), options);
+  jobs::ExportJobRunner runner(*s.db, PosixFilesystem::Instance(), SystemClock::Instance(), options);
   auto ran = runner.RunNext();  // waits for the open segment to close, then builds
   REQUIRE(ran.ok());
   REQUIRE(ran->has_value());

@@ -61,19 +61,3 @@ export function query(params) {
   const s = q.toString();
   return s ? '?' + s : '';
 }
-
-// Whether the server answers a GET route at all (the UI grows as the API does): the router
-// answers 404 "no such resource" for paths it does not know.
-const probes = new Map();
-export function routeExists(path) {
-  if (!probes.has(path)) {
-    probes.set(path, fetch(path, { credentials: 'same-origin', cache: 'no-store' })
-      .then(async (r) => {
-        if (r.status !== 404) return true;
-        const data = await r.json().catch(() => null);
-        return data?.error?.message !== 'no such resource';
-      })
-      .catch(() => false));
-  }
-  return probes.get(path);
-}

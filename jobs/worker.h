@@ -1,11 +1,11 @@
-// JobWorker: the background work of `custodian serve`.
+// JobWorker: the background work of `custodian serve`, the one place its threads live.
 //
 // Three threads beside the API:
 //   - exports: requeues export jobs a dead process left running (RecoverAfterRestart, once,
 //     before anything else), then claims and builds queued exports one at a time
-//     (ExportJobRunner::RunNext), logging one line per finished job (ids and outcome only),
-//     and polls the queue every `idle` when it is empty;
-//   - redactions: the same for redaction jobs (api/redaction_jobs.h), on a thread of its
+//     (ExportJobRunner::RunNext, jobs/export_run.h), logging one line per finished job (ids
+//     and outcome only), and polls the queue every `idle` when it is empty;
+//   - redactions: the same for redaction jobs (jobs/redaction_run.h), on a thread of its
 //     own so that a long redaction does not hold up exports;
 //   - holds: releases the holds of closed requests whose own retention has passed
 //     (Workflow::ReleaseDueHolds), at start and every `hold_release_interval`.
@@ -15,23 +15,25 @@
 // Stop() wakes both threads and joins them. An export being built is finished first (a
 // build has no interruption point other than its job's cancel flag); if the process is
 // killed meanwhile, the job is left running and the next start rebuilds it from scratch
-// (exports/export_jobs.h). The worker should have a records connection of its own, so that
+// (jobs/export_run.h). The worker should have a records connection of its own, so that
 // its commits (job progress, an fsync each) do not hold up the API's reads.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
 
 #include "base/clock.h"
 #include "base/filesystem.h"
-#include "api/redaction_jobs.h"
 #include "exports/export_jobs.h"
+#include "jobs/export_run.h"
+#include "jobs/redaction_run.h"
 #include "records/database.h"
 
-namespace custodian::api {
+namespace custodian::jobs {
 
 struct JobWorkerOptions {
   exports::ExportServiceOptions exports;
@@ -55,17 +57,19 @@ class JobWorker {
 
  private:
   JobWorker(records::Database& db, Filesystem& fs, const Clock& clock, JobWorkerOptions options);
-  void RunExports();
-  void RunRedactions();
+  // Claims and runs the runner's jobs until Stop(), waiting `idle` (or for a Poke(), which
+  // sets *poked) when its queue is empty; calls finished(job id) after each job.
+  void RunQueue(JobRunner& runner, const char* kind, bool* poked,
+                const std::function<void(int64_t)>& finished);
   void ReleaseHolds();
   void LogFinished(int64_t job_id);
-  // Waits up to d, or until Stop() (returns true) or, when poke is set, a Poke().
-  bool WaitFor(std::chrono::milliseconds d, bool wake_on_poke, bool* poke = nullptr);
+  // Waits up to d, or until Stop() (returns true) or, when poked is given, a Poke().
+  bool WaitFor(std::chrono::milliseconds d, bool* poked);
 
   records::Database& db_;
   const Clock& clock_;
   const JobWorkerOptions options_;
-  exports::ExportJobRunner runner_;
+  ExportJobRunner runner_;
   RedactionJobRunner redactions_;
 
   std::mutex mu_;
@@ -78,4 +82,4 @@ class JobWorker {
   std::thread holds_thread_;
 };
 
-}  // namespace custodian::api
+}  // namespace custodian::jobs

@@ -1,28 +1,33 @@
-#include "api/job_worker.h"
+#include "jobs/worker.h"
 
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "base/log.h"
 #include "requests/workflow.h"
 
-namespace custodian::api {
+namespace custodian::jobs {
 
 Result<std::unique_ptr<JobWorker>> JobWorker::Start(records::Database& db, Filesystem& fs,
                                                     const Clock& clock, JobWorkerOptions options) {
   std::unique_ptr<JobWorker> w(new JobWorker(db, fs, clock, std::move(options)));
-  auto recovered = w->runner_.RecoverAfterRestart();
-  if (!recovered.ok()) return recovered.status();
-  if (*recovered > 0) {
-    LogInfo("worker") << *recovered << " interrupted export job(s) queued again";
+  for (auto [runner, kind] : {std::pair<JobRunner*, const char*>{&w->runner_, "export"},
+                              {&w->redactions_, "redaction"}}) {
+    auto recovered = runner->RecoverAfterRestart();
+    if (!recovered.ok()) return recovered.status();
+    if (*recovered > 0) {
+      LogInfo("worker") << *recovered << " interrupted " << kind << " job(s) queued again";
+    }
   }
-  auto redactions = w->redactions_.RecoverAfterRestart();
-  if (!redactions.ok()) return redactions.status();
-  if (*redactions > 0) {
-    LogInfo("worker") << *redactions << " interrupted redaction job(s) queued again";
-  }
-  w->exports_thread_ = std::thread([p = w.get()] { p->RunExports(); });
-  w->redactions_thread_ = std::thread([p = w.get()] { p->RunRedactions(); });
-  w->holds_thread_ = std::thread([p = w.get()] { p->ReleaseHolds(); });
+  JobWorker* p = w.get();
+  p->exports_thread_ = std::thread([p] {
+    p->RunQueue(p->runner_, "export", &p->poked_, [p](int64_t id) { p->LogFinished(id); });
+  });
+  p->redactions_thread_ = std::thread([p] {
+    p->RunQueue(p->redactions_, "redaction", &p->redactions_poked_,
+                [](int64_t id) { LogInfo("worker") << "redaction job " << id << " finished"; });
+  });
+  p->holds_thread_ = std::thread([p] { p->ReleaseHolds(); });
   return w;
 }
 
@@ -56,45 +61,28 @@ void JobWorker::Poke() {
   wake_.notify_all();
 }
 
-bool JobWorker::WaitFor(std::chrono::milliseconds d, bool wake_on_poke, bool* poke) {
-  if (wake_on_poke && poke == nullptr) poke = &poked_;
+bool JobWorker::WaitFor(std::chrono::milliseconds d, bool* poked) {
   std::unique_lock lock(mu_);
-  wake_.wait_for(lock, d, [&] { return stopping_ || (wake_on_poke && *poke); });
-  if (wake_on_poke) *poke = false;
+  wake_.wait_for(lock, d, [&] { return stopping_ || (poked && *poked); });
+  if (poked) *poked = false;
   return stopping_;
 }
 
-void JobWorker::RunExports() {
+void JobWorker::RunQueue(JobRunner& runner, const char* kind, bool* poked,
+                         const std::function<void(int64_t)>& finished) {
   for (;;) {
     {
       std::lock_guard lock(mu_);
       if (stopping_) return;
     }
-    auto ran = runner_.RunNext();
+    auto ran = runner.RunNext();
     if (!ran.ok()) {
-      LogError("worker") << "export queue: " << ran.status().ToString() << "; retrying";
+      LogError("worker") << kind << " queue: " << ran.status().ToString() << "; retrying";
     } else if (ran->has_value()) {
-      LogFinished(**ran);
+      finished(**ran);
       continue;
     }
-    if (WaitFor(options_.idle, true)) return;
-  }
-}
-
-void JobWorker::RunRedactions() {
-  for (;;) {
-    {
-      std::lock_guard lock(mu_);
-      if (stopping_) return;
-    }
-    auto ran = redactions_.RunNext();
-    if (!ran.ok()) {
-      LogError("worker") << "redaction queue: " << ran.status().ToString() << "; retrying";
-    } else if (ran->has_value()) {
-      LogInfo("worker") << "redaction job " << **ran << " finished";
-      continue;
-    }
-    if (WaitFor(options_.idle, true, &redactions_poked_)) return;
+    if (WaitFor(options_.idle, poked)) return;
   }
 }
 
@@ -119,7 +107,7 @@ void JobWorker::ReleaseHolds() {
       LogError("worker") << "releasing due holds: " << released.status().ToString()
                          << "; retrying at the next interval";
     }
-  } while (!WaitFor(options_.hold_release_interval, false));
+  } while (!WaitFor(options_.hold_release_interval, nullptr));
 }
 
-}  // namespace custodian::api
+}  // namespace custodian::jobs

@@ -1,4 +1,4 @@
-#include "exports/export_jobs.h"
+#include "jobs/export_run.h"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -11,6 +11,7 @@
 
 using namespace custodian;
 using namespace custodian::exports;
+using namespace custodian::jobs;
 using namespace custodian::exports::testing;
 
 namespace {
@@ -22,26 +23,16 @@ int64_t ApprovedRequest(Site& s, const std::vector<records::FootageRange>& range
 }
 
 // Passes everything to the real filesystem, calling on_create before each file is made.
-class HookedFilesystem final : public Filesystem {
+class HookedFilesystem final : public ForwardingFilesystem {
  public:
-  explicit HookedFilesystem(std::function<void()> on_create) : on_create_(std::move(on_create)) {}
+  explicit HookedFilesystem(std::function<void()> on_create)
+      : ForwardingFilesystem(PosixFilesystem::Instance()), on_create_(std::move(on_create)) {}
   Result<std::unique_ptr<WritableFile>> Create(const std::string& path) override {
     on_create_();
     return base_.Create(path);
   }
-  Status CreateDirs(const std::string& p) override { return base_.CreateDirs(p); }
-  Status SyncDir(const std::string& p) override { return base_.SyncDir(p); }
-  Status Unlink(const std::string& p) override { return base_.Unlink(p); }
-  Status RemoveDir(const std::string& p) override { return base_.RemoveDir(p); }
-  Status Rename(const std::string& a, const std::string& b) override { return base_.Rename(a, b); }
-  Status Truncate(const std::string& p, uint64_t n) override { return base_.Truncate(p, n); }
-  Result<uint64_t> FileSize(const std::string& p) override { return base_.FileSize(p); }
-  bool Exists(const std::string& p) override { return base_.Exists(p); }
-  Result<std::vector<DirEntry>> List(const std::string& d) override { return base_.List(d); }
-  Result<DiskSpace> Space(const std::string& p) override { return base_.Space(p); }
 
  private:
-  PosixFilesystem base_;
   std::function<void()> on_create_;
 };
 

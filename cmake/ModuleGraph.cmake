@@ -1,0 +1,48 @@
+# Checks of the module graph (docs/design/jobs.md, "Modules"), run at configure time:
+# custodian_forbid_dependency(TARGET FORBIDDEN...) fails the configure when TARGET links any
+# of FORBIDDEN, directly or through the libraries it links. Forbidden names may be targets
+# or library names (OpenCV's are plain names such as opencv_core).
+
+function(_custodian_collect_links target out_var)
+  set(seen ${${out_var}})
+  if(NOT TARGET ${target})
+    return()
+  endif()
+  get_target_property(type ${target} TYPE)
+  set(links "")
+  if(NOT type STREQUAL "INTERFACE_LIBRARY")
+    get_target_property(direct ${target} LINK_LIBRARIES)
+    if(direct)
+      list(APPEND links ${direct})
+    endif()
+  endif()
+  get_target_property(iface ${target} INTERFACE_LINK_LIBRARIES)
+  if(iface)
+    list(APPEND links ${iface})
+  endif()
+  foreach(lib IN LISTS links)
+    # $<LINK_ONLY:x> and similar wrappers around a name.
+    string(REGEX REPLACE "^\\$<LINK_ONLY:(.*)>$" "\\1" lib "${lib}")
+    if(lib IN_LIST seen)
+      continue()
+    endif()
+    list(APPEND seen ${lib})
+    set(${out_var} ${seen})
+    _custodian_collect_links(${lib} ${out_var})
+    set(seen ${${out_var}})
+  endforeach()
+  set(${out_var} ${seen} PARENT_SCOPE)
+endfunction()
+
+function(custodian_forbid_dependency target)
+  set(all "")
+  _custodian_collect_links(${target} all)
+  foreach(forbidden IN LISTS ARGN)
+    foreach(lib IN LISTS all)
+      if(lib STREQUAL forbidden OR lib MATCHES "^${forbidden}$")
+        message(FATAL_ERROR "${target} links ${lib}, which the module graph forbids "
+                            "(docs/design/jobs.md, \"Modules\")")
+      endif()
+    endforeach()
+  endforeach()
+endfunction()
