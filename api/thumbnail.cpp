@@ -16,18 +16,9 @@ namespace custodian::api {
 namespace {
 
 using media::AvStatus;
+using media::CodecContext;
+using Frame = media::FramePtr;
 
-struct CodecFreer {
-  void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
-};
-using CodecContext = std::unique_ptr<AVCodecContext, CodecFreer>;
-struct FrameFreer {
-  void operator()(AVFrame* f) const { av_frame_free(&f); }
-};
-using Frame = std::unique_ptr<AVFrame, FrameFreer>;
-struct ScalerFreer {
-  void operator()(SwsContext* s) const { sws_freeContext(s); }
-};
 
 constexpr int kJpegQuality = 5;  // MJPEG qscale: 2 (best) .. 31
 
@@ -100,7 +91,7 @@ Result<std::string> EncodeJpeg(const AVFrame* src, int max_width) {
   dst->height = h;
   dst->color_range = AVCOL_RANGE_JPEG;
   if (av_frame_get_buffer(dst.get(), 0) < 0) return ResourceExhausted("out of memory");
-  std::unique_ptr<SwsContext, ScalerFreer> sws(
+  media::Scaler sws(
       sws_getContext(src->width, src->height, static_cast<AVPixelFormat>(src->format), w, h,
                      AV_PIX_FMT_YUV420P, SWS_BILINEAR, nullptr, nullptr, nullptr));
   if (!sws) return DataLoss("cannot convert the frame's pixel format");

@@ -19,26 +19,14 @@ namespace custodian::exports {
 namespace {
 
 using media::AvStatus;
+using media::CodecContext;
+using Frame = media::FramePtr;
+using Io = media::IoContext;
 
-struct CodecFreer {
-  void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
-};
-using CodecContext = std::unique_ptr<AVCodecContext, CodecFreer>;
-struct FrameFreer {
-  void operator()(AVFrame* f) const { av_frame_free(&f); }
-};
-using Frame = std::unique_ptr<AVFrame, FrameFreer>;
 struct GraphFreer {
   void operator()(AVFilterGraph* g) const { avfilter_graph_free(&g); }
 };
 using Graph = std::unique_ptr<AVFilterGraph, GraphFreer>;
-struct IoFreer {
-  void operator()(AVIOContext* io) const {
-    if (io) av_freep(&io->buffer);
-    avio_context_free(&io);
-  }
-};
-using Io = std::unique_ptr<AVIOContext, IoFreer>;
 
 constexpr int kIoBufferSize = 1 << 16;
 

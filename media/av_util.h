@@ -6,6 +6,7 @@ extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/dict.h>
+#include <libswscale/swscale.h>
 }
 
 #include <atomic>
@@ -39,6 +40,30 @@ inline Packet MakePacket() { return Packet(av_packet_alloc()); }
 struct DictFreer {
   void operator()(AVDictionary* d) const { av_dict_free(&d); }
 };
+
+struct CodecFreer {
+  void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
+};
+using CodecContext = std::unique_ptr<AVCodecContext, CodecFreer>;
+
+struct FrameFreer {
+  void operator()(AVFrame* f) const { av_frame_free(&f); }
+};
+using FramePtr = std::unique_ptr<AVFrame, FrameFreer>;
+
+struct ScalerFreer {
+  void operator()(SwsContext* s) const { sws_freeContext(s); }
+};
+using Scaler = std::unique_ptr<SwsContext, ScalerFreer>;
+
+// A custom I/O context and the buffer it owns (avio_alloc_context's, possibly reallocated).
+struct IoFreer {
+  void operator()(AVIOContext* io) const {
+    if (io) av_freep(&io->buffer);
+    avio_context_free(&io);
+  }
+};
+using IoContext = std::unique_ptr<AVIOContext, IoFreer>;
 
 struct CodecParametersFreer {
   void operator()(AVCodecParameters* p) const { avcodec_parameters_free(&p); }

@@ -24,26 +24,6 @@ constexpr const char* kPreset = "ultrafast";
 constexpr const char* kCrf = "26";
 constexpr const char* kMovFlags = "empty_moov+default_base_moof+frag_custom+skip_trailer";
 
-struct CodecFreer {
-  void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
-};
-using CodecContext = std::unique_ptr<AVCodecContext, CodecFreer>;
-struct FrameFreer {
-  void operator()(AVFrame* f) const { av_frame_free(&f); }
-};
-using Frame = std::unique_ptr<AVFrame, FrameFreer>;
-struct ScalerFreer {
-  void operator()(SwsContext* s) const { sws_freeContext(s); }
-};
-using Scaler = std::unique_ptr<SwsContext, ScalerFreer>;
-struct IoFreer {
-  void operator()(AVIOContext* io) const {
-    av_freep(&io->buffer);
-    avio_context_free(&io);
-  }
-};
-using IoContext = std::unique_ptr<AVIOContext, IoFreer>;
-
 // Bytes in memory read as a file by libavformat.
 struct MemoryInput {
   std::string data;
@@ -102,8 +82,8 @@ struct H264Transcoder::Impl {
   CodecContext decoder;
   CodecContext encoder;
   Scaler scaler;
-  Frame decoded{av_frame_alloc()};
-  Frame scaled;
+  FramePtr decoded{av_frame_alloc()};
+  FramePtr scaled;
   int source_width = 0, source_height = 0;
   int source_format = -1;
   int64_t first_pts = AV_NOPTS_VALUE;

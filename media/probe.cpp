@@ -4,15 +4,6 @@
 
 namespace custodian::media {
 
-namespace {
-struct CodecCtxFreer {
-  void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
-};
-struct FrameFreer {
-  void operator()(AVFrame* f) const { av_frame_free(&f); }
-};
-}  // namespace
-
 Result<FileProbe> ProbeFile(const std::string& path, bool decode) {
   AVFormatContext* raw = nullptr;
   int rc = avformat_open_input(&raw, path.c_str(), nullptr, nullptr);
@@ -31,8 +22,8 @@ Result<FileProbe> ProbeFile(const std::string& path, bool decode) {
   out.height = vs->codecpar->height;
   if (a >= 0) out.audio_codec = CodecName(raw->streams[a]->codecpar->codec_id);
 
-  std::unique_ptr<AVCodecContext, CodecCtxFreer> dec;
-  std::unique_ptr<AVFrame, FrameFreer> frame;
+  CodecContext dec;
+  FramePtr frame;
   if (decode) {
     const AVCodec* codec = avcodec_find_decoder(vs->codecpar->codec_id);
     if (!codec) return FailedPrecondition("no decoder for " + out.video_codec);
