@@ -319,7 +319,8 @@ Result<int64_t> Workflow::RecordDisclosure(const Handover& h) {
   auto r = Load(ex.request_id);
   if (!r.ok()) return r.status();
   // Redacted: the export's flag (set when a redaction of it is signed off) or any
-  // signed-off redaction recorded against it (`custodian redact --export --sign-off` too).
+  // signed-off redaction recorded against it (jobs/sign_off.h: the web UI and `custodian
+  // redact sign-off`).
   bool redacted = ex.redacted;
   if (r->type == RequestType::kDsar && !redacted) {
     auto redactions = db_.ListRedactionsForExport(ex.id);
