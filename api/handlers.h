@@ -79,5 +79,10 @@ Result<HttpResponse> HandleUnlockUser(ApiContext&, const Call&);
 Result<HttpResponse> HandleResetPassword(ApiContext&, const Call&);
 // The health figures in Prometheus text, for /metrics (handlers_alarms.cpp).
 std::string HealthMetrics(ApiContext& ctx);
+// A camera's clock as last measured in the past day, against the limit: state ok, adrift
+// or unknown (no sender reports), offset_us, measured, limit_us and a text in words
+// (handlers_alarms.cpp).
+Result<nlohmann::json> CameraClockJson(ApiContext& ctx, const std::string& camera,
+                                       int64_t limit_us);
 
 }  // namespace custodian::api

@@ -4,11 +4,16 @@
 // change, committed with its access-log entry.
 #include <sys/statvfs.h>
 
+#include <algorithm>
+#include <iomanip>
 #include <map>
+#include <sstream>
 
+#include "api/camera_files.h"
 #include "api/handlers.h"
 #include "health/alarm_check.h"
 #include "health/alarm_words.h"
+#include "health/footage_days.h"
 
 namespace custodian::api {
 
@@ -48,50 +53,131 @@ nlohmann::json AlarmJson(const records::AlarmRow& a, const CameraNames& cameras,
           {"emailed", TimeJson(a.notified && a.notified->us > 0 ? a.notified : std::nullopt)}};
 }
 
-struct Disk {
-  uint64_t total = 0;
-  uint64_t free = 0;
-};
+// A camera's clock as last measured in the past day (docs/design/health.md, "Camera
+// clocks"); unknown for a camera that sends no RTCP sender reports.
+constexpr int64_t kCameraClockLookbackUs = kMicrosPerDay;
 
-std::optional<Disk> DiskOf(const std::string& dir) {
+std::optional<health::DiskSpace> DiskOf(const std::string& dir, int high_watermark_percent) {
   struct statvfs s {};
   if (dir.empty() || ::statvfs(dir.c_str(), &s) != 0) return std::nullopt;
-  return Disk{static_cast<uint64_t>(s.f_blocks) * s.f_frsize,
-              static_cast<uint64_t>(s.f_bavail) * s.f_frsize};
+  return health::DiskSpace{static_cast<uint64_t>(s.f_blocks) * s.f_frsize,
+                           static_cast<uint64_t>(s.f_bavail) * s.f_frsize, high_watermark_percent};
 }
 
-// The cameras' status and footage rate over the last day; adds the bytes to *per_day.
-Result<nlohmann::json> CamerasJson(ApiContext& ctx, const CameraNames& names, uint64_t* per_day) {
-  auto statuses = ctx.db.ListCameraStatus();
-  if (!statuses.ok()) return FromRecords(statuses.status(), "read camera status");
-  std::map<std::string, const records::CameraStatusRow*> status;
-  for (const auto& s : *statuses) status[s.camera_id] = &s;
+// What the figures are measured against: the site file as it is now (the camera list
+// reads it the same way), or the documented defaults when there is none.
+struct HealthLimits {
+  int64_t camera_clock_limit_us = 2 * kMicrosPerSecond;
+  int high_watermark_percent = 90;
+  std::map<std::string, uint64_t> quota_bytes;
+};
+
+HealthLimits LoadLimits(ApiContext& ctx) {
+  HealthLimits limits;
+  if (ctx.options.site_config_path.empty()) return limits;
+  auto site = CameraFiles(ctx.options.site_config_path).LoadSite();
+  if (!site.ok()) return limits;
+  limits.camera_clock_limit_us =
+      int64_t{site->alarms.camera_clock_limit_seconds} * kMicrosPerSecond;
+  limits.high_watermark_percent = site->retention.high_watermark_percent;
+  for (const auto& c : site->cameras) {
+    if (c.quota_bytes) limits.quota_bytes[c.id] = *c.quota_bytes;
+  }
+  return limits;
+}
+
+// One camera's figures, gathered before the outlook over all cameras is worked out.
+struct CameraFigures {
+  std::string id;
+  std::string name;
+  const records::CameraStatusRow* status = nullptr;
+  health::CameraFootage footage;
+  nlohmann::json clock;
+  bool may_view = false;
+};
+
+Result<std::vector<CameraFigures>> GatherCameras(
+    ApiContext& ctx, const CameraNames& names, const HealthLimits& limits,
+    const std::vector<std::string>& viewable, const std::vector<records::CameraStatusRow>& statuses,
+    const std::map<std::string, int64_t>& stored) {
   const UtcMicros now = ctx.clock.Now();
-  nlohmann::json out = nlohmann::json::array();
+  std::vector<CameraFigures> out;
   for (const auto& [id, name] : names) {
+    CameraFigures c;
+    c.id = id;
+    c.name = name;
+    for (const auto& s : statuses) {
+      if (s.camera_id == id) c.status = &s;
+    }
     auto segments = ctx.db.ListSegments(id, {now.us - kMicrosPerDay}, now);
     if (!segments.ok()) return FromRecords(segments.status(), "list segments");
-    uint64_t bytes = 0;
-    for (const auto& s : *segments) bytes += static_cast<uint64_t>(s.bytes);
-    *per_day += bytes;
+    c.footage.camera = id;
+    for (const auto& s : *segments) c.footage.bytes_last_day += static_cast<uint64_t>(s.bytes);
+    auto it = stored.find(id);
+    if (it != stored.end()) c.footage.stored_bytes = static_cast<uint64_t>(it->second);
+    auto quota = limits.quota_bytes.find(id);
+    if (quota != limits.quota_bytes.end()) c.footage.quota_bytes = quota->second;
     auto max_age = ctx.db.GetSetting("retention.max_age_days." + id);
     if (!max_age.ok()) return FromRecords(max_age.status(), "read the retention settings");
-    auto it = status.find(id);
-    const records::CameraStatusRow* s = it == status.end() ? nullptr : it->second;
-    const std::optional<int64_t> days = health::IntegerSetting(*max_age);
-    nlohmann::json retention_days = days ? nlohmann::json(*days) : nlohmann::json();
-    out.push_back({{"id", id},
-                   {"name", name},
-                   {"online", s != nullptr && s->online},
-                   {"last_picture", s ? TimeJson(s->last_packet) : nlohmann::json()},
-                   {"last_error", s && s->last_error ? nlohmann::json(*s->last_error)
-                                                     : nlohmann::json()},
-                   {"bitrate_bps", s ? s->bitrate_bps : 0},
-                   {"bytes_last_day", bytes},
-                   {"retention_days", retention_days},
-                   {"retention_needs_bytes",
-                    days ? nlohmann::json(bytes * static_cast<uint64_t>(*days)) : nlohmann::json()}});
+    c.footage.retention_days = health::IntegerSetting(*max_age);
+    auto clock = CameraClockJson(ctx, id, limits.camera_clock_limit_us);
+    if (!clock.ok()) return clock.status();
+    c.clock = std::move(clock).value();
+    c.may_view = std::find(viewable.begin(), viewable.end(), id) != viewable.end();
+    out.push_back(std::move(c));
   }
+  return out;
+}
+
+nlohmann::json OptionalJson(const std::optional<double>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json();
+}
+
+nlohmann::json CameraJson(const CameraFigures& c, const health::FootageOutlook& outlook) {
+  const records::CameraStatusRow* s = c.status;
+  const auto& f = c.footage;
+  const std::optional<int64_t>& days = f.retention_days;
+  return {
+      {"id", c.id},
+      {"name", c.name},
+      {"online", s != nullptr && s->online},
+      {"last_picture", s ? TimeJson(s->last_packet) : nlohmann::json()},
+      {"last_error", s && s->last_error ? nlohmann::json(*s->last_error) : nlohmann::json()},
+      {"bitrate_bps", s ? s->bitrate_bps : 0},
+      {"bytes_last_day", f.bytes_last_day},
+      {"stored_bytes", f.stored_bytes},
+      {"quota_bytes", f.quota_bytes ? nlohmann::json(*f.quota_bytes) : nlohmann::json()},
+      {"retention_days", days ? nlohmann::json(*days) : nlohmann::json()},
+      {"retention_needs_bytes",
+       days ? nlohmann::json(f.bytes_last_day * static_cast<uint64_t>(*days)) : nlohmann::json()},
+      {"footage_days", OptionalJson(outlook.days)},
+      {"short_of_retention", outlook.short_of_retention},
+      {"clock", c.clock},
+      {"may_view", c.may_view}};
+}
+
+// The cameras' status, clock, footage rate and days of footage; adds the bytes written in
+// the last day to *per_day.
+// viewable: the cameras whose live still the reader may fetch (a still is footage: only
+// for those permitted the camera, and fetched with a purpose).
+Result<nlohmann::json> CamerasJson(ApiContext& ctx, const CameraNames& names,
+                                   const std::vector<std::string>& viewable,
+                                   const std::optional<health::DiskSpace>& disk,
+                                   const HealthLimits& limits, uint64_t* per_day) {
+  auto statuses = ctx.db.ListCameraStatus();
+  if (!statuses.ok()) return FromRecords(statuses.status(), "read camera status");
+  auto stored = ctx.db.FootageBytesByCamera();
+  if (!stored.ok()) return FromRecords(stored.status(), "sum footage per camera");
+  auto cameras = GatherCameras(ctx, names, limits, viewable, *statuses, *stored);
+  if (!cameras.ok()) return cameras.status();
+  std::vector<health::CameraFootage> footage;
+  for (const CameraFigures& c : *cameras) {
+    footage.push_back(c.footage);
+    *per_day += c.footage.bytes_last_day;
+  }
+  auto outlook = health::FootageDays(disk.value_or(health::DiskSpace{}), footage);
+  nlohmann::json out = nlohmann::json::array();
+  for (const CameraFigures& c : *cameras) out.push_back(CameraJson(c, outlook[c.id]));
   return out;
 }
 
@@ -115,8 +201,76 @@ Result<nlohmann::json> DsarsDueJson(ApiContext& ctx) {
 
 }  // namespace
 
+Result<nlohmann::json> CameraClockJson(ApiContext& ctx, const std::string& camera,
+                                       int64_t limit_us) {
+  const UtcMicros now = ctx.clock.Now();
+  auto latest = ctx.db.LatestClockOffset(camera, {now.us - kCameraClockLookbackUs});
+  if (!latest.ok()) return FromRecords(latest.status(), "read the camera's clock offset");
+  if (!*latest) {
+    return nlohmann::json{{"state", "unknown"},
+                          {"offset_us", nullptr},
+                          {"measured", nullptr},
+                          {"limit_us", limit_us},
+                          {"text", "camera clock unknown"}};
+  }
+  const int64_t offset = *(*latest)->clock_offset_us;
+  const bool adrift = limit_us > 0 && health::CameraClockAdrift(offset, limit_us);
+  return nlohmann::json{{"state", adrift ? "adrift" : "ok"},
+                        {"offset_us", offset},
+                        {"measured", TimeJson((*latest)->start)},
+                        {"limit_us", limit_us},
+                        {"text", "camera clock " + health::CameraClockText(offset)}};
+}
+
+namespace {
+
+std::string Gauge(const std::string& name, const std::string& help) {
+  return "# HELP " + name + " " + help + "\n# TYPE " + name + " gauge\n";
+}
+
+std::string Sample(const std::string& name, const std::string& camera, double value) {
+  std::ostringstream line;
+  line << name << "{camera=\"" << camera << "\"} ";
+  // Whole numbers as integers ("31", not "31.0" or "3.1e+01"); others to a millisecond.
+  if (value == static_cast<double>(static_cast<int64_t>(value)) && value < 1e15 && value > -1e15) {
+    line << static_cast<int64_t>(value);
+  } else {
+    line << std::fixed << std::setprecision(3) << value;
+  }
+  line << "\n";
+  return line.str();
+}
+
+// Per camera: days of footage at the current rate, retention, and the clock's offset
+// (absent while unknown). Camera ids are [a-z0-9-], safe in a label.
+std::string CameraMetrics(const nlohmann::json& cameras) {
+  std::string days = Gauge("custodian_camera_footage_days",
+                           "Days of footage the camera can keep at its current rate.");
+  std::string retention =
+      Gauge("custodian_camera_retention_days", "The camera's effective retention in days.");
+  std::string clock = Gauge("custodian_camera_clock_offset_seconds",
+                            "The camera's clock minus the appliance's, as last measured.");
+  for (const auto& c : cameras) {
+    const std::string id = c["id"];
+    if (c["footage_days"].is_number()) {
+      days += Sample("custodian_camera_footage_days", id, c["footage_days"].get<double>());
+    }
+    if (c["retention_days"].is_number()) {
+      retention += Sample("custodian_camera_retention_days", id, c["retention_days"].get<double>());
+    }
+    if (c["clock"]["offset_us"].is_number()) {
+      clock += Sample("custodian_camera_clock_offset_seconds", id,
+                      c["clock"]["offset_us"].get<double>() / kMicrosPerSecond);
+    }
+  }
+  return days + retention + clock;
+}
+
+}  // namespace
+
 // The health page's figures for /metrics (handlers_health.cpp): open alarms by kind (camera
-// and request alarms counted under their base kind), disk space and the clock.
+// and request alarms counted under their base kind), disk space, days of footage and the
+// clocks. A figure that cannot be read is left out rather than failing the scrape.
 std::string HealthMetrics(ApiContext& ctx) {
   std::string out;
   auto alarms = ctx.db.ListActiveAlarms();
@@ -129,13 +283,28 @@ std::string HealthMetrics(ApiContext& ctx) {
       out += "custodian_alarms_open{kind=\"" + kind + "\"} " + std::to_string(n) + "\n";
     }
   }
-  if (auto d = DiskOf(ctx.options.data_dir)) {
-    out += "# HELP custodian_disk_free_bytes Free space on the data directory's disk.\n"
-           "# TYPE custodian_disk_free_bytes gauge\n"
-           "custodian_disk_free_bytes " + std::to_string(d->free) + "\n"
-           "# HELP custodian_disk_total_bytes Size of the data directory's disk.\n"
-           "# TYPE custodian_disk_total_bytes gauge\n"
-           "custodian_disk_total_bytes " + std::to_string(d->total) + "\n";
+  const HealthLimits limits = LoadLimits(ctx);
+  const auto disk = DiskOf(ctx.options.data_dir, limits.high_watermark_percent);
+  if (disk) {
+    out += Gauge("custodian_disk_free_bytes", "Free space on the data directory's disk.");
+    out += "custodian_disk_free_bytes " + std::to_string(disk->free_bytes) + "\n";
+    out += Gauge("custodian_disk_total_bytes", "Size of the data directory's disk.");
+    out += "custodian_disk_total_bytes " + std::to_string(disk->total_bytes) + "\n";
+  }
+  auto names = LoadCameraNames(ctx);
+  uint64_t per_day = 0;
+  auto cameras = names.ok() ? CamerasJson(ctx, *names, {}, disk, limits, &per_day)
+                            : Result<nlohmann::json>(names.status());
+  if (cameras.ok()) {
+    out += CameraMetrics(*cameras);
+    if (disk && per_day > 0) {
+      std::ostringstream left;
+      left << std::fixed << std::setprecision(3)
+           << static_cast<double>(disk->free_bytes) / static_cast<double>(per_day);
+      out += Gauge("custodian_disk_days_left",
+                   "Days until the disk is full at the last day's footage rate.") +
+             "custodian_disk_days_left " + left.str() + "\n";
+    }
   }
   out += "# HELP custodian_clock_synchronized 1 when the kernel reports the clock synchronised.\n"
          "# TYPE custodian_clock_synchronized gauge\n"
@@ -144,21 +313,27 @@ std::string HealthMetrics(ApiContext& ctx) {
   return out;
 }
 
-Result<HttpResponse> HandleHealthStatus(ApiContext& ctx, const Call&) {
+Result<HttpResponse> HandleHealthStatus(ApiContext& ctx, const Call& call) {
   auto names = LoadCameraNames(ctx);
   if (!names.ok()) return names.status();
   auto people = People::Load(ctx);
   if (!people.ok()) return people.status();
+  const HealthLimits limits = LoadLimits(ctx);
+  const auto d = DiskOf(ctx.options.data_dir, limits.high_watermark_percent);
+  auto viewable = PermittedCameras(ctx, call.user());
+  if (!viewable.ok()) return viewable.status();
   uint64_t per_day = 0;
-  auto cameras = CamerasJson(ctx, *names, &per_day);
+  auto cameras = CamerasJson(ctx, *names, *viewable, d, limits, &per_day);
   if (!cameras.ok()) return cameras.status();
   nlohmann::json disk = nullptr;
-  if (auto d = DiskOf(ctx.options.data_dir)) {
-    disk = {{"total_bytes", d->total},
-            {"free_bytes", d->free},
-            {"used_bytes", d->total - d->free},
+  if (d) {
+    disk = {{"total_bytes", d->total_bytes},
+            {"free_bytes", d->free_bytes},
+            {"used_bytes", d->total_bytes - d->free_bytes},
+            {"footage_room_bytes", health::FootageRoom(*d)},
+            {"high_watermark_percent", d->high_watermark_percent},
             {"footage_bytes_last_day", per_day},
-            {"days_left", per_day > 0 ? nlohmann::json(static_cast<double>(d->free) /
+            {"days_left", per_day > 0 ? nlohmann::json(static_cast<double>(d->free_bytes) /
                                                        static_cast<double>(per_day))
                                       : nlohmann::json()}};
   }

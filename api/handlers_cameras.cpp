@@ -261,6 +261,9 @@ Result<HttpResponse> HandleListCameras(ApiContext& ctx, const Call& call) {
   }
   auto changes = ctx.db.ListOpenPolicyChanges();
   if (!changes.ok()) return FromRecords(changes.status(), "read pending policy changes");
+  const int64_t clock_limit_us =
+      site ? int64_t{site->alarms.camera_clock_limit_seconds} * kMicrosPerSecond
+           : config::AlarmsConfig{}.camera_clock_limit_seconds * kMicrosPerSecond;
   nlohmann::json list = nlohmann::json::array();
   for (const auto& c : *cameras) {
     if (!all && std::find(permitted->begin(), permitted->end(), c.id) == permitted->end()) {
@@ -270,6 +273,9 @@ Result<HttpResponse> HandleListCameras(ApiContext& ctx, const Call& call) {
     nlohmann::json item = {{"id", c.id},
                            {"name", c.name},
                            {"status", StatusJson(s == by_camera.end() ? nullptr : s->second)}};
+    auto clock = CameraClockJson(ctx, c.id, clock_limit_us);
+    if (!clock.ok()) return clock.status();
+    item["clock"] = std::move(clock).value();
     const config::CameraConfig* configured = nullptr;
     if (site) {
       for (const auto& cc : site->cameras) {

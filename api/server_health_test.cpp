@@ -68,6 +68,81 @@ TEST_CASE("api /metrics counts viewing entries and open alarms") {
   CHECK(metrics.body.find("custodian_disk_free_bytes ") != std::string::npos);
 }
 
+// A recorded segment with what the health figures read: its bytes and camera clock offset.
+void RecordSegment(ApiServerFixture& f, const std::string& camera, UtcMicros start, int64_t bytes,
+                   std::optional<int64_t> clock_offset_us) {
+  records::SegmentRow row;
+  row.camera_id = camera;
+  row.start = start;
+  row.path = "footage/" + camera + "/" + std::to_string(start.us) + ".mp4";
+  row.video_codec = "h264";
+  row.clock_offset_us = clock_offset_us;
+  auto id = f.db().BeginSegment(row);
+  REQUIRE(id.ok());
+  records::SegmentFinish fin;
+  fin.end = start + 60 * kSecond;
+  fin.bytes = bytes;
+  fin.duration_us = 60 * kSecond;
+  fin.sha256 = std::string(64, 'a');
+  fin.video_codec = "h264";
+  REQUIRE(f.db().FinishSegment(*id, fin).ok());
+}
+
+TEST_CASE(
+    "api the health page gives each camera's clock, its days of footage against its "
+    "retention, and whether the reader may fetch its live still") {
+  ApiServerFixture f;
+  f.AddUser("ann", Role::kManager, {"door-1"});
+  f.AddUser("root", Role::kAdmin);
+  SignedIn ann = f.Login("ann");
+  const UtcMicros now = f.clock.Now();
+  RecordSegment(f, "door-1", {now.us - 600 * kSecond}, 1'000'000'000, 30'400'000);
+  RecordSegment(f, "yard", {now.us - 600 * kSecond}, 1'000'000, std::nullopt);  // no reports
+  // A retention no disk here can hold at a gigabyte a day.
+  REQUIRE(f.db().SetSetting("retention.max_age_days.door-1", "1000000", std::nullopt).ok());
+
+  json h = Body(f.Get("/api/v1/health", ann));
+  REQUIRE(h["cameras"].size() == 2);
+  json door = h["cameras"][0]["id"] == "door-1" ? h["cameras"][0] : h["cameras"][1];
+  json yard = h["cameras"][0]["id"] == "yard" ? h["cameras"][0] : h["cameras"][1];
+  CHECK(door["clock"]["state"] == "adrift");
+  CHECK(door["clock"]["offset_us"] == 30'400'000);
+  CHECK(door["clock"]["limit_us"] == 2'000'000);
+  CHECK(door["clock"]["text"] == "camera clock 30 s ahead of the appliance's clock");
+  CHECK(yard["clock"]["state"] == "unknown");
+  CHECK(yard["clock"]["text"] == "camera clock unknown");
+  CHECK(door["stored_bytes"] == 1'000'000'000);
+  REQUIRE(door["footage_days"].is_number());
+  CHECK(door["footage_days"].get<double>() > 0);
+  CHECK(door["short_of_retention"] == true);
+  CHECK(yard["short_of_retention"] == false);  // its retention is not known yet
+  CHECK(h["disk"]["footage_room_bytes"].is_number());
+  // A still is footage: ann may fetch door-1's, not the yard's; an admin none.
+  CHECK(door["may_view"] == true);
+  CHECK(yard["may_view"] == false);
+  SignedIn root = f.Login("root");
+  json admin_view = Body(f.Get("/api/v1/health", root));
+  for (const auto& c : admin_view["cameras"]) CHECK(c["may_view"] == false);
+
+  // The camera page shows the same clock.
+  json cameras = Body(f.Get("/api/v1/cameras", ann))["cameras"];
+  REQUIRE(cameras.size() == 1);
+  CHECK(cameras[0]["clock"]["state"] == "adrift");
+
+  // And /metrics the same figures.
+  auto metrics = f.Get("/metrics", root);
+  REQUIRE(metrics.status == 200);
+  CHECK(metrics.body.find("custodian_camera_clock_offset_seconds{camera=\"door-1\"} 30.400") !=
+        std::string::npos);
+  CHECK(metrics.body.find("custodian_camera_clock_offset_seconds{camera=\"yard\"}") ==
+        std::string::npos);
+  CHECK(metrics.body.find("custodian_camera_retention_days{camera=\"door-1\"} 1000000\n") !=
+        std::string::npos);
+  CHECK(metrics.body.find("custodian_camera_footage_days{camera=\"door-1\"} ") !=
+        std::string::npos);
+  CHECK(metrics.body.find("custodian_disk_days_left ") != std::string::npos);
+}
+
 TEST_CASE("api an admin unlocks an account locked by failed sign-ins, and it is logged") {
   ApiServerFixture f;
   f.AddUser("root", Role::kAdmin);

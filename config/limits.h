@@ -28,6 +28,7 @@ inline constexpr int64_t kCameraOfflineSecondsMin = 10;
 inline constexpr int64_t kCameraOfflineSecondsMax = 7 * 24 * 3600;
 inline constexpr int64_t kBackupOverdueDaysMax = 366;
 inline constexpr int64_t kDsarWarningDaysMax = 90;
+inline constexpr int64_t kCameraClockLimitSecondsMax = 24 * 3600;
 inline constexpr int64_t kQuotaBytesMin = 1;
 inline constexpr int64_t kQuotaBytesMax = INT64_MAX;
 inline constexpr int64_t kBytesPerGb = 1000 * 1000 * 1000;

@@ -169,6 +169,8 @@ void ReadAlarms(MapReader& root, AlarmsConfig* out) {
           &out->camera_offline_seconds);
   ReadInt(*r, "backup_overdue_days", 0, kBackupOverdueDaysMax, &out->backup_overdue_days);
   ReadInt(*r, "dsar_warning_days", 0, kDsarWarningDaysMax, &out->dsar_warning_days);
+  ReadInt(*r, "camera_clock_limit_seconds", 0, kCameraClockLimitSecondsMax,
+          &out->camera_clock_limit_seconds);
   ReadAlarmEmail(*r, &out->email);
   r->Finish();
 }

@@ -69,6 +69,7 @@ struct AlarmsConfig {
   int camera_offline_seconds = 300;  // a camera without pictures this long is an alarm
   int backup_overdue_days = 8;       // 0: backups are not watched
   int dsar_warning_days = 7;         // a DSAR this close to its deadline is an alarm
+  int camera_clock_limit_seconds = 2;  // a camera clock further off is an alarm; 0: not watched
   AlarmEmailConfig email;
 };
 

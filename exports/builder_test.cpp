@@ -119,6 +119,8 @@ TEST_CASE("originals are copied bit for bit beside the spliced file") {
         std::string::npos);
   CHECK(readme.find("working/      WORKING COPIES") != std::string::npos);
   CHECK(readme.find("player.html") != std::string::npos);
+  CHECK(readme.find("every time here is the appliance's clock") != std::string::npos);
+  CHECK(readme.find("camera yard: +0.0 s") != std::string::npos);  // measured 12 ms ahead
   auto json = ReadJson(b.dir + "/manifest.json");
   for (const auto& f : json["files"]) {
     if (f["kind"] == "original") CHECK(f["role"] == "master exhibit");

@@ -1,6 +1,9 @@
 #include "exports/readme.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <map>
+#include <optional>
 #include <sstream>
 
 namespace custodian::exports {
@@ -19,7 +22,42 @@ std::string Span(const TimeZone& zone, UtcMicros from, UtcMicros to) {
   return Local(zone, from) + " to " + Local(zone, to);
 }
 
+// "+30.2 s" (ahead) or "-0.4 s" (behind), to a tenth of a second.
+std::string Seconds(int64_t us) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%+.1f s", static_cast<double>(us) / 1e6);
+  return buf;
+}
+
 }  // namespace
+
+std::string CameraClockLines(const std::vector<ManifestSegment>& segments) {
+  struct Range {
+    std::optional<int64_t> low, high;
+  };
+  std::map<std::string, Range> cameras;
+  for (const ManifestSegment& s : segments) {
+    Range& r = cameras[s.camera_id];
+    if (!s.clock_offset_us) continue;
+    r.low = std::min(r.low.value_or(*s.clock_offset_us), *s.clock_offset_us);
+    r.high = std::max(r.high.value_or(*s.clock_offset_us), *s.clock_offset_us);
+  }
+  std::ostringstream o;
+  o << "  Which clock: every time here is the appliance's clock when the footage was recorded,\n"
+       "  not the camera's. A camera's own clock (and any time it shows in its picture) may\n"
+       "  differ; as measured from the time reports the camera sent (+ ahead, - behind):\n";
+  for (const auto& [camera, r] : cameras) {
+    o << "    camera " << camera << ": ";
+    if (!r.low) {
+      o << "camera clock unknown (the camera sent no time reports)\n";
+    } else if (*r.low == *r.high) {
+      o << Seconds(*r.low) << "\n";
+    } else {
+      o << Seconds(*r.low) << " to " << Seconds(*r.high) << "\n";
+    }
+  }
+  return o.str();
+}
 
 std::string ReadmeText(const Manifest& m, const PublicKey& key, const TimeZone& zone) {
   std::ostringstream o;
@@ -95,7 +133,8 @@ std::string ReadmeText(const Manifest& m, const PublicKey& key, const TimeZone& 
        "  on to see them (VLC: Subtitle > Sub Track > Track 1). The export added that track; the\n"
        "  video track is the camera's own, byte for byte.\n"
        "  Clock: "
-    << ClockQualityText(m.segments) << ".\n\n";
+    << ClockQualityText(m.segments) << ".\n"
+    << CameraClockLines(m.segments) << "\n";
 
   o << "HOW TO PLAY\n\n"
        "  Open player.html from this folder in a web browser (Chrome, Edge, Firefox, Safari;\n"

@@ -15,4 +15,10 @@ namespace custodian::exports {
 // manifest itself are added.
 std::string ReadmeText(const Manifest& m, const PublicKey& key, const TimeZone& zone);
 
+// Which clock the times come from (the appliance's), and each camera's own clock against it
+// as measured from its RTCP sender reports while the exported footage was recorded: the
+// range of offsets, or "camera clock unknown" for a camera that sent none. Lines indented
+// for the TIMES section.
+std::string CameraClockLines(const std::vector<ManifestSegment>& segments);
+
 }  // namespace custodian::exports

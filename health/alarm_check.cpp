@@ -37,7 +37,31 @@ void CheckCameras(const SiteFacts& f, const AlarmPolicy& p, std::map<std::string
   }
 }
 
+void CheckCameraClocks(const SiteFacts& f, const AlarmPolicy& p,
+                       std::map<std::string, std::string>* out) {
+  if (p.camera_clock_limit_us <= 0) return;
+  for (const CameraClock& c : f.camera_clocks) {
+    if (!CameraClockAdrift(c.offset_us, p.camera_clock_limit_us)) continue;
+    (*out)[std::string(kCameraClockAlarm) + ":" + c.camera] =
+        "the camera's clock is " + CameraClockText(c.offset_us) + "; the limit is " +
+        std::to_string(p.camera_clock_limit_us / kMicrosPerSecond) + " s";
+  }
+}
+
 }  // namespace
+
+bool CameraClockAdrift(int64_t offset_us, int64_t limit_us) {
+  return offset_us > limit_us || offset_us < -limit_us;
+}
+
+std::string CameraClockText(int64_t offset_us) {
+  // Offsets are measured differences of two clocks, far from INT64_MIN.
+  const int64_t magnitude = offset_us < 0 ? -offset_us : offset_us;
+  const int64_t seconds = (magnitude + kMicrosPerSecond / 2) / kMicrosPerSecond;
+  if (seconds == 0) return "within a second of the appliance's clock";
+  return std::to_string(seconds) + " s " + (offset_us > 0 ? "ahead of" : "behind") +
+         " the appliance's clock";
+}
 
 std::optional<int64_t> IntegerSetting(const std::optional<std::string>& value) {
   if (!value || value->empty() || value->size() > 19) return std::nullopt;
@@ -61,6 +85,7 @@ std::string UtcText(UtcMicros t) {
 std::map<std::string, std::string> WantedAlarms(const SiteFacts& f, const AlarmPolicy& p) {
   std::map<std::string, std::string> out;
   CheckCameras(f, p, &out);
+  CheckCameraClocks(f, p, &out);
   if (!f.clock_synchronized) {
     out[kClockAlarm] = "the system clock is not synchronised (NTP): recording times may drift";
   }
@@ -90,7 +115,8 @@ std::map<std::string, std::string> WantedAlarms(const SiteFacts& f, const AlarmP
 bool OwnedByWatcher(const std::string& kind, bool access_log_checked) {
   if (kind == kAccessLogChainAlarm) return access_log_checked;
   return kind == kRecorderDownAlarm || kind == kClockAlarm || kind == kBackupOverdueAlarm ||
-         HasPrefix(kind, kCameraOfflineAlarm) || HasPrefix(kind, kDsarDeadlineAlarm);
+         HasPrefix(kind, kCameraOfflineAlarm) || HasPrefix(kind, kDsarDeadlineAlarm) ||
+         HasPrefix(kind, kCameraClockAlarm);
 }
 
 Status ApplyAlarms(records::Database& db, const std::map<std::string, std::string>& wanted,

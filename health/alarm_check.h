@@ -28,6 +28,7 @@ inline constexpr char kClockAlarm[] = "clock_unsynchronised";
 inline constexpr char kBackupOverdueAlarm[] = "backup_overdue";
 inline constexpr char kDsarDeadlineAlarm[] = "dsar_deadline";
 inline constexpr char kAccessLogChainAlarm[] = "access_log_chain";
+inline constexpr char kCameraClockAlarm[] = "camera_clock";
 
 // The setting `custodian backup` writes after a backup is complete (UTC microseconds).
 inline constexpr char kLastBackupSetting[] = "backup.last_completed_us";
@@ -39,6 +40,16 @@ struct AlarmPolicy {
   int64_t recorder_silent_us = 5 * 60 * kMicrosPerSecond;
   int64_t backup_overdue_us = 8 * kMicrosPerDay;  // 0: backups are not watched
   int64_t dsar_warning_us = 7 * kMicrosPerDay;
+  // A camera whose clock differs from the appliance's by more than this is an alarm.
+  int64_t camera_clock_limit_us = 2 * kMicrosPerSecond;
+};
+
+// A camera's clock as last measured: its RTCP sender reports' time minus the appliance's
+// at the start of a segment (records::SegmentRow::clock_offset_us).
+struct CameraClock {
+  std::string camera;
+  int64_t offset_us = 0;
+  UtcMicros measured;
 };
 
 struct SiteFacts {
@@ -54,6 +65,9 @@ struct SiteFacts {
   };
   std::vector<Dsar> open_dsars;
   std::optional<records::AuditVerification> access_log;  // unset: not checked this time
+  // Cameras whose clock was measured lately; a camera absent here has an unknown clock
+  // (it sends no sender reports) and raises no clock alarm.
+  std::vector<CameraClock> camera_clocks;
 };
 
 // kind -> detail of every alarm the facts call for.
@@ -65,6 +79,13 @@ bool OwnedByWatcher(const std::string& kind, bool access_log_checked);
 // Raises every wanted alarm and clears the active ones it owns that are not wanted.
 Status ApplyAlarms(records::Database& db, const std::map<std::string, std::string>& wanted,
                    bool access_log_checked);
+
+// Whether a measured camera clock offset is beyond the limit (either way).
+bool CameraClockAdrift(int64_t offset_us, int64_t limit_us);
+
+// "12 s ahead of the appliance's clock", "3 s behind ...": whole seconds, so that an
+// alarm's detail stays the same while the offset jitters by milliseconds.
+std::string CameraClockText(int64_t offset_us);
 
 // "2026-12-07 05:12:00 UTC".
 std::string UtcText(UtcMicros t);

@@ -159,3 +159,71 @@ TEST_CASE("a setting that is not a whole number is read as absent, not as a cras
   CHECK_FALSE(IntegerSetting(std::string("99999999999999999999")).has_value());
   CHECK_FALSE(IntegerSetting(std::nullopt).has_value());
 }
+
+TEST_CASE(
+    "a camera clock beyond the limit either way is an alarm; within it, or unknown, is "
+    "not") {
+  AlarmPolicy policy;  // 2 s
+  SiteFacts f = Facts(1);
+  f.statuses = {CameraStatus("lobby", true, f.now, f.now),
+                CameraStatus("yard", true, f.now, f.now)};
+  f.camera_clocks = {{"lobby", 1'900'000, f.now}};  // yard sends no sender reports
+  CHECK(WantedAlarms(f, policy).empty());
+
+  f.camera_clocks = {{"lobby", 2'000'001, f.now}, {"yard", -12'400'000, f.now}};
+  auto wanted = WantedAlarms(f, policy);
+  REQUIRE(wanted.count("camera_clock:lobby") == 1);
+  REQUIRE(wanted.count("camera_clock:yard") == 1);
+  CHECK(wanted["camera_clock:lobby"] ==
+        "the camera's clock is 2 s ahead of the appliance's clock; the limit is 2 s");
+  CHECK(wanted["camera_clock:yard"] ==
+        "the camera's clock is 12 s behind the appliance's clock; the limit is 2 s");
+
+  // The detail does not change with millisecond jitter, so a round writes nothing new.
+  f.camera_clocks = {{"yard", -12'100'000, f.now}};
+  CHECK(WantedAlarms(f, policy)["camera_clock:yard"] == wanted["camera_clock:yard"]);
+
+  policy.camera_clock_limit_us = 20 * kMicrosPerSecond;
+  CHECK(WantedAlarms(f, policy).empty());
+  policy.camera_clock_limit_us = 0;  // not watched
+  f.camera_clocks = {{"yard", -120 * kMicrosPerSecond, f.now}};
+  CHECK(WantedAlarms(f, policy).empty());
+}
+
+TEST_CASE("camera clock offsets are told in whole seconds ahead or behind") {
+  CHECK(CameraClockText(400'000) == "within a second of the appliance's clock");
+  CHECK(CameraClockText(-499'999) == "within a second of the appliance's clock");
+  CHECK(CameraClockText(2'600'000) == "3 s ahead of the appliance's clock");
+  CHECK(CameraClockText(-90 * kMicrosPerSecond) == "90 s behind the appliance's clock");
+  CHECK(CameraClockAdrift(-2'000'001, 2'000'000));
+  CHECK_FALSE(CameraClockAdrift(-2'000'000, 2'000'000));
+  CHECK_FALSE(CameraClockAdrift(2'000'000, 2'000'000));
+}
+
+TEST_CASE(
+    "the watcher clears a camera clock alarm once the camera's clock is back within the "
+    "limit") {
+  TempDir dir;
+  ManualClock clock(kStart);
+  auto db = records::Database::Open(dir.File("records.db"), clock);
+  REQUIRE(db.ok());
+  records::Database& d = **db;
+  AlarmPolicy policy;
+  SiteFacts f = Facts(1);
+  f.statuses = {CameraStatus("lobby", true, f.now, f.now),
+                CameraStatus("yard", true, f.now, f.now)};
+  f.camera_clocks = {{"lobby", 30 * kMicrosPerSecond, f.now}};
+  REQUIRE(ApplyAlarms(d, WantedAlarms(f, policy), false).ok());
+  REQUIRE(d.ListActiveAlarms()->size() == 1);
+  CHECK(d.ListActiveAlarms()->front().kind == "camera_clock:lobby");
+  f.camera_clocks = {{"lobby", 100'000, f.now}};
+  REQUIRE(ApplyAlarms(d, WantedAlarms(f, policy), false).ok());
+  CHECK(d.ListActiveAlarms()->empty());
+}
+
+TEST_CASE("a camera clock alarm is described in words with what to do") {
+  AlarmWords w = DescribeAlarm("camera_clock:yard", "Yard");
+  CHECK(w.title == "Camera Yard's clock is wrong");
+  CHECK(w.what_to_do.find("NTP") != std::string::npos);
+  CHECK(AlarmCamera("camera_clock:yard") == "yard");
+}

@@ -14,6 +14,9 @@ namespace {
 constexpr int64_t kFirstBackoffUs = 15 * kMicrosPerSecond;
 constexpr int64_t kMaxBackoffUs = 300 * kMicrosPerSecond;
 constexpr int kMailsPerRound = 10;
+// A camera clock measured longer ago than this is not judged (the camera has stopped
+// sending sender reports, or stopped).
+constexpr int64_t kCameraClockLookbackUs = kMicrosPerDay;
 
 Result<std::string> ReadPassword(const std::string& path) {
   std::ifstream in(path);
@@ -91,6 +94,11 @@ Status AlarmWatcher::Check() {
                 r.state != records::RequestState::kDisclosed &&
                 r.state != records::RequestState::kRefused;
     if (open && r.deadline) f.open_dsars.push_back({r.id, *r.deadline});
+  }
+  for (const std::string& camera : f.cameras) {
+    auto latest = db_.LatestClockOffset(camera, {f.now.us - kCameraClockLookbackUs});
+    if (!latest.ok()) return latest.status();
+    if (*latest) f.camera_clocks.push_back({camera, *(*latest)->clock_offset_us, (*latest)->start});
   }
   MonoMicros mono = clock_.Monotonic();
   bool check_log = !last_access_log_check_ ||

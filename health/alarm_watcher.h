@@ -2,8 +2,9 @@
 // raised alarm through the site's SMTP relay (docs/design/health.md).
 //
 // One thread, started by `custodian serve` on a records connection of its own. Every
-// interval it gathers the facts (camera status, the clock, the last backup, open subject
-// access requests, and every access_log_interval the access log's chain), applies
+// interval it gathers the facts (camera status, each camera's clock offset last measured
+// in the past day, the clock, the last backup, open subject access requests, and every
+// access_log_interval the access log's chain), applies
 // alarm_check.h's decision, then sends the e-mails not yet sent, oldest first. An alarm is
 // marked notified only after the relay accepted its message, so a relay that is down
 // delays mail (retried with a back-off up to 5 minutes) and loses none. Alarms raised more

@@ -20,7 +20,9 @@ std::string Suffix(const std::string& kind) {
 
 std::string AlarmCamera(const std::string& kind) {
   std::string_view base = Base(kind);
-  return base == "camera_offline" || base == "camera_timing" ? Suffix(kind) : "";
+  return base == "camera_offline" || base == "camera_timing" || base == "camera_clock"
+             ? Suffix(kind)
+             : "";
 }
 
 AlarmWords DescribeAlarm(const std::string& kind, const std::string& camera_name) {
@@ -36,6 +38,13 @@ AlarmWords DescribeAlarm(const std::string& kind, const std::string& camera_name
     return {"Camera " + camera + "'s clock or timestamps are wrong",
             "Recording goes on with corrected times. Set the camera to take its time from "
             "NTP, and check its clock in its own web page."};
+  }
+  if (base == "camera_clock") {
+    return {"Camera " + camera + "'s clock is wrong",
+            "Recording goes on, timed by the appliance's clock; the camera's own time (and "
+            "the time it burns into its pictures) does not match it. Set the camera to take "
+            "its time from NTP (the same server as the appliance), then check its clock on its "
+            "own web page."};
   }
   if (base == "recorder_down") {
     return {"The recorder is not running",

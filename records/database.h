@@ -24,8 +24,9 @@
 //   Open, SchemaVersion, WithTransaction;
 //   cameras: UpsertCamera, ListCameras, SetCameraStatus, ListCameraStatus;
 //   segments: BeginSegment, FinishSegment, GetSegment, ListSegments, ListSegmentsInState,
-//     ListAllSegments, ForEachSegment, ForEachCompleteSegment, MarkSegmentDeleting,
-//     RemoveSegment, LeaseSegment, ReleaseSegmentLease;
+//     LatestClockOffset, FootageBytesByCamera, ListAllSegments, ForEachSegment,
+//     ForEachCompleteSegment, MarkSegmentDeleting, RemoveSegment, LeaseSegment,
+//     ReleaseSegmentLease;
 //   runs and gaps: BeginRun, EndRun, LastRun, InsertGap, ListGaps;
 //   access log: AppendAccess, VerifyAccessLog, AccessLogHead, QueryAccess,
 //     AppendViewingStart, AppendViewingEnd, ListOpenViewings;
@@ -62,6 +63,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -118,6 +120,12 @@ class Database {
   Result<std::vector<SegmentRow>> ListSegments(const std::string& camera_id, UtcMicros from,
                                                UtcMicros to);
   Result<std::vector<SegmentRow>> ListSegmentsInState(SegmentState state);
+  // The newest segment of camera_id starting at or after `since` that carries a camera
+  // clock offset (the camera sent RTCP sender reports); nullopt when there is none.
+  Result<std::optional<SegmentRow>> LatestClockOffset(const std::string& camera_id,
+                                                      UtcMicros since);
+  // Bytes of complete footage per camera id (cameras without footage are absent).
+  Result<std::map<std::string, int64_t>> FootageBytesByCamera();
   // Every segment, ordered by id; for `check` on small sites. Prefer ForEachSegment.
   Result<std::vector<SegmentRow>> ListAllSegments();
   // Calls fn for every segment in id order until fn returns false. Rows are read in

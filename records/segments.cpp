@@ -117,6 +117,33 @@ Result<std::vector<SegmentRow>> Database::ListSegments(const std::string& camera
   return CollectRows<SegmentRow>(st, ReadSegment);
 }
 
+Result<std::optional<SegmentRow>> Database::LatestClockOffset(const std::string& camera_id,
+                                                              UtcMicros since) {
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(Statement st,
+                           Prepare("SELECT " + kSegmentColumns +
+                                   " FROM segments WHERE camera_id = ? AND start_us >= ? "
+                                   "AND clock_offset_us IS NOT NULL "
+                                   "ORDER BY start_us DESC, id DESC LIMIT 1"));
+  st.Text(camera_id).Time(since);
+  RECORDS_ASSIGN_OR_RETURN(std::vector<SegmentRow> rows, CollectRows<SegmentRow>(st, ReadSegment));
+  if (rows.empty()) return std::optional<SegmentRow>();
+  return std::optional<SegmentRow>(std::move(rows.front()));
+}
+
+Result<std::map<std::string, int64_t>> Database::FootageBytesByCamera() {
+  Lock lock(mu_);
+  RECORDS_ASSIGN_OR_RETURN(Statement st, Prepare("SELECT camera_id, SUM(bytes) FROM segments "
+                                                 "WHERE state = 'complete' GROUP BY camera_id"));
+  std::map<std::string, int64_t> out;
+  for (;;) {
+    RECORDS_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out[st.ColText(0)] = st.ColInt(1);
+  }
+  return out;
+}
+
 Result<std::vector<SegmentRow>> Database::ListSegmentsInState(SegmentState state) {
   Lock lock(mu_);
   RECORDS_ASSIGN_OR_RETURN(Statement st,

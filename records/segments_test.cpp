@@ -210,6 +210,41 @@ TEST_CASE("deletions are recorded with their hashes and cannot be altered afterw
   REQUIRE(RawExec(t.path, "DELETE FROM deletions") == SQLITE_CONSTRAINT);
 }
 
+TEST_CASE(
+    "the newest clock offset of a camera skips segments without one, and footage bytes "
+    "are summed per camera over complete segments") {
+  TestDb t;
+  Database& db = *t.db;
+  REQUIRE(db.UpsertCamera({"yard", "Yard", {}}).ok());
+  auto add = [&](const std::string& camera, UtcMicros start, std::optional<int64_t> offset,
+                 bool finish, int64_t bytes) {
+    SegmentRow s =
+        NewSegment(camera, start, "footage/" + camera + "/" + std::to_string(start.us) + ".mp4");
+    s.clock_offset_us = offset;
+    auto id = db.BeginSegment(s);
+    REQUIRE(id.ok());
+    if (finish) REQUIRE(db.FinishSegment(*id, FinishAt(start + kMinute, bytes)).ok());
+  };
+  add("door-1", kT0, 4'000'000, true, 100);
+  add("door-1", kT0 + kMinute, 2'500'000, true, 200);
+  add("door-1", kT0 + 2 * kMinute, std::nullopt, false, 0);  // no sender report yet
+  add("yard", kT0, std::nullopt, true, 50);
+
+  auto latest = db.LatestClockOffset("door-1", kT0);
+  REQUIRE(latest.ok());
+  REQUIRE(latest->has_value());
+  CHECK((*latest)->clock_offset_us == 2'500'000);
+  CHECK((*latest)->start == kT0 + kMinute);
+  CHECK_FALSE(db.LatestClockOffset("door-1", kT0 + 2 * kMinute)->has_value());
+  CHECK_FALSE(db.LatestClockOffset("yard", kT0)->has_value());
+
+  auto bytes = db.FootageBytesByCamera();
+  REQUIRE(bytes.ok());
+  CHECK(bytes->at("door-1") == 300);
+  CHECK(bytes->at("yard") == 50);
+  CHECK(bytes->size() == 2);
+}
+
 TEST_CASE("an alarm is raised once per kind until it is cleared") {
   TestDb t;
   Database& db = *t.db;

@@ -61,6 +61,8 @@ stream SPEC: NAME[:KEY=VALUE,...]
                           street scene; pattern: a moving ball; PATH: any video file)
   file=PATH               loop this existing MKV/MP4 (H.264/H.265 video, optional AAC)
   user=NAME,password=PW   require RTSP digest authentication (realm "custodian-sim")
+  clock_offset=SECONDS [0]  the camera's clock is this far ahead (negative: behind): its
+                          RTCP sender reports carry the host's time plus SECONDS
   e.g. --stream lobby:codec=h264,width=1920,height=1080,bitrate=4000,audio=aac
        --stream yard:codec=h265,source=pattern,width=640,height=360
 

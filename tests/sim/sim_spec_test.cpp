@@ -55,6 +55,8 @@ TEST_CASE("a stream spec rejects unknown keys, bad values and bad names") {
   CHECK_FALSE(ParseStreamSpec("lobby:width=641").ok());  // odd sizes do not encode
   CHECK_FALSE(ParseStreamSpec("lobby:fps").ok());
   CHECK_FALSE(ParseStreamSpec("lobby:user=admin").ok());  // password missing
+  CHECK(ParseStreamSpec("lobby:clock_offset=-30")->clock_offset_s == -30);
+  CHECK_FALSE(ParseStreamSpec("lobby:clock_offset=soon").ok());
   CHECK_FALSE(ParseStreamSpec("lob/by").ok());
   CHECK_FALSE(ParseStreamSpec(":codec=h264").ok());
   CHECK_FALSE(ParseStreamSpec("lobby:source=pattern,file=/tmp/x.mkv").ok());

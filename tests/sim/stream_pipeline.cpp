@@ -1,5 +1,6 @@
 #include "tests/sim/stream_pipeline.h"
 
+#include <gst/rtp/gstrtcpbuffer.h>
 #include <gst/video/video-event.h>
 
 #include "base/clock.h"
@@ -112,6 +113,42 @@ void AddStallGate(const std::shared_ptr<SimStream>& stream, GstBin* bin, const c
                     [](gpointer p) { delete static_cast<StallGate*>(p); });
 }
 
+// A camera whose clock is wrong: its sender reports pair the RTP time with its own idea of
+// the wall time. The NTP timestamp is 32.32 fixed point, so whole seconds go in the high
+// word (modulo 2^64, which a negative offset relies on).
+gboolean OnSendingRtcp(GObject*, GstBuffer* buffer, gboolean, gpointer offset_s) {
+  const int64_t seconds = GPOINTER_TO_INT(offset_s);
+  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
+  if (!gst_rtcp_buffer_map(buffer, GST_MAP_READWRITE, &rtcp)) return FALSE;
+  GstRTCPPacket packet;
+  for (gboolean more = gst_rtcp_buffer_get_first_packet(&rtcp, &packet); more;
+       more = gst_rtcp_packet_move_to_next(&packet)) {
+    if (gst_rtcp_packet_get_type(&packet) != GST_RTCP_TYPE_SR) continue;
+    guint32 ssrc = 0, rtp_time = 0, packets = 0, octets = 0;
+    guint64 ntp = 0;
+    gst_rtcp_packet_sr_get_sender_info(&packet, &ssrc, &ntp, &rtp_time, &packets, &octets);
+    ntp += static_cast<guint64>(seconds) << 32;
+    gst_rtcp_packet_sr_set_sender_info(&packet, ssrc, ntp, rtp_time, packets, octets);
+  }
+  gst_rtcp_buffer_unmap(&rtcp);
+  return FALSE;  // suppressing the report as usual is fine
+}
+
+// The RTP sessions exist once the media is prepared (its streams have joined the bin).
+void OnMediaPrepared(GstRTSPMedia* media, gpointer offset_s) {
+  for (guint i = 0; i < gst_rtsp_media_n_streams(media); ++i) {
+    GstRTSPStream* stream = gst_rtsp_media_get_stream(media, i);
+    GObject* session = stream ? gst_rtsp_stream_get_rtpsession(stream) : nullptr;
+    if (!session) continue;
+    // A media prepared again keeps its sessions: move their reports once, not twice.
+    if (!g_object_get_data(session, "custodian-sim-clock-offset")) {
+      g_object_set_data(session, "custodian-sim-clock-offset", offset_s);
+      g_signal_connect(session, "on-sending-rtcp", G_CALLBACK(OnSendingRtcp), offset_s);
+    }
+    g_object_unref(session);
+  }
+}
+
 }  // namespace
 
 std::string LaunchDescription(const SimStream& stream) {
@@ -130,6 +167,10 @@ void ConfigureMedia(const std::shared_ptr<SimStream>& stream, GstRTSPMedia* medi
   }
   AddStallGate(stream, bin, "pay0", true);
   AddStallGate(stream, bin, "pay1", false);
+  if (stream->spec.clock_offset_s != 0) {
+    g_signal_connect(media, "prepared", G_CALLBACK(OnMediaPrepared),
+                     GINT_TO_POINTER(stream->spec.clock_offset_s));
+  }
 }
 
 }  // namespace custodian::sim

@@ -29,7 +29,8 @@ struct SimStream {
 std::string LaunchDescription(const SimStream& stream);
 
 // Called for each new media of the stream (the factory's "media-configure"): starts the
-// clip feeder of a file source, and gates every payloader so `stall` can hold packets.
+// clip feeder of a file source, gates every payloader so `stall` can hold packets, and for
+// a clock_offset moves the NTP time of the media's RTCP sender reports once it is prepared.
 // The pipeline's probes and feeders keep `stream` alive for as long as they exist.
 void ConfigureMedia(const std::shared_ptr<SimStream>& stream, GstRTSPMedia* media);
 

@@ -8,6 +8,8 @@ namespace custodian::sim {
 
 namespace {
 
+constexpr int kMaxClockOffsetSeconds = 7 * 24 * 3600;
+
 bool IsValidName(const std::string& name) {
   if (name.empty()) return false;
   for (unsigned char c : name) {
@@ -53,6 +55,8 @@ Status ApplyKey(const std::string& key, const std::string& value, StreamSpec* sp
     m.input = value;
   } else if (key == "file") {
     spec->file_path = value;
+  } else if (key == "clock_offset") {
+    return int_key(&spec->clock_offset_s, -kMaxClockOffsetSeconds, kMaxClockOffsetSeconds);
   } else if (key == "user") {
     spec->user = value;
   } else if (key == "password") {

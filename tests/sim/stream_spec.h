@@ -15,6 +15,8 @@
 //   file=PATH                  loop this existing MKV/MP4 (H.264/H.265, optional AAC) instead
 //                              of generating a clip; codec, size and the like come from it
 //   user=NAME,password=SECRET  require RTSP digest authentication
+//   clock_offset=SECONDS [0]   the camera's clock is this far ahead (negative: behind) of the
+//                              host's: the NTP time of its RTCP sender reports is moved by it
 //
 // The stream is served at rtsp://ADDRESS:PORT/NAME. NAME is [A-Za-z0-9_-]+.
 #pragma once
@@ -35,6 +37,7 @@ struct StreamSpec {
   std::string file_path;  // non-empty: serve this file instead of a generated clip
   std::string user;       // non-empty: digest authentication required
   std::string password;
+  int clock_offset_s = 0;
 };
 
 Result<StreamSpec> ParseStreamSpec(const std::string& text);

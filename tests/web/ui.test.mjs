@@ -840,6 +840,42 @@ await run('an admin adds a camera and its connection test succeeds', async () =>
   await shot(page, '14b-camera-password-dropped');
 });
 
+await run('camera clocks, days of footage and live stills on the camera and health pages', async () => {
+  const page = await signedIn('manager1');
+  await page_goto(page, '#/cameras');
+  // The Door camera's clock is 30 s ahead (the simulator's clock_offset); the others keep time.
+  const door = page.locator('.camera-card', { has: page.getByRole('heading', { name: 'Door' }) });
+  await door.locator('.camera-clock').waitFor({ timeout: 30_000 });
+  const doorOffset = Number(await door.locator('.camera-clock').getAttribute('data-offset-us'));
+  check(Math.abs(doorOffset - 30e6) < 1e6, `the camera page shows Door's clock 30 s ahead (${doorOffset / 1e6} s)`);
+  check((await door.innerText()).includes('30 s ahead of the appliance'), 'the offset is said in words');
+  const lobby = page.locator('.camera-card', { has: page.getByRole('heading', { name: 'Lobby' }) });
+  await lobby.locator('.camera-clock').waitFor({ timeout: 30_000 });
+  check(Math.abs(Number(await lobby.locator('.camera-clock').getAttribute('data-offset-us'))) < 1e6,
+    'the Lobby camera keeps time');
+  await shot(page, '15b-camera-clock');
+
+  await page_goto(page, '#/health');
+  const doorRow = page.locator('tr', { hasText: 'Door door' });
+  await doorRow.locator('.camera-clock').waitFor();
+  check((await doorRow.innerText()).includes('30 s ahead'), 'the health page shows the Door camera\'s clock');
+  check(/\d+ days? at the current rate/.test(await doorRow.innerText()), 'the health page gives its days of footage');
+  // Live stills are footage: a purpose first, then one picture per camera.
+  await page.getByRole('button', { name: 'Show live stills' }).click();
+  await page.getByLabel('Purpose').selectOption('system_check');
+  await page.getByLabel('In your own words').fill('Health check of every camera');
+  await page.getByRole('button', { name: 'Continue to footage' }).click();
+  await page.waitForFunction(() => [...document.querySelectorAll('img.health-still')]
+    .filter((i) => i.complete && i.naturalWidth > 0).length >= 2, null, { timeout: 30_000 });
+  await shot(page, '15c-health-stills');
+  // The page refreshes every 10 s: the stills join each camera's live viewing, no new entries.
+  const entries = () => Number(sql("SELECT count(*) FROM access_log WHERE action = 'live_picture' AND purpose_text = 'Health check of every camera'"));
+  const first = entries();
+  check(first >= 2 && first <= 3, `one access-log entry per camera for the stills (${first})`);
+  await new Promise((r) => setTimeout(r, 11_000));
+  check(entries() === first, `a refresh of the page adds no access-log entries (${entries()})`);
+});
+
 // The alarm e-mails that reached the fake relay, as text.
 function mails() {
   return readdirSync(MAIL_DIR).sort().map((f) => readFileSync(path.join(MAIL_DIR, f), 'utf8'));

@@ -1,10 +1,14 @@
 // Health (managers, DPO, admins): every alarm in words with what to do, acknowledged by a
-// person; the cameras' state, the disk and how many days it lasts at the current rate, the
-// clock, the last backup, holds past review and DSARs due soon. Refreshes every 10 s.
-import { get, post } from '../api.js';
+// person; the cameras' state, clock and days of footage against retention, the disk and how
+// many days it lasts at the current rate, the clock, the last backup, holds past review and
+// DSARs due soon. Refreshes every 10 s. Live stills are footage: shown only to those
+// permitted a camera, after they state a purpose, and fetched as live pictures (one live
+// viewing per camera in the access log, however often the page refreshes).
+import { get, post, query } from '../api.js';
 import { h, clear, table, pageHeader, messageLine, button, badge } from '../ui.js';
 import { timeEl } from '../time.js';
 import { refreshAlarmBanner } from '../alarm_banner.js';
+import { askPurpose, PURPOSE_LABELS } from '../purpose.js';
 
 const REFRESH_MS = 10_000;
 
@@ -20,6 +24,23 @@ function days(n) {
   if (n === null || n === undefined) return 'not known yet (no footage in the last day)';
   const d = Math.floor(n);
   return d === 1 ? '1 day' : `${d} days`;
+}
+
+// Days of footage a camera keeps at its current rate, against its retention.
+function footageDays(c) {
+  if (c.footage_days === null || c.footage_days === undefined) return 'not known yet (no footage in the last day)';
+  const text = `${days(c.footage_days)} at the current rate`;
+  return c.short_of_retention
+    ? h('span', {}, badge(text, 'warn'), ` — less than its ${c.retention_days} days: the oldest footage goes early`)
+    : text;
+}
+
+function cameraClock(clock) {
+  if (!clock || clock.state === 'unknown') return h('span', { class: 'camera-clock' }, badge('camera clock unknown', 'warn'));
+  const secs = (clock.offset_us / 1e6).toFixed(1);
+  const figure = `${clock.offset_us >= 0 ? '+' : ''}${secs} s`;
+  return h('span', { class: 'camera-clock', dataset: { offsetUs: String(clock.offset_us) } },
+    badge(figure, clock.state === 'adrift' ? 'bad' : 'ok'), ' ', clock.text);
 }
 
 // A recorder error in words a site manager can act on; the error itself stays one click away.
@@ -58,6 +79,12 @@ export async function render(main, { session }) {
   const clearedBox = h('section', { 'aria-labelledby': 'cleared-alarms' });
   main.append(pageHeader('Health'), msg, alarmsBox, siteBox, camerasBox, clearedBox);
   const mayOpenRequests = session.user.role !== 'admin';
+  let stillPurpose = null;
+  const purposeBox = h('div');
+  const stillsButton = button('Show live stills', async () => {
+    stillPurpose = await askPurpose(purposeBox, session.purposes || Object.keys(PURPOSE_LABELS));
+    if (stillPurpose) await load();
+  });
 
   async function acknowledge(a) {
     try {
@@ -103,16 +130,34 @@ export async function render(main, { session }) {
       h('dl', { class: 'card health-facts' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])));
   }
 
+  // The newest keyframe of the camera, with a cache-busting time so each refresh fetches it.
+  function still(c) {
+    if (!c.may_view) return h('span', { class: 'hint' }, 'not one of your cameras');
+    if (!stillPurpose) return '—';
+    const url = `/api/v1/cameras/${encodeURIComponent(c.id)}/live.jpg` + query({ ...stillPurpose, t: String(Date.now()) });
+    const img = h('img', { class: 'health-still', src: url, alt: `Live still of ${c.name}`, width: 160 });
+    img.addEventListener('error', () => img.replaceWith(h('span', { class: 'hint' }, 'no picture now')));
+    return img;
+  }
+
   function renderCameras(cameras) {
+    const viewable = cameras.some((c) => c.may_view);
     clear(camerasBox, h('h2', { id: 'camera-state' }, 'Cameras'),
+      viewable && !stillPurpose ? h('p', {}, 'Live stills are footage: say why you need them first. ', stillsButton) : null,
+      viewable && stillPurpose ? h('p', { class: 'purpose-line' }, 'Purpose for the live stills: ',
+        h('strong', {}, PURPOSE_LABELS[stillPurpose.purpose] || stillPurpose.purpose), ` — “${stillPurpose.purpose_text}”`) : null,
+      purposeBox,
       table([
         { title: 'Camera', cell: (c) => h('span', {}, c.name, h('span', { class: 'camera-id' }, ` ${c.id}`)) },
+        { title: 'Live still', cell: still },
         { title: 'State', cell: (c) => c.online ? badge('recording', 'ok') : badge('offline', 'bad') },
         { title: 'Last picture', cell: (c) => c.last_picture ? timeEl(c.last_picture) : 'never' },
         { title: 'Problem', cell: (c) => c.online || !c.last_error ? '—'
           : h('details', { class: 'camera-problem' }, h('summary', {}, problemInWords(c.last_error)), h('span', { class: 'alarm-detail' }, c.last_error)) },
+        { title: 'Clock', cell: (c) => cameraClock(c.clock) },
         { title: 'Footage in the last day', cell: (c) => bytes(c.bytes_last_day) },
         { title: 'Kept for', cell: (c) => c.retention_days ? `${c.retention_days} days (needs about ${bytes(c.retention_needs_bytes)})` : 'the site\'s period' },
+        { title: 'Days of footage', cell: footageDays },
       ], cameras, { empty: 'No cameras are configured.' }));
   }
 
