@@ -161,7 +161,7 @@ TEST_CASE("a setting that is not a whole number is read as absent, not as a cras
 }
 
 TEST_CASE(
-    "a camera clock beyond the limit either way is an alarm; within it, or unknown, is "
+    "a camera clock beyond the limit either way is an alarm, and one within it or unknown is "
     "not") {
   AlarmPolicy policy;  // 2 s
   SiteFacts f = Facts(1);

@@ -33,7 +33,7 @@ std::optional<records::AlarmRow> ActiveAlarm(records::Database& db, const std::s
 
 TEST_CASE(
     "a camera whose clock is 30 s ahead is recorded with that offset and raises a clock "
-    "alarm; a camera on time does not") {
+    "alarm, and a camera on time does not") {
   auto sim =
       sim::SimulatorProcess::Start({"lobby:width=320,height=240,gop=25,clip=4,clock_offset=30",
                                     "yard:width=320,height=240,gop=25,clip=4"});
