@@ -55,9 +55,10 @@ bool CameraClockAdrift(int64_t offset_us, int64_t limit_us) {
 }
 
 std::string CameraClockText(int64_t offset_us) {
-  // Offsets are measured differences of two clocks, far from INT64_MIN.
-  const int64_t magnitude = offset_us < 0 ? -offset_us : offset_us;
-  const int64_t seconds = (magnitude + kMicrosPerSecond / 2) / kMicrosPerSecond;
+  // Unsigned, so that even a camera's absurd offset of INT64_MIN has a magnitude.
+  const uint64_t magnitude = offset_us < 0 ? uint64_t{0} - static_cast<uint64_t>(offset_us)
+                                           : static_cast<uint64_t>(offset_us);
+  const uint64_t seconds = (magnitude + kMicrosPerSecond / 2) / kMicrosPerSecond;
   if (seconds == 0) return "within a second of the appliance's clock";
   return std::to_string(seconds) + " s " + (offset_us > 0 ? "ahead of" : "behind") +
          " the appliance's clock";

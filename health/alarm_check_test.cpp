@@ -195,6 +195,7 @@ TEST_CASE("camera clock offsets are told in whole seconds ahead or behind") {
   CHECK(CameraClockText(-499'999) == "within a second of the appliance's clock");
   CHECK(CameraClockText(2'600'000) == "3 s ahead of the appliance's clock");
   CHECK(CameraClockText(-90 * kMicrosPerSecond) == "90 s behind the appliance's clock");
+  CHECK(CameraClockText(INT64_MIN) == "9223372036855 s behind the appliance's clock");
   CHECK(CameraClockAdrift(-2'000'001, 2'000'000));
   CHECK_FALSE(CameraClockAdrift(-2'000'000, 2'000'000));
   CHECK_FALSE(CameraClockAdrift(2'000'000, 2'000'000));
