@@ -12,6 +12,7 @@ extern "C" {
 #include "api/camera_files.h"
 #include "api/handlers.h"
 #include "base/log.h"
+#include "config/camera_config.h"
 #include "media/rtsp/rtsp_tcp_source.h"
 
 namespace custodian::api {
@@ -92,6 +93,8 @@ Result<nlohmann::json> RetentionJson(ApiContext& ctx, const config::SiteConfig& 
 // What an administrator sees of a camera's configuration (never the password).
 nlohmann::json ConfigJson(const config::SiteConfig& site, const config::CameraConfig& c) {
   return {{"url", c.url},
+          {"sub_url", c.sub_url},
+          {"record_sub_stream", c.record_sub_stream},
           {"transport", config::TransportName(c.transport)},
           {"username", c.username},
           {"has_password", !c.password_file.empty()},
@@ -109,8 +112,8 @@ constexpr size_t kMaxCredentialBytes = 256;
 // The camera fields of a request body; unknown keys and wrong types are refused before
 // anything is written.
 Result<CameraChange> ParseCameraChange(const nlohmann::json& body, bool create) {
-  static const char* const kKeys[] = {"id",       "name",     "url",      "transport",
-                                      "username", "password", "retention",
+  static const char* const kKeys[] = {"id",       "name",     "url",       "sub_url",
+                                      "transport", "username", "password", "retention",
                                       "allow_basic_auth"};
   for (auto it = body.begin(); it != body.end(); ++it) {
     if (std::find_if(std::begin(kKeys), std::end(kKeys),
@@ -136,6 +139,7 @@ Result<CameraChange> ParseCameraChange(const nlohmann::json& body, bool create) 
   };
   const Field fields[] = {{"name", kMaxCameraNameBytes, &change.name},
                           {"url", kMaxUrlBytes, &change.url},
+                          {"sub_url", kMaxUrlBytes, &change.sub_url},
                           {"transport", 8, &change.transport},
                           {"username", kMaxCredentialBytes, &change.username},
                           {"password", kMaxCredentialBytes, &change.password}};
@@ -185,6 +189,7 @@ std::string ChangedKeys(const CameraChange& c) {
   };
   add(c.name.has_value(), "name");
   add(c.url.has_value(), "url");
+  add(c.sub_url.has_value(), "sub_url");
   add(c.transport.has_value(), "transport");
   add(c.username.has_value(), "username");
   add(c.password.has_value(), "password");
@@ -263,6 +268,8 @@ Result<HttpResponse> HandleListCameras(ApiContext& ctx, const Call& call) {
   if (!changes.ok()) return FromRecords(changes.status(), "read pending policy changes");
   nlohmann::json list = nlohmann::json::array();
   for (const auto& c : *cameras) {
+    // A sub stream is part of its camera, shown with it.
+    if (config::IsSubStreamId(c.id)) continue;
     if (!all && std::find(permitted->begin(), permitted->end(), c.id) == permitted->end()) {
       continue;
     }
@@ -270,6 +277,9 @@ Result<HttpResponse> HandleListCameras(ApiContext& ctx, const Call& call) {
     nlohmann::json item = {{"id", c.id},
                            {"name", c.name},
                            {"status", StatusJson(s == by_camera.end() ? nullptr : s->second)}};
+    if (auto sub = by_camera.find(config::SubStreamId(c.id)); sub != by_camera.end()) {
+      item["sub_stream_status"] = StatusJson(sub->second);
+    }
     const config::CameraConfig* configured = nullptr;
     if (site) {
       for (const auto& cc : site->cameras) {

@@ -41,6 +41,8 @@ export async function render(main) {
     field('Camera id', idInput, 'Lower-case letters, digits and -; it names the footage folder and cannot change later.'),
     field('Name', h('input', { name: 'name', maxlength: 200, autocomplete: 'off' })),
     field('Stream address', h('input', { name: 'url', required: true, maxlength: 1000, autocomplete: 'off', placeholder: 'rtsp://192.168.1.64:554/stream1' }), 'rtsp:// or rtsps://, without a user name or password in it.'),
+    field('Sub stream address', h('input', { name: 'sub_url', maxlength: 1000, autocomplete: 'off', placeholder: 'rtsp://192.168.1.64:554/stream2' }),
+      'Optional: the camera\'s smaller stream, shown in live grids; the stream above is the one recorded.'),
     field('Transport', select('transport', TRANSPORTS, 'tcp')),
     field('Camera user name', h('input', { name: 'username', maxlength: 256, autocomplete: 'off' })),
     field('Camera password', password, 'Stored in a file only the appliance can read; never shown again.'),
@@ -69,6 +71,7 @@ export async function render(main) {
     idInput.disabled = true;
     form.elements.name.value = c.name || '';
     form.elements.url.value = c.config.url;
+    form.elements.sub_url.value = c.config.sub_url || '';
     form.elements.transport.value = c.config.transport;
     form.elements.username.value = c.config.username || '';
     password.placeholder = c.config.has_password ? 'unchanged' : '';
@@ -85,7 +88,7 @@ export async function render(main) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const v = formValues(form);
-    const body = { name: v.name || undefined, url: v.url, transport: v.transport, username: v.username,
+    const body = { name: v.name || undefined, url: v.url, sub_url: v.sub_url || '', transport: v.transport, username: v.username,
       retention: { max_age_days: v.max_age_days ? Number(v.max_age_days) : null }, allow_basic_auth: allowBasic.checked };
     if (password.value) body.password = password.value;
     else if (editing && removePassword.checked) body.password = '';
@@ -122,7 +125,7 @@ export async function render(main) {
       form.hidden = !writable;
       clear(out, table([
         { title: 'Camera', cell: (c) => [h('strong', {}, c.name || c.id), h('br'), h('small', {}, c.id)] },
-        { title: 'Stream', cell: (c) => c.config ? [c.config.url, h('br'), h('small', {}, `${c.config.transport}${c.config.username ? `, user ${c.config.username}` : ''}${c.config.has_password ? ', password set' : ''}${c.config.allow_basic_auth ? ', Basic allowed' : ''}`),
+        { title: 'Stream', cell: (c) => c.config ? [c.config.url, ...(c.config.sub_url ? [h('br'), h('small', {}, `sub stream ${c.config.sub_url}`)] : []), h('br'), h('small', {}, `${c.config.transport}${c.config.username ? `, user ${c.config.username}` : ''}${c.config.has_password ? ', password set' : ''}${c.config.allow_basic_auth ? ', Basic allowed' : ''}`),
           c.config.password_withheld ? [h('br'), badge('password not used', 'warn'), ' ', h('small', {}, c.config.password_withheld)] : null] : '—' },
         { title: 'Keep for', cell: (c) => c.retention ? `${c.retention.max_age_days} days` : '—' },
         { title: 'Recording', cell: (c) => c.status?.online ? badge('online', 'ok') : badge('offline', 'warn') },
