@@ -13,6 +13,7 @@ extern "C" {
 #include "api/handlers.h"
 #include "base/log.h"
 #include "config/camera_config.h"
+#include "media/rtsp/certificate_pin.h"
 #include "media/rtsp/rtsp_tcp_source.h"
 
 namespace custodian::api {
@@ -98,8 +99,8 @@ nlohmann::json ConfigJson(const config::SiteConfig& site, const config::CameraCo
           {"transport", config::TransportName(c.transport)},
           {"username", c.username},
           {"has_password", !c.password_file.empty()},
-          {"password_withheld", c.password_withheld.empty() ? nlohmann::json()
-                                                              : nlohmann::json(c.password_withheld)},
+          {"password_withheld",
+           c.password_withheld.empty() ? nlohmann::json() : nlohmann::json(c.password_withheld)},
           {"allow_basic_auth", c.allow_basic_auth},
           {"defined_at", c.source},
           {"editable", CameraFiles::IsManaged(site, c)}};
@@ -112,9 +113,9 @@ constexpr size_t kMaxCredentialBytes = 256;
 // The camera fields of a request body; unknown keys and wrong types are refused before
 // anything is written.
 Result<CameraChange> ParseCameraChange(const nlohmann::json& body, bool create) {
-  static const char* const kKeys[] = {"id",       "name",     "url",       "sub_url",
-                                      "transport", "username", "password", "retention",
-                                      "allow_basic_auth"};
+  static const char* const kKeys[] = {"id",       "name",      "url",
+                                      "sub_url",  "transport", "username",
+                                      "password", "retention", "allow_basic_auth"};
   for (auto it = body.begin(); it != body.end(); ++it) {
     if (std::find_if(std::begin(kKeys), std::end(kKeys),
                      [&](const char* k) { return it.key() == k; }) == std::end(kKeys) ||
@@ -241,6 +242,16 @@ const char* ErrorCode(ErrorKind kind) {
 
 }  // namespace
 
+// An rtsps:// camera's pinned certificate and any other one it presented since (admins).
+nlohmann::json CertificateJson(const media::rtsp::CertificatePin& pin) {
+  return {{"sha256", pin.sha256},
+          {"pinned_at", TimeJson(pin.pinned_at)},
+          {"pinned_by", pin.pinned_by},
+          {"presented_sha256",
+           pin.presented.empty() ? nlohmann::json() : nlohmann::json(pin.presented)},
+          {"presented_at", pin.presented.empty() ? nlohmann::json() : TimeJson(pin.presented_at)}};
+}
+
 Result<HttpResponse> HandleListCameras(ApiContext& ctx, const Call& call) {
   auto cameras = ctx.db.ListCameras();
   if (!cameras.ok()) return FromRecords(cameras.status(), "list cameras");
@@ -292,6 +303,11 @@ Result<HttpResponse> HandleListCameras(ApiContext& ctx, const Call& call) {
       if (!retention.ok()) return retention.status();
       item["retention"] = *retention;
       if (all) item["config"] = ConfigJson(*site, *configured);
+    }
+    if (all) {
+      auto pin = media::rtsp::ReadCertificatePin(
+          ctx.fs, media::rtsp::CertificatePinPath(ctx.options.data_dir, c.id));
+      if (pin.ok() && *pin) item["certificate"] = CertificateJson(**pin);
     }
     list.push_back(std::move(item));
   }
@@ -355,9 +371,24 @@ Result<HttpResponse> HandleTestCamera(ApiContext& ctx, const Call& call) {
   media::rtsp::RtspSourceOptions options;
   options.connect_timeout_us = timeout_us;
   options.allow_basic_auth = camera->allow_basic_auth;
+  // rtsps://: the password goes only to the certificate the recorder pinned (read, never
+  // pinned here: a test is not a first use).
+  std::string presented;
+  options.check_certificate = [&](const std::string& sha256) -> Status {
+    presented = sha256;
+    auto pin = media::rtsp::ReadCertificatePin(
+        ctx.fs, media::rtsp::CertificatePinPath(ctx.options.data_dir, camera->id));
+    if (!pin.ok()) return pin.status();
+    if (*pin && (*pin)->sha256 != sha256) {
+      return PermissionDenied("the camera presents TLS certificate SHA-256 " + sha256 +
+                              ", not the pinned " + (*pin)->sha256 + "; nothing was sent to it");
+    }
+    return Status::Ok();
+  };
   auto source = media::rtsp::RtspTcpSource::Open(camera->url, camera->username, *password,
                                                  options, &cancel);
   nlohmann::json out = {{"camera", camera->id}, {"url", camera->url}};
+  if (!presented.empty()) out["certificate_sha256"] = presented;
   std::string detail;
   if (source.ok()) {
     out["reachable"] = true;
@@ -393,6 +424,42 @@ Result<HttpResponse> HandleTestCamera(ApiContext& ctx, const Call& call) {
   e.camera_id = camera->id;
   CUSTODIAN_RETURN_IF_ERROR(RecordAccess(ctx, e));
   return Json(out);
+}
+
+// Makes the certificate an rtsps:// camera presents now its pin, so that the recorder
+// records it again. The body names the certificate the administrator was shown
+// ({"sha256": "..."}): a camera that has since presented yet another one is refused (409).
+// The pin file is written first, then the access-log entry with the alarm's clearing in one
+// transaction; should that fail, the old pin is put back. No file I/O under the records lock.
+Result<HttpResponse> HandleAcceptCameraCertificate(ApiContext& ctx, const Call& call) {
+  auto body = JsonObjectBody(call.request);
+  if (!body.ok()) return body.status();
+  auto sha = StringMember(*body, "sha256", 64, true);
+  if (!sha.ok()) return sha.status();
+  const std::string camera = call.params.camera;
+  const std::string path = media::rtsp::CertificatePinPath(ctx.options.data_dir, camera);
+  auto before = media::rtsp::ReadCertificatePin(ctx.fs, path);
+  if (!before.ok()) return before.status();
+  auto accepted = media::rtsp::AcceptPresentedCertificate(ctx.fs, path, **sha, call.user().name,
+                                                          ctx.clock.Now());
+  if (!accepted.ok()) return accepted.status();
+  Status st = ctx.db.WithTransaction([&]() -> Status {
+    CUSTODIAN_RETURN_IF_ERROR(ctx.db.ClearAlarm(std::string("camera_certificate:") + camera));
+    records::AccessEntry e = EntryFor(call, records::AccessResult::kOk,
+                                      "camera " + camera + " TLS certificate accepted: SHA-256 " +
+                                          (*before)->sha256 + " -> " + accepted->sha256);
+    e.camera_id = camera;
+    return RecordChange(ctx, e);
+  });
+  if (!st.ok()) {
+    Status restored =
+        WriteFileAtomically(ctx.fs, path,
+                            "pinned " + (*before)->sha256 + " " + FormatUtc((*before)->pinned_at) +
+                                " " + (*before)->pinned_by + "\n");
+    if (!restored.ok()) LogError("api") << "camera " << camera << ": pin not restored";
+    return FromRecords(st, "log the certificate's acceptance");
+  }
+  return Json({{"camera", camera}, {"certificate", CertificateJson(*accepted)}});
 }
 
 }  // namespace custodian::api

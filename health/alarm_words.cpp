@@ -20,7 +20,9 @@ std::string Suffix(const std::string& kind) {
 
 std::string AlarmCamera(const std::string& kind) {
   std::string_view base = Base(kind);
-  return base == "camera_offline" || base == "camera_timing" ? Suffix(kind) : "";
+  return base == "camera_offline" || base == "camera_timing" || base == "camera_certificate"
+             ? Suffix(kind)
+             : "";
 }
 
 AlarmWords DescribeAlarm(const std::string& kind, const std::string& camera_name) {
@@ -36,6 +38,13 @@ AlarmWords DescribeAlarm(const std::string& kind, const std::string& camera_name
     return {"Camera " + camera + "'s clock or timestamps are wrong",
             "Recording goes on with corrected times. Set the camera to take its time from "
             "NTP, and check its clock in its own web page."};
+  }
+  if (base == "camera_certificate") {
+    return {"Camera " + camera + "'s TLS certificate has changed",
+            "It is not being recorded: the camera, or something in its place, presents a "
+            "certificate other than the one trusted. If the camera was reset or its "
+            "certificate renewed, compare the new fingerprint with the camera's own page and "
+            "accept it on the Cameras page; otherwise look for what answers at its address."};
   }
   if (base == "recorder_down") {
     return {"The recorder is not running",

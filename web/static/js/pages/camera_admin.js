@@ -116,6 +116,24 @@ export async function render(main) {
     try { clear(cell, testResult(await post(`/api/v1/cameras/${c.id}/test`))); } catch (e) { clear(cell, badge('error', 'bad'), ' ', e.message); }
   }
 
+  // An rtsps:// camera's pinned certificate (SHA-256) and, after a change, the new one with
+  // a button to trust it: the recorder records the camera again once it is accepted.
+  function certificateCell(c) {
+    const cert = c.certificate;
+    if (!cert) return '—';
+    const pinned = [h('code', { class: 'hash' }, cert.sha256), h('br'), h('small', {}, `pinned ${cert.pinned_by === 'first use' ? 'on first use' : `by ${cert.pinned_by}`}`)];
+    if (!cert.presented_sha256) return pinned;
+    const accept = button('Accept new certificate', async () => {
+      if (!window.confirm(`Trust camera ${c.id}'s new certificate ${cert.presented_sha256}? Compare it with the fingerprint on the camera's own page first.`)) return;
+      try {
+        await post(`/api/v1/cameras/${c.id}/certificate/accept`, { sha256: cert.presented_sha256 });
+        msg.show(`Camera ${c.id}'s new certificate is trusted; recording resumes within seconds.`, 'ok');
+        load();
+      } catch (e) { msg.error(e); }
+    }, { 'aria-label': `Accept the new certificate of ${c.id}` });
+    return [badge('certificate changed: not recording', 'bad'), h('br'), h('small', {}, 'now presents '), h('code', { class: 'hash' }, cert.presented_sha256), h('br'), accept, h('br'), ...pinned];
+  }
+
   async function load() {
     try {
       const { cameras, administration } = await get('/api/v1/cameras');
@@ -127,6 +145,7 @@ export async function render(main) {
         { title: 'Camera', cell: (c) => [h('strong', {}, c.name || c.id), h('br'), h('small', {}, c.id)] },
         { title: 'Stream', cell: (c) => c.config ? [c.config.url, ...(c.config.sub_url ? [h('br'), h('small', {}, `sub stream ${c.config.sub_url}`)] : []), h('br'), h('small', {}, `${c.config.transport}${c.config.username ? `, user ${c.config.username}` : ''}${c.config.has_password ? ', password set' : ''}${c.config.allow_basic_auth ? ', Basic allowed' : ''}`),
           c.config.password_withheld ? [h('br'), badge('password not used', 'warn'), ' ', h('small', {}, c.config.password_withheld)] : null] : '—' },
+        { title: 'TLS certificate', cell: (c) => certificateCell(c) },
         { title: 'Keep for', cell: (c) => c.retention ? `${c.retention.max_age_days} days` : '—' },
         { title: 'Recording', cell: (c) => c.status?.online ? badge('online', 'ok') : badge('offline', 'warn') },
         { title: 'Defined in', cell: (c) => !c.config ? 'not in the configuration' : c.config.editable ? 'camera setup' : `${c.config.defined_at} (read-only here)` },
