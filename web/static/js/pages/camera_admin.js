@@ -41,7 +41,7 @@ export async function render(main) {
     field('Camera id', idInput, 'Lower-case letters, digits and -; it names the footage folder and cannot change later.'),
     field('Name', h('input', { name: 'name', maxlength: 200, autocomplete: 'off' })),
     field('Stream address', h('input', { name: 'url', required: true, maxlength: 1000, autocomplete: 'off', placeholder: 'rtsp://192.168.1.64:554/stream1' }), 'rtsp:// or rtsps://, without a user name or password in it.'),
-    field('Sub stream address', h('input', { name: 'sub_url', maxlength: 1000, autocomplete: 'off', placeholder: 'rtsp://192.168.1.64:554/stream2' }),
+    field('Sub stream for live view', h('input', { name: 'sub_url', maxlength: 1000, autocomplete: 'off', placeholder: 'rtsp://192.168.1.64:554/stream2' }),
       'Optional: the camera\'s smaller stream, shown in live grids; the stream above is the one recorded.'),
     field('Transport', select('transport', TRANSPORTS, 'tcp')),
     field('Camera user name', h('input', { name: 'username', maxlength: 256, autocomplete: 'off' })),
