@@ -80,6 +80,7 @@ constexpr HandlerEntry kHandlers[] = {
     {RouteId::kCreateCamera, HandleCreateCamera},
     {RouteId::kUpdateCamera, HandleUpdateCamera},
     {RouteId::kTestCamera, HandleTestCamera},
+    {RouteId::kAcceptCameraCertificate, HandleAcceptCameraCertificate},
     {RouteId::kHealthStatus, HandleHealthStatus},
     {RouteId::kListAlarms, HandleListAlarms},
     {RouteId::kAcknowledgeAlarm, HandleAcknowledgeAlarm},

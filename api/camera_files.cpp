@@ -105,6 +105,15 @@ Result<std::string> WritePasswordFile(const std::string& cameras_dir, const std:
 void ApplyChange(const CameraChange& change, config::CameraConfig* camera) {
   if (change.name) camera->name = *change.name;
   if (change.url) camera->url = *change.url;
+  if (change.sub_url) {
+    camera->sub_url = *change.sub_url;
+    // Recording a sub stream is set by hand in the file; it goes with the sub stream.
+    if (change.sub_url->empty()) {
+      camera->record_sub_stream = false;
+      camera->sub_max_age_days.reset();
+      camera->sub_quota_bytes.reset();
+    }
+  }
   if (change.transport) {
     camera->transport = *change.transport == "tcp"   ? config::Transport::kTcp
                         : *change.transport == "udp" ? config::Transport::kUdp
@@ -136,6 +145,22 @@ std::string CameraFileYaml(const config::CameraConfig& camera, const std::string
   out << YAML::Key << "id" << YAML::Value << camera.id;
   out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << camera.name;
   out << YAML::Key << "url" << YAML::Value << YAML::DoubleQuoted << camera.url;
+  if (!camera.sub_url.empty()) {
+    out << YAML::Key << "sub_url" << YAML::Value << YAML::DoubleQuoted << camera.sub_url;
+  }
+  if (camera.record_sub_stream) {
+    out << YAML::Key << "record_sub_stream" << YAML::Value << true;
+    if (camera.sub_max_age_days || camera.sub_quota_bytes) {
+      out << YAML::Key << "sub_retention" << YAML::Value << YAML::BeginMap;
+      if (camera.sub_max_age_days) {
+        out << YAML::Key << "max_age_days" << YAML::Value << *camera.sub_max_age_days;
+      }
+      if (camera.sub_quota_bytes) {
+        out << YAML::Key << "quota_bytes" << YAML::Value << *camera.sub_quota_bytes;
+      }
+      out << YAML::EndMap;
+    }
+  }
   out << YAML::Key << "transport" << YAML::Value << config::TransportName(camera.transport);
   if (!camera.username.empty()) {
     out << YAML::Key << "username" << YAML::Value << YAML::DoubleQuoted << camera.username;

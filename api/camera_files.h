@@ -44,6 +44,7 @@ struct CameraChange {
   std::string id;
   std::optional<std::string> name;
   std::optional<std::string> url;
+  std::optional<std::string> sub_url;    // "" removes the sub stream
   std::optional<std::string> transport;  // "tcp", "udp" or "auto"
   std::optional<std::string> username;   // "" removes the credentials
   std::optional<std::string> password;   // "" removes the password

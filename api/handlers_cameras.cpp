@@ -12,6 +12,8 @@ extern "C" {
 #include "api/camera_files.h"
 #include "api/handlers.h"
 #include "base/log.h"
+#include "config/camera_config.h"
+#include "media/rtsp/certificate_pin.h"
 #include "media/rtsp/rtsp_tcp_source.h"
 
 namespace custodian::api {
@@ -92,11 +94,13 @@ Result<nlohmann::json> RetentionJson(ApiContext& ctx, const config::SiteConfig& 
 // What an administrator sees of a camera's configuration (never the password).
 nlohmann::json ConfigJson(const config::SiteConfig& site, const config::CameraConfig& c) {
   return {{"url", c.url},
+          {"sub_url", c.sub_url},
+          {"record_sub_stream", c.record_sub_stream},
           {"transport", config::TransportName(c.transport)},
           {"username", c.username},
           {"has_password", !c.password_file.empty()},
-          {"password_withheld", c.password_withheld.empty() ? nlohmann::json()
-                                                              : nlohmann::json(c.password_withheld)},
+          {"password_withheld",
+           c.password_withheld.empty() ? nlohmann::json() : nlohmann::json(c.password_withheld)},
           {"allow_basic_auth", c.allow_basic_auth},
           {"defined_at", c.source},
           {"editable", CameraFiles::IsManaged(site, c)}};
@@ -109,9 +113,9 @@ constexpr size_t kMaxCredentialBytes = 256;
 // The camera fields of a request body; unknown keys and wrong types are refused before
 // anything is written.
 Result<CameraChange> ParseCameraChange(const nlohmann::json& body, bool create) {
-  static const char* const kKeys[] = {"id",       "name",     "url",      "transport",
-                                      "username", "password", "retention",
-                                      "allow_basic_auth"};
+  static const char* const kKeys[] = {"id",       "name",      "url",
+                                      "sub_url",  "transport", "username",
+                                      "password", "retention", "allow_basic_auth"};
   for (auto it = body.begin(); it != body.end(); ++it) {
     if (std::find_if(std::begin(kKeys), std::end(kKeys),
                      [&](const char* k) { return it.key() == k; }) == std::end(kKeys) ||
@@ -136,6 +140,7 @@ Result<CameraChange> ParseCameraChange(const nlohmann::json& body, bool create) 
   };
   const Field fields[] = {{"name", kMaxCameraNameBytes, &change.name},
                           {"url", kMaxUrlBytes, &change.url},
+                          {"sub_url", kMaxUrlBytes, &change.sub_url},
                           {"transport", 8, &change.transport},
                           {"username", kMaxCredentialBytes, &change.username},
                           {"password", kMaxCredentialBytes, &change.password}};
@@ -185,6 +190,7 @@ std::string ChangedKeys(const CameraChange& c) {
   };
   add(c.name.has_value(), "name");
   add(c.url.has_value(), "url");
+  add(c.sub_url.has_value(), "sub_url");
   add(c.transport.has_value(), "transport");
   add(c.username.has_value(), "username");
   add(c.password.has_value(), "password");
@@ -236,6 +242,16 @@ const char* ErrorCode(ErrorKind kind) {
 
 }  // namespace
 
+// An rtsps:// camera's pinned certificate and any other one it presented since (admins).
+nlohmann::json CertificateJson(const media::rtsp::CertificatePin& pin) {
+  return {{"sha256", pin.sha256},
+          {"pinned_at", TimeJson(pin.pinned_at)},
+          {"pinned_by", pin.pinned_by},
+          {"presented_sha256",
+           pin.presented.empty() ? nlohmann::json() : nlohmann::json(pin.presented)},
+          {"presented_at", pin.presented.empty() ? nlohmann::json() : TimeJson(pin.presented_at)}};
+}
+
 Result<HttpResponse> HandleListCameras(ApiContext& ctx, const Call& call) {
   auto cameras = ctx.db.ListCameras();
   if (!cameras.ok()) return FromRecords(cameras.status(), "list cameras");
@@ -266,6 +282,8 @@ Result<HttpResponse> HandleListCameras(ApiContext& ctx, const Call& call) {
            : config::AlarmsConfig{}.camera_clock_limit_seconds * kMicrosPerSecond;
   nlohmann::json list = nlohmann::json::array();
   for (const auto& c : *cameras) {
+    // A sub stream is part of its camera, shown with it.
+    if (config::IsSubStreamId(c.id)) continue;
     if (!all && std::find(permitted->begin(), permitted->end(), c.id) == permitted->end()) {
       continue;
     }
@@ -276,6 +294,9 @@ Result<HttpResponse> HandleListCameras(ApiContext& ctx, const Call& call) {
     auto clock = CameraClockJson(ctx, c.id, clock_limit_us);
     if (!clock.ok()) return clock.status();
     item["clock"] = std::move(clock).value();
+    if (auto sub = by_camera.find(config::SubStreamId(c.id)); sub != by_camera.end()) {
+      item["sub_stream_status"] = StatusJson(sub->second);
+    }
     const config::CameraConfig* configured = nullptr;
     if (site) {
       for (const auto& cc : site->cameras) {
@@ -288,6 +309,11 @@ Result<HttpResponse> HandleListCameras(ApiContext& ctx, const Call& call) {
       if (!retention.ok()) return retention.status();
       item["retention"] = *retention;
       if (all) item["config"] = ConfigJson(*site, *configured);
+    }
+    if (all) {
+      auto pin = media::rtsp::ReadCertificatePin(
+          ctx.fs, media::rtsp::CertificatePinPath(ctx.options.data_dir, c.id));
+      if (pin.ok() && *pin) item["certificate"] = CertificateJson(**pin);
     }
     list.push_back(std::move(item));
   }
@@ -351,9 +377,24 @@ Result<HttpResponse> HandleTestCamera(ApiContext& ctx, const Call& call) {
   media::rtsp::RtspSourceOptions options;
   options.connect_timeout_us = timeout_us;
   options.allow_basic_auth = camera->allow_basic_auth;
+  // rtsps://: the password goes only to the certificate the recorder pinned (read, never
+  // pinned here: a test is not a first use).
+  std::string presented;
+  options.check_certificate = [&](const std::string& sha256) -> Status {
+    presented = sha256;
+    auto pin = media::rtsp::ReadCertificatePin(
+        ctx.fs, media::rtsp::CertificatePinPath(ctx.options.data_dir, camera->id));
+    if (!pin.ok()) return pin.status();
+    if (*pin && (*pin)->sha256 != sha256) {
+      return PermissionDenied("the camera presents TLS certificate SHA-256 " + sha256 +
+                              ", not the pinned " + (*pin)->sha256 + "; nothing was sent to it");
+    }
+    return Status::Ok();
+  };
   auto source = media::rtsp::RtspTcpSource::Open(camera->url, camera->username, *password,
                                                  options, &cancel);
   nlohmann::json out = {{"camera", camera->id}, {"url", camera->url}};
+  if (!presented.empty()) out["certificate_sha256"] = presented;
   std::string detail;
   if (source.ok()) {
     out["reachable"] = true;
@@ -389,6 +430,42 @@ Result<HttpResponse> HandleTestCamera(ApiContext& ctx, const Call& call) {
   e.camera_id = camera->id;
   CUSTODIAN_RETURN_IF_ERROR(RecordAccess(ctx, e));
   return Json(out);
+}
+
+// Makes the certificate an rtsps:// camera presents now its pin, so that the recorder
+// records it again. The body names the certificate the administrator was shown
+// ({"sha256": "..."}): a camera that has since presented yet another one is refused (409).
+// The pin file is written first, then the access-log entry with the alarm's clearing in one
+// transaction; should that fail, the old pin is put back. No file I/O under the records lock.
+Result<HttpResponse> HandleAcceptCameraCertificate(ApiContext& ctx, const Call& call) {
+  auto body = JsonObjectBody(call.request);
+  if (!body.ok()) return body.status();
+  auto sha = StringMember(*body, "sha256", 64, true);
+  if (!sha.ok()) return sha.status();
+  const std::string camera = call.params.camera;
+  const std::string path = media::rtsp::CertificatePinPath(ctx.options.data_dir, camera);
+  auto before = media::rtsp::ReadCertificatePin(ctx.fs, path);
+  if (!before.ok()) return before.status();
+  auto accepted = media::rtsp::AcceptPresentedCertificate(ctx.fs, path, **sha, call.user().name,
+                                                          ctx.clock.Now());
+  if (!accepted.ok()) return accepted.status();
+  Status st = ctx.db.WithTransaction([&]() -> Status {
+    CUSTODIAN_RETURN_IF_ERROR(ctx.db.ClearAlarm(std::string("camera_certificate:") + camera));
+    records::AccessEntry e = EntryFor(call, records::AccessResult::kOk,
+                                      "camera " + camera + " TLS certificate accepted: SHA-256 " +
+                                          (*before)->sha256 + " -> " + accepted->sha256);
+    e.camera_id = camera;
+    return RecordChange(ctx, e);
+  });
+  if (!st.ok()) {
+    Status restored =
+        WriteFileAtomically(ctx.fs, path,
+                            "pinned " + (*before)->sha256 + " " + FormatUtc((*before)->pinned_at) +
+                                " " + (*before)->pinned_by + "\n");
+    if (!restored.ok()) LogError("api") << "camera " << camera << ": pin not restored";
+    return FromRecords(st, "log the certificate's acceptance");
+  }
+  return Json({{"camera", camera}, {"certificate", CertificateJson(*accepted)}});
 }
 
 }  // namespace custodian::api

@@ -15,6 +15,7 @@
 #include "api/hls.h"
 #include "api/thumbnail.h"
 #include "api/transcoded_footage.h"
+#include "config/camera_config.h"
 
 namespace custodian::api {
 
@@ -23,7 +24,21 @@ namespace {
 using records::AccessResult;
 using records::SegmentRow;
 
-FootageScope ScopeOf(const SegmentRow& s) { return {s.camera_id, s.start, s.end}; }
+// A sub stream's segment (recorded for review) is its camera's footage.
+FootageScope ScopeOf(const SegmentRow& s) {
+  return {config::StreamOwnerId(s.camera_id), s.start, s.end};
+}
+
+// The complete segment of records camera `id` that holds `at`, if any.
+Result<std::optional<SegmentRow>> SegmentAt(ApiContext& ctx, const std::string& id, UtcMicros at) {
+  auto rows = ctx.db.ListSegments(id, at, at + 1);
+  if (!rows.ok()) return FromRecords(rows.status(), "list segments");
+  std::optional<SegmentRow> found;
+  for (const SegmentRow& s : *rows) {
+    if (s.state == records::SegmentState::kComplete && s.start <= at && at < *s.end) found = s;
+  }
+  return found;
+}
 
 std::string RangeDetail(const SegmentRow& s, const ByteRange& r, uint64_t size) {
   std::string d = "first fetch: segment " + std::to_string(s.id);
@@ -115,7 +130,14 @@ Result<HttpResponse> HandlePlaylist(ApiContext& ctx, const Call& call) {
   auto purpose = AdmitFootage(ctx, call, scope);
   if (!purpose.ok()) return purpose.status();
   if (!range.ok()) return FootageFailed(ctx, call, scope, *purpose, range.status());
-  auto rows = ctx.db.ListSegments(scope.camera, range->from, range->to);
+  // stream=sub plays the camera's sub stream, where it is recorded (record_sub_stream).
+  const std::string* stream = call.request.Query("stream");
+  if (stream && *stream != "main" && *stream != "sub") {
+    return FootageFailed(ctx, call, scope, *purpose, InvalidArgument("stream must be main or sub"));
+  }
+  const bool sub = stream && *stream == "sub";
+  auto rows = ctx.db.ListSegments(sub ? config::SubStreamId(scope.camera) : scope.camera,
+                                  range->from, range->to);
   if (!rows.ok()) return FromRecords(rows.status(), "list segments");
 
   std::vector<HlsSegment> entries;
@@ -142,9 +164,9 @@ Result<HttpResponse> HandlePlaylist(ApiContext& ctx, const Call& call) {
   // The playlist lists footage but holds none: it adds nothing to what was fetched.
   Reveal reveal;
   reveal.reach = reach;
-  reveal.start_detail = "playback of camera " + scope.camera + ", " + FormatUtc(*scope.from) +
-                        " to " + FormatUtc(*scope.to) + ": " + std::to_string(entries.size()) +
-                        " segments";
+  reveal.start_detail = "playback of camera " + scope.camera + (sub ? " (sub stream)" : "") + ", " +
+                        FormatUtc(*scope.from) + " to " + FormatUtc(*scope.to) + ": " +
+                        std::to_string(entries.size()) + " segments";
   auto viewing = EnterViewing(ctx, call, *purpose, reveal);
   if (!viewing.ok()) return viewing.status();
   HttpResponse r;
@@ -161,27 +183,26 @@ Result<HttpResponse> HandleThumbnail(ApiContext& ctx, const Call& call) {
   auto purpose = AdmitFootage(ctx, call, scope);
   if (!purpose.ok()) return purpose.status();
   if (!at.ok()) return FootageFailed(ctx, call, scope, *purpose, at.status());
-  auto rows = ctx.db.ListSegments(scope.camera, *at, *at + 1);
-  if (!rows.ok()) return FromRecords(rows.status(), "list segments");
-  const SegmentRow* found = nullptr;
-  for (const SegmentRow& s : *rows) {
-    if (s.state == records::SegmentState::kComplete && s.start <= *at && *at < *s.end) found = &s;
-  }
-  if (!found) {
+  // The sub stream's picture where the sub stream is recorded: a smaller GOP to decode.
+  auto found = SegmentAt(ctx, config::SubStreamId(scope.camera), *at);
+  if (found.ok() && !*found) found = SegmentAt(ctx, scope.camera, *at);
+  if (!found.ok()) return found.status();
+  if (!*found) {
     return FootageFailed(ctx, call, scope, *purpose, NotFound("no footage at that time"));
   }
-  auto opened = OpenSegmentFile(ctx, *found);  // refuses a missing file or an unsafe path
+  auto opened = OpenSegmentFile(ctx, **found);  // refuses a missing file or an unsafe path
   if (!opened.ok()) return FootageFailed(ctx, call, scope, *purpose, opened.status());
   Result<std::string> jpeg = [&] {
     std::lock_guard one_at_a_time(ctx.thumbnail_mu);
-    return RenderThumbnailJpeg(ctx.options.data_dir + "/" + found->path, *at - found->start);
+    return RenderThumbnailJpeg(ctx.options.data_dir + "/" + (*found)->path, *at - (*found)->start);
   }();
   if (!jpeg.ok()) return FootageFailed(ctx, call, scope, *purpose, jpeg.status());
   Reveal reveal;
-  reveal.reach = ScopeOf(*found);
+  reveal.reach = ScopeOf(**found);
   reveal.fetched = scope;
   reveal.bytes = jpeg->size();
-  reveal.start_detail = "segment " + std::to_string(found->id) + " of camera " + scope.camera +
+  reveal.start_detail = "segment " + std::to_string((*found)->id) + " of camera " + scope.camera +
+                        (config::IsSubStreamId((*found)->camera_id) ? " (sub stream)" : "") +
                         "; first request: a picture at " + FormatUtc(*at);
   auto viewing = EnterViewing(ctx, call, *purpose, reveal);
   if (!viewing.ok()) return viewing.status();

@@ -18,6 +18,7 @@
 #include "api/live.h"
 #include "api/thumbnail.h"
 #include "api/transcoded_footage.h"
+#include "config/camera_config.h"
 
 namespace custodian::api {
 
@@ -41,7 +42,19 @@ LiveDiscontinuities& Discontinuities() {
   return numbers;
 }
 
+// Which of a camera's streams live view shows; see StreamView.
+enum class LiveStream { kAuto, kMain, kSub };
+
+Result<LiveStream> WantedStream(const HttpRequest& request) {
+  const std::string* v = request.Query("stream");
+  if (!v) return LiveStream::kAuto;
+  if (*v == "main") return LiveStream::kMain;
+  if (*v == "sub") return LiveStream::kSub;
+  return InvalidArgument("stream must be main or sub");
+}
+
 struct LiveView {
+  bool sub = false;             // the files are the camera's sub stream's
   std::vector<LiveFile> files;  // oldest first: at most the previous segment and the newest
   int64_t run = 0;
   std::optional<UtcMicros> newest_end;  // wall-clock end of the newest whole fragment
@@ -103,8 +116,24 @@ Result<LiveView> FindLiveView(ApiContext& ctx, const std::string& camera, UtcMic
   return view;
 }
 
+// Live view of `camera` from the stream asked for; unasked, from its sub stream while that
+// has live footage (a grid of 16 cameras should not pull 16 main streams), otherwise from
+// the main stream, which is the one recorded as evidence.
+Result<LiveView> StreamView(ApiContext& ctx, const std::string& camera, UtcMicros now,
+                            const std::string& query, LiveStream stream) {
+  if (stream != LiveStream::kMain) {
+    auto sub = FindLiveView(ctx, config::SubStreamId(camera), now, query);
+    if (sub.ok()) {
+      sub->sub = true;
+      return sub;
+    }
+    if (stream == LiveStream::kSub) return sub.status();
+  }
+  return FindLiveView(ctx, camera, now, query);
+}
+
 std::string EntriesDetail(const LiveView& view, const std::vector<LiveEntry>& entries) {
-  std::string d = "live";
+  std::string d = view.sub ? "live sub stream" : "live";
   size_t current = view.files.size();
   for (const LiveEntry& e : entries) {
     if (e.file == current) continue;
@@ -170,7 +199,9 @@ Result<HttpResponse> HandleLivePlaylist(ApiContext& ctx, const Call& call) {
   const FootageScope scope{call.params.camera, now - kLiveWindowUs, now};
   auto purpose = AdmitFootage(ctx, call, scope);
   if (!purpose.ok()) return purpose.status();
-  auto view = FindLiveView(ctx, scope.camera, now, PurposeQuery(*purpose));
+  auto stream = WantedStream(call.request);
+  if (!stream.ok()) return FootageFailed(ctx, call, scope, *purpose, stream.status());
+  auto view = StreamView(ctx, scope.camera, now, PurposeQuery(*purpose), *stream);
   if (!view.ok()) return FootageFailed(ctx, call, scope, *purpose, view.status());
   const std::vector<LiveEntry> entries = SelectLiveWindow(view->files, kLiveWindowUs);
   std::vector<int64_t> listed;
@@ -179,8 +210,9 @@ Result<HttpResponse> HandleLivePlaylist(ApiContext& ctx, const Call& call) {
       listed.push_back(view->files[e.file].segment_id);
     }
   }
-  const uint64_t discontinuity =
-      Discontinuities().FirstNumber(ctx.options.data_dir + "|" + scope.camera, listed);
+  const uint64_t discontinuity = Discontinuities().FirstNumber(
+      ctx.options.data_dir + "|" + (view->sub ? config::SubStreamId(scope.camera) : scope.camera),
+      listed);
   // The playlist lists footage but holds none: it joins or starts the viewing and adds
   // nothing to what was fetched.
   auto viewing = EnterViewing(
@@ -191,6 +223,7 @@ Result<HttpResponse> HandleLivePlaylist(ApiContext& ctx, const Call& call) {
   HttpResponse r;
   r.content_type = "application/vnd.apple.mpegurl";
   r.body = FormatLivePlaylist(view->files, entries, view->run, discontinuity);
+  r.SetHeader("X-Live-Stream", view->sub ? "sub" : "main");
   NameViewing(&r, *viewing);
   return r;
 }
@@ -203,7 +236,8 @@ Result<HttpResponse> HandleLiveSegmentFile(ApiContext& ctx, const Call& call) {
                          NotFound("no segment " + std::to_string(*call.params.id)));
   }
   const SegmentRow& segment = **found;
-  const FootageScope scope{segment.camera_id, segment.start, segment.end};
+  // A sub stream's segment is its camera's footage: the camera's permission and viewing.
+  const FootageScope scope{config::StreamOwnerId(segment.camera_id), segment.start, segment.end};
   auto purpose = AdmitFootage(ctx, call, scope);
   if (!purpose.ok()) return purpose.status();
   const bool live = segment.state == records::SegmentState::kRecording ||
@@ -272,7 +306,9 @@ Result<HttpResponse> HandleLivePicture(ApiContext& ctx, const Call& call) {
   const FootageScope scope{call.params.camera, now - kLiveStaleUs, now};
   auto purpose = AdmitFootage(ctx, call, scope);
   if (!purpose.ok()) return purpose.status();
-  auto view = FindLiveView(ctx, scope.camera, now, PurposeQuery(*purpose));
+  auto stream = WantedStream(call.request);
+  if (!stream.ok()) return FootageFailed(ctx, call, scope, *purpose, stream.status());
+  auto view = StreamView(ctx, scope.camera, now, PurposeQuery(*purpose), *stream);
   if (!view.ok()) return FootageFailed(ctx, call, scope, *purpose, view.status());
   const LiveFile* file = nullptr;
   const Fmp4Fragment* keyframe = nullptr;
@@ -305,10 +341,11 @@ Result<HttpResponse> HandleLivePicture(ApiContext& ctx, const Call& call) {
   }();
   if (!jpeg.ok()) return FootageFailed(ctx, call, scope, *purpose, jpeg.status());
   const UtcMicros taken = file->start + keyframe->decode_us;
-  Reveal reveal = LiveReveal(scope.camera, file->start,
-                             "first request: live picture, segment " +
-                                 std::to_string(file->segment_id) + " fragment " +
-                                 std::to_string(keyframe->number));
+  Reveal reveal =
+      LiveReveal(scope.camera, file->start,
+                 std::string("first request: live picture") + (view->sub ? " (sub stream)" : "") +
+                     ", segment " + std::to_string(file->segment_id) + " fragment " +
+                     std::to_string(keyframe->number));
   reveal.fetched = {scope.camera, taken, taken + keyframe->duration_us};
   reveal.bytes = jpeg->size();
   auto viewing = EnterViewing(ctx, call, *purpose, reveal);
@@ -318,6 +355,7 @@ Result<HttpResponse> HandleLivePicture(ApiContext& ctx, const Call& call) {
   r.content_type = "image/jpeg";
   r.body = std::move(jpeg).value();
   r.SetHeader("X-Picture-Time", FormatUtc(taken));
+  r.SetHeader("X-Live-Stream", view->sub ? "sub" : "main");
   return r;
 }
 

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "api/handlers.h"
+#include "config/camera_config.h"
 
 namespace custodian::api {
 
@@ -55,7 +56,9 @@ Result<std::vector<std::string>> CamerasMember(ApiContext& ctx, const nlohmann::
       return InvalidArgument("cameras must be an array of camera ids");
     }
     const std::string id = v.get<std::string>();
-    if (std::none_of(known->begin(), known->end(), [&](const auto& c) { return c.id == id; })) {
+    // A sub stream is seen through its camera's permission, never granted on its own.
+    if (config::IsSubStreamId(id) ||
+        std::none_of(known->begin(), known->end(), [&](const auto& c) { return c.id == id; })) {
       return InvalidArgument("unknown camera " + id);
     }
     ids.insert(id);

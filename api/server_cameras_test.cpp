@@ -10,17 +10,18 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <mutex>
-#include <thread>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "api/testing/api_fixture.h"
+#include "base/filesystem.h"
 #include "config/site_config.h"
+#include "media/rtsp/certificate_pin.h"
 #include "tests/recorder/recorder_harness.h"
 #include "tests/sim/sim_process.h"
 
@@ -32,6 +33,7 @@ using json = nlohmann::json;
 using custodian::testing::RecorderProcess;
 using custodian::testing::TestSite;
 using custodian::testing::WaitFor;
+using custodian::testing::WallNow;
 
 constexpr char kCameraPassword[] = "pw-Zq7-not-in-any-log";
 
@@ -458,6 +460,55 @@ TEST_CASE("camera administration refuses bad input and other roles, writing noth
               .status == 409);
     CHECK(fs::is_empty(s.cameras_dir));
   }
+}
+
+TEST_CASE("an admin accepts the new certificate an rtsps camera presents, and only that one") {
+  CameraSite s;
+  AdminServer a(s);
+  const std::string first(64, 'a'), second(64, 'b'), third(64, 'c');
+  PosixFilesystem files;
+  const std::string pin = media::rtsp::CertificatePinPath(a.f.data_dir(), "fixed");
+  REQUIRE(media::rtsp::CheckCertificate(files, pin, first, WallNow()).ok());
+  REQUIRE(*media::rtsp::CheckCertificate(files, pin, second, WallNow()) ==
+          media::rtsp::PinCheck::kChanged);
+  REQUIRE(a.f.db().RaiseAlarm("camera_certificate:fixed", "changed").ok());
+  REQUIRE(a.f.db().UpsertCamera({"fixed", "Fixed", {}}).ok());
+
+  // Shown to admins only.
+  auto list = json::parse(a.f.Get("/api/v1/cameras", a.admin).body);
+  json fixed;
+  for (const auto& c : list["cameras"]) {
+    if (c["id"] == "fixed") fixed = c;
+  }
+  REQUIRE(fixed.contains("certificate"));
+  CHECK(fixed["certificate"]["sha256"] == first);
+  CHECK(fixed["certificate"]["presented_sha256"] == second);
+  const std::string path = "/api/v1/cameras/fixed/certificate/accept";
+  SignedIn sam = a.f.Login("sam");
+  CHECK(a.f.Call("POST", path, sam, json{{"sha256", second}}.dump()).status == 403);
+  // Another fingerprint than the one presented is refused, and nothing changes.
+  CHECK(a.f.Call("POST", path, a.admin, json{{"sha256", third}}.dump()).status == 409);
+  CHECK((*media::rtsp::ReadCertificatePin(files, pin))->sha256 == first);
+
+  auto r = a.f.Call("POST", path, a.admin, json{{"sha256", second}}.dump());
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  auto now = media::rtsp::ReadCertificatePin(files, pin);
+  REQUIRE(now.ok());
+  CHECK((*now)->sha256 == second);
+  CHECK((*now)->pinned_by == "ada");
+  CHECK((*now)->presented.empty());
+  auto alarms = a.f.db().ListActiveAlarms();
+  REQUIRE(alarms.ok());
+  for (const auto& alarm : *alarms) CHECK(alarm.kind != "camera_certificate:fixed");
+  bool logged = false;
+  for (const auto& e : a.f.AccessLog()) {
+    logged = logged || (e.action == "camera_certificate_accept" && e.user_name == "ada" &&
+                        e.detail.find(first + " -> " + second) != std::string::npos);
+  }
+  CHECK(logged);
+  // Nothing presented any more: a second acceptance is a 409.
+  CHECK(a.f.Call("POST", path, a.admin, json{{"sha256", second}}.dump()).status == 409);
 }
 
 TEST_CASE("without a cameras_dir, adding a camera is a 409 that says to configure one") {

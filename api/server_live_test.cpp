@@ -182,9 +182,10 @@ double Seconds(int64_t us) { return static_cast<double>(us) / 1e6; }
 // The recorder, the server and the accounts for one camera, "lobby".
 class LiveSite {
  public:
-  LiveSite()
-      : sim_(Start()),
-        site_({{"lobby", sim_->Url("lobby")}}, /*segment_seconds=*/6),
+  // sub_stream: the camera also names a sub stream (the simulator's "lobby-sub").
+  explicit LiveSite(bool sub_stream = false)
+      : sim_(Start(sub_stream)),
+        site_({Camera(*sim_, sub_stream)}, /*segment_seconds=*/6),
         recorder_(site_) {
     auto db = site_.OpenRecords();
     db_ = std::move(db);
@@ -260,11 +261,19 @@ class LiveSite {
   }
 
  private:
-  static std::unique_ptr<sim::SimulatorProcess> Start() {
-    auto sim = sim::SimulatorProcess::Start(
-        {"lobby:codec=h264,width=640,height=360,fps=25,gop=100,clip=8"});
+  static std::unique_ptr<sim::SimulatorProcess> Start(bool sub_stream) {
+    std::vector<std::string> specs = {
+        "lobby:codec=h264,width=640,height=360,fps=25,gop=100,clip=8"};
+    if (sub_stream)
+      specs.push_back("lobby-sub:codec=h264,width=320,height=180,fps=25,gop=25,clip=8");
+    auto sim = sim::SimulatorProcess::Start(specs);
     REQUIRE(sim.ok());
     return std::move(sim).value();
+  }
+  static custodian::testing::TestCamera Camera(const sim::SimulatorProcess& sim, bool sub_stream) {
+    custodian::testing::TestCamera camera("lobby", sim.Url("lobby"));
+    if (sub_stream) camera.sub_url = sim.Url("lobby-sub");
+    return camera;
   }
   bool Recording() {
     auto rows = db_->ListSegmentsInState(records::SegmentState::kRecording);
@@ -491,6 +500,88 @@ TEST_CASE("live view needs a purpose and permission for the camera, and logs ref
   CHECK(allowed->user_name == "viewer");
   CHECK(allowed->purpose_category == "system_check");
   CHECK(allowed->detail.find("fragments") != std::string::npos);
+}
+
+}  // namespace custodian::api
+
+namespace custodian::api {
+
+TEST_CASE("live view of a camera with a sub stream shows the sub stream and records the main one") {
+  LiveSite site(/*sub_stream=*/true);
+  // Once the sub stream has footage, the first playlist (which starts the viewing and names
+  // its stream in the start entry) is the sub stream's.
+  REQUIRE(custodian::testing::WaitFor(
+      [&] { return !custodian::testing::CompleteSegments(site.db(), "lobby--sub").empty(); },
+      60'000));
+  const std::string viewer = site.Login("viewer");
+  const std::string live = std::string("/api/v1/cameras/lobby/live.m3u8?") + kPurpose;
+  ClientResponse r;
+  REQUIRE(custodian::testing::WaitFor(
+      [&] {
+        r = site.Get(live, viewer);
+        return r.status == 200 && r.Header("x-live-stream") == "sub" &&
+               Parse(r.body).entries.size() >= 2;
+      },
+      60'000));
+  // Every listed fragment is the sub stream's, served to a person permitted the camera.
+  const Playlist p = Parse(r.body);
+  for (const Entry& e : p.entries) {
+    auto row = site.db().GetSegment(SegmentOf(e.uri));
+    REQUIRE(row.ok());
+    REQUIRE(row->has_value());
+    CHECK((*row)->camera_id == "lobby--sub");
+    CHECK((*row)->width == 320);
+    CHECK((*row)->height == 180);
+  }
+  const Entry& last = p.entries.back();
+  const std::string init = site.Bytes(last.uri, last.map_range, viewer);
+  const std::string fragment =
+      site.Bytes(last.uri, std::to_string(last.length) + "@" + std::to_string(last.offset), viewer);
+  const Decoded decoded = DecodeMp4(init + fragment);
+  CHECK(decoded.frames > 0);
+  CHECK(decoded.errors == 0);
+  // Nobody reaches a sub stream's bytes without the camera's permission.
+  const std::string other = site.Login("other");
+  CHECK(site.Get(last.uri, other).status == 403);
+
+  // The main stream on request, and as recorded footage.
+  ClientResponse main_live = site.Get(live + "&stream=main", viewer);
+  REQUIRE(main_live.status == 200);
+  CHECK(main_live.Header("x-live-stream") == "main");
+  for (const Entry& e : Parse(main_live.body).entries) {
+    auto row = site.db().GetSegment(SegmentOf(e.uri));
+    REQUIRE(row.ok());
+    REQUIRE(row->has_value());
+    CHECK((*row)->camera_id == "lobby");
+    CHECK((*row)->width == 640);
+  }
+  CHECK(site.Get(live + "&stream=side", viewer).status == 400);
+  REQUIRE(custodian::testing::WaitFor(
+      [&] { return !custodian::testing::CompleteSegments(site.db(), "lobby").empty(); }, 30'000));
+  for (const auto& s : custodian::testing::CompleteSegments(site.db(), "lobby")) {
+    CHECK(s.width == 640);
+    CHECK(s.height == 360);
+  }
+
+  ClientResponse picture =
+      site.Get(std::string("/api/v1/cameras/lobby/live.jpg?") + kPurpose, viewer);
+  CHECK(picture.status == 200);
+  CHECK(picture.Header("x-live-stream") == "sub");
+
+  // The sub stream is part of its camera: not listed, not grantable, logged as the camera.
+  ClientResponse list = site.Get("/api/v1/cameras", viewer);
+  REQUIRE(list.status == 200);
+  const auto cameras = nlohmann::json::parse(list.body)["cameras"];
+  REQUIRE(cameras.size() == 1);
+  CHECK(cameras[0]["id"] == "lobby");
+  CHECK(cameras[0].contains("sub_stream_status"));
+  bool logged = false;
+  for (const auto& e : site.AccessLog()) {
+    CHECK(e.camera_id.value_or("").find("--sub") == std::string::npos);
+    logged = logged || (e.action == "live_view" && e.camera_id.value_or("") == "lobby" &&
+                        e.detail.find("live sub stream") != std::string::npos);
+  }
+  CHECK(logged);
 }
 
 }  // namespace custodian::api

@@ -86,6 +86,7 @@ const Expected kMatrix[] = {
     {RouteId::kCreateCamera,         "U", "D", "D", "D", "A"},
     {RouteId::kUpdateCamera,         "U", "D", "D", "D", "A"},
     {RouteId::kTestCamera,           "U", "D", "D", "D", "A"},
+    {RouteId::kAcceptCameraCertificate, "U", "D", "D", "D", "A"},
     {RouteId::kHealthStatus,         "U", "D", "A", "A", "A"},
     {RouteId::kListAlarms,           "U", "D", "A", "A", "A"},
     {RouteId::kAcknowledgeAlarm,     "U", "D", "A", "A", "A"},
@@ -290,6 +291,9 @@ class Matrix {
         return {"PATCH", "/api/v1/cameras/door-1", json{{"name", "Door"}}.dump()};
       case RouteId::kTestCamera:
         return {"POST", "/api/v1/cameras/door-1/test", ""};
+      case RouteId::kAcceptCameraCertificate:
+        return {"POST", "/api/v1/cameras/door-1/certificate/accept",
+                json{{"sha256", std::string(64, 'a')}}.dump()};
       case RouteId::kHealthStatus:
         return {"GET", "/api/v1/health", ""};
       case RouteId::kListAlarms:

@@ -16,6 +16,7 @@ namespace {
 
 using internal::MapReader;
 using internal::Presence;
+using internal::Quote;
 using internal::SourceFile;
 
 // A password file larger than this is certainly the wrong file.
@@ -34,24 +35,48 @@ std::optional<std::string> CheckPasswordFile(const std::string& path) {
   return std::nullopt;
 }
 
-void ReadCameraRetention(MapReader& camera, CameraConfig* out) {
-  std::optional<YAML::Node> node = camera.Value("retention");
+// Reads `key` (retention or sub_retention) into max_age_days and quota_bytes.
+void ReadCameraRetention(MapReader& camera, const char* key, std::optional<int>* max_age_days,
+                         std::optional<uint64_t>* quota_bytes) {
+  std::optional<YAML::Node> node = camera.Value(key);
   if (!node) return;
-  MapReader r(camera.file(), *node, camera.PathOf("retention"), camera.Mark("retention"));
+  MapReader r(camera.file(), *node, camera.PathOf(key), camera.Mark(key));
   if (!r.ok()) return;
   if (auto v = r.Int("max_age_days", limits::kMaxAgeDaysMin, limits::kMaxAgeDaysMax)) {
-    out->max_age_days = static_cast<int>(*v);
+    *max_age_days = static_cast<int>(*v);
   }
   auto bytes = r.Int("quota_bytes", limits::kQuotaBytesMin, limits::kQuotaBytesMax);
   auto gb = r.Int("quota_gb", limits::kQuotaGbMin, limits::kQuotaGbMax);
   if (r.Has("quota_bytes") && r.Has("quota_gb")) {
     r.Error("quota_gb", "give quota_bytes or quota_gb, not both");
   } else if (bytes) {
-    out->quota_bytes = static_cast<uint64_t>(*bytes);
+    *quota_bytes = static_cast<uint64_t>(*bytes);
   } else if (gb) {
-    out->quota_bytes = static_cast<uint64_t>(*gb * limits::kBytesPerGb);
+    *quota_bytes = static_cast<uint64_t>(*gb * limits::kBytesPerGb);
   }
   r.Finish();
+}
+
+// sub_url, record_sub_stream and sub_retention; the last two only with a sub_url.
+void ReadSubStream(MapReader& r, CameraConfig* out) {
+  if (auto url = r.String("sub_url")) {
+    if (auto problem = CheckCameraUrl(*url)) r.Error("sub_url", *problem);
+    out->sub_url = *url;
+    if (out->id.size() + std::strlen(kSubStreamSuffix) > kMaxCameraIdLength) {
+      r.Error("sub_url", "a camera with a sub stream needs an id of at most " +
+                             std::to_string(kMaxCameraIdLength - std::strlen(kSubStreamSuffix)) +
+                             " characters (its sub stream is recorded as " +
+                             Quote(SubStreamId(out->id)) + ")");
+    }
+  }
+  if (auto v = r.Choice("record_sub_stream", {"true", "false"})) {
+    out->record_sub_stream = *v == "true";
+    if (!r.Has("sub_url")) r.Error("record_sub_stream", "needs sub_url as well");
+  }
+  ReadCameraRetention(r, "sub_retention", &out->sub_max_age_days, &out->sub_quota_bytes);
+  if (r.Has("sub_retention") && !out->record_sub_stream) {
+    r.Error("sub_retention", "applies only with record_sub_stream: true");
+  }
 }
 
 void ReadCredentials(MapReader& r, CameraConfig* out) {
@@ -82,6 +107,19 @@ const char* TransportName(Transport transport) {
       return "auto";
   }
   return "auto";
+}
+
+std::string SubStreamId(const std::string& camera_id) { return camera_id + kSubStreamSuffix; }
+
+bool IsSubStreamId(const std::string& records_id) {
+  const size_t n = std::strlen(kSubStreamSuffix);
+  return records_id.size() > n &&
+         records_id.compare(records_id.size() - n, n, kSubStreamSuffix) == 0;
+}
+
+std::string StreamOwnerId(const std::string& records_id) {
+  if (!IsSubStreamId(records_id)) return records_id;
+  return records_id.substr(0, records_id.size() - std::strlen(kSubStreamSuffix));
 }
 
 Result<std::string> ReadCameraPassword(const CameraConfig& camera) {
@@ -118,6 +156,9 @@ std::optional<CameraConfig> ReadCamera(SourceFile& file, const YAML::Node& node,
   if (auto id = r.String("id", Presence::kRequired)) {
     if (auto problem = CheckCameraId(*id)) {
       r.Error("id", *problem);
+    } else if (IsSubStreamId(*id)) {
+      r.Error("id", "ids ending in " + Quote(kSubStreamSuffix) +
+                        " are kept for cameras' sub streams, got " + Quote(*id));
     } else if (auto [it, added] = ids.emplace(*id, file.Where(r.Mark("id"))); !added) {
       r.Error("id", "camera id " + Quote(*id) + " is already used by the camera at " + it->second);
     }
@@ -128,6 +169,7 @@ std::optional<CameraConfig> ReadCamera(SourceFile& file, const YAML::Node& node,
     if (auto problem = CheckCameraUrl(*url)) r.Error("url", *problem);
     camera.url = *url;
   }
+  ReadSubStream(r, &camera);
   ReadCredentials(r, &camera);
   if (auto v = r.String("password_for")) {
     if (camera.password_file.empty()) {
@@ -154,7 +196,7 @@ std::optional<CameraConfig> ReadCamera(SourceFile& file, const YAML::Node& node,
                        : *t == "udp" ? Transport::kUdp
                                      : Transport::kAuto;
   }
-  ReadCameraRetention(r, &camera);
+  ReadCameraRetention(r, "retention", &camera.max_age_days, &camera.quota_bytes);
   if (auto v = r.Int("segment_seconds", limits::kSegmentSecondsMin, limits::kSegmentSecondsMax)) {
     camera.segment_seconds = static_cast<int>(*v);
   }

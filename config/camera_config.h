@@ -28,6 +28,7 @@ struct CameraConfig {
   std::string id;
   std::string name;           // for people; defaults to id
   std::string url;            // rtsp:// or rtsps://, without credentials: safe to log
+  std::string sub_url;        // the camera's sub stream (rtsp:// or rtsps://); empty: none
   std::string username;       // empty: no authentication
   std::string password_file;  // absolute; empty when there is no password
   // The endpoint (config::CameraEndpoint) the password was entered for, as the API records
@@ -44,8 +45,32 @@ struct CameraConfig {
   std::optional<int> max_age_days;      // overrides retention.max_age_days
   std::optional<uint64_t> quota_bytes;  // footage of this camera kept within this size
   std::optional<int> segment_seconds;   // overrides recorder.segment_seconds
+  // The sub stream (sub_url) is always recorded under SubStreamId(id), since live view
+  // reads the recorder's files. Kept for live view only (record_sub_stream false, the
+  // default), its footage is held within kLiveOnlySubStreamBytes; recorded for review
+  // (`record_sub_stream: true`), it is kept as `sub_retention` says (max_age_days,
+  // quota_bytes or quota_gb), else as the main stream's max age.
+  bool record_sub_stream = false;
+  std::optional<int> sub_max_age_days;
+  std::optional<uint64_t> sub_quota_bytes;
   std::string source;                   // "file:line" where the camera is defined
 };
+
+// A sub stream kept for live view only is held within this many bytes (the newest
+// footage: about an hour of a 640x360 stream at 0.5 Mbit/s).
+inline constexpr uint64_t kLiveOnlySubStreamBytes = 256ull * 1024 * 1024;
+
+// The records id of camera_id's sub stream: "<camera_id>--sub". It is recorded as a camera
+// of its own in the records (segments, runs, gaps, status), but is not a camera people see,
+// grant or request: it is the camera's. Configured ids cannot end in "--sub", and a camera
+// with a sub_url has an id short enough for the suffix (CheckCameraId's limit).
+inline constexpr char kSubStreamSuffix[] = "--sub";
+std::string SubStreamId(const std::string& camera_id);
+// Whether a records camera id is a sub stream's.
+bool IsSubStreamId(const std::string& records_id);
+// The camera whose stream a records camera id is: the id itself for a camera, the camera
+// for a sub stream id.
+std::string StreamOwnerId(const std::string& records_id);
 
 // The camera's password: the content of password_file with one trailing newline removed,
 // or "" when the camera has no password_file. The error message never contains the password.

@@ -186,9 +186,9 @@ TEST_CASE("an unknown key is an error that lists the keys expected there") {
             "alarms, log_level, cameras, cameras_dir");
   CHECK(SiteErrors(d, std::string(kOneCamera) + "    transprt: tcp\n") ==
         At(d, 6) +
-            "cameras[0].transprt: unknown key; expected one of id, name, url, username, "
-            "password_file, password_for, allow_basic_auth, transport, retention, "
-            "segment_seconds");
+            "cameras[0].transprt: unknown key; expected one of id, name, url, sub_url, "
+            "record_sub_stream, sub_retention, username, password_file, password_for, "
+            "allow_basic_auth, transport, retention, segment_seconds");
   CHECK(SiteErrors(d, "recorder:\n  segment_secs: 30\n") ==
         At(d, 4) +
             "recorder.segment_secs: unknown key; expected one of segment_seconds, "
@@ -259,6 +259,65 @@ TEST_CASE("a camera id must be short and made of lower-case letters, digits and 
   CHECK(SiteErrors(d, camera(long_id)) ==
         At(d, 4) + "cameras[0].id: must be at most 64 characters, got 65 in \"" + long_id + "\"");
   CHECK(LoadSiteConfig(d.Write("site.yaml", kSiteHead + camera(std::string(64, 'a')))).ok());
+}
+
+TEST_CASE("a camera's sub stream has a URL checked as the main one's and its own retention") {
+  TempConfigDir d;
+  const std::string path = d.Write("site.yaml", std::string(kSiteHead) + kOneCamera +
+                                                    "    sub_url: rtsp://127.0.0.1:8554/lobby-sub\n"
+                                                    "  - id: yard\n"
+                                                    "    url: rtsp://cam/yard\n"
+                                                    "    sub_url: rtsps://cam/yard/sub\n"
+                                                    "    record_sub_stream: true\n"
+                                                    "    sub_retention: { max_age_days: 3 }\n"
+                                                    "  - id: gate\n"
+                                                    "    url: rtsp://cam/gate\n");
+  Result<SiteConfig> site = LoadSiteConfig(path);
+  INFO(site.status().message());
+  REQUIRE(site.ok());
+  REQUIRE(site->cameras.size() == 3);
+  CHECK(site->cameras[0].sub_url == "rtsp://127.0.0.1:8554/lobby-sub");
+  CHECK_FALSE(site->cameras[0].record_sub_stream);
+  CHECK(site->cameras[1].sub_url == "rtsps://cam/yard/sub");
+  CHECK(site->cameras[1].record_sub_stream);
+  CHECK(site->cameras[1].sub_max_age_days == 3);
+  CHECK_FALSE(site->cameras[1].sub_quota_bytes.has_value());
+  CHECK(site->cameras[2].sub_url.empty());
+
+  CHECK(SiteErrors(d, std::string(kOneCamera) + "    sub_url: http://cam/sub\n") ==
+        At(d, 6) +
+            "cameras[0].sub_url: expected an rtsp:// or rtsps:// URL, got "
+            "\"http://cam/sub\"");
+  CHECK(SiteErrors(d, std::string(kOneCamera) + "    sub_url: rtsp://admin:pw@cam/sub\n") ==
+        At(d, 6) +
+            "cameras[0].sub_url: must not contain a user name or password (found '@'); set "
+            "username and password_file instead");
+  CHECK(SiteErrors(d, std::string(kOneCamera) + "    record_sub_stream: true\n") ==
+        At(d, 6) + "cameras[0].record_sub_stream: needs sub_url as well");
+  CHECK(SiteErrors(d, std::string(kOneCamera) + "    sub_url: rtsp://cam/sub\n" +
+                          "    sub_retention: { max_age_days: 3 }\n") ==
+        At(d, 7) + "cameras[0].sub_retention: applies only with record_sub_stream: true");
+}
+
+TEST_CASE("ids ending in --sub are kept for sub streams, which fit the id limit") {
+  TempConfigDir d;
+  CHECK(SiteErrors(d, "cameras:\n  - id: lobby--sub\n    url: rtsp://cam/x\n") ==
+        At(d, 4) +
+            "cameras[0].id: ids ending in \"--sub\" are kept for cameras' sub streams, "
+            "got \"lobby--sub\"");
+  const std::string long_id(60, 'a');
+  CHECK(SiteErrors(d, "cameras:\n  - id: " + long_id +
+                          "\n    url: rtsp://cam/x\n    sub_url: rtsp://cam/y\n") ==
+        At(d, 6) +
+            "cameras[0].sub_url: a camera with a sub stream needs an id of at most 59 "
+            "characters (its sub stream is recorded as \"" +
+            long_id + "--sub\")");
+  CHECK(SubStreamId("lobby") == "lobby--sub");
+  CHECK(IsSubStreamId("lobby--sub"));
+  CHECK_FALSE(IsSubStreamId("lobby"));
+  CHECK_FALSE(IsSubStreamId("--sub"));
+  CHECK(StreamOwnerId("lobby--sub") == "lobby");
+  CHECK(StreamOwnerId("lobby") == "lobby");
 }
 
 TEST_CASE("duplicate camera ids are an error naming where the first was defined") {

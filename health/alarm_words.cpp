@@ -20,7 +20,8 @@ std::string Suffix(const std::string& kind) {
 
 std::string AlarmCamera(const std::string& kind) {
   std::string_view base = Base(kind);
-  return base == "camera_offline" || base == "camera_timing" || base == "camera_clock"
+  return base == "camera_offline" || base == "camera_timing" || base == "camera_clock" ||
+         base == "camera_certificate"
              ? Suffix(kind)
              : "";
 }
@@ -45,6 +46,13 @@ AlarmWords DescribeAlarm(const std::string& kind, const std::string& camera_name
             "the time it burns into its pictures) does not match it. Set the camera to take "
             "its time from NTP (the same server as the appliance), then check its clock on its "
             "own web page."};
+  }
+  if (base == "camera_certificate") {
+    return {"Camera " + camera + "'s TLS certificate has changed",
+            "It is not being recorded: the camera, or something in its place, presents a "
+            "certificate other than the one trusted. If the camera was reset or its "
+            "certificate renewed, compare the new fingerprint with the camera's own page and "
+            "accept it on the Cameras page; otherwise look for what answers at its address."};
   }
   if (base == "recorder_down") {
     return {"The recorder is not running",

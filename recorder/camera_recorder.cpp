@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "media/fmp4_writer.h"
 #include "media/keyframe_inspector.h"
+#include "media/rtsp/certificate_pin.h"
 
 extern "C" {
 #include <libavutil/mathematics.h>
@@ -156,6 +157,41 @@ void CameraRecorder::Run() {
                       << "), " << c.segments << " segments, " << c.reconnects << " reconnects";
 }
 
+Status CameraRecorder::CheckCertificate(const std::string& sha256) {
+  const std::string path = media::rtsp::CertificatePinPath(data_dir_, settings_.id);
+  auto check = media::rtsp::CheckCertificate(fs_, path, sha256, clock_.Now());
+  if (!check.ok()) return Unavailable("the camera's certificate pin: " + check.status().message());
+  const std::string kind = std::string(kCertificateAlarmPrefix) + settings_.id;
+  switch (*check) {
+    case media::rtsp::PinCheck::kFirstUse:
+      LogInfo("recorder") << "camera " << settings_.id
+                          << ": TLS certificate pinned on first use, SHA-256 " << sha256;
+      return Status::Ok();
+    case media::rtsp::PinCheck::kMatches:
+      if (!certificate_alarm_.empty()) {
+        Status cleared = db_.ClearAlarm(kind);
+        if (!cleared.ok())
+          LogWarn("recorder") << "camera " << settings_.id << ": " << cleared.ToString();
+        certificate_alarm_.clear();
+      }
+      return Status::Ok();
+    case media::rtsp::PinCheck::kChanged:
+      break;
+  }
+  const std::string message = std::string(kCertificateChangedMessage) +
+                              " (it now presents SHA-256 " + sha256 +
+                              "): recording is stopped until an admin accepts the new "
+                              "certificate on the Cameras page";
+  if (certificate_alarm_ != sha256) {
+    auto raised = db_.RaiseAlarm(kind, message);
+    if (!raised.ok())
+      LogError("recorder") << "camera " << settings_.id
+                           << ": certificate alarm not recorded: " << raised.status().ToString();
+    certificate_alarm_ = sha256;
+  }
+  return PermissionDenied(message);
+}
+
 Status CameraRecorder::OpenSource(Session& s, std::string* error, Outcome* outcome) {
   std::vector<bool> tcp;
   switch (settings_.transport) {
@@ -163,11 +199,19 @@ Status CameraRecorder::OpenSource(Session& s, std::string* error, Outcome* outco
     case Transport::kUdp: tcp = {false}; break;
     case Transport::kAuto: tcp = {true, false}; break;
   }
+  // rtsps:// goes through the TCP client alone, where its certificate is pinned.
+  if (settings_.url.rfind("rtsps://", 0) == 0) tcp = {true};
   Status last = Unavailable("stopped");
   for (bool over_tcp : tcp) {
     if (stop_) break;
-    SourceRequest req{settings_.url, settings_.username, settings_.password, over_tcp,
-                      settings_.connect_timeout_us, &stop_, settings_.allow_basic_auth};
+    SourceRequest req{settings_.url,
+                      settings_.username,
+                      settings_.password,
+                      over_tcp,
+                      settings_.connect_timeout_us,
+                      &stop_,
+                      settings_.allow_basic_auth,
+                      [this](const std::string& sha256) { return CheckCertificate(sha256); }};
     SourceEnd end = SourceEnd::kNone;
     auto source = OpenCameraSource(req, &end);
     if (source.ok()) {
@@ -181,6 +225,11 @@ Status CameraRecorder::OpenSource(Session& s, std::string* error, Outcome* outco
       break;
     }
     last = source.status();
+    if (end == SourceEnd::kCertificateChanged) {
+      *outcome = Outcome::kError;
+      *error = last.message();
+      return last;
+    }
     if (end == SourceEnd::kBasicRefused) {
       // Not over UDP either: libavformat would answer the Basic challenge.
       *outcome = Outcome::kAuthFailed;

@@ -27,6 +27,9 @@
 
 namespace custodian::recorder {
 
+// The alarm an rtsps:// camera raises when its certificate changes: this + the camera id.
+inline constexpr char kCertificateAlarmPrefix[] = "camera_certificate:";
+
 enum class Transport { kTcp, kUdp, kAuto };
 
 struct CameraSettings {
@@ -90,6 +93,9 @@ class CameraRecorder {
   void Run();
   Outcome RecordSession(std::string* error);
   Status OpenSource(Session& s, std::string* error, Outcome* outcome);
+  // rtsps://: the certificate must be the camera's pinned one (media/rtsp/certificate_pin.h);
+  // a changed one raises the alarm camera_certificate:<id> and is refused.
+  Status CheckCertificate(const std::string& sha256);
   // Places one packet (a whole video access unit, or an audio packet) into the current
   // segment, cutting and opening segments as needed. Consumes the packet.
   Status HandlePacket(Session& s, AVPacket* pkt, bool video);
@@ -112,6 +118,7 @@ class CameraRecorder {
   Filesystem& fs_;
   const Clock& clock_;
   const std::string data_dir_;
+  std::string certificate_alarm_;  // the refused certificate the alarm was raised for
 
   std::thread thread_;
   std::atomic<bool> stop_{false};

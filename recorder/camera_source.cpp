@@ -326,10 +326,16 @@ std::string UrlWithCredentials(const std::string& url, const std::string& user,
 
 Result<std::unique_ptr<CameraSource>> OpenCameraSource(const SourceRequest& r, SourceEnd* end) {
   *end = SourceEnd::kError;
-  if (r.tcp && r.url.rfind("rtsp://", 0) == 0) {
+  const bool tls = r.url.rfind("rtsps://", 0) == 0;
+  if (tls && !r.tcp) {
+    // libavformat would take any certificate: an rtsps:// camera is never read by it.
+    return InvalidArgument("an rtsps:// camera is read over TCP only");
+  }
+  if (r.tcp && (tls || r.url.rfind("rtsp://", 0) == 0)) {
     media::rtsp::RtspSourceOptions options;
     options.connect_timeout_us = r.connect_timeout_us;
     options.allow_basic_auth = r.allow_basic_auth;
+    options.check_certificate = r.check_certificate;
     auto src = media::rtsp::RtspTcpSource::Open(r.url, r.username, r.password, options, r.cancel);
     if (!src.ok()) {
       if (src.status().kind() == ErrorKind::kUnauthenticated ||
@@ -340,6 +346,8 @@ Result<std::unique_ptr<CameraSource>> OpenCameraSource(const SourceRequest& r, S
         *end = SourceEnd::kBasicRefused;
       if (src.status().kind() == ErrorKind::kFailedPrecondition && r.cancel && r.cancel->load())
         *end = SourceEnd::kCancelled;
+      if (src.status().message().find(kCertificateChangedMessage) != std::string::npos)
+        *end = SourceEnd::kCertificateChanged;
       return Status(src.status().kind(), "connect over tcp: " + src.status().message());
     }
     return std::unique_ptr<CameraSource>(new TimedCameraSource(

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,7 +26,18 @@ namespace custodian::recorder {
 
 // kBasicRefused: the camera asked only for Basic over plain RTSP and the camera is not
 // allowed it; the password was not sent.
-enum class SourceEnd { kNone, kStalled, kEnded, kAuthFailed, kBasicRefused, kCancelled, kError };
+// kCertificateChanged: an rtsps:// camera presented a certificate other than its pinned one
+// (SourceRequest::check_certificate refused it); nothing was sent to it.
+enum class SourceEnd {
+  kNone,
+  kStalled,
+  kEnded,
+  kAuthFailed,
+  kBasicRefused,
+  kCertificateChanged,
+  kCancelled,
+  kError
+};
 
 // A jump in video timestamps at least this large (either way) is a discontinuity: the
 // recorder starts a new segment there.
@@ -64,7 +76,15 @@ struct SourceRequest {
   int64_t connect_timeout_us = 5'000'000;
   std::atomic<bool>* cancel = nullptr;
   bool allow_basic_auth = false;  // answer Basic over plain RTSP (the password in the clear)
+  // rtsps://: judges the camera's certificate (hex SHA-256) before anything is sent; a
+  // status whose message contains kCertificateChangedMessage ends with kCertificateChanged.
+  std::function<Status(const std::string& certificate_sha256)> check_certificate;
 };
+
+// In the message of the status check_certificate returns for a certificate that is not the
+// pinned one.
+inline constexpr char kCertificateChangedMessage[] =
+    "the camera's TLS certificate has changed since it was pinned";
 
 // rtsp://user:pass@host/path with user and password percent-encoded.
 std::string UrlWithCredentials(const std::string& url, const std::string& user,
@@ -75,13 +95,13 @@ inline constexpr char kUdpPasswordRefused[] =
     "the password in the clear; the password was not sent (use transport: tcp, where only "
     "Digest is answered, or set allow_basic_auth: true for this camera)";
 
-// Opens the camera: plain rtsp:// over TCP with the project's own client, anything else
-// (UDP, rtsps://) with libavformat. On failure *end is kAuthFailed for refused credentials,
-// kBasicRefused when a password would have been exposed to Basic over plain RTSP (a
-// Basic-only challenge over TCP, or any plain-RTSP camera with a password over UDP without
-// allow_basic_auth: then nothing is connected), else kError.
-// Video packets come out in decode order with the camera's presentation time as pts and a
-// rebuilt decode time as dts (media::DtsRebuilder): B-frames are recorded as sent.
+// Opens the camera: rtsp:// over TCP and rtsps:// (always over TCP, its certificate pinned)
+// with the project's own client; rtsp:// over UDP with libavformat. On failure *end is kAuthFailed
+// for refused credentials, kBasicRefused when a password would have been exposed to Basic over
+// plain RTSP (a Basic-only challenge over TCP, or any plain-RTSP camera with a password over UDP
+// without allow_basic_auth: then nothing is connected), else kError. Video packets come out in
+// decode order with the camera's presentation time as pts and a rebuilt decode time as dts
+// (media::DtsRebuilder): B-frames are recorded as sent.
 Result<std::unique_ptr<CameraSource>> OpenCameraSource(const SourceRequest& request, SourceEnd* end);
 
 }  // namespace custodian::recorder

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "base/log.h"
+#include "config/checks.h"
 
 namespace custodian::recorder {
 
@@ -94,6 +95,29 @@ std::string CamerasDirWatch::Fingerprint() const {
   return out;
 }
 
+namespace {
+
+// The camera's sub stream, recorded as a camera of its own (config::SubStreamId). The
+// password goes only to the endpoint it was entered for: a sub_url on another host, scheme
+// or port gets none, with the reason as its status.
+CameraSettings SubStreamSettings(const config::CameraConfig& c, const CameraSettings& main) {
+  CameraSettings s = main;
+  s.id = config::SubStreamId(c.id);
+  s.url = c.sub_url;
+  const std::string endpoint = config::CameraEndpoint(c.sub_url);
+  const std::string password_for =
+      c.password_for.empty() ? config::CameraEndpoint(c.url) : c.password_for;
+  if (!s.password.empty() && endpoint != password_for) {
+    s.password.clear();
+    s.password_withheld = "the password was entered for " + password_for +
+                          " and the sub stream is at " + endpoint +
+                          "; it is not sent there: give the sub stream the main stream's host";
+  }
+  return s;
+}
+
+}  // namespace
+
 Result<std::vector<CameraSettings>> CameraSettingsFromConfig(const config::SiteConfig& site) {
   std::vector<CameraSettings> out;
   for (const config::CameraConfig& c : site.cameras) {
@@ -117,6 +141,7 @@ Result<std::vector<CameraSettings>> CameraSettingsFromConfig(const config::SiteC
     s.segment_us = int64_t{config::EffectiveSegmentSeconds(site, c)} * kMicrosPerSecond;
     s.stall_timeout_us = int64_t{site.recorder.stall_timeout_seconds} * kMicrosPerSecond;
     s.connect_timeout_us = int64_t{site.recorder.connect_timeout_seconds} * kMicrosPerSecond;
+    if (!c.sub_url.empty()) out.push_back(SubStreamSettings(c, s));
     out.push_back(std::move(s));
   }
   return out;
@@ -132,6 +157,10 @@ Status RegisterCameras(records::Database& db, const config::SiteConfig& site) {
     row.id = c.id;
     row.name = c.name;
     CUSTODIAN_RETURN_IF_ERROR(db.UpsertCamera(row));
+    if (!c.sub_url.empty()) {
+      CUSTODIAN_RETURN_IF_ERROR(
+          db.UpsertCamera({config::SubStreamId(c.id), c.name + " (sub stream)", {}}));
+    }
     if (c.password_withheld.empty()) continue;
     std::lock_guard lock(logged_mu);
     if (!logged.insert(c.id + "\n" + c.password_withheld).second) continue;

@@ -141,6 +141,19 @@ Status UpdateAlarms(records::Database& db, const PassReport& r) {
 
 int64_t Elapsed(const Clock& clock, MonoMicros since) { return clock.Monotonic() - since; }
 
+// A sub stream recorded for review keeps its own limits (the main stream's max age when it
+// names none); one kept for live view only keeps its newest kLiveOnlySubStreamBytes.
+CameraRetention SubStreamRetention(const config::SiteConfig& site, const config::CameraConfig& c) {
+  CameraRetention r{config::SubStreamId(c.id), config::EffectiveMaxAgeDays(site, c), std::nullopt};
+  if (!c.record_sub_stream) {
+    r.quota_bytes = static_cast<int64_t>(config::kLiveOnlySubStreamBytes);
+    return r;
+  }
+  if (c.sub_max_age_days) r.max_age_days = *c.sub_max_age_days;
+  if (c.sub_quota_bytes) r.quota_bytes = static_cast<int64_t>(*c.sub_quota_bytes);
+  return r;
+}
+
 }  // namespace
 
 RetentionSettings SettingsFromSite(const config::SiteConfig& site) {
@@ -151,6 +164,7 @@ RetentionSettings SettingsFromSite(const config::SiteConfig& site) {
     std::optional<int64_t> quota;
     if (c.quota_bytes) quota = static_cast<int64_t>(*c.quota_bytes);
     s.cameras.push_back({c.id, config::EffectiveMaxAgeDays(site, c), quota});
+    if (!c.sub_url.empty()) s.cameras.push_back(SubStreamRetention(site, c));
   }
   return s;
 }

@@ -123,9 +123,19 @@ long ContentLength(const RtspMessage& m) {
 Result<RtspUrl> ParseRtspUrl(const std::string& url) {
   RtspUrl u;
   const std::string_view kScheme = "rtsp://";
-  if (url.size() < kScheme.size() || !EqualsIgnoreCase(std::string_view(url).substr(0, 7), kScheme))
-    return InvalidArgument("not an rtsp:// URL");
-  std::string_view rest = std::string_view(url).substr(kScheme.size());
+  const std::string_view kTlsScheme = "rtsps://";
+  std::string_view rest;
+  if (url.size() >= kScheme.size() &&
+      EqualsIgnoreCase(std::string_view(url).substr(0, kScheme.size()), kScheme)) {
+    rest = std::string_view(url).substr(kScheme.size());
+  } else if (url.size() >= kTlsScheme.size() &&
+             EqualsIgnoreCase(std::string_view(url).substr(0, kTlsScheme.size()), kTlsScheme)) {
+    rest = std::string_view(url).substr(kTlsScheme.size());
+    u.tls = true;
+    u.port = 322;
+  } else {
+    return InvalidArgument("not an rtsp:// or rtsps:// URL");
+  }
   size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash);
@@ -155,7 +165,7 @@ Result<RtspUrl> ParseRtspUrl(const std::string& url) {
     if (!ParseInt(port, &p) || p <= 0 || p > 65535) return InvalidArgument("malformed port in URL");
     u.port = static_cast<int>(p);
   }
-  u.clean = "rtsp://" + std::string(authority) + std::string(path);
+  u.clean = (u.tls ? "rtsps://" : "rtsp://") + std::string(authority) + std::string(path);
   return u;
 }
 

@@ -38,7 +38,9 @@ long ContentLength(const RtspMessage& m);
 
 // rtsp://[user[:password]@]host[:port][/path]. Credentials are percent-decoded; `clean`
 // is the URL without them (the only form that is ever sent or logged).
+// rtsp:// (default port 554) or rtsps:// (RTSP over TLS, default port 322).
 struct RtspUrl {
+  bool tls = false;  // rtsps://
   std::string host;  // without IPv6 brackets
   int port = 554;
   std::string user;

@@ -157,6 +157,15 @@ Result<std::unique_ptr<RtspTcpSource>> RtspTcpSource::Open(const std::string& ur
   auto socket = TcpSocket::Connect(parsed->host, parsed->port, options.connect_timeout_us, cancel);
   if (!socket.ok()) return socket.status();
   source->socket_ = std::move(socket).value();
+  if (parsed->tls) {
+    const MonoMicros deadline{MonotonicNow().us + options.connect_timeout_us};
+    Status tls = source->socket_.StartTls(parsed->host, deadline, cancel);
+    if (!tls.ok()) return tls;
+    if (options.check_certificate) {
+      Status pinned = options.check_certificate(source->socket_.PeerCertificateSha256());
+      if (!pinned.ok()) return pinned;
+    }
+  }
   Status st = source->Handshake();
   if (!st.ok()) return st;
   return source;

@@ -8,13 +8,19 @@
 // when it is empty), every complete packet in the buffer is depacketized in place, and
 // each payload byte is copied once, into a pooled buffer that becomes the caller's packet.
 //
+// rtsps:// (RTSP over TLS, RFC 7826 §19.3's scheme on port 322): the same session inside a
+// TLS connection (TcpSocket::StartTls). The certificate is handed to
+// options.check_certificate before the first request, for pinning (no authority signs a
+// camera's certificate). Basic stays refused unless allowed: TLS hides the password from
+// the network, but not from whoever holds a certificate the caller accepted.
+//
 // Session: Open() sends OPTIONS, DESCRIBE (answering a 401 with Digest credentials, or
 // Basic only when options.allow_basic_auth: this client speaks plain RTSP, where Basic
-// sends the password in the clear), one SETUP per track it can depacketize (H.264, H.265, AAC mpeg4-generic),
-// each asking for `RTP/AVP/TCP;unicast;interleaved=2n-(2n+1)`, and PLAY. Tracks of other
-// formats, and readable tracks beyond the first kMaxTracks, are not set up and are listed
-// in skipped_tracks(). While reading, a keep-alive (GET_PARAMETER when the camera lists
-// it, else OPTIONS) goes out every half session timeout (the camera's `timeout=` clamped
+// sends the password in the clear), one SETUP per track it can depacketize (H.264, H.265, AAC
+// mpeg4-generic), each asking for `RTP/AVP/TCP;unicast;interleaved=2n-(2n+1)`, and PLAY. Tracks of
+// other formats, and readable tracks beyond the first kMaxTracks, are not set up and are listed in
+// skipped_tracks(). While reading, a keep-alive (GET_PARAMETER when the camera lists it, else
+// OPTIONS) goes out every half session timeout (the camera's `timeout=` clamped
 // to 1..kMaxSessionTimeoutSeconds); the destructor sends TEARDOWN (without waiting for the
 // answer) and closes.
 //
@@ -59,6 +65,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -102,6 +109,10 @@ struct RtspSourceOptions {
   // 0: half the session timeout the camera announces (60 s when it announces none).
   int64_t keepalive_interval_us = 0;
   std::string user_agent = "Custodian";
+  // rtsps:// only: called with the camera's certificate (lower-case hex SHA-256 of its DER)
+  // after the TLS handshake and before any request, so before credentials are sent; a
+  // status other than ok ends Open with that status. Unset: any certificate is taken.
+  std::function<Status(const std::string& certificate_sha256)> check_certificate;
   // Bounds on the decoded frames waiting for ReadPacket, counting each frame's whole
   // buffer: mostly those read while Open waits for the first keyframe's parameter sets,
   // when a camera could flood tiny frames. Beyond either bound the oldest frames are
@@ -162,6 +173,8 @@ class RtspTcpSource {
   const std::vector<std::string>& skipped_tracks() const { return skipped_tracks_; }
   // The URL in use, without credentials (for logs).
   const std::string& url() const { return url_.clean; }
+  // rtsps://: the camera's certificate, lower-case hex SHA-256 of its DER; else "".
+  std::string certificate_sha256() const { return socket_.PeerCertificateSha256(); }
 
   // Waits up to stall_timeout_us for the next packet and moves it into *out (which is
   // unreferenced first). The packet's buffer belongs to the caller.

@@ -1,9 +1,14 @@
 #include "media/rtsp/tcp_socket.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -44,17 +49,97 @@ Status WaitFor(int fd, short events, MonoMicros deadline, const std::atomic<bool
 
 MonoMicros MonotonicNow() { return SystemClock::Instance().Monotonic(); }
 
-TcpSocket::~TcpSocket() {
+TcpSocket::~TcpSocket() { Close(); }
+
+void TcpSocket::Close() {
+  if (ssl_) SSL_free(ssl_);
+  if (ctx_) SSL_CTX_free(ctx_);
   if (fd_ >= 0) close(fd_);
+  ssl_ = nullptr;
+  ctx_ = nullptr;
+  fd_ = -1;
 }
 
 TcpSocket& TcpSocket::operator=(TcpSocket&& o) noexcept {
   if (this != &o) {
-    if (fd_ >= 0) close(fd_);
+    Close();
     fd_ = o.fd_;
+    ctx_ = o.ctx_;
+    ssl_ = o.ssl_;
     o.fd_ = -1;
+    o.ctx_ = nullptr;
+    o.ssl_ = nullptr;
   }
   return *this;
+}
+
+namespace {
+
+// OpenSSL's reason for the last failure, for a status message; clears its error queue.
+std::string TlsError(const char* what) {
+  std::string out = what;
+  unsigned long e = ERR_get_error();
+  if (e != 0) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    out += std::string(": ") + buf;
+  }
+  ERR_clear_error();
+  return out;
+}
+
+bool IsAddressLiteral(const std::string& host) {
+  in6_addr a6;
+  in_addr a4;
+  return inet_pton(AF_INET, host.c_str(), &a4) == 1 || inet_pton(AF_INET6, host.c_str(), &a6) == 1;
+}
+
+}  // namespace
+
+Status TcpSocket::StartTls(const std::string& server_name, MonoMicros deadline,
+                           const std::atomic<bool>* cancel) {
+  ctx_ = SSL_CTX_new(TLS_client_method());
+  if (!ctx_) return Unavailable(TlsError("TLS set-up"));
+  SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
+  // No authority vouches for a camera's self-signed certificate; the caller pins it.
+  SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, nullptr);
+  SSL_CTX_set_options(ctx_, SSL_OP_IGNORE_UNEXPECTED_EOF);
+  ssl_ = SSL_new(ctx_);
+  if (!ssl_ || SSL_set_fd(ssl_, fd_) != 1) return Unavailable(TlsError("TLS set-up"));
+  if (!server_name.empty() && !IsAddressLiteral(server_name)) {
+    SSL_set_tlsext_host_name(ssl_, server_name.c_str());
+  }
+  for (;;) {
+    ERR_clear_error();
+    const int rc = SSL_connect(ssl_);
+    if (rc == 1) return Status::Ok();
+    const int err = SSL_get_error(ssl_, rc);
+    if (err == SSL_ERROR_WANT_READ) {
+      CUSTODIAN_RETURN_IF_ERROR(WaitFor(fd_, POLLIN, deadline, cancel, "TLS handshake"));
+    } else if (err == SSL_ERROR_WANT_WRITE) {
+      CUSTODIAN_RETURN_IF_ERROR(WaitFor(fd_, POLLOUT, deadline, cancel, "TLS handshake"));
+    } else {
+      return Unavailable(TlsError("TLS handshake failed"));
+    }
+  }
+}
+
+std::string TcpSocket::PeerCertificateSha256() const {
+  if (!ssl_) return "";
+  X509* cert = SSL_get1_peer_certificate(ssl_);
+  if (!cert) return "";
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  const bool ok = X509_digest(cert, EVP_sha256(), md, &len) == 1;
+  X509_free(cert);
+  if (!ok) return "";
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 15];
+  }
+  return out;
 }
 
 Result<TcpSocket> TcpSocket::Connect(const std::string& host, int port, int64_t timeout_us,
@@ -101,6 +186,21 @@ Result<TcpSocket> TcpSocket::ConnectOne(const void* addr, MonoMicros deadline,
 Status TcpSocket::SendAll(const std::string& data, MonoMicros deadline,
                           const std::atomic<bool>* cancel) {
   size_t sent = 0;
+  while (ssl_ && sent < data.size()) {
+    ERR_clear_error();
+    size_t n = 0;
+    if (SSL_write_ex(ssl_, data.data() + sent, data.size() - sent, &n) == 1) {
+      sent += n;
+      continue;
+    }
+    const int err = SSL_get_error(ssl_, 0);
+    if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
+      CUSTODIAN_RETURN_IF_ERROR(
+          WaitFor(fd_, err == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN, deadline, cancel, "send"));
+      continue;
+    }
+    return Unavailable(TlsError("send over TLS"));
+  }
   while (sent < data.size()) {
     ssize_t n = send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
     if (n > 0) {
@@ -118,6 +218,22 @@ Status TcpSocket::SendAll(const std::string& data, MonoMicros deadline,
 }
 
 ssize_t TcpSocket::Receive(uint8_t* buf, size_t size) {
+  if (ssl_) {
+    ERR_clear_error();
+    size_t n = 0;
+    if (SSL_read_ex(ssl_, buf, size, &n) == 1) return static_cast<ssize_t>(n);
+    switch (SSL_get_error(ssl_, 0)) {
+      case SSL_ERROR_WANT_READ:
+      case SSL_ERROR_WANT_WRITE:
+        return -1;
+      case SSL_ERROR_ZERO_RETURN:
+        return 0;
+      default:
+        ERR_clear_error();
+        errno = EPROTO;
+        return -2;
+    }
+  }
   for (;;) {
     ssize_t n = recv(fd_, buf, size, 0);
     if (n >= 0) return n;
@@ -128,6 +244,7 @@ ssize_t TcpSocket::Receive(uint8_t* buf, size_t size) {
 }
 
 bool TcpSocket::WaitReadable(int64_t timeout_us) {
+  if (ssl_ && SSL_pending(ssl_) > 0) return true;
   pollfd p{fd_, POLLIN, 0};
   int rc = poll(&p, 1, PollTimeoutMs(timeout_us));
   return rc > 0;

@@ -8,6 +8,14 @@
 // only when a recv() came back short, which is what keeps the syscall count per RTP
 // packet far below one.
 //
+// TLS (rtsps://): StartTls runs the client handshake over the connected socket (OpenSSL,
+// TLS 1.2 or later, non-blocking, bounded by the same deadline and cancel flag). The
+// camera's certificate is not checked against any authority: cameras carry self-signed
+// certificates, so the caller pins it instead (PeerCertificateSha256, trust on first use;
+// docs/design/recording.md, "RTSPS"). After StartTls, SendAll, Receive and WaitReadable
+// carry the session's plaintext; WaitReadable is true at once while OpenSSL holds
+// decrypted bytes not yet read.
+//
 // Not thread-safe; owned by one RtspTcpSource.
 #pragma once
 
@@ -21,6 +29,9 @@
 #include "base/status.h"
 #include "base/time.h"
 
+typedef struct ssl_st SSL;
+typedef struct ssl_ctx_st SSL_CTX;
+
 namespace custodian::media::rtsp {
 
 // The longest a wait goes without looking at the cancel flag.
@@ -32,7 +43,11 @@ class TcpSocket {
  public:
   TcpSocket() = default;
   ~TcpSocket();
-  TcpSocket(TcpSocket&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  TcpSocket(TcpSocket&& o) noexcept : fd_(o.fd_), ctx_(o.ctx_), ssl_(o.ssl_) {
+    o.fd_ = -1;
+    o.ctx_ = nullptr;
+    o.ssl_ = nullptr;
+  }
   TcpSocket& operator=(TcpSocket&& o) noexcept;
   TcpSocket(const TcpSocket&) = delete;
   TcpSocket& operator=(const TcpSocket&) = delete;
@@ -41,6 +56,15 @@ class TcpSocket {
   // Unavailable when refused, unreachable or timed out; FailedPrecondition when cancelled.
   static Result<TcpSocket> Connect(const std::string& host, int port, int64_t timeout_us,
                                    const std::atomic<bool>* cancel);
+
+  // The TLS client handshake; server_name goes in SNI when it is a name, not an address.
+  // Unavailable when the handshake fails or times out (the message says why),
+  // FailedPrecondition when cancelled.
+  Status StartTls(const std::string& server_name, MonoMicros deadline,
+                  const std::atomic<bool>* cancel);
+  // Lower-case hex SHA-256 of the peer's certificate (DER), "" before StartTls.
+  std::string PeerCertificateSha256() const;
+  bool is_tls() const { return ssl_ != nullptr; }
 
   // Sends all of data, waiting for buffer space until the deadline.
   Status SendAll(const std::string& data, MonoMicros deadline, const std::atomic<bool>* cancel);
@@ -65,7 +89,10 @@ class TcpSocket {
   explicit TcpSocket(int fd) : fd_(fd) {}
   static Result<TcpSocket> ConnectOne(const void* addrinfo, MonoMicros deadline,
                                       const std::atomic<bool>* cancel);
+  void Close();
   int fd_ = -1;
+  SSL_CTX* ctx_ = nullptr;
+  SSL* ssl_ = nullptr;
 };
 
 }  // namespace custodian::media::rtsp

@@ -40,6 +40,7 @@ void TestSite::WriteConfig(const std::vector<TestCamera>& cameras) {
        << "cameras:\n";
   for (const TestCamera& c : cameras) {
     site << "  - id: " << c.id << "\n    url: " << c.url << "\n    transport: " << c.transport << "\n";
+    if (!c.sub_url.empty()) site << "    sub_url: " << c.sub_url << "\n";
     if (!c.username.empty()) site << "    username: " << c.username << "\n";
     if (!c.password.empty()) {
       std::string pw = dir_ + "/" + c.id + ".password";

@@ -24,6 +24,7 @@ struct TestCamera {
   std::string transport = "tcp";
   std::string username;
   std::string password;  // written to a password file when set
+  std::string sub_url;   // the camera's sub stream, when set
 };
 
 class TestSite {

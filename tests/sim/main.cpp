@@ -43,6 +43,7 @@ options:
   --port N               TCP port; 0 picks a free one [8554]
   --address ADDR         address to listen on [127.0.0.1]
   --media-dir DIR        clip cache [$CUSTODIAN_SIM_MEDIA_DIR, else BUILD/sim-media]
+  --tls PEM              serve RTSPS (rtsps://) with the certificate and key in PEM
   --quit-on-eof          exit when stdin closes (how test harnesses tie its life to theirs)
   --at SECONDS COMMAND   run COMMAND once, SECONDS after start (e.g. --at 10 "drop all")
   --every SECONDS COMMAND  run COMMAND every SECONDS (e.g. --every 60 "refuse yard 5")
@@ -72,6 +73,8 @@ commands on stdin (each answered "ok COMMAND" or "error COMMAND: REASON"):
   stall NAME|all SECONDS   send no media for SECONDS, connections stay open; video
                            resumes at the next keyframe
   clients NAME             answer "ok clients NAME COUNT" (connected clients of NAME)
+  certificate PEM          (with --tls) serve this certificate and key from now on and
+                           drop every client
   quit                     exit
 
 media flags (--make-media, --cached-media): --codec h264|h265 --width PX --height PX
@@ -142,6 +145,9 @@ Result<CliOptions> ParseArgs(const std::vector<std::string>& args) {
       if (!ParseIntInRange(args[i + 1], 0, 65535, &opts.server.port)) {
         return InvalidArgument("--port needs 0..65535");
       }
+      i += 2;
+    } else if (a == "--tls" && value()) {
+      opts.server.tls_pem = args[i + 1];
       i += 2;
     } else if (a == "--address" && value()) {
       opts.server.address = args[i + 1];

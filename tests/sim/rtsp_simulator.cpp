@@ -126,11 +126,13 @@ class Simulator::Impl {
   Status Init(const SimulatorConfig& config);
   int port() const { return gst_rtsp_server_get_bound_port(server_.get()); }
   const std::string& address() const { return address_; }
+  bool tls() const { return tls_; }
   Result<std::string> Execute(const SimCommand& command);
 
  private:
   Status LoadStreams(const SimulatorConfig& config);
-  Status ConfigureAuth();
+  Status ConfigureAuth(const std::string& tls_pem);
+  Status SetCertificate(const std::string& pem);
   void Mount(const std::shared_ptr<SimStream>& stream, GstRTSPMountPoints* mounts);
   // Streams named by a command target; NotFound for an unknown name.
   Result<std::vector<SimStream*>> Targets(const std::string& target);
@@ -147,6 +149,7 @@ class Simulator::Impl {
   std::string address_;
   std::unique_ptr<GstRTSPServer, GObjectUnref> server_;
   std::unique_ptr<GstRTSPAuth, GObjectUnref> auth_;
+  bool tls_ = false;  // serving RTSPS
   guint source_id_ = 0;
   std::vector<std::shared_ptr<SimStream>> streams_;
   std::shared_ptr<SharedState> shared_ = std::make_shared<SharedState>();
@@ -178,7 +181,8 @@ Status Simulator::Impl::Init(const SimulatorConfig& config) {
   server_.reset(gst_rtsp_server_new());
   gst_rtsp_server_set_address(server_.get(), config.address.c_str());
   gst_rtsp_server_set_service(server_.get(), std::to_string(config.port).c_str());
-  CUSTODIAN_RETURN_IF_ERROR(ConfigureAuth());
+  CUSTODIAN_RETURN_IF_ERROR(ConfigureAuth(config.tls_pem));
+  tls_ = !config.tls_pem.empty();
 
   GstRTSPMountPoints* mounts = gst_rtsp_server_get_mount_points(server_.get());
   for (auto& s : streams_) Mount(s, mounts);
@@ -223,7 +227,20 @@ Status Simulator::Impl::LoadStreams(const SimulatorConfig& config) {
   return Status::Ok();
 }
 
-Status Simulator::Impl::ConfigureAuth() {
+Status Simulator::Impl::SetCertificate(const std::string& pem) {
+  GError* error = nullptr;
+  GTlsCertificate* cert = g_tls_certificate_new_from_file(pem.c_str(), &error);
+  if (!cert) {
+    std::string why = error ? error->message : "unknown error";
+    if (error) g_error_free(error);
+    return InvalidArgument("cannot load the TLS certificate " + pem + ": " + why);
+  }
+  gst_rtsp_auth_set_tls_certificate(auth_.get(), cert);
+  g_object_unref(cert);
+  return Status::Ok();
+}
+
+Status Simulator::Impl::ConfigureAuth(const std::string& tls_pem) {
   std::map<std::string, std::string> passwords;
   for (auto& s : streams_) {
     const StreamSpec& spec = s->spec;
@@ -233,9 +250,11 @@ Status Simulator::Impl::ConfigureAuth() {
       return InvalidArgument("user '" + spec.user + "' has different passwords on two streams");
     }
   }
-  if (passwords.empty()) return Status::Ok();  // no auth object: every request is allowed
+  // No auth object: every request is allowed. TLS needs one, to hold the certificate.
+  if (passwords.empty() && tls_pem.empty()) return Status::Ok();
 
   auth_.reset(gst_rtsp_auth_new());
+  if (!tls_pem.empty()) CUSTODIAN_RETURN_IF_ERROR(SetCertificate(tls_pem));
   gst_rtsp_auth_set_supported_methods(auth_.get(), GST_RTSP_AUTH_DIGEST);
   gst_rtsp_auth_set_realm(auth_.get(), kRealm);
   GstRTSPToken* anonymous =
@@ -376,6 +395,13 @@ Result<std::string> Simulator::Impl::Execute(const SimCommand& command) {
   if (command.kind == SimCommand::Kind::kQuit) {
     return InvalidArgument("quit is for the main loop, not the server");
   }
+  if (command.kind == SimCommand::Kind::kCertificate) {
+    if (!tls_) return FailedPrecondition("not serving RTSPS (start with --tls PEM)");
+    CUSTODIAN_RETURN_IF_ERROR(SetCertificate(command.target));
+    int n = DropClients(nullptr);
+    LogInfo("sim") << "serving certificate " << command.target << "; dropped " << n << " client(s)";
+    return std::string();
+  }
   auto targets = Targets(command.target);
   if (!targets.ok()) return targets.status();
   const int64_t until_us = NowMonotonicUs() + command.duration_us;
@@ -399,6 +425,7 @@ Result<std::string> Simulator::Impl::Execute(const SimCommand& command) {
       return std::string();
     case SimCommand::Kind::kClients:
       return std::to_string(CountClients(targets->front()));
+    case SimCommand::Kind::kCertificate:
     case SimCommand::Kind::kQuit:
       break;
   }
@@ -417,7 +444,7 @@ Simulator::~Simulator() = default;
 int Simulator::port() const { return impl_->port(); }
 
 std::string Simulator::base_url() const {
-  return "rtsp://" + impl_->address() + ":" + std::to_string(port());
+  return (impl_->tls() ? "rtsps://" : "rtsp://") + impl_->address() + ":" + std::to_string(port());
 }
 
 Result<std::string> Simulator::Execute(const SimCommand& command) {

@@ -36,6 +36,9 @@ struct SimulatorConfig {
   std::vector<StreamSpec> streams;
   // For each stream, the clip a file source loops (already encoded); empty for patterns.
   std::vector<std::string> clip_paths;
+  // A PEM file holding a certificate and its private key: serve RTSPS (rtsps://) with it.
+  // Empty: plain RTSP.
+  std::string tls_pem;
 };
 
 class Simulator {

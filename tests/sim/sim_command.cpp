@@ -25,6 +25,9 @@ Result<SimCommand> ParseSimCommand(const std::string& line) {
   } else if (verb == "clients") {
     cmd.kind = SimCommand::Kind::kClients;
     want_args = 1;
+  } else if (verb == "certificate") {
+    cmd.kind = SimCommand::Kind::kCertificate;
+    want_args = 1;
   } else if (verb == "refuse") {
     cmd.kind = SimCommand::Kind::kRefuse;
     want_args = 2;

@@ -41,6 +41,8 @@ export async function render(main) {
     field('Camera id', idInput, 'Lower-case letters, digits and -; it names the footage folder and cannot change later.'),
     field('Name', h('input', { name: 'name', maxlength: 200, autocomplete: 'off' })),
     field('Stream address', h('input', { name: 'url', required: true, maxlength: 1000, autocomplete: 'off', placeholder: 'rtsp://192.168.1.64:554/stream1' }), 'rtsp:// or rtsps://, without a user name or password in it.'),
+    field('Sub stream for live view', h('input', { name: 'sub_url', maxlength: 1000, autocomplete: 'off', placeholder: 'rtsp://192.168.1.64:554/stream2' }),
+      'Optional: the camera\'s smaller stream, shown in live grids; the stream above is the one recorded.'),
     field('Transport', select('transport', TRANSPORTS, 'tcp')),
     field('Camera user name', h('input', { name: 'username', maxlength: 256, autocomplete: 'off' })),
     field('Camera password', password, 'Stored in a file only the appliance can read; never shown again.'),
@@ -69,6 +71,7 @@ export async function render(main) {
     idInput.disabled = true;
     form.elements.name.value = c.name || '';
     form.elements.url.value = c.config.url;
+    form.elements.sub_url.value = c.config.sub_url || '';
     form.elements.transport.value = c.config.transport;
     form.elements.username.value = c.config.username || '';
     password.placeholder = c.config.has_password ? 'unchanged' : '';
@@ -85,7 +88,7 @@ export async function render(main) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const v = formValues(form);
-    const body = { name: v.name || undefined, url: v.url, transport: v.transport, username: v.username,
+    const body = { name: v.name || undefined, url: v.url, sub_url: v.sub_url || '', transport: v.transport, username: v.username,
       retention: { max_age_days: v.max_age_days ? Number(v.max_age_days) : null }, allow_basic_auth: allowBasic.checked };
     if (password.value) body.password = password.value;
     else if (editing && removePassword.checked) body.password = '';
@@ -113,6 +116,24 @@ export async function render(main) {
     try { clear(cell, testResult(await post(`/api/v1/cameras/${c.id}/test`))); } catch (e) { clear(cell, badge('error', 'bad'), ' ', e.message); }
   }
 
+  // An rtsps:// camera's pinned certificate (SHA-256) and, after a change, the new one with
+  // a button to trust it: the recorder records the camera again once it is accepted.
+  function certificateCell(c) {
+    const cert = c.certificate;
+    if (!cert) return '—';
+    const pinned = [h('code', { class: 'hash' }, cert.sha256), h('br'), h('small', {}, `pinned ${cert.pinned_by === 'first use' ? 'on first use' : `by ${cert.pinned_by}`}`)];
+    if (!cert.presented_sha256) return pinned;
+    const accept = button('Accept new certificate', async () => {
+      if (!window.confirm(`Trust camera ${c.id}'s new certificate ${cert.presented_sha256}? Compare it with the fingerprint on the camera's own page first.`)) return;
+      try {
+        await post(`/api/v1/cameras/${c.id}/certificate/accept`, { sha256: cert.presented_sha256 });
+        msg.show(`Camera ${c.id}'s new certificate is trusted; recording resumes within seconds.`, 'ok');
+        load();
+      } catch (e) { msg.error(e); }
+    }, { 'aria-label': `Accept the new certificate of ${c.id}` });
+    return [badge('certificate changed: not recording', 'bad'), h('br'), h('small', {}, 'now presents '), h('code', { class: 'hash' }, cert.presented_sha256), h('br'), accept, h('br'), ...pinned];
+  }
+
   async function load() {
     try {
       const { cameras, administration } = await get('/api/v1/cameras');
@@ -122,8 +143,9 @@ export async function render(main) {
       form.hidden = !writable;
       clear(out, table([
         { title: 'Camera', cell: (c) => [h('strong', {}, c.name || c.id), h('br'), h('small', {}, c.id)] },
-        { title: 'Stream', cell: (c) => c.config ? [c.config.url, h('br'), h('small', {}, `${c.config.transport}${c.config.username ? `, user ${c.config.username}` : ''}${c.config.has_password ? ', password set' : ''}${c.config.allow_basic_auth ? ', Basic allowed' : ''}`),
+        { title: 'Stream', cell: (c) => c.config ? [c.config.url, ...(c.config.sub_url ? [h('br'), h('small', {}, `sub stream ${c.config.sub_url}`)] : []), h('br'), h('small', {}, `${c.config.transport}${c.config.username ? `, user ${c.config.username}` : ''}${c.config.has_password ? ', password set' : ''}${c.config.allow_basic_auth ? ', Basic allowed' : ''}`),
           c.config.password_withheld ? [h('br'), badge('password not used', 'warn'), ' ', h('small', {}, c.config.password_withheld)] : null] : '—' },
+        { title: 'TLS certificate', cell: (c) => certificateCell(c) },
         { title: 'Keep for', cell: (c) => c.retention ? `${c.retention.max_age_days} days` : '—' },
         { title: 'Recording', cell: (c) => c.status?.online ? badge('online', 'ok') : badge('offline', 'warn') },
         { title: 'Defined in', cell: (c) => !c.config ? 'not in the configuration' : c.config.editable ? 'camera setup' : `${c.config.defined_at} (read-only here)` },

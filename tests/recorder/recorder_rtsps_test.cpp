@@ -1,0 +1,131 @@
+// An rtsps:// camera (custodian-sim serving RTSPS with a throwaway certificate) recorded
+// through the recorder's own TCP client: its certificate pinned on first use, a changed
+// certificate stopping the recording with a status and an alarm, and acceptance resuming it.
+#include <catch2/catch.hpp>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "base/filesystem.h"
+#include "media/rtsp/certificate_pin.h"
+#include "tests/recorder/recorder_harness.h"
+#include "tests/sim/sim_process.h"
+
+using namespace custodian;
+using namespace custodian::testing;
+
+namespace {
+
+// A self-signed certificate and its key in one PEM file, made with the openssl tool;
+// returns the certificate's SHA-256 fingerprint in lower-case hex.
+std::string MakeCertificate(const std::string& dir, const std::string& name) {
+  const std::string base = dir + "/" + name;
+  const std::string make = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=camera" +
+                           std::string(" -keyout ") + base + ".key -out " + base +
+                           ".crt 2>/dev/null && cat " + base + ".crt " + base + ".key > " + base +
+                           ".pem";
+  REQUIRE(std::system(make.c_str()) == 0);
+  const std::string fp = "openssl x509 -noout -fingerprint -sha256 -in " + base + ".crt";
+  FILE* p = ::popen(fp.c_str(), "r");
+  REQUIRE(p != nullptr);
+  char line[256] = {};
+  REQUIRE(std::fgets(line, sizeof line, p) != nullptr);
+  ::pclose(p);
+  std::string hex;
+  for (const char* c = std::strchr(line, '=') + 1; *c && *c != '\n'; ++c) {
+    if (*c != ':') hex += static_cast<char>(std::tolower(static_cast<unsigned char>(*c)));
+  }
+  REQUIRE(hex.size() == 64);
+  return hex;
+}
+
+std::optional<records::CameraStatusRow> CameraStatus(records::Database& db, const std::string& id) {
+  auto rows = db.ListCameraStatus();
+  REQUIRE(rows.ok());
+  for (const auto& r : *rows) {
+    if (r.camera_id == id) return r;
+  }
+  return std::nullopt;
+}
+
+bool AlarmActive(records::Database& db, const std::string& kind) {
+  auto alarms = db.ListActiveAlarms();
+  REQUIRE(alarms.ok());
+  for (const auto& a : *alarms) {
+    if (a.kind == kind) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("an rtsps camera is recorded over the TCP client with its certificate pinned") {
+  char tmpl[] = "/tmp/custodian-rtsps-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  const std::string certs = tmpl;
+  const std::string first = MakeCertificate(certs, "first");
+  const std::string second = MakeCertificate(certs, "second");
+  sim::SimulatorOptions options;
+  options.extra_args = {"--tls", certs + "/first.pem"};
+  auto sim = sim::SimulatorProcess::Start({"lobby:codec=h264,width=320,height=180,gop=25,clip=4"},
+                                          options);
+  REQUIRE(sim.ok());
+  const std::string url = (*sim)->Url("lobby");
+  REQUIRE(url.rfind("rtsps://", 0) == 0);
+  TestSite site({{"lobby", url, "tcp"}}, /*segment_seconds=*/2);
+  RecorderProcess recorder(site);
+  auto db = site.OpenRecords();
+  PosixFilesystem fs;
+  const std::string pin_path = media::rtsp::CertificatePinPath(site.data_dir(), "lobby");
+
+  // Recorded, and the certificate pinned on first use.
+  REQUIRE(WaitFor([&] { return CompleteSegments(*db, "lobby").size() >= 2; }, 60'000));
+  auto pin = media::rtsp::ReadCertificatePin(fs, pin_path);
+  REQUIRE(pin.ok());
+  REQUIRE(pin->has_value());
+  CHECK((*pin)->sha256 == first);
+  CHECK((*pin)->pinned_by == "first use");
+  std::string log;
+  {
+    auto text = ReadFileToString(fs, site.log());
+    REQUIRE(text.ok());
+    log = *text;
+  }
+  CHECK(log.find("TLS certificate pinned on first use") != std::string::npos);
+
+  // A new certificate: the camera is refused, its status and an alarm say why.
+  REQUIRE((*sim)->Command("certificate " + certs + "/second.pem").ok());
+  REQUIRE(WaitFor([&] { return AlarmActive(*db, "camera_certificate:lobby"); }, 30'000));
+  REQUIRE(WaitFor(
+      [&] {
+        auto s = CameraStatus(*db, "lobby");
+        return s && !s->online && s->last_error &&
+               s->last_error->find("TLS certificate has changed") != std::string::npos &&
+               s->last_error->find(second) != std::string::npos;
+      },
+      30'000));
+  const size_t stopped_at = CompleteSegments(*db, "lobby").size();
+  auto recording = db->ListSegmentsInState(records::SegmentState::kRecording);
+  REQUIRE(recording.ok());
+  CHECK(recording->empty());
+  pin = media::rtsp::ReadCertificatePin(fs, pin_path);
+  REQUIRE(pin.ok());
+  CHECK((*pin)->sha256 == first);
+  CHECK((*pin)->presented == second);
+  std::this_thread::sleep_for(std::chrono::seconds(5));
+  CHECK(CompleteSegments(*db, "lobby").size() == stopped_at);  // nothing recorded meanwhile
+
+  // Accepted (as the API does): recording resumes on the next attempt, the alarm clears.
+  REQUIRE(media::rtsp::AcceptPresentedCertificate(fs, pin_path, second, "admin", WallNow()).ok());
+  REQUIRE(WaitFor([&] { return CompleteSegments(*db, "lobby").size() >= stopped_at + 2; }, 60'000));
+  REQUIRE(WaitFor([&] { return !AlarmActive(*db, "camera_certificate:lobby"); }, 30'000));
+  REQUIRE(recorder.Stop() == 0);
+  RequireSegmentsPlayAndMatch(*db, site.data_dir());
+  std::filesystem::remove_all(certs);
+}
