@@ -51,6 +51,9 @@ struct CameraSettings {
   // At most 4 s between attempts, so that a camera is recording again within 5 s of
   // coming back however long it was away (tests/reliability/reconnect_test.cpp).
   int64_t backoff_max_us = 4 * kMicrosPerSecond;
+  // Build each segment's activity index (docs/design/recording.md "Activity index"). Off
+  // only to measure what it costs.
+  bool activity_index = true;
 
   bool operator==(const CameraSettings&) const = default;
 };
@@ -102,6 +105,7 @@ class CameraRecorder {
   // are updated and the caller starts a new segment.
   bool NewParameters(Session& s, const AVPacket& keyframe);
   void EndSegment(Session& s);
+  void WriteActivity(Session& s);
   void EndRun(Session& s);
   void PublishStatus(bool online, const std::string& error, bool force);
   void ResolvePreviousRun();
