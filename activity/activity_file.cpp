@@ -90,7 +90,8 @@ Result<SegmentActivity> DecodeActivity(std::string_view bytes) {
     g.first_second = GetU16(q);
     g.end_second = GetU16(q + 2);
     std::memcpy(g.cells.bits.data(), q + 4, g.cells.bits.size());
-    if (g.end_second < g.first_second) return DataLoss("activity index: a span ends before it starts");
+    if (g.end_second < g.first_second)
+      return DataLoss("activity index: a span ends before it starts");
     q += kSpanBytes;
   }
   return a;

@@ -98,8 +98,7 @@ TEST_CASE("an index file is written beside its segment and read back") {
   auto back = ReadActivityFile(fs, path);
   REQUIRE(back.ok());
   REQUIRE(*back == a);
-  REQUIRE(ReadActivityFile(fs, dir.File("none.activity")).status().kind() ==
-          ErrorKind::kNotFound);
+  REQUIRE(ReadActivityFile(fs, dir.File("none.activity")).status().kind() == ErrorKind::kNotFound);
 }
 
 TEST_CASE("the indexer gives one score per second and spans between sampled keyframes") {

@@ -121,8 +121,7 @@ std::vector<int> ActivityStrip(const std::vector<PlacedActivity>& indexes, UtcMi
     for (size_t s = 0; s < p.activity.scores.size(); ++s) {
       const UtcMicros at = p.start + static_cast<int64_t>(s) * kSecond;
       if (at < from || at >= to) continue;
-      const size_t b = static_cast<size_t>(
-          static_cast<__int128>(at - from) * buckets / span);
+      const size_t b = static_cast<size_t>(static_cast<__int128>(at - from) * buckets / span);
       strip[b] = std::max(strip[b], int{p.activity.scores[s]});
     }
   }

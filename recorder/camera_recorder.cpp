@@ -430,8 +430,8 @@ void CameraRecorder::EndSegment(Session& s) {
 void CameraRecorder::WriteActivity(Session& s) {
   if (!s.indexer) return;
   activity::SegmentActivity index = s.indexer->FinishSegment(s.segment->duration_us());
-  Status st = activity::WriteActivityFile(fs_, activity::ActivityPathFor(s.segment->abs_path()),
-                                          index);
+  Status st =
+      activity::WriteActivityFile(fs_, activity::ActivityPathFor(s.segment->abs_path()), index);
   if (!st.ok()) {
     LogWarn("recorder") << "camera " << settings_.id << ": activity index of segment "
                         << s.segment->id() << " not written: " << st.ToString()

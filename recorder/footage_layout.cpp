@@ -7,8 +7,7 @@ bool IsActivityIndexName(const std::string& name) {
 }
 
 void ListFootageFiles(Filesystem& fs, const std::string& data_dir, std::vector<FootageFile>* files,
-                      std::vector<std::string>* quarantined,
-                      std::vector<FootageFile>* indexes) {
+                      std::vector<std::string>* quarantined, std::vector<FootageFile>* indexes) {
   const std::string footage = JoinPath(data_dir, "footage");
   auto cameras = fs.List(footage);
   if (!cameras.ok()) return;

@@ -180,9 +180,8 @@ Status DeletionExecutor::FinishBatch(const std::vector<SegmentRow>& rows,
   std::sort(order.begin(), order.end(),
             [](const SegmentRow* a, const SegmentRow* b) { return a->path < b->path; });
   std::vector<Status> unlink_status(order.size());
-  ParallelFor(order.size(), options_.io_threads, [&](size_t i) {
-    unlink_status[i] = UnlinkSegmentFiles(order[i]->path);
-  });
+  ParallelFor(order.size(), options_.io_threads,
+              [&](size_t i) { unlink_status[i] = UnlinkSegmentFiles(order[i]->path); });
   std::vector<SegmentRow> unlinked;
   std::vector<std::string> dirs;
   for (size_t i = 0; i < order.size(); ++i) {
