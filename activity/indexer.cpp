@@ -59,11 +59,22 @@ void ActivityIndexer::AddKeyframeThumb(const LumaThumb& thumb, int64_t offset_us
       span.end_second = static_cast<uint16_t>(std::max<int64_t>(second, span.first_second + 1));
       span.cells = cells;
       current_.grids.push_back(span);
+      RaiseScores(span);
     }
   }
   last_thumb_ = thumb;
   last_thumb_second_ = second;
   last_sample_us_ = offset_us;
+}
+
+// A scene that moves all the time spends as many bytes every second, so its baseline
+// rises and the bytes alone say "still"; a changed grid says otherwise. The span's seconds
+// score at least what their changed cells say.
+void ActivityIndexer::RaiseScores(const GridSpan& span) {
+  const int floor = std::min(255, kActiveScore + 8 * span.cells.Count());
+  const size_t end = std::min<size_t>(span.end_second, current_.scores.size());
+  for (size_t s = span.first_second; s < end; ++s)
+    current_.scores[s] = static_cast<uint8_t>(std::max<int>(current_.scores[s], floor));
 }
 
 bool ActivityIndexer::DecodeThumb(const AVPacket& pkt, LumaThumb* thumb) {

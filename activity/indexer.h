@@ -8,6 +8,10 @@
 // at once. A keyframe that cannot be decoded (no decoder, damaged data) only leaves its
 // span without a grid; it never fails the recording, and nothing here returns an error.
 //
+// Scores: the bytes of each second's inter frames over the camera's still-scene baseline
+// (activity/scoring.h), raised to what the grid says for the seconds a changed grid
+// covers, so that a scene moving all the time does not read as still.
+//
 // State (the still-scene baseline, the last sampled picture) carries over from one segment
 // to the next of the same session, so an index has no cold start at each cut.
 //
@@ -48,6 +52,7 @@ class ActivityIndexer {
  private:
   bool DecodeThumb(const AVPacket& pkt, LumaThumb* thumb);
   void CloseSecondsBefore(int64_t second);
+  void RaiseScores(const GridSpan& span);
 
   media::CodecContext decoder_;
   media::FramePtr frame_;

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "activity/scoring.h"
+
 namespace custodian::activity {
 
 namespace {
@@ -110,6 +112,31 @@ std::vector<Moment> FindMoments(const std::vector<PlacedActivity>& indexes,
   std::reverse(joined.begin(), joined.end());
   if (joined.size() > limit) joined.resize(limit);
   return joined;
+}
+
+std::vector<Moment> ActiveRuns(const std::vector<PlacedActivity>& indexes, UtcMicros from,
+                               UtcMicros to, size_t limit) {
+  std::vector<Moment> runs;
+  for (const PlacedActivity& p : indexes) {
+    for (size_t s = 0; s < p.activity.scores.size(); ++s) {
+      const int score = p.activity.scores[s];
+      const UtcMicros at = p.start + static_cast<int64_t>(s) * kSecond;
+      if (score < kActiveScore || at < from || at >= to) continue;
+      if (!runs.empty() && at - runs.back().end < kJoinUs && at >= runs.back().start) {
+        Moment& last = runs.back();
+        last.end = std::max(last.end, at + kSecond);
+        if (score > last.score) {
+          last.score = score;
+          last.peak = at;
+          last.segment_id = p.segment_id;
+        }
+        continue;
+      }
+      if (runs.size() == limit) return runs;
+      runs.push_back({at, at + kSecond, at, score, p.segment_id});
+    }
+  }
+  return runs;
 }
 
 std::vector<int> ActivityStrip(const std::vector<PlacedActivity>& indexes, UtcMicros from,

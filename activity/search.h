@@ -51,6 +51,11 @@ std::vector<Moment> FindMoments(const std::vector<PlacedActivity>& indexes,
                                 const ActivityGrid& mask, UtcMicros from, UtcMicros to,
                                 size_t limit);
 
+// Stretches of seconds scoring at least kActiveScore, joined when less than kJoinUs apart,
+// oldest first, at most `limit`: where "next activity" and "previous activity" jump to.
+std::vector<Moment> ActiveRuns(const std::vector<PlacedActivity>& indexes, UtcMicros from,
+                               UtcMicros to, size_t limit);
+
 // Per-bucket activity for the heat strip: the highest score of any second in each of
 // `buckets` equal slices of [from, to); -1 where no index covers the slice.
 std::vector<int> ActivityStrip(const std::vector<PlacedActivity>& indexes, UtcMicros from,
