@@ -415,7 +415,7 @@ void CameraRecorder::EndSegment(Session& s) {
     LogError("recorder") << "camera " << settings_.id << ": segment " << s.segment->id()
                          << " not finalised: " << st.ToString() << "; recovery will finish it";
   }
-  WriteActivity(s);
+  WriteActivity(s, /*keep=*/st.ok());
   last_end_ = s.segment->end();
   s.next_fragment_number = s.segment->next_fragment_number();
   {
@@ -427,9 +427,11 @@ void CameraRecorder::EndSegment(Session& s) {
 
 // After the segment itself: an index never exists for footage that does not. Losing it
 // (a crash before this, a full disk) loses the search over that minute, not the footage.
-void CameraRecorder::WriteActivity(Session& s) {
+void CameraRecorder::WriteActivity(Session& s, bool keep) {
   if (!s.indexer) return;
   activity::SegmentActivity index = s.indexer->FinishSegment(s.segment->duration_us());
+  // A segment left for recovery may end up in quarantine: no index may outlive it.
+  if (!keep) return;
   Status st =
       activity::WriteActivityFile(fs_, activity::ActivityPathFor(s.segment->abs_path()), index);
   if (!st.ok()) {

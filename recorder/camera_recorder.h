@@ -105,7 +105,8 @@ class CameraRecorder {
   // are updated and the caller starts a new segment.
   bool NewParameters(Session& s, const AVPacket& keyframe);
   void EndSegment(Session& s);
-  void WriteActivity(Session& s);
+  // Finishes the segment's activity index and, when keep, writes it beside the segment.
+  void WriteActivity(Session& s, bool keep);
   void EndRun(Session& s);
   void PublishStatus(bool online, const std::string& error, bool force);
   void ResolvePreviousRun();

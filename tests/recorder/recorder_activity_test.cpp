@@ -1,7 +1,6 @@
 // The activity index as the real recorder writes it, from real RTSP streams of the camera
 // simulator: a moving picture gives activity where it moves, a still one gives none.
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <thread>
 
@@ -30,8 +29,8 @@ CameraActivity ReadIndexes(records::Database& db, const std::string& data_dir,
   CameraActivity out;
   for (const records::SegmentRow& s : CompleteSegments(db, camera)) {
     ++out.segments;
-    auto index = activity::ReadActivityFile(
-        fs, JoinPath(data_dir, activity::ActivityPathFor(s.path)));
+    auto index =
+        activity::ReadActivityFile(fs, JoinPath(data_dir, activity::ActivityPathFor(s.path)));
     REQUIRE(index.ok());
     ++out.indexes;
     // One score per second of the segment, rounded up.
@@ -54,8 +53,12 @@ TEST_CASE("a moving picture gets activity in its index and a still one gets none
                 /*segment_seconds=*/10);
   RecorderProcess recorder(site);
   auto db = site.OpenRecords();
-  REQUIRE(WaitFor([&] { return CompleteSegments(*db, "moving").size() >= 2 &&
-                               CompleteSegments(*db, "still").size() >= 2; }, 60'000));
+  REQUIRE(WaitFor(
+      [&] {
+        return CompleteSegments(*db, "moving").size() >= 2 &&
+               CompleteSegments(*db, "still").size() >= 2;
+      },
+      60'000));
   REQUIRE(recorder.Stop() == 0);
 
   const CameraActivity moving = ReadIndexes(*db, site.data_dir(), "moving");
