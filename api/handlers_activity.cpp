@@ -21,8 +21,8 @@ constexpr size_t kMaxMoments = 500;
 
 struct LoadedIndexes {
   std::vector<activity::PlacedActivity> placed;
-  int64_t segments = 0;        // complete segments in the range
-  int64_t without_index = 0;   // of which have no readable index
+  int64_t segments = 0;       // complete segments in the range
+  int64_t without_index = 0;  // of which have no readable index
 };
 
 // The indexes of the camera's complete segments overlapping the range, oldest first. A
@@ -96,9 +96,9 @@ Result<HttpResponse> HandleActivity(ApiContext& ctx, const Call& call) {
        activity::ActiveRuns(loaded->placed, range->from, range->to, kMaxActiveRuns)) {
     runs.push_back(MomentJson(m));
   }
-  CUSTODIAN_RETURN_IF_ERROR(LogFootage(ctx, call, scope, *purpose, AccessResult::kOk,
-                                       "activity of camera " + scope.camera + ": " +
-                                           Covered(*loaded)));
+  CUSTODIAN_RETURN_IF_ERROR(
+      LogFootage(ctx, call, scope, *purpose, AccessResult::kOk,
+                 "activity of camera " + scope.camera + ": " + Covered(*loaded)));
   return Json({{"camera", scope.camera},
                {"from", TimeJson(range->from)},
                {"to", TimeJson(range->to)},
@@ -123,8 +123,8 @@ Result<HttpResponse> HandleActivitySearch(ApiContext& ctx, const Call& call) {
   auto loaded = LoadIndexes(ctx, scope.camera, range->from, range->to);
   if (!loaded.ok()) return loaded.status();
   const std::vector<activity::Moment> moments =
-      activity::FindMoments(loaded->placed, activity::RegionMask(*regions), range->from,
-                            range->to, static_cast<size_t>(*limit));
+      activity::FindMoments(loaded->placed, activity::RegionMask(*regions), range->from, range->to,
+                            static_cast<size_t>(*limit));
   nlohmann::json list = nlohmann::json::array();
   for (const activity::Moment& m : moments) list.push_back(MomentJson(m));
   CUSTODIAN_RETURN_IF_ERROR(LogFootage(

@@ -106,8 +106,8 @@ TEST_CASE("api activity is refused without a purpose, a permission or good boxes
   CHECK(t.f.LastAccess().action == "activity_search");
   CHECK(t.f.LastAccess().result != AccessResult::kOk);
 
-  auto too_long = t.f.Get("/api/v1/cameras/door-1/activity?from=" + At(kFootageT0) + "&to=" +
-                              At(kFootageT0 + 32 * kMicrosPerDay) + "&" + PurposeParams(),
+  auto too_long = t.f.Get("/api/v1/cameras/door-1/activity?from=" + At(kFootageT0) +
+                              "&to=" + At(kFootageT0 + 32 * kMicrosPerDay) + "&" + PurposeParams(),
                           t.sam);
   CHECK(too_long.status == 400);
 

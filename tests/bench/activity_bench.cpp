@@ -60,9 +60,12 @@ int main(int argc, char** argv) {
   int days = 31, segment_seconds = 60, runs = 3;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--days" && i + 1 < argc) days = std::stoi(argv[++i]);
-    else if (a == "--segment-seconds" && i + 1 < argc) segment_seconds = std::stoi(argv[++i]);
-    else if (a == "--runs" && i + 1 < argc) runs = std::stoi(argv[++i]);
+    if (a == "--days" && i + 1 < argc)
+      days = std::stoi(argv[++i]);
+    else if (a == "--segment-seconds" && i + 1 < argc)
+      segment_seconds = std::stoi(argv[++i]);
+    else if (a == "--runs" && i + 1 < argc)
+      runs = std::stoi(argv[++i]);
     else {
       std::fprintf(stderr, "usage: activity_bench [--days 31] [--segment-seconds 60] [--runs 3]\n");
       return 2;
@@ -84,11 +87,13 @@ int main(int argc, char** argv) {
   for (int day = 0; day < days; ++day) {
     Status st = d.WithTransaction([&]() -> Status {
       for (int k = 0; k < per_day; ++k) {
-        const UtcMicros start = kMonthStart + (int64_t{day} * 86'400 + k * segment_seconds) * kSecond;
+        const UtcMicros start =
+            kMonthStart + (int64_t{day} * 86'400 + k * segment_seconds) * kSecond;
         records::SegmentRow row;
         row.camera_id = "door-1";
         row.start = start;
-        row.path = "footage/door-1/" + FormatUtcDate(start) + "/" + FormatUtcCompact(start) + ".mp4";
+        row.path =
+            "footage/door-1/" + FormatUtcDate(start) + "/" + FormatUtcCompact(start) + ".mp4";
         row.video_codec = "h264";
         row.width = 1920;
         row.height = 1080;
@@ -106,7 +111,8 @@ int main(int argc, char** argv) {
         CUSTODIAN_RETURN_IF_ERROR(d.FinishSegment(*id, fin));
         const std::string path = dir + "/" + activity::ActivityPathFor(row.path);
         if (k == 0) CUSTODIAN_RETURN_IF_ERROR(posix.CreateDirs(DirName(path)));
-        const activity::SegmentActivity a = MakeMinute(rng, k * segment_seconds / 3600, segment_seconds);
+        const activity::SegmentActivity a =
+            MakeMinute(rng, k * segment_seconds / 3600, segment_seconds);
         index_bytes += activity::EncodeActivity(a).size();
         CUSTODIAN_RETURN_IF_ERROR(activity::WriteActivityFile(posix, path, a));
         paths.push_back(path);
@@ -118,8 +124,9 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  std::printf("activity_bench: %d days of one camera, %d-s segments (%zu index files), built in %.1f s\n",
-              days, segment_seconds, paths.size(), Now() - build0);
+  std::printf(
+      "activity_bench: %d days of one camera, %d-s segments (%zu index files), built in %.1f s\n",
+      days, segment_seconds, paths.size(), Now() - build0);
   std::printf("  index size: %.1f KB per camera-day (this busy synthetic camera)\n",
               index_bytes / 1024.0 / days);
 
@@ -151,8 +158,9 @@ int main(int argc, char** argv) {
     found = moments.size();
     (void)bytes;
   }
-  std::printf("  search by region (2 boxes, %d days): %.3f s per camera-month (best of %d), %zu moments\n",
-              days, best_search * 31.0 / days, runs, found);
+  std::printf(
+      "  search by region (2 boxes, %d days): %.3f s per camera-month (best of %d), %zu moments\n",
+      days, best_search * 31.0 / days, runs, found);
   std::printf("  baseline: reading the same index files only: %.3f s\n", best_floor * 31.0 / days);
   std::printf("  ratio     search / read-only %.2f; search / 1 s target %.2f\n",
               best_search / best_floor, best_search * 31.0 / days);
