@@ -33,6 +33,8 @@ constexpr HandlerEntry kHandlers[] = {
     {RouteId::kTimeline, HandleTimeline},
     {RouteId::kPlaylist, HandlePlaylist},
     {RouteId::kThumbnail, HandleThumbnail},
+    {RouteId::kActivity, HandleActivity},
+    {RouteId::kActivitySearch, HandleActivitySearch},
     {RouteId::kSegmentFile, HandleSegmentFile},
     {RouteId::kLivePlaylist, HandleLivePlaylist},
     {RouteId::kLivePicture, HandleLivePicture},

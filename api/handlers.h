@@ -18,6 +18,8 @@ Result<HttpResponse> HandleListCameras(ApiContext&, const Call&);
 Result<HttpResponse> HandleTimeline(ApiContext&, const Call&);
 Result<HttpResponse> HandlePlaylist(ApiContext&, const Call&);
 Result<HttpResponse> HandleThumbnail(ApiContext&, const Call&);
+Result<HttpResponse> HandleActivity(ApiContext&, const Call&);
+Result<HttpResponse> HandleActivitySearch(ApiContext&, const Call&);
 Result<HttpResponse> HandleSegmentFile(ApiContext&, const Call&);
 // Live view (handlers_live.cpp).
 Result<HttpResponse> HandleLivePlaylist(ApiContext&, const Call&);

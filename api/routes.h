@@ -39,6 +39,8 @@ enum class RouteId {
   kTimeline,        // GET    /api/v1/cameras/{camera}/timeline?from=&to=
   kPlaylist,        // GET    /api/v1/cameras/{camera}/playlist.m3u8?from=&to=&purpose=
   kThumbnail,       // GET    /api/v1/cameras/{camera}/thumbnail.jpg?at=&purpose=
+  kActivity,        // GET    /api/v1/cameras/{camera}/activity?from=&to=&buckets=&purpose=
+  kActivitySearch,  // GET    /api/v1/cameras/{camera}/activity/search?from=&to=&regions=&purpose=
   kSegmentFile,     // GET    /api/v1/segments/{segment}/file?purpose=   (Range supported)
   // Live view (handlers_live.cpp).
   kLivePlaylist,     // GET    /api/v1/cameras/{camera}/live.m3u8?purpose=

@@ -39,6 +39,8 @@ const Expected kMatrix[] = {
     {RouteId::kTimeline,             "U", "A", "A", "A", "D"},
     {RouteId::kPlaylist,             "U", "A", "A", "A", "D"},
     {RouteId::kThumbnail,            "U", "A", "A", "A", "D"},
+    {RouteId::kActivity,             "U", "A", "A", "A", "D"},
+    {RouteId::kActivitySearch,       "U", "A", "A", "A", "D"},
     {RouteId::kSegmentFile,          "U", "A", "A", "A", "D"},
     {RouteId::kLivePlaylist,         "U", "A", "A", "A", "D"},
     {RouteId::kLivePicture,          "U", "A", "A", "A", "D"},
@@ -171,6 +173,13 @@ class Matrix {
       case RouteId::kThumbnail:
         return {"GET",
                 "/api/v1/cameras/door-1/thumbnail.jpg?at=" + At(kFootageT0 + kSecond) + "&" +
+                    PurposeParams(),
+                ""};
+      case RouteId::kActivity:
+        return {"GET", "/api/v1/cameras/door-1/activity?" + range + "&" + PurposeParams(), ""};
+      case RouteId::kActivitySearch:
+        return {"GET",
+                "/api/v1/cameras/door-1/activity/search?" + range + "&regions=0,0,1,1&" +
                     PurposeParams(),
                 ""};
       case RouteId::kSegmentFile:

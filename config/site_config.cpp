@@ -82,6 +82,7 @@ void ReadRecorder(MapReader& root, RecorderConfig* out) {
   ReadInt(*r, "connect_timeout_seconds", kTimeoutSecondsMin, kTimeoutSecondsMax,
           &out->connect_timeout_seconds);
   ReadInt(*r, "low_space_percent", kPercentMin, kPercentMax, &out->low_space_percent);
+  if (auto v = r->Choice("activity_index", {"true", "false"})) out->activity_index = *v == "true";
   r->Finish();
 }
 

@@ -39,6 +39,7 @@ struct RecorderConfig {
   int stall_timeout_seconds = 5;    // no packets for this long: reconnect
   int connect_timeout_seconds = 5;  // RTSP connect and first packet
   int low_space_percent = 10;       // free space below which the recorder reports low space
+  bool activity_index = true;       // keep an activity index beside each segment
 };
 
 struct HttpConfig {

@@ -95,6 +95,7 @@ TEST_CASE("keys left out keep their documented defaults") {
   CHECK(site->recorder.stall_timeout_seconds == 5);
   CHECK(site->recorder.connect_timeout_seconds == 5);
   CHECK(site->recorder.low_space_percent == 10);
+  CHECK(site->recorder.activity_index);
   CHECK(site->http.listen == "127.0.0.1:8443");
   CHECK(site->http.tls_cert.empty());
   CHECK(site->http.tls_key.empty());
@@ -192,7 +193,8 @@ TEST_CASE("an unknown key is an error that lists the keys expected there") {
   CHECK(SiteErrors(d, "recorder:\n  segment_secs: 30\n") ==
         At(d, 4) +
             "recorder.segment_secs: unknown key; expected one of segment_seconds, "
-            "stall_timeout_seconds, connect_timeout_seconds, low_space_percent");
+            "stall_timeout_seconds, connect_timeout_seconds, low_space_percent, "
+            "activity_index");
 }
 
 TEST_CASE("a value of the wrong type is an error naming what was expected") {

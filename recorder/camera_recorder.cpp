@@ -5,6 +5,8 @@
 #include <limits>
 #include <vector>
 
+#include "activity/activity_file.h"
+#include "activity/indexer.h"
 #include "base/log.h"
 #include "media/fmp4_writer.h"
 #include "media/keyframe_inspector.h"
@@ -35,6 +37,8 @@ struct CameraRecorder::Session {
   media::CodecParameters video_par;       // updated when a keyframe brings new parameters
   std::unique_ptr<media::KeyframeInspector> inspector;
   std::unique_ptr<SegmentFile> segment;
+  // Builds each segment's activity index from the frames written (null when off).
+  std::unique_ptr<activity::ActivityIndexer> indexer;
   std::optional<int64_t> run_id;
   // Wall clock anchored at the first packet of the session (or after a discontinuity),
   // and that packet's presentation time: segments start at their first keyframe's.
@@ -268,6 +272,7 @@ CameraRecorder::Outcome CameraRecorder::RecordSession(std::string* error) {
     return Outcome::kError;
   }
   s.specs.push_back({s.video_par.get(), src.time_base(s.video_in)});
+  if (settings_.activity_index) s.indexer = std::make_unique<activity::ActivityIndexer>(vpar);
   s.audio_in = src.audio_stream();
   if (s.audio_in >= 0) s.specs.push_back({src.codecpar(s.audio_in), src.time_base(s.audio_in)});
   if (!src.audio_note().empty()) LogWarn("recorder") << "camera " << settings_.id << ": " << src.audio_note();
@@ -355,8 +360,10 @@ Status CameraRecorder::HandlePacket(Session& s, AVPacket* pkt, bool video) {
       s.pts_anchor_us = pts_us;
       s.anchored = true;
     }
-    if (key && NewParameters(s, *pkt) && s.segment) {
+    if (key && NewParameters(s, *pkt)) {
       EndSegment(s);  // the next segment starts here, with the new picture size
+      // A decoder of the old size cannot read the new one: the index starts over.
+      if (s.indexer) s.indexer = std::make_unique<activity::ActivityIndexer>(s.video_par.get());
     }
     if (key && s.segment && pts_us - s.segment->start().first_pts_us >= settings_.segment_us) {
       EndSegment(s);
@@ -384,6 +391,7 @@ Status CameraRecorder::HandlePacket(Session& s, AVPacket* pkt, bool video) {
     if (video) ++counters_.video_frames;
   }
   status_bytes_ += size;
+  if (video && s.indexer) s.indexer->AddFrame(*pkt, pts_us - s.segment->start().first_pts_us);
   if (video) NoteTiming(s);
   PublishStatus(true, s.timing_note, false);
   return Status::Ok();
@@ -456,6 +464,7 @@ void CameraRecorder::EndSegment(Session& s) {
     LogError("recorder") << "camera " << settings_.id << ": segment " << s.segment->id()
                          << " not finalised: " << st.ToString() << "; recovery will finish it";
   }
+  WriteActivity(s, /*keep=*/st.ok());
   last_end_ = s.segment->end();
   s.next_fragment_number = s.segment->next_fragment_number();
   {
@@ -463,6 +472,22 @@ void CameraRecorder::EndSegment(Session& s) {
     counters_.bytes_written += static_cast<int64_t>(s.segment->bytes());
   }
   s.segment.reset();
+}
+
+// After the segment itself: an index never exists for footage that does not. Losing it
+// (a crash before this, a full disk) loses the search over that minute, not the footage.
+void CameraRecorder::WriteActivity(Session& s, bool keep) {
+  if (!s.indexer) return;
+  activity::SegmentActivity index = s.indexer->FinishSegment(s.segment->duration_us());
+  // A segment left for recovery may end up in quarantine: no index may outlive it.
+  if (!keep) return;
+  Status st =
+      activity::WriteActivityFile(fs_, activity::ActivityPathFor(s.segment->abs_path()), index);
+  if (!st.ok()) {
+    LogWarn("recorder") << "camera " << settings_.id << ": activity index of segment "
+                        << s.segment->id() << " not written: " << st.ToString()
+                        << "; the footage is kept, its activity cannot be searched";
+  }
 }
 
 void CameraRecorder::EndRun(Session& s) {

@@ -54,6 +54,9 @@ struct CameraSettings {
   // At most 4 s between attempts, so that a camera is recording again within 5 s of
   // coming back however long it was away (tests/reliability/reconnect_test.cpp).
   int64_t backoff_max_us = 4 * kMicrosPerSecond;
+  // Build each segment's activity index (docs/design/recording.md "Activity index"). Off
+  // only to measure what it costs.
+  bool activity_index = true;
 
   bool operator==(const CameraSettings&) const = default;
 };
@@ -108,6 +111,8 @@ class CameraRecorder {
   // are updated and the caller starts a new segment.
   bool NewParameters(Session& s, const AVPacket& keyframe);
   void EndSegment(Session& s);
+  // Finishes the segment's activity index and, when keep, writes it beside the segment.
+  void WriteActivity(Session& s, bool keep);
   void EndRun(Session& s);
   void PublishStatus(bool online, const std::string& error, bool force);
   void ResolvePreviousRun();

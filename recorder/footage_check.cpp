@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "activity/activity_file.h"
 #include "base/sha256.h"
 #include "recorder/footage_layout.h"
 
@@ -45,10 +46,19 @@ Result<FootageCheckReport> CheckFootage(records::Database& db, Filesystem& fs,
   }
   std::vector<FootageFile> files;
   std::vector<std::string> quarantined;
-  ListFootageFiles(fs, data_dir, &files, &quarantined);
+  std::vector<FootageFile> indexes;
+  ListFootageFiles(fs, data_dir, &files, &quarantined, &indexes);
   report.files = static_cast<int64_t>(files.size());
-  for (const FootageFile& f : files)
+  std::set<std::string> index_of_row;
+  for (const FootageFile& f : files) {
     if (!indexed.count(f.rel)) report.problems.push_back(f.rel + ": file has no row in the records");
+  }
+  for (const std::string& rel : indexed) index_of_row.insert(activity::ActivityPathFor(rel));
+  for (const FootageFile& f : indexes) {
+    // Movement data must not outlive its footage (docs/design/recording.md).
+    if (!index_of_row.count(f.rel))
+      report.problems.push_back(f.rel + ": activity index without its segment");
+  }
   for (const std::string& q : quarantined)
     report.notes.push_back(q + " is in quarantine (did not play when found); a person should look at it");
   return report;

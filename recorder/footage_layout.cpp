@@ -2,8 +2,12 @@
 
 namespace custodian::recorder {
 
+bool IsActivityIndexName(const std::string& name) {
+  return name.ends_with(".activity") || name.ends_with(".activity.tmp");
+}
+
 void ListFootageFiles(Filesystem& fs, const std::string& data_dir, std::vector<FootageFile>* files,
-                      std::vector<std::string>* quarantined) {
+                      std::vector<std::string>* quarantined, std::vector<FootageFile>* indexes) {
   const std::string footage = JoinPath(data_dir, "footage");
   auto cameras = fs.List(footage);
   if (!cameras.ok()) return;
@@ -20,8 +24,15 @@ void ListFootageFiles(Filesystem& fs, const std::string& data_dir, std::vector<F
       if (!e.is_dir) continue;
       auto day = fs.List(JoinPath(cam_dir, e.name));
       if (!day.ok()) continue;
-      for (const DirEntry& f : *day)
-        if (!f.is_dir) files->push_back({"footage/" + cam.name + "/" + e.name + "/" + f.name, cam.name, f.name});
+      for (const DirEntry& f : *day) {
+        if (f.is_dir) continue;
+        FootageFile file{"footage/" + cam.name + "/" + e.name + "/" + f.name, cam.name, f.name};
+        if (!IsActivityIndexName(f.name)) {
+          files->push_back(std::move(file));
+        } else if (indexes) {
+          indexes->push_back(std::move(file));
+        }
+      }
     }
   }
 }

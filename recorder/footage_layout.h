@@ -1,6 +1,7 @@
 // The footage directory's layout, walked the same way by recovery and `check`:
 // <data_dir>/footage/<camera>/<YYYY-MM-DD>/<file>, and footage/quarantine/<file> for files
-// that recovery found unplayable.
+// that recovery found unplayable. Beside each segment "<start>.mp4" may lie its activity
+// index "<start>.activity" (activity/activity_file.h), which is not footage of its own.
 #pragma once
 
 #include <string>
@@ -17,8 +18,13 @@ struct FootageFile {
 };
 
 // Every footage file, and every quarantined file (paths relative to data_dir). A missing
-// footage directory yields nothing.
+// footage directory yields nothing. Activity indexes (and their temporaries) are not
+// listed in files; they go to `indexes` when it is given.
 void ListFootageFiles(Filesystem& fs, const std::string& data_dir, std::vector<FootageFile>* files,
-                      std::vector<std::string>* quarantined);
+                      std::vector<std::string>* quarantined,
+                      std::vector<FootageFile>* indexes = nullptr);
+
+// True for "<start>.activity" and its temporary "<start>.activity.tmp".
+bool IsActivityIndexName(const std::string& name);
 
 }  // namespace custodian::recorder

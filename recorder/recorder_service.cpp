@@ -139,6 +139,7 @@ Result<std::vector<CameraSettings>> CameraSettingsFromConfig(const config::SiteC
       case config::Transport::kAuto: s.transport = Transport::kAuto; break;
     }
     s.segment_us = int64_t{config::EffectiveSegmentSeconds(site, c)} * kMicrosPerSecond;
+    s.activity_index = site.recorder.activity_index;
     s.stall_timeout_us = int64_t{site.recorder.stall_timeout_seconds} * kMicrosPerSecond;
     s.connect_timeout_us = int64_t{site.recorder.connect_timeout_seconds} * kMicrosPerSecond;
     if (!c.sub_url.empty()) out.push_back(SubStreamSettings(c, s));

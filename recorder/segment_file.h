@@ -46,6 +46,7 @@ class SegmentFile {
 
   const SegmentStart& start() const { return start_; }
   int64_t id() const { return id_; }
+  const std::string& abs_path() const { return abs_path_; }
   int64_t duration_us() const { return writer_->duration_us(); }
   uint64_t bytes() const { return writer_->bytes(); }
   UtcMicros end() const { return start_.start + writer_->duration_us(); }

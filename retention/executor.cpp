@@ -6,6 +6,7 @@
 #include <thread>
 #include <utility>
 
+#include "activity/activity_file.h"
 #include "base/log.h"
 #include "retention/export_files.h"
 
@@ -159,6 +160,14 @@ Status DeletionExecutor::MarkBatch(const std::vector<PlannedDeletion>& batch,
   return Step(DeletionStep::kMarkDeleting);
 }
 
+// The segment's activity index goes first, then the segment: a row is removed only when
+// both are gone, so movement data never outlives its footage.
+Status DeletionExecutor::UnlinkSegmentFiles(const std::string& rel) {
+  Status index = fs_.Unlink(JoinPath(data_dir_, activity::ActivityPathFor(rel)));
+  if (!index.ok() && index.kind() != ErrorKind::kNotFound) return index;
+  return fs_.Unlink(JoinPath(data_dir_, rel));
+}
+
 Status DeletionExecutor::FinishBatch(const std::vector<SegmentRow>& rows,
                                      const DeletionContext& ctx, ExecutionReport* report) {
   // Step 2: unlink. Rows whose file is gone go on; the others stay deleting for a retry.
@@ -171,9 +180,8 @@ Status DeletionExecutor::FinishBatch(const std::vector<SegmentRow>& rows,
   std::sort(order.begin(), order.end(),
             [](const SegmentRow* a, const SegmentRow* b) { return a->path < b->path; });
   std::vector<Status> unlink_status(order.size());
-  ParallelFor(order.size(), options_.io_threads, [&](size_t i) {
-    unlink_status[i] = fs_.Unlink(JoinPath(data_dir_, order[i]->path));
-  });
+  ParallelFor(order.size(), options_.io_threads,
+              [&](size_t i) { unlink_status[i] = UnlinkSegmentFiles(order[i]->path); });
   std::vector<SegmentRow> unlinked;
   std::vector<std::string> dirs;
   for (size_t i = 0; i < order.size(); ++i) {

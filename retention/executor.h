@@ -91,6 +91,8 @@ class DeletionExecutor {
   Status Step(DeletionStep step);
   Status MarkBatch(const std::vector<PlannedDeletion>& batch,
                    std::vector<records::SegmentRow>* marked, ExecutionReport* report);
+  // Unlinks a segment's activity index and then its file (kNotFound when neither is left).
+  Status UnlinkSegmentFiles(const std::string& rel);
   // Steps 2 to 5 for rows already marked deleting.
   Status FinishBatch(const std::vector<records::SegmentRow>& rows, const DeletionContext& ctx,
                      ExecutionReport* report);

@@ -5,7 +5,9 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <map>
 
+#include "activity/activity_file.h"
 #include "retention/test_util.h"
 
 namespace custodian::retention {
@@ -206,6 +208,58 @@ TEST_CASE("day directories emptied by retention are removed once they are old") 
   CHECK_FALSE(std::filesystem::exists(old_day));
   CHECK(std::filesystem::exists(young_day));
   CHECK(std::filesystem::exists(DirName(old_day)));  // the camera's directory stays
+}
+
+// The activity index is movement data about its footage: it goes with the segment and
+// stays while a hold keeps the segment.
+TEST_CASE("retention deletes a segment's activity index with it and a hold keeps both") {
+  AgedSite site;
+  std::map<int64_t, std::string> index_of;
+  for (int64_t id : site.old_ids) {
+    auto row = site.db->GetSegment(id);
+    REQUIRE(row.ok());
+    index_of[id] = JoinPath(site.data_dir, activity::ActivityPathFor((*row)->path));
+  }
+  auto young = site.db->GetSegment(site.young_ids[0]);
+  REQUIRE(young.ok());
+  const std::string young_index =
+      JoinPath(site.data_dir, activity::ActivityPathFor((*young)->path));
+  activity::SegmentActivity index;
+  index.scores.assign(60, 9);
+  for (const auto& [id, path] : index_of)
+    REQUIRE(activity::WriteActivityFile(site.fs, path, index).ok());
+  REQUIRE(activity::WriteActivityFile(site.fs, young_index, index).ok());
+  auto held = site.db->GetSegment(site.old_ids[1]);
+  REQUIRE(held.ok());
+  site.Hold({{"door-1", (*held)->start, *(*held)->end}}, site.clock.Now() + 30 * kDay);
+
+  site.Pass();
+  for (const auto& [id, path] : index_of) {
+    INFO("segment " << id);
+    const bool kept = id == site.old_ids[1];
+    CHECK(site.Exists(id) == kept);
+    CHECK(std::filesystem::exists(path) == kept);
+  }
+  CHECK(std::filesystem::exists(young_index));
+}
+
+TEST_CASE("an activity index that cannot be unlinked keeps its segment's row for a retry") {
+  AgedSite site;
+  auto row = site.db->GetSegment(site.old_ids[0]);
+  REQUIRE(row.ok());
+  const std::string index = JoinPath(site.data_dir, activity::ActivityPathFor((*row)->path));
+  REQUIRE(activity::WriteActivityFile(site.fs, index, activity::SegmentActivity{}).ok());
+  // A directory where the index should be cannot be unlinked as a file.
+  std::filesystem::remove(index);
+  std::filesystem::create_directory(index);
+  std::filesystem::create_directory(index + "/x");
+  PassReport report = site.Pass();
+  CHECK(report.execution.failures.size() == 1);
+  CHECK(site.Exists(site.old_ids[0]));
+  CHECK(std::filesystem::exists(JoinPath(site.data_dir, (*row)->path)));
+  std::filesystem::remove_all(index);
+  site.Pass();
+  CHECK_FALSE(site.Exists(site.old_ids[0]));
 }
 
 }  // namespace

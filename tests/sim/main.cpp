@@ -58,8 +58,9 @@ stream SPEC: NAME[:KEY=VALUE,...]
                cheap enough for 64 streams. Clips of one set of parameters are shared.
       pattern: videotestsrc encoded live with x264/x265 (zerolatency); a few streams only.
   clip=SECONDS [10]       length of the generated clip a file source loops
-  input=vtest|pattern|PATH [vtest]  what the generated clip shows (vtest: opencv-doc's
-                          street scene; pattern: a moving ball; PATH: any video file)
+  input=vtest|pattern|still|PATH [vtest]  what the generated clip shows (vtest: opencv-doc's
+                          street scene; pattern: a moving ball; still: colours that
+                          never move; PATH: any video file)
   file=PATH               loop this existing MKV/MP4 (H.264/H.265 video, optional AAC)
   user=NAME,password=PW   require RTSP digest authentication (realm "custodian-sim")
   clock_offset=SECONDS [0]  the camera's clock is this far ahead (negative: behind): its

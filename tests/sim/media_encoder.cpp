@@ -23,6 +23,7 @@ std::string Quote(const std::string& s) {
 
 std::string VideoSource(const MediaSpec& spec) {
   if (spec.input == kInputPattern) return "videotestsrc pattern=ball";
+  if (spec.input == kInputStill) return "videotestsrc pattern=colors";
   return "filesrc location=" + Quote(ResolveInput(spec.input)) +
          " ! decodebin ! videoconvert ! videoscale add-borders=false ! videorate";
 }

@@ -28,7 +28,7 @@ uint32_t Fnv1a(const std::string& s) {
 }
 
 std::string InputTag(const std::string& input) {
-  if (input == kInputVtest || input == kInputPattern) return input;
+  if (input == kInputVtest || input == kInputPattern || input == kInputStill) return input;
   std::string base = input.substr(input.find_last_of('/') + 1);
   std::string tag;
   for (char c : base) tag += (isalnum(static_cast<unsigned char>(c)) ? c : '_');
@@ -77,7 +77,8 @@ Status ValidateMediaSpec(const MediaSpec& spec) {
   if (spec.bframes < 0 || spec.bframes > kMaxBframes) {
     return InvalidArgument("bframes must be within 0..16");
   }
-  if (spec.input.empty()) return InvalidArgument("input must be vtest, pattern or a file path");
+  if (spec.input.empty())
+    return InvalidArgument("input must be vtest, pattern, still or a file path");
   return Status::Ok();
 }
 

@@ -26,6 +26,9 @@ bool ParseVideoCodec(const std::string& text, VideoCodec* out);
 // else is a path to a video file that GStreamer can decode.
 inline constexpr const char* kInputVtest = "vtest";
 inline constexpr const char* kInputPattern = "pattern";
+// A colour spectrum that never moves (no noise): a camera on an empty scene, for the
+// activity index.
+inline constexpr const char* kInputStill = "still";
 
 struct MediaSpec {
   VideoCodec codec = VideoCodec::kH264;

@@ -144,6 +144,61 @@ await run('review: purpose first, then footage plays, steps and snapshots', asyn
   check(n <= 2, `segment fetches and the snapshot add no entries of their own (${n}: ${rows})`);
 });
 
+await run('review: the activity strip, next activity, and search by region with one click to play', async () => {
+  const page = manager1;
+  await page_goto(page, '#/cameras');  // a new review session: the purpose is asked again
+  await page_goto(page, '#/review?camera=lobby&window=900');
+  await page.locator('.seg-footage').first().waitFor();
+  check(await page.locator('.activity-strip .act').count() === 0, 'no activity is shown before a purpose is stated');
+  const activityPurpose = `${purposeText} (activity)`;
+  await page.getByRole('button', { name: 'Show activity' }).click();
+  await page.getByLabel('Purpose').selectOption('incident_review');
+  await page.getByLabel('In your own words').fill(activityPurpose);
+  await page.getByRole('button', { name: 'Continue to footage' }).click();
+  // The lobby's street scene moves all the time: the strip fills where there is footage.
+  await page.locator('.activity-strip .act').first().waitFor({ timeout: 20_000 });
+  const slices = await page.locator('.activity-strip .act').count();
+  check(slices > 0, `the heat strip shows activity (${slices} slices)`);
+
+  // Next activity from the start of the range moves the cursor forward to movement.
+  await page.locator('.timeline-bar').click({ position: { x: 2, y: 10 } });
+  const start = Number(await page.locator('.scrub').inputValue());
+  await page.getByRole('button', { name: 'Next activity ▶' }).click();
+  await page.waitForFunction((v) => Number(document.querySelector('.scrub').value) > v, start, { timeout: 5_000 });
+  const next = Number(await page.locator('.scrub').inputValue());
+  check(next > start, `next activity moves the cursor on (${start} -> ${next})`);
+  await page.getByRole('button', { name: '◀ Previous activity' }).click();
+  const prev = Number(await page.locator('.scrub').inputValue());
+  check(prev <= next, `previous activity does not move the cursor on (${next} -> ${prev})`);
+
+  // Search by region: a box over most of the picture finds the people walking past.
+  await page.getByRole('button', { name: 'Show the camera\'s picture' }).click();
+  await page.waitForFunction(() => document.querySelector('.region-canvas img')?.naturalWidth > 0, null, { timeout: 20_000 });
+  const box = await page.locator('.region-canvas').boundingBox();
+  await page.mouse.move(box.x + box.width * 0.05, box.y + box.height * 0.1);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5, { steps: 4 });
+  await page.mouse.move(box.x + box.width * 0.95, box.y + box.height * 0.9, { steps: 4 });
+  await page.mouse.up();
+  check(await page.locator('.region-box').count() === 1, 'one box is drawn');
+  await page.getByLabel('Look at').selectOption('1');
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  await page.locator('.region-moment').first().waitFor({ timeout: 20_000 });
+  const found = await page.locator('.region-moment').count();
+  check(found > 0, `search by region finds moments (${found})`);
+  const times = await page.locator('.region-moment time').evaluateAll((els) => els.map((e) => e.getAttribute('datetime') || e.getAttribute('title')));
+  check(times.length === found, 'each moment says when');
+  await page.waitForFunction(() => document.querySelector('.region-moment img')?.naturalWidth > 0, null, { timeout: 20_000 });
+  await shot(page, '03b-review-activity');
+  await page.locator('.region-moment').first().getByRole('button').click();
+  await page.waitForFunction(() => document.querySelector('video.footage')?.readyState >= 2, null, { timeout: 20_000 });
+  check(await page.locator('.purpose-form').count() === 0, 'playing a moment asks no purpose again');
+  const rows = sql(`SELECT action, purpose_category, result FROM access_log WHERE purpose_text = '${activityPurpose.replace(/'/g, "''")}' ORDER BY id`);
+  check(/^activity\|incident_review\|ok$/m.test(rows), `the activity strip is logged as footage access (${rows})`);
+  check(/^activity_search\|incident_review\|ok$/m.test(rows), 'the region search is logged with the purpose');
+  check(/^play\|incident_review\|ok$/m.test(rows), 'playing a found moment is logged with the purpose');
+});
+
 await run('live view: purpose first, then the picture follows the recording', async () => {
   const page = manager1;
   await page_goto(page, '#/cameras');

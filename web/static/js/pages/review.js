@@ -1,11 +1,14 @@
-// Review: pick a camera and a time; see the recorded footage and gaps on a timeline; play,
-// pause, scrub, step frame by frame, change speed; take a snapshot. Footage is fetched only
-// after the stated purpose (purpose.js), which goes with every footage request.
+// Review: pick a camera and a time; see the recorded footage and gaps on a timeline, and
+// under it the activity strip (how much moved when); play, pause, scrub, step frame by
+// frame, jump to the next or previous activity, change speed; take a snapshot; search by
+// region (region_search.js). Footage, and activity with it, is fetched only after the
+// stated purpose (purpose.js), which goes with every footage request.
 import { get, query } from '../api.js';
 import { h, clear, field, select, messageLine, pageHeader, button } from '../ui.js';
 import { timeEl, ukDateTime, fromUkLocal, toUkInputs, utcIso, duration } from '../time.js';
 import { askPurpose, PURPOSE_LABELS } from '../purpose.js';
 import { FootagePlayer } from '../player.js';
+import { regionSearch } from './region_search.js';
 
 const WINDOWS = [['900', '15 minutes'], ['3600', '1 hour'], ['14400', '4 hours'], ['43200', '12 hours'], ['86400', '24 hours']];
 const SPEEDS = ['0.25', '0.5', '1', '2', '4', '8'];
@@ -15,6 +18,7 @@ export async function render(main, { session, params }) {
   let purpose = null;   // this review session's stated purpose
   let player = null;
   let timeline = null;  // {camera, from, to, segments, gaps}
+  let activity = null;  // {buckets, active: [{start, end, peak}] in ms} for the timeline
   let frameSeconds = 1 / 25;
   let cursorWall = null;
   let openAtNewest = !params.get('at');
@@ -54,8 +58,16 @@ export async function render(main, { session, params }) {
     h('span', { class: 'key key-footage' }), 'recorded ', h('span', { class: 'key key-gap' }), 'gap (recorded reason) ',
     h('span', { class: 'key key-none' }), 'no footage');
   const summary = h('p', { class: 'timeline-summary' });
+  // The activity strip: one slice per bucket, darker where more moved; empty until a purpose
+  // is stated, because when people moved is footage too.
+  const strip = h('div', { class: 'activity-strip', role: 'img', 'aria-label': 'Activity' });
+  const showActivityBtn = button('Show activity', () => showActivity(), { class: 'link' });
+  const prevActBtn = button('◀ Previous activity', () => jumpActivity(-1), { 'aria-keyshortcuts': 'Shift+ArrowLeft' });
+  const nextActBtn = button('Next activity ▶', () => jumpActivity(1), { 'aria-keyshortcuts': 'Shift+ArrowRight' });
+  const activityNote = h('span', { class: 'activity-note' });
+  const activityBar = h('div', { class: 'activity-controls' }, showActivityBtn, prevActBtn, nextActBtn, activityNote);
   const timelineBox = h('section', { class: 'timeline', 'aria-label': 'Timeline', hidden: true },
-    h('div', { class: 'timeline-track' }, bar, playhead, hoverBox), axis, scrub, legend, summary);
+    h('div', { class: 'timeline-track' }, bar, playhead, hoverBox), strip, axis, scrub, activityBar, legend, summary);
 
   const video = h('video', { class: 'footage', playsinline: true, 'aria-label': 'Footage', tabindex: 0 });
   const clock = h('output', { class: 'clock', 'aria-live': 'off' }, '—');
@@ -73,7 +85,15 @@ export async function render(main, { session, params }) {
     playBtn, skipBack, back, fwd, skipFwd, field('Speed', speed), snapBtn, h('span', { class: 'clock-label' }, 'Shown: ', clock));
   const playerBox = h('section', { class: 'player', 'aria-label': 'Player', hidden: true }, video, controls, snapBox);
 
-  main.append(pageHeader('Review footage'), picker, msg, timelineBox, h('div', { class: 'actions' }, watchBtn), purposeLine, purposeBox, playerBox);
+  const search = regionSearch({
+    camera: () => (timeline ? timeline.camera : cameraSel.value),
+    until: () => (timeline ? timeline.to : Date.now()),
+    at: () => cursorWall,
+    ensurePurpose: () => ensurePurpose(),
+    purpose: () => purpose,
+    onPlay: (peakMs) => playMoment(peakMs),
+  });
+  main.append(pageHeader('Review footage'), picker, msg, timelineBox, h('div', { class: 'actions' }, watchBtn), purposeLine, purposeBox, playerBox, search.element);
   watchBtn.hidden = true;
 
   function span() { return timeline ? timeline.to - timeline.from : 1; }
@@ -120,8 +140,68 @@ export async function render(main, { session, params }) {
     clear(clock, timeEl(wallMs));
   }
 
+  function drawActivity() {
+    clear(strip);
+    prevActBtn.disabled = nextActBtn.disabled = !activity || !activity.active.length;
+    showActivityBtn.hidden = !!activity;
+    if (!activity) { clear(activityNote, 'Activity is shown once a purpose is stated.'); return; }
+    const n = activity.buckets.length;
+    activity.buckets.forEach((score, i) => {
+      if (score <= 0) return;
+      const el = h('div', { class: 'act' });
+      el.style.left = `${(i / n) * 100}%`;
+      el.style.width = `${Math.max(0.15, 100 / n)}%`;
+      el.style.opacity = String(0.25 + 0.75 * Math.min(1, score / 160));
+      strip.append(el);
+    });
+    clear(activityNote, activity.active.length ? `${activity.active.length} stretches of activity` : 'No activity recorded in this range.');
+  }
+
+  async function loadActivity() {
+    if (!timeline || !purpose) return;
+    try {
+      const a = await get(`/api/v1/cameras/${encodeURIComponent(timeline.camera)}/activity` +
+        query({ from: utcIso(timeline.from), to: utcIso(timeline.to), buckets: 480, ...purpose }));
+      activity = {
+        buckets: a.buckets,
+        active: a.active.map((m) => ({ start: Date.parse(m.start), end: Date.parse(m.end), peak: Date.parse(m.peak) })),
+      };
+      drawActivity();
+    } catch (e) { msg.error(e); }
+  }
+
+  async function showActivity() {
+    if (await ensurePurpose()) await loadActivity();
+  }
+
+  // Jumps to the start of the next (or previous) stretch of activity from the cursor.
+  function jumpActivity(dir) {
+    if (!activity || !activity.active.length) return;
+    const here = cursorWall ?? timeline.from;
+    const runs = activity.active;
+    const target = dir > 0 ? runs.find((r) => r.start > here + 1000)
+      : [...runs].reverse().find((r) => r.start < here - 1000);
+    if (!target) { msg.show(dir > 0 ? 'No later activity in this range.' : 'No earlier activity in this range.', 'info'); return; }
+    showCursor(target.start);
+    if (player) player.seekWall(target.start);
+    msg.show(`Activity at ${ukDateTime(target.start)}.`, 'info');
+  }
+
+  // From a search result: the quarter hour around the moment, played from just before it.
+  async function playMoment(peakMs) {
+    const start = peakMs - 5 * 60_000;
+    const inputs = toUkInputs(new Date(start));
+    dateIn.value = inputs.date;
+    timeIn.value = inputs.time;
+    windowSel.value = '900';
+    await loadTimeline();
+    showCursor(Math.max(timeline.from, peakMs - 2000));
+    await watch();
+  }
+
   async function loadTimeline() {
     closePlayer();
+    activity = null;
     const from = fromUkLocal(dateIn.value, timeIn.value).getTime();
     const to = from + Number(windowSel.value) * 1000;
     msg.show('Loading the timeline…');
@@ -130,6 +210,8 @@ export async function render(main, { session, params }) {
       timeline = { camera: cameraSel.value, from, to, segments: t.segments, gaps: t.gaps };
       timelineBox.hidden = false;
       drawTimeline();
+      drawActivity();
+      if (purpose) loadActivity();
       const complete = t.segments.filter((s) => s.state === 'complete');
       const first = complete[0], last = complete[complete.length - 1];
       // Opened without a time, review starts near the newest footage (its last half minute).
@@ -145,9 +227,10 @@ export async function render(main, { session, params }) {
     if (purpose) return purpose;
     purpose = await askPurpose(purposeBox, session.purposes || Object.keys(PURPOSE_LABELS));
     if (purpose) {
+      loadActivity();
       purposeLine.hidden = false;
       clear(purposeLine, 'Purpose for this review: ', h('strong', {}, PURPOSE_LABELS[purpose.purpose] || purpose.purpose),
-        ` — “${purpose.purpose_text}” `, button('Change', () => { purpose = null; closePlayer(); purposeLine.hidden = true; }, { class: 'link' }));
+        ` — “${purpose.purpose_text}” `, button('Change', () => { purpose = null; activity = null; drawActivity(); closePlayer(); purposeLine.hidden = true; }, { class: 'link' }));
     }
     return purpose;
   }
@@ -215,6 +298,8 @@ export async function render(main, { session, params }) {
     if (ev.key === ' ' || ev.key === 'k') { ev.preventDefault(); togglePlay(); }
     else if (ev.key === ',') stepFrame(-1);
     else if (ev.key === '.') stepFrame(1);
+    else if (ev.key === 'ArrowLeft' && ev.shiftKey) { ev.preventDefault(); jumpActivity(-1); }
+    else if (ev.key === 'ArrowRight' && ev.shiftKey) { ev.preventDefault(); jumpActivity(1); }
     else if (ev.key === 'ArrowLeft') { ev.preventDefault(); skip(-10); }
     else if (ev.key === 'ArrowRight') { ev.preventDefault(); skip(10); }
   });
@@ -267,5 +352,5 @@ export async function render(main, { session, params }) {
   picker.addEventListener('submit', (ev) => { ev.preventDefault(); loadTimeline(); });
 
   await loadTimeline();
-  return () => { closePlayer(); purpose = null; };
+  return () => { closePlayer(); search.close(); purpose = null; };
 }

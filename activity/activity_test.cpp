@@ -1,0 +1,188 @@
+// The activity index: scoring, the grid, the file format and the questions asked of it.
+#include <catch2/catch.hpp>
+
+#include "activity/activity_file.h"
+#include "activity/indexer.h"
+#include "activity/scoring.h"
+#include "activity/search.h"
+#include "base/filesystem.h"
+#include "base/testing/temp_dir.h"
+
+using namespace custodian;
+using namespace custodian::activity;
+
+namespace {
+
+constexpr int64_t kS = 1'000'000;
+
+LumaThumb Flat(uint8_t level) {
+  LumaThumb t;
+  t.fill(level);
+  return t;
+}
+
+// A thumb with a bright 4x4 block (one grid cell) at cell (col, row).
+LumaThumb WithBlock(int col, int row) {
+  LumaThumb t = Flat(40);
+  for (int y = 0; y < 4; ++y)
+    for (int x = 0; x < 4; ++x) t[(row * 4 + y) * kThumbCols + col * 4 + x] = 220;
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("a still scene scores zero and bytes above its baseline score") {
+  FrameSizeScorer scorer;
+  for (int i = 0; i < 30; ++i) REQUIRE(scorer.ScoreSecond(20'000 + (i % 3) * 1000) == 0);
+  const uint8_t busy = scorer.ScoreSecond(80'000);
+  REQUIRE(busy > kActiveScore);
+  REQUIRE(scorer.ScoreSecond(200'000) == 255);
+  REQUIRE(scorer.ScoreSecond(21'000) == 0);
+}
+
+TEST_CASE("the grid marks the cells whose picture changed and no others") {
+  REQUIRE_FALSE(GridDiff(Flat(40), Flat(40)).Any());
+  REQUIRE_FALSE(GridDiff(Flat(40), Flat(40 + kSampleThreshold)).Any());
+  const ActivityGrid g = GridDiff(Flat(40), WithBlock(3, 5));
+  REQUIRE(g.Count() == 1);
+  REQUIRE(g.Get(3, 5));
+  const ActivityGrid moved = GridDiff(WithBlock(3, 5), WithBlock(12, 1));
+  REQUIRE(moved.Count() == 2);
+  REQUIRE(moved.Get(3, 5));
+  REQUIRE(moved.Get(12, 1));
+}
+
+TEST_CASE("a luma plane is reduced to 64x36 samples of its blocks") {
+  const int w = 640, h = 360;
+  std::vector<uint8_t> plane(static_cast<size_t>(w) * h, 10);
+  for (int y = 0; y < 40; ++y)
+    for (int x = 600; x < 640; ++x) plane[y * w + x] = 250;  // top-right cell
+  LumaThumb t;
+  ReduceLuma(plane.data(), w, w, h, &t);
+  REQUIRE(t[0] == 10);
+  REQUIRE(t[kThumbCols - 1] == 250);
+  REQUIRE(GridDiff(Flat(10), t).Get(kGridCols - 1, 0));
+  REQUIRE(GridDiff(Flat(10), t).Count() == 1);
+}
+
+TEST_CASE("an index round-trips through its file format and a torn file is refused") {
+  SegmentActivity a;
+  a.scores = {0, 0, 40, 255, 7};
+  GridSpan span;
+  span.first_second = 1;
+  span.end_second = 4;
+  span.cells.Set(15, 8);
+  span.cells.Set(0, 0);
+  a.grids.push_back(span);
+  const std::string bytes = EncodeActivity(a);
+  REQUIRE(bytes.size() == 16 + 5 + 22);
+  auto back = DecodeActivity(bytes);
+  REQUIRE(back.ok());
+  REQUIRE(*back == a);
+  REQUIRE(DecodeActivity(bytes.substr(0, bytes.size() - 1)).status().kind() ==
+          ErrorKind::kDataLoss);
+  REQUIRE(DecodeActivity("CUSTACT2" + bytes.substr(8)).status().kind() == ErrorKind::kDataLoss);
+  REQUIRE(DecodeActivity("").status().kind() == ErrorKind::kDataLoss);
+}
+
+TEST_CASE("an index file is written beside its segment and read back") {
+  testing::TempDir dir;
+  PosixFilesystem fs;
+  REQUIRE(ActivityPathFor("footage/a/2026-12-07/20261207T090000.000Z.mp4") ==
+          "footage/a/2026-12-07/20261207T090000.000Z.activity");
+  SegmentActivity a;
+  a.scores.assign(60, 3);
+  const std::string path = dir.File("x.activity");
+  REQUIRE(WriteActivityFile(fs, path, a).ok());
+  REQUIRE_FALSE(fs.Exists(path + ".tmp"));
+  auto back = ReadActivityFile(fs, path);
+  REQUIRE(back.ok());
+  REQUIRE(*back == a);
+  REQUIRE(ReadActivityFile(fs, dir.File("none.activity")).status().kind() == ErrorKind::kNotFound);
+}
+
+TEST_CASE("the indexer gives one score per second and spans between sampled keyframes") {
+  ActivityIndexer indexer(nullptr);  // no decoder: thumbs are fed by hand
+  AVPacket pkt{};
+  for (int64_t f = 0; f < 25 * 20; ++f) {
+    const int64_t t = f * 40'000;
+    pkt.flags = 0;
+    // Seconds 10 and 11 have busy inter frames; the rest are still.
+    pkt.size = (t >= 10 * kS && t < 12 * kS) ? 6000 : 400;
+    indexer.AddFrame(pkt, t);
+  }
+  indexer.AddKeyframeThumb(Flat(40), 0);
+  indexer.AddKeyframeThumb(Flat(40), 4 * kS);
+  indexer.AddKeyframeThumb(WithBlock(2, 2), 12 * kS);
+  SegmentActivity a = indexer.FinishSegment(20 * kS);
+  REQUIRE(a.scores.size() == 20);
+  REQUIRE(a.scores[2] == 0);
+  REQUIRE(a.scores[5] >= kActiveScore);  // within the span whose grid changed
+  REQUIRE(a.scores[10] >= kActiveScore);
+  REQUIRE(a.scores[11] >= kActiveScore);
+  REQUIRE(a.grids.size() == 1);
+  REQUIRE(a.grids[0].first_second == 4);
+  REQUIRE(a.grids[0].end_second == 12);
+  REQUIRE(a.grids[0].cells.Get(2, 2));
+  // The next segment continues the session: its first span starts at its own second 0.
+  indexer.AddKeyframeThumb(Flat(40), 2 * kS);
+  SegmentActivity b = indexer.FinishSegment(5 * kS);
+  REQUIRE(b.scores.size() == 5);
+  REQUIRE(b.grids.size() == 1);
+  REQUIRE(b.grids[0].first_second == 0);
+  REQUIRE(b.grids[0].end_second == 2);
+}
+
+TEST_CASE("regions are parsed from fractions and bad boxes are refused") {
+  auto r = ParseRegions("0,0,0.25,0.5;0.9,0.9,1,1");
+  REQUIRE(r.ok());
+  REQUIRE(r->size() == 2);
+  const ActivityGrid mask = RegionMask(*r);
+  REQUIRE(mask.Get(0, 0));
+  REQUIRE(mask.Get(3, 4));
+  REQUIRE_FALSE(mask.Get(4, 0));
+  REQUIRE_FALSE(mask.Get(0, 5));
+  REQUIRE(mask.Get(15, 8));
+  for (const char* bad : {"", "0,0,1", "0,0,1,x", "0.5,0,0.5,1", "0,0,1.5,1", "nan,0,1,1"}) {
+    INFO(bad);
+    REQUIRE(ParseRegions(bad).status().kind() == ErrorKind::kInvalidArgument);
+  }
+}
+
+TEST_CASE("search finds moments in the region only, newest first, joined when close") {
+  const UtcMicros t0{1'796'000'000LL * kS};
+  PlacedActivity seg{7, t0, {}};
+  seg.activity.scores.assign(60, 0);
+  seg.activity.scores[6] = 90;
+  seg.activity.scores[45] = 30;
+  GridSpan a{4, 8, {}};
+  a.cells.Set(1, 1);
+  GridSpan b{12, 16, {}};
+  b.cells.Set(1, 1);  // within 10 s of the first: joined
+  GridSpan c{44, 48, {}};
+  c.cells.Set(1, 1);
+  GridSpan elsewhere{30, 34, {}};
+  elsewhere.cells.Set(14, 7);
+  seg.activity.grids = {a, b, elsewhere, c};
+  ActivityGrid mask;
+  mask.Set(1, 1);
+  auto moments = FindMoments({seg}, mask, t0, t0 + 60 * kS, 100);
+  REQUIRE(moments.size() == 2);
+  REQUIRE(moments[0].start == t0 + 44 * kS);
+  REQUIRE(moments[0].peak == t0 + 45 * kS);
+  REQUIRE(moments[1].start == t0 + 4 * kS);
+  REQUIRE(moments[1].end == t0 + 16 * kS);
+  REQUIRE(moments[1].peak == t0 + 6 * kS);
+  REQUIRE(moments[1].score == 90);
+  REQUIRE(FindMoments({seg}, mask, t0, t0 + 60 * kS, 1).size() == 1);
+  REQUIRE(FindMoments({seg}, mask, t0 + 20 * kS, t0 + 40 * kS, 100).empty());
+}
+
+TEST_CASE("the heat strip takes the highest score per slice and marks slices without index") {
+  const UtcMicros t0{1'796'000'000LL * kS};
+  PlacedActivity seg{1, t0, {}};
+  seg.activity.scores.assign(10, 0);
+  seg.activity.scores[3] = 200;
+  auto strip = ActivityStrip({seg}, t0, t0 + 20 * kS, 4);
+  REQUIRE(strip == std::vector<int>{200, 0, -1, -1});
+}

@@ -1,0 +1,68 @@
+// ActivityIndexer: builds the activity index of a camera's segments as they are recorded.
+//
+// The recorder hands it every video access unit it writes, with the unit's presentation
+// time from the segment's start, and takes the segment's index when it closes the segment.
+// Cost is kept off the hot path's back: scores come from the sizes of the frames the
+// recorder already holds; pictures are decoded only for keyframes, at most one every
+// kGridIntervalUs (grey, no loop filter, one thread), and each is reduced to 64x36 samples
+// at once. A keyframe that cannot be decoded (no decoder, damaged data) only leaves its
+// span without a grid; it never fails the recording, and nothing here returns an error.
+//
+// Scores: the bytes of each second's inter frames over the camera's still-scene baseline
+// (activity/scoring.h), raised to what the grid says for the seconds a changed grid
+// covers, so that a scene moving all the time does not read as still.
+//
+// State (the still-scene baseline, the last sampled picture) carries over from one segment
+// to the next of the same session, so an index has no cold start at each cut.
+//
+// Thread-safety: one instance per camera thread, used by that thread only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "activity/activity_file.h"
+#include "activity/scoring.h"
+#include "media/av_util.h"
+
+namespace custodian::activity {
+
+// How often a keyframe is decoded for the grid: at most once per this many microseconds.
+constexpr int64_t kGridIntervalUs = 4'000'000;
+
+class ActivityIndexer {
+ public:
+  // par: the session's video parameters (H.264 or H.265, with extradata). Without a
+  // decoder for them the index carries scores only.
+  explicit ActivityIndexer(const AVCodecParameters* par);
+  ~ActivityIndexer();
+  ActivityIndexer(const ActivityIndexer&) = delete;
+  ActivityIndexer& operator=(const ActivityIndexer&) = delete;
+
+  // One video access unit of the current segment; offset_us is its presentation time
+  // from the segment's first picture (never negative for a recorded segment).
+  void AddFrame(const AVPacket& pkt, int64_t offset_us);
+  // The finished segment's index (duration_us long), and a fresh one begins.
+  SegmentActivity FinishSegment(int64_t duration_us);
+
+  // For tests and for the benchmark: a keyframe picture reduced as the grid sees it.
+  void AddKeyframeThumb(const LumaThumb& thumb, int64_t offset_us);
+
+ private:
+  bool DecodeThumb(const AVPacket& pkt, LumaThumb* thumb);
+  void CloseSecondsBefore(int64_t second);
+  void RaiseScores(const GridSpan& span);
+
+  media::CodecContext decoder_;
+  media::FramePtr frame_;
+  FrameSizeScorer scorer_;
+  SegmentActivity current_;
+  int64_t open_second_ = 0;  // the second whose bytes are being summed
+  int64_t open_bytes_ = 0;
+  std::optional<LumaThumb> last_thumb_;
+  int64_t last_thumb_second_ = 0;          // in the current segment's seconds; may be negative
+  std::optional<int64_t> last_sample_us_;  // in the current segment's time
+};
+
+}  // namespace custodian::activity
