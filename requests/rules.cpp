@@ -201,6 +201,21 @@ std::string ClockStoppedAction(ClockStopReason r) {
   return std::string("clock_stopped_") + Name(r);
 }
 
+std::string ClockStopBlocker(const records::FootageRequestRow& r, const DsarClock& clock,
+                             UtcMicros now) {
+  if (r.type != RequestType::kDsar || !r.deadline) {
+    return " is not a DSAR; only a DSAR's statutory clock can stop";
+  }
+  if (r.state != RequestState::kReceived && r.state != RequestState::kVerifying &&
+      r.state != RequestState::kAwaitingDecision) {
+    return std::string(" is ") + records::Name(r.state) +
+           "; the clock stops only while waiting before the decision";
+  }
+  if (now >= *r.deadline) return "'s deadline has passed; the clock can no longer stop";
+  if (clock.stopped_since) return "'s clock is already stopped";
+  return "";
+}
+
 DsarClock DsarClockFromEvents(const std::vector<records::RequestEventRow>& events,
                               const TimeZone& zone) {
   DsarClock c;

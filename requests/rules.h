@@ -108,5 +108,10 @@ struct DsarClock {
 // Reads the clock from a request's events, in the order they were recorded.
 DsarClock DsarClockFromEvents(const std::vector<records::RequestEventRow>& events,
                               const TimeZone& zone);
+// Why the request's clock cannot stop at `now`, to follow "request N" in a message, or ""
+// when it can: only a DSAR's, before the decision, before its deadline, and not twice.
+// (Who may stop it is the workflow's rule: a manager or the DPO.)
+std::string ClockStopBlocker(const records::FootageRequestRow& r, const DsarClock& clock,
+                             UtcMicros now);
 
 }  // namespace custodian::requests

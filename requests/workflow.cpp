@@ -277,24 +277,11 @@ Status Workflow::StopDsarClock(int64_t request_id, const ClockStop& stop) {
   return db_.WithTransaction([&]() -> Status {
     auto r = Load(request_id);
     if (!r.ok()) return r.status();
-    if (r->type != RequestType::kDsar) {
-      return FailedPrecondition(RequestText(request_id) +
-                                " is not a DSAR; only a DSAR's statutory clock can stop");
-    }
-    if (r->state != RequestState::kReceived && r->state != RequestState::kVerifying &&
-        r->state != RequestState::kAwaitingDecision) {
-      return FailedPrecondition(RequestText(request_id) + " is " + records::Name(r->state) +
-                                "; the clock stops only while waiting before the decision");
-    }
-    if (clock_.Now() >= *r->deadline) {
-      return FailedPrecondition(RequestText(request_id) +
-                                "'s deadline has passed; the clock can no longer stop");
-    }
     auto events = db_.ListRequestEvents(request_id);
     if (!events.ok()) return events.status();
-    if (DsarClockFromEvents(*events, zone_).stopped_since) {
-      return FailedPrecondition(RequestText(request_id) + "'s clock is already stopped");
-    }
+    const std::string blocker =
+        ClockStopBlocker(*r, DsarClockFromEvents(*events, zone_), clock_.Now());
+    if (!blocker.empty()) return FailedPrecondition(RequestText(request_id) + blocker);
     records::DsarClockChange c;
     c.action = ClockStoppedAction(stop.reason);
     c.note = stop.asked;
@@ -323,8 +310,8 @@ Status Workflow::RestartDsarClock(int64_t request_id, int64_t by, const std::str
     c.action = kClockRestartedAction;
     c.note = answer;
     c.by = by;
-    c.deadline = DsarDeadline(r->received, r->extension_months, zone_,
-                              clock.paused_days + this_stop);
+    c.deadline =
+        DsarDeadline(r->received, r->extension_months, zone_, clock.paused_days + this_stop);
     return db_.RecordDsarClockChange(request_id, c);
   });
 }

@@ -242,8 +242,7 @@ TEST_CASE("a DSAR's clock stops while the requester is asked and the deadline mo
   stop.asked = "";
   REQUIRE(w.StopDsarClock(id, stop).kind() == ErrorKind::kInvalidArgument);
   stop.asked = "asked for photo ID by letter";
-  REQUIRE(w.RestartDsarClock(id, s.manager_a, "ID seen").kind() ==
-          ErrorKind::kFailedPrecondition);
+  REQUIRE(w.RestartDsarClock(id, s.manager_a, "ID seen").kind() == ErrorKind::kFailedPrecondition);
   REQUIRE(w.StopDsarClock(id, stop).ok());
   REQUIRE(w.StopDsarClock(id, stop).kind() == ErrorKind::kFailedPrecondition);
   auto events = *s.db->ListRequestEvents(id);
@@ -256,8 +255,7 @@ TEST_CASE("a DSAR's clock stops while the requester is asked and the deadline mo
 
   // Answered a week later (by the local date): due 22 February.
   s.clock.SetWall(Utc("2026-01-27T18:00:00Z"));
-  REQUIRE(w.RestartDsarClock(id, s.staff, "passport seen").kind() ==
-          ErrorKind::kPermissionDenied);
+  REQUIRE(w.RestartDsarClock(id, s.staff, "passport seen").kind() == ErrorKind::kPermissionDenied);
   REQUIRE(w.RestartDsarClock(id, s.dpo, "").kind() == ErrorKind::kInvalidArgument);
   REQUIRE(w.RestartDsarClock(id, s.dpo, "passport seen").ok());
   REQUIRE((*s.db->GetFootageRequest(id))->deadline == Utc("2026-02-23T00:00:00Z"));
