@@ -249,6 +249,20 @@ Result<json> DetailJson(ApiContext& ctx, const Call& call, const FootageRequestR
   j["extension"] = {{"months", r.extension_months},
                     {"reason", OptionalJson(r.extension_reason)},
                     {"requester_told", TimeJson(r.extension_told)}};
+  j["clock"] = nullptr;
+  if (r.type == records::RequestType::kDsar) {
+    auto events = ctx.db.ListRequestEvents(r.id);
+    if (!events.ok()) return FromRecords(events.status(), "read the request's history");
+    const requests::DsarClock clock = requests::DsarClockFromEvents(*events, TimeZone::UkLocal());
+    const std::string blocker = requests::ClockStopBlocker(r, clock, ctx.clock.Now());
+    j["clock"] = {
+        {"stopped_since", TimeJson(clock.stopped_since)},
+        {"stopped_for", clock.stopped_for ? json(requests::Name(*clock.stopped_for)) : json()},
+        {"stopped_days", clock.paused_days},
+        {"stops", clock.stops},
+        {"can_stop", blocker.empty()},
+        {"cannot_stop_reason", blocker.empty() ? json() : json(RequestText(r.id) + blocker)}};
+  }
   j["subject_notification"] = {{"told", r.subject_notified ? json(*r.subject_notified) : json()},
                                {"at", TimeJson(r.subject_notified_at)},
                                {"note", OptionalJson(r.subject_notification_note)}};
@@ -477,6 +491,66 @@ Result<HttpResponse> HandleExtendDeadline(ApiContext& ctx, const Call& call) {
   requests::Workflow workflow(ctx.db, ctx.clock);
   return Change(ctx, call, RequestText(r->id) + " deadline extended",
                 [&] { return workflow.ExtendDsarDeadline(r->id, e); });
+}
+
+// The rules the request form follows, from requests/rules.h, so the web UI keeps no copy:
+// per type its legal bases (with their text) and the checks needed before a decision;
+// with ?received=, the UK date a DSAR received then is due. No personal data: not logged.
+Result<HttpResponse> HandleRequestRules(ApiContext& ctx, const Call& call) {
+  json types = json::object();
+  for (int t = 0; t <= static_cast<int>(records::RequestType::kMedia); ++t) {
+    const auto type = static_cast<records::RequestType>(t);
+    json bases = json::array();
+    for (auto b : requests::AllowedLegalBases(type)) {
+      bases.push_back({{"id", records::Name(b)}, {"text", requests::LegalBasisText(b)}});
+    }
+    json steps = json::array();
+    for (auto s : requests::RequiredVerifications(type)) steps.push_back(records::Name(s));
+    types[records::Name(type)] = {{"legal_bases", bases}, {"required_verifications", steps}};
+  }
+  json out = {{"types", types},
+              {"dsar", {{"max_extension_months", requests::kMaxDsarExtensionMonths}}}};
+  if (call.request.Query("received")) {
+    auto received = TimeParam(call.request, "received");
+    if (!received.ok()) return received.status();
+    const TimeZone& zone = TimeZone::UkLocal();
+    out["dsar"]["due_date"] =
+        FormatCivilDate(requests::DsarDueDate(zone.ToLocal(*received).date, 0));
+  }
+  (void)ctx;
+  return Json(out);
+}
+
+Result<HttpResponse> HandleStopClock(ApiContext& ctx, const Call& call) {
+  auto r = ScopedRequest(ctx, call, Use::kAct);
+  if (!r.ok()) return r.status();
+  auto body = JsonObjectBody(call.request);
+  if (!body.ok()) return body.status();
+  auto reason = Text(*body, "reason", kMaxTextBytes, true);
+  if (!reason.ok()) return reason.status();
+  requests::ClockStop stop;
+  if (!requests::ParseClockStopReason(*reason, &stop.reason)) {
+    return InvalidArgument("\"reason\" must be \"identity\" or \"clarification\"");
+  }
+  auto asked = Text(*body, "asked", kMaxTextBytes, true);
+  if (!asked.ok()) return asked.status();
+  stop.asked = *asked;
+  stop.by = call.user().user_id;
+  requests::Workflow workflow(ctx.db, ctx.clock);
+  return Change(ctx, call, RequestText(r->id) + " clock stopped (" + *reason + ")",
+                [&] { return workflow.StopDsarClock(r->id, stop); });
+}
+
+Result<HttpResponse> HandleRestartClock(ApiContext& ctx, const Call& call) {
+  auto r = ScopedRequest(ctx, call, Use::kAct);
+  if (!r.ok()) return r.status();
+  auto body = JsonObjectBody(call.request);
+  if (!body.ok()) return body.status();
+  auto answer = Text(*body, "answer", kMaxTextBytes, true);
+  if (!answer.ok()) return answer.status();
+  requests::Workflow workflow(ctx.db, ctx.clock);
+  return Change(ctx, call, RequestText(r->id) + " clock restarted",
+                [&] { return workflow.RestartDsarClock(r->id, call.user().user_id, *answer); });
 }
 
 Result<HttpResponse> HandleSubjectNotification(ApiContext& ctx, const Call& call) {

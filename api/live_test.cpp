@@ -14,6 +14,7 @@
 #include <string>
 
 #include "base/filesystem.h"
+#include "base/testing/temp_dir.h"
 #include "media/fmp4_writer.h"
 #include "media/probe.h"
 
@@ -22,28 +23,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A fresh directory under /tmp, removed with everything in it at the end of the test.
-class TempDir {
+// A fresh directory, removed with everything in it at the end of the test.
+class TempDir : public ::custodian::testing::TempDir {
  public:
-  TempDir() {
-    char tmpl[] = "/tmp/custodian-live-XXXXXX";
-    REQUIRE(mkdtemp(tmpl) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  operator const std::string&() const { return path_; }
-  std::string operator+(const char* name) const { return path_ + name; }
-
- private:
-  std::string path_;
+  TempDir() : ::custodian::testing::TempDir("custodian-live") {}
 };
 
 // A 10 s, 25 fps H.264 clip with a keyframe every 4 s: a camera with a long GOP.
-std::string LongGopClip(const std::string& dir) {
-  const std::string path = dir + "/source.mp4";
+std::string LongGopClip(const TempDir& dir) {
+  const std::string path = dir.File("source.mp4");
   const std::string cmd =
       std::string(CUSTODIAN_FFMPEG_CLI) +
       " -nostdin -loglevel error -y -f lavfi -i testsrc=size=320x240:rate=25 -t 10 "
@@ -118,7 +106,7 @@ constexpr UtcMicros kT0{1767225600LL * kMicrosPerSecond};
 TEST_CASE("live: the writer cuts a long GOP into one-second fragments numbered from first_number") {
   const TempDir dir;
   const std::string src = LongGopClip(dir);
-  const std::string out = dir + "/short.mp4";
+  const std::string out = dir.File("short.mp4");
   REQUIRE(Remux(src, out, {kMicrosPerSecond, 41}) == 51);
 
   Fmp4Fragments parts = Scan(out);
@@ -146,7 +134,7 @@ TEST_CASE("live: the writer cuts a long GOP into one-second fragments numbered f
 
 TEST_CASE("live: without a length limit a fragment is a whole GOP, starting at a keyframe") {
   const TempDir dir;
-  const std::string out = dir + "/gop.mp4";
+  const std::string out = dir.File("gop.mp4");
   REQUIRE(Remux(LongGopClip(dir), out, {}) == 4);
   Fmp4Fragments parts = Scan(out);
   REQUIRE(parts.fragments.size() == 3);
@@ -157,7 +145,7 @@ TEST_CASE("live: without a length limit a fragment is a whole GOP, starting at a
 
 TEST_CASE("live: a file being written lists only its whole fragments, never a partial one") {
   const TempDir dir;
-  const std::string out = dir + "/short.mp4";
+  const std::string out = dir.File("short.mp4");
   Remux(LongGopClip(dir), out, {kMicrosPerSecond, 1});
   const Fmp4Fragments whole = Scan(out);
   const Fmp4Fragment& third = whole.fragments[2];
@@ -167,17 +155,17 @@ TEST_CASE("live: a file being written lists only its whole fragments, never a pa
        {third.offset + third.length + 20, third.offset + third.length + 700,
         whole.fragments[3].offset + whole.fragments[3].length - 1, third.offset + third.length}) {
     INFO("cut at " << cut);
-    Fmp4Fragments parts = Scan(Prefix(out, cut, dir + "/cut.mp4"));
+    Fmp4Fragments parts = Scan(Prefix(out, cut, dir.File("cut.mp4")));
     REQUIRE(parts.fragments.size() == 3);
     CHECK(parts.whole_end == third.offset + third.length);
   }
   // Only the header so far: no fragments, nothing past the header to serve.
-  Fmp4Fragments header_only = Scan(Prefix(out, whole.init_length, dir + "/header.mp4"));
+  Fmp4Fragments header_only = Scan(Prefix(out, whole.init_length, dir.File("header.mp4")));
   CHECK(header_only.fragments.empty());
   CHECK(header_only.whole_end == whole.init_length);
 
   // A header cut short is not a fragmented MP4 yet.
-  const std::string torn = Prefix(out, whole.init_length - 10, dir + "/torn.mp4");
+  const std::string torn = Prefix(out, whole.init_length - 10, dir.File("torn.mp4"));
   int fd = ::open(torn.c_str(), O_RDONLY | O_CLOEXEC);
   REQUIRE(fd >= 0);
   auto bad = ScanFragments(fd, fs::file_size(torn));

@@ -62,11 +62,14 @@ enum class RouteId {
   // handlers_exports.cpp).
   kLogRequest,           // POST   /api/v1/requests
   kListRequests,         // GET    /api/v1/requests?state=&type=
+  kRequestRules,         // GET    /api/v1/request-rules?received=
   kGetRequest,           // GET    /api/v1/requests/{request}
   kAddVerification,      // POST   /api/v1/requests/{request}/verifications
   kSubmitRequest,        // POST   /api/v1/requests/{request}/submit
   kDecideRequest,        // POST   /api/v1/requests/{request}/decision
   kExtendDeadline,       // POST   /api/v1/requests/{request}/extension
+  kStopClock,            // POST   /api/v1/requests/{request}/clock-stop
+  kRestartClock,         // POST   /api/v1/requests/{request}/clock-restart
   kSubjectNotification,  // POST   /api/v1/requests/{request}/subject-notification
   kWithdrawRequest,      // POST   /api/v1/requests/{request}/withdraw
   kCloseRequest,         // POST   /api/v1/requests/{request}/close

@@ -59,11 +59,14 @@ const Expected kMatrix[] = {
     {RouteId::kListDeletions,        "U", "D", "D", "A", "D"},
     {RouteId::kLogRequest,           "U", "A", "A", "A", "D"},
     {RouteId::kListRequests,         "U", "A", "A", "A", "D"},  // staff: their own
+    {RouteId::kRequestRules,         "U", "A", "A", "A", "D"},
     {RouteId::kGetRequest,           "U", "A", "A", "A", "D"},
     {RouteId::kAddVerification,      "U", "A", "A", "A", "D"},
     {RouteId::kSubmitRequest,        "U", "A", "A", "A", "D"},
     {RouteId::kDecideRequest,        "U", "D", "A", "A", "D"},
     {RouteId::kExtendDeadline,       "U", "D", "A", "A", "D"},
+    {RouteId::kStopClock,            "U", "D", "A", "A", "D"},
+    {RouteId::kRestartClock,         "U", "D", "A", "A", "D"},
     {RouteId::kSubjectNotification,  "U", "D", "A", "A", "D"},
     {RouteId::kWithdrawRequest,      "U", "A", "A", "A", "D"},
     {RouteId::kCloseRequest,         "U", "D", "A", "A", "D"},
@@ -228,6 +231,8 @@ class Matrix {
         return {"POST", "/api/v1/requests", RequestBody()};
       case RouteId::kListRequests:
         return {"GET", "/api/v1/requests?state=received", ""};
+      case RouteId::kRequestRules:
+        return {"GET", "/api/v1/request-rules?received=2026-01-31T12:00:00Z", ""};
       case RouteId::kGetRequest:
         return {"GET", Req(LogRequest(ids_[who])), ""};
       case RouteId::kAddVerification:
@@ -244,6 +249,12 @@ class Matrix {
                      {"reason", "complex request"},
                      {"requester_told", At(f_.clock.Now())}}
                     .dump()};
+      case RouteId::kStopClock:
+        return {"POST", Req(LogRequest(target_user_, records::RequestType::kDsar)) + "/clock-stop",
+                json{{"reason", "identity"}, {"asked", "photo ID"}}.dump()};
+      case RouteId::kRestartClock:
+        return {"POST", Req(StoppedDsar()) + "/clock-restart",
+                json{{"answer", "passport seen"}}.dump()};
       case RouteId::kSubjectNotification:
         return {"POST", Req(LogRequest(target_user_)) + "/subject-notification",
                 json{{"told", false}, {"note", "would prejudice the investigation"}}.dump()};
@@ -405,6 +416,12 @@ class Matrix {
     d.decided_by = ids_[Who::kManager];
     d.reason = "proportionate";
     REQUIRE(workflow_.Decide(id, d).ok());
+    return id;
+  }
+  int64_t StoppedDsar() {
+    const int64_t id = LogRequest(target_user_, records::RequestType::kDsar);
+    requests::ClockStop stop{requests::ClockStopReason::kIdentity, "photo ID", ids_[Who::kDpo]};
+    REQUIRE(workflow_.StopDsarClock(id, stop).ok());
     return id;
   }
   int64_t WithdrawnRequest() {

@@ -460,6 +460,98 @@ TEST_CASE("api staff list the requests they logged and withdraw their own before
   (void)others;
 }
 
+TEST_CASE("api the request rules come from the server, with a DSAR's due date") {
+  Flow t;
+  auto r = t.f.Get("/api/v1/request-rules?received=2026-01-31T12:00:00Z", t.sam);
+  REQUIRE(r.status == 200);
+  const json rules = json::parse(r.body);
+  const json& police = rules["types"]["police"];
+  REQUIRE(police["legal_bases"].size() == 6);
+  CHECK(police["legal_bases"][0]["id"] == "crime_prevention");
+  CHECK(police["legal_bases"][0]["text"] ==
+        "DPA 2018 Sch. 2 para 2 (prevention or detection of crime)");
+  CHECK(police["required_verifications"] ==
+        json::array({"received_in_writing", "identity_callback"}));
+  CHECK(rules["types"]["internal"]["required_verifications"].empty());
+  CHECK(rules["types"].size() == 7);
+  CHECK(rules["dsar"]["due_date"] == "2026-02-28");  // clamped to February's end
+  CHECK(rules["dsar"]["max_extension_months"] == 2);
+  // Received at 00:30 BST on 1 July (23:30 UTC on 30 June): the UK date counts.
+  r = t.f.Get("/api/v1/request-rules?received=2026-06-30T23:30:00Z", t.sam);
+  CHECK(json::parse(r.body)["dsar"]["due_date"] == "2026-08-01");
+  CHECK(t.f.Get("/api/v1/request-rules?received=yesterday", t.sam).status == 400);
+  CHECK_FALSE(
+      json::parse(t.f.Get("/api/v1/request-rules", t.sam).body)["dsar"].contains("due_date"));
+}
+
+TEST_CASE("api a DSAR's clock stops and restarts with who and why, and its deadline moves on") {
+  Flow t;
+  ApiServerFixture& f = t.f;
+  auto logged = f.Call("POST", "/api/v1/requests", t.sam,
+                       json{{"type", "dsar"},
+                            {"requester_name", "A. Subject"},
+                            {"legal_basis", "right_of_access"},
+                            {"ranges",
+                             {{{"camera", "door-1"},
+                               {"from", At(kFootageT0 + kSecond)},
+                               {"to", At(kFootageT0 + 6 * kSecond)}}}}}
+                           .dump());
+  REQUIRE(logged.status == 201);
+  const std::string path = "/api/v1/requests/" + Id(logged);
+  json r = json::parse(f.Get(path, t.ann).body);
+  const std::string first_deadline = r["deadline"];
+  CHECK(r["clock"]["stopped_since"].is_null());
+  CHECK(r["clock"]["stopped_days"] == 0);
+  CHECK(r["clock"]["can_stop"] == true);
+
+  const json stop = {{"reason", "identity"}, {"asked", "photo ID, by letter"}};
+  CHECK(f.Call("POST", path + "/clock-stop", t.sam, stop.dump()).status == 403);
+  auto bad = f.Call("POST", path + "/clock-stop", t.ann,
+                    json{{"reason", "holiday"}, {"asked", "x"}}.dump());
+  CHECK(bad.status == 400);
+  CHECK(Contains(bad.body, "identity"));
+  CHECK(f.Call("POST", path + "/clock-stop", t.ann, json{{"reason", "identity"}}.dump()).status ==
+        400);
+  const size_t before = f.AccessLog().size();
+  REQUIRE(f.Call("POST", path + "/clock-stop", t.ann, stop.dump()).status == 204);
+  CHECK(f.AccessLog().size() == before + 1);
+  CHECK(f.LastAccess().action == "request_clock_stop");
+  CHECK(f.Call("POST", path + "/clock-stop", t.ann, stop.dump()).status == 409);
+  r = json::parse(f.Get(path, t.ann).body);
+  CHECK(r["clock"]["stopped_since"] == At(f.clock.Now()));
+  CHECK(r["clock"]["stopped_for"] == "identity");
+  CHECK(r["clock"]["can_stop"] == false);
+  CHECK(r["clock"]["cannot_stop_reason"] ==
+        "request " + Id(logged) + "'s clock is already stopped");
+  CHECK(r["history"].back()["action"] == "clock_stopped_identity");
+  CHECK(r["history"].back()["user_who"] == "ann (manager)");
+  CHECK(r["history"].back()["note"] == "photo ID, by letter");
+
+  // Answered three days later: the deadline is three days later too.
+  f.clock.Advance(3 * 24 * 3600 * kSecond);
+  t.ann = f.Login("ann");  // the sessions have expired meanwhile
+  t.dee = f.Login("dee");
+  CHECK(f.Call("POST", path + "/clock-restart", t.dee, "{}").status == 400);
+  REQUIRE(f.Call("POST", path + "/clock-restart", t.dee, json{{"answer", "passport seen"}}.dump())
+              .status == 204);
+  CHECK(f.LastAccess().action == "request_clock_restart");
+  CHECK(f.Call("POST", path + "/clock-restart", t.dee, json{{"answer", "again"}}.dump()).status ==
+        409);
+  r = json::parse(f.Get(path, t.ann).body);
+  CHECK(r["clock"]["stopped_since"].is_null());
+  CHECK(r["clock"]["stopped_days"] == 3);
+  UtcMicros was, now;
+  REQUIRE(ParseUtc(first_deadline, &was));
+  REQUIRE(ParseUtc(r["deadline"].get<std::string>(), &now));
+  CHECK(now.us - was.us == 3 * 24 * 3600 * kSecond);  // no clock change in between
+
+  // A police request has no statutory clock.
+  const std::string police = t.SubmittedRequest();
+  auto refused = f.Call("POST", police + "/clock-stop", t.ann, stop.dump());
+  CHECK(refused.status == 409);
+  CHECK(Contains(refused.body, "not a DSAR"));
+}
+
 TEST_CASE("api a request for footage in the future is refused with a clear message") {
   Flow t;
   json body = json::parse(t.RequestBody());

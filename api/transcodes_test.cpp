@@ -18,6 +18,7 @@
 
 #include "api/live.h"
 #include "base/filesystem.h"
+#include "base/testing/temp_dir.h"
 #include "media/av_util.h"
 #include "media/fmp4_writer.h"
 
@@ -26,28 +27,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
+// A fresh directory, removed with everything in it at the end of the test.
+class TempDir : public ::custodian::testing::TempDir {
  public:
-  TempDir() {
-    char tmpl[] = "/tmp/custodian-transcode-XXXXXX";
-    REQUIRE(mkdtemp(tmpl) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator+(const char* name) const { return path_ + name; }
-
- private:
-  std::string path_;
+  TempDir() : ::custodian::testing::TempDir("custodian-transcode") {}
 };
 
 // 4 s of 25 fps H.265 with B-frames and a keyframe every second, as a camera sends it,
 // stored as the recorder stores it: one-second fragments starting at keyframes.
 std::string HevcSegment(const TempDir& dir, const std::string& size = "320x240",
                         int seconds = 4) {
-  const std::string raw = dir + "/camera.mp4", out = dir + "/segment.mp4";
+  const std::string raw = dir.File("camera.mp4"), out = dir.File("segment.mp4");
   const std::string cmd =
       std::string(CUSTODIAN_FFMPEG_CLI) +
       " -nostdin -loglevel error -y -f lavfi -i testsrc=size=" + size + ":rate=25 -t " +
@@ -142,8 +132,8 @@ TEST_CASE("transcode: a recorded H.265 segment becomes H.264 with every picture,
   Opened f(segment);
   TranscodeCache cache({1280, 720}, 64 << 20);
   const std::string copy = ReadAll(cache, {7, 0}, f.fd, fs::file_size(segment));
-  std::ofstream(dir + "/copy.mp4", std::ios::binary) << copy;
-  const Probed p = Probe(dir + "/copy.mp4");
+  std::ofstream(dir.File("copy.mp4"), std::ios::binary) << copy;
+  const Probed p = Probe(dir.File("copy.mp4"));
   CHECK(p.codec == "h264");
   CHECK(p.width == 320);
   CHECK(p.height == 240);
@@ -185,8 +175,8 @@ TEST_CASE("transcode: a file still being written is followed as it grows, from a
   CHECK(rest->complete);
   CHECK_FALSE(rest->bytes.empty());
   copy += rest->bytes;
-  std::ofstream(dir + "/live.mp4", std::ios::binary) << copy;
-  const Probed p = Probe(dir + "/live.mp4");
+  std::ofstream(dir.File("live.mp4"), std::ios::binary) << copy;
+  const Probed p = Probe(dir.File("live.mp4"));
   CHECK(p.codec == "h264");
   CHECK(p.frames == 75);  // fragments 2 to 4
 }
@@ -197,15 +187,15 @@ TEST_CASE("transcode: pictures larger than the limit are scaled down, keeping th
   Opened f(segment);
   TranscodeCache cache({160, 160}, 64 << 20);
   const std::string copy = ReadAll(cache, {1, 0}, f.fd, fs::file_size(segment));
-  std::ofstream(dir + "/small.mp4", std::ios::binary) << copy;
-  const Probed p = Probe(dir + "/small.mp4");
+  std::ofstream(dir.File("small.mp4"), std::ios::binary) << copy;
+  const Probed p = Probe(dir.File("small.mp4"));
   CHECK(p.width == 160);
   CHECK(p.height == 120);
 }
 
 TEST_CASE("transcode: a file that is not a recording is refused with a reason, and an offset past the copy") {
   TempDir dir;
-  const std::string junk = dir + "/junk.mp4";
+  const std::string junk = dir.File("junk.mp4");
   std::ofstream(junk, std::ios::binary) << std::string(5000, 'x');
   Opened bad(junk);
   TranscodeCache cache({1280, 720}, 64 << 20);

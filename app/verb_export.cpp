@@ -5,9 +5,11 @@
 //                                       else the copy inside the package, with a warning)
 //   export keygen                       makes the signing key if there is none; prints it
 //   export pubkey                       prints the public key (minisign format)
-//   export build --request ID --user NAME [--originals]
+//   export build --request ID --user NAME [--originals] [--burned-in]
 //                                       queues an export of an approved request and builds
-//                                       it now; prints the package's path
+//                                       it now; prints the package's path. --originals adds
+//                                       the master copies; --burned-in a working copy with
+//                                       the time drawn into the picture (re-encoded)
 //   export run                          recovers interrupted jobs, then builds every queued
 //                                       export
 //   export cancel EXPORT_ID             cancels an export's job
@@ -38,7 +40,7 @@ namespace {
 constexpr char kUsage[] =
     "usage: custodian export verify PATH [--pubkey FILE|KEY]\n"
     "       custodian export keygen | pubkey\n"
-    "       custodian export build --request ID --user NAME [--originals]\n"
+    "       custodian export build --request ID --user NAME [--originals] [--burned-in]\n"
     "       custodian export run\n"
     "       custodian export cancel EXPORT_ID\n"
     "       custodian export zip EXPORT_ID --user NAME\n";
@@ -146,6 +148,7 @@ int Build(SiteContext& ctx, const std::vector<std::string>& args) {
   int64_t request_id = 0;
   std::string user;
   bool originals = false;
+  bool burned_in = false;
   for (size_t i = 1; i < args.size(); ++i) {
     if (args[i] == "--request" && i + 1 < args.size() && ParseId(args[i + 1], &request_id)) {
       ++i;
@@ -153,6 +156,8 @@ int Build(SiteContext& ctx, const std::vector<std::string>& args) {
       user = args[++i];
     } else if (args[i] == "--originals") {
       originals = true;
+    } else if (args[i] == "--burned-in") {
+      burned_in = true;
     } else {
       return Usage();
     }
@@ -160,7 +165,7 @@ int Build(SiteContext& ctx, const std::vector<std::string>& args) {
   if (request_id == 0 || user.empty()) return Usage();
   auto by = UserId(ctx, user);
   if (!by.ok()) return Fail(by.status());
-  auto ticket = exports::RequestExport(ctx.db(), request_id, *by, originals);
+  auto ticket = exports::RequestExport(ctx.db(), request_id, *by, originals, burned_in);
   if (!ticket.ok()) return Fail(ticket.status());
   auto ran = RunQueue(ctx);
   if (!ran.ok()) return Fail(ran.status());

@@ -81,6 +81,30 @@ std::string FormatUtcDate(UtcMicros t) {
   return buf;
 }
 
+std::string FormatUtcReadable(UtcMicros t) {
+  std::tm tm{};
+  int64_t frac = 0;
+  SplitUtc(t, &tm, &frac);
+  char buf[96];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buf;
+}
+
+std::string FormatUtcRfc5322(UtcMicros t) {
+  std::tm tm{};
+  int64_t frac = 0;
+  SplitUtc(t, &tm, &frac);
+  // strftime's %a and %b follow the locale; RFC 5322 wants the English names.
+  static const char* const kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static const char* const kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", kDays[tm.tm_wday],
+                tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                tm.tm_sec);
+  return buf;
+}
+
 bool ParseUtc(const std::string& text, UtcMicros* out) {
   int y, mo, d, h, mi, s;
   int n = 0;

@@ -4,10 +4,18 @@
 #pragma once
 
 #include <atomic>
+#include <string>
 
 #include "base/time.h"
 
 namespace custodian {
+
+// Time as people read it, beside FormatUtc and its kin in time.h (all in clock.cpp).
+// "2026-11-25 03:57:52 UTC" (second precision: alarms, e-mail bodies)
+std::string FormatUtcReadable(UtcMicros t);
+// "Wed, 25 Nov 2026 03:57:52 +0000" (RFC 5322 date-time, as a mail's Date header wants;
+// English names whatever the locale)
+std::string FormatUtcRfc5322(UtcMicros t);
 
 class Clock {
  public:

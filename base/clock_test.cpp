@@ -14,6 +14,9 @@ TEST_CASE("UTC formatting and parsing round-trip to the microsecond") {
   REQUIRE(back == t);
   REQUIRE(FormatUtcCompact(t) == "20251125T035752Z");
   REQUIRE(FormatUtcDate(t) == "2025-11-25");
+  REQUIRE(FormatUtcReadable(t) == "2025-11-25 03:57:52 UTC");
+  REQUIRE(FormatUtcRfc5322(t) == "Tue, 25 Nov 2025 03:57:52 +0000");
+  REQUIRE(FormatUtcReadable(UtcMicros{-1}) == "1969-12-31 23:59:59 UTC");
 }
 
 TEST_CASE("UTC parsing rejects malformed times") {

@@ -251,6 +251,14 @@ TEST_CASE("a range with no footage at all gives a package that says so") {
   REQUIRE_FALSE(v->ok);
   REQUIRE(v->problems.front() == "README.txt: missing");
   REQUIRE(VerifyPackage(b.dir + "/nowhere", std::nullopt).status().kind() == ErrorKind::kNotFound);
+
+  // A read error is reported as one, not as a missing or altered file.
+  FaultInjectingFilesystem fs(PosixFilesystem::Instance());
+  fs.FailReads(true);
+  v = VerifyPackage(b.dir, std::nullopt, fs);
+  REQUIRE_FALSE(v->ok);
+  REQUIRE(v->problems.front().rfind("cannot read manifest.json: ", 0) == 0);
+  REQUIRE(v->problems.front().find("(injected)") != std::string::npos);
 }
 
 TEST_CASE("a cancelled build stops between segments") {

@@ -7,7 +7,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 #include <vector>
 
@@ -56,12 +55,14 @@ std::vector<std::string> Lines(const std::string& text) {
   return lines;
 }
 
-Result<std::string> ReadWhole(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("signing: cannot read " + path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+// A key file is a few lines; anything larger is not one.
+constexpr uint64_t kMaxKeyFileBytes = 4096;
+
+Result<std::string> ReadKeyFile(Filesystem& fs, const std::string& path) {
+  auto text = ReadFileToString(fs, path, kMaxKeyFileBytes);
+  if (text.ok()) return text;
+  return Status(text.status().kind(),
+                "signing: cannot read " + path + ": " + text.status().message());
 }
 
 // Writes text to path with the given mode, only if path does not exist yet: written to a
@@ -166,15 +167,16 @@ SigningKey::SigningKey(SigningKey&& o) noexcept : public_(o.public_), secret_(o.
 
 SigningKey::~SigningKey() { sodium_memzero(secret_.data(), secret_.size()); }
 
-Result<SigningKey> SigningKey::Load(const std::string& keys_dir) {
+Result<SigningKey> SigningKey::Load(const std::string& keys_dir, Filesystem& fs) {
   CUSTODIAN_RETURN_IF_ERROR(InitSodium());
-  auto text = ReadWhole(SecretKeyPath(keys_dir));
+  auto text = ReadKeyFile(fs, SecretKeyPath(keys_dir));
   if (!text.ok()) return text.status();
   std::vector<uint8_t> raw;
   std::string line;
   for (const std::string& l : Lines(*text)) {
     if (!l.empty() && l.rfind(kUntrustedPrefix, 0) != 0) line = l;
   }
+  sodium_memzero(text->data(), text->size());
   if (!FromBase64(line, &raw) || raw.size() != 2 + 8 + 64 || raw[0] != 'E' || raw[1] != 'd') {
     sodium_memzero(raw.data(), raw.size());
     return DataLoss("signing: " + SecretKeyPath(keys_dir) + " is not a custodian signing key");
@@ -188,9 +190,9 @@ Result<SigningKey> SigningKey::Load(const std::string& keys_dir) {
   return key;
 }
 
-Result<SigningKey> SigningKey::LoadOrCreate(const std::string& keys_dir) {
+Result<SigningKey> SigningKey::LoadOrCreate(const std::string& keys_dir, Filesystem& fs) {
   CUSTODIAN_RETURN_IF_ERROR(InitSodium());
-  auto loaded = Load(keys_dir);
+  auto loaded = Load(keys_dir, fs);
   if (loaded.ok() || loaded.status().kind() != ErrorKind::kNotFound) return loaded;
 
   if (::mkdir(keys_dir.c_str(), 0700) != 0 && errno != EEXIST) {
@@ -210,7 +212,7 @@ Result<SigningKey> SigningKey::LoadOrCreate(const std::string& keys_dir) {
   sodium_memzero(raw.data(), raw.size());
   Status st = WriteNew(SecretKeyPath(keys_dir), text, 0600);
   sodium_memzero(text.data(), text.size());
-  if (st.kind() == ErrorKind::kAlreadyExists) return Load(keys_dir);  // another process won
+  if (st.kind() == ErrorKind::kAlreadyExists) return Load(keys_dir, fs);  // another won
   CUSTODIAN_RETURN_IF_ERROR(st);
   st = WriteNew(PublicKeyPath(keys_dir), key.public_.FileText(), 0644);
   if (!st.ok() && st.kind() != ErrorKind::kAlreadyExists) return st;

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <string>
 
+#include "base/filesystem.h"
 #include "base/status.h"
 
 namespace custodian::exports {
@@ -51,10 +52,14 @@ class SigningKey {
   SigningKey(SigningKey&&) noexcept;
   ~SigningKey();  // wipes the secret key
 
-  // Loads the key from keys_dir, making the pair first if there is none.
-  static Result<SigningKey> LoadOrCreate(const std::string& keys_dir);
-  // Loads an existing key; kNotFound if there is none.
-  static Result<SigningKey> Load(const std::string& keys_dir);
+  // Loads the key from keys_dir, making the pair first if there is none. The key is read
+  // through fs; a key that is there but cannot be read is an error, never replaced.
+  static Result<SigningKey> LoadOrCreate(const std::string& keys_dir,
+                                         Filesystem& fs = PosixFilesystem::Instance());
+  // Loads an existing key; kNotFound if there is none, the read's own error (kIo, ...)
+  // naming the file when it cannot be read, kDataLoss when it is not a key.
+  static Result<SigningKey> Load(const std::string& keys_dir,
+                                 Filesystem& fs = PosixFilesystem::Instance());
 
   const PublicKey& public_key() const { return public_; }
   // A minisign signature file (pre-hashed) of data. The trusted comment must be one line.

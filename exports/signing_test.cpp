@@ -45,6 +45,25 @@ TEST_CASE("the signing key is made once, private, and reloaded the same") {
   REQUIRE_FALSE(ParsePublicKey("untrusted comment: x\nnot base64!\n").ok());
 }
 
+TEST_CASE("a signing key that cannot be read is a clear error and is never replaced") {
+  TempDir dir;
+  const std::string keys = dir.File("keys");
+  auto made = SigningKey::LoadOrCreate(keys);
+  REQUIRE(made.ok());
+  const std::string before = ReadFile(SecretKeyPath(keys));
+  FaultInjectingFilesystem fs(PosixFilesystem::Instance());
+  fs.FailReads(true);
+  auto loaded = SigningKey::Load(keys, fs);
+  REQUIRE(loaded.status().kind() == ErrorKind::kIo);
+  REQUIRE(loaded.status().message().find("cannot read " + SecretKeyPath(keys)) !=
+          std::string::npos);
+  // Not taken for a missing key: no new pair is made over the unreadable one.
+  REQUIRE(SigningKey::LoadOrCreate(keys, fs).status().kind() == ErrorKind::kIo);
+  REQUIRE(ReadFile(SecretKeyPath(keys)) == before);
+  fs.FailReads(false);
+  REQUIRE(SigningKey::Load(keys, fs)->public_key().pk == made->public_key().pk);
+}
+
 TEST_CASE("a signature verifies, and fails for altered data, comment or key") {
   TempDir dir;
   auto key = SigningKey::LoadOrCreate(dir.File("keys"));

@@ -1,9 +1,7 @@
 #include "exports/verify.h"
 
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "base/sha256.h"
 #include "exports/manifest.h"
@@ -14,12 +12,14 @@ namespace {
 
 namespace stdfs = std::filesystem;
 
-Result<std::string> Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("cannot read " + path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+// The manifest, its signature and a public key are small; a package's larger one is not.
+constexpr uint64_t kMaxManifestBytes = uint64_t{16} << 20;
+
+// What is wrong with reading a package's file, for the report: "missing NAME" or "cannot
+// read NAME: reason".
+std::string ReadProblem(const std::string& name, const Status& st) {
+  if (st.kind() == ErrorKind::kNotFound) return "missing " + name;
+  return "cannot read " + name + ": " + st.message();
 }
 
 // A manifest path must stay inside the package.
@@ -34,21 +34,22 @@ bool SafeRelative(const std::string& p) {
 }  // namespace
 
 Result<PackageVerification> VerifyPackage(const std::string& dir,
-                                          const std::optional<PublicKey>& trusted_key) {
+                                          const std::optional<PublicKey>& trusted_key,
+                                          Filesystem& fs) {
   std::error_code ec;
   if (!stdfs::is_directory(dir, ec)) return NotFound(dir + " is not a directory");
   PackageVerification v;
-  auto manifest = Slurp(dir + "/" + kManifestName);
-  auto signature = Slurp(dir + "/" + kSignatureName);
+  auto manifest = ReadFileToString(fs, dir + "/" + kManifestName, kMaxManifestBytes);
+  auto signature = ReadFileToString(fs, dir + "/" + kSignatureName, kMaxManifestBytes);
   if (!manifest.ok() || !signature.ok()) {
-    v.problems.push_back(std::string("missing ") +
-                         (manifest.ok() ? kSignatureName : kManifestName));
+    v.problems.push_back(manifest.ok() ? ReadProblem(kSignatureName, signature.status())
+                                       : ReadProblem(kManifestName, manifest.status()));
     return v;
   }
 
   std::optional<PublicKey> key = trusted_key;
   if (!key) {
-    auto text = Slurp(dir + "/" + kPublicKeyName);
+    auto text = ReadFileToString(fs, dir + "/" + kPublicKeyName, kMaxManifestBytes);
     auto parsed = text.ok() ? ParsePublicKey(*text) : Result<PublicKey>(text.status());
     if (!parsed.ok()) {
       v.problems.push_back("no public key given and none readable in the package");
@@ -80,23 +81,24 @@ Result<PackageVerification> VerifyPackage(const std::string& dir,
       continue;
     }
     const std::string path = dir + "/" + f.path;
-    std::error_code size_ec;
-    const auto size = stdfs::file_size(path, size_ec);
-    if (size_ec) {
-      v.problems.push_back(f.path + ": missing");
+    auto size = fs.FileSize(path);
+    if (!size.ok()) {
+      v.problems.push_back(size.status().kind() == ErrorKind::kNotFound
+                               ? f.path + ": missing"
+                               : f.path + ": cannot read: " + size.status().message());
       continue;
     }
-    if (static_cast<int64_t>(size) != f.bytes) {
-      v.problems.push_back(f.path + ": " + std::to_string(size) + " bytes, manifest says " +
+    if (static_cast<int64_t>(*size) != f.bytes) {
+      v.problems.push_back(f.path + ": " + std::to_string(*size) + " bytes, manifest says " +
                            std::to_string(f.bytes));
       continue;
     }
-    auto digest = Sha256File(path);
+    auto digest = DigestFile(fs, path);
     if (!digest.ok()) {
-      v.problems.push_back(f.path + ": " + digest.status().message());
+      v.problems.push_back(f.path + ": cannot read: " + digest.status().message());
       continue;
     }
-    if (*digest != f.sha256) {
+    if (digest->sha256 != f.sha256) {
       v.problems.push_back(f.path + ": SHA-256 does not match the manifest (altered)");
       continue;
     }

@@ -30,8 +30,11 @@ struct PackageVerification {
   std::vector<std::string> warnings;
 };
 
-// A non-ok Result only when the package cannot be examined at all (no such directory).
+// Files are read through fs. A file that cannot be read is a problem naming it and the
+// reason (a read error is never taken for a missing or altered file). A non-ok Result only
+// when the package cannot be examined at all (no such directory).
 Result<PackageVerification> VerifyPackage(const std::string& dir,
-                                          const std::optional<PublicKey>& trusted_key);
+                                          const std::optional<PublicKey>& trusted_key,
+                                          Filesystem& fs = PosixFilesystem::Instance());
 
 }  // namespace custodian::exports

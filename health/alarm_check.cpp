@@ -1,6 +1,6 @@
 #include "health/alarm_check.h"
 
-#include <ctime>
+#include "base/clock.h"
 
 namespace custodian::health {
 
@@ -74,14 +74,7 @@ std::optional<int64_t> IntegerSetting(const std::optional<std::string>& value) {
   return v;
 }
 
-std::string UtcText(UtcMicros t) {
-  time_t s = static_cast<time_t>(t.us / kMicrosPerSecond);
-  tm parts{};
-  ::gmtime_r(&s, &parts);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &parts);
-  return buf;
-}
+std::string UtcText(UtcMicros t) { return FormatUtcReadable(t); }
 
 std::map<std::string, std::string> WantedAlarms(const SiteFacts& f, const AlarmPolicy& p) {
   std::map<std::string, std::string> out;

@@ -14,8 +14,9 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <memory>
+
+#include "base/clock.h"
 
 namespace custodian::health {
 
@@ -253,15 +254,6 @@ std::string Base64(const std::string& in) {
   return out;
 }
 
-std::string RfcDate(UtcMicros date) {
-  time_t t = static_cast<time_t>(date.us / kMicrosPerSecond);
-  tm parts{};
-  ::gmtime_r(&t, &parts);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &parts);
-  return buf;
-}
-
 std::string MessageId() {
   unsigned char bytes[12];
   RAND_bytes(bytes, sizeof bytes);
@@ -279,7 +271,7 @@ std::string Message(const Mail& mail, UtcMicros date) {
   std::string to;
   for (const std::string& r : mail.to) to += (to.empty() ? "" : ", ") + r;
   std::string out = "From: " + mail.from + "\r\nTo: " + to + "\r\nSubject: " + mail.subject +
-                    "\r\nDate: " + RfcDate(date) + "\r\nMessage-ID: " + MessageId() +
+                    "\r\nDate: " + FormatUtcRfc5322(date) + "\r\nMessage-ID: " + MessageId() +
                     "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
                     "Content-Transfer-Encoding: 8bit\r\n\r\n";
   size_t start = 0;

@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -84,6 +85,22 @@ Result<records::UserRow> Reviewer(records::Database& db, int64_t user_id) {
   return **u;
 }
 
+// The reviewer signs off footage they may see: a manager needs the camera permission for
+// every camera of the export, as the API's redaction routes ask; the DPO oversees them all.
+Status MayReviewCameras(records::Database& db, const records::UserRow& reviewer,
+                        const records::ExportRow& e) {
+  if (reviewer.role == records::Role::kDpo) return Status::Ok();
+  auto cameras = db.ListCameraPermissions(reviewer.id);
+  if (!cameras.ok()) return cameras.status();
+  for (const records::FootageRange& r : e.ranges) {
+    if (std::find(cameras->begin(), cameras->end(), r.camera_id) == cameras->end()) {
+      return PermissionDenied("export " + std::to_string(e.id) + " includes camera " + r.camera_id +
+                              ", which " + reviewer.name + " has no permission for");
+    }
+  }
+  return Status::Ok();
+}
+
 Result<Checked> Check(records::Database& db, int64_t redaction_id, const RedactionSignOff& s) {
   Checked c;
   auto reviewer = Reviewer(db, s.reviewer_id);
@@ -117,6 +134,7 @@ Result<Checked> Check(records::Database& db, int64_t redaction_id, const Redacti
   if (!e.ok()) return e.status();
   if (!*e) return NotFound("no export " + std::to_string(*c.row.export_id));
   c.export_row = **e;
+  CUSTODIAN_RETURN_IF_ERROR(MayReviewCameras(db, c.reviewer_account, c.export_row));
   return c;
 }
 

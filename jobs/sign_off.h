@@ -8,9 +8,9 @@
 // the ranges checked), its minisign signature (.minisig) and the public key, then records
 // the sign-off. In order:
 //
-//   1. Check, with short reads: the reviewer's account is active and a manager's or the
-//      DPO's, the redaction exists, is done and not signed off, the note is not blank,
-//      `checked` names exactly the flagged ranges.
+//   1. Check, with short reads: the reviewer's account is active and a manager's (with the
+//      camera permission for every camera of the export) or the DPO's, the redaction exists, is
+//      done and not signed off, the note is not blank, `checked` names exactly the flagged ranges.
 //   2. Lock the package (flock on its directory): sign-offs of one package, from any thread
 //      or process, run one at a time. Read the row again: still not signed off.
 //   3. Outside the records lock: load the signing key, hash every file of the package
@@ -28,7 +28,8 @@
 // sign-off replaces it.
 //
 // Errors: kNotFound (no such redaction or reviewer), kPermissionDenied (the reviewer's
-// account is disabled, or neither a manager's nor the DPO's), kFailedPrecondition (not
+// account is disabled, neither a manager's nor the DPO's, or a manager's without the
+// permission for a camera of the export), kFailedPrecondition (not
 // done, or signed off already), kInvalidArgument (blank note, a flagged range not confirmed, or a
 // confirmed range that is not flagged), and the Filesystem's and records' own kinds.
 #pragma once

@@ -64,3 +64,22 @@ TEST_CASE("custodian redact sign-off is the same sign-off, with the same manifes
   REQUIRE(out.find("signed off already") != std::string::npos);
   REQUIRE(r.SignOffEntries().size() == 1);
 }
+
+TEST_CASE("custodian redact sign-off refuses a manager without the camera's permission") {
+  ReadyRedaction r;
+  REQUIRE(r.s.db->RevokeCamera(r.s.manager_b, "door-1").ok());
+  std::filesystem::create_directories(r.s.dir.File("cameras"));
+  std::ofstream(r.s.dir.File("site.yaml")) << "site: { name: \"Test site\" }\n"
+                                           << "data_dir: " << r.s.dir.path() << "\n"
+                                           << "cameras_dir: cameras\n";
+  int status = 0;
+  const std::string out =
+      RunOutput(std::string(CUSTODIAN_BINARY) + " --config " + r.s.dir.File("site.yaml") +
+                    " redact sign-off " + std::to_string(r.redaction_id) +
+                    " --reviewer blake --note 'both watched' --checked 0:10-20 --checked 0:40-55",
+                &status);
+  INFO(out);
+  REQUIRE(status == 1);
+  REQUIRE(out.find("camera door-1, which blake has no permission for") != std::string::npos);
+  r.RequireUnsigned();
+}

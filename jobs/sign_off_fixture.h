@@ -36,6 +36,9 @@ struct ReadyRedaction {
     REQUIRE(e.state == records::ExportState::kReady);
     redaction_id = DoneRedaction(*s.db, s.dir.path(), e, s.manager_a, video_bytes);
     package = RedactedPackageDir(s.dir.path(), e.id, redaction_id);
+    // The managers may see door-1, whose footage they review; the DPO needs no permission.
+    REQUIRE(s.db->GrantCamera(s.manager_a, "door-1").ok());
+    REQUIRE(s.db->GrantCamera(s.manager_b, "door-1").ok());
   }
 
   RedactionSignOff By(int64_t reviewer, const std::string& note = "watched it all") const {

@@ -62,6 +62,17 @@ TEST_CASE("a sign-off signs the manifest, records it and logs one access entry")
   REQUIRE((*served)->id == r.redaction_id);
 }
 
+TEST_CASE("a manager without the permission for the export's camera cannot sign it off") {
+  ReadyRedaction r;
+  REQUIRE(r.s.db->RevokeCamera(r.s.manager_b, "door-1").ok());
+  Status st = r.SignOff(r.By(r.s.manager_b));
+  REQUIRE(st.kind() == ErrorKind::kPermissionDenied);
+  REQUIRE(st.message().find("camera door-1") != std::string::npos);
+  r.RequireUnsigned();
+  REQUIRE_FALSE(std::filesystem::exists(r.package + "/" + kRedactionManifestName));
+  REQUIRE(r.SignOff(r.By(r.s.dpo)).ok());  // the DPO oversees every camera
+}
+
 TEST_CASE("a sign-off is refused without a note, a checked range, a manager, or a second time") {
   ReadyRedaction r;
   RedactionSignOff blank = r.By(r.s.manager_a, "  \n");

@@ -46,9 +46,9 @@
 //     MarkExportFilesDeleted;
 //   footage requests (requests.cpp, rows in request_rows.h): InsertFootageRequest,
 //     GetFootageRequest, ListFootageRequests, TransitionRequest, RecordRequestDecision,
-//     ExtendRequestDeadline, RecordSubjectNotification, CloseFootageRequest,
-//     AddRequestVerification, ListRequestVerifications, ListRequestEvents,
-//     ListRequestHoldsDue;
+//     ExtendRequestDeadline, RecordSubjectNotification, RecordDsarClockChange,
+//     CloseFootageRequest, AddRequestVerification, ListRequestVerifications,
+//     ListRequestEvents, ListRequestHoldsDue;
 //   exports and disclosures (export_records.cpp): CreateExport, GetExport,
 //     ListExportsForRequest, SetExportJob, RestartExport, MarkExportReady,
 //     MarkExportFailed, SetExportRedacted, JustifyUnredactedExport, RecordDisclosure,
@@ -304,6 +304,8 @@ class Database {
   Status RecordRequestDecision(int64_t id, const RequestDecision& d);
   Status ExtendRequestDeadline(int64_t id, const DeadlineExtension& e);
   Status RecordSubjectNotification(int64_t id, const SubjectNotification& n);
+  // Sets the DSAR's deadline and appends the clock's event, keeping the state.
+  Status RecordDsarClockChange(int64_t id, const DsarClockChange& c);
   // from -> closed, with who and until when the request's footage stays held.
   Status CloseFootageRequest(int64_t id, RequestState from, int64_t by, UtcMicros retain_until,
                              const std::string& note);

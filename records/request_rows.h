@@ -145,6 +145,15 @@ struct DeadlineExtension {
   int64_t by = 0;
 };
 
+// A DSAR's clock stopped or restarted (requests/rules.h): the event's action and why,
+// and the deadline in force afterwards.
+struct DsarClockChange {
+  std::string action;  // "clock_stopped_identity", "clock_stopped_clarification", ...
+  std::string note;    // what was asked of the requester, or what they answered
+  int64_t by = 0;
+  UtcMicros deadline;
+};
+
 struct SubjectNotification {
   bool told = false;
   std::optional<UtcMicros> at;  // when told

@@ -261,6 +261,18 @@ Status Database::RecordSubjectNotification(int64_t id, const SubjectNotification
   });
 }
 
+Status Database::RecordDsarClockChange(int64_t id, const DsarClockChange& c) {
+  return WithTransaction([&]() -> Status {
+    RECORDS_ASSIGN_OR_RETURN(std::optional<FootageRequestRow> r, GetFootageRequest(id));
+    if (!r) return NotFound(RequestIdText(id) + " does not exist");
+    RECORDS_ASSIGN_OR_RETURN(
+        Statement up,
+        Prepare("UPDATE footage_requests SET deadline_us = ?, updated_us = ? WHERE id = ?"));
+    CUSTODIAN_RETURN_IF_ERROR(up.Time(c.deadline).Time(Now()).Int(id).Run());
+    return AppendRequestEvent(id, c.by, r->state, r->state, c.action, c.note);
+  });
+}
+
 Status Database::CloseFootageRequest(int64_t id, RequestState from, int64_t by,
                                      UtcMicros retain_until, const std::string& note) {
   return WithTransaction([&]() -> Status {

@@ -177,9 +177,64 @@ CivilDate DsarDueDate(const CivilDate& received_local, int extension_months) {
   return AddCalendarMonths(received_local, 1 + extension_months);
 }
 
-UtcMicros DsarDeadline(UtcMicros received, int extension_months, const TimeZone& zone) {
+UtcMicros DsarDeadline(UtcMicros received, int extension_months, const TimeZone& zone,
+                       int64_t paused_days) {
   CivilDate due = DsarDueDate(zone.ToLocal(received).date, extension_months);
-  return zone.StartOfLocalDay(CivilFromDays(DaysFromCivil(due) + 1));
+  return zone.StartOfLocalDay(CivilFromDays(DaysFromCivil(due) + paused_days + 1));
+}
+
+const char* Name(ClockStopReason r) {
+  return r == ClockStopReason::kIdentity ? "identity" : "clarification";
+}
+
+bool ParseClockStopReason(const std::string& text, ClockStopReason* out) {
+  for (ClockStopReason r : {ClockStopReason::kIdentity, ClockStopReason::kClarification}) {
+    if (text == Name(r)) {
+      *out = r;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string ClockStoppedAction(ClockStopReason r) {
+  return std::string("clock_stopped_") + Name(r);
+}
+
+std::string ClockStopBlocker(const records::FootageRequestRow& r, const DsarClock& clock,
+                             UtcMicros now) {
+  if (r.type != RequestType::kDsar || !r.deadline) {
+    return " is not a DSAR; only a DSAR's statutory clock can stop";
+  }
+  if (r.state != RequestState::kReceived && r.state != RequestState::kVerifying &&
+      r.state != RequestState::kAwaitingDecision) {
+    return std::string(" is ") + records::Name(r.state) +
+           "; the clock stops only while waiting before the decision";
+  }
+  if (now >= *r.deadline) return "'s deadline has passed; the clock can no longer stop";
+  if (clock.stopped_since) return "'s clock is already stopped";
+  return "";
+}
+
+DsarClock DsarClockFromEvents(const std::vector<records::RequestEventRow>& events,
+                              const TimeZone& zone) {
+  DsarClock c;
+  for (const records::RequestEventRow& e : events) {
+    for (ClockStopReason r : {ClockStopReason::kIdentity, ClockStopReason::kClarification}) {
+      if (e.action == ClockStoppedAction(r) && !c.stopped_since) {
+        c.stopped_since = e.at;
+        c.stopped_for = r;
+        ++c.stops;
+      }
+    }
+    if (e.action == kClockRestartedAction && c.stopped_since) {
+      c.paused_days += DaysFromCivil(zone.ToLocal(e.at).date) -
+                       DaysFromCivil(zone.ToLocal(*c.stopped_since).date);
+      c.stopped_since.reset();
+      c.stopped_for.reset();
+    }
+  }
+  return c;
 }
 
 }  // namespace custodian::requests

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,38 @@ constexpr int kMaxDsarExtensionMonths = 2;
 CivilDate DsarDueDate(const CivilDate& received_local, int extension_months);
 // The deadline instant: the end of the due date in UK local time (the first instant of
 // the next local day), so "on or before the due date" is "before the deadline".
-UtcMicros DsarDeadline(UtcMicros received, int extension_months, const TimeZone& zone);
+// paused_days (the clock below) move the due date on by that many days.
+UtcMicros DsarDeadline(UtcMicros received, int extension_months, const TimeZone& zone,
+                       int64_t paused_days = 0);
+
+// The DSAR clock can stop (UK GDPR Art. 12 as amended by the Data (Use and Access) Act
+// 2025, and the ICO's "stop the clock"): while the controller waits for information it
+// reasonably asked for, proof of identity or a clarification of what is wanted, the month
+// does not run. It restarts when the requester answers, and the due date moves on by the
+// UK local days it was stopped (asked on the 5th, answered on the 10th: five days later).
+// Stops and restarts are request events (records::RequestEventRow) whose action names
+// them, so the history says who stopped and restarted the clock, when and why.
+enum class ClockStopReason { kIdentity, kClarification };
+const char* Name(ClockStopReason r);  // "identity", "clarification"
+bool ParseClockStopReason(const std::string& text, ClockStopReason* out);
+// The event actions: "clock_stopped_identity", "clock_stopped_clarification",
+// "clock_restarted".
+std::string ClockStoppedAction(ClockStopReason r);
+inline constexpr const char* kClockRestartedAction = "clock_restarted";
+
+struct DsarClock {
+  int64_t paused_days = 0;                 // days of every stop that has ended
+  std::optional<UtcMicros> stopped_since;  // set while the clock is stopped
+  std::optional<ClockStopReason> stopped_for;
+  int stops = 0;  // how many times it was stopped
+};
+// Reads the clock from a request's events, in the order they were recorded.
+DsarClock DsarClockFromEvents(const std::vector<records::RequestEventRow>& events,
+                              const TimeZone& zone);
+// Why the request's clock cannot stop at `now`, to follow "request N" in a message, or ""
+// when it can: only a DSAR's, before the decision, before its deadline, and not twice.
+// (Who may stop it is the workflow's rule: a manager or the DPO.)
+std::string ClockStopBlocker(const records::FootageRequestRow& r, const DsarClock& clock,
+                             UtcMicros now);
 
 }  // namespace custodian::requests

@@ -70,8 +70,9 @@ Result<MonthlyStatistics> ComputeMonthlyStatistics(records::Database& db, int ye
     }
   }
 
-  // DSARs due this month may have been received up to three months earlier.
-  const UtcMicros dsar_from = zone.StartOfLocalDay(AddCalendarMonths({year, month, 1}, -4));
+  // DSARs due this month may have been received up to three months earlier, or more when
+  // their clock was stopped.
+  const UtcMicros dsar_from = zone.StartOfLocalDay(AddCalendarMonths({year, month, 1}, -12));
   auto dsars = db.ListFootageRequests({{}, records::RequestType::kDsar, dsar_from, to});
   if (!dsars.ok()) return dsars.status();
   for (const records::FootageRequestRow& r : *dsars) {
@@ -80,12 +81,14 @@ Result<MonthlyStatistics> ComputeMonthlyStatistics(records::Database& db, int ye
     if (!events.ok()) return events.status();
     ++s.dsar.due;
     if (r.extension_months > 0) ++s.dsar.extended;
+    const DsarClock clock = DsarClockFromEvents(*events, zone);
+    if (clock.stops > 0) ++s.dsar.clock_stopped;
     std::optional<UtcMicros> answered = AnsweredAt(*events);
     if (answered && *answered < *r.deadline) {
       ++s.dsar.met;
     } else if (!answered && OutcomeOf(*events) == Outcome::kWithdrawn) {
       ++s.dsar.withdrawn;
-    } else if (answered || now >= *r.deadline) {
+    } else if (answered || (now >= *r.deadline && !clock.stopped_since)) {
       ++s.dsar.missed;
     }
   }
@@ -124,7 +127,8 @@ std::string ToJson(const MonthlyStatistics& s) {
         {"met", s.dsar.met},
         {"missed", s.dsar.missed},
         {"withdrawn", s.dsar.withdrawn},
-        {"extended", s.dsar.extended}}},
+        {"extended", s.dsar.extended},
+        {"clock_stopped", s.dsar.clock_stopped}}},
       {"holds",
        {{"created", a.holds_created},
         {"released", a.holds_released},

@@ -31,6 +31,9 @@ struct DsarDeadlines {
   int64_t missed = 0;     // answered late, or still unanswered after it
   int64_t withdrawn = 0;  // withdrawn before answering
   int64_t extended = 0;   // of the due ones, how many had been extended
+  // Of the due ones, how many had their clock stopped (rules.h); one still stopped is
+  // not missed, as its deadline moves on when the clock restarts.
+  int64_t clock_stopped = 0;
 };
 
 struct MonthlyStatistics {

@@ -66,3 +66,35 @@ TEST_CASE("monthly statistics count requests, DSAR deadlines and activity withou
   REQUIRE(parsed["requests"]["police"]["approved"] == 1);
   REQUIRE(ToJson(*jan) == json);
 }
+
+TEST_CASE("a DSAR whose clock is stopped is not missed, and is counted as stopped") {
+  Site s;
+  Workflow w(*s.db, s.clock);
+  NewRequest dsar;
+  dsar.type = records::RequestType::kDsar;
+  dsar.requester_name = "Resident Name";
+  dsar.legal_basis = records::LegalBasis::kRightOfAccess;
+  dsar.ranges = {{"yard", kT0 - kHour, kT0}};
+  dsar.received = Utc("2026-01-02T12:00:00Z");  // due 2 February
+  auto id = *w.LogRequest(dsar, s.staff);
+  s.clock.SetWall(Utc("2026-01-30T12:00:00Z"));
+  REQUIRE(w.StopDsarClock(id, {ClockStopReason::kIdentity, "photo ID", s.manager_a}).ok());
+
+  s.clock.SetWall(Utc("2026-03-01T00:00:00Z"));
+  auto feb = ComputeMonthlyStatistics(*s.db, 2026, 2, s.clock.Now());
+  REQUIRE(feb.ok());
+  REQUIRE(feb->dsar.due == 1);
+  REQUIRE(feb->dsar.clock_stopped == 1);
+  REQUIRE(feb->dsar.missed == 0);
+  REQUIRE(nlohmann::json::parse(ToJson(*feb))["dsar_deadlines"]["clock_stopped"] == 1);
+
+  // Restarted on 1 March after 30 days stopped: due 4 March, no longer in February.
+  REQUIRE(w.RestartDsarClock(id, s.manager_a, "driving licence seen").ok());
+  feb = ComputeMonthlyStatistics(*s.db, 2026, 2, s.clock.Now());
+  REQUIRE(feb->dsar.due == 0);
+  s.clock.SetWall(Utc("2026-04-01T00:00:00Z"));
+  auto mar = ComputeMonthlyStatistics(*s.db, 2026, 3, s.clock.Now());
+  REQUIRE(mar->dsar.due == 1);
+  REQUIRE(mar->dsar.missed == 1);
+  REQUIRE(mar->dsar.clock_stopped == 1);
+}

@@ -258,11 +258,62 @@ Status Workflow::ExtendDsarDeadline(int64_t request_id, const Extension& e) {
   if (e.reason.empty()) return InvalidArgument("an extension records its reason");
   records::DeadlineExtension rec;
   rec.total_months = total;
-  rec.new_deadline = DsarDeadline(r->received, total, zone_);
+  auto events = db_.ListRequestEvents(request_id);
+  if (!events.ok()) return events.status();
+  rec.new_deadline =
+      DsarDeadline(r->received, total, zone_, DsarClockFromEvents(*events, zone_).paused_days);
   rec.reason = e.reason;
   rec.told = e.requester_told;
   rec.by = e.by;
   return db_.ExtendRequestDeadline(request_id, rec);
+}
+
+Status Workflow::StopDsarClock(int64_t request_id, const ClockStop& stop) {
+  auto user = Manager(stop.by, "stop a DSAR's clock");
+  if (!user.ok()) return user.status();
+  if (stop.asked.empty()) {
+    return InvalidArgument("stopping the clock records what the requester was asked for");
+  }
+  return db_.WithTransaction([&]() -> Status {
+    auto r = Load(request_id);
+    if (!r.ok()) return r.status();
+    auto events = db_.ListRequestEvents(request_id);
+    if (!events.ok()) return events.status();
+    const std::string blocker =
+        ClockStopBlocker(*r, DsarClockFromEvents(*events, zone_), clock_.Now());
+    if (!blocker.empty()) return FailedPrecondition(RequestText(request_id) + blocker);
+    records::DsarClockChange c;
+    c.action = ClockStoppedAction(stop.reason);
+    c.note = stop.asked;
+    c.by = stop.by;
+    c.deadline = *r->deadline;
+    return db_.RecordDsarClockChange(request_id, c);
+  });
+}
+
+Status Workflow::RestartDsarClock(int64_t request_id, int64_t by, const std::string& answer) {
+  auto user = Manager(by, "restart a DSAR's clock");
+  if (!user.ok()) return user.status();
+  if (answer.empty()) return InvalidArgument("restarting the clock records what was answered");
+  return db_.WithTransaction([&]() -> Status {
+    auto r = Load(request_id);
+    if (!r.ok()) return r.status();
+    auto events = db_.ListRequestEvents(request_id);
+    if (!events.ok()) return events.status();
+    const DsarClock clock = DsarClockFromEvents(*events, zone_);
+    if (!clock.stopped_since) {
+      return FailedPrecondition(RequestText(request_id) + "'s clock is not stopped");
+    }
+    const int64_t this_stop = DaysFromCivil(zone_.ToLocal(clock_.Now()).date) -
+                              DaysFromCivil(zone_.ToLocal(*clock.stopped_since).date);
+    records::DsarClockChange c;
+    c.action = kClockRestartedAction;
+    c.note = answer;
+    c.by = by;
+    c.deadline =
+        DsarDeadline(r->received, r->extension_months, zone_, clock.paused_days + this_stop);
+    return db_.RecordDsarClockChange(request_id, c);
+  });
 }
 
 Status Workflow::RecordSubjectNotification(int64_t request_id,

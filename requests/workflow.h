@@ -69,6 +69,12 @@ struct Extension {
   int64_t by = 0;
 };
 
+struct ClockStop {
+  ClockStopReason reason = ClockStopReason::kIdentity;
+  std::string asked;  // what the requester was asked for
+  int64_t by = 0;
+};
+
 struct Handover {
   int64_t export_id = 0;
   std::string recipient_name;
@@ -96,6 +102,13 @@ class Workflow {
   Status Decide(int64_t request_id, const Decision& decision);
   // DSARs only, by a manager or the DPO.
   Status ExtendDsarDeadline(int64_t request_id, const Extension& extension);
+  // Stops a DSAR's clock while the requester is asked for proof of identity or a
+  // clarification (rules.h); manager or DPO, before the decision and the deadline, and
+  // not when already stopped.
+  Status StopDsarClock(int64_t request_id, const ClockStop& stop);
+  // Restarts it when the requester has answered: the deadline moves on by the UK local
+  // days it was stopped. Manager or DPO; kFailedPrecondition when it is not stopped.
+  Status RestartDsarClock(int64_t request_id, int64_t by, const std::string& answer);
   // Whether and when the data subject was told, or why not; manager or DPO.
   Status RecordSubjectNotification(int64_t request_id, const records::SubjectNotification& n);
   Status Withdraw(int64_t request_id, int64_t by, const std::string& note);
@@ -129,7 +142,8 @@ class Workflow {
   const WorkflowOptions options_;
 };
 
-// Whether the role may decide requests, authorise handovers and extend deadlines.
+// Whether the role may decide requests, authorise handovers, extend deadlines and stop
+// the DSAR clock.
 bool CanDecide(records::Role role);
 
 // The one rule for footage leaving the box as an export (issue 18), applied by every way

@@ -229,6 +229,75 @@ TEST_CASE("a DSAR deadline is set on receipt and extended by at most two months"
   REQUIRE(w.ExtendDsarDeadline(police, e).kind() == ErrorKind::kFailedPrecondition);
 }
 
+TEST_CASE("a DSAR's clock stops while the requester is asked and the deadline moves on") {
+  Site s;
+  Workflow w(*s.db, s.clock);
+  auto id = *w.LogRequest(Dsar(), s.staff);  // received 15 January: due 15 February
+  REQUIRE((*s.db->GetFootageRequest(id))->deadline == Utc("2026-02-16T00:00:00Z"));
+
+  s.clock.SetWall(Utc("2026-01-20T09:00:00Z"));
+  ClockStop stop{ClockStopReason::kIdentity, "asked for photo ID by letter", s.staff};
+  REQUIRE(w.StopDsarClock(id, stop).kind() == ErrorKind::kPermissionDenied);
+  stop.by = s.manager_a;
+  stop.asked = "";
+  REQUIRE(w.StopDsarClock(id, stop).kind() == ErrorKind::kInvalidArgument);
+  stop.asked = "asked for photo ID by letter";
+  REQUIRE(w.RestartDsarClock(id, s.manager_a, "ID seen").kind() == ErrorKind::kFailedPrecondition);
+  REQUIRE(w.StopDsarClock(id, stop).ok());
+  REQUIRE(w.StopDsarClock(id, stop).kind() == ErrorKind::kFailedPrecondition);
+  auto events = *s.db->ListRequestEvents(id);
+  DsarClock clock = DsarClockFromEvents(events, TimeZone::UkLocal());
+  REQUIRE(clock.stopped_since == Utc("2026-01-20T09:00:00Z"));
+  REQUIRE(clock.stopped_for == ClockStopReason::kIdentity);
+  REQUIRE(events.back().action == "clock_stopped_identity");
+  REQUIRE(events.back().user_id == s.manager_a);
+  REQUIRE(events.back().note == "asked for photo ID by letter");
+
+  // Answered a week later (by the local date): due 22 February.
+  s.clock.SetWall(Utc("2026-01-27T18:00:00Z"));
+  REQUIRE(w.RestartDsarClock(id, s.staff, "passport seen").kind() == ErrorKind::kPermissionDenied);
+  REQUIRE(w.RestartDsarClock(id, s.dpo, "").kind() == ErrorKind::kInvalidArgument);
+  REQUIRE(w.RestartDsarClock(id, s.dpo, "passport seen").ok());
+  REQUIRE((*s.db->GetFootageRequest(id))->deadline == Utc("2026-02-23T00:00:00Z"));
+  events = *s.db->ListRequestEvents(id);
+  REQUIRE(events.back().action == "clock_restarted");
+  REQUIRE(events.back().user_id == s.dpo);
+  clock = DsarClockFromEvents(events, TimeZone::UkLocal());
+  REQUIRE_FALSE(clock.stopped_since);
+  REQUIRE(clock.paused_days == 7);
+  REQUIRE(clock.stops == 1);
+
+  // An extension counts from receipt and keeps the stopped days: 15 March + 7.
+  Extension e{1, "complex", Utc("2026-01-28T12:00:00Z"), s.manager_b};
+  REQUIRE(w.ExtendDsarDeadline(id, e).ok());
+  REQUIRE((*s.db->GetFootageRequest(id))->deadline == Utc("2026-03-23T00:00:00Z"));
+
+  // Stopped again across the change to BST: 20 March to 2 April is 13 more days, due
+  // 4 April, whose end is in BST.
+  s.clock.SetWall(Utc("2026-03-20T12:00:00Z"));
+  REQUIRE(w.StopDsarClock(id, {ClockStopReason::kClarification, "which evening?", s.dpo}).ok());
+  s.clock.SetWall(Utc("2026-04-02T08:00:00Z"));
+  REQUIRE(w.RestartDsarClock(id, s.dpo, "the evening of 3 January").ok());
+  REQUIRE((*s.db->GetFootageRequest(id))->deadline == Utc("2026-04-04T23:00:00Z"));
+
+  // Past the deadline the clock can no longer stop.
+  s.clock.SetWall(Utc("2026-04-05T09:00:00Z"));
+  REQUIRE(w.StopDsarClock(id, stop).kind() == ErrorKind::kFailedPrecondition);
+
+  auto police = *w.LogRequest(Police(), s.staff);
+  REQUIRE(w.StopDsarClock(police, stop).kind() == ErrorKind::kFailedPrecondition);
+}
+
+TEST_CASE("a DSAR's clock stops only before the decision") {
+  Site s;
+  Workflow w(*s.db, s.clock);
+  const int64_t id = Verified(s, w, Dsar());
+  REQUIRE(w.Decide(id, {true, s.manager_b, "identity confirmed; own footage", {}}).ok());
+  Status st = w.StopDsarClock(id, {ClockStopReason::kClarification, "which day?", s.manager_b});
+  REQUIRE(st.kind() == ErrorKind::kFailedPrecondition);
+  REQUIRE(st.message().find("before the decision") != std::string::npos);
+}
+
 TEST_CASE("a DSAR export is handed over only redacted or with a recorded justification") {
   Site s;
   Workflow w(*s.db, s.clock);

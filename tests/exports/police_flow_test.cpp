@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "exports/export_jobs.h"
@@ -172,4 +173,38 @@ TEST_CASE("police flow: log, verify, approve as a second manager, export, verify
     RunOutput("cd '" + package + "' && " + minisign + " -Vm manifest.json -P " + pub, &status);
     REQUIRE(status != 0);
   }
+}
+
+TEST_CASE("export build --burned-in at the console adds the working copy with the time drawn in") {
+  Site s;
+  std::ofstream(s.dir.File("site.yaml"))
+      << "site: { name: \"Hostel A\" }\n"
+      << "data_dir: .\n"
+      << "cameras:\n  - id: door-1\n    url: rtsp://127.0.0.1:1/door\n";
+  const UtcMicros t = kT0 - kHour;
+  AddSegment(*s.db, s.dir.path(), "door-1", t, 320, 240, 10);
+  const int64_t id = ApprovedPoliceRequest(s, {{"door-1", t, t + 4 * kSecond}}, "CR/7");
+
+  int status = -1;
+  std::string out = Custodian(
+      s, "export build --request " + std::to_string(id) + " --user sam --burned-in --originals",
+      &status);
+  INFO(out);
+  REQUIRE(status == 0);
+  auto exports = *s.db->ListExportsForRequest(id);
+  REQUIRE(exports.size() == 1);
+  const std::string package =
+      s.dir.File(*exports[0].path + "/" + exports::PackageName(exports[0].id));
+  auto manifest = nlohmann::json::parse(std::ifstream(package + "/manifest.json"));
+  std::map<std::string, int> kinds;
+  for (const auto& f : manifest["files"]) ++kinds[f["kind"].get<std::string>()];
+  CHECK(kinds["video"] == 1);
+  CHECK(kinds["original"] == 1);
+  REQUIRE(kinds["burned_in"] == 1);
+  REQUIRE(Run("cd '" + package + "' && sha256sum --quiet -c SHA256SUMS") == 0);
+
+  // An unknown flag is a usage error, and builds nothing.
+  Custodian(s, "export build --request " + std::to_string(id) + " --user sam --burnt", &status);
+  CHECK(status == 2);
+  CHECK(s.db->ListExportsForRequest(id)->size() == 1);
 }

@@ -496,6 +496,38 @@ async function apiAs(page, method, url, body) {
   return page.evaluate(async ([m, u, b]) => (await import('/js/api.js')).api(m, u, b), [method, url, body]);
 }
 
+await run('a DSAR\'s clock stops while the requester is asked for ID and restarts when they answer', async () => {
+  const now = Date.now();
+  const logged = await apiAs(manager1, 'POST', '/api/v1/requests', {
+    type: 'dsar', requester_name: 'A Resident', legal_basis: 'right_of_access', description: 'me in the lobby',
+    ranges: [{ camera: 'lobby', from: new Date(now - 12_000).toISOString(), to: new Date(now).toISOString() }] });
+  const page = manager1;
+  await page_goto(page, `#/requests/${logged.id}`);
+  const deadline = () => page.locator('dd.deadline time').first().getAttribute('datetime');
+  const before = await deadline();
+  await page.getByLabel('Stop the clock while asking for').selectOption('identity');
+  await page.getByLabel('What was asked, and how').fill('photo ID, by letter');
+  await page.getByRole('button', { name: 'Stop the clock' }).click();
+  await page.getByText('Clock stopped.', { exact: true }).waitFor();
+  await page.getByText(/waiting for proof of identity; the deadline moves on/).waitFor();
+  const history = page.getByRole('region', { name: 'History' });
+  await history.getByRole('cell', { name: 'DSAR clock stopped: proof of identity asked for' }).waitFor();
+  await history.getByRole('cell', { name: 'photo ID, by letter' }).waitFor();
+  await shot(page, '06c-dsar-clock-stopped');
+  check(/clock_stopped_identity/.test(sql(`SELECT action FROM request_events WHERE request_id = ${logged.id}`)), 'the stop is in the request\'s history');
+  await page.getByLabel('What the requester answered').fill('passport seen at the office');
+  await page.getByRole('button', { name: 'Restart the clock' }).click();
+  await page.getByText('Clock restarted; the deadline has moved on.', { exact: true }).waitFor();
+  await history.getByRole('cell', { name: 'DSAR clock restarted: the requester answered' }).waitFor();
+  check(await page.getByText(/waiting for proof of identity/).count() === 0, 'the clock runs again');
+  // Stopped and restarted on the same UK day: the deadline has not moved.
+  const ukDay = (t) => new Date(t).toLocaleDateString('en-GB', { timeZone: 'Europe/London' });
+  if (ukDay(now) === ukDay(Date.now())) {
+    check(await deadline() === before, `the deadline is unchanged on the same day (${before})`);
+  }
+  await apiAs(manager1, 'POST', `/api/v1/requests/${logged.id}/withdraw`, {});
+});
+
 await run('redact with a manual region', async () => {
   const now = Date.now();
   const logged = await apiAs(manager1, 'POST', '/api/v1/requests', {
@@ -735,6 +767,10 @@ await run('the export plays in its own player from the folder, which checks ever
   // The check of every file; then stills can be saved, with the time and camera in them.
   await page.locator('#folder').setInputFiles(folder);
   await page.getByText(/^PASSED: all \d+ files match/).waitFor({ timeout: 60_000 });
+  // The signature too, with WebCrypto's Ed25519 over the page's BLAKE2b-512 of the manifest.
+  const keyId = (readFileSync(path.join(folder, 'custodian-export.pub'), 'utf8').match(/[0-9A-F]{16}/) || [])[0];
+  await page.getByText(new RegExp(`^SIGNED  manifest.json is signed by key ${keyId};`)).waitFor();
+  check(/and manifest.json is signed by key/.test(await page.locator('#verdict').textContent()), 'the verdict names the signature');
   await page.waitForFunction(() => document.querySelector('.lane video').readyState >= 2, null, { timeout: 20_000 });
   const [still] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save still (Lobby)' }).click()]);
   check(/^still_export-\d+_lobby_\d{8}T\d{6}Z\.png$/.test(still.suggestedFilename()), `still named ${still.suggestedFilename()}`);
@@ -751,6 +787,15 @@ await run('the export plays in its own player from the folder, which checks ever
   await page.locator('#folder').setInputFiles(folder);
   await page.getByText(/^FAILED: 1 of \d+ files do not match/).waitFor({ timeout: 60_000 });
   check(await page.getByText(/^ALTERED  working\//).count() === 1, 'the altered file is named');
+  // The working copy restored and the site's name changed in manifest.json: the signature
+  // fails.
+  bytes[bytes.length - 10] ^= 1;
+  writeFileSync(altered, bytes);
+  const manifestPath = path.join(folder, 'manifest.json');
+  writeFileSync(manifestPath, readFileSync(manifestPath, 'utf8').replace(/"site": ?"/, '"site": "X'));
+  await page.reload();
+  await page.locator('#folder').setInputFiles(folder);
+  await page.getByText(/^FAILED: the signature on manifest.json does not match it/).waitFor({ timeout: 60_000 });
   rmSync(dir, { recursive: true, force: true });
 });
 

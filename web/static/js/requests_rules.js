@@ -1,5 +1,6 @@
-// What each type of footage request needs, as the server's rules (requests/rules.cpp) say,
-// so the form asks only for what applies. The server checks again; this only guides.
+// The words for the request workflow's types, checks, states and handover methods. What
+// each type needs (its legal bases and required checks) and a DSAR's due date come from
+// the server's rules, GET /api/v1/request-rules (requests/rules.h); the server checks again.
 
 export const TYPES = {
   police: { label: 'Police', org: 'Police force', ref: 'Crime or incident reference', refRequired: true },
@@ -11,29 +12,6 @@ export const TYPES = {
   media: { label: 'Media', org: 'Publication', ref: 'Reference' },
 };
 
-export const LEGAL_BASES = {
-  crime_prevention: 'DPA 2018 Sch. 2 para 2 (prevention or detection of crime)',
-  production_order: 'production order (PACE 1984 Sch. 1)',
-  warrant: 'warrant',
-  court_order: 'court order',
-  cda_protocol: 'Crime and Disorder Act 1998 s115 information-sharing protocol',
-  right_of_access: 'subject access request (UK GDPR Art. 15)',
-  vital_interests: 'vital interests of the person (UK GDPR Art. 6(1)(d))',
-  legal_proceedings: 'legal proceedings (DPA 2018 Sch. 2 para 5)',
-  legitimate_interests: 'legitimate interests: internal incident review (UK GDPR Art. 6(1)(f))',
-  consent: 'consent of the people shown (UK GDPR Art. 6(1)(a))',
-};
-
-export const BASES_FOR = {
-  police: ['crime_prevention', 'production_order', 'warrant', 'court_order', 'cda_protocol', 'vital_interests'],
-  dsar: ['right_of_access'],
-  missing_person: ['vital_interests'],
-  insurer: ['legal_proceedings', 'court_order', 'consent'],
-  solicitor: ['legal_proceedings', 'court_order', 'consent'],
-  internal: ['legitimate_interests'],
-  media: ['consent'],
-};
-
 export const STEPS = {
   received_in_writing: 'Request received in writing',
   identity_callback: 'Identity confirmed by calling back a known number',
@@ -41,16 +19,6 @@ export const STEPS = {
   legal_document_seen: 'Legal document (order, warrant) seen',
   consent_obtained: 'Consent obtained',
   other: 'Other check',
-};
-
-export const STEPS_FOR = {
-  police: ['received_in_writing', 'identity_callback'],
-  insurer: ['received_in_writing', 'identity_callback'],
-  solicitor: ['received_in_writing', 'identity_callback'],
-  dsar: ['received_in_writing', 'identity_documents_seen'],
-  missing_person: ['identity_callback'],
-  media: ['received_in_writing', 'consent_obtained'],
-  internal: [],
 };
 
 export const STATES = {

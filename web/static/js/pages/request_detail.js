@@ -11,7 +11,11 @@ import { redactionPanel } from './redaction_panel.js';
 
 // The history's actions in words.
 const ACTIONS = { logged: 'logged', verifying: 'check recorded', submitted: 'sent for decision', approved: 'approved',
-  refused: 'refused', withdrawn: 'withdrawn', export_prepared: 'export prepared', disclosed: 'handed over', closed: 'closed' };
+  refused: 'refused', withdrawn: 'withdrawn', export_prepared: 'export prepared', disclosed: 'handed over', closed: 'closed',
+  clock_stopped_identity: 'DSAR clock stopped: proof of identity asked for', clock_stopped_clarification: 'DSAR clock stopped: clarification asked for',
+  clock_restarted: 'DSAR clock restarted: the requester answered' };
+// Why a DSAR's clock was stopped, in words.
+const STOPPED_FOR = { identity: 'waiting for proof of identity', clarification: 'waiting for a clarification' };
 
 export async function render(main, { session }, id) {
   const msg = messageLine();
@@ -43,7 +47,10 @@ export async function render(main, { session }, id) {
       h('dt', {}, 'Legal basis'), h('dd', {}, r.legal_basis_text, r.legal_basis_detail ? ` — ${r.legal_basis_detail}` : ''),
       h('dt', {}, 'Received'), h('dd', {}, timeEl(r.received)),
       r.type === 'dsar' ? [h('dt', {}, 'Deadline'), h('dd', { class: 'deadline' }, deadlineEl(r),
-        r.extension?.months ? ` (extended by ${r.extension.months} months: ${r.extension.reason})` : '')] : null,
+        r.extension?.months ? ` (extended by ${r.extension.months} months: ${r.extension.reason})` : '',
+        r.clock?.stopped_days ? ` (moved on by ${r.clock.stopped_days} days while the clock was stopped)` : '',
+        r.clock?.stopped_since ? h('div', { class: 'clock-stopped' }, badge('clock stopped', 'warn'), ' since ', timeEl(r.clock.stopped_since),
+          `, ${STOPPED_FOR[r.clock.stopped_for] || r.clock.stopped_for}; the deadline moves on by the days it stays stopped.`) : null)] : null,
       h('dt', {}, 'Description'), h('dd', {}, r.description || '—'),
       h('dt', {}, 'Footage'), h('dd', {}, h('ul', { class: 'plain' }, r.ranges.map((x) =>
         h('li', {}, `${x.camera}: `, timeEl(x.from), ' – ', timeEl(x.to))))),
@@ -269,6 +276,23 @@ export async function render(main, { session }, id) {
     sheet.scrollIntoView();
   }
 
+  // Stops the DSAR's clock while the requester is asked for something, or restarts it.
+  function clockForm(r) {
+    if (r.clock?.stopped_since) {
+      const answer = h('input', { name: 'answer', required: true, maxlength: 2000 });
+      const f = h('form', { class: 'toolbar' }, field('What the requester answered', answer), h('button', { type: 'submit' }, 'Restart the clock'));
+      f.addEventListener('submit', (ev) => { ev.preventDefault(); act('clock-restart', { answer: answer.value.trim() }, 'Clock restarted; the deadline has moved on.'); });
+      return f;
+    }
+    if (!r.clock?.can_stop) return null;  // the server's rule: only before the decision and the deadline
+    const reason = select('reason', [['identity', 'Proof of identity'], ['clarification', 'A clarification of what is wanted']], 'identity');
+    const asked = h('input', { name: 'asked', required: true, maxlength: 2000 });
+    const f = h('form', { class: 'toolbar' }, field('Stop the clock while asking for', reason), field('What was asked, and how', asked),
+      h('button', { type: 'submit' }, 'Stop the clock'));
+    f.addEventListener('submit', (ev) => { ev.preventDefault(); act('clock-stop', { reason: reason.value, asked: asked.value.trim() }, 'Clock stopped.'); });
+    return f;
+  }
+
   function otherActions(r) {
     if (!manager) {
       // Staff withdraw their own request until a manager decides it.
@@ -289,6 +313,7 @@ export async function render(main, { session }, id) {
         h('button', { type: 'submit' }, 'Extend deadline'));
       f.addEventListener('submit', (ev) => { ev.preventDefault(); act('extension', { further_months: Number(months.value), reason: reason.value.trim(), requester_told: utcIso(fromUkLocal(toldDate.value, '12:00')) }, 'Deadline extended.'); });
       parts.push(h('h3', {}, 'DSAR deadline'), f);
+      parts.push(clockForm(r));
     }
     // No default: recording whether the person was told is a decision, not a click-through.
     const told = select('told', [['', 'Choose…'], ['true', 'The data subject was told'], ['false', 'The data subject was not told (reason in the note)']], '');

@@ -3,7 +3,7 @@
 import { get, post, query } from '../api.js';
 import { h, clear, field, select, table, pageHeader, messageLine, button, badge } from '../ui.js';
 import { timeEl, fromUkLocal, toUkInputs, utcIso } from '../time.js';
-import { TYPES, LEGAL_BASES, BASES_FOR, STEPS, STEPS_FOR, STATES } from '../requests_rules.js';
+import { TYPES, STEPS, STATES } from '../requests_rules.js';
 
 export async function render(main, ctx) {
   if (ctx.rest[0] === 'new') return renderNew(main, ctx);
@@ -22,6 +22,7 @@ export function deadlineEl(r) {
   if (!r.deadline) return '—';
   const left = (Date.parse(r.deadline) - Date.now()) / 86400_000;
   const open = !['refused', 'disclosed', 'closed', 'withdrawn'].includes(r.state);
+  if (open && r.clock?.stopped_since) return h('span', {}, timeEl(r.deadline), ' (clock stopped)');
   return h('span', { class: open && left < 7 ? 'overdue' : '' }, timeEl(r.deadline),
     open ? ` (${left < 0 ? 'overdue' : Math.ceil(left) + ' days left'})` : '');
 }
@@ -66,16 +67,21 @@ async function renderList(main, { session, params, navigate }) {
   await load();
 }
 
-// One DSAR month: the same day next month, clamped to the month's end (requests/rules.h).
-function dsarDue(dateStr) {
-  const [y, m, d] = dateStr.split('-').map(Number);
-  const last = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
-  const due = new Date(Date.UTC(y, m, Math.min(d, last)));
-  return due.toLocaleDateString('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'long', year: 'numeric' });
+// "2026-02-28" as "28 February 2026".
+function longDate(isoDate) {
+  const [y, m, d] = isoDate.split('-').map(Number);
+  return new Date(Date.UTC(y, m - 1, d)).toLocaleDateString('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'long', year: 'numeric' });
 }
 
-function renderNew(main, { session, navigate }) {
+async function renderNew(main, { session, navigate }) {
   const msg = messageLine();
+  // What each type needs comes from the server's rules (requests/rules.h), not a copy here.
+  let rules;
+  try { rules = await get('/api/v1/request-rules'); } catch (e) {
+    main.append(pageHeader('Log a request'), msg);
+    msg.error(e);
+    return;
+  }
   const cameras = session.cameras || [];
   const type = select('type', Object.entries(TYPES).map(([k, v]) => [k, v.label]), 'police');
   const basis = h('select', { name: 'legal_basis' });
@@ -109,19 +115,27 @@ function renderNew(main, { session, navigate }) {
 
   function update() {
     const t = TYPES[type.value];
-    clear(basis, BASES_FOR[type.value].map((b) => h('option', { value: b }, LEGAL_BASES[b])));
+    const need = rules.types[type.value];
+    clear(basis, need.legal_bases.map((b) => h('option', { value: b.id }, b.text)));
     orgField.querySelector('label').textContent = t.org;
     refField.querySelector('label').textContent = t.ref + (t.refRequired ? ' (required)' : '');
     ref.required = !!t.refRequired;
-    const steps = STEPS_FOR[type.value];
+    const steps = need.required_verifications;
     clear(stepsNote, steps.length
       ? [h('strong', {}, 'Before a manager can decide, record these checks: '), h('ul', {}, steps.map((s) => h('li', {}, STEPS[s])))]
       : 'An internal request needs no outside verification.');
     dsarNote.hidden = type.value !== 'dsar';
-    if (type.value === 'dsar') dsarNote.textContent = `Deadline: the end of ${dsarDue(recvDate.value)} (one calendar month after receipt; it can be extended by up to two months).`;
+    if (type.value === 'dsar') showDsarDue();
+  }
+  async function showDsarDue() {
+    try {
+      const due = await get(`/api/v1/request-rules?received=${encodeURIComponent(utcIso(fromUkLocal(recvDate.value, recvTime.value || '12:00')))}`);
+      dsarNote.textContent = `Deadline: the end of ${longDate(due.dsar.due_date)} (one calendar month after receipt; it can be extended by up to ${due.dsar.max_extension_months} months).`;
+    } catch (e) { dsarNote.textContent = ''; }
   }
   type.addEventListener('change', update);
   recvDate.addEventListener('change', update);
+  recvTime.addEventListener('change', update);
 
   const form = h('form', { class: 'card form-grid request-form', 'aria-labelledby': 'new-request' },
     h('h2', { id: 'new-request' }, 'Log a footage request'),
