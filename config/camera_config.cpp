@@ -128,6 +128,10 @@ std::optional<CameraConfig> ReadCamera(SourceFile& file, const YAML::Node& node,
     if (auto problem = CheckCameraUrl(*url)) r.Error("url", *problem);
     camera.url = *url;
   }
+  if (auto sub_url = r.String("sub_url")) {
+    if (auto problem = CheckCameraUrl(*sub_url)) r.Error("sub_url", *problem);
+    camera.sub_url = *sub_url;
+  }
   ReadCredentials(r, &camera);
   if (auto v = r.String("password_for")) {
     if (camera.password_file.empty()) {

@@ -28,6 +28,7 @@ struct CameraConfig {
   std::string id;
   std::string name;           // for people; defaults to id
   std::string url;            // rtsp:// or rtsps://, without credentials: safe to log
+  std::string sub_url;  // the camera's sub stream (rtsp:// or rtsps://); empty: none
   std::string username;       // empty: no authentication
   std::string password_file;  // absolute; empty when there is no password
   // The endpoint (config::CameraEndpoint) the password was entered for, as the API records
