@@ -80,6 +80,8 @@ constexpr HandlerEntry kHandlers[] = {
     {RouteId::kCreateCamera, HandleCreateCamera},
     {RouteId::kUpdateCamera, HandleUpdateCamera},
     {RouteId::kTestCamera, HandleTestCamera},
+    {RouteId::kDiscoverCameras, HandleDiscoverCameras},
+    {RouteId::kCameraStreams, HandleCameraStreams},
     {RouteId::kHealthStatus, HandleHealthStatus},
     {RouteId::kListAlarms, HandleListAlarms},
     {RouteId::kAcknowledgeAlarm, HandleAcknowledgeAlarm},

@@ -105,6 +105,10 @@ Result<std::string> WritePasswordFile(const std::string& cameras_dir, const std:
 void ApplyChange(const CameraChange& change, config::CameraConfig* camera) {
   if (change.name) camera->name = *change.name;
   if (change.url) camera->url = *change.url;
+  if (change.sub_url) camera->sub_url = *change.sub_url;
+  if (change.make) camera->make = *change.make;
+  if (change.model) camera->model = *change.model;
+  if (change.firmware) camera->firmware = *change.firmware;
   if (change.transport) {
     camera->transport = *change.transport == "tcp"   ? config::Transport::kTcp
                         : *change.transport == "udp" ? config::Transport::kUdp
@@ -136,6 +140,14 @@ std::string CameraFileYaml(const config::CameraConfig& camera, const std::string
   out << YAML::Key << "id" << YAML::Value << camera.id;
   out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << camera.name;
   out << YAML::Key << "url" << YAML::Value << YAML::DoubleQuoted << camera.url;
+  if (!camera.sub_url.empty()) {
+    out << YAML::Key << "sub_url" << YAML::Value << YAML::DoubleQuoted << camera.sub_url;
+  }
+  const std::pair<const char*, const std::string*> device[] = {
+      {"make", &camera.make}, {"model", &camera.model}, {"firmware", &camera.firmware}};
+  for (const auto& [key, value] : device) {
+    if (!value->empty()) out << YAML::Key << key << YAML::Value << YAML::DoubleQuoted << *value;
+  }
   out << YAML::Key << "transport" << YAML::Value << config::TransportName(camera.transport);
   if (!camera.username.empty()) {
     out << YAML::Key << "username" << YAML::Value << YAML::DoubleQuoted << camera.username;

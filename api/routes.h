@@ -44,61 +44,63 @@ enum class RouteId {
   kLivePlaylist,     // GET    /api/v1/cameras/{camera}/live.m3u8?purpose=
   kLivePicture,      // GET    /api/v1/cameras/{camera}/live.jpg?purpose=
   kLiveSegmentFile,  // GET    /api/v1/segments/{segment}/live?purpose=   (Range supported)
-  kAccessLog,       // GET    /api/v1/access-log?user=&camera=&action=&from=&to=&limit=
-  kAccessLogCsv,    // GET    /api/v1/access-log.csv (same filters)
-  kListUsers,       // GET    /api/v1/users
-  kCreateUser,      // POST   /api/v1/users
-  kUpdateUser,      // PATCH  /api/v1/users/{user}
-  kSetUserCameras,  // PUT    /api/v1/users/{user}/cameras
-  kListRoleGrants,  // GET    /api/v1/role-grants
-  kDecideRoleGrant, // POST   /api/v1/role-grants/{grant}/decision
-  kListHolds,       // GET    /api/v1/holds
-  kCreateHold,      // POST   /api/v1/holds
-  kReleaseHold,     // POST   /api/v1/holds/{hold}/release
-  kListDeletions,   // GET    /api/v1/deletions?from=&to=
+  kAccessLog,        // GET    /api/v1/access-log?user=&camera=&action=&from=&to=&limit=
+  kAccessLogCsv,     // GET    /api/v1/access-log.csv (same filters)
+  kListUsers,        // GET    /api/v1/users
+  kCreateUser,       // POST   /api/v1/users
+  kUpdateUser,       // PATCH  /api/v1/users/{user}
+  kSetUserCameras,   // PUT    /api/v1/users/{user}/cameras
+  kListRoleGrants,   // GET    /api/v1/role-grants
+  kDecideRoleGrant,  // POST   /api/v1/role-grants/{grant}/decision
+  kListHolds,        // GET    /api/v1/holds
+  kCreateHold,       // POST   /api/v1/holds
+  kReleaseHold,      // POST   /api/v1/holds/{hold}/release
+  kListDeletions,    // GET    /api/v1/deletions?from=&to=
   // Footage requests, exports and disclosures (issue 7; handlers_requests.cpp and
   // handlers_exports.cpp).
-  kLogRequest,            // POST   /api/v1/requests
-  kListRequests,          // GET    /api/v1/requests?state=&type=
-  kGetRequest,            // GET    /api/v1/requests/{request}
-  kAddVerification,       // POST   /api/v1/requests/{request}/verifications
-  kSubmitRequest,         // POST   /api/v1/requests/{request}/submit
-  kDecideRequest,         // POST   /api/v1/requests/{request}/decision
-  kExtendDeadline,        // POST   /api/v1/requests/{request}/extension
-  kSubjectNotification,   // POST   /api/v1/requests/{request}/subject-notification
-  kWithdrawRequest,       // POST   /api/v1/requests/{request}/withdraw
-  kCloseRequest,          // POST   /api/v1/requests/{request}/close
-  kStartExport,           // POST   /api/v1/requests/{request}/exports
-  kGetExport,             // GET    /api/v1/exports/{export}
-  kCancelExport,          // POST   /api/v1/exports/{export}/cancel
-  kJustifyUnredacted,     // POST   /api/v1/exports/{export}/justify-unredacted
-  kEncryptedZip,          // POST   /api/v1/exports/{export}/encrypted-zip
-  kDownloadExport,        // GET    /api/v1/exports/{export}/download?purpose=&format=
+  kLogRequest,           // POST   /api/v1/requests
+  kListRequests,         // GET    /api/v1/requests?state=&type=
+  kGetRequest,           // GET    /api/v1/requests/{request}
+  kAddVerification,      // POST   /api/v1/requests/{request}/verifications
+  kSubmitRequest,        // POST   /api/v1/requests/{request}/submit
+  kDecideRequest,        // POST   /api/v1/requests/{request}/decision
+  kExtendDeadline,       // POST   /api/v1/requests/{request}/extension
+  kSubjectNotification,  // POST   /api/v1/requests/{request}/subject-notification
+  kWithdrawRequest,      // POST   /api/v1/requests/{request}/withdraw
+  kCloseRequest,         // POST   /api/v1/requests/{request}/close
+  kStartExport,          // POST   /api/v1/requests/{request}/exports
+  kGetExport,            // GET    /api/v1/exports/{export}
+  kCancelExport,         // POST   /api/v1/exports/{export}/cancel
+  kJustifyUnredacted,    // POST   /api/v1/exports/{export}/justify-unredacted
+  kEncryptedZip,         // POST   /api/v1/exports/{export}/encrypted-zip
+  kDownloadExport,       // GET    /api/v1/exports/{export}/download?purpose=&format=
   // Redaction of a ready export (handlers_redactions.cpp).
-  kStartRedaction,        // POST   /api/v1/exports/{export}/redactions
-  kGetRedaction,          // GET    /api/v1/redactions/{redaction}
-  kRedactionContactSheet, // GET    /api/v1/redactions/{redaction}/contact.jpg?purpose=
-  kRedactedVideo,         // GET    /api/v1/redactions/{redaction}/video?file=&purpose=  (Range)
-  kRedactionOriginal,     // GET    /api/v1/redactions/{redaction}/original?file=&purpose= (Range)
-  kSignOffRedaction,      // POST   /api/v1/redactions/{redaction}/sign-off
-  kRecordDisclosure,      // POST   /api/v1/disclosures
-  kListDisclosures,       // GET    /api/v1/disclosures?from=&to=
-  kStatistics,            // GET    /api/v1/statistics?month=YYYY-MM
-  kSigningKey,            // GET    /api/v1/signing-key
+  kStartRedaction,         // POST   /api/v1/exports/{export}/redactions
+  kGetRedaction,           // GET    /api/v1/redactions/{redaction}
+  kRedactionContactSheet,  // GET    /api/v1/redactions/{redaction}/contact.jpg?purpose=
+  kRedactedVideo,          // GET    /api/v1/redactions/{redaction}/video?file=&purpose=  (Range)
+  kRedactionOriginal,      // GET    /api/v1/redactions/{redaction}/original?file=&purpose= (Range)
+  kSignOffRedaction,       // POST   /api/v1/redactions/{redaction}/sign-off
+  kRecordDisclosure,       // POST   /api/v1/disclosures
+  kListDisclosures,        // GET    /api/v1/disclosures?from=&to=
+  kStatistics,             // GET    /api/v1/statistics?month=YYYY-MM
+  kSigningKey,             // GET    /api/v1/signing-key
   // Camera administration and the access log's chain status (handlers_cameras.cpp,
   // handlers_audit.cpp).
-  kVerifyAccessLog,  // GET    /api/v1/access-log/verify
-  kAccessCheckpoint, // POST   /api/v1/access-log/checkpoint
-  kCreateCamera,     // POST   /api/v1/cameras
-  kUpdateCamera,     // PATCH  /api/v1/cameras/{camera}
-  kTestCamera,       // POST   /api/v1/cameras/{camera}/test
+  kVerifyAccessLog,   // GET    /api/v1/access-log/verify
+  kAccessCheckpoint,  // POST   /api/v1/access-log/checkpoint
+  kCreateCamera,      // POST   /api/v1/cameras
+  kUpdateCamera,      // PATCH  /api/v1/cameras/{camera}
+  kTestCamera,        // POST   /api/v1/cameras/{camera}/test
+  kDiscoverCameras,   // POST   /api/v1/camera-discovery
+  kCameraStreams,     // POST   /api/v1/camera-discovery/streams
   // Health, alarms and account recovery (handlers_alarms.cpp, handlers_users.cpp).
-  kHealthStatus,     // GET    /api/v1/health
-  kListAlarms,       // GET    /api/v1/alarms
-  kAcknowledgeAlarm, // POST   /api/v1/alarms/{alarm}/acknowledge
-  kUnlockUser,       // POST   /api/v1/users/{user}/unlock
-  kResetPassword,    // POST   /api/v1/users/{user}/password-reset
-  kWebAsset,        // GET    /{asset...}  the web UI (issue 9); 404 until it is installed
+  kHealthStatus,      // GET    /api/v1/health
+  kListAlarms,        // GET    /api/v1/alarms
+  kAcknowledgeAlarm,  // POST   /api/v1/alarms/{alarm}/acknowledge
+  kUnlockUser,        // POST   /api/v1/users/{user}/unlock
+  kResetPassword,     // POST   /api/v1/users/{user}/password-reset
+  kWebAsset,          // GET    /{asset...}  the web UI (issue 9); 404 until it is installed
   kCount
 };
 

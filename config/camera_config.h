@@ -28,7 +28,7 @@ struct CameraConfig {
   std::string id;
   std::string name;           // for people; defaults to id
   std::string url;            // rtsp:// or rtsps://, without credentials: safe to log
-  std::string sub_url;  // the camera's sub stream (rtsp:// or rtsps://); empty: none
+  std::string sub_url;        // the camera's sub stream (rtsp:// or rtsps://); empty: none
   std::string username;       // empty: no authentication
   std::string password_file;  // absolute; empty when there is no password
   // The endpoint (config::CameraEndpoint) the password was entered for, as the API records
@@ -45,6 +45,12 @@ struct CameraConfig {
   std::optional<int> max_age_days;      // overrides retention.max_age_days
   std::optional<uint64_t> quota_bytes;  // footage of this camera kept within this size
   std::optional<int> segment_seconds;   // overrides recorder.segment_seconds
+  // What the camera is, as it said over ONVIF (GetDeviceInformation) or as typed; recorded
+  // with the camera's row and named in exports' manifests. Printable text of at most
+  // kMaxDeviceTextLength characters; "" when unknown.
+  std::string make;
+  std::string model;
+  std::string firmware;
   std::string source;                   // "file:line" where the camera is defined
 };
 

@@ -80,7 +80,8 @@ Result<std::vector<MediaProfile>> ParseProfiles(std::string_view reply, int http
   Xml doc;
   auto body = ReplyBody(reply, http_status, &doc);
   if (!body.ok()) return body.status();
-  if (!IsNamed(*body, "GetProfilesResponse")) return InvalidArgument(Missing("GetProfilesResponse"));
+  if (!IsNamed(*body, "GetProfilesResponse"))
+    return InvalidArgument(Missing("GetProfilesResponse"));
   std::vector<MediaProfile> out;
   for (const xmlNode* p : Children(*body, "Profiles")) {
     MediaProfile profile = ReadProfile(p);

@@ -171,8 +171,8 @@ Result<ProbeResult> Probe(const ProbeOptions& options) {
     if (ready <= 0) break;
     sockaddr_in from{};
     socklen_t from_len = sizeof from;
-    ssize_t n = ::recvfrom(fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from),
-                           &from_len);
+    ssize_t n =
+        ::recvfrom(fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &from_len);
     if (n < 0) continue;
     auto devices = ParseProbeMatches(std::string_view(buf.data(), size_t(n)), message_id);
     if (!devices.ok()) {

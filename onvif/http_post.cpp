@@ -56,21 +56,40 @@ Result<HttpUrl> ParseHttpUrl(const std::string& url) {
   return out;
 }
 
+namespace {
+
+// Runs one asynchronous operation to completion on io. Beast's tcp_stream applies its
+// deadline to asynchronous operations only, so every step of the exchange runs this way.
+template <typename Start>
+beast::error_code RunToCompletion(boost::asio::io_context& io, Start start) {
+  beast::error_code result = boost::asio::error::would_block;
+  start([&result](beast::error_code ec, auto&&...) { result = ec; });
+  io.restart();
+  io.run();
+  return result;
+}
+
+}  // namespace
+
 Result<HttpReply> PostSoap(const std::string& url, const std::string& envelope,
                            int64_t timeout_ms) {
   auto parsed = ParseHttpUrl(url);
   if (!parsed.ok()) return parsed.status();
-  const std::string where = parsed->host + ":" + std::to_string(parsed->port);
+  const std::string where = Printable(parsed->host) + ":" + std::to_string(parsed->port);
   boost::asio::io_context io;
   beast::tcp_stream stream(io);
   beast::error_code ec;
   tcp::resolver resolver(io);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  stream.expires_at(deadline);
   auto endpoints = resolver.resolve(parsed->host, std::to_string(parsed->port), ec);
   if (ec) return Unavailable("cannot resolve the device " + Printable(parsed->host));
-  stream.connect(endpoints, ec);
-  if (ec) return Unavailable("cannot connect to the device at " + Printable(where) + ": " + ec.message());
+  stream.expires_at(std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms));
+  auto timed_out = [&](beast::error_code e) { return e == beast::error::timeout; };
+  const std::string late =
+      "the device at " + where + " did not answer within " + std::to_string(timeout_ms) + " ms";
+
+  ec = RunToCompletion(io, [&](auto handler) { stream.async_connect(endpoints, handler); });
+  if (timed_out(ec)) return Unavailable(late);
+  if (ec) return Unavailable("cannot connect to the device at " + where + ": " + ec.message());
 
   http::request<http::string_body> req{http::verb::post, parsed->target, 11};
   req.set(http::field::host, parsed->port == 80 ? parsed->host : where);
@@ -79,24 +98,23 @@ Result<HttpReply> PostSoap(const std::string& url, const std::string& envelope,
   req.set(http::field::connection, "close");
   req.body() = envelope;
   req.prepare_payload();
-  http::write(stream, req, ec);
-  if (ec) return Unavailable("cannot send to the device at " + Printable(where) + ": " + ec.message());
+  ec = RunToCompletion(io, [&](auto handler) { http::async_write(stream, req, handler); });
+  if (timed_out(ec)) return Unavailable(late);
+  if (ec) return Unavailable("cannot send to the device at " + where + ": " + ec.message());
 
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(kMaxXmlBytes);
   parser.header_limit(16 * 1024);
-  http::read(stream, buffer, parser, ec);
+  ec =
+      RunToCompletion(io, [&](auto handler) { http::async_read(stream, buffer, parser, handler); });
   if (ec == http::error::body_limit) {
     return InvalidArgument("the device's reply is larger than " + std::to_string(kMaxXmlBytes) +
                            " bytes");
   }
-  if (ec == beast::error::timeout) {
-    return Unavailable("the device at " + Printable(where) + " did not answer within " +
-                       std::to_string(timeout_ms) + " ms");
-  }
+  if (timed_out(ec)) return Unavailable(late);
   if (ec) {
-    return InvalidArgument("the device at " + Printable(where) +
+    return InvalidArgument("the device at " + where +
                            " did not send a valid HTTP reply: " + ec.message());
   }
   stream.socket().shutdown(tcp::socket::shutdown_both, ec);

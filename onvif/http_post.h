@@ -32,7 +32,6 @@ struct HttpReply {
   std::string body;
 };
 
-Result<HttpReply> PostSoap(const std::string& url, const std::string& envelope,
-                           int64_t timeout_ms);
+Result<HttpReply> PostSoap(const std::string& url, const std::string& envelope, int64_t timeout_ms);
 
 }  // namespace custodian::onvif

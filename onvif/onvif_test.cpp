@@ -1,3 +1,8 @@
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <string>
 
@@ -21,8 +26,9 @@ std::string Reply(const std::string& body) {
 std::string Profile(const std::string& token, int w, int h) {
   return "<trt:Profiles token=\"" + token + "\" fixed=\"true\"><tt:Name>" + token +
          "</tt:Name><tt:VideoEncoderConfiguration token=\"v\"><tt:Encoding>H264</tt:Encoding>"
-         "<tt:Resolution><tt:Width>" + std::to_string(w) + "</tt:Width><tt:Height>" +
-         std::to_string(h) + "</tt:Height></tt:Resolution></tt:VideoEncoderConfiguration>"
+         "<tt:Resolution><tt:Width>" +
+         std::to_string(w) + "</tt:Width><tt:Height>" + std::to_string(h) +
+         "</tt:Height></tt:Resolution></tt:VideoEncoderConfiguration>"
          "</trt:Profiles>";
 }
 
@@ -54,8 +60,8 @@ TEST_CASE("base64 round-trips every length and refuses what is not base64") {
 }
 
 TEST_CASE("an envelope with credentials carries a digest, a nonce and never the password") {
-  const std::string e = Envelope("<tds:GetDeviceInformation/>", {"admin", "hunter2"},
-                                 "2026-12-07T09:15:00Z");
+  const std::string e =
+      Envelope("<tds:GetDeviceInformation/>", {"admin", "hunter2"}, "2026-12-07T09:15:00Z");
   CHECK(e.find("hunter2") == std::string::npos);
   CHECK(e.find("#PasswordDigest") != std::string::npos);
   auto doc = Xml::Parse(e, "the envelope");
@@ -108,10 +114,10 @@ TEST_CASE("another fault quotes its reason, printable and cut short") {
 }
 
 TEST_CASE("profiles are read and the biggest is the main stream, the smallest the sub") {
-  auto profiles = ParseProfiles(Reply("<trt:GetProfilesResponse>" + Profile("sub", 640, 360) +
-                                      Profile("main", 1920, 1080) + Profile("mid", 1280, 720) +
-                                      "</trt:GetProfilesResponse>"),
-                                200);
+  auto profiles = ParseProfiles(
+      Reply("<trt:GetProfilesResponse>" + Profile("sub", 640, 360) + Profile("main", 1920, 1080) +
+            Profile("mid", 1280, 720) + "</trt:GetProfilesResponse>"),
+      200);
   REQUIRE(profiles.ok());
   REQUIRE(profiles->size() == 3);
   CHECK((*profiles)[0].encoding == "H264");
@@ -241,6 +247,26 @@ TEST_CASE("a probe of an address with nothing there finds nothing, without error
   CHECK(r->devices.empty());
   CHECK_FALSE(Probe({"127.0.0.1:0", 100}).ok());
   CHECK_FALSE(Probe({"no such host.invalid", 100}).ok());
+}
+
+TEST_CASE("a device that takes the connection and never answers ends in its deadline") {
+  // A listening socket that never accepts: the kernel completes the handshake and takes
+  // the request, and no reply ever comes.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(listen(fd, 4) == 0);
+  socklen_t len = sizeof a;
+  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/onvif";
+  auto reply = PostSoap(url, Envelope("<tds:GetDeviceInformation/>", {}, "t"), 300);
+  close(fd);
+  REQUIRE_FALSE(reply.ok());
+  CHECK(reply.status().kind() == ErrorKind::kUnavailable);
+  CHECK(reply.status().message().find("did not answer within 300 ms") != std::string::npos);
 }
 
 }  // namespace

@@ -131,6 +131,9 @@ Status RegisterCameras(records::Database& db, const config::SiteConfig& site) {
     records::CameraRow row;
     row.id = c.id;
     row.name = c.name;
+    row.make = c.make;
+    row.model = c.model;
+    row.firmware = c.firmware;
     CUSTODIAN_RETURN_IF_ERROR(db.UpsertCamera(row));
     if (c.password_withheld.empty()) continue;
     std::lock_guard lock(logged_mu);
