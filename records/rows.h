@@ -45,9 +45,10 @@ struct CameraRow {
   std::string name;
   UtcMicros created;  // stamped on first insert, kept by later upserts
   // What the camera is, from its configuration (ONVIF fills these in); "" when unknown.
-  std::string make;
-  std::string model;
-  std::string firmware;
+  // Defaulted so that {id, name, created} still initialises a row without a warning.
+  std::string make = {};
+  std::string model = {};
+  std::string firmware = {};
 };
 
 struct SegmentRow {
