@@ -86,6 +86,8 @@ constexpr HandlerEntry kHandlers[] = {
     {RouteId::kUpdateCamera, HandleUpdateCamera},
     {RouteId::kTestCamera, HandleTestCamera},
     {RouteId::kAcceptCameraCertificate, HandleAcceptCameraCertificate},
+    {RouteId::kDiscoverCameras, HandleDiscoverCameras},
+    {RouteId::kCameraStreams, HandleCameraStreams},
     {RouteId::kHealthStatus, HandleHealthStatus},
     {RouteId::kListAlarms, HandleListAlarms},
     {RouteId::kAcknowledgeAlarm, HandleAcknowledgeAlarm},

@@ -114,6 +114,9 @@ void ApplyChange(const CameraChange& change, config::CameraConfig* camera) {
       camera->sub_quota_bytes.reset();
     }
   }
+  if (change.make) camera->make = *change.make;
+  if (change.model) camera->model = *change.model;
+  if (change.firmware) camera->firmware = *change.firmware;
   if (change.transport) {
     camera->transport = *change.transport == "tcp"   ? config::Transport::kTcp
                         : *change.transport == "udp" ? config::Transport::kUdp
@@ -160,6 +163,11 @@ std::string CameraFileYaml(const config::CameraConfig& camera, const std::string
       }
       out << YAML::EndMap;
     }
+  }
+  const std::pair<const char*, const std::string*> device[] = {
+      {"make", &camera.make}, {"model", &camera.model}, {"firmware", &camera.firmware}};
+  for (const auto& [key, value] : device) {
+    if (!value->empty()) out << YAML::Key << key << YAML::Value << YAML::DoubleQuoted << *value;
   }
   out << YAML::Key << "transport" << YAML::Value << config::TransportName(camera.transport);
   if (!camera.username.empty()) {

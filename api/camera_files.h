@@ -49,6 +49,10 @@ struct CameraChange {
   std::optional<std::string> username;   // "" removes the credentials
   std::optional<std::string> password;   // "" removes the password
   std::optional<bool> allow_basic_auth;  // Basic over plain rtsp:// (sends the password in the clear)
+  // What the camera is (ONVIF's GetDeviceInformation, or typed); "" clears one.
+  std::optional<std::string> make;
+  std::optional<std::string> model;
+  std::optional<std::string> firmware;
   // Set: a new per-camera max age (nullopt inside: the site's default again).
   std::optional<std::optional<int>> max_age_days;
 };

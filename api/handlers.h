@@ -76,6 +76,9 @@ Result<HttpResponse> HandleCreateCamera(ApiContext&, const Call&);
 Result<HttpResponse> HandleUpdateCamera(ApiContext&, const Call&);
 Result<HttpResponse> HandleTestCamera(ApiContext&, const Call&);
 Result<HttpResponse> HandleAcceptCameraCertificate(ApiContext&, const Call&);
+// ONVIF discovery (handlers_discovery.cpp).
+Result<HttpResponse> HandleDiscoverCameras(ApiContext&, const Call&);
+Result<HttpResponse> HandleCameraStreams(ApiContext&, const Call&);
 Result<HttpResponse> HandleWebAsset(ApiContext&, const Call&);
 // Health and alarms (handlers_alarms.cpp); account recovery (handlers_users.cpp).
 Result<HttpResponse> HandleHealthStatus(ApiContext&, const Call&);

@@ -96,6 +96,9 @@ nlohmann::json ConfigJson(const config::SiteConfig& site, const config::CameraCo
   return {{"url", c.url},
           {"sub_url", c.sub_url},
           {"record_sub_stream", c.record_sub_stream},
+          {"make", c.make},
+          {"model", c.model},
+          {"firmware", c.firmware},
           {"transport", config::TransportName(c.transport)},
           {"username", c.username},
           {"has_password", !c.password_file.empty()},
@@ -109,13 +112,15 @@ nlohmann::json ConfigJson(const config::SiteConfig& site, const config::CameraCo
 constexpr size_t kMaxCameraNameBytes = 200;
 constexpr size_t kMaxUrlBytes = 1000;
 constexpr size_t kMaxCredentialBytes = 256;
+constexpr size_t kMaxDeviceTextBytes = 64;
 
 // The camera fields of a request body; unknown keys and wrong types are refused before
 // anything is written.
 Result<CameraChange> ParseCameraChange(const nlohmann::json& body, bool create) {
   static const char* const kKeys[] = {"id",       "name",      "url",
                                       "sub_url",  "transport", "username",
-                                      "password", "retention", "allow_basic_auth"};
+                                      "password", "retention", "allow_basic_auth",
+                                      "make",     "model",     "firmware"};
   for (auto it = body.begin(); it != body.end(); ++it) {
     if (std::find_if(std::begin(kKeys), std::end(kKeys),
                      [&](const char* k) { return it.key() == k; }) == std::end(kKeys) ||
@@ -141,6 +146,9 @@ Result<CameraChange> ParseCameraChange(const nlohmann::json& body, bool create) 
   const Field fields[] = {{"name", kMaxCameraNameBytes, &change.name},
                           {"url", kMaxUrlBytes, &change.url},
                           {"sub_url", kMaxUrlBytes, &change.sub_url},
+                          {"make", kMaxDeviceTextBytes, &change.make},
+                          {"model", kMaxDeviceTextBytes, &change.model},
+                          {"firmware", kMaxDeviceTextBytes, &change.firmware},
                           {"transport", 8, &change.transport},
                           {"username", kMaxCredentialBytes, &change.username},
                           {"password", kMaxCredentialBytes, &change.password}};
@@ -191,6 +199,7 @@ std::string ChangedKeys(const CameraChange& c) {
   add(c.name.has_value(), "name");
   add(c.url.has_value(), "url");
   add(c.sub_url.has_value(), "sub_url");
+  add(c.make.has_value() || c.model.has_value() || c.firmware.has_value(), "device");
   add(c.transport.has_value(), "transport");
   add(c.username.has_value(), "username");
   add(c.password.has_value(), "password");
@@ -218,7 +227,8 @@ Result<HttpResponse> WriteCamera(ApiContext& ctx, const Call& call, bool create)
               "changed (it must be entered again)";
   }
   Status st = ctx.db.WithTransaction([&]() -> Status {
-    CUSTODIAN_RETURN_IF_ERROR(ctx.db.UpsertCamera({camera->id, camera->name, {}}));
+    CUSTODIAN_RETURN_IF_ERROR(ctx.db.UpsertCamera(
+        {camera->id, camera->name, {}, camera->make, camera->model, camera->firmware}));
     records::AccessEntry e = EntryFor(call, records::AccessResult::kOk, detail);
     e.camera_id = camera->id;
     return RecordChange(ctx, e);

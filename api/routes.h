@@ -98,6 +98,8 @@ enum class RouteId {
   kUpdateCamera,             // PATCH  /api/v1/cameras/{camera}
   kTestCamera,               // POST   /api/v1/cameras/{camera}/test
   kAcceptCameraCertificate,  // POST /api/v1/cameras/{camera}/certificate/accept
+  kDiscoverCameras,          // POST   /api/v1/camera-discovery
+  kCameraStreams,            // POST   /api/v1/camera-discovery/streams
   // Health, alarms and account recovery (handlers_alarms.cpp, handlers_users.cpp).
   kHealthStatus,      // GET    /api/v1/health
   kListAlarms,        // GET    /api/v1/alarms

@@ -182,6 +182,51 @@ TEST_CASE("an admin adds a camera on the simulator and the connection test repor
   CHECK(a.f.db().GetSetting("retention.max_age_days.lobby")->value() == "14");
 }
 
+TEST_CASE("a camera's sub stream, make, model and firmware go to its file, list and record") {
+  CameraSite s;
+  AdminServer a(s);
+  auto created = a.f.Call("POST", "/api/v1/cameras", a.admin,
+                          json{{"id", "porch"},
+                               {"url", "rtsp://127.0.0.1:9/main"},
+                               {"sub_url", "rtsp://127.0.0.1:9/sub"},
+                               {"make", "Acme"},
+                               {"model", "Dome 9"},
+                               {"firmware", "V5.7.3"}}
+                              .dump());
+  INFO(created.body);
+  REQUIRE(created.status == 201);
+  const std::string yaml = ReadAll(s.cameras_dir + "/porch.yaml");
+  CHECK(yaml.find("sub_url: \"rtsp://127.0.0.1:9/sub\"") != std::string::npos);
+  CHECK(yaml.find("model: \"Dome 9\"") != std::string::npos);
+  json list = json::parse(a.f.Get("/api/v1/cameras", a.admin).body);
+  bool found = false;
+  for (const auto& c : list["cameras"]) {
+    if (c["id"] != "porch") continue;
+    found = true;
+    CHECK(c["config"]["sub_url"] == "rtsp://127.0.0.1:9/sub");
+    CHECK(c["config"]["make"] == "Acme");
+    CHECK(c["config"]["firmware"] == "V5.7.3");
+  }
+  CHECK(found);
+  auto rows = a.f.db().ListCameras();
+  REQUIRE(rows.ok());
+  bool recorded = false;
+  for (const auto& r : *rows) {
+    if (r.id == "porch")
+      recorded = r.make == "Acme" && r.model == "Dome 9" && r.firmware == "V5.7.3";
+  }
+  CHECK(recorded);
+
+  // A sub stream that is not rtsp is refused like a bad url; "" removes it.
+  auto bad = a.f.Call("PATCH", "/api/v1/cameras/porch", a.admin,
+                      json{{"sub_url", "http://127.0.0.1/sub"}}.dump());
+  CHECK(bad.status == 400);
+  CHECK(bad.body.find("sub_url") != std::string::npos);
+  auto cleared = a.f.Call("PATCH", "/api/v1/cameras/porch", a.admin, json{{"sub_url", ""}}.dump());
+  CHECK(cleared.status == 200);
+  CHECK(ReadAll(s.cameras_dir + "/porch.yaml").find("sub_url") == std::string::npos);
+}
+
 TEST_CASE("a wrong camera password is reported as unauthorized and appears nowhere") {
   CameraSite s;
   LogCapture server_log(s.site.dir() + "/server.log");

@@ -92,6 +92,8 @@ const Expected kMatrix[] = {
     {RouteId::kUpdateCamera,         "U", "D", "D", "D", "A"},
     {RouteId::kTestCamera,           "U", "D", "D", "D", "A"},
     {RouteId::kAcceptCameraCertificate, "U", "D", "D", "D", "A"},
+    {RouteId::kDiscoverCameras,      "U", "D", "D", "D", "A"},
+    {RouteId::kCameraStreams,        "U", "D", "D", "D", "A"},
     {RouteId::kHealthStatus,         "U", "D", "A", "A", "A"},
     {RouteId::kListAlarms,           "U", "D", "A", "A", "A"},
     {RouteId::kAcknowledgeAlarm,     "U", "D", "A", "A", "A"},
@@ -314,6 +316,13 @@ class Matrix {
       case RouteId::kAcceptCameraCertificate:
         return {"POST", "/api/v1/cameras/door-1/certificate/accept",
                 json{{"sha256", std::string(64, 'a')}}.dump()};
+      // Nothing answers on these loopback ports: an empty list, and an unreachable camera.
+      case RouteId::kDiscoverCameras:
+        return {"POST", "/api/v1/camera-discovery",
+                json{{"address", "127.0.0.1:9"}, {"timeout_ms", 100}}.dump()};
+      case RouteId::kCameraStreams:
+        return {"POST", "/api/v1/camera-discovery/streams",
+                json{{"address", "http://127.0.0.1:9/onvif/device_service"}}.dump()};
       case RouteId::kHealthStatus:
         return {"GET", "/api/v1/health", ""};
       case RouteId::kListAlarms:

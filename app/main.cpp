@@ -31,6 +31,10 @@ const Verb kVerbs[] = {
     {"migrate", "apply pending records migrations; print the schema version", RunMigrate},
     {"backup", "backup DEST [--key-file FILE]: records, keys and config, encrypted", RunBackup},
     {"restore", "restore SRC [--key-file FILE] [--force] [--verify-only]", RunRestore},
+    {"camera",
+     "camera discover [--address HOST[:PORT]] [--username U --password-file F]: "
+     "ONVIF cameras, their make, model, firmware and stream URLs",
+     RunCamera},
 };
 
 void PrintUsage(FILE* out) {

@@ -28,7 +28,8 @@ constexpr int64_t kMicrosPerMinute = 60 * kMicrosPerSecond;
 // Configured cameras appear in the camera list before the recorder first runs.
 Status RegisterCameras(SiteContext& ctx) {
   for (const auto& c : ctx.site.cameras) {
-    CUSTODIAN_RETURN_IF_ERROR(ctx.db().UpsertCamera({c.id, c.name, {}}));
+    CUSTODIAN_RETURN_IF_ERROR(
+        ctx.db().UpsertCamera({c.id, c.name, {}, c.make, c.model, c.firmware}));
   }
   return Status::Ok();
 }

@@ -98,7 +98,8 @@ int Add(SiteContext& ctx, const std::vector<std::string>& args) {
     const config::CameraConfig* cam = nullptr;
     for (const auto& c : ctx.site.cameras) cam = c.id == id ? &c : cam;
     if (!cam) return Fail("camera " + id + " is not in " + ctx.site.path);
-    Status st = ctx.db().UpsertCamera({cam->id, cam->name, {}});
+    Status st =
+        ctx.db().UpsertCamera({cam->id, cam->name, {}, cam->make, cam->model, cam->firmware});
     if (!st.ok()) return Fail(st.ToString());
   }
   auto password = ReadNewPassword();

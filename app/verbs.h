@@ -40,5 +40,6 @@ int RunSetup(const GlobalOptions&, const std::vector<std::string>&);
 int RunMigrate(const GlobalOptions&, const std::vector<std::string>&);
 int RunBackup(const GlobalOptions&, const std::vector<std::string>&);
 int RunRestore(const GlobalOptions&, const std::vector<std::string>&);
+int RunCamera(const GlobalOptions&, const std::vector<std::string>&);
 
 }  // namespace custodian

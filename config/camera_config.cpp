@@ -79,6 +79,16 @@ void ReadSubStream(MapReader& r, CameraConfig* out) {
   }
 }
 
+void ReadDeviceText(MapReader& r, const char* key, std::string* out) {
+  auto v = r.String(key);
+  if (!v) return;
+  if (auto problem = CheckDeviceText(*v)) {
+    r.Error(key, *problem);
+  } else {
+    *out = *v;
+  }
+}
+
 void ReadCredentials(MapReader& r, CameraConfig* out) {
   if (auto v = r.String("username")) out->username = *v;
   if (auto v = r.String("password_file")) {
@@ -200,6 +210,9 @@ std::optional<CameraConfig> ReadCamera(SourceFile& file, const YAML::Node& node,
   if (auto v = r.Int("segment_seconds", limits::kSegmentSecondsMin, limits::kSegmentSecondsMax)) {
     camera.segment_seconds = static_cast<int>(*v);
   }
+  ReadDeviceText(r, "make", &camera.make);
+  ReadDeviceText(r, "model", &camera.model);
+  ReadDeviceText(r, "firmware", &camera.firmware);
   r.Finish();
   return camera;
 }

@@ -53,6 +53,12 @@ struct CameraConfig {
   bool record_sub_stream = false;
   std::optional<int> sub_max_age_days;
   std::optional<uint64_t> sub_quota_bytes;
+  // What the camera is, as it said over ONVIF (GetDeviceInformation) or as typed; recorded
+  // with the camera's row and named in exports' manifests. Printable text of at most
+  // kMaxDeviceTextLength characters; "" when unknown.
+  std::string make;
+  std::string model;
+  std::string firmware;
   std::string source;                   // "file:line" where the camera is defined
 };
 

@@ -151,3 +151,36 @@ TEST_CASE("allow_basic_auth is off unless a camera says true") {
   CHECK(site->cameras[0].allow_basic_auth);
   CHECK_FALSE(site->cameras[1].allow_basic_auth);
 }
+
+TEST_CASE("a camera file may name its sub stream and what the camera is, checked like url") {
+  TempConfigDir d;
+  std::string site_path = d.Write("site.yaml", std::string(kSiteHead) + "cameras_dir: cameras.d\n");
+  d.Write("cameras.d/porch.yaml",
+          "id: porch\n"
+          "url: rtsp://cam/main\n"
+          "sub_url: rtsps://cam:8322/sub\n"
+          "make: \"Acme\"\n"
+          "model: \"Dome 9\"\n"
+          "firmware: \"V5.7.3 build 2021\"\n");
+  Result<SiteConfig> site = LoadSiteConfig(site_path);
+  INFO(site.status().message());
+  REQUIRE(site.ok());
+  REQUIRE(site->cameras.size() == 1);
+  CHECK(site->cameras[0].sub_url == "rtsps://cam:8322/sub");
+  CHECK(site->cameras[0].make == "Acme");
+  CHECK(site->cameras[0].model == "Dome 9");
+  CHECK(site->cameras[0].firmware == "V5.7.3 build 2021");
+
+  d.Write("cameras.d/porch.yaml",
+          "id: porch\n"
+          "url: rtsp://cam/main\n"
+          "sub_url: http://cam/sub\n"
+          "model: \"" +
+              std::string(65, 'x') +
+              "\"\n"
+              "firmware: \"tab\\there\"\n");
+  const std::string errors = LoadErrors(site_path);
+  CHECK(errors.find("sub_url: ") != std::string::npos);
+  CHECK(errors.find("model: at most 64 characters") != std::string::npos);
+  CHECK(errors.find("firmware: printable ASCII characters only") != std::string::npos);
+}

@@ -148,4 +148,14 @@ Result<ListenAddress> ParseListenAddress(const std::string& listen) {
   return ListenAddress{hp.host, ParsePort(hp.port)};
 }
 
+std::optional<std::string> CheckDeviceText(const std::string& text) {
+  if (text.size() > kMaxDeviceTextLength) {
+    return "at most " + std::to_string(kMaxDeviceTextLength) + " characters";
+  }
+  for (char c : text) {
+    if (c < 0x20 || c > 0x7e) return std::string("printable ASCII characters only");
+  }
+  return std::nullopt;
+}
+
 }  // namespace custodian::config

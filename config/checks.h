@@ -30,6 +30,12 @@ std::optional<std::string> CheckCameraUrl(const std::string& url);
 // "test" it would harvest the password).
 std::string CameraEndpoint(const std::string& url);
 
+inline constexpr size_t kMaxDeviceTextLength = 64;
+
+// A camera's make, model or firmware: printable ASCII (space to ~), at most
+// kMaxDeviceTextLength characters.
+std::optional<std::string> CheckDeviceText(const std::string& text);
+
 struct ListenAddress {
   std::string host;  // IPv6 without brackets
   int port = 0;

@@ -189,7 +189,7 @@ TEST_CASE("an unknown key is an error that lists the keys expected there") {
         At(d, 6) +
             "cameras[0].transprt: unknown key; expected one of id, name, url, sub_url, "
             "record_sub_stream, sub_retention, username, password_file, password_for, "
-            "allow_basic_auth, transport, retention, segment_seconds");
+            "allow_basic_auth, transport, retention, segment_seconds, make, model, firmware");
   CHECK(SiteErrors(d, "recorder:\n  segment_secs: 30\n") ==
         At(d, 4) +
             "recorder.segment_secs: unknown key; expected one of segment_seconds, "

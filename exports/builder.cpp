@@ -388,6 +388,9 @@ Status Splicer::RunRange(const RangePlan& rp, const ProgressFn& progress,
   ManifestRange mr;
   mr.camera_id = rp.range.camera_id;
   mr.camera_name = rp.camera_name;
+  mr.camera_make = rp.camera.make;
+  mr.camera_model = rp.camera.model;
+  mr.camera_firmware = rp.camera.firmware;
   mr.from = rp.range.from;
   mr.to = rp.range.to;
   covered_.clear();

@@ -40,6 +40,8 @@ TEST_CASE("a range across a gap and a resolution change is split into parts, the
   AddSegment(*s.db, s.dir.path(), "door-1", t + 40 * kSecond, 640, 360, 10);
   AddSegment(*s.db, s.dir.path(), "door-1", t + 50 * kSecond, 640, 360, 10);
   const int64_t ex = ApprovedExport(s, {{"door-1", t + 5 * kSecond + 300'000, t + 55 * kSecond}});
+  // What the camera is, as its configuration gave it to the records.
+  REQUIRE(s.db->UpsertCamera({"door-1", "Front door", {}, "Acme", "Dome 9", "V5.7.3"}).ok());
 
   Built b = Build(s, ex);
   INFO(b.result.status().ToString());
@@ -80,6 +82,9 @@ TEST_CASE("a range across a gap and a resolution change is split into parts, the
   REQUIRE(json["format"] == kManifestFormat);
   REQUIRE(json["request"]["reference"] == "CR/1");
   REQUIRE(json["ranges"][0]["requested_from_local"] == "2026-01-15T09:00:05.300000+00:00");
+  CHECK(json["ranges"][0]["camera_make"] == "Acme");
+  CHECK(json["ranges"][0]["camera_model"] == "Dome 9");
+  CHECK(json["ranges"][0]["camera_firmware"] == "V5.7.3");
   REQUIRE(json["gaps"][0]["seconds"] == 10.0);
   REQUIRE(json["approver"]["name"] == "blake");
   REQUIRE(json["exporter"]["name"] == "sam");

@@ -122,6 +122,9 @@ std::string ManifestJson(const Manifest& m, const TimeZone& zone) {
     Json jr;
     jr["camera_id"] = r.camera_id;
     jr["camera_name"] = r.camera_name;
+    jr["camera_make"] = r.camera_make;
+    jr["camera_model"] = r.camera_model;
+    jr["camera_firmware"] = r.camera_firmware;
     PutTime(jr, "requested_from", r.from, zone);
     PutTime(jr, "requested_to", r.to, zone);
     PutTime(jr, "covered_from", r.covered_from, zone);

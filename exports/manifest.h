@@ -74,6 +74,10 @@ struct ManifestGap {
 struct ManifestRange {
   std::string camera_id;
   std::string camera_name;
+  // What recorded it, as the camera's record says at export time ("" when unknown).
+  std::string camera_make;
+  std::string camera_model;
+  std::string camera_firmware;
   UtcMicros from;
   UtcMicros to;
   std::optional<UtcMicros> covered_from;  // unset when nothing was found

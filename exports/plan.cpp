@@ -45,12 +45,17 @@ Result<ExportPlan> PlanExport(records::Database& db, int64_t export_id,
   auto cameras = db.ListCameras();
   if (!cameras.ok()) return cameras.status();
   std::map<std::string, std::string> names;
-  for (const records::CameraRow& c : *cameras) names[c.id] = c.name;
+  std::map<std::string, records::CameraRow> rows;
+  for (const records::CameraRow& c : *cameras) {
+    names[c.id] = c.name;
+    rows[c.id] = c;
+  }
 
   for (const records::FootageRange& range : plan.export_row.ranges) {
     RangePlan rp;
     rp.range = range;
     rp.camera_name = names.count(range.camera_id) ? names[range.camera_id] : range.camera_id;
+    if (rows.count(range.camera_id)) rp.camera = rows[range.camera_id];
     auto segments = db.ListSegments(range.camera_id, range.from, range.to);
     if (!segments.ok()) return segments.status();
     rp.segments = std::move(segments).value();

@@ -14,6 +14,7 @@ namespace custodian::exports {
 struct RangePlan {
   records::FootageRange range;
   std::string camera_name;
+  records::CameraRow camera;                  // its make, model and firmware ("" when unknown)
   std::vector<records::SegmentRow> segments;  // overlapping the range, by start
   std::vector<records::GapRow> gaps;          // recorded gaps overlapping the range
 };

@@ -103,8 +103,13 @@ std::string ReadmeText(const Manifest& m, const PublicKey& key, const TimeZone& 
 
   o << "REQUESTED AND COVERED\n\n";
   for (const ManifestRange& r : m.ranges) {
-    o << "  camera " << r.camera_id << " (" << r.camera_name << ")\n"
-      << "      asked for  " << Span(zone, r.from, r.to) << "\n";
+    o << "  camera " << r.camera_id << " (" << r.camera_name << ")\n";
+    if (!r.camera_make.empty() || !r.camera_model.empty()) {
+      o << "      device     " << r.camera_make << (r.camera_make.empty() ? "" : " ")
+        << r.camera_model << (r.camera_firmware.empty() ? "" : ", firmware " + r.camera_firmware)
+        << "\n";
+    }
+    o << "      asked for  " << Span(zone, r.from, r.to) << "\n";
     if (r.covered_from && r.covered_to) {
       o << "      covered    " << Span(zone, *r.covered_from, *r.covered_to) << "\n";
     } else {

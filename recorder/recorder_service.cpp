@@ -157,6 +157,9 @@ Status RegisterCameras(records::Database& db, const config::SiteConfig& site) {
     records::CameraRow row;
     row.id = c.id;
     row.name = c.name;
+    row.make = c.make;
+    row.model = c.model;
+    row.firmware = c.firmware;
     CUSTODIAN_RETURN_IF_ERROR(db.UpsertCamera(row));
     if (!c.sub_url.empty()) {
       CUSTODIAN_RETURN_IF_ERROR(

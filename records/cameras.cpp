@@ -33,17 +33,27 @@ GapRow ReadGap(const Statement& st) {
 Status Database::UpsertCamera(const CameraRow& camera) {
   Lock lock(mu_);
   RECORDS_ASSIGN_OR_RETURN(Statement st,
-                           Prepare("INSERT INTO cameras (id, name, created_us) VALUES (?, ?, ?) "
-                                   "ON CONFLICT (id) DO UPDATE SET name = excluded.name"));
-  return st.Text(camera.id).Text(camera.name).Time(Now()).Run();
+                           Prepare("INSERT INTO cameras (id, name, created_us, make, model, "
+                                   "firmware) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO "
+                                   "UPDATE SET name = excluded.name, make = excluded.make, "
+                                   "model = excluded.model, firmware = excluded.firmware"));
+  return st.Text(camera.id)
+      .Text(camera.name)
+      .Time(Now())
+      .Text(camera.make)
+      .Text(camera.model)
+      .Text(camera.firmware)
+      .Run();
 }
 
 Result<std::vector<CameraRow>> Database::ListCameras() {
   Lock lock(mu_);
   RECORDS_ASSIGN_OR_RETURN(Statement st,
-                           Prepare("SELECT id, name, created_us FROM cameras ORDER BY id"));
+                           Prepare("SELECT id, name, created_us, make, model, firmware "
+                                   "FROM cameras ORDER BY id"));
   return CollectRows<CameraRow>(st, [](const Statement& s) {
-    return CameraRow{s.ColText(0), s.ColText(1), s.ColTime(2)};
+    return CameraRow{s.ColText(0), s.ColText(1), s.ColTime(2),
+                     s.ColText(3), s.ColText(4), s.ColText(5)};
   });
 }
 

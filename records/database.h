@@ -104,7 +104,8 @@ class Database {
   Status WithTransaction(const std::function<Status()>& body);
 
   // --- Cameras -------------------------------------------------------------------------
-  // Inserts the camera or renames it; `created` is kept from the first insert.
+  // Inserts the camera or renames it and sets its make, model and firmware; `created` is
+  // kept from the first insert.
   Status UpsertCamera(const CameraRow& camera);
   Result<std::vector<CameraRow>> ListCameras();
   Status SetCameraStatus(const CameraStatusRow& status);

@@ -11,6 +11,7 @@ constexpr Migration kMigrations[] = {
     {5, "role grants confirmed by a second person", kSchemaV5},
     {6, "viewings left open", kSchemaV6},
     {7, "alarms acknowledged and e-mailed", kSchemaV7},
+    {8, "camera make, model and firmware", kSchemaV8},
 };
 }  // namespace
 

@@ -31,5 +31,6 @@ extern const char kSchemaV4[];  // segments.id AUTOINCREMENT
 extern const char kSchemaV5[];  // role grants confirmed by a second person (issue 18)
 extern const char kSchemaV6[];  // open_viewings
 extern const char kSchemaV7[];  // alarms acknowledged and e-mailed
+extern const char kSchemaV8[];  // camera make, model and firmware
 
 }  // namespace custodian::records

@@ -44,6 +44,11 @@ struct CameraRow {
   std::string id;  // [a-z0-9-]{1,64}; the key in config and in footage paths
   std::string name;
   UtcMicros created;  // stamped on first insert, kept by later upserts
+  // What the camera is, from its configuration (ONVIF fills these in); "" when unknown.
+  // Defaulted so that {id, name, created} still initialises a row without a warning.
+  std::string make = {};
+  std::string model = {};
+  std::string firmware = {};
 };
 
 struct SegmentRow {

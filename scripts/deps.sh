@@ -16,6 +16,8 @@ PACKAGES=(
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   # records, config, crypto
   libsqlite3-dev sqlite3 libyaml-cpp-dev nlohmann-json3-dev libsodium-dev libssl-dev openssl
+  # ONVIF camera discovery (onvif/): libxml2 reads the devices' SOAP replies
+  libxml2-dev
   # HTTP server
   libboost-dev libboost-system-dev
   # redaction and test footage (vtest.avi ships in opencv-doc)

@@ -18,13 +18,15 @@ mkfifo "$fifo"
 "$SIM" --port 8554 --quit-on-eof \
   --stream "lobby:codec=h264,width=1280,height=720,fps=25,bitrate=2000,clip=10" \
   --stream "yard:codec=h265,width=1280,height=720,fps=25,bitrate=1500,clip=10,audio=aac" \
+  --stream "porch:codec=h264,width=1280,height=720,fps=25,bitrate=1500,clip=10" \
+  --stream "porch-sub:codec=h264,width=640,height=360,fps=25,bitrate=500,clip=10" \
   < "$fifo" > demo-data/sim.out 2> demo-data/sim.log &
 sim_pid=$!
 exec 3> "$fifo"
 rm -f "$fifo"
 
 cleanup() {
-  for pid in ${svc_pids:-}; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in ${svc_pids:-} ${onvif_pid:-}; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in ${svc_pids:-}; do wait "$pid" 2>/dev/null || true; done
   exec 3>&- || true
   wait "$sim_pid" 2>/dev/null || true
@@ -39,12 +41,31 @@ for _ in $(seq 1 300); do
   sleep 1
 done
 echo "demo: simulator $(head -n1 demo-data/sim.out)"
+# A FAKE ONVIF camera (tests/fakes/fake_onvif.cpp) in front of the porch streams, to try
+# adding a camera by discovery: in camera setup, search the address 127.0.0.1 with user
+# name demo and password demo-camera.
+ONVIF="$BUILD_DIR/tests/fakes/fake-onvif"
+if [ -x "$ONVIF" ]; then
+  "$ONVIF" --discovery-port 3702 --username demo --password demo-camera \
+    --main-uri rtsp://127.0.0.1:8554/porch --sub-uri rtsp://127.0.0.1:8554/porch-sub \
+    > demo-data/onvif.out 2> demo-data/onvif.log < /dev/null &
+  onvif_pid=$!
+  echo "demo: a fake ONVIF camera answers a search of 127.0.0.1 in camera setup" \
+       "(user demo, password demo-camera)"
+fi
 if [ ! -f demo-data/.demo-user ]; then
   password=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
   if echo "$password" | "$CUSTODIAN" --config "$SITE" user add demo-manager --role manager \
        --camera lobby --camera yard >/dev/null; then
     touch demo-data/.demo-user
     echo "demo: made account demo-manager with password $password (shown once)"
+  fi
+fi
+if [ ! -f demo-data/.demo-admin ]; then
+  password=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
+  if echo "$password" | "$CUSTODIAN" --config "$SITE" user add demo-admin --role admin >/dev/null; then
+    touch demo-data/.demo-admin
+    echo "demo: made account demo-admin (camera setup, users) with password $password (shown once)"
   fi
 fi
 echo "demo: recording into demo-data/; web UI at https://127.0.0.1:8443/ (API under /api/v1; Ctrl-C stops)"

@@ -15,6 +15,7 @@ BUILD=$(realpath "${1:?usage: run_web_tests.sh BUILD_DIR}")
 SRC=$(realpath "$(dirname "$0")/../..")
 CUSTODIAN="$BUILD/app/custodian"
 SIM="$BUILD/tests/sim/custodian-sim"
+FAKE_ONVIF="$BUILD/tests/fakes/fake-onvif"
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 for tool in node npm sqlite3 curl openssl; do
   command -v "$tool" >/dev/null || { echo "web test: needs $tool (scripts/deps.sh)"; exit 2; }
@@ -113,6 +114,18 @@ for _ in $(seq 1 300); do
 done
 grep -q '^ready' "$WORK/sim.out" || { echo "web test: the simulator did not start"; cat "$WORK/sim.log"; exit 1; }
 
+# A FAKE ONVIF camera (tests/fakes/fake_onvif.cpp) whose streams are the simulator's lobby
+# (main) and yard (sub), for adding a camera by discovery.
+export FAKE_ONVIF_PASSWORD="porch camera onvif password"
+"$FAKE_ONVIF" --username installer --password "$FAKE_ONVIF_PASSWORD" \
+  --make FakeVision --model FV-100 --firmware 2.4.1-fake \
+  --main-uri "rtsp://127.0.0.1:$RTSP_PORT/lobby" --sub-uri "rtsp://127.0.0.1:$RTSP_PORT/yard" \
+  < /dev/null > "$WORK/onvif.out" 2> "$WORK/onvif.log" &
+PIDS+=($!)
+for _ in $(seq 1 100); do grep -q '^ready' "$WORK/onvif.out" 2>/dev/null && break; sleep 0.1; done
+FAKE_ONVIF_ADDRESS="127.0.0.1:$(sed -n 's/^ready http=[0-9]* discovery=\([0-9]*\)$/\1/p' "$WORK/onvif.out")"
+[ "$FAKE_ONVIF_ADDRESS" != "127.0.0.1:" ] || { echo "web test: the fake ONVIF camera did not start"; cat "$WORK/onvif.log"; exit 1; }
+
 export WEB_PASSWORD="web-test-password-1"
 for u in "manager1 manager" "manager2 manager" "dpo1 dpo" "staff1 staff"; do
   set -- $u
@@ -149,6 +162,7 @@ SHOTS="$BUILD/web-screenshots"
 rm -rf "$SHOTS"; mkdir -p "$SHOTS"
 BASE="$BASE" DB="$DATA/records.db" SHOTS="$SHOTS" CHROMIUM="$CHROMIUM" \
   SIM_IN="$WORK/sim.in" MAIL_DIR="$WORK/mail" SERVE_LOG="$WORK/serve.log" \
+  FAKE_ONVIF_ADDRESS="$FAKE_ONVIF_ADDRESS" CAMERAS_DIR="$WORK/cameras" \
   PLAYWRIGHT_DIR="$NODE_DIR/node_modules/playwright-core" \
   timeout 600 node "$SRC/tests/web/ui.test.mjs" || {
     rc=$?

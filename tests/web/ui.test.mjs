@@ -12,6 +12,7 @@ import path from 'node:path';
 const require = createRequire(import.meta.url);
 const { chromium } = require(process.env.PLAYWRIGHT_DIR);
 const { BASE, DB, SHOTS, CHROMIUM, WEB_PASSWORD, SIM_IN, MAIL_DIR, SERVE_LOG } = process.env;
+const { FAKE_ONVIF_ADDRESS, FAKE_ONVIF_PASSWORD, CAMERAS_DIR } = process.env;
 
 let failures = 0;
 let step = '';
@@ -974,6 +975,60 @@ await run('camera clocks, days of footage and live stills on the camera and heal
   check(first >= 2 && first <= 3, `one access-log entry per camera for the stills (${first})`);
   await new Promise((r) => setTimeout(r, 11_000));
   check(entries() === first, `a refresh of the page adds no access-log entries (${entries()})`);
+});
+
+await run('an admin adds a camera found by ONVIF discovery without typing a URL, and it records', async () => {
+  const page = await signedIn('admin1');
+  await page_goto(page, '#/camera-setup');
+  await page.getByRole('heading', { name: 'Find cameras on the network' }).waitFor();
+  const { cameras } = await page.evaluate(async () => (await fetch('/api/v1/cameras')).json());
+  const lobbyUrl = cameras.find((c) => c.id === 'lobby').config.url;
+  const yardUrl = cameras.find((c) => c.id === 'yard').config.url;
+  // The fake camera is on loopback, where the multicast search does not reach: its address.
+  await page.getByLabel('Address to search').fill(FAKE_ONVIF_ADDRESS);
+  await page.getByLabel('ONVIF user name').fill('installer');
+  await page.getByLabel('ONVIF password').fill('a wrong password');
+  await page.getByRole('button', { name: 'Search for cameras' }).click();
+  const row = page.getByRole('row', { name: /FakeVision/ });
+  await row.waitFor({ timeout: 15_000 });
+  check((await row.innerText()).includes('FV-100'), 'the camera is listed with its model');
+  await shot(page, '14c-camera-discovery');
+  // A wrong password is said plainly, and fills in nothing.
+  await page.getByRole('button', { name: 'Use camera FakeVision FV-100' }).click();
+  await page.getByText(/did not give its streams: the camera refused the user name or password/).waitFor();
+  check(await page.getByLabel('Stream address').inputValue() === '', 'nothing filled in after a refusal');
+  await page.getByLabel('ONVIF password').fill(FAKE_ONVIF_PASSWORD);
+  await page.getByRole('button', { name: 'Use camera FakeVision FV-100' }).click();
+  await page.getByText(/The form is filled in from the camera at/).waitFor();
+  check(await page.getByLabel('Stream address').inputValue() === lobbyUrl, 'the main stream URL is filled in');
+  check(await page.getByLabel('Sub stream').inputValue() === yardUrl, 'the sub stream URL is filled in');
+  check(await page.getByLabel('Make').inputValue() === 'FakeVision', 'make');
+  check(await page.getByLabel('Model').inputValue() === 'FV-100', 'model');
+  check(await page.getByLabel('Firmware').inputValue() === '2.4.1-fake', 'firmware');
+  check(await page.getByLabel('Camera id').inputValue() === 'fv-100', 'an id is suggested');
+  check(await page.getByLabel('Camera user name').inputValue() === 'installer', 'the user name is carried over');
+  await shot(page, '14d-camera-filled-from-onvif');
+  await page.getByRole('button', { name: 'Add camera' }).click();
+  await page.getByText(/Camera fv-100 added/).waitFor();
+  // The camera records: complete segments of it in the records.
+  let segments = 0;
+  for (let i = 0; i < 120 && segments < 1; i++) {
+    segments = Number(sql("SELECT count(*) FROM segments WHERE camera_id = 'fv-100' AND state = 'complete'"));
+    if (segments < 1) await new Promise((r) => setTimeout(r, 500));
+  }
+  check(segments >= 1, 'the camera added from discovery records');
+  check(sql("SELECT make || '|' || model || '|' || firmware FROM cameras WHERE id = 'fv-100'") === 'FakeVision|FV-100|2.4.1-fake',
+    'make, model and firmware are on the camera\'s record');
+  await page_goto(page, '#/camera-setup');
+  await page.getByText('FakeVision FV-100, firmware 2.4.1-fake').waitFor();
+  const file = readFileSync(path.join(CAMERAS_DIR, 'fv-100.yaml'), 'utf8');
+  check(file.includes(`sub_url: "${yardUrl}"`) && file.includes('make: "FakeVision"'), `the camera file: ${file}`);
+  check(!file.includes(FAKE_ONVIF_PASSWORD), 'the password is not in the camera file');
+  check(Number(sql("SELECT count(*) FROM access_log WHERE action = 'camera_discover'")) >= 1, 'the search is in the access log');
+  check(sql("SELECT count(*) FROM access_log WHERE action = 'camera_discover_streams' AND detail LIKE '%unauthorized'") === '1',
+    'the refused attempt is in the access log');
+  check(!readFileSync(SERVE_LOG, 'utf8').includes(FAKE_ONVIF_PASSWORD), 'the camera password is not in the log');
+  await shot(page, '14e-camera-from-onvif-recording');
 });
 
 // The alarm e-mails that reached the fake relay, as text.

@@ -1,4 +1,5 @@
-// Camera setup (admin): add a camera, change one, test its connection. No footage here.
+// Camera setup (admin): find ONVIF cameras on the network and fill the form from one, add a
+// camera, change one, test its connection. No footage here.
 // Cameras added here are files in the site's cameras_dir; cameras written in the site file
 // itself are shown read-only. The password field is write-only: the API never returns a
 // password, so an empty field on an edit leaves the stored one as it is.
@@ -22,6 +23,69 @@ function testResult(r) {
   return [badge('not reachable', 'bad'), ` ${what}`, r.message ? h('br') : null, r.message ? h('small', {}, r.message) : null];
 }
 
+// "Acme Dome 9, firmware 5.7.3" under a camera's name, when known.
+function deviceLine(config) {
+  if (!config || !(config.make || config.model)) return null;
+  const text = [config.make, config.model].filter(Boolean).join(' ') + (config.firmware ? `, firmware ${config.firmware}` : '');
+  return [h('br'), h('small', { class: 'device' }, text)];
+}
+
+// A camera id suggested from what the camera says it is: "fv-100" from "FV-100 (fake)".
+function suggestId(info) {
+  const base = (info.model || info.make || 'camera').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  return (base || 'camera').slice(0, 64);
+}
+
+// Finding ONVIF cameras: a WS-Discovery probe of the local network (or of one address, for
+// a camera on another subnet), then, for the camera chosen, its stream addresses for the
+// credentials given. onUse receives the values for the camera form.
+function discoveryCard(onUse) {
+  const msg = messageLine();
+  const results = h('div', { class: 'results' });
+  const address = h('input', { name: 'probe_address', maxlength: 300, autocomplete: 'off', placeholder: '192.168.1.64' });
+  const user = h('input', { name: 'onvif_username', maxlength: 256, autocomplete: 'off' });
+  const pass = h('input', { name: 'onvif_password', type: 'password', maxlength: 256, autocomplete: 'new-password' });
+  const search = h('button', { type: 'submit' }, 'Search for cameras');
+  const form = h('form', { class: 'card form-grid', 'aria-labelledby': 'camera-find-title' },
+    h('h2', { id: 'camera-find-title' }, 'Find cameras on the network'),
+    h('p', { class: 'hint' }, 'ONVIF cameras answer a search of the local network. Give the camera\'s user name and password to have its stream addresses filled in for you.'),
+    field('Address to search', address, 'Optional: a camera\'s IP address (or address:port) when it is on another network; empty searches this one.'),
+    field('ONVIF user name', user),
+    field('ONVIF password', pass, 'Used to ask the camera for its streams, and stored with the camera when you add it; never shown again.'),
+    h('div', { class: 'actions' }, search), msg, results);
+
+  async function use(camera) {
+    msg.show(`Asking the camera at ${camera.address} for its streams…`);
+    try {
+      const r = await post('/api/v1/camera-discovery/streams', { address: camera.address, username: user.value.trim(), password: pass.value });
+      if (!r.ok) { msg.show(`The camera at ${camera.address} did not give its streams: ${r.message}`, 'error'); return; }
+      msg.show(`Found the streams of ${r.make} ${r.model}.`, 'ok');
+      onUse({ address: camera.address, id: suggestId(r), name: [r.make, r.model].filter(Boolean).join(' '), url: r.main_url,
+        sub_url: r.sub_url || '', make: r.make, model: r.model, firmware: r.firmware, username: user.value.trim(), password: pass.value });
+    } catch (e) { msg.error(e); }
+  }
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    msg.show('Searching…');
+    clear(results);
+    try {
+      const body = { username: user.value.trim() || undefined, password: pass.value || undefined };
+      if (address.value.trim()) body.address = address.value.trim();
+      const r = await post('/api/v1/camera-discovery', body);
+      msg.show(`${r.cameras.length} camera(s) found on ${r.probed}.`, r.cameras.length ? 'ok' : 'info');
+      clear(results, table([
+        { title: 'Address', cell: (c) => [c.from || '', h('br'), h('small', {}, c.address)] },
+        { title: 'Make', cell: (c) => c.make || '—' },
+        { title: 'Model', cell: (c) => c.model || '—' },
+        { title: 'Firmware', cell: (c) => c.firmware ?? h('small', {}, c.note || 'unknown') },
+        { title: '', cell: (c) => button('Use this camera', () => use(c), { 'aria-label': `Use camera ${[c.make, c.model].filter(Boolean).join(' ') || c.address}` }) },
+      ], r.cameras, { caption: 'Cameras found', empty: 'No ONVIF camera answered. Check that the camera is on this network and has ONVIF turned on, or give its address.' }));
+    } catch (e) { msg.error(e); }
+  });
+  return form;
+}
+
 export async function render(main) {
   const msg = messageLine();
   const notice = h('div');
@@ -43,6 +107,9 @@ export async function render(main) {
     field('Stream address', h('input', { name: 'url', required: true, maxlength: 1000, autocomplete: 'off', placeholder: 'rtsp://192.168.1.64:554/stream1' }), 'rtsp:// or rtsps://, without a user name or password in it.'),
     field('Sub stream for live view', h('input', { name: 'sub_url', maxlength: 1000, autocomplete: 'off', placeholder: 'rtsp://192.168.1.64:554/stream2' }),
       'Optional: the camera\'s smaller stream, shown in live grids; the stream above is the one recorded.'),
+    field('Make', h('input', { name: 'make', maxlength: 64, autocomplete: 'off' })),
+    field('Model', h('input', { name: 'model', maxlength: 64, autocomplete: 'off' })),
+    field('Firmware', h('input', { name: 'firmware', maxlength: 64, autocomplete: 'off' })),
     field('Transport', select('transport', TRANSPORTS, 'tcp')),
     field('Camera user name', h('input', { name: 'username', maxlength: 256, autocomplete: 'off' })),
     field('Camera password', password, 'Stored in a file only the appliance can read; never shown again.'),
@@ -72,6 +139,7 @@ export async function render(main) {
     form.elements.name.value = c.name || '';
     form.elements.url.value = c.config.url;
     form.elements.sub_url.value = c.config.sub_url || '';
+    for (const k of ['make', 'model', 'firmware']) form.elements[k].value = c.config[k] || '';
     form.elements.transport.value = c.config.transport;
     form.elements.username.value = c.config.username || '';
     password.placeholder = c.config.has_password ? 'unchanged' : '';
@@ -88,7 +156,8 @@ export async function render(main) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const v = formValues(form);
-    const body = { name: v.name || undefined, url: v.url, sub_url: v.sub_url || '', transport: v.transport, username: v.username,
+    const body = { name: v.name || undefined, url: v.url, sub_url: v.sub_url || '', make: v.make, model: v.model, firmware: v.firmware,
+      transport: v.transport, username: v.username,
       retention: { max_age_days: v.max_age_days ? Number(v.max_age_days) : null }, allow_basic_auth: allowBasic.checked };
     if (password.value) body.password = password.value;
     else if (editing && removePassword.checked) body.password = '';
@@ -109,7 +178,16 @@ export async function render(main) {
     } catch (e) { msg.error(e); }
     password.value = '';
   });
-  main.append(pageHeader('Camera setup'), notice, msg, out, form);
+  const finder = discoveryCard((found) => {
+    reset();
+    idInput.value = found.id;
+    for (const k of ['name', 'url', 'sub_url', 'make', 'model', 'firmware', 'username']) form.elements[k].value = found[k] || '';
+    password.value = found.password || '';
+    msg.show(`The form is filled in from the camera at ${found.address}: check the name and id, then add the camera.`, 'ok');
+    form.scrollIntoView({ block: 'start' });
+    idInput.focus();
+  });
+  main.append(pageHeader('Camera setup'), notice, msg, out, finder, form);
 
   async function test(c, cell) {
     clear(cell, 'Connecting…');
@@ -141,8 +219,9 @@ export async function render(main) {
       clear(notice, writable ? null : h('p', { class: 'hint' },
         'Cameras can be added here once the site file names a cameras_dir (see the configuration reference); until then, change cameras in the site file and reload the recorder.'));
       form.hidden = !writable;
+      finder.hidden = !writable;
       clear(out, table([
-        { title: 'Camera', cell: (c) => [h('strong', {}, c.name || c.id), h('br'), h('small', {}, c.id)] },
+        { title: 'Camera', cell: (c) => [h('strong', {}, c.name || c.id), h('br'), h('small', {}, c.id), deviceLine(c.config)] },
         { title: 'Stream', cell: (c) => c.config ? [c.config.url, ...(c.config.sub_url ? [h('br'), h('small', {}, `sub stream ${c.config.sub_url}`)] : []), h('br'), h('small', {}, `${c.config.transport}${c.config.username ? `, user ${c.config.username}` : ''}${c.config.has_password ? ', password set' : ''}${c.config.allow_basic_auth ? ', Basic allowed' : ''}`),
           c.config.password_withheld ? [h('br'), badge('password not used', 'warn'), ' ', h('small', {}, c.config.password_withheld)] : null] : '—' },
         { title: 'TLS certificate', cell: (c) => certificateCell(c) },

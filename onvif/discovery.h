@@ -1,0 +1,56 @@
+// WS-Discovery for ONVIF cameras: a Probe for NetworkVideoTransmitter devices, sent to the
+// multicast group 239.255.255.250:3702 (the local network) or to one address (a camera on
+// another subnet, or a test's fake device), and the ProbeMatches that come back.
+//
+// Probe waits the whole timeout for replies (devices answer after a random delay of up to
+// about a second), keeps one entry per endpoint reference, and skips datagrams that are
+// malformed, oversized or answer another probe: one broken device never hides the others.
+// Errors: kInvalidArgument for a bad address; kIo when no socket can be made or the probe
+// cannot be sent. No replies is not an error (an empty list). Thread-safe: no shared state.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace custodian::onvif {
+
+inline constexpr char kDiscoveryGroup[] = "239.255.255.250";
+inline constexpr uint16_t kDiscoveryPort = 3702;
+inline constexpr size_t kMaxDatagramBytes = 65535;
+
+struct DiscoveredDevice {
+  std::string endpoint;             // the device's stable id, usually urn:uuid:...
+  std::vector<std::string> xaddrs;  // its device service URLs (http:// only are kept)
+  std::string name;                 // from the onvif://www.onvif.org/name/ scope, decoded
+  std::string hardware;             // from the .../hardware/ scope (usually the model)
+  std::string from;                 // the IP address the reply came from
+};
+
+// The SOAP Probe with this MessageID (urn:uuid:...).
+std::string ProbeMessage(const std::string& message_id);
+
+// The devices of one ProbeMatches datagram that relates to message_id. Printable text
+// only is kept; kInvalidArgument when the datagram is not such a reply.
+Result<std::vector<DiscoveredDevice>> ParseProbeMatches(std::string_view datagram,
+                                                        const std::string& message_id);
+
+struct ProbeOptions {
+  std::string address;  // "" for the multicast group; else "host" or "host:port" (3702)
+  int timeout_ms = 3000;
+};
+
+struct ProbeResult {
+  std::vector<DiscoveredDevice> devices;
+  int skipped_replies = 0;  // datagrams that were not a valid reply to this probe
+};
+
+Result<ProbeResult> Probe(const ProbeOptions& options);
+
+// A fresh urn:uuid: from 16 random bytes (version 4).
+std::string RandomUrnUuid();
+
+}  // namespace custodian::onvif
