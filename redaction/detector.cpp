@@ -337,7 +337,7 @@ std::vector<Detection> Detectors::Detect(const cv::Mat& luma, const cv::Mat& rgb
     Box b{static_cast<int>(std::floor(f.box.x)), static_cast<int>(std::floor(f.box.y)),
           static_cast<int>(std::ceil(f.box.width)), static_cast<int>(std::ceil(f.box.height))};
     b = ClipTo(b, m.width, m.height);
-    if (!b.empty()) out.push_back({b, DetectionKind::kFace});
+    if (!b.empty()) out.push_back({b, DetectionKind::kFace, f.score});
   }
   ++m.detect_calls;
   return out;

@@ -28,6 +28,9 @@ enum class DetectionKind { kFace, kPerson, kMotion };
 struct Detection {
   Box box;  // frame pixels
   DetectionKind kind;
+  // A face's evidence: the network's score (0-1); 0 for the Haar cascade, which gives
+  // none; 1 for what is not a face detection.
+  float score = 1.0f;
 };
 
 // The default directory of opencv-data's cascades.

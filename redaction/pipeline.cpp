@@ -546,8 +546,10 @@ Result<RedactionRecord> Pipeline::Run() {
                      {"margin", p.margin}, {"margin_px", p.margin_px}, {"hold_frames", p.hold_frames},
                      {"pre_frames", p.pre_frames}, {"post_frames", p.post_frames},
                      {"mask_people", o_.mask_people}};
-  j["tracks"] = {{"faces", tracker_->face_tracks()}, {"people", tracker_->person_tracks()},
-                 {"face_positions_from_motion", tracker_->motion_followed()}};
+  j["tracks"] = {{"faces", tracker_->face_tracks()},
+                 {"people", tracker_->person_tracks()},
+                 {"face_positions_from_motion", tracker_->motion_followed()},
+                 {"doubtful_face_detections_not_masked", tracker_->doubtful_unlinked()}};
   j["frames"] = {{"total", frames_}, {"masked", frames_masked_}, {"flagged", flagged}};
   j["flagged"] = *flags;
   if (sheet_) {

@@ -164,5 +164,92 @@ TEST_CASE("a fast face's held mask goes where it goes, not along a band from whe
     if (m.kind == DetectionKind::kFace) CHECK(m.box.w <= (20 + 2 * 8) * 3 / 2 + 2 * 3);
   }
 }
+
+// A face detection with the network's score and nothing moving there.
+std::vector<Detection> StillFace(int x, int y, int size, float score) {
+  return {{{x, y, size, size}, DetectionKind::kFace, score}};
+}
+
+bool Flagged(const Tracker& tracker, int64_t frame, const std::string& reason) {
+  for (const Flag& f : tracker.Flags()) {
+    if (f.frame == frame && f.reason == reason) return true;
+  }
+  return false;
+}
+
+TEST_CASE("low-score detections where nothing moves are not masked, and flagged after 4 s") {
+  DetectionParams p = ResolveForFrameRate(DetectionParams{}, 25);
+  Tracker tracker(p, 1920, 1080);
+  tracker.Add(0, {});  // the first frame: the background is not known yet
+  // A sign found again at every detection for 10 s, at a score of 0.4.
+  for (int f = 5; f <= 250; f += 5) tracker.Add(f, StillFace(600, 100, 30, 0.4f));
+  CHECK(tracker.doubtful_unlinked() == 50);
+  for (int f : {5, 100, 240}) {
+    INFO("frame " << f);
+    CHECK(!Covers(tracker.BoxesAt(f), Box{600, 100, 30, 30}));
+    CHECK(tracker.LiveBoxes(f).empty());  // not looked for at every detection either
+  }
+  const std::string reason = "possible face on a still background, not masked";
+  CHECK(!Flagged(tracker, 50, reason));
+  CHECK(Flagged(tracker, 200, reason));
+}
+
+TEST_CASE("a face found faintly before it is found moving is masked from its first sighting") {
+  DetectionParams p = ResolveForFrameRate(DetectionParams{}, 10);  // detect_every 2
+  Tracker tracker(p, 768, 576);
+  tracker.Add(0, {});
+  // A dark 16-px face walking 3 px a frame makes no motion blob at first.
+  for (int f = 2; f <= 8; f += 2) tracker.Add(f, StillFace(300 - 3 * f, 300 + 3 * f, 12, 0.4f));
+  auto moving = FaceOnMover(300 - 30, 300 + 30, 12);
+  moving[0].score = 0.4f;
+  tracker.Add(10, moving);
+  CHECK(tracker.doubtful_unlinked() == 0);
+  for (int f = 2; f <= 10; ++f) {
+    INFO("frame " << f);
+    CHECK(Covers(tracker.BoxesAt(f), Box{300 - 3 * f, 300 + 3 * f, 12, 12}));
+  }
+}
+
+TEST_CASE("on the first frame a low-score still face is masked: nothing is known to be still") {
+  DetectionParams p = ResolveForFrameRate(DetectionParams{}, 25);
+  Tracker tracker(p, 1920, 1080);
+  tracker.Add(0, StillFace(600, 100, 30, 0.4f));
+  tracker.Add(5, StillFace(601, 100, 30, 0.4f));
+  tracker.Add(10, StillFace(600, 101, 30, 0.4f));
+  CHECK(tracker.face_tracks() == 1);
+  CHECK(Covers(tracker.BoxesAt(5), Box{600, 100, 30, 30}));
+}
+
+TEST_CASE(
+    "a confident still face stays masked, and one held on doubtful evidence alone is flagged") {
+  DetectionParams p = ResolveForFrameRate(DetectionParams{}, 25);
+  Tracker tracker(p, 1920, 1080);
+  tracker.Add(0, {});
+  // A person sitting still, found confidently, for 10 s.
+  for (int f = 5; f <= 250; f += 5) tracker.Add(f, StillFace(200, 500, 30, 0.9f));
+  // A face found confidently once at frame 5, then only at low scores where nothing moves.
+  Tracker doubt(p, 1920, 1080);
+  doubt.Add(0, {});
+  doubt.Add(5, StillFace(600, 100, 30, 0.9f));
+  for (int f = 10; f <= 250; f += 5) doubt.Add(f, StillFace(600, 100, 30, 0.4f));
+  CHECK(tracker.face_tracks() == 1);
+  CHECK(doubt.face_tracks() == 1);
+  CHECK(doubt.doubtful_unlinked() == 0);  // the low scores continued the track
+  for (int f : {5, 50, 100, 200, 250}) {
+    INFO("frame " << f);
+    CHECK(Covers(tracker.BoxesAt(f), Box{200, 500, 30, 30}));
+  }
+  // Masked for 4 s of doubtful evidence (100 frames from the first doubtful sighting at 10).
+  CHECK(Covers(doubt.BoxesAt(50), Box{600, 100, 30, 30}));
+  CHECK(Covers(doubt.BoxesAt(105), Box{600, 100, 30, 30}));
+  // Then no longer masked, and flagged for the reviewer; and no longer a hint.
+  for (int f : {115, 200, 250}) {
+    INFO("frame " << f);
+    CHECK(!Covers(doubt.BoxesAt(f), Box{600, 100, 30, 30}));
+    CHECK(Flagged(doubt, f, "possible face on a still background, not masked"));
+    CHECK(doubt.LiveBoxes(f).empty());
+  }
+  CHECK(!Flagged(doubt, 50, "possible face on a still background, not masked"));
+}
 }  // namespace
 }  // namespace custodian::redaction

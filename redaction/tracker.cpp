@@ -21,6 +21,15 @@ constexpr double kSpeedDoubt = 0.25;
 // How much a held face's mask may grow on every side, as a share of its size (the hold is a
 // second: beyond this the track is flagged as lost for a person to check).
 constexpr double kMaxFaceGrowth = 0.4;
+// Evidence for a face that needs no other: a network score at least this high, or a box on
+// something that moved. Below it, where nothing moved, a detection is doubtful: on the eval
+// clips 95% of such detections were false (signs, cones, windows, found again at every
+// scan). A track of doubtful sightings only is not masked until a better one joins it (a small
+// dark face is often found faintly before it is found moving); a track that has had nothing
+// but doubtful sightings in place for kStillLimitS seconds is flagged for the reviewer
+// instead of masked.
+constexpr float kStrongScore = 0.5f;
+constexpr double kStillLimitS = 4.0;
 
 Box Union(const Box& a, const Box& b) {
   int x0 = std::min(a.x, b.x), y0 = std::min(a.y, b.y);
@@ -70,7 +79,7 @@ void Tracker::FollowMotion(int64_t frame, const std::vector<Detection>& detectio
     if (track_used[t] || tr.kind != DetectionKind::kFace || tr.obs.size() < 2 || !Alive(tr, frame)) continue;
     if (frame - tr.last_detected > 2 * p_.hold_frames) continue;
     const Box& last = tr.obs.back().box;
-    auto predicted = TrackBoxAt(tr, frame);
+    auto predicted = PathBoxAt(tr, frame);
     if (!predicted) continue;
     double size = std::max(last.w, last.h);
     double reach = 0.75 * size + 0.1 * size * double(frame - tr.obs.back().frame);
@@ -104,6 +113,27 @@ bool Tracker::Unconfirmed(const Track& t) const {
   return t.obs.size() == 1 && latest_ - t.obs.front().frame >= 2 * p_.detect_every;
 }
 
+bool Tracker::StillDoubt(const Track& t, int64_t frame) const {
+  if (t.kind != DetectionKind::kFace) return false;
+  if (!t.evidence) return true;
+  auto doubtful = [](const Observation& o) { return o.doubtful; };
+  const auto& obs = t.obs;
+  auto next = std::upper_bound(obs.begin(), obs.end(), frame,
+                               [](int64_t f, const Observation& o) { return f < o.frame; });
+  if (next == obs.begin() || (next != obs.end() && !doubtful(*next))) return false;
+  const Observation& last = *(next - 1);
+  double size = std::max(last.box.w, last.box.h);
+  double limit = kStillLimitS * p_.hold_frames;  // hold_frames is a second of frames
+  // Back from the last sighting while it stays doubtful and in place, no further than the
+  // limit (so that the cost does not grow with the track).
+  for (auto k = next; k != obs.begin();) {
+    --k;
+    if (!doubtful(*k) || CenterDistance(k->box, last.box) > 0.5 * size) return false;
+    if (double(frame - k->frame) > limit) return true;
+  }
+  return false;
+}
+
 bool Tracker::Alive(const Track& t, int64_t frame) const {
   return t.obs.back().frame >= frame - p_.hold_frames && !CutBetween(t.obs.back().frame, frame);
 }
@@ -123,6 +153,9 @@ bool Tracker::NearEdge(const Box& b) const {
 
 void Tracker::Add(int64_t frame, const std::vector<Detection>& detections) {
   latest_ = std::max(latest_, frame);
+  // Whether "nothing moved there" means anything: not on the first frame (no background
+  // yet) nor on a cut (no motion is reported across one).
+  bool motion_known = adds_++ > 0 && (cuts_.empty() || cuts_.back() != frame);
   for (DetectionKind kind : {DetectionKind::kFace, DetectionKind::kPerson}) {
     std::vector<const Detection*> dets;
     for (const Detection& d : detections) {
@@ -139,6 +172,11 @@ void Tracker::Add(int64_t frame, const std::vector<Detection>& detections) {
         }
       }
     }
+    std::vector<bool> doubtful(dets.size(), false);
+    for (size_t i = 0; i < dets.size(); ++i) {
+      doubtful[i] = kind == DetectionKind::kFace && motion_known && !moving[i] &&
+                    dets[i]->score < kStrongScore;
+    }
     // Greedy association by distance between each detection and each live track's box.
     struct Pair {
       double dist;
@@ -149,7 +187,7 @@ void Tracker::Add(int64_t frame, const std::vector<Detection>& detections) {
       for (size_t t = 0; t < tracks_.size(); ++t) {
         const Track& tr = tracks_[t];
         if (tr.kind != kind || !Alive(tr, frame) || tr.obs.back().frame >= frame) continue;
-        auto predicted = TrackBoxAt(tr, frame);
+        auto predicted = PathBoxAt(tr, frame);
         if (!predicted) continue;
         double dist = CenterDistance(*predicted, dets[i]->box);
         double size = std::max({tr.obs.back().box.w, tr.obs.back().box.h, 1});
@@ -160,10 +198,11 @@ void Tracker::Add(int64_t frame, const std::vector<Detection>& detections) {
         // it was while the face moved on).
         double reach = 0.75 * size;
         if (tr.obs.size() == 1) {
-          // Only between two sightings on things that move: false detections on a still
-          // background must not chain into a track that sweeps across the scene.
+          // Only from a sighting on something that moved: false detections on a still
+          // background must not chain into a track that sweeps across the scene. The next
+          // sighting need not be on a motion blob (a small dark face makes none for a while).
           int64_t dt = frame - tr.obs.back().frame;
-          if (kind == DetectionKind::kFace && tr.obs.back().moving && moving[i] && dt <= 2 * p_.detect_every) {
+          if (kind == DetectionKind::kFace && tr.obs.back().moving && dt <= 2 * p_.detect_every) {
             reach = std::max(reach, 0.75 * size + std::min(kFirstLinkSpeed * size, MaxSpeed()) * double(dt));
           }
         } else {
@@ -187,11 +226,15 @@ void Tracker::Add(int64_t frame, const std::vector<Detection>& detections) {
     for (const Pair& pr : pairs) {
       if (det_used[pr.det] || track_used[pr.track]) continue;
       det_used[pr.det] = track_used[pr.track] = true;
-      tracks_[pr.track].obs.push_back({frame, dets[pr.det]->box, moving[pr.det]});
+      tracks_[pr.track].obs.push_back({frame, dets[pr.det]->box, moving[pr.det], doubtful[pr.det]});
       tracks_[pr.track].last_detected = frame;
+      if (!doubtful[pr.det]) tracks_[pr.track].evidence = true;
     }
     for (size_t i = 0; i < dets.size(); ++i) {
-      if (!det_used[i]) tracks_.push_back({next_id_++, kind, {{frame, dets[i]->box, moving[i]}}, false, frame});
+      if (det_used[i]) continue;
+      tracks_.push_back(
+          {next_id_++, kind, {{frame, dets[i]->box, moving[i], doubtful[i]}}, false, frame});
+      tracks_.back().evidence = !doubtful[i];
     }
     if (kind == DetectionKind::kFace) FollowMotion(frame, detections, track_used);
   }
@@ -209,6 +252,11 @@ void Tracker::Add(int64_t frame, const std::vector<Detection>& detections) {
 }
 
 std::optional<Box> Tracker::TrackBoxAt(const Track& t, int64_t frame) const {
+  if (StillDoubt(t, frame)) return std::nullopt;
+  return PathBoxAt(t, frame);
+}
+
+std::optional<Box> Tracker::PathBoxAt(const Track& t, int64_t frame) const {
   const auto& obs = t.obs;
   const Observation& first = obs.front();
   const Observation& last = obs.back();
@@ -283,7 +331,9 @@ std::optional<Box> Tracker::TrackBoxAt(const Track& t, int64_t frame) const {
 std::vector<Detection> Tracker::LiveBoxes(int64_t frame) const {
   std::vector<Detection> out;
   for (const Track& t : tracks_) {
-    if (Alive(t, frame)) out.push_back({t.obs.back().box, t.kind});
+    // A still, doubtful track is not looked for again at every detection: the sweep comes
+    // back to it, and anything that moves there makes its tile one of interest again.
+    if (Alive(t, frame) && !StillDoubt(t, frame)) out.push_back({t.obs.back().box, t.kind});
   }
   return out;
 }
@@ -375,6 +425,12 @@ std::vector<Flag> Tracker::Flags() const {
   std::vector<Flag> out = person_flags_;
   for (const Track& t : tracks_) {
     if (t.kind != DetectionKind::kFace || t.obs.size() < 2) continue;
+    for (int64_t f = t.obs.front().frame; f <= t.obs.back().frame + p_.hold_frames; ++f) {
+      // Doubtful sightings for less than the limit are not worth a reviewer's time (most
+      // are false); longer ones are flagged.
+      bool long_doubt = t.evidence || f - t.obs.front().frame > kStillLimitS * p_.hold_frames;
+      if (long_doubt && StillDoubt(t, f)) out.push_back({f, "possible face on a still background, not masked"});
+    }
     const Observation& last = t.obs.back();
     if (NearEdge(last.box)) continue;  // left the picture: not lost
     for (int64_t f = last.frame + 1; f <= last.frame + p_.hold_frames + p_.post_frames; ++f) {
@@ -383,6 +439,14 @@ std::vector<Flag> Tracker::Flags() const {
   }
   std::sort(out.begin(), out.end(), [](const Flag& a, const Flag& b) { return a.frame < b.frame; });
   return out;
+}
+
+int64_t Tracker::doubtful_unlinked() const {
+  int64_t n = 0;
+  for (const Track& t : tracks_) {
+    if (t.kind == DetectionKind::kFace && !t.evidence) n += static_cast<int64_t>(t.obs.size());
+  }
+  return n;
 }
 
 int Tracker::face_tracks() const {

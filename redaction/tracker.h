@@ -57,12 +57,16 @@ class Tracker {
   int face_tracks() const;
   int person_tracks() const;
   int64_t motion_followed() const { return motion_followed_; }
+  // Doubtful face detections (low score, nothing moving there) in tracks that nothing better
+  // joined, and so were not masked.
+  int64_t doubtful_unlinked() const;
 
  private:
   struct Observation {
     int64_t frame;
     Box box;
     bool moving = false;  // on something that moved (a motion blob)
+    bool doubtful = false;  // a low score where nothing moved (tracker.cpp, kStrongScore)
   };
   struct Track {
     int id;
@@ -70,12 +74,20 @@ class Tracker {
     std::vector<Observation> obs;
     bool subject = false;
     int64_t last_detected = 0;  // the last frame a detector (not motion) found it
+    bool evidence = false;  // has a sighting that is not doubtful
   };
 
+  // Where the track's mask is at `frame`, if it is masked there.
   std::optional<Box> TrackBoxAt(const Track& t, int64_t frame) const;
+  // Where the track's path puts it at `frame` (what detections are associated with), whether
+  // or not it is masked there.
+  std::optional<Box> PathBoxAt(const Track& t, int64_t frame) const;
   bool Alive(const Track& t, int64_t frame) const;
   bool NearEdge(const Box& b) const;
   bool Unconfirmed(const Track& t) const;
+  // Whether, at `frame`, a face track has sat still on doubtful evidence alone (low scores,
+  // nothing moving) for longer than the still limit: it is then flagged, not masked.
+  bool StillDoubt(const Track& t, int64_t frame) const;
   double MaxSpeed() const;  // pixels per frame
   bool CutBetween(int64_t a, int64_t b) const;  // a cut in (min, max]
   void FollowMotion(int64_t frame, const std::vector<Detection>& detections,
@@ -91,6 +103,7 @@ class Tracker {
   int next_id_ = 1;
   int64_t latest_ = -1;  // the last frame detections were added for
   int64_t motion_followed_ = 0;
+  int64_t adds_ = 0;
   std::vector<int64_t> cuts_;  // observations taken from motion (FollowMotion)
 };
 
