@@ -177,21 +177,30 @@ bool Flagged(const Tracker& tracker, int64_t frame, const std::string& reason) {
   return false;
 }
 
-TEST_CASE("low-score detections where nothing moves are not masked, and flagged after 4 s") {
+TEST_CASE("a low-score still detection is masked for 1 s, then flagged, and not masked again") {
   DetectionParams p = ResolveForFrameRate(DetectionParams{}, 25);
   Tracker tracker(p, 1920, 1080);
   tracker.Add(0, {});  // the first frame: the background is not known yet
   // A sign found again at every detection for 10 s, at a score of 0.4.
   for (int f = 5; f <= 250; f += 5) tracker.Add(f, StillFace(600, 100, 30, 0.4f));
-  CHECK(tracker.doubtful_unlinked() == 50);
-  for (int f : {5, 100, 240}) {
-    INFO("frame " << f);
-    CHECK(!Covers(tracker.BoxesAt(f), Box{600, 100, 30, 30}));
-    CHECK(tracker.LiveBoxes(f).empty());  // not looked for at every detection either
-  }
+  // Then only by the sweep, every 2 s, with nothing in between.
+  for (int f = 255; f <= 500; f += 5)
+    tracker.Add(f, f % 50 == 0 ? StillFace(601, 100, 30, 0.4f) : std::vector<Detection>{});
+  CHECK(tracker.face_tracks() == 1);
+  CHECK(tracker.doubtful_unlinked() == 55);
+  const Box sign{600, 100, 30, 30};
   const std::string reason = "possible face on a still background, not masked";
-  CHECK(!Flagged(tracker, 50, reason));
+  for (int f : {5, 15, 30}) {
+    INFO("frame " << f);
+    CHECK(Covers(tracker.BoxesAt(f), sign));
+    CHECK(!Flagged(tracker, f, reason));
+  }
+  for (int f : {35, 110, 200, 240, 300, 400, 500}) {
+    INFO("frame " << f);
+    CHECK(!Covers(tracker.BoxesAt(f), sign));
+  }
   CHECK(Flagged(tracker, 200, reason));
+  CHECK(tracker.LiveBoxes(200).empty());  // not looked for at every detection either
 }
 
 TEST_CASE("a face found faintly before it is found moving is masked from its first sighting") {

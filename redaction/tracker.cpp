@@ -24,12 +24,18 @@ constexpr double kMaxFaceGrowth = 0.4;
 // Evidence for a face that needs no other: a network score at least this high, or a box on
 // something that moved. Below it, where nothing moved, a detection is doubtful: on the eval
 // clips 95% of such detections were false (signs, cones, windows, found again at every
-// scan). A track of doubtful sightings only is not masked until a better one joins it (a small
-// dark face is often found faintly before it is found moving); a track that has had nothing
-// but doubtful sightings in place for kStillLimitS seconds is flagged for the reviewer
-// instead of masked.
+// scan). A track that has had nothing but doubtful sightings in place for kStillLimitS
+// seconds (kDoubtOnlyLimitS if it never had better) is no longer masked but flagged for the
+// reviewer, and a doubtful sighting at its
+// place later continues it (so a sign is masked for its first kStillLimitS only, not again
+// at every sweep that finds it).
 constexpr float kStrongScore = 0.5f;
 constexpr double kStillLimitS = 4.0;
+// A track of doubtful sightings only (nothing confident or moving ever joined it) is masked
+// for this long: in case it is a face (a face in a still scene found only faintly), but not
+// for 4 s of every false face on a sign (on a 12-s 1080p clip that took the share of the
+// picture altered away from faces from 8.9% to 10.8%).
+constexpr double kDoubtOnlyLimitS = 1.0;
 
 Box Union(const Box& a, const Box& b) {
   int x0 = std::min(a.x, b.x), y0 = std::min(a.y, b.y);
@@ -115,7 +121,6 @@ bool Tracker::Unconfirmed(const Track& t) const {
 
 bool Tracker::StillDoubt(const Track& t, int64_t frame) const {
   if (t.kind != DetectionKind::kFace) return false;
-  if (!t.evidence) return true;
   auto doubtful = [](const Observation& o) { return o.doubtful; };
   const auto& obs = t.obs;
   auto next = std::upper_bound(obs.begin(), obs.end(), frame,
@@ -123,7 +128,8 @@ bool Tracker::StillDoubt(const Track& t, int64_t frame) const {
   if (next == obs.begin() || (next != obs.end() && !doubtful(*next))) return false;
   const Observation& last = *(next - 1);
   double size = std::max(last.box.w, last.box.h);
-  double limit = kStillLimitS * p_.hold_frames;  // hold_frames is a second of frames
+  // hold_frames is a second of frames.
+  double limit = (t.evidence ? kStillLimitS : kDoubtOnlyLimitS) * p_.hold_frames;
   // Back from the last sighting while it stays doubtful and in place, no further than the
   // limit (so that the cost does not grow with the track).
   for (auto k = next; k != obs.begin();) {
@@ -132,6 +138,20 @@ bool Tracker::StillDoubt(const Track& t, int64_t frame) const {
     if (double(frame - k->frame) > limit) return true;
   }
   return false;
+}
+
+Tracker::Track* Tracker::DoubtfulTrackAt(const Box& box) {
+  for (Track& t : tracks_) {
+    // Only a track already past the still limit: a shorter one is masked again from a new
+    // start (and a gap in a live track would be masked as a band).
+    if (t.kind != DetectionKind::kFace || !StillDoubt(t, t.obs.back().frame)) continue;
+    const Box& last = t.obs.back().box;
+    double ratio = double(box.area()) / double(std::max<int64_t>(1, last.area()));
+    if (ratio > 0.4 && ratio < 2.5 && CenterDistance(box, last) <= 0.5 * std::max(last.w, last.h)) {
+      return &t;
+    }
+  }
+  return nullptr;
 }
 
 bool Tracker::Alive(const Track& t, int64_t frame) const {
@@ -232,6 +252,17 @@ void Tracker::Add(int64_t frame, const std::vector<Detection>& detections) {
     }
     for (size_t i = 0; i < dets.size(); ++i) {
       if (det_used[i]) continue;
+      // A doubtful sighting where an earlier track sat past the still limit on doubtful
+      // sightings, however long ago, continues it: a sign found again at each sweep is not a new
+      // face each time, to be masked for the still limit again.
+      if (doubtful[i]) {
+        Track* earlier = DoubtfulTrackAt(dets[i]->box);
+        if (earlier != nullptr) {
+          earlier->obs.push_back({frame, dets[i]->box, false, true});
+          earlier->last_detected = frame;
+          continue;
+        }
+      }
       tracks_.push_back(
           {next_id_++, kind, {{frame, dets[i]->box, moving[i], doubtful[i]}}, false, frame});
       tracks_.back().evidence = !doubtful[i];
@@ -426,10 +457,9 @@ std::vector<Flag> Tracker::Flags() const {
   for (const Track& t : tracks_) {
     if (t.kind != DetectionKind::kFace || t.obs.size() < 2) continue;
     for (int64_t f = t.obs.front().frame; f <= t.obs.back().frame + p_.hold_frames; ++f) {
-      // Doubtful sightings for less than the limit are not worth a reviewer's time (most
-      // are false); longer ones are flagged.
-      bool long_doubt = t.evidence || f - t.obs.front().frame > kStillLimitS * p_.hold_frames;
-      if (long_doubt && StillDoubt(t, f)) out.push_back({f, "possible face on a still background, not masked"});
+      if (StillDoubt(t, f)) {
+        out.push_back({f, "possible face on a still background, not masked"});
+      }
     }
     const Observation& last = t.obs.back();
     if (NearEdge(last.box)) continue;  // left the picture: not lost

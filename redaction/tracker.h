@@ -57,8 +57,8 @@ class Tracker {
   int face_tracks() const;
   int person_tracks() const;
   int64_t motion_followed() const { return motion_followed_; }
-  // Doubtful face detections (low score, nothing moving there) in tracks that nothing better
-  // joined, and so were not masked.
+  // Doubtful face sightings (low score, nothing moving there) in tracks that nothing better
+  // joined: masked for the still limit only.
   int64_t doubtful_unlinked() const;
 
  private:
@@ -74,7 +74,7 @@ class Tracker {
     std::vector<Observation> obs;
     bool subject = false;
     int64_t last_detected = 0;  // the last frame a detector (not motion) found it
-    bool evidence = false;  // has a sighting that is not doubtful
+    bool evidence = false;      // has a sighting that is not doubtful
   };
 
   // Where the track's mask is at `frame`, if it is masked there.
@@ -88,6 +88,9 @@ class Tracker {
   // Whether, at `frame`, a face track has sat still on doubtful evidence alone (low scores,
   // nothing moving) for longer than the still limit: it is then flagged, not masked.
   bool StillDoubt(const Track& t, int64_t frame) const;
+  // A face track last seen where `box` is, held there on doubtful sightings past the still
+  // limit (StillDoubt at its last sighting).
+  Track* DoubtfulTrackAt(const Box& box);
   double MaxSpeed() const;  // pixels per frame
   bool CutBetween(int64_t a, int64_t b) const;  // a cut in (min, max]
   void FollowMotion(int64_t frame, const std::vector<Detection>& detections,
