@@ -89,7 +89,7 @@ export function regionSearch(deps) {
         query({ from: utcIso(from), to: utcIso(to), regions, ...deps.purpose() }));
       const secs = ((performance.now() - started) / 1000).toFixed(1);
       const unindexed = r.segments_without_index ? ` ${r.segments_without_index} of ${r.segments} segment files have no activity index (recorded before indexing) and were not searched.` : '';
-      msg.show(`${r.moments.length} moments with movement in the boxes, newest first (${secs} s).${unindexed}`, r.moments.length ? 'info' : 'warn');
+      msg.show(`${r.moments.length} ${r.moments.length === 1 ? 'moment' : 'moments'} with movement in the boxes, newest first (${secs} s).${unindexed}`, r.moments.length ? 'info' : 'warn');
       for (const m of r.moments) results.append(momentItem(camera, m));
     } catch (e) { msg.error(e); }
   }

@@ -154,7 +154,7 @@ export async function render(main, { session, params }) {
       el.style.opacity = String(0.25 + 0.75 * Math.min(1, score / 160));
       strip.append(el);
     });
-    clear(activityNote, activity.active.length ? `${activity.active.length} stretches of activity` : 'No activity recorded in this range.');
+    clear(activityNote, activity.active.length ? `${activity.active.length} ${activity.active.length === 1 ? 'stretch' : 'stretches'} of activity` : 'No activity recorded in this range.');
   }
 
   async function loadActivity() {
