@@ -26,9 +26,8 @@ constexpr double kMaxFaceGrowth = 0.4;
 // clips 95% of such detections were false (signs, cones, windows, found again at every
 // scan). A track that has had nothing but doubtful sightings in place for kStillLimitS
 // seconds (kDoubtOnlyLimitS if it never had better) is no longer masked but flagged for the
-// reviewer, and a doubtful sighting at its
-// place later continues it (so a sign is masked for its first kStillLimitS only, not again
-// at every sweep that finds it).
+// reviewer, and a doubtful sighting at its place later continues it (so a sign is masked
+// for its first kDoubtOnlyLimitS only, not again at every sweep that finds it).
 constexpr float kStrongScore = 0.5f;
 constexpr double kStillLimitS = 4.0;
 // A track of doubtful sightings only (nothing confident or moving ever joined it) is masked
@@ -121,11 +120,10 @@ bool Tracker::Unconfirmed(const Track& t) const {
 
 bool Tracker::StillDoubt(const Track& t, int64_t frame) const {
   if (t.kind != DetectionKind::kFace) return false;
-  auto doubtful = [](const Observation& o) { return o.doubtful; };
   const auto& obs = t.obs;
   auto next = std::upper_bound(obs.begin(), obs.end(), frame,
                                [](int64_t f, const Observation& o) { return f < o.frame; });
-  if (next == obs.begin() || (next != obs.end() && !doubtful(*next))) return false;
+  if (next == obs.begin() || (next != obs.end() && !next->doubtful)) return false;
   const Observation& last = *(next - 1);
   double size = std::max(last.box.w, last.box.h);
   // hold_frames is a second of frames.
@@ -134,7 +132,7 @@ bool Tracker::StillDoubt(const Track& t, int64_t frame) const {
   // limit (so that the cost does not grow with the track).
   for (auto k = next; k != obs.begin();) {
     --k;
-    if (!doubtful(*k) || CenterDistance(k->box, last.box) > 0.5 * size) return false;
+    if (!k->doubtful || CenterDistance(k->box, last.box) > 0.5 * size) return false;
     if (double(frame - k->frame) > limit) return true;
   }
   return false;
