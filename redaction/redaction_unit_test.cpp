@@ -165,6 +165,31 @@ TEST_CASE("a fast face's held mask goes where it goes, not along a band from whe
   }
 }
 
+TEST_CASE("a face lost where its figure met another's is picked up again by its head's motion") {
+  // 10 fps: a detection every 2 frames, a hold of 10 frames.
+  DetectionParams p = ResolveForFrameRate(DetectionParams{}, 10);
+  Tracker tracker(p, 768, 576);
+  // A 24-px face moving 10 px a frame, found by the detector at frames 0 to 6; its head makes
+  // a blob larger than the detector's box (hair, the soft edge of the head).
+  auto head = [](int f) { return Box{100 + 10 * f - 15, 300 - 15, 54, 54}; };
+  for (int f = 0; f <= 6; f += 2) {
+    tracker.Add(f, {{{100 + 10 * f, 300, 24, 24}, DetectionKind::kFace, 0.9f},
+                    {head(f), DetectionKind::kMotion}});
+  }
+  // Frames 8 to 14: it crosses another figure; their blobs merge into one, no face is found.
+  for (int f = 8; f <= 14; f += 2) tracker.Add(f, {{{150, 220, 200, 160}, DetectionKind::kMotion}});
+  // Frames 16 to 28: its head moves on alone, too dark for the face detector.
+  for (int f = 16; f <= 28; f += 2) tracker.Add(f, {{head(f), DetectionKind::kMotion}});
+  for (int f = 30; f <= 60; f += 2) tracker.Add(f, {});
+  CHECK(tracker.face_tracks() == 1);
+  for (int f = 0; f <= 28; ++f) {
+    INFO("frame " << f);
+    CHECK(Covers(tracker.BoxesAt(f), Box{100 + 10 * f, 300, 24, 24}));
+  }
+  // Once nothing of its size moves there, its mask ends with the hold.
+  CHECK(tracker.BoxesAt(28 + p.hold_frames + p.post_frames + 1).empty());
+}
+
 // A face detection with the network's score and nothing moving there.
 std::vector<Detection> StillFace(int x, int y, int size, float score) {
   return {{{x, y, size, size}, DetectionKind::kFace, score}};

@@ -21,6 +21,11 @@ constexpr double kSpeedDoubt = 0.25;
 // How much a held face's mask may grow on every side, as a share of its size (the hold is a
 // second: beyond this the track is flagged as lost for a person to check).
 constexpr double kMaxFaceGrowth = 0.4;
+// A face no detector finds is followed on moving things of its size for at most this long
+// after its last detection (hold_frames is a second of frames).
+constexpr double kFollowLimitS = 3.0;
+// The largest moving thing taken for a face's head, per side, against the face's box.
+constexpr double kBlobFaceSides = 2.5;
 // Evidence for a face that needs no other: a network score at least this high, or a box on
 // something that moved. Below it, where nothing moved, a detection is doubtful: on the eval
 // clips 95% of such detections were false (signs, cones, windows, found again at every
@@ -74,16 +79,18 @@ int Tracker::HoldFrames(const Track& t) const {
 
 // A confirmed face track that no face detector found in this frame continues on a moving
 // thing of its size where its path leads (a face turned away, too dark or too small for the
-// detectors for a while still moves like one), for at most two hold periods after its last
+// detectors for a while still moves like one), for at most kFollowLimitS after its last
 // detection by a face detector.
 void Tracker::FollowMotion(int64_t frame, const std::vector<Detection>& detections,
                            const std::vector<bool>& track_used) {
   std::vector<bool> blob_used(detections.size(), false);
   for (size_t t = 0; t < tracks_.size() && t < track_used.size(); ++t) {
     Track& tr = tracks_[t];
-    if (track_used[t] || tr.kind != DetectionKind::kFace || tr.obs.size() < 2 || !Alive(tr, frame)) continue;
-    if (frame - tr.last_detected > 2 * p_.hold_frames) continue;
+    if (track_used[t] || tr.kind != DetectionKind::kFace || tr.obs.size() < 2) continue;
+    if (frame - tr.last_detected > kFollowLimitS * p_.hold_frames) continue;
     const Box& last = tr.obs.back().box;
+    // Not only a live track: one lost for a while (it crossed another figure and their blobs
+    // merged) is picked up again where its path leads, for as long as its path is projected.
     auto predicted = PathBoxAt(tr, frame);
     if (!predicted) continue;
     double size = std::max(last.w, last.h);
@@ -93,8 +100,10 @@ void Tracker::FollowMotion(int64_t frame, const std::vector<Detection>& detectio
     for (size_t i = 0; i < detections.size(); ++i) {
       const Detection& d = detections[i];
       if (d.kind != DetectionKind::kMotion || blob_used[i]) continue;
-      double ratio = double(d.box.area()) / double(std::max<int64_t>(1, last.area()));
-      if (ratio < 0.3 || ratio > 3.0) continue;
+      // A moving head makes a blob larger than the face a detector boxes (hair, ears, its
+      // soft edge), but not a figure's: each side between half and kBlobFaceSides of the face's.
+      double sw = double(d.box.w) / std::max(1, last.w), sh = double(d.box.h) / std::max(1, last.h);
+      if (sw < 0.5 || sh < 0.5 || sw > kBlobFaceSides || sh > kBlobFaceSides) continue;
       double dist = CenterDistance(d.box, *predicted);
       if (dist < best_d) {
         best = i;
