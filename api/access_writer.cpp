@@ -53,19 +53,19 @@ Result<int64_t> AccessLogWriter::AppendViewingEnd(const records::AccessEntry& en
 
 Result<int64_t> AccessLogWriter::Enqueue(Pending* pending) {
   Pending& mine = *pending;
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   queue_.push_back(&mine);
   while (!mine.result) {
     if (committing_) {
-      done_.wait(lock);
+      lock.Wait(done_);
       continue;
     }
     committing_ = true;
     std::deque<Pending*> batch;
     batch.swap(queue_);
-    lock.unlock();
+    lock.Unlock();
     std::vector<Result<int64_t>> results = CommitBatch(batch);
-    lock.lock();
+    lock.Lock();
     committing_ = false;
     ++batches_;
     for (size_t i = 0; i < batch.size(); ++i) {
@@ -78,12 +78,12 @@ Result<int64_t> AccessLogWriter::Enqueue(Pending* pending) {
 }
 
 int64_t AccessLogWriter::entries_written() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return entries_;
 }
 
 int64_t AccessLogWriter::batches_committed() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return batches_;
 }
 

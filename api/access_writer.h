@@ -28,6 +28,7 @@
 #include <optional>
 #include <vector>
 
+#include "base/mutex.h"
 #include "records/access_log.h"
 #include "records/database.h"
 
@@ -66,12 +67,12 @@ class AccessLogWriter {
   std::vector<Result<int64_t>> CommitBatch(const std::deque<Pending*>& batch);
 
   records::Database& db_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::condition_variable done_;
-  std::deque<Pending*> queue_;  // GUARDED_BY(mu_)
-  bool committing_ = false;     // GUARDED_BY(mu_)
-  int64_t entries_ = 0;         // GUARDED_BY(mu_)
-  int64_t batches_ = 0;         // GUARDED_BY(mu_)
+  std::deque<Pending*> queue_ GUARDED_BY(mu_);
+  bool committing_ GUARDED_BY(mu_) = false;
+  int64_t entries_ GUARDED_BY(mu_) = 0;
+  int64_t batches_ GUARDED_BY(mu_) = 0;
   std::atomic<int64_t> viewing_starts_{0};
   std::atomic<int64_t> viewing_ends_{0};
 };

@@ -1,13 +1,10 @@
 #include "api/camera_files.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <fstream>
 #include <mutex>
 #include <sstream>
 
@@ -29,76 +26,50 @@ std::string RelativeTo(const std::string& path, const std::string& dir) {
   return path.rfind(prefix, 0) == 0 ? path.substr(prefix.size()) : path;
 }
 
-Status SyncDir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("open directory " + dir, errno);
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  return rc == 0 ? Status::Ok() : ErrnoStatus("fsync directory " + dir, err);
+// Creates path (a fresh temporary name) through fs with mode, writes data and syncs it; on
+// failure the file is removed. The message names the path, never the data.
+Status WriteNewFile(Filesystem& fs, const std::string& path, const std::string& data,
+                    uint32_t mode) {
+  auto f = fs.Create(path);
+  if (!f.ok()) return f.status();
+  // The mode is set before anything is written, so a password is never readable by others.
+  Status st = fs.Chmod(path, mode);
+  if (st.ok()) st = (*f)->Append(data.data(), data.size());
+  if (st.ok()) st = (*f)->Sync();
+  Status closed = (*f)->Close();
+  if (st.ok()) st = closed;
+  if (!st.ok()) (void)fs.Unlink(path);
+  return st;
 }
 
-// Creates path (which must not exist) with mode, writes data and fsyncs it. The message
-// names the path, never the data.
-Status WriteNewFile(const std::string& path, const std::string& data, mode_t mode) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) return ErrnoStatus("create " + path, errno);
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(path.c_str());
-      return ErrnoStatus("write " + path, err);
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0) {
-    int err = errno;
-    ::close(fd);
-    ::unlink(path.c_str());
-    return ErrnoStatus("sync " + path, err);
-  }
-  ::close(fd);
-  return Status::Ok();
-}
-
-// Writes data to a hidden temporary file in dir and renames it to dir/name, fsyncing the
-// file and the directory.
-Status ReplaceFile(const std::string& dir, const std::string& name, const std::string& data,
-                   mode_t mode) {
+// Writes data to a hidden temporary file in dir and renames it to dir/name; Rename syncs the
+// directory. On failure dir/name is unchanged and the temporary is removed.
+Status ReplaceFile(Filesystem& fs, const std::string& dir, const std::string& name,
+                   const std::string& data, uint32_t mode) {
   const std::string tmp = Join(dir, "." + name + ".tmp-" + RandomHex(4));
-  CUSTODIAN_RETURN_IF_ERROR(WriteNewFile(tmp, data, mode));
-  if (::rename(tmp.c_str(), Join(dir, name).c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return ErrnoStatus("rename " + tmp, err);
-  }
-  return SyncDir(dir);
+  CUSTODIAN_RETURN_IF_ERROR(WriteNewFile(fs, tmp, data, mode));
+  Status st = fs.Rename(tmp, Join(dir, name));
+  if (!st.ok()) (void)fs.Unlink(tmp);
+  return st;
 }
 
-Result<std::optional<std::string>> ReadWhole(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (errno == ENOENT) return std::optional<std::string>();
-    return ErrnoStatus("read " + path, errno);
-  }
-  std::ostringstream s;
-  s << in.rdbuf();
-  return std::optional<std::string>(s.str());
+// The whole of a camera file; nullopt when there is none.
+Result<std::optional<std::string>> ReadWhole(Filesystem& fs, const std::string& path) {
+  auto read = ReadFileToString(fs, path);
+  if (read.status().kind() == ErrorKind::kNotFound) return std::optional<std::string>();
+  if (!read.ok()) return read.status();
+  return std::optional<std::string>(std::move(read).value());
 }
 
 // A new password file under cameras_dir/secrets; returns its absolute path.
-Result<std::string> WritePasswordFile(const std::string& cameras_dir, const std::string& id,
-                                      const std::string& password) {
+Result<std::string> WritePasswordFile(Filesystem& fs, const std::string& cameras_dir,
+                                      const std::string& id, const std::string& password) {
   const std::string secrets = Join(cameras_dir, kSecretsDir);
   if (::mkdir(secrets.c_str(), 0700) != 0 && errno != EEXIST) {
     return ErrnoStatus("create " + secrets, errno);
   }
   const std::string name = id + "-" + RandomHex(6) + ".password";
-  CUSTODIAN_RETURN_IF_ERROR(ReplaceFile(secrets, name, password + "\n", 0600));
+  CUSTODIAN_RETURN_IF_ERROR(ReplaceFile(fs, secrets, name, password + "\n", 0600));
   return Join(secrets, name);
 }
 
@@ -205,7 +176,7 @@ Result<config::SiteConfig> CameraFiles::LoadSite() const {
   if (site_path_.empty()) {
     return FailedPrecondition("this server was started without a site file; cameras are read-only");
   }
-  auto site = config::LoadSiteConfig(site_path_);
+  auto site = config::LoadSiteConfig(site_path_, fs_);
   if (!site.ok()) {
     return FailedPrecondition("the site configuration does not load; fix it first:\n" +
                               site.status().message());
@@ -283,7 +254,7 @@ Result<config::CameraConfig> CameraFiles::Write(const CameraChange& change, bool
   const std::string file_name = camera.id + ".yaml";
   std::string new_password_file;
   if (change.password && !change.password->empty()) {
-    auto written = WritePasswordFile(dir, camera.id, *change.password);
+    auto written = WritePasswordFile(fs_, dir, camera.id, *change.password);
     if (!written.ok()) return written.status();
     new_password_file = *written;
     camera.password_file = new_password_file;
@@ -291,45 +262,44 @@ Result<config::CameraConfig> CameraFiles::Write(const CameraChange& change, bool
     camera.password_file.clear();
   }
   auto discard_password = [&] {
-    if (!new_password_file.empty()) ::unlink(new_password_file.c_str());
+    if (!new_password_file.empty()) (void)fs_.Unlink(new_password_file);
   };
 
   // Steps 2 and 3: the candidate, read back with the strict reader.
   const std::string tmp = Join(dir, "." + file_name + ".tmp-" + RandomHex(4));
-  Status st = WriteNewFile(tmp, CameraFileYaml(camera, dir), 0640);
+  Status st = WriteNewFile(fs_, tmp, CameraFileYaml(camera, dir), 0640);
   if (!st.ok()) {
     discard_password();
     return st;
   }
-  auto checked = config::LoadCameraFile(tmp, file_name);
+  auto checked = config::LoadCameraFile(tmp, file_name, fs_);
   if (!checked.ok()) {
-    ::unlink(tmp.c_str());
+    (void)fs_.Unlink(tmp);
     discard_password();
     return checked.status();
   }
-  auto previous = ReadWhole(Join(dir, file_name));
+  auto previous = ReadWhole(fs_, Join(dir, file_name));
   if (!previous.ok()) {
-    ::unlink(tmp.c_str());
+    (void)fs_.Unlink(tmp);
     discard_password();
     return previous.status();
   }
-  // Step 4.
-  if (::rename(tmp.c_str(), Join(dir, file_name).c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
+  // Step 4 (Rename syncs the directory).
+  st = fs_.Rename(tmp, Join(dir, file_name));
+  if (!st.ok()) {
+    (void)fs_.Unlink(tmp);
     discard_password();
-    return ErrnoStatus("rename " + tmp, err);
+    return st;
   }
-  CUSTODIAN_RETURN_IF_ERROR(SyncDir(dir));
   // Step 5.
-  auto whole = config::LoadSiteConfig(site->path);
+  auto whole = config::LoadSiteConfig(site->path, fs_);
   if (!whole.ok()) {
     Status undo;
     if (*previous) {
-      undo = ReplaceFile(dir, file_name, **previous, 0640);
+      undo = ReplaceFile(fs_, dir, file_name, **previous, 0640);
     } else {
-      undo = ::unlink(Join(dir, file_name).c_str()) == 0 ? SyncDir(dir)
-                                                          : ErrnoStatus("unlink", errno);
+      undo = fs_.Unlink(Join(dir, file_name));
+      if (undo.ok()) undo = fs_.SyncDir(dir);
     }
     if (!undo.ok()) {
       LogError("api") << "camera " << camera.id << ": undo failed: " << undo.ToString();
@@ -342,7 +312,7 @@ Result<config::CameraConfig> CameraFiles::Write(const CameraChange& change, bool
       (change.username && change.username->empty()) || dropped) {
     if (!old_password_file.empty() && old_password_file != camera.password_file &&
         old_password_file.rfind(Join(dir, kSecretsDir) + "/", 0) == 0) {
-      ::unlink(old_password_file.c_str());
+      (void)fs_.Unlink(old_password_file);
     }
   }
   if (password_dropped) *password_dropped = dropped;

@@ -6,7 +6,8 @@
 // change to them is refused with kFailedPrecondition (409) naming where they are defined.
 // Without a cameras_dir in the site file every write is refused the same way.
 //
-// A write never leaves a half-written or unchecked file in place:
+// A write never leaves a half-written or unchecked file in place, whichever read or write
+// fails (a failed write removes its temporary file and any new password file):
 //   1. a new password goes to a new file <cameras_dir>/secrets/<id>-<random>.password
 //      (mode 0600, directory 0700), written, fsynced and renamed into place; it replaces
 //      nothing, so a failed change leaves the old one in use;
@@ -34,6 +35,7 @@
 #include <optional>
 #include <string>
 
+#include "base/filesystem.h"
 #include "base/status.h"
 #include "config/site_config.h"
 
@@ -59,7 +61,9 @@ struct CameraChange {
 
 class CameraFiles {
  public:
-  explicit CameraFiles(std::string site_path) : site_path_(std::move(site_path)) {}
+  // Every file is read and written through fs (the site's files and cameras_dir alike).
+  explicit CameraFiles(std::string site_path, Filesystem& fs = PosixFilesystem::Instance())
+      : site_path_(std::move(site_path)), fs_(fs) {}
 
   // The site as it is on disk now; kFailedPrecondition when no site file was given.
   Result<config::SiteConfig> LoadSite() const;
@@ -74,6 +78,7 @@ class CameraFiles {
 
  private:
   const std::string site_path_;
+  Filesystem& fs_;
 };
 
 // The YAML text of a camera file for `camera` (relative paths where the files are under

@@ -257,6 +257,16 @@ Result<Purpose> AdmitFootage(ApiContext& ctx, const Call& call, const FootageSco
   return purpose;
 }
 
+Result<AdmittedRange> AdmitFootageRange(ApiContext& ctx, const Call& call, int64_t max_span_us) {
+  auto range = RangeParams(call.request, max_span_us);
+  FootageScope scope{call.params.camera, std::nullopt, std::nullopt};
+  if (range.ok()) scope = {call.params.camera, range->from, range->to};
+  auto purpose = AdmitFootage(ctx, call, scope);
+  if (!purpose.ok()) return purpose.status();
+  if (!range.ok()) return FootageFailed(ctx, call, scope, *purpose, range.status());
+  return AdmittedRange{*range, std::move(scope), std::move(purpose).value()};
+}
+
 Result<OpenedSegment> OpenSegmentFile(const ApiContext& ctx, const records::SegmentRow& segment) {
   if (segment.path.empty() || segment.path[0] == '/' ||
       segment.path.find("..") != std::string::npos) {

@@ -133,6 +133,15 @@ struct FootageScope {
 // Checks the principal's permission for the camera and the stated purpose. A refusal is
 // logged (with whatever purpose was offered) and returned as the error.
 Result<Purpose> AdmitFootage(ApiContext& ctx, const Call& call, const FootageScope& scope);
+// A footage call on call.params.camera over ?from=&to= (at most max_span_us apart): admitted
+// with AdmitFootage first (its scope holds the range when the range parses), then a bad
+// range is logged as a failure of the admitted call (FootageFailed) and returned.
+struct AdmittedRange {
+  TimeRange range;
+  FootageScope scope;  // the camera and the range
+  Purpose purpose;
+};
+Result<AdmittedRange> AdmitFootageRange(ApiContext& ctx, const Call& call, int64_t max_span_us);
 // Logs a footage access with its purpose and outcome; call with kOk before sending.
 Status LogFootage(ApiContext& ctx, const Call& call, const FootageScope& scope,
                   const Purpose& purpose, records::AccessResult result, std::string detail);

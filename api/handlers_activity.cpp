@@ -79,29 +79,28 @@ std::string Covered(const LoadedIndexes& l) {
 }  // namespace
 
 Result<HttpResponse> HandleActivity(ApiContext& ctx, const Call& call) {
-  auto range = RangeParams(call.request, kMaxTimelineSpanUs);
-  FootageScope scope{call.params.camera, std::nullopt, std::nullopt};
-  if (range.ok()) scope = {call.params.camera, range->from, range->to};
-  auto purpose = AdmitFootage(ctx, call, scope);
-  if (!purpose.ok()) return purpose.status();
-  if (!range.ok()) return FootageFailed(ctx, call, scope, *purpose, range.status());
+  auto admitted = AdmitFootageRange(ctx, call, kMaxTimelineSpanUs);
+  if (!admitted.ok()) return admitted.status();
+  const TimeRange& range = admitted->range;
+  const FootageScope& scope = admitted->scope;
+  const Purpose& purpose = admitted->purpose;
   auto buckets = IntParam(call.request, "buckets", kDefaultBuckets, 1, kMaxBuckets);
-  if (!buckets.ok()) return FootageFailed(ctx, call, scope, *purpose, buckets.status());
-  auto loaded = LoadIndexes(ctx, scope.camera, range->from, range->to);
+  if (!buckets.ok()) return FootageFailed(ctx, call, scope, purpose, buckets.status());
+  auto loaded = LoadIndexes(ctx, scope.camera, range.from, range.to);
   if (!loaded.ok()) return loaded.status();
   const std::vector<int> strip =
-      activity::ActivityStrip(loaded->placed, range->from, range->to, static_cast<int>(*buckets));
+      activity::ActivityStrip(loaded->placed, range.from, range.to, static_cast<int>(*buckets));
   nlohmann::json runs = nlohmann::json::array();
   for (const activity::Moment& m :
-       activity::ActiveRuns(loaded->placed, range->from, range->to, kMaxActiveRuns)) {
+       activity::ActiveRuns(loaded->placed, range.from, range.to, kMaxActiveRuns)) {
     runs.push_back(MomentJson(m));
   }
   CUSTODIAN_RETURN_IF_ERROR(
-      LogFootage(ctx, call, scope, *purpose, AccessResult::kOk,
+      LogFootage(ctx, call, scope, purpose, AccessResult::kOk,
                  "activity of camera " + scope.camera + ": " + Covered(*loaded)));
   return Json({{"camera", scope.camera},
-               {"from", TimeJson(range->from)},
-               {"to", TimeJson(range->to)},
+               {"from", TimeJson(range.from)},
+               {"to", TimeJson(range.to)},
                {"buckets", strip},
                {"active", runs},
                {"segments", loaded->segments},
@@ -109,31 +108,30 @@ Result<HttpResponse> HandleActivity(ApiContext& ctx, const Call& call) {
 }
 
 Result<HttpResponse> HandleActivitySearch(ApiContext& ctx, const Call& call) {
-  auto range = RangeParams(call.request, kMaxTimelineSpanUs);
-  FootageScope scope{call.params.camera, std::nullopt, std::nullopt};
-  if (range.ok()) scope = {call.params.camera, range->from, range->to};
-  auto purpose = AdmitFootage(ctx, call, scope);
-  if (!purpose.ok()) return purpose.status();
-  if (!range.ok()) return FootageFailed(ctx, call, scope, *purpose, range.status());
+  auto admitted = AdmitFootageRange(ctx, call, kMaxTimelineSpanUs);
+  if (!admitted.ok()) return admitted.status();
+  const TimeRange& range = admitted->range;
+  const FootageScope& scope = admitted->scope;
+  const Purpose& purpose = admitted->purpose;
   const std::string* text = call.request.Query("regions");
   auto regions = activity::ParseRegions(text ? *text : "");
-  if (!regions.ok()) return FootageFailed(ctx, call, scope, *purpose, regions.status());
+  if (!regions.ok()) return FootageFailed(ctx, call, scope, purpose, regions.status());
   auto limit = IntParam(call.request, "limit", kDefaultMoments, 1, kMaxMoments);
-  if (!limit.ok()) return FootageFailed(ctx, call, scope, *purpose, limit.status());
-  auto loaded = LoadIndexes(ctx, scope.camera, range->from, range->to);
+  if (!limit.ok()) return FootageFailed(ctx, call, scope, purpose, limit.status());
+  auto loaded = LoadIndexes(ctx, scope.camera, range.from, range.to);
   if (!loaded.ok()) return loaded.status();
   const std::vector<activity::Moment> moments =
-      activity::FindMoments(loaded->placed, activity::RegionMask(*regions), range->from, range->to,
+      activity::FindMoments(loaded->placed, activity::RegionMask(*regions), range.from, range.to,
                             static_cast<size_t>(*limit));
   nlohmann::json list = nlohmann::json::array();
   for (const activity::Moment& m : moments) list.push_back(MomentJson(m));
   CUSTODIAN_RETURN_IF_ERROR(LogFootage(
-      ctx, call, scope, *purpose, AccessResult::kOk,
+      ctx, call, scope, purpose, AccessResult::kOk,
       "activity search of camera " + scope.camera + " in " + std::to_string(regions->size()) +
           " boxes: " + std::to_string(moments.size()) + " moments; " + Covered(*loaded)));
   return Json({{"camera", scope.camera},
-               {"from", TimeJson(range->from)},
-               {"to", TimeJson(range->to)},
+               {"from", TimeJson(range.from)},
+               {"to", TimeJson(range.to)},
                {"moments", list},
                {"segments", loaded->segments},
                {"segments_without_index", loaded->without_index}});

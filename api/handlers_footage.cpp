@@ -124,24 +124,23 @@ Result<HttpResponse> HandleSegmentFile(ApiContext& ctx, const Call& call) {
 }
 
 Result<HttpResponse> HandlePlaylist(ApiContext& ctx, const Call& call) {
-  auto range = RangeParams(call.request, kMaxPlaylistSpanUs);
-  FootageScope scope{call.params.camera, std::nullopt, std::nullopt};
-  if (range.ok()) scope = {call.params.camera, range->from, range->to};
-  auto purpose = AdmitFootage(ctx, call, scope);
-  if (!purpose.ok()) return purpose.status();
-  if (!range.ok()) return FootageFailed(ctx, call, scope, *purpose, range.status());
+  auto admitted = AdmitFootageRange(ctx, call, kMaxPlaylistSpanUs);
+  if (!admitted.ok()) return admitted.status();
+  const TimeRange& range = admitted->range;
+  const FootageScope& scope = admitted->scope;
+  const Purpose& purpose = admitted->purpose;
   // stream=sub plays the camera's sub stream, where it is recorded (record_sub_stream).
   const std::string* stream = call.request.Query("stream");
   if (stream && *stream != "main" && *stream != "sub") {
-    return FootageFailed(ctx, call, scope, *purpose, InvalidArgument("stream must be main or sub"));
+    return FootageFailed(ctx, call, scope, purpose, InvalidArgument("stream must be main or sub"));
   }
   const bool sub = stream && *stream == "sub";
   auto rows = ctx.db.ListSegments(sub ? config::SubStreamId(scope.camera) : scope.camera,
-                                  range->from, range->to);
+                                  range.from, range.to);
   if (!rows.ok()) return FromRecords(rows.status(), "list segments");
 
   std::vector<HlsSegment> entries;
-  const std::string query = "?" + PurposeQuery(*purpose);
+  const std::string query = "?" + PurposeQuery(purpose);
   // Segments are listed whole, so the viewing reaches from the first one's start to the
   // last one's end.
   FootageScope reach{scope.camera, std::nullopt, std::nullopt};
@@ -159,7 +158,7 @@ Result<HttpResponse> HandlePlaylist(ApiContext& ctx, const Call& call) {
     if (!reach.to || *reach.to < *s.end) reach.to = *s.end;
   }
   if (entries.empty()) {
-    return FootageFailed(ctx, call, scope, *purpose, NotFound("no footage in that time range"));
+    return FootageFailed(ctx, call, scope, purpose, NotFound("no footage in that time range"));
   }
   // The playlist lists footage but holds none: it adds nothing to what was fetched.
   Reveal reveal;
@@ -167,7 +166,7 @@ Result<HttpResponse> HandlePlaylist(ApiContext& ctx, const Call& call) {
   reveal.start_detail = "playback of camera " + scope.camera + (sub ? " (sub stream)" : "") + ", " +
                         FormatUtc(*scope.from) + " to " + FormatUtc(*scope.to) + ": " +
                         std::to_string(entries.size()) + " segments";
-  auto viewing = EnterViewing(ctx, call, *purpose, reveal);
+  auto viewing = EnterViewing(ctx, call, purpose, reveal);
   if (!viewing.ok()) return viewing.status();
   HttpResponse r;
   r.content_type = "application/vnd.apple.mpegurl";

@@ -13,6 +13,7 @@
 #include <initializer_list>
 
 #include "api/handlers.h"
+#include "requests/rules.h"
 #include "requests/statistics.h"
 #include "requests/workflow.h"
 
@@ -208,6 +209,7 @@ json SummaryJson(const FootageRequestRow& r, const People& people) {
   return {{"id", r.id},
           {"type", records::Name(r.type)},
           {"state", records::Name(r.state)},
+          {"open", requests::IsOpen(r.state)},
           {"requester_name", r.requester_name},
           {"organisation", r.organisation},
           {"reference", r.reference},
@@ -493,8 +495,9 @@ Result<HttpResponse> HandleExtendDeadline(ApiContext& ctx, const Call& call) {
                 [&] { return workflow.ExtendDsarDeadline(r->id, e); });
 }
 
-// The rules the request form follows, from requests/rules.h, so the web UI keeps no copy:
-// per type its legal bases (with their text) and the checks needed before a decision;
+// The rules the request pages follow, from requests/rules.h, so the web UI keeps no copy:
+// per type its legal bases (with their text) and the checks needed before a decision; per
+// state whether it is open, undecided or may be exported, and the states it may move to;
 // with ?received=, the UK date a DSAR received then is due. No personal data: not logged.
 Result<HttpResponse> HandleRequestRules(ApiContext& ctx, const Call& call) {
   json types = json::object();
@@ -508,7 +511,19 @@ Result<HttpResponse> HandleRequestRules(ApiContext& ctx, const Call& call) {
     for (auto s : requests::RequiredVerifications(type)) steps.push_back(records::Name(s));
     types[records::Name(type)] = {{"legal_bases", bases}, {"required_verifications", steps}};
   }
+  json states = json::object();
+  for (auto s : requests::AllStates()) {
+    json next = json::array();
+    for (auto to : requests::AllStates()) {
+      if (requests::TransitionAllowed(s, to)) next.push_back(records::Name(to));
+    }
+    states[records::Name(s)] = {{"open", requests::IsOpen(s)},
+                                {"undecided", requests::IsUndecided(s)},
+                                {"may_export", requests::MayExport(s)},
+                                {"next", next}};
+  }
   json out = {{"types", types},
+              {"states", states},
               {"dsar", {{"max_extension_months", requests::kMaxDsarExtensionMonths}}}};
   if (call.request.Query("received")) {
     auto received = TimeParam(call.request, "received");

@@ -372,7 +372,7 @@ std::string FormatLivePlaylist(const std::vector<LiveFile>& files,
 
 uint64_t LiveDiscontinuities::FirstNumber(const std::string& camera,
                                           const std::vector<int64_t>& files) {
-  std::lock_guard l(mu_);
+  MutexLock l(mu_);
   std::map<int64_t, uint64_t>& known = numbers_[camera];
   std::optional<uint64_t> first;
   for (size_t i = 0; i < files.size() && !first; ++i) {

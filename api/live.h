@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
 #include "base/time.h"
 
@@ -97,8 +98,8 @@ class LiveDiscontinuities {
 
  private:
   static constexpr size_t kRememberedFiles = 16;
-  std::mutex mu_;
-  std::map<std::string, std::map<int64_t, uint64_t>> numbers_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::map<std::string, std::map<int64_t, uint64_t>> numbers_ GUARDED_BY(mu_);
 };
 
 }  // namespace custodian::api

@@ -47,25 +47,25 @@ Status ConfigureTls(ssl::context& tls, const ServerOptions& o) {
 }  // namespace
 
 void ServerShared::Register(const std::shared_ptr<HttpsSession>& session) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   sessions_[session.get()] = session;
 }
 
 void ServerShared::Unregister(HttpsSession* session) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   sessions_.erase(session);
   if (sessions_.empty()) closed_.notify_all();
 }
 
 size_t ServerShared::Count() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return sessions_.size();
 }
 
 void ServerShared::ShutdownAll() {
   std::vector<std::shared_ptr<HttpsSession>> live;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (auto& [raw, weak] : sessions_) {
       if (auto s = weak.lock()) live.push_back(std::move(s));
     }
@@ -74,9 +74,9 @@ void ServerShared::ShutdownAll() {
 }
 
 bool ServerShared::WaitAllClosed(int deadline_ms) {
-  std::unique_lock lock(mu_);
-  return closed_.wait_for(lock, std::chrono::milliseconds(deadline_ms),
-                          [&] { return sessions_.empty(); });
+  MutexLock lock(mu_);
+  return lock.WaitFor(closed_, std::chrono::milliseconds(deadline_ms),
+                      [this]() REQUIRES(mu_) { return sessions_.empty(); });
 }
 
 unsigned IoThreads(const ServerOptions& o) {

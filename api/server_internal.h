@@ -22,6 +22,7 @@
 #include "api/api.h"
 #include "api/http.h"
 #include "api/server.h"
+#include "base/mutex.h"
 
 namespace custodian::api::internal {
 
@@ -60,9 +61,9 @@ class ServerShared {
   bool WaitAllClosed(int deadline_ms);
 
  private:
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable closed_;
-  std::unordered_map<HttpsSession*, std::weak_ptr<HttpsSession>> sessions_;  // GUARDED_BY(mu_)
+  std::unordered_map<HttpsSession*, std::weak_ptr<HttpsSession>> sessions_ GUARDED_BY(mu_);
 };
 
 class HttpsSession : public std::enable_shared_from_this<HttpsSession> {

@@ -175,6 +175,7 @@ TEST_CASE(
   // 2. ann may not decide her own request; the UI is told so, and so is she when she tries.
   auto as_ann = json::parse(f.Get(path, t.ann).body);
   CHECK(as_ann["state"] == "awaiting_decision");
+  CHECK(as_ann["open"] == true);
   CHECK(as_ann["can_decide"] == false);
   CHECK(Contains(as_ann["cannot_decide_reason"].get<std::string>(), "logged"));
   CHECK(as_ann["verifications"].size() == 2);
@@ -476,6 +477,18 @@ TEST_CASE("api the request rules come from the server, with a DSAR's due date") 
   CHECK(rules["types"].size() == 7);
   CHECK(rules["dsar"]["due_date"] == "2026-02-28");  // clamped to February's end
   CHECK(rules["dsar"]["max_extension_months"] == 2);
+  // Per state what the pages offer, from requests/rules.h.
+  const json& states = rules["states"];
+  CHECK(states.size() == 9);
+  CHECK(states["awaiting_decision"]["undecided"] == true);
+  CHECK(states["awaiting_decision"]["next"] == json::array({"approved", "refused", "withdrawn"}));
+  CHECK(states["approved"]["undecided"] == false);
+  CHECK(states["approved"]["may_export"] == true);
+  CHECK(states["approved"]["open"] == true);
+  CHECK(states["disclosed"]["open"] == false);
+  CHECK(states["disclosed"]["may_export"] == true);
+  CHECK(states["disclosed"]["next"] == json::array({"closed"}));
+  CHECK(states["closed"]["next"].empty());
   // Received at 00:30 BST on 1 July (23:30 UTC on 30 June): the UK date counts.
   r = t.f.Get("/api/v1/request-rules?received=2026-06-30T23:30:00Z", t.sam);
   CHECK(json::parse(r.body)["dsar"]["due_date"] == "2026-08-01");

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "api/live.h"
+#include "base/mutex.h"
 
 namespace custodian::api {
 
@@ -45,12 +46,13 @@ int64_t MonotonicUs() {
 
 struct TranscodeCache::Transcode {
   explicit Transcode(media::TranscodeSize size) : coder(size) {}
-  std::mutex mu;
-  media::H264Transcoder coder;             // GUARDED_BY(mu)
-  std::string init;                        // GUARDED_BY(mu): the source's ftyp+moov
-  std::optional<uint32_t> next_fragment;   // GUARDED_BY(mu): the moof number to feed next
-  bool started = false;                    // GUARDED_BY(mu)
-  int64_t from_us = 0, to_us = 0;          // GUARDED_BY(mu)
+  Mutex mu;
+  media::H264Transcoder coder GUARDED_BY(mu);
+  std::string init GUARDED_BY(mu);                       // the source's ftyp+moov
+  std::optional<uint32_t> next_fragment GUARDED_BY(mu);  // the moof number to feed next
+  bool started GUARDED_BY(mu) = false;
+  int64_t from_us GUARDED_BY(mu) = 0;
+  int64_t to_us GUARDED_BY(mu) = 0;
   std::atomic<uint64_t> bytes{0};
   std::atomic<int64_t> last_used_us{0};
 };
@@ -60,7 +62,7 @@ TranscodeCache::TranscodeCache(media::TranscodeSize size, uint64_t max_bytes)
 TranscodeCache::~TranscodeCache() = default;
 
 std::shared_ptr<TranscodeCache::Transcode> TranscodeCache::Find(const TranscodeKey& key) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto& t = by_key_[key];
   if (!t) t = std::make_shared<Transcode>(size_);
   t->last_used_us = MonotonicUs();
@@ -68,7 +70,7 @@ std::shared_ptr<TranscodeCache::Transcode> TranscodeCache::Find(const TranscodeK
 }
 
 void TranscodeCache::Trim() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   const int64_t now = MonotonicUs();
   uint64_t total = 0;
   for (auto it = by_key_.begin(); it != by_key_.end();) {
@@ -94,12 +96,12 @@ void TranscodeCache::Trim() {
 }
 
 size_t TranscodeCache::transcodes() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return by_key_.size();
 }
 
 uint64_t TranscodeCache::bytes() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   uint64_t total = 0;
   for (const auto& [key, t] : by_key_) total += t->bytes;
   return total;
@@ -110,7 +112,7 @@ Result<TranscodeChunk> TranscodeCache::Read(const TranscodeKey& key, int fd, uin
   std::shared_ptr<Transcode> t = Find(key);
   TranscodeChunk chunk;
   {
-    std::lock_guard lock(t->mu);
+    MutexLock lock(t->mu);
     const bool caught_up = offset >= t->coder.Output().size();
     if (caught_up && !t->coder.finished()) {
       auto fragments = ScanFragments(fd, file_size);

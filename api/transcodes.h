@@ -25,6 +25,7 @@
 #include <mutex>
 #include <string>
 
+#include "base/mutex.h"
 #include "base/status.h"
 #include "media/h264_transcoder.h"
 
@@ -75,8 +76,8 @@ class TranscodeCache {
   const media::TranscodeSize size_;
   const uint64_t max_bytes_;
   std::timed_mutex slot_;  // held while any transcode works: one at a time
-  mutable std::mutex mu_;
-  std::map<TranscodeKey, std::shared_ptr<Transcode>> by_key_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::map<TranscodeKey, std::shared_ptr<Transcode>> by_key_ GUARDED_BY(mu_);
 };
 
 }  // namespace custodian::api

@@ -40,7 +40,7 @@ ViewingLog::ViewingLog(AccessLogWriter& writer, const Clock& clock, int64_t idle
     : writer_(writer), clock_(clock), idle_timeout_us_(idle_timeout_us) {}
 
 size_t ViewingLog::open_count() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return viewings_.size();
 }
 
@@ -61,7 +61,7 @@ Result<int64_t> ViewingLog::Enter(const ViewingRequest& r) {
   std::vector<ViewingPtr> idle;
   ViewingPtr mine;
   {
-    std::unique_lock lock(mu_);
+    MutexLock lock(mu_);
     for (;;) {
       const MonoMicros now = clock_.Monotonic();
       ViewingPtr found;
@@ -77,12 +77,12 @@ Result<int64_t> ViewingLog::Enter(const ViewingRequest& r) {
       }
       if (!found) break;
       if (found->starting) {
-        started_.wait(lock);
+        lock.Wait(started_);
         continue;
       }
       found->Note(r, now);
       const int64_t id = found->start.id;
-      lock.unlock();
+      lock.Unlock();
       if (!idle.empty()) End(std::move(idle), "ended: idle for " + Seconds(idle_timeout_us_));
       return id;
     }
@@ -106,7 +106,7 @@ Result<int64_t> ViewingLog::Enter(const ViewingRequest& r) {
   if (!idle.empty()) End(std::move(idle), "ended: idle for " + Seconds(idle_timeout_us_));
   // mine->start is read-only while starting, so it is read here without the lock.
   Result<int64_t> id = writer_.AppendViewingStart(mine->start);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (!id.ok()) {
     viewings_.remove(mine);
   } else {
@@ -121,7 +121,7 @@ Result<int64_t> ViewingLog::Enter(const ViewingRequest& r) {
 template <typename Pick>
 std::vector<ViewingLog::ViewingPtr> ViewingLog::Take(Pick pick) {
   std::vector<ViewingPtr> taken;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (auto it = viewings_.begin(); it != viewings_.end();) {
     if (!(*it)->starting && pick(**it)) {
       taken.push_back(*it);
@@ -158,36 +158,36 @@ int ViewingLog::WriteEnds(const std::vector<ViewingPtr>& ended, const std::strin
 }
 
 int ViewingLog::End(std::vector<ViewingPtr> ended, const std::string& why) {
-  std::lock_guard serial(end_mu_);
+  MutexLock serial(end_mu_);
   return WriteEnds(ended, why);
 }
 
 int ViewingLog::EndIdle() {
-  std::lock_guard serial(end_mu_);
+  MutexLock serial(end_mu_);
   const MonoMicros now = clock_.Monotonic();
   return WriteEnds(Take([&](const Viewing& v) { return now.us - v.last.us >= idle_timeout_us_; }),
                    "ended: idle for " + Seconds(idle_timeout_us_));
 }
 
 int ViewingLog::EndSession(const std::string& session, const std::string& why) {
-  std::lock_guard serial(end_mu_);
+  MutexLock serial(end_mu_);
   return WriteEnds(Take([&](const Viewing& v) { return v.key.session == session; }), why);
 }
 
 int ViewingLog::EndUser(int64_t user_id, const std::string& why) {
-  std::lock_guard serial(end_mu_);
+  MutexLock serial(end_mu_);
   return WriteEnds(Take([&](const Viewing& v) { return v.start.user_id == user_id; }), why);
 }
 
 int ViewingLog::EndAll(const std::string& why) {
-  std::lock_guard serial(end_mu_);
+  MutexLock serial(end_mu_);
   return WriteEnds(Take([](const Viewing&) { return true; }), why);
 }
 
 Status ViewingLog::EndLeftOpen(records::Database& db) {
   auto open = db.ListOpenViewings();
   if (!open.ok()) return open.status();
-  std::lock_guard serial(end_mu_);
+  MutexLock serial(end_mu_);
   for (const records::AccessEntry& start : *open) {
     records::AccessEntry e = start;
     e.id = 0;

@@ -41,6 +41,7 @@
 
 #include "api/access_writer.h"
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "records/access_log.h"
 
 namespace custodian::api {
@@ -109,18 +110,19 @@ class ViewingLog {
   bool Reaches(const Viewing& v, const ViewingRequest& r) const;
   // Removes from the table the viewings `pick` selects, under mu_.
   template <typename Pick>
-  std::vector<ViewingPtr> Take(Pick pick);
-  // Writes the end entries; call with end_mu_ held and mu_ not held.
-  int WriteEnds(const std::vector<ViewingPtr>& ended, const std::string& why);
+  std::vector<ViewingPtr> Take(Pick pick) EXCLUDES(mu_);
+  // Writes the end entries.
+  int WriteEnds(const std::vector<ViewingPtr>& ended, const std::string& why) REQUIRES(end_mu_)
+      EXCLUDES(mu_);
   int End(std::vector<ViewingPtr> ended, const std::string& why);
 
   AccessLogWriter& writer_;
   const Clock& clock_;
   const int64_t idle_timeout_us_;
-  std::mutex end_mu_;  // held by End*: see the contract
-  mutable std::mutex mu_;
+  Mutex end_mu_;  // held by End*: see the contract
+  mutable Mutex mu_;
   std::condition_variable started_;  // a viewing's start entry was written or failed
-  std::list<ViewingPtr> viewings_;   // GUARDED_BY(mu_)
+  std::list<ViewingPtr> viewings_ GUARDED_BY(mu_);
 };
 
 }  // namespace custodian::api

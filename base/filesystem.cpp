@@ -122,10 +122,13 @@ Status WriteFileAtomically(Filesystem& fs, const std::string& path, const std::s
   const std::string tmp = path + ".tmp";
   auto f = fs.Create(tmp);
   if (!f.ok()) return f.status();
-  CUSTODIAN_RETURN_IF_ERROR((*f)->Append(data.data(), data.size()));
-  CUSTODIAN_RETURN_IF_ERROR((*f)->Sync());
-  CUSTODIAN_RETURN_IF_ERROR((*f)->Close());
-  return fs.Rename(tmp, path);  // fsyncs the directory
+  Status st = (*f)->Append(data.data(), data.size());
+  if (st.ok()) st = (*f)->Sync();
+  Status closed = (*f)->Close();
+  if (st.ok()) st = closed;
+  if (st.ok()) st = fs.Rename(tmp, path);  // fsyncs the directory
+  if (!st.ok()) (void)fs.Unlink(tmp);      // a half-written temporary is never kept
+  return st;
 }
 
 std::string DirName(const std::string& path) {
@@ -191,6 +194,13 @@ Status PosixFilesystem::Truncate(const std::string& path, uint64_t size) {
   return Status::Ok();
 }
 
+Status PosixFilesystem::Chmod(const std::string& path, uint32_t mode) {
+  if (::chmod(path.c_str(), static_cast<mode_t>(mode)) != 0) {
+    return ErrnoStatus("chmod " + path, errno);
+  }
+  return Status::Ok();
+}
+
 Result<uint64_t> PosixFilesystem::FileSize(const std::string& path) {
   struct stat st{};
   if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("stat " + path, errno);
@@ -250,7 +260,7 @@ Result<std::unique_ptr<SequentialFile>> FaultInjectingFilesystem::OpenSequential
 
 Result<DiskSpace> FaultInjectingFilesystem::Space(const std::string& path) {
   {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     if (space_.total_bytes > 0) return space_;
   }
   return base_.Space(path);

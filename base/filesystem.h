@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
 
 namespace custodian {
@@ -70,6 +71,8 @@ class Filesystem {
   // rename(2) followed by an fsync of the destination's directory.
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
   virtual Status Truncate(const std::string& path, uint64_t size) = 0;
+  // chmod(2): for a file that must be private (0600) before anything is written to it.
+  virtual Status Chmod(const std::string& path, uint32_t mode) = 0;
   virtual Result<uint64_t> FileSize(const std::string& path) = 0;
   virtual bool Exists(const std::string& path) = 0;
   virtual Result<std::vector<DirEntry>> List(const std::string& dir) = 0;
@@ -87,6 +90,7 @@ class PosixFilesystem final : public Filesystem {
   Status RemoveDir(const std::string& path) override;
   Status Rename(const std::string& from, const std::string& to) override;
   Status Truncate(const std::string& path, uint64_t size) override;
+  Status Chmod(const std::string& path, uint32_t mode) override;
   Result<uint64_t> FileSize(const std::string& path) override;
   bool Exists(const std::string& path) override;
   Result<std::vector<DirEntry>> List(const std::string& dir) override;
@@ -114,6 +118,7 @@ class ForwardingFilesystem : public Filesystem {
   Status Truncate(const std::string& path, uint64_t size) override {
     return base_.Truncate(path, size);
   }
+  Status Chmod(const std::string& path, uint32_t mode) override { return base_.Chmod(path, mode); }
   Result<uint64_t> FileSize(const std::string& path) override { return base_.FileSize(path); }
   bool Exists(const std::string& path) override { return base_.Exists(path); }
   Result<std::vector<DirEntry>> List(const std::string& dir) override { return base_.List(dir); }
@@ -141,7 +146,7 @@ class FaultInjectingFilesystem final : public ForwardingFilesystem {
   void FailReads(bool fail) { fail_reads_ = fail; }
   // Space() reports these figures instead of the real ones while total_bytes > 0.
   void SetSpace(DiskSpace s) {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     space_ = s;
   }
 
@@ -157,8 +162,8 @@ class FaultInjectingFilesystem final : public ForwardingFilesystem {
   std::atomic<int64_t> write_budget_{-1};
   std::atomic<bool> fail_unlinks_{false};
   std::atomic<bool> fail_reads_{false};
-  std::mutex mu_;
-  DiskSpace space_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  DiskSpace space_ GUARDED_BY(mu_);
 };
 
 // The whole of a file, read through fs: kResourceExhausted when it is larger than
@@ -166,7 +171,8 @@ class FaultInjectingFilesystem final : public ForwardingFilesystem {
 Result<std::string> ReadFileToString(Filesystem& fs, const std::string& path,
                                      uint64_t max_bytes = uint64_t{64} << 20);
 // Replaces path with data durably: writes path + ".tmp", syncs it, renames it over path and
-// syncs the directory. On failure path is unchanged (the temporary may be left behind).
+// syncs the directory. On failure path is unchanged and the temporary is removed (unless
+// the removal fails too).
 Status WriteFileAtomically(Filesystem& fs, const std::string& path, const std::string& data);
 
 // Directory part of a path ("a/b/c.mp4" -> "a/b"; "c.mp4" -> ".").

@@ -1,9 +1,10 @@
-#include <catch2/catch.hpp>
+#include "base/filesystem.h"
 
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <string>
-
-#include "base/filesystem.h"
 
 using namespace custodian;
 
@@ -45,6 +46,44 @@ TEST_CASE("injected faults fill the disk and fail unlinks") {
   fs.SetSpace({1000, 50});
   REQUIRE(fs.Space(dir)->free_bytes == 50);
   REQUIRE(fs.Space(dir)->UsedFraction() == Approx(0.95));
+}
+
+TEST_CASE("a failed atomic write leaves the old file whole and no temporary") {
+  FaultInjectingFilesystem fs(PosixFilesystem::Instance());
+  const std::string dir = TempDir();
+  const std::string path = JoinPath(dir, "state.json");
+  REQUIRE(WriteFileAtomically(fs, path, "old contents").ok());
+  fs.FailWritesAfter(4);
+  Status st = WriteFileAtomically(fs, path, "new contents, longer than four bytes");
+  REQUIRE(st.kind() == ErrorKind::kResourceExhausted);
+  REQUIRE(*ReadFileToString(fs, path) == "old contents");
+  REQUIRE_FALSE(fs.Exists(path + ".tmp"));
+  fs.FailWritesAfter(-1);
+  REQUIRE(WriteFileAtomically(fs, path, "new").ok());
+  REQUIRE(*ReadFileToString(fs, path) == "new");
+}
+
+TEST_CASE("whole-file reads report a failed read, a missing file and one too large") {
+  FaultInjectingFilesystem fs(PosixFilesystem::Instance());
+  const std::string path = JoinPath(TempDir(), "f.txt");
+  REQUIRE(ReadFileToString(fs, path).status().kind() == ErrorKind::kNotFound);
+  REQUIRE(WriteFileAtomically(fs, path, "0123456789").ok());
+  REQUIRE(ReadFileToString(fs, path, 9).status().kind() == ErrorKind::kResourceExhausted);
+  fs.FailReads(true);
+  Status st = ReadFileToString(fs, path).status();
+  REQUIRE(st.kind() == ErrorKind::kIo);
+  REQUIRE(st.message().find(path) != std::string::npos);
+}
+
+TEST_CASE("chmod makes a file private") {
+  auto& fs = PosixFilesystem::Instance();
+  const std::string path = JoinPath(TempDir(), "secret");
+  REQUIRE(fs.Create(path).ok());
+  REQUIRE(fs.Chmod(path, 0600).ok());
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  REQUIRE((st.st_mode & 0777) == 0600);
+  REQUIRE(fs.Chmod(path + ".absent", 0600).kind() == ErrorKind::kNotFound);
 }
 
 TEST_CASE("path helpers join and split") {

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <iterator>
 
+#include "base/filesystem.h"
 #include "base/log.h"
 
 namespace custodian {
@@ -202,11 +202,15 @@ Result<TimeZone> TimeZone::FromPosixRule(const std::string& name, const std::str
   return zone;
 }
 
-Result<TimeZone> TimeZone::Load(const std::string& name, const std::string& zoneinfo_dir) {
+Result<TimeZone> TimeZone::Load(const std::string& name, const std::string& zoneinfo_dir,
+                                Filesystem* fs) {
   const std::string path = zoneinfo_dir + "/" + name;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("zoneinfo: cannot open " + path);
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // A TZif file is a few kilobytes; anything near this bound is not one.
+  constexpr uint64_t kMaxTzifBytes = 1 << 20;
+  auto read =
+      ReadFileToString(fs != nullptr ? *fs : PosixFilesystem::Instance(), path, kMaxTzifBytes);
+  if (!read.ok()) return Status(read.status().kind(), "zoneinfo: " + read.status().message());
+  const std::string& data = *read;
   auto bad = [&](const std::string& why) { return DataLoss("zoneinfo: " + path + ": " + why); };
   if (data.size() < 44 || data.compare(0, 4, "TZif") != 0) return bad("not a TZif file");
   if (data[4] < '2') return bad("TZif version 1 is not supported");

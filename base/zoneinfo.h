@@ -19,6 +19,8 @@
 
 namespace custodian {
 
+class Filesystem;
+
 struct CivilDate {
   int year = 1970;
   int month = 1;  // 1..12
@@ -49,9 +51,12 @@ struct LocalTime {
 
 class TimeZone {
  public:
-  // Loads a zone by name ("Europe/London") from zoneinfo_dir.
+  // Loads a zone by name ("Europe/London") from zoneinfo_dir, read through fs (the process's
+  // PosixFilesystem when null): kNotFound when the file is missing, the read's error when it
+  // cannot be read, kDataLoss when it is not a TZif file this reads.
   static Result<TimeZone> Load(const std::string& name,
-                               const std::string& zoneinfo_dir = "/usr/share/zoneinfo");
+                               const std::string& zoneinfo_dir = "/usr/share/zoneinfo",
+                               Filesystem* fs = nullptr);
   // A zone from a POSIX TZ rule alone ("GMT0BST,M3.5.0/1,M10.5.0"), for when the database
   // is missing and for tests.
   static Result<TimeZone> FromPosixRule(const std::string& name, const std::string& rule);

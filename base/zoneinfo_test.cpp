@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "base/filesystem.h"
+
 using namespace custodian;
 
 namespace {
@@ -66,5 +68,11 @@ TEST_CASE("the built-in UK rule agrees with the tz database") {
   }
   REQUIRE(rule->ToLocal(At("2026-03-29T01:00:00Z")).abbreviation == "BST");
   REQUIRE(TimeZone::Load("No/Such_Zone").status().kind() == ErrorKind::kNotFound);
+  // A database that cannot be read is an error naming the file, not a zone.
+  FaultInjectingFilesystem failing(PosixFilesystem::Instance());
+  failing.FailReads(true);
+  Status unread = TimeZone::Load("Europe/London", "/usr/share/zoneinfo", &failing).status();
+  REQUIRE(unread.kind() == ErrorKind::kIo);
+  REQUIRE(unread.message().find("zoneinfo: open /usr/share/zoneinfo/Europe/London") == 0);
   REQUIRE_FALSE(TimeZone::FromPosixRule("x", "GMT0BST,J60,J300").ok());
 }

@@ -204,7 +204,8 @@ void ReadCameraFile(SourceFile& file, CameraIds& ids, std::vector<CameraConfig>*
   }
 }
 
-void ReadCamerasDir(MapReader& root, ErrorList& errors, CameraIds& ids, SiteConfig* site) {
+void ReadCamerasDir(MapReader& root, ErrorList& errors, CameraIds& ids, SiteConfig* site,
+                    Filesystem& files) {
   std::optional<std::string> value = root.String("cameras_dir");
   if (!value) return;
   site->cameras_dir = root.file().Resolve(*value);
@@ -222,12 +223,12 @@ void ReadCamerasDir(MapReader& root, ErrorList& errors, CameraIds& ids, SiteConf
   int seq = 1;
   for (const std::string& name : names) {
     SourceFile file(display_dir == "." ? name : JoinPath(display_dir, name),
-                    JoinPath(site->cameras_dir, name), errors, seq++);
+                    JoinPath(site->cameras_dir, name), errors, seq++, files);
     ReadCameraFile(file, ids, &site->cameras);
   }
 }
 
-void ReadTopLevel(MapReader& root, ErrorList& errors, SiteConfig* site) {
+void ReadTopLevel(MapReader& root, ErrorList& errors, SiteConfig* site, Filesystem& files) {
   ReadSite(root, site);
   if (auto v = root.String("data_dir", Presence::kRequired)) {
     site->data_dir = root.file().Resolve(*v);
@@ -244,21 +245,21 @@ void ReadTopLevel(MapReader& root, ErrorList& errors, SiteConfig* site) {
     internal::ReadCameraList(root.file(), *list, "cameras", root.Mark("cameras"), ids,
                              &site->cameras);
   }
-  ReadCamerasDir(root, errors, ids, site);
+  ReadCamerasDir(root, errors, ids, site, files);
   root.Finish();
 }
 
 }  // namespace
 
-Result<SiteConfig> LoadSiteConfig(const std::string& path) {
+Result<SiteConfig> LoadSiteConfig(const std::string& path, Filesystem& files) {
   ErrorList errors;
   SiteConfig site;
   site.path = internal::AbsolutePath(path);
-  SourceFile file(path, site.path, errors, 0);
+  SourceFile file(path, site.path, errors, 0, files);
   if (std::optional<YAML::Node> root = file.Parse()) {
     try {
       MapReader reader(file, *root, "", root->Mark());
-      if (reader.ok()) ReadTopLevel(reader, errors, &site);
+      if (reader.ok()) ReadTopLevel(reader, errors, &site, files);
     } catch (const YAML::Exception& e) {
       // Reading only walks nodes that exist, so this would be a bug in the reader.
       file.Error(e.mark, "", std::string("internal error reading YAML: ") + e.what());
@@ -268,9 +269,10 @@ Result<SiteConfig> LoadSiteConfig(const std::string& path) {
   return site;
 }
 
-Result<CameraConfig> LoadCameraFile(const std::string& path, const std::string& display_path) {
+Result<CameraConfig> LoadCameraFile(const std::string& path, const std::string& display_path,
+                                    Filesystem& files) {
   ErrorList errors;
-  SourceFile file(display_path, internal::AbsolutePath(path), errors, 0);
+  SourceFile file(display_path, internal::AbsolutePath(path), errors, 0, files);
   std::optional<CameraConfig> camera;
   if (std::optional<YAML::Node> node = file.Parse()) {
     CameraIds ids;

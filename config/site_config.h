@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "base/filesystem.h"
 #include "base/log.h"
 #include "base/status.h"
 #include "config/camera_config.h"
@@ -89,13 +90,17 @@ struct SiteConfig {
 };
 
 // Loads and checks the site file at path. On failure the status is kInvalidArgument and its
-// message holds every error found, one per line.
-Result<SiteConfig> LoadSiteConfig(const std::string& path);
+// message holds every error found, one per line. The site file and the camera files are read
+// through fs (a file that cannot be read is one of the errors); cameras_dir is listed and
+// password files are checked directly.
+Result<SiteConfig> LoadSiteConfig(const std::string& path,
+                                  Filesystem& fs = PosixFilesystem::Instance());
 
 // Loads one camera file (a single camera mapping, as in cameras_dir) with the same strict
 // reader, on its own: messages name the file as display_path. For checking a camera file
 // before it replaces anything (camera administration); ids are not compared with the site's.
-Result<CameraConfig> LoadCameraFile(const std::string& path, const std::string& display_path);
+Result<CameraConfig> LoadCameraFile(const std::string& path, const std::string& display_path,
+                                    Filesystem& fs = PosixFilesystem::Instance());
 
 // The camera's own max_age_days if set, else the site's.
 int EffectiveMaxAgeDays(const SiteConfig& site, const CameraConfig& camera);

@@ -59,20 +59,13 @@ std::string Normal(const fs::path& p) {
   return s.empty() ? "." : s;
 }
 
-// The file's whole content, or an errno value.
-bool ReadWholeFile(const std::string& path, std::string* out, int* err) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    *err = errno;
-    return false;
-  }
-  char buf[8192];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out->append(buf, n);
-  bool failed = std::ferror(f) != 0;
-  *err = errno;
-  std::fclose(f);
-  return !failed;
+// Why a read of path failed, without the path (the message names the file as the user wrote
+// it): "open <path>: reason" becomes "reason".
+std::string ReadFailure(const Status& st, const std::string& path) {
+  const std::string& m = st.message();
+  const size_t at = m.find(path);
+  const size_t colon = at == std::string::npos ? at : m.find(": ", at + path.size());
+  return colon == std::string::npos ? m : m.substr(colon + 2);
 }
 
 bool LooksLikeInteger(const std::string& s) {
@@ -140,11 +133,12 @@ std::string ErrorList::Joined() const {
 }
 
 SourceFile::SourceFile(std::string display_path, std::string absolute_path, ErrorList& errors,
-                       int seq)
+                       int seq, Filesystem& files)
     : display_path_(std::move(display_path)),
       absolute_path_(std::move(absolute_path)),
       errors_(errors),
-      seq_(seq) {}
+      seq_(seq),
+      fs_(files) {}
 
 std::string SourceFile::Resolve(const std::string& path) const {
   fs::path p(path);
@@ -171,12 +165,15 @@ void SourceFile::Error(const YAML::Mark& mark, const std::string& key_path,
 }
 
 std::optional<YAML::Node> SourceFile::Parse() {
-  std::string text;
-  int err = 0;
-  if (!ReadWholeFile(absolute_path_, &text, &err)) {
-    errors_.Add(seq_, 0, display_path_ + ": cannot read: " + std::strerror(err));
+  // A config file is a few kilobytes; one near this bound is not a config file.
+  constexpr uint64_t kMaxConfigBytes = 16 << 20;
+  auto read = ReadFileToString(fs_, absolute_path_, kMaxConfigBytes);
+  if (!read.ok()) {
+    errors_.Add(seq_, 0,
+                display_path_ + ": cannot read: " + ReadFailure(read.status(), absolute_path_));
     return std::nullopt;
   }
+  const std::string& text = *read;
   // Documents are counted with a bounded loop rather than YAML::LoadAll: on some inputs
   // (a file that is only ",") yaml-cpp 0.7 yields empty documents without end, and LoadAll
   // grew until memory ran out (found by tests/fuzz/fuzz_config).

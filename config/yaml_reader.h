@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "base/filesystem.h"
+
 namespace custodian::config::internal {
 
 class ErrorList {
@@ -42,8 +44,9 @@ class ErrorList {
 class SourceFile {
  public:
   // display_path names the file in messages (as the user wrote it); relative paths inside
-  // the file resolve against the directory of absolute_path.
-  SourceFile(std::string display_path, std::string absolute_path, ErrorList& errors, int seq);
+  // the file resolve against the directory of absolute_path, which is read through fs.
+  SourceFile(std::string display_path, std::string absolute_path, ErrorList& errors, int seq,
+             Filesystem& files);
 
   // An absolute, lexically normalised path; relative ones resolve against this file's
   // directory.
@@ -64,6 +67,7 @@ class SourceFile {
   std::string absolute_path_;
   ErrorList& errors_;
   int seq_;
+  Filesystem& fs_;
 };
 
 // path made absolute (against the working directory) and lexically normalised.

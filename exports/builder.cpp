@@ -18,6 +18,7 @@
 #include <tuple>
 
 #include "base/log.h"
+#include "base/mutex.h"
 #include "base/sha256.h"
 #include "exports/burned_copy.h"
 #include "exports/fmp4.h"
@@ -94,24 +95,24 @@ class InFlight {
   explicit InFlight(int limit) : free_(limit), limit_(limit) {}
   // The returned token releases its slot when the last copy goes.
   std::shared_ptr<void> Acquire() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return free_ > 0; });
+    MutexLock lock(mu_);
+    lock.Wait(cv_, [this]() REQUIRES(mu_) { return free_ > 0; });
     --free_;
     return std::shared_ptr<void>(nullptr, [this](void*) {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(mu_);
       ++free_;
       cv_.notify_all();
     });
   }
   void Drain() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return free_ == limit_; });
+    MutexLock lock(mu_);
+    lock.Wait(cv_, [this]() REQUIRES(mu_) { return free_ == limit_; });
   }
 
  private:
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable cv_;
-  int free_;  // GUARDED_BY(mu_)
+  int free_ GUARDED_BY(mu_);
   const int limit_;
 };
 
@@ -158,45 +159,45 @@ class WritebackWorker {
   }
   ~WritebackWorker() {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       stopping_ = true;
     }
     cv_.notify_all();
     thread_.join();
   }
   void Submit(WritableFile* file) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (pending_.empty() || pending_.back() != file) pending_.push_back(file);
     cv_.notify_all();
   }
   // Waits until no writeback is pending or running (before a file is closed).
   void Barrier() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return pending_.empty() && !busy_; });
+    MutexLock lock(mu_);
+    lock.Wait(cv_, [this]() REQUIRES(mu_) { return pending_.empty() && !busy_; });
   }
 
  private:
   void Loop() {
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     for (;;) {
-      cv_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+      lock.Wait(cv_, [this]() REQUIRES(mu_) { return stopping_ || !pending_.empty(); });
       if (pending_.empty()) return;
       WritableFile* file = pending_.front();
       pending_.pop_front();
       busy_ = true;
-      lock.unlock();
+      lock.Unlock();
       file->StartWriteback();
-      lock.lock();
+      lock.Lock();
       busy_ = false;
       cv_.notify_all();
     }
   }
 
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable cv_;
-  std::deque<WritableFile*> pending_;  // GUARDED_BY(mu_)
-  bool busy_ = false;                  // GUARDED_BY(mu_)
-  bool stopping_ = false;              // GUARDED_BY(mu_)
+  std::deque<WritableFile*> pending_ GUARDED_BY(mu_);
+  bool busy_ GUARDED_BY(mu_) = false;
+  bool stopping_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

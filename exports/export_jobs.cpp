@@ -4,6 +4,7 @@
 
 #include "base/log.h"
 #include "exports/zip.h"
+#include "requests/rules.h"
 #include "requests/workflow.h"
 
 namespace custodian::exports {
@@ -54,8 +55,7 @@ Result<ExportTicket> RequestExport(records::Database& db, int64_t request_id, in
   if (!r.ok()) return r.status();
   if (!r->has_value()) return NotFound("no request " + std::to_string(request_id));
   const RequestState s = (*r)->state;
-  if (s != RequestState::kApproved && s != RequestState::kExportPrepared &&
-      s != RequestState::kDisclosed) {
+  if (!requests::MayExport(s)) {
     return FailedPrecondition("request " + std::to_string(request_id) + " is " + records::Name(s) +
                               "; footage is exported only once a manager "
                               "has approved the request");

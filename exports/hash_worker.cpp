@@ -249,7 +249,7 @@ HashWorker::HashWorker(const char* name) : thread_([this] { Loop(); }) {
 
 HashWorker::~HashWorker() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
@@ -258,7 +258,7 @@ HashWorker::~HashWorker() {
 
 void HashWorker::Submit(std::function<void()> task) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     queue_.push_back(std::move(task));
   }
   cv_.notify_one();
@@ -267,7 +267,7 @@ void HashWorker::Submit(std::function<void()> task) {
 int HashWorker::Begin() {
   int stream;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stream = next_stream_++;
   }
   Submit([this, stream] { streams_.emplace(stream, Sha256Stream()); });
@@ -337,8 +337,8 @@ void HashWorker::Loop() {
   for (;;) {
     std::function<void()> task;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      MutexLock lock(mu_);
+      lock.Wait(cv_, [this]() REQUIRES(mu_) { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and drained
       task = std::move(queue_.front());
       queue_.pop_front();

@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/sha256.h"
 
 namespace custodian::exports {
@@ -93,11 +94,11 @@ class HashWorker {
   void Loop();
   void HashRuns(const std::vector<HashRun>& runs, const HashRun& alongside);
 
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;  // GUARDED_BY(mu_)
-  bool stopping_ = false;                    // GUARDED_BY(mu_)
-  int next_stream_ = 0;                      // GUARDED_BY(mu_)
+  std::deque<std::function<void()>> queue_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
+  int next_stream_ GUARDED_BY(mu_) = 0;
   // Touched only by the worker thread.
   std::map<int, Sha256Stream> streams_;
   std::thread thread_;

@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "requests/rules.h"
+
 namespace custodian::exports {
 
 using records::RequestState;
@@ -29,8 +31,7 @@ Result<ExportPlan> PlanExport(records::Database& db, int64_t export_id,
   }
   plan.request = **r;
   const RequestState s = plan.request.state;
-  if (s != RequestState::kApproved && s != RequestState::kExportPrepared &&
-      s != RequestState::kDisclosed) {
+  if (!requests::MayExport(s)) {
     return FailedPrecondition("request " + std::to_string(plan.request.id) + " is " +
                               records::Name(s) + "; only an approved request is exported");
   }

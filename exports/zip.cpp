@@ -9,15 +9,19 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 #include <vector>
+
+#include "base/filesystem.h"
 
 namespace custodian::exports {
 
 namespace {
 
 // No 0/O, 1/l/I: the password is read off a screen and typed in elsewhere.
+// 7z's output on a failure is a few lines; more than this is not read into memory.
+constexpr uint64_t kMaxLogBytes = 1 << 20;
+
 constexpr char kAlphabet[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
 std::string ParentOf(const std::string& path) {
@@ -113,13 +117,13 @@ Status MakeEncryptedZip(const std::string& package_dir, const std::string& zip_p
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  std::ifstream log(log_path);
-  std::stringstream text;
-  text << log.rdbuf();
-  ::unlink(log_path.c_str());
+  // 7z's own output, for the message should it fail; only its tail is kept.
+  auto& fs = PosixFilesystem::Instance();
+  auto log = ReadFileToString(fs, log_path, kMaxLogBytes);
+  (void)fs.Unlink(log_path);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     ::unlink(zip_path.c_str());
-    std::string msg = text.str();
+    std::string msg = log.ok() ? *log : "(its output not read: " + log.status().message() + ")";
     if (msg.size() > 400) msg = msg.substr(msg.size() - 400);
     return IoError("7z failed (status " + std::to_string(status) + "): " + msg);
   }

@@ -1,7 +1,6 @@
 #include "health/alarm_watcher.h"
 
 #include <chrono>
-#include <fstream>
 #include <sstream>
 
 #include "base/log.h"
@@ -18,11 +17,17 @@ constexpr int kMailsPerRound = 10;
 // sending sender reports, or stopped).
 constexpr int64_t kCameraClockLookbackUs = kMicrosPerDay;
 
-Result<std::string> ReadPassword(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return FailedPrecondition("the SMTP password file " + path + " cannot be read");
-  std::string password;
-  std::getline(in, password);
+// A password file larger than this is certainly the wrong file.
+constexpr uint64_t kMaxPasswordFileBytes = 4096;
+
+// The first line of the password file.
+Result<std::string> ReadPassword(Filesystem& fs, const std::string& path) {
+  auto read = ReadFileToString(fs, path, kMaxPasswordFileBytes);
+  if (!read.ok()) {
+    return FailedPrecondition("the SMTP password file " + path +
+                              " cannot be read: " + read.status().message());
+  }
+  std::string password = read->substr(0, read->find('\n'));
   if (!password.empty() && password.back() == '\r') password.pop_back();
   return password;
 }
@@ -141,7 +146,9 @@ void AlarmWatcher::Notify() {
   }
   SmtpRelay relay = options_.email->relay;
   if (!due->empty() && !options_.email->password_file.empty()) {
-    auto password = ReadPassword(options_.email->password_file);
+    auto password =
+        ReadPassword(options_.fs != nullptr ? *options_.fs : PosixFilesystem::Instance(),
+                     options_.email->password_file);
     if (!password.ok()) {
       LogError("health") << password.status().message() << "; alarm e-mail not sent";
       return;

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/filesystem.h"
 #include "base/status.h"
 #include "health/alarm_check.h"
 #include "health/smtp.h"
@@ -46,6 +47,9 @@ struct AlarmWatcherOptions {
   std::optional<AlarmEmail> email;
   int64_t interval_us = 5 * kMicrosPerSecond;
   int64_t access_log_interval_us = 3600 * kMicrosPerSecond;
+  // The SMTP password file is read through this (the process's PosixFilesystem when null);
+  // when it cannot be read nothing is sent that round and the alarms stay to be e-mailed.
+  Filesystem* fs = nullptr;
 };
 
 class AlarmWatcher {

@@ -1,8 +1,12 @@
 #include "health/smtp.h"
 
+#include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
-
+#include <cerrno>
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 
 #include "base/testing/temp_dir.h"
 #include "health/alarm_watcher.h"
@@ -138,29 +142,46 @@ TEST_CASE("a header with a line break is refused before anything is sent") {
   CHECK(fake.connections() == 0);
 }
 
-TEST_CASE("the watcher e-mails a camera that went offline and marks the alarm as sent") {
+namespace {
+
+// Records with one camera, yard, that has never sent a picture, and a relay certificate.
+struct WatchedSite {
   RelayCert cert;
   TempDir dir;
   SystemClock& clock = SystemClock::Instance();
-  auto db = records::Database::Open(dir.File("records.db"), clock);
-  REQUIRE(db.ok());
-  records::Database& d = **db;
-  REQUIRE(d.UpsertCamera({"yard", "Yard", {}}).ok());
-  FakeSmtpOptions o = Options(cert);
-  auto fake = std::make_unique<FakeSmtpRelay>(o);
+  std::unique_ptr<records::Database> db;
+  WatchedSite() {
+    auto opened = records::Database::Open(dir.File("records.db"), clock);
+    REQUIRE(opened.ok());
+    db = std::move(opened).value();
+    REQUIRE(db->UpsertCamera({"yard", "Yard", {}}).ok());
+  }
+};
 
+// A watcher that raises yard's offline alarm at once and e-mails it through fake.
+AlarmWatcherOptions WatchYard(const FakeSmtpRelay& fake, const RelayCert& cert,
+                              int64_t interval_us) {
   AlarmWatcherOptions w;
   w.site_name = "Test House";
   w.cameras = {{"yard", "Yard"}};
   w.policy.camera_offline_us = 1;  // at once: the camera has never sent a picture
   w.policy.backup_overdue_us = 0;
-  w.interval_us = 100'000;
+  w.interval_us = interval_us;
   AlarmEmail email;
-  email.relay = RelayFor(*fake, cert);
+  email.relay = RelayFor(fake, cert);
   email.from = "custodian@site.example";
   email.to = {"manager@site.example"};
   w.email = email;
-  auto watcher = AlarmWatcher::Start(d, clock, w);
+  return w;
+}
+
+}  // namespace
+
+TEST_CASE("the watcher e-mails a camera that went offline and marks the alarm as sent") {
+  WatchedSite site;
+  records::Database& d = *site.db;
+  auto fake = std::make_unique<FakeSmtpRelay>(Options(site.cert));
+  auto watcher = AlarmWatcher::Start(d, site.clock, WatchYard(*fake, site.cert, 100'000));
   REQUIRE(watcher.ok());
 
   auto got = fake->WaitForMessages(1, kWaitMs);
@@ -179,4 +200,62 @@ TEST_CASE("the watcher e-mails a camera that went offline and marks the alarm as
     if (a.kind == "camera_offline:yard") marked = a.notified.has_value() && a.notified->us > 0;
   }
   CHECK(marked);
+}
+
+namespace {
+
+// Refuses reads of one path until allowed, counting the refusals.
+class PasswordGate final : public ForwardingFilesystem {
+ public:
+  PasswordGate(Filesystem& base, std::string path)
+      : ForwardingFilesystem(base), path_(std::move(path)) {}
+  Result<std::unique_ptr<SequentialFile>> OpenSequential(const std::string& path) override {
+    if (path == path_ && !allowed_) {
+      ++refused_;
+      return ErrnoStatus("open " + path + " (injected)", EIO);
+    }
+    return base_.OpenSequential(path);
+  }
+  std::atomic<bool> allowed_{false};
+  std::atomic<int> refused_{0};
+
+ private:
+  const std::string path_;
+};
+
+}  // namespace
+
+TEST_CASE("an unreadable SMTP password file sends nothing and loses no alarm") {
+  WatchedSite site;
+  records::Database& d = *site.db;
+  const std::string password_file = site.dir.File("smtp.password");
+  REQUIRE(WriteFileAtomically(PosixFilesystem::Instance(), password_file, "relay-secret\n").ok());
+  PasswordGate gate(PosixFilesystem::Instance(), password_file);
+  FakeSmtpOptions o = Options(site.cert);
+  o.accept_auth = "custodian:relay-secret";
+  auto fake = std::make_unique<FakeSmtpRelay>(o);
+  AlarmWatcherOptions w = WatchYard(*fake, site.cert, 20'000);
+  w.fs = &gate;
+  w.email->relay.username = "custodian";
+  w.email->password_file = password_file;
+  auto watcher = AlarmWatcher::Start(d, site.clock, w);
+  REQUIRE(watcher.ok());
+
+  // Two rounds found an alarm to send and could not read the password: nothing went out.
+  for (int i = 0; i < kWaitMs / 10 && gate.refused_ < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(gate.refused_ >= 2);
+  CHECK(fake->connections() == 0);
+  auto waiting = d.ListAlarmsToNotify(10);
+  REQUIRE(waiting.ok());
+  CHECK(std::any_of(waiting->begin(), waiting->end(),
+                    [](const records::AlarmRow& a) { return a.kind == "camera_offline:yard"; }));
+
+  // Once it reads again, the same alarm is sent with the password from the file.
+  gate.allowed_ = true;
+  auto got = fake->WaitForMessages(1, kWaitMs);
+  REQUIRE(!got.empty());
+  CHECK(got[0].auth == "custodian:relay-secret");
+  (*watcher)->Stop();
 }

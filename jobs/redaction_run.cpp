@@ -106,7 +106,7 @@ Status RedactionJobRunner::RedactOne(const Work& work, const redaction::Redactio
   };
   auto r = redaction::RedactVideo(JoinPath(work.original, video), out, o, report);
   if (!r.ok()) return r.status();
-  CUSTODIAN_RETURN_IF_ERROR(redaction::WriteRecordFile(out + ".redaction.json", r->json));
+  CUSTODIAN_RETURN_IF_ERROR(redaction::WriteRecordFile(out + ".redaction.json", r->json, fs_));
   json entry = {{"source", video},
                 {"output", rel},
                 {"record_file", rel + ".redaction.json"},

@@ -74,7 +74,7 @@ void CameraRecorder::Start() {
 
 void CameraRecorder::RequestStop() {
   stop_ = true;
-  std::lock_guard l(wait_mu_);
+  MutexLock l(wait_mu_);
   wait_cv_.notify_all();
 }
 
@@ -84,13 +84,13 @@ void CameraRecorder::Stop() {
 }
 
 CameraCounters CameraRecorder::Counters() const {
-  std::lock_guard l(counters_mu_);
+  MutexLock l(counters_mu_);
   return counters_;
 }
 
 void CameraRecorder::WaitBackoff(int64_t us) {
-  std::unique_lock l(wait_mu_);
-  wait_cv_.wait_for(l, std::chrono::microseconds(us), [this] { return stop_.load(); });
+  MutexLock l(wait_mu_);
+  l.WaitFor(wait_cv_, std::chrono::microseconds(us), [this] { return stop_.load(); });
 }
 
 // Finds how the previous run of this camera ended, so that the first gap of this run has
@@ -133,7 +133,7 @@ void CameraRecorder::Run() {
     if (stop_) break;
     gap_reason_ = GapReasonFor(outcome);
     {
-      std::lock_guard l(counters_mu_);
+      MutexLock l(counters_mu_);
       ++counters_.reconnects;
     }
     PublishStatus(false, error, true);
@@ -370,7 +370,7 @@ Status CameraRecorder::HandlePacket(Session& s, AVPacket* pkt, bool video) {
     }
     if (!s.segment) {
       if (!key) {
-        std::lock_guard l(counters_mu_);
+        MutexLock l(counters_mu_);
         ++counters_.dropped_before_keyframe;
         return Status::Ok();  // undecodable without its keyframe
       }
@@ -385,7 +385,7 @@ Status CameraRecorder::HandlePacket(Session& s, AVPacket* pkt, bool video) {
   Status st = s.segment->Write(*pkt);
   if (!st.ok()) return Status(st.kind(), "writing segment: " + st.message());
   {
-    std::lock_guard l(counters_mu_);
+    MutexLock l(counters_mu_);
     ++counters_.packets;
     counters_.media_bytes += size;
     if (video) ++counters_.video_frames;
@@ -452,7 +452,7 @@ Status CameraRecorder::StartSegment(Session& s, int64_t pts_us, int64_t pts) {
   auto seg = SegmentFile::Open(db_, fs_, data_dir_, start, s.specs);
   if (!seg.ok()) return seg.status();
   s.segment = std::move(seg).value();
-  std::lock_guard l(counters_mu_);
+  MutexLock l(counters_mu_);
   ++counters_.segments;
   return Status::Ok();
 }
@@ -468,7 +468,7 @@ void CameraRecorder::EndSegment(Session& s) {
   last_end_ = s.segment->end();
   s.next_fragment_number = s.segment->next_fragment_number();
   {
-    std::lock_guard l(counters_mu_);
+    MutexLock l(counters_mu_);
     counters_.bytes_written += static_cast<int64_t>(s.segment->bytes());
   }
   s.segment.reset();

@@ -20,10 +20,11 @@
 
 #include "base/clock.h"
 #include "base/filesystem.h"
+#include "base/mutex.h"
 #include "media/av_util.h"
 #include "recorder/camera_source.h"
-#include "records/database.h"
 #include "recorder/segment_file.h"
+#include "records/database.h"
 
 namespace custodian::recorder {
 
@@ -127,7 +128,7 @@ class CameraRecorder {
 
   std::thread thread_;
   std::atomic<bool> stop_{false};
-  std::mutex wait_mu_;
+  Mutex wait_mu_;
   std::condition_variable wait_cv_;
 
   // Owned by the camera thread.
@@ -138,8 +139,8 @@ class CameraRecorder {
   MonoMicros last_status_{};
   int64_t status_bytes_ = 0;
 
-  mutable std::mutex counters_mu_;
-  CameraCounters counters_;  // GUARDED_BY(counters_mu_)
+  mutable Mutex counters_mu_;
+  CameraCounters counters_ GUARDED_BY(counters_mu_);
 };
 
 }  // namespace custodian::recorder

@@ -628,22 +628,8 @@ Result<RedactionRecord> RedactVideo(const std::string& input, const std::string&
   return p.Run();
 }
 
-Status WriteRecordFile(const std::string& path, const nlohmann::json& record) {
-  std::string temp = path + ".partial";
-  FILE* f = std::fopen(temp.c_str(), "w");
-  if (!f) return ErrnoStatus("create " + temp, errno);
-  std::string text = record.dump(2) + "\n";
-  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  ok = std::fflush(f) == 0 && ok;
-  ok = ::fsync(fileno(f)) == 0 && ok;
-  int err = errno;
-  ok = std::fclose(f) == 0 && ok;
-  if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) {
-    err = errno ? errno : err;
-    std::remove(temp.c_str());
-    return ErrnoStatus("write " + path, err);
-  }
-  return SyncPath(DirOf(path), true);
+Status WriteRecordFile(const std::string& path, const nlohmann::json& record, Filesystem& fs) {
+  return WriteFileAtomically(fs, path, record.dump(2) + "\n");
 }
 
 }  // namespace custodian::redaction

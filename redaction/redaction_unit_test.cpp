@@ -2,8 +2,11 @@
 #include <catch2/catch.hpp>
 #include <set>
 
+#include "base/filesystem.h"
+#include "base/testing/temp_dir.h"
 #include "redaction/mask.h"
 #include "redaction/options.h"
+#include "redaction/redactor.h"
 #include "redaction/tracker.h"
 #include "redaction/video_io.h"
 
@@ -286,4 +289,21 @@ TEST_CASE(
   CHECK(!Flagged(doubt, 50, "possible face on a still background, not masked"));
 }
 }  // namespace
+}  // namespace custodian::redaction
+
+namespace custodian::redaction {
+
+TEST_CASE("a redaction record that cannot be written leaves the old one whole") {
+  custodian::testing::TempDir dir;
+  const std::string path = dir.File("clip.mp4.redaction.json");
+  FaultInjectingFilesystem fs(PosixFilesystem::Instance());
+  REQUIRE(WriteRecordFile(path, nlohmann::json{{"faces", 1}}, fs).ok());
+  fs.FailWritesAfter(3);
+  REQUIRE(WriteRecordFile(path, nlohmann::json{{"faces", 2}}, fs).kind() ==
+          ErrorKind::kResourceExhausted);
+  fs.FailWritesAfter(-1);
+  CHECK(nlohmann::json::parse(*ReadFileToString(fs, path))["faces"] == 1);
+  CHECK_FALSE(fs.Exists(path + ".tmp"));
+}
+
 }  // namespace custodian::redaction

@@ -15,10 +15,10 @@
 #pragma once
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
+#include "base/filesystem.h"
 #include "base/status.h"
 #include "redaction/options.h"
 
@@ -41,7 +41,9 @@ Result<RedactionRecord> RedactVideo(const std::string& input, const std::string&
                                     const RedactionOptions& options,
                                     const ProgressFn& progress = nullptr);
 
-// Writes the record to `path` (temporary name, fsync, rename).
-Status WriteRecordFile(const std::string& path, const nlohmann::json& record);
+// Writes the record to `path` through fs with WriteFileAtomically: on failure `path` is as it
+// was and no temporary is left.
+Status WriteRecordFile(const std::string& path, const nlohmann::json& record,
+                       Filesystem& fs = PosixFilesystem::Instance());
 
 }  // namespace custodian::redaction

@@ -45,6 +45,19 @@ bool IsOpen(RequestState s) {
   return s != S::kRefused && s != S::kDisclosed && s != S::kWithdrawn && s != S::kClosed;
 }
 
+bool IsUndecided(RequestState s) {
+  return s == S::kReceived || s == S::kVerifying || s == S::kAwaitingDecision;
+}
+
+bool MayExport(RequestState s) {
+  return s == S::kApproved || s == S::kExportPrepared || s == S::kDisclosed;
+}
+
+std::vector<RequestState> AllStates() {
+  return {S::kReceived,       S::kVerifying, S::kAwaitingDecision, S::kApproved, S::kRefused,
+          S::kExportPrepared, S::kDisclosed, S::kClosed,           S::kWithdrawn};
+}
+
 std::vector<VerificationStep> RequiredVerifications(RequestType type) {
   using V = VerificationStep;
   switch (type) {

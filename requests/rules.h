@@ -34,6 +34,13 @@ bool TransitionAllowed(RequestState from, RequestState to);
 // States in which nothing is left to decide or hand over: refused, disclosed, withdrawn,
 // closed. An open request is any other.
 bool IsOpen(RequestState s);
+// Before the decision: received, verifying, awaiting_decision. The request can still be
+// refused, and the person who asked for it can withdraw it.
+bool IsUndecided(RequestState s);
+// Footage may be exported for the request: approved, export_prepared, disclosed.
+bool MayExport(RequestState s);
+// Every state, in the order of records::RequestState.
+std::vector<RequestState> AllStates();
 
 // Steps that must be on record before a request can go to a manager for decision.
 //   police, insurer, solicitor: received in writing; identity called back

@@ -1,6 +1,12 @@
 #include "requests/rules.h"
 
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <iterator>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "requests/testing.h"
 
@@ -87,4 +93,41 @@ TEST_CASE("each request type needs its own verification steps and legal bases") 
   REQUIRE_FALSE(
       LegalBasisFits(records::RequestType::kMedia, records::LegalBasis::kLegitimateInterests));
   REQUIRE_FALSE(LegalBasisFits(records::RequestType::kDsar, records::LegalBasis::kConsent));
+}
+
+TEST_CASE("undecided, open and exportable states follow the transition table") {
+  const std::vector<RequestState> all = AllStates();
+  REQUIRE(all.size() == static_cast<size_t>(RequestState::kWithdrawn) + 1);
+  for (RequestState s : all) {
+    INFO(records::Name(s));
+    // Undecided: it can still be refused. Open: it can still be withdrawn.
+    CHECK(IsUndecided(s) == TransitionAllowed(s, RequestState::kRefused));
+    CHECK(IsOpen(s) == TransitionAllowed(s, RequestState::kWithdrawn));
+    CHECK(MayExport(s) == (!IsUndecided(s) && s != RequestState::kRefused &&
+                           s != RequestState::kWithdrawn && s != RequestState::kClosed));
+  }
+}
+
+// The web UI's words for the states (web/static/js/requests_rules.js) name exactly the
+// server's states: the pages take which state allows what from GET /api/v1/request-rules,
+// and a state missing here would show as its raw name, one extra as a filter that never
+// matches.
+TEST_CASE("the web UI's state words name exactly the server's states") {
+  const std::string path = std::string(CUSTODIAN_SOURCE_DIR) + "/web/static/js/requests_rules.js";
+  std::ifstream in(path);
+  REQUIRE(in);
+  const std::string js((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t start = js.find("export const STATES = {");
+  REQUIRE(start != std::string::npos);
+  const size_t end = js.find("};", start);
+  REQUIRE(end != std::string::npos);
+  const std::string block = js.substr(start, end - start);
+  std::set<std::string> in_js;
+  const std::regex key(R"(([a-z_]+):\s*')");
+  for (std::sregex_iterator it(block.begin(), block.end(), key), last; it != last; ++it) {
+    in_js.insert((*it)[1]);
+  }
+  std::set<std::string> on_server;
+  for (RequestState s : AllStates()) on_server.insert(records::Name(s));
+  CHECK(in_js == on_server);
 }

@@ -14,6 +14,7 @@
 #include <set>
 #include <thread>
 
+#include "base/mutex.h"
 #include "media/rtsp/rtsp_tcp_source.h"
 
 using namespace custodian;
@@ -121,7 +122,7 @@ class FakeCamera {
   }
   std::string Url() const { return "rtsp://127.0.0.1:" + std::to_string(port_) + "/cam"; }
   std::vector<std::string> Requests() {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     return requests_;
   }
   int Count(const std::string& method) {
@@ -188,7 +189,7 @@ class FakeCamera {
         const std::string request = in.substr(0, end + 4);
         in.erase(0, end + 4);
         {
-          std::lock_guard l(mu_);
+          MutexLock l(mu_);
           requests_.push_back(request);
         }
         bool play = false, flood = false;
@@ -224,8 +225,8 @@ class FakeCamera {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> done_{false};
-  std::mutex mu_;
-  std::vector<std::string> requests_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::vector<std::string> requests_ GUARDED_BY(mu_);
 };
 
 std::string StandardMedia() {

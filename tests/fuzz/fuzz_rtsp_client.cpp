@@ -34,6 +34,7 @@
 #include <thread>
 
 #include "base/log.h"
+#include "base/mutex.h"
 #include "media/rtsp/rtsp_tcp_source.h"
 
 using namespace custodian;
@@ -68,14 +69,14 @@ class Camera {
 
   // The next connection gets `data`; WaitServed returns once that connection is over.
   void Arm(const uint8_t* data, size_t size) {
-    std::lock_guard l(mu_);
+    MutexLock l(mu_);
     data_ = data;
     size_ = size;
     served_ = false;
   }
   void WaitServed() {
-    std::unique_lock l(mu_);
-    cv_.wait(l, [this] { return served_; });
+    MutexLock l(mu_);
+    l.Wait(cv_, [this]() REQUIRES(mu_) { return served_; });
   }
 
  private:
@@ -86,7 +87,7 @@ class Camera {
       const uint8_t* data;
       size_t size;
       {
-        std::lock_guard l(mu_);
+        MutexLock l(mu_);
         data = data_;
         size = size_;
       }
@@ -95,7 +96,7 @@ class Camera {
       linger no_linger{1, 0};
       setsockopt(conn, SOL_SOCKET, SO_LINGER, &no_linger, sizeof no_linger);
       close(conn);
-      std::lock_guard l(mu_);
+      MutexLock l(mu_);
       served_ = true;
       cv_.notify_all();
     }
@@ -128,11 +129,11 @@ class Camera {
 
   int listener_ = -1;
   std::string url_;
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable cv_;
-  const uint8_t* data_ = nullptr;  // GUARDED_BY(mu_)
-  size_t size_ = 0;                // GUARDED_BY(mu_)
-  bool served_ = true;             // GUARDED_BY(mu_)
+  const uint8_t* data_ GUARDED_BY(mu_) = nullptr;
+  size_t size_ GUARDED_BY(mu_) = 0;
+  bool served_ GUARDED_BY(mu_) = true;
 };
 
 Camera& TheCamera() {

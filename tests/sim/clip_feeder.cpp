@@ -42,7 +42,7 @@ void ClipFeeder::OnNeedData(GstAppSrc* src, guint, gpointer data) {
 }
 
 GstClockTime ClipFeeder::Origin(GstElement* appsrc) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (!origin_) {
     GstClockTime now = 0;
     if (GstClock* clock = gst_element_get_clock(appsrc)) {

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <optional>
 
+#include "base/mutex.h"
 #include "tests/sim/clip.h"
 
 namespace custodian::sim {
@@ -39,8 +40,8 @@ class ClipFeeder : public std::enable_shared_from_this<ClipFeeder> {
   GstClockTime Origin(GstElement* appsrc);
 
   const std::shared_ptr<const Clip> clip_;
-  std::mutex mu_;
-  std::optional<GstClockTime> origin_;  // GUARDED_BY(mu_): running time of the clip's t=0
+  Mutex mu_;
+  std::optional<GstClockTime> origin_ GUARDED_BY(mu_);  // running time of the clip's t=0
 };
 
 }  // namespace custodian::sim

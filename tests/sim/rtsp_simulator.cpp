@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/mutex.h"
 #include "tests/sim/gst_handles.h"
 #include "tests/sim/stream_pipeline.h"
 
@@ -50,7 +51,7 @@ class SharedState {
   void AddMedia(GstRTSPMedia* media) {
     std::vector<MediaPtr> done;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       auto unused = std::stable_partition(media_.begin(), media_.end(), [](const MediaPtr& m) {
         return G_OBJECT(m.get())->ref_count > 1;
       });
@@ -63,7 +64,7 @@ class SharedState {
 
   // Whether a recorded pipeline is still running; forgets those that have stopped.
   bool AnyMediaRunning() {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     std::erase_if(media_, [](const MediaPtr& m) { return Unprepared(m.get()); });
     return !media_.empty();
   }
@@ -73,7 +74,7 @@ class SharedState {
   void ForceStopAll() {
     std::vector<MediaPtr> media;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       media.swap(media_);
     }
     for (const MediaPtr& m : media) ForceStop(m.get());
@@ -94,8 +95,8 @@ class SharedState {
     while (GST_ELEMENT_PARENT(top)) top = GST_ELEMENT_PARENT(top);
     gst_element_set_state(top, GST_STATE_NULL);
   }
-  std::mutex mu_;
-  std::vector<MediaPtr> media_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::vector<MediaPtr> media_ GUARDED_BY(mu_);
 };
 
 // Signal user data holding shared ownership, released when the signal is disconnected.

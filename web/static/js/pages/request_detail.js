@@ -23,6 +23,13 @@ export async function render(main, { session }, id) {
   main.append(pageHeader(`Request #${id}`), msg, body);
   const timers = new Set();
   const manager = ['manager', 'dpo'].includes(session.user.role);
+  // Which state allows what comes from the server's rules (requests/rules.h), not a copy here.
+  let rules;
+  try { rules = await get('/api/v1/request-rules'); } catch (e) {
+    msg.error(e);
+    return undefined;
+  }
+  const stateRules = (r) => rules.states[r.state] || { open: false, undecided: false, may_export: false, next: [] };
 
   async function act(path, payload, done) {
     try {
@@ -62,7 +69,7 @@ export async function render(main, { session }, id) {
 
   function verifications(r) {
     const done = new Set(r.verifications.map((v) => v.step));
-    const open = ['received', 'verifying'].includes(r.state);
+    const open = stateRules(r).next.includes('awaiting_decision');  // it can still be sent for decision
     const step = select('step', Object.entries(STEPS), r.required_verifications.find((s) => !done.has(s)) || 'other');
     const note = h('input', { name: 'note', maxlength: 2000 });
     const form = h('form', { class: 'toolbar' }, field('Check done', step), field('Note', note, 'who, how, which number or document'),
@@ -80,7 +87,7 @@ export async function render(main, { session }, id) {
   }
 
   function decision(r) {
-    if (!manager || !['received', 'verifying', 'awaiting_decision'].includes(r.state)) return null;
+    if (!manager || !stateRules(r).undecided) return null;
     if (!r.can_decide) return section('Decision', h('p', { class: 'note' }, r.cannot_decide_reason || 'You cannot decide this request.'));
     const reason = h('textarea', { name: 'reason', rows: 2, required: true, maxlength: 2000 });
     const just = h('textarea', { name: 'over_broad_justification', rows: 2, maxlength: 2000 });
@@ -180,7 +187,7 @@ export async function render(main, { session }, id) {
 
   function exportsSection(r) {
     if (!manager) return null;
-    const can = ['approved', 'export_prepared', 'disclosed'].includes(r.state);
+    const can = stateRules(r).may_export;
     const originals = h('input', { type: 'checkbox', name: 'include_originals' });
     // Police evidence keeps the master exhibit (the recorded files, bit for bit) beside the
     // working copies, as UK police guidance asks; a DSAR is redacted from the working copies.
@@ -296,7 +303,7 @@ export async function render(main, { session }, id) {
   function otherActions(r) {
     if (!manager) {
       // Staff withdraw their own request until a manager decides it.
-      if (!['received', 'verifying', 'awaiting_decision'].includes(r.state)) return null;
+      if (!stateRules(r).undecided) return null;
       return section('Withdraw', h('p', { class: 'hint' }, 'If the request is no longer needed, withdraw it before a manager decides it.'),
         button('Withdraw request', () => {
           if (!window.confirm(`Withdraw request #${r.id}? It cannot be reopened.`)) return;
@@ -304,7 +311,7 @@ export async function render(main, { session }, id) {
         }));
     }
     const parts = [];
-    if (r.type === 'dsar' && !['refused', 'disclosed', 'closed', 'withdrawn'].includes(r.state)) {
+    if (r.type === 'dsar' && stateRules(r).open) {
       const months = select('further_months', [['1', '1 month'], ['2', '2 months']], '1');
       const reason = h('input', { name: 'reason', required: true });
       const told = toUkInputs(new Date());
@@ -327,13 +334,13 @@ export async function render(main, { session }, id) {
       act('subject-notification', { told: told.value === 'true', note: note.value.trim() }, 'Recorded.');
     });
     parts.push(nf);
-    if (!['closed', 'withdrawn', 'disclosed', 'refused'].includes(r.state)) {
+    if (stateRules(r).next.includes('withdrawn')) {
       parts.push(button('Withdraw request', () => {
         if (!window.confirm(`Withdraw request #${r.id}? It cannot be reopened; its exports can no longer leave the appliance.`)) return;
         act('withdraw', {}, 'Withdrawn.');
       }));
     }
-    if (['refused', 'disclosed', 'withdrawn'].includes(r.state)) parts.push(button('Close request', () => act('close', {}, 'Closed.')));
+    if (stateRules(r).next.includes('closed')) parts.push(button('Close request', () => act('close', {}, 'Closed.')));
     return section('Other actions', parts);
   }
 

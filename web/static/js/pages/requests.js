@@ -21,7 +21,7 @@ export { stateBadge };
 export function deadlineEl(r) {
   if (!r.deadline) return '—';
   const left = (Date.parse(r.deadline) - Date.now()) / 86400_000;
-  const open = !['refused', 'disclosed', 'closed', 'withdrawn'].includes(r.state);
+  const open = r.open;  // the server's rule (requests/rules.h IsOpen)
   if (open && r.clock?.stopped_since) return h('span', {}, timeEl(r.deadline), ' (clock stopped)');
   return h('span', { class: open && left < 7 ? 'overdue' : '' }, timeEl(r.deadline),
     open ? ` (${left < 0 ? 'overdue' : Math.ceil(left) + ' days left'})` : '');
