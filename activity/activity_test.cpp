@@ -136,6 +136,64 @@ TEST_CASE("the indexer gives one score per second and spans between sampled keyf
   REQUIRE(b.grids[0].end_second == 2);
 }
 
+namespace {
+
+// 25 frames a second from `from` to `to` (seconds), a keyframe every 2 s of `key_bytes`,
+// inter frames of 400 bytes but `busy_bytes` in the seconds [busy_from, busy_to).
+void Feed(ActivityIndexer& indexer, int from, int to, int key_bytes, int busy_from = -1,
+          int busy_to = -1, int busy_bytes = 6000) {
+  AVPacket pkt{};
+  for (int64_t f = int64_t{from} * 25; f < int64_t{to} * 25; ++f) {
+    const int64_t t = f * 40'000;
+    const bool key = f % 50 == 0;
+    pkt.flags = key ? AV_PKT_FLAG_KEY : 0;
+    const bool busy = t >= busy_from * kS && t < busy_to * kS;
+    pkt.size = key ? key_bytes : busy ? busy_bytes : 400;
+    indexer.AddFrame(pkt, t);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a still scene's keyframes are not decoded until sizes show a change or a recheck") {
+  ActivityIndexer indexer(nullptr);
+  std::vector<int64_t> decoded_at;  // seconds
+  LumaThumb picture = Flat(40);
+  int64_t now_s = 0;
+  indexer.SetDecoderForTest([&](const AVPacket&, LumaThumb* out) {
+    decoded_at.push_back(now_s);
+    *out = picture;
+    return true;
+  });
+  // Fed a second at a time so the decoder knows the time.
+  auto feed = [&](int to, int key_bytes, int busy_from = -1, int busy_to = -1) {
+    for (; now_s < to; ++now_s)
+      Feed(indexer, static_cast<int>(now_s), static_cast<int>(now_s) + 1, key_bytes, busy_from,
+           busy_to);
+  };
+  // Still: the first two samples are decoded (nothing to compare the first with), then one
+  // every kStillRecheckUs.
+  feed(60, 50'000);
+  CHECK(decoded_at == std::vector<int64_t>{0, 4, 20, 36, 52});
+  CHECK(indexer.skipped_still() == 10);
+  // Inter frames grow in second 61 (score above 0): the sample at 64 is decoded; the picture
+  // changed there, so the next one is decoded too, and then still again.
+  picture = WithBlock(3, 3);
+  decoded_at.clear();
+  feed(76, 50'000, 61, 62);
+  CHECK(decoded_at == std::vector<int64_t>{64, 68});
+  // A keyframe a sixteenth larger than the last decoded: decoded, whatever the sizes said.
+  decoded_at.clear();
+  feed(80, 56'000);
+  CHECK(decoded_at == std::vector<int64_t>{76});
+  SegmentActivity a = indexer.FinishSegment(80 * kS);
+  REQUIRE(a.grids.size() == 1);  // only the change at 64, from the sample at 60 (skipped)
+  CHECK(a.grids[0].first_second == 60);
+  CHECK(a.grids[0].end_second == 64);
+  CHECK(a.grids[0].cells.Get(3, 3));
+  CHECK(indexer.decoded() == 8);
+}
+
 TEST_CASE("regions are parsed from fractions and bad boxes are refused") {
   auto r = ParseRegions("0,0,0.25,0.5;0.9,0.9,1,1");
   REQUIRE(r.ok());
