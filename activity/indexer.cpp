@@ -31,7 +31,7 @@ ActivityIndexer::~ActivityIndexer() = default;
 void ActivityIndexer::CloseSecondsBefore(int64_t second) {
   while (open_second_ < second) {
     const uint8_t score = scorer_.ScoreSecond(open_bytes_);
-    if (score > 0) scored_since_sample_ = true;
+    if (score >= kActiveScore) scored_since_sample_ = true;
     current_.scores.push_back(score);
     open_bytes_ = 0;
     ++open_second_;
@@ -57,8 +57,8 @@ void ActivityIndexer::AddFrame(const AVPacket& pkt, int64_t offset_us) {
     return;
   }
   LumaThumb thumb;
-  const bool got = decode_for_test_ ? decode_for_test_(pkt, &thumb)
-                                    : decoder_ && DecodeThumb(pkt, &thumb);
+  const bool got =
+      decode_for_test_ ? decode_for_test_(pkt, &thumb) : decoder_ && DecodeThumb(pkt, &thumb);
   if (!got) return;
   ++decoded_;
   last_key_bytes_ = pkt.size;

@@ -7,9 +7,11 @@
 // kGridIntervalUs (grey, no loop filter, one thread), and each is reduced to 64x36 samples
 // at once. A still scene is not decoded at all for up to kStillRecheckUs: a sampled
 // keyframe is skipped (taken to show the picture last decoded) when the last two pictures
-// compared showed no change, no second since scored above the still baseline, and the
-// keyframe's size is within 1/16 of the last decoded one's. A keyframe that cannot be decoded (no decoder, damaged data) only leaves its
-// span without a grid; it never fails the recording, and nothing here returns an error.
+// compared showed no change, no second since scored as activity (kActiveScore), and the
+// keyframe's size is within 1/16 of the last decoded one's. The decoder is reset only for
+// streams that reorder (B-frames). A keyframe that cannot be decoded (no decoder, damaged
+// data) only leaves its span without a grid; it never fails the recording, and nothing here
+// returns an error.
 //
 // Scores: the bytes of each second's inter frames over the camera's still-scene baseline
 // (activity/scoring.h), raised to what the grid says for the seconds a changed grid
@@ -81,7 +83,7 @@ class ActivityIndexer {
   std::optional<int64_t> last_sample_us_;  // in the current segment's time
   // What says whether a sampled keyframe may be skipped as still (LooksStill).
   bool last_compare_changed_ = true;  // the last two pictures compared differed
-  bool scored_since_sample_ = false;  // a second since the last sample scored above 0
+  bool scored_since_sample_ = false;  // a second since the last sample scored as active
   int last_key_bytes_ = 0;            // size of the last decoded keyframe
   int64_t last_decode_us_ = 0;        // in the current segment's time
   int64_t decoded_ = 0;

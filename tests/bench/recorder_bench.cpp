@@ -171,7 +171,9 @@ int main(int argc, char** argv) {
     } else if (a == "--no-baseline") {
       baseline = false;
     } else {
-      std::fprintf(stderr, "usage: recorder_bench [--cameras 16,32,64] [--seconds 60] [--input vtest|still] [--no-baseline]\n");
+      std::fprintf(stderr,
+                   "usage: recorder_bench [--cameras 16,32,64] [--seconds 60] [--input "
+                   "vtest|still] [--no-baseline]\n");
       return 2;
     }
   }
@@ -186,16 +188,18 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  std::printf("recorder_bench: 1080p25 H.264 ~4 Mbit/s (GOP 2 s, picture %s) looped by "
-              "custodian-sim, every %dth camera with %d B-frames (pyramid), %.0f s per run\n",
-              input.c_str(), kBframesEvery, kBframes, seconds);
+  std::printf(
+      "recorder_bench: 1080p25 H.264 ~4 Mbit/s (GOP 2 s, picture %s) looped by "
+      "custodian-sim, every %dth camera with %d B-frames (pyramid), %.0f s per run\n",
+      input.c_str(), kBframesEvery, kBframes, seconds);
   for (int n : counts) {
     std::vector<std::string> specs;
     for (int i = 0; i < n; ++i) {
       const bool bframes = i % kBframesEvery == kBframesEvery - 1;
-      specs.push_back("cam" + std::to_string(i) +
-                      ":codec=h264,width=1920,height=1080,fps=25,bitrate=4000,gop=50,clip=20,input=" + input +
-                      (bframes ? ",bframes=" + std::to_string(kBframes) : ""));
+      specs.push_back(
+          "cam" + std::to_string(i) +
+          ":codec=h264,width=1920,height=1080,fps=25,bitrate=4000,gop=50,clip=20,input=" + input +
+          (bframes ? ",bframes=" + std::to_string(kBframes) : ""));
     }
     auto sim = sim::SimulatorProcess::Start(specs);
     if (!sim.ok()) {
