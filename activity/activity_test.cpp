@@ -1,7 +1,10 @@
 // The activity index: scoring, the grid, the file format and the questions asked of it.
 #include <catch2/catch.hpp>
+#include <functional>
+#include <utility>
 
 #include "activity/activity_file.h"
+#include "activity/day_digest.h"
 #include "activity/indexer.h"
 #include "activity/scoring.h"
 #include "activity/search.h"
@@ -133,6 +136,64 @@ TEST_CASE("the indexer gives one score per second and spans between sampled keyf
   REQUIRE(b.grids[0].end_second == 2);
 }
 
+namespace {
+
+// 25 frames a second from `from` to `to` (seconds), a keyframe every 2 s of `key_bytes`,
+// inter frames of 400 bytes but `busy_bytes` in the seconds [busy_from, busy_to).
+void Feed(ActivityIndexer& indexer, int from, int to, int key_bytes, int busy_from = -1,
+          int busy_to = -1, int busy_bytes = 6000) {
+  AVPacket pkt{};
+  for (int64_t f = int64_t{from} * 25; f < int64_t{to} * 25; ++f) {
+    const int64_t t = f * 40'000;
+    const bool key = f % 50 == 0;
+    pkt.flags = key ? AV_PKT_FLAG_KEY : 0;
+    const bool busy = t >= busy_from * kS && t < busy_to * kS;
+    pkt.size = key ? key_bytes : busy ? busy_bytes : 400;
+    indexer.AddFrame(pkt, t);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a still scene's keyframes are not decoded until sizes show a change or a recheck") {
+  ActivityIndexer indexer(nullptr);
+  std::vector<int64_t> decoded_at;  // seconds
+  LumaThumb picture = Flat(40);
+  int64_t now_s = 0;
+  indexer.SetDecoderForTest([&](const AVPacket&, LumaThumb* out) {
+    decoded_at.push_back(now_s);
+    *out = picture;
+    return true;
+  });
+  // Fed a second at a time so the decoder knows the time.
+  auto feed = [&](int to, int key_bytes, int busy_from = -1, int busy_to = -1) {
+    for (; now_s < to; ++now_s)
+      Feed(indexer, static_cast<int>(now_s), static_cast<int>(now_s) + 1, key_bytes, busy_from,
+           busy_to);
+  };
+  // Still: the first two samples are decoded (nothing to compare the first with), then one
+  // every kStillRecheckUs.
+  feed(60, 50'000);
+  CHECK(decoded_at == std::vector<int64_t>{0, 4, 20, 36, 52});
+  CHECK(indexer.skipped_still() == 10);
+  // Inter frames grow in second 61 (score above 0): the sample at 64 is decoded; the picture
+  // changed there, so the next one is decoded too, and then still again.
+  picture = WithBlock(3, 3);
+  decoded_at.clear();
+  feed(76, 50'000, 61, 62);
+  CHECK(decoded_at == std::vector<int64_t>{64, 68});
+  // A keyframe a sixteenth larger than the last decoded: decoded, whatever the sizes said.
+  decoded_at.clear();
+  feed(80, 56'000);
+  CHECK(decoded_at == std::vector<int64_t>{76});
+  SegmentActivity a = indexer.FinishSegment(80 * kS);
+  REQUIRE(a.grids.size() == 1);  // only the change at 64, from the sample at 60 (skipped)
+  CHECK(a.grids[0].first_second == 60);
+  CHECK(a.grids[0].end_second == 64);
+  CHECK(a.grids[0].cells.Get(3, 3));
+  CHECK(indexer.decoded() == 8);
+}
+
 TEST_CASE("regions are parsed from fractions and bad boxes are refused") {
   auto r = ParseRegions("0,0,0.25,0.5;0.9,0.9,1,1");
   REQUIRE(r.ok());
@@ -185,4 +246,158 @@ TEST_CASE("the heat strip takes the highest score per slice and marks slices wit
   seg.activity.scores[3] = 200;
   auto strip = ActivityStrip({seg}, t0, t0 + 20 * kS, 4);
   REQUIRE(strip == std::vector<int>{200, 0, -1, -1});
+}
+
+namespace {
+
+// The real filesystem, counting the files opened for reading, and able to run something
+// (retention, in the race test) just after a digest is renamed into place.
+class WatchedFilesystem final : public Filesystem {
+ public:
+  Result<std::unique_ptr<WritableFile>> Create(const std::string& p) override {
+    return fs.Create(p);
+  }
+  Status CreateDirs(const std::string& p) override { return fs.CreateDirs(p); }
+  Status SyncDir(const std::string& p) override { return fs.SyncDir(p); }
+  Status Unlink(const std::string& p) override { return fs.Unlink(p); }
+  Status RemoveDir(const std::string& p) override { return fs.RemoveDir(p); }
+  Status Rename(const std::string& from, const std::string& to) override {
+    Status st = fs.Rename(from, to);
+    if (after_rename) std::exchange(after_rename, nullptr)();
+    return st;
+  }
+  Status Truncate(const std::string& p, uint64_t n) override { return fs.Truncate(p, n); }
+  Result<uint64_t> FileSize(const std::string& p) override { return fs.FileSize(p); }
+  bool Exists(const std::string& p) override { return fs.Exists(p); }
+  Result<std::vector<DirEntry>> List(const std::string& d) override { return fs.List(d); }
+  Result<DiskSpace> Space(const std::string& p) override { return fs.Space(p); }
+  Result<std::unique_ptr<SequentialFile>> OpenSequential(const std::string& p) override {
+    ++opened;
+    return fs.OpenSequential(p);
+  }
+
+  PosixFilesystem fs;
+  int opened = 0;
+  std::function<void()> after_rename;
+};
+
+SegmentActivity Numbered(int n) {
+  SegmentActivity a;
+  a.scores.assign(60, static_cast<uint8_t>(n));
+  GridSpan g;
+  g.first_second = 4;
+  g.end_second = 8;
+  g.cells.Set(n % kGridCols, 1);
+  a.grids.push_back(g);
+  return a;
+}
+
+// Three segments of one day with their index files; returns the segments' paths.
+std::vector<std::string> ThreeSegments(WatchedFilesystem& fs, const testing::TempDir& dir) {
+  std::vector<std::string> segs;
+  for (int i = 0; i < 3; ++i) {
+    segs.push_back(dir.File("20261207T09000" + std::to_string(i) + ".000Z.mp4"));
+    REQUIRE(WriteActivityFile(fs, ActivityPathFor(segs.back()), Numbered(i)).ok());
+  }
+  return segs;
+}
+
+}  // namespace
+
+TEST_CASE("a day's digest serves its segments' indexes from one file") {
+  testing::TempDir dir;
+  WatchedFilesystem fs;
+  const std::vector<std::string> segs = ThreeSegments(fs, dir);
+  REQUIRE(DayDigestPathFor(segs[0]) == dir.File("day.activity"));
+  REQUIRE(IsDayDigestName("day.activity"));
+  REQUIRE(IsDayDigestName("day.12-3.activity.tmp"));
+  REQUIRE_FALSE(IsDayDigestName("20261207T090000.000Z.activity"));
+
+  auto first = ReadDayIndexes(fs, segs);
+  REQUIRE(first.size() == 3);
+  for (int i = 0; i < 3; ++i) CHECK(first[i].value() == Numbered(i));
+  REQUIRE(fs.Exists(dir.File("day.activity")));
+  auto listed = fs.List(dir.path());
+  REQUIRE(listed.ok());
+  for (const DirEntry& e : *listed) CHECK_FALSE(e.name.ends_with(".tmp"));
+
+  fs.opened = 0;
+  auto second = ReadDayIndexes(fs, segs);
+  CHECK(fs.opened == 1);  // the digest alone
+  for (int i = 0; i < 3; ++i) CHECK(second[i].value() == Numbered(i));
+
+  // Asked for one segment, it gets that one only.
+  auto one = ReadDayIndexes(fs, {segs[1]});
+  REQUIRE(one.size() == 1);
+  CHECK(one[0].value() == Numbered(1));
+}
+
+TEST_CASE("a day's digest grows with new segments and does not cache a missing index") {
+  testing::TempDir dir;
+  WatchedFilesystem fs;
+  std::vector<std::string> segs = ThreeSegments(fs, dir);
+  REQUIRE(ReadDayIndexes(fs, {segs[0], segs[1]}).size() == 2);
+  segs.push_back(dir.File("20261207T090009.000Z.mp4"));  // no index (recorded before indexing)
+
+  fs.opened = 0;
+  auto all = ReadDayIndexes(fs, segs);
+  CHECK(fs.opened == 3);  // the digest, the new segment's index, the missing one's attempt
+  CHECK(all[2].value() == Numbered(2));
+  CHECK(all[3].status().kind() == ErrorKind::kNotFound);
+
+  // The index appears later (recovery rebuilt it): it is read, not a cached absence.
+  REQUIRE(WriteActivityFile(fs, ActivityPathFor(segs[3]), Numbered(9)).ok());
+  fs.opened = 0;
+  all = ReadDayIndexes(fs, segs);
+  CHECK(fs.opened == 2);
+  CHECK(all[3].value() == Numbered(9));
+  fs.opened = 0;
+  all = ReadDayIndexes(fs, segs);
+  CHECK(fs.opened == 1);
+  for (int i = 0; i < 3; ++i) CHECK(all[i].value() == Numbered(i));
+}
+
+TEST_CASE("a damaged day digest is ignored and rebuilt from the segments' indexes") {
+  testing::TempDir dir;
+  WatchedFilesystem fs;
+  const std::vector<std::string> segs = ThreeSegments(fs, dir);
+  REQUIRE(ReadDayIndexes(fs, segs).size() == 3);
+  const std::string digest = dir.File("day.activity");
+  auto bytes = ReadFileToString(fs, digest);
+  REQUIRE(bytes.ok());
+  REQUIRE(fs.Truncate(digest, bytes->size() - 5).ok());
+  auto again = ReadDayIndexes(fs, segs);
+  for (int i = 0; i < 3; ++i) CHECK(again[i].value() == Numbered(i));
+  CHECK(ReadFileToString(fs, digest).value() == *bytes);
+}
+
+// Retention unlinks the day's digest, then a segment's index, then the digest again
+// (retention/executor.cpp). A reader that read the index before retention took it and
+// renamed its digest after retention's first unlink must not leave that digest behind.
+TEST_CASE("a day digest written while retention deletes a segment does not outlive it") {
+  testing::TempDir dir;
+  WatchedFilesystem fs;
+  const std::vector<std::string> segs = ThreeSegments(fs, dir);
+  const std::string digest = dir.File("day.activity");
+  // Retention runs wholly between the reader's reads and its rename's return.
+  fs.after_rename = [&] {
+    REQUIRE(UnlinkDayDigest(fs, segs[1]).ok());
+    REQUIRE(fs.Unlink(ActivityPathFor(segs[1])).ok());
+    REQUIRE(fs.Unlink(segs[1]).kind() == ErrorKind::kNotFound);  // no MP4 in this test
+  };
+  auto read = ReadDayIndexes(fs, segs);
+  CHECK(read[1].value() == Numbered(1));  // read before it went: the caller's rows had it
+  CHECK_FALSE(fs.Exists(digest));
+  // The next reader, asking for what the records now list, builds a digest without it.
+  auto next = ReadDayIndexes(fs, {segs[0], segs[2]});
+  CHECK(next[0].value() == Numbered(0));
+  CHECK(next[1].value() == Numbered(2));
+  REQUIRE(fs.Exists(digest));
+  const std::string stem = "20261207T090001.000Z";
+  CHECK(ReadFileToString(fs, digest).value().find(stem) == std::string::npos);
+  // And asked for it by an out-of-date caller, it is not found anywhere.
+  CHECK(ReadDayIndexes(fs, {segs[1]})[0].status().kind() == ErrorKind::kNotFound);
+  CHECK(UnlinkDayDigest(fs, segs[0]).ok());
+  CHECK_FALSE(fs.Exists(digest));
+  CHECK(UnlinkDayDigest(fs, segs[0]).ok());  // already gone is success
 }

@@ -5,8 +5,13 @@
 // Cost is kept off the hot path's back: scores come from the sizes of the frames the
 // recorder already holds; pictures are decoded only for keyframes, at most one every
 // kGridIntervalUs (grey, no loop filter, one thread), and each is reduced to 64x36 samples
-// at once. A keyframe that cannot be decoded (no decoder, damaged data) only leaves its
-// span without a grid; it never fails the recording, and nothing here returns an error.
+// at once. A still scene is not decoded at all for up to kStillRecheckUs: a sampled
+// keyframe is skipped (taken to show the picture last decoded) when the last two pictures
+// compared showed no change, no second since scored as activity (kActiveScore), and the
+// keyframe's size is within 1/16 of the last decoded one's. The decoder is reset only for
+// streams that reorder (B-frames). A keyframe that cannot be decoded (no decoder, damaged
+// data) only leaves its span without a grid; it never fails the recording, and nothing here
+// returns an error.
 //
 // Scores: the bytes of each second's inter frames over the camera's still-scene baseline
 // (activity/scoring.h), raised to what the grid says for the seconds a changed grid
@@ -19,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -30,6 +36,9 @@ namespace custodian::activity {
 
 // How often a keyframe is decoded for the grid: at most once per this many microseconds.
 constexpr int64_t kGridIntervalUs = 4'000'000;
+// A still scene's keyframe is decoded at least this often all the same, so that a change
+// the frame sizes did not show (a constant-bitrate camera) is found within this time.
+constexpr int64_t kStillRecheckUs = 16'000'000;
 
 class ActivityIndexer {
  public:
@@ -49,8 +58,17 @@ class ActivityIndexer {
   // For tests and for the benchmark: a keyframe picture reduced as the grid sees it.
   void AddKeyframeThumb(const LumaThumb& thumb, int64_t offset_us);
 
+  // For tests: decodes keyframes with `decode` instead of the codec (false: no picture).
+  using DecodeFn = std::function<bool(const AVPacket&, LumaThumb*)>;
+  void SetDecoderForTest(DecodeFn decode) { decode_for_test_ = std::move(decode); }
+
+  // Keyframes decoded and sampled keyframes skipped as still, since construction.
+  int64_t decoded() const { return decoded_; }
+  int64_t skipped_still() const { return skipped_still_; }
+
  private:
   bool DecodeThumb(const AVPacket& pkt, LumaThumb* thumb);
+  bool LooksStill(const AVPacket& pkt, int64_t offset_us) const;
   void CloseSecondsBefore(int64_t second);
   void RaiseScores(const GridSpan& span);
 
@@ -63,6 +81,14 @@ class ActivityIndexer {
   std::optional<LumaThumb> last_thumb_;
   int64_t last_thumb_second_ = 0;          // in the current segment's seconds; may be negative
   std::optional<int64_t> last_sample_us_;  // in the current segment's time
+  // What says whether a sampled keyframe may be skipped as still (LooksStill).
+  bool last_compare_changed_ = true;  // the last two pictures compared differed
+  bool scored_since_sample_ = false;  // a second since the last sample scored as active
+  int last_key_bytes_ = 0;            // size of the last decoded keyframe
+  int64_t last_decode_us_ = 0;        // in the current segment's time
+  int64_t decoded_ = 0;
+  int64_t skipped_still_ = 0;
+  DecodeFn decode_for_test_;
 };
 
 }  // namespace custodian::activity

@@ -3,6 +3,7 @@
 // is footage: each call checks the camera permission and the stated purpose
 // (AdmitFootage) and is access-logged with what it covered before the answer is sent.
 #include "activity/activity_file.h"
+#include "activity/day_digest.h"
 #include "activity/search.h"
 #include "api/handlers.h"
 
@@ -26,12 +27,16 @@ struct LoadedIndexes {
 };
 
 // The indexes of the camera's complete segments overlapping the range, oldest first. A
-// missing or damaged index leaves its segment out (counted), never fails the call.
+// missing or damaged index leaves its segment out (counted), never fails the call. Each
+// day's indexes are read through that day's digest (activity/day_digest.h): one file per
+// camera-day rather than one per segment.
 Result<LoadedIndexes> LoadIndexes(ApiContext& ctx, const std::string& camera, UtcMicros from,
                                   UtcMicros to) {
   auto rows = ctx.db.ListSegments(camera, from, to);
   if (!rows.ok()) return FromRecords(rows.status(), "list segments");
   LoadedIndexes out;
+  std::vector<const SegmentRow*> indexed;
+  std::vector<std::string> paths;
   for (const SegmentRow& s : *rows) {
     if (s.state != records::SegmentState::kComplete) continue;
     ++out.segments;
@@ -39,13 +44,16 @@ Result<LoadedIndexes> LoadIndexes(ApiContext& ctx, const std::string& camera, Ut
       ++out.without_index;
       continue;
     }
-    auto index = activity::ReadActivityFile(
-        ctx.fs, ctx.options.data_dir + "/" + activity::ActivityPathFor(s.path));
-    if (!index.ok()) {
+    indexed.push_back(&s);
+    paths.push_back(ctx.options.data_dir + "/" + s.path);
+  }
+  auto indexes = activity::ReadIndexes(ctx.fs, paths);
+  for (size_t i = 0; i < indexed.size(); ++i) {
+    if (!indexes[i].ok()) {
       ++out.without_index;
       continue;
     }
-    out.placed.push_back({s.id, s.start, std::move(index).value()});
+    out.placed.push_back({indexed[i]->id, indexed[i]->start, std::move(indexes[i]).value()});
   }
   return out;
 }

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "activity/activity_file.h"
+#include "activity/day_digest.h"
 #include "base/sha256.h"
 #include "recorder/footage_layout.h"
 
@@ -53,11 +54,20 @@ Result<FootageCheckReport> CheckFootage(records::Database& db, Filesystem& fs,
   for (const FootageFile& f : files) {
     if (!indexed.count(f.rel)) report.problems.push_back(f.rel + ": file has no row in the records");
   }
-  for (const std::string& rel : indexed) index_of_row.insert(activity::ActivityPathFor(rel));
+  std::set<std::string> dir_of_row;
+  for (const std::string& rel : indexed) {
+    index_of_row.insert(activity::ActivityPathFor(rel));
+    dir_of_row.insert(DirName(rel));
+  }
   for (const FootageFile& f : indexes) {
-    // Movement data must not outlive its footage (docs/design/recording.md).
-    if (!index_of_row.count(f.rel))
+    // Movement data must not outlive its footage (docs/design/recording.md): a segment's
+    // index needs its segment, a day's digest some segment of its day.
+    if (activity::IsDayDigestName(f.name)) {
+      if (!dir_of_row.count(DirName(f.rel)))
+        report.problems.push_back(f.rel + ": activity digest of a day without footage");
+    } else if (!index_of_row.count(f.rel)) {
       report.problems.push_back(f.rel + ": activity index without its segment");
+    }
   }
   for (const std::string& q : quarantined)
     report.notes.push_back(q + " is in quarantine (did not play when found); a person should look at it");

@@ -1,7 +1,9 @@
 // The footage directory's layout, walked the same way by recovery and `check`:
 // <data_dir>/footage/<camera>/<YYYY-MM-DD>/<file>, and footage/quarantine/<file> for files
 // that recovery found unplayable. Beside each segment "<start>.mp4" may lie its activity
-// index "<start>.activity" (activity/activity_file.h), which is not footage of its own.
+// index "<start>.activity" (activity/activity_file.h), and in each day directory the day's
+// digest of those indexes "day.activity" (activity/day_digest.h); neither is footage of its
+// own.
 #pragma once
 
 #include <string>
@@ -24,7 +26,8 @@ void ListFootageFiles(Filesystem& fs, const std::string& data_dir, std::vector<F
                       std::vector<std::string>* quarantined,
                       std::vector<FootageFile>* indexes = nullptr);
 
-// True for "<start>.activity" and its temporary "<start>.activity.tmp".
+// True for "<start>.activity", the day digest "day.activity" and their temporaries
+// ("….activity.tmp").
 bool IsActivityIndexName(const std::string& name);
 
 }  // namespace custodian::recorder

@@ -1,15 +1,17 @@
 // Recovery and `check` on a footage directory after a crash, built by hand: torn segment
 // files, files with no row, rows with no file.
-#include <catch2/catch.hpp>
+#include "recorder/recovery.h"
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
 
+#include "activity/activity_file.h"
+#include "activity/day_digest.h"
 #include "base/sha256.h"
 #include "media/mp4_scan.h"
 #include "media/probe.h"
 #include "recorder/footage_check.h"
-#include "recorder/recovery.h"
 #include "recorder/segment_file.h"
 
 using namespace custodian;
@@ -184,4 +186,42 @@ TEST_CASE("check reports a segment whose file changed size or content") {
   auto cut = CheckFootage(*f.db, f.fs, f.dir, false);
   REQUIRE(cut->problems.size() == 1);
   REQUIRE(cut->problems[0].find("records say") != std::string::npos);
+}
+
+// The day digest of activity indexes (activity/day_digest.h) is not footage: recovery leaves
+// it alone and check accepts it beside its day's segments, but not in a day without any.
+TEST_CASE("check accepts a day's activity digest with footage and reports one without") {
+  Fixture f;
+  UtcMicros start{1'790'000'400'000'000};
+  std::string rel = f.Place(start);
+  int64_t id = f.OpenRow(start, rel);
+  records::SegmentFinish fin;
+  fin.end = start + 4'000'000;
+  fin.bytes = static_cast<int64_t>(*f.fs.FileSize(f.dir + "/" + rel));
+  fin.duration_us = 4'000'000;
+  fin.sha256 = Sha256File(f.dir + "/" + rel).value();
+  fin.video_codec = "h264";
+  fin.width = 320;
+  fin.height = 240;
+  REQUIRE(f.db->FinishSegment(id, fin).ok());
+  const std::string seg = f.dir + "/" + rel;
+  activity::SegmentActivity index;
+  index.scores.assign(4, 1);
+  REQUIRE(activity::WriteActivityFile(f.fs, activity::ActivityPathFor(seg), index).ok());
+  REQUIRE(activity::ReadDayIndexes(f.fs, {seg})[0].ok());
+  REQUIRE(f.fs.Exists(activity::DayDigestPathFor(seg)));
+  auto recovered = RecoverFootage(*f.db, f.fs, f.dir);
+  REQUIRE(recovered.ok());
+  CHECK(recovered->quarantined == 0);
+  CHECK(f.fs.Exists(activity::DayDigestPathFor(seg)));
+  CHECK(CheckFootage(*f.db, f.fs, f.dir, false)->problems.empty());
+
+  // A digest left in a day directory with no footage rows is movement data without footage.
+  const UtcMicros other = start + 3 * int64_t{86'400'000'000};
+  const std::string orphan = f.dir + "/" + DirName(SegmentRelativePath("cam", other));
+  REQUIRE(f.fs.CreateDirs(orphan).ok());
+  REQUIRE(WriteFileAtomically(f.fs, orphan + "/day.activity", "CUSTDAY1").ok());
+  auto report = CheckFootage(*f.db, f.fs, f.dir, false);
+  REQUIRE(report->problems.size() == 1);
+  CHECK(report->problems[0].find("activity digest of a day without footage") != std::string::npos);
 }

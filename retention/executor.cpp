@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "activity/activity_file.h"
+#include "activity/day_digest.h"
 #include "base/log.h"
 #include "retention/export_files.h"
 
@@ -161,11 +162,18 @@ Status DeletionExecutor::MarkBatch(const std::vector<PlannedDeletion>& batch,
 }
 
 // The segment's activity index goes first, then the segment: a row is removed only when
-// both are gone, so movement data never outlives its footage.
+// both are gone, so movement data never outlives its footage. The day's digest of indexes
+// (activity/day_digest.h) goes before the index and again after it: a reader that read the
+// index before it went and renamed its digest in between finds the index gone and removes
+// its own digest, and one that renamed it before the index went loses it to the second
+// unlink.
 Status DeletionExecutor::UnlinkSegmentFiles(const std::string& rel) {
-  Status index = fs_.Unlink(JoinPath(data_dir_, activity::ActivityPathFor(rel)));
+  const std::string seg = JoinPath(data_dir_, rel);
+  CUSTODIAN_RETURN_IF_ERROR(activity::UnlinkDayDigest(fs_, seg));
+  Status index = fs_.Unlink(activity::ActivityPathFor(seg));
   if (!index.ok() && index.kind() != ErrorKind::kNotFound) return index;
-  return fs_.Unlink(JoinPath(data_dir_, rel));
+  CUSTODIAN_RETURN_IF_ERROR(activity::UnlinkDayDigest(fs_, seg));
+  return fs_.Unlink(seg);
 }
 
 Status DeletionExecutor::FinishBatch(const std::vector<SegmentRow>& rows,

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "activity/activity_file.h"
+#include "activity/day_digest.h"
 #include "retention/test_util.h"
 
 namespace custodian::retention {
@@ -241,6 +242,61 @@ TEST_CASE("retention deletes a segment's activity index with it and a hold keeps
     CHECK(std::filesystem::exists(path) == kept);
   }
   CHECK(std::filesystem::exists(young_index));
+}
+
+// The day digest (activity/day_digest.h) is a copy of the day's indexes in one file: it must
+// go when any of the day's segments goes, and a digest built afterwards holds the kept ones
+// only.
+TEST_CASE("retention removes a day's activity digest with the day's segments") {
+  AgedSite site;
+  std::vector<std::string> old_door, old_yard, young;
+  for (int64_t id : site.old_ids) {
+    auto row = site.db->GetSegment(id);
+    REQUIRE(row.ok());
+    ((*row)->camera_id == "door-1" ? old_door : old_yard)
+        .push_back(JoinPath(site.data_dir, (*row)->path));
+  }
+  for (int64_t id : site.young_ids) {
+    auto row = site.db->GetSegment(id);
+    REQUIRE(row.ok());
+    young.push_back(JoinPath(site.data_dir, (*row)->path));
+  }
+  activity::SegmentActivity index;
+  index.scores.assign(60, 9);
+  std::vector<std::string> all = old_door;
+  all.insert(all.end(), old_yard.begin(), old_yard.end());
+  all.insert(all.end(), young.begin(), young.end());
+  for (const std::string& seg : all)
+    REQUIRE(activity::WriteActivityFile(site.fs, activity::ActivityPathFor(seg), index).ok());
+  for (const auto& r : activity::ReadIndexes(site.fs, all)) REQUIRE(r.ok());
+  for (const std::string& seg : all) REQUIRE(site.fs.Exists(activity::DayDigestPathFor(seg)));
+  auto held = site.db->GetSegment(site.old_ids[1]);
+  REQUIRE(held.ok());
+  site.Hold({{"door-1", (*held)->start, *(*held)->end}}, site.clock.Now() + 30 * kDay);
+
+  site.Pass();
+  for (const std::string& seg : old_door)
+    CHECK_FALSE(site.fs.Exists(activity::DayDigestPathFor(seg)));
+  for (const std::string& seg : old_yard)
+    CHECK_FALSE(site.fs.Exists(activity::DayDigestPathFor(seg)));
+  for (const std::string& seg : young) CHECK(site.fs.Exists(activity::DayDigestPathFor(seg)));
+
+  // Rebuilt from what is left (asked, wrongly, for every old segment): the held one only.
+  const std::string kept = JoinPath(site.data_dir, (*held)->path);
+  const auto again = activity::ReadIndexes(site.fs, old_door);
+  for (size_t i = 0; i < old_door.size(); ++i) {
+    INFO(old_door[i]);
+    CHECK(again[i].ok() == (old_door[i] == kept));
+  }
+  auto digest = ReadFileToString(site.fs, activity::DayDigestPathFor(kept));
+  REQUIRE(digest.ok());
+  for (const std::string& seg : old_door) {
+    std::string stem = seg.substr(seg.rfind('/') + 1);
+    stem.resize(stem.size() - 4);
+    CHECK((digest->find(stem) != std::string::npos) == (seg == kept));
+  }
+  for (const std::string& seg : old_yard)
+    CHECK_FALSE(site.fs.Exists(activity::DayDigestPathFor(seg)));
 }
 
 TEST_CASE("an activity index that cannot be unlinked keeps its segment's row for a retry") {

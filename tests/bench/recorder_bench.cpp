@@ -2,7 +2,7 @@
 // the same simulated 1080p ~4 Mbit/s H.264 streams (every fourth with B-frames) for the
 // same time in the same run.
 //
-//   recorder_bench [--cameras 16,32,64] [--seconds 60] [--no-baseline]
+//   recorder_bench [--cameras 16,32,64] [--seconds 60] [--input vtest|still] [--no-baseline]
 //
 // For each camera count it reports CPU seconds per camera-minute, peak RSS, frames lost
 // (frames a file's timestamps span minus frames it holds), footage coverage, bytes written
@@ -10,7 +10,10 @@
 // custodian / ffmpeg. Targets (issue 4): CPU and RSS at most 0.5x ffmpeg's, no frame lost.
 // custodian runs twice, with its activity index (the default) and without
 // (`recorder.activity_index: false`), on the same streams, and the index's cost is printed
-// as the ratio of the two; the ratio to ffmpeg is the one with the index.
+// as the ratio of the two; the ratio to ffmpeg is the one with the index. The picture is
+// people walking (vtest, the default: every sampled keyframe is decoded for the index's grid)
+// or a still scene (`--input still`: most CCTV most of the time; the index decodes a
+// keyframe only every activity::kStillRecheckUs).
 #include <signal.h>
 
 #include <cstdio>
@@ -153,6 +156,7 @@ int main(int argc, char** argv) {
   std::vector<int> counts = {16, 32};
   double seconds = 60;
   bool baseline = true;
+  std::string input = "vtest";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--cameras" && i + 1 < argc) {
@@ -162,32 +166,40 @@ int main(int argc, char** argv) {
       while (std::getline(ss, item, ',')) counts.push_back(std::stoi(item));
     } else if (a == "--seconds" && i + 1 < argc) {
       seconds = std::stod(argv[++i]);
+    } else if (a == "--input" && i + 1 < argc) {
+      input = argv[++i];
     } else if (a == "--no-baseline") {
       baseline = false;
     } else {
-      std::fprintf(stderr, "usage: recorder_bench [--cameras 16,32,64] [--seconds 60] [--no-baseline]\n");
+      std::fprintf(stderr,
+                   "usage: recorder_bench [--cameras 16,32,64] [--seconds 60] [--input "
+                   "vtest|still] [--no-baseline]\n");
       return 2;
     }
   }
-  sim::MediaSpec with_bframes = sim::Benchmark1080pSpec();
+  sim::MediaSpec plain = sim::Benchmark1080pSpec();
+  plain.input = input;
+  sim::MediaSpec with_bframes = plain;
   with_bframes.bframes = kBframes;
-  for (const sim::MediaSpec& spec : {sim::Benchmark1080pSpec(), with_bframes}) {
+  for (const sim::MediaSpec& spec : {plain, with_bframes}) {
     auto clip = sim::EnsureTestMedia(spec);
     if (!clip.ok()) {
       std::fprintf(stderr, "bench: %s\n", clip.status().ToString().c_str());
       return 1;
     }
   }
-  std::printf("recorder_bench: 1080p25 H.264 ~4 Mbit/s (GOP 2 s) looped by custodian-sim, every "
-              "%dth camera with %d B-frames (pyramid), %.0f s per run\n",
-              kBframesEvery, kBframes, seconds);
+  std::printf(
+      "recorder_bench: 1080p25 H.264 ~4 Mbit/s (GOP 2 s, picture %s) looped by "
+      "custodian-sim, every %dth camera with %d B-frames (pyramid), %.0f s per run\n",
+      input.c_str(), kBframesEvery, kBframes, seconds);
   for (int n : counts) {
     std::vector<std::string> specs;
     for (int i = 0; i < n; ++i) {
       const bool bframes = i % kBframesEvery == kBframesEvery - 1;
-      specs.push_back("cam" + std::to_string(i) +
-                      ":codec=h264,width=1920,height=1080,fps=25,bitrate=4000,gop=50,clip=20" +
-                      (bframes ? ",bframes=" + std::to_string(kBframes) : ""));
+      specs.push_back(
+          "cam" + std::to_string(i) +
+          ":codec=h264,width=1920,height=1080,fps=25,bitrate=4000,gop=50,clip=20,input=" + input +
+          (bframes ? ",bframes=" + std::to_string(kBframes) : ""));
     }
     auto sim = sim::SimulatorProcess::Start(specs);
     if (!sim.ok()) {
