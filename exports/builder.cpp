@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -32,6 +34,21 @@ namespace custodian::exports {
 namespace {
 
 using Buffer = std::vector<uint8_t>;
+
+// Adds the wall time of its scope to a step of BuildSteps.
+class StepTimer {
+ public:
+  explicit StepTimer(double& step) : step_(step), start_(std::chrono::steady_clock::now()) {}
+  ~StepTimer() {
+    step_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+  StepTimer(const StepTimer&) = delete;
+  StepTimer& operator=(const StepTimer&) = delete;
+
+ private:
+  double& step_;
+  const std::chrono::steady_clock::time_point start_;
+};
 
 // A source segment's bytes, mapped read-only: the kernel's page cache is read in place, so
 // the bytes are copied once (into the output file), as `cp` copies them, while the hash
@@ -174,6 +191,7 @@ class WritebackWorker {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [this] { return pending_.empty() && !busy_; });
   }
+  double cpu_seconds() const { return static_cast<double>(cpu_ns_.load()) / 1e9; }
 
  private:
   void Loop() {
@@ -185,7 +203,9 @@ class WritebackWorker {
       pending_.pop_front();
       busy_ = true;
       lock.unlock();
+      const int64_t before = ThreadCpuNanos();
       file->StartWriteback();
+      cpu_ns_ += ThreadCpuNanos() - before;
       lock.lock();
       busy_ = false;
       cv_.notify_all();
@@ -197,6 +217,7 @@ class WritebackWorker {
   std::deque<WritableFile*> pending_;  // GUARDED_BY(mu_)
   bool busy_ = false;                  // GUARDED_BY(mu_)
   bool stopping_ = false;              // GUARDED_BY(mu_)
+  std::atomic<int64_t> cpu_ns_{0};
   std::thread thread_;
 };
 
@@ -245,7 +266,10 @@ class PackageWriter {
   // For a file whose bytes are already being hashed elsewhere (an original segment, whose
   // digest the source check computes anyway): written, not hashed again.
   Status AppendUnhashed(OutFile& f, const uint8_t* data, size_t size) {
-    CUSTODIAN_RETURN_IF_ERROR(f.file->Append(data, size));
+    {
+      StepTimer timer(steps_.write);
+      CUSTODIAN_RETURN_IF_ERROR(f.file->Append(data, size));
+    }
     f.bytes += static_cast<int64_t>(size);
     total_bytes_ += static_cast<int64_t>(size);
     f.not_written_back += static_cast<int64_t>(size);
@@ -259,9 +283,12 @@ class PackageWriter {
   // from `digest` when given.
   Status Close(OutFile& f, std::optional<std::shared_future<std::string>> digest = {}) {
     Commit();
-    writeback_.Barrier();
-    if (durable_) CUSTODIAN_RETURN_IF_ERROR(f.file->Sync());
-    CUSTODIAN_RETURN_IF_ERROR(f.file->Close());
+    {
+      StepTimer timer(steps_.fsync);
+      writeback_.Barrier();
+      if (durable_) CUSTODIAN_RETURN_IF_ERROR(f.file->Sync());
+      CUSTODIAN_RETURN_IF_ERROR(f.file->Close());
+    }
     std::shared_future<std::string> own = hasher_.Finish(f.stream).share();
     digests_[f.rel] = digest ? *digest : own;
     return Status::Ok();
@@ -275,14 +302,20 @@ class PackageWriter {
         Append(*f, keep, reinterpret_cast<const uint8_t*>(keep->data()), keep->size()));
     return Close(*f);
   }
-  std::string Digest(const std::string& rel) { return digests_.at(rel).get(); }
+  std::string Digest(const std::string& rel) {
+    StepTimer timer(steps_.hash_wait);
+    return digests_.at(rel).get();
+  }
   Status SyncDirs() {
     if (!durable_) return Status::Ok();
+    StepTimer timer(steps_.fsync);
     for (const std::string& d : dirs_) CUSTODIAN_RETURN_IF_ERROR(fs_.SyncDir(d));
     return fs_.SyncDir(dir_);
   }
   int64_t total_bytes() const { return total_bytes_; }
   const std::string& dir() const { return dir_; }
+  BuildSteps& steps() { return steps_; }
+  double writeback_cpu_seconds() const { return writeback_.cpu_seconds(); }
 
  private:
   Filesystem& fs_;
@@ -295,6 +328,7 @@ class PackageWriter {
   std::set<std::string> dirs_;
   std::map<std::string, std::shared_future<std::string>> digests_;
   int64_t total_bytes_ = 0;
+  BuildSteps steps_;
 };
 
 // One output MP4 being spliced.
@@ -332,6 +366,7 @@ class Splicer {
   Status Run(const ProgressFn& progress, const CancelFn& cancelled);
   // Waits for the source digests; kDataLoss naming every segment that does not match.
   Status CheckSources();
+  double source_hash_cpu_seconds() const { return source_hasher_.cpu_seconds(); }
 
  private:
   Status RunRange(const RangePlan& rp, const ProgressFn& progress, const CancelFn& cancelled);
@@ -403,7 +438,9 @@ Status Splicer::RunRange(const RangePlan& rp, const ProgressFn& progress,
       continue;  // still recording or being deleted: its time shows as a hole
     }
     auto slot = in_flight_.Acquire();
+    std::optional<StepTimer> reading(std::in_place, writer_.steps().read);
     auto mapped = MappedFile::Open(JoinPath(data_dir_, seg.path));
+    reading.reset();
     if (!mapped.ok()) {
       unreadable[seg.id] = "segment file unreadable (" + mapped.status().message() + ")";
       LogWarn("exports") << "export " << plan_.export_row.id << ": segment " << seg.id << " "
@@ -423,7 +460,9 @@ Status Splicer::RunRange(const RangePlan& rp, const ProgressFn& progress,
     if (hash_source && !beside_output) {
       HashSource(seg, shared, /*now=*/plan_.export_row.include_originals);
     }
+    std::optional<StepTimer> parsing(std::in_place, writer_.steps().parse);
     auto layout = ParseFmp4(shared->data(), shared->size());
+    parsing.reset();
     NoteSegment(seg, layout.ok() ? &*layout : nullptr);
     Status spliced = Status::Ok();
     if (!layout.ok()) {
@@ -505,7 +544,9 @@ Status Splicer::SpliceSegment(const RangePlan& rp, const records::SegmentRow& se
       times[k] = static_cast<uint64_t>(out);
       p.next_time[k] = out + static_cast<int64_t>(t.duration);
     }
+    std::optional<StepTimer> patching(std::in_place, writer_.steps().parse);
     auto moof = PatchMoof(buf->data(), frag, layout, ++p.sequence, times);
+    patching.reset();
     if (!moof.ok()) return moof.status();
     auto moof_buf = std::make_shared<Buffer>(std::move(moof).value());
     CUSTODIAN_RETURN_IF_ERROR(writer_.Append(p.out, moof_buf, moof_buf->data(), moof_buf->size()));
@@ -522,10 +563,15 @@ Status Splicer::SpliceSegment(const RangePlan& rp, const records::SegmentRow& se
 
 Status Splicer::WriteWallClock(const RangePlan& rp, Part& p, UtcMicros upto) {
   if (upto <= p.text_end) return Status::Ok();
-  std::vector<TimedTextCue> cues = WallClockCues(p.origin, p.text_end, upto, rp.camera_name, zone_);
-  p.text_end = upto;
-  if (cues.empty()) return Status::Ok();
-  auto frag = std::make_shared<Buffer>(TimedTextFragment(++p.sequence, p.text_track, cues));
+  std::shared_ptr<Buffer> frag;
+  {
+    StepTimer timer(writer_.steps().text_track);
+    std::vector<TimedTextCue> cues =
+        WallClockCues(p.origin, p.text_end, upto, rp.camera_name, zone_);
+    p.text_end = upto;
+    if (cues.empty()) return Status::Ok();
+    frag = std::make_shared<Buffer>(TimedTextFragment(++p.sequence, p.text_track, cues));
+  }
   return writer_.Append(p.out, frag, frag->data(), frag->size());
 }
 
@@ -549,8 +595,10 @@ Status Splicer::OpenPart(const RangePlan& rp, const Fmp4File& layout, const Shar
   p.text_end = origin;
   // The recorded header with the wall-clock text track added; the video track's own boxes
   // are copied as they are.
+  std::optional<StepTimer> timer(std::in_place, writer_.steps().text_track);
   auto header = AddTimedTextTrack(buf->data(), layout.header_size, layout.width, layout.height,
                                   &p.text_track);
+  timer.reset();
   if (!header.ok()) return header.status();
   auto header_buf = std::make_shared<Buffer>(std::move(header).value());
   CUSTODIAN_RETURN_IF_ERROR(
@@ -681,6 +729,7 @@ void Splicer::FlushSourceHashes() {
 Status Splicer::CheckSources() {
   writer_.Commit();
   FlushSourceHashes();
+  StepTimer timer(writer_.steps().hash_wait);
   std::string bad;
   for (auto& [id, src] : sources_) {
     const std::string got = src.digest.get();
@@ -799,6 +848,7 @@ Result<BuildResult> BuildPackage(const ExportPlan& plan, const std::string& data
                                  Filesystem& fs, const Clock& clock, const TimeZone& zone,
                                  const BuildOptions& options, const ProgressFn& progress,
                                  const CancelFn& cancelled) {
+  const auto started = std::chrono::steady_clock::now();
   if (fs.Exists(package_dir)) return AlreadyExists("export: " + package_dir + " exists already");
   CUSTODIAN_RETURN_IF_ERROR(fs.CreateDirs(package_dir));
   // Refuse at once rather than fill the disk the recorder needs: the package is about the
@@ -812,16 +862,23 @@ Result<BuildResult> BuildPackage(const ExportPlan& plan, const std::string& data
   }
   Manifest manifest = StartManifest(plan, key, clock, options);
   PackageWriter writer(fs, package_dir, options.durable);
+  BuildSteps& steps = writer.steps();
   {
     Splicer splicer(plan, data_dir, writer, options, zone, manifest);
     Status st = splicer.Run(progress, cancelled);
     Status sources = splicer.CheckSources();
+    steps.hash_sources_cpu = splicer.source_hash_cpu_seconds();
     CUSTODIAN_RETURN_IF_ERROR(st);
     CUSTODIAN_RETURN_IF_ERROR(sources);
   }
   if (plan.burned_in_copy) {
+    StepTimer timer(steps.burned_in);
     CUSTODIAN_RETURN_IF_ERROR(WriteBurnedInCopies(plan, writer, zone, cancelled, manifest));
   }
+  // The small files and the signature; their fsyncs and the wait for the output's digests
+  // count as those steps, not as signing.
+  const auto signing = std::chrono::steady_clock::now();
+  const double fsync_before = steps.fsync, wait_before = steps.hash_wait;
   // Videos first, then originals, each by path (the order they were written depends on
   // which range finished first).
   std::stable_sort(manifest.files.begin(), manifest.files.end(),
@@ -863,10 +920,17 @@ Result<BuildResult> BuildPackage(const ExportPlan& plan, const std::string& data
   CUSTODIAN_RETURN_IF_ERROR(writer.SyncDirs());
   if (progress) progress(1.0);
 
+  const auto now = std::chrono::steady_clock::now();
+  steps.sign = std::chrono::duration<double>(now - signing).count() - (steps.fsync - fsync_before) -
+               (steps.hash_wait - wait_before);
+  steps.total = std::chrono::duration<double>(now - started).count();
+  steps.hash_output_cpu = writer.hasher().cpu_seconds();
+  steps.writeback_cpu = writer.writeback_cpu_seconds();
   BuildResult result;
   result.manifest = std::move(manifest);
   result.manifest_sha256 = Sha256Hex(json);
   result.bytes = writer.total_bytes();
+  result.steps = steps;
   return result;
 }
 

@@ -51,10 +51,28 @@ struct BuildOptions {
   std::string software_revision = "unknown";
 };
 
+// Where a build's time went, in seconds: wall time on the building thread for its own
+// steps, CPU time of the worker threads (which overlap them).
+struct BuildSteps {
+  double read = 0;        // mapping the source segments (their pages read into the mapping)
+  double parse = 0;       // parsing their boxes, patching moofs
+  double write = 0;       // appending to the package's files (the copy into the page cache)
+  double text_track = 0;  // the timed-text track: its header, cues and fragments
+  double hash_wait = 0;   // waiting for the hash workers once the splice is done
+  double fsync = 0;       // fdatasync of each file, then of the directories
+  double sign = 0;        // player, README, SHA256SUMS, manifest and its signature
+  double burned_in = 0;   // the burned-in copies, when asked for
+  double total = 0;
+  double hash_output_cpu = 0;   // the output's hash worker (and sources hashed beside it)
+  double hash_sources_cpu = 0;  // the source hash worker
+  double writeback_cpu = 0;     // the thread starting writeback every 32 MB
+};
+
 struct BuildResult {
   Manifest manifest;
   std::string manifest_sha256;
   int64_t bytes = 0;  // every file in the package
+  BuildSteps steps;
 };
 
 using ProgressFn = std::function<void(double fraction)>;

@@ -17,6 +17,8 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -196,8 +198,9 @@ void SetUp(const Args& a, BenchSite* s) {
   CheckStatus(w.Decide(*req, {true, s->manager, "benchmark", {}}), "approve");
 }
 
-// Exports the whole request through the job runner; returns the package directory.
-std::string Export(BenchSite& s, const exports::BuildOptions& build) {
+// Exports the whole request through the job runner; returns the package directory and puts
+// the build's step times (the job result's "seconds", exports::BuildSteps) in *steps.
+std::string Export(BenchSite& s, const exports::BuildOptions& build, nlohmann::json* steps) {
   auto ticket = exports::RequestExport(*s.db, s.request, s.staff, false);
   CheckStatus(ticket.status(), "request export");
   exports::ExportServiceOptions o;
@@ -211,6 +214,9 @@ std::string Export(BenchSite& s, const exports::BuildOptions& build) {
   auto e = s.db->GetExport(ticket->export_id);
   Check(e.ok() && e->has_value() && (*e)->state == records::ExportState::kReady,
         "export did not complete: " + (e.ok() && e->has_value() ? (*e)->error.value_or("") : ""));
+  auto job = s.db->GetJob(ticket->job_id);
+  Check(job.ok() && job->has_value() && (*job)->result, "the export job has no result");
+  *steps = nlohmann::json::parse(*(*job)->result).value("seconds", nlohmann::json::object());
   return s.data + "/" + *(*e)->path;
 }
 
@@ -251,6 +257,7 @@ int main(int argc, char** argv) {
     std::function<void()> run;
     std::function<void()> clean;
     std::vector<Sample> samples;
+    std::vector<nlohmann::json> steps;  // exports: the build's step times, per run
     double wall() const {
       std::vector<double> v;
       for (const Sample& x : samples) v.push_back(x.wall);
@@ -263,10 +270,11 @@ int main(int argc, char** argv) {
     }
   };
   std::string last_export;
+  nlohmann::json last_steps;
   bool verified = false;
   auto exporter = [&](const std::string& name, const exports::BuildOptions& o) {
     return Variant{name,
-                   [&, o] { last_export = Export(s, o); },
+                   [&, o] { last_export = Export(s, o, &last_steps); },
                    [&] {
                      if (!verified) {
                        // Once, untimed: the fast path must still make a package that verifies.
@@ -297,6 +305,7 @@ int main(int argc, char** argv) {
                      }
                      stdfs::remove_all(last_export);
                    },
+                   {},
                    {}};
   };
   std::vector<Variant> variants = {exporter("custodian export (verify sources, fsync)", full),
@@ -308,10 +317,12 @@ int main(int argc, char** argv) {
     variants.push_back({"cp of the segment files",
                         [&] { Check(Sh(copy) == 0, "cp"); },
                         [&] { stdfs::remove_all(cp_dir); },
+                        {},
                         {}});
     variants.push_back({"cp, then sync -f",
                         [&] { Check(Sh(copy + " && sync -f '" + cp_dir + "'") == 0, "cp+sync"); },
                         [&] { stdfs::remove_all(cp_dir); },
+                        {},
                         {}});
     variants.push_back({"ffmpeg -f concat -c copy",
                         [&] {
@@ -320,12 +331,15 @@ int main(int argc, char** argv) {
                                 "ffmpeg concat");
                         },
                         [&] { stdfs::remove(s.data + "/concat.mp4"); },
+                        {},
                         {}});
   }
   for (int rep = 0; rep < a.reps; ++rep) {
     for (size_t k = 0; k < variants.size(); ++k) {
       Variant& v = variants[(k + rep) % variants.size()];
+      last_steps = nullptr;
       v.samples.push_back(Measure(v.run));
+      if (!last_steps.is_null()) v.steps.push_back(last_steps);
       v.clean();
     }
   }
@@ -337,6 +351,33 @@ int main(int argc, char** argv) {
     for (const Sample& x : v.samples) std::printf(" %.2f", x.wall);
     std::printf(" ]\n");
   }
+  // Where the exports' time went (exports::BuildSteps): the building thread's steps in wall
+  // time (their sum is about the build's total), the worker threads' CPU time beside them.
+  static const std::pair<const char*, const char*> kSteps[] = {
+      {"read", "read: map the segments (MAP_POPULATE)"},
+      {"parse", "parse boxes, patch moofs"},
+      {"write", "write/copy into the package"},
+      {"text_track", "mux of the time track"},
+      {"hash_wait", "wait for the hashes"},
+      {"fsync", "fsync (files, directories)"},
+      {"sign", "player, README, manifest, signing"},
+      {"total", "total (BuildPackage)"},
+      {"hash_output_cpu", "hash: output worker CPU"},
+      {"hash_sources_cpu", "hash: source worker CPU"},
+      {"writeback_cpu", "writeback thread CPU"}};
+  std::printf("\nper-step split, median of %d runs (s):\n  %-38s", a.reps, "");
+  for (const char* name : {"export", "no fsync", "no src check"}) std::printf(" %12s", name);
+  std::printf("\n");
+  for (const auto& [key, label] : kSteps) {
+    std::printf("  %-38s", label);
+    for (int k = 0; k < 3; ++k) {
+      std::vector<double> v;
+      for (const nlohmann::json& j : variants[k].steps) v.push_back(j.value(key, 0.0));
+      std::printf(" %12.2f", v.empty() ? 0.0 : Median(v));
+    }
+    std::printf("\n");
+  }
+  std::printf("  zip: not part of an export (an encrypted zip is made on request, with 7z)\n");
   const double e = variants[0].wall(), en = variants[1].wall();
   if (a.baselines) {
     const double c = variants[3].wall(), cs = variants[4].wall(), f = variants[5].wall();
