@@ -35,19 +35,28 @@ namespace {
 
 using Buffer = std::vector<uint8_t>;
 
-// Adds the wall time of its scope to a step of BuildSteps.
+// Adds the time of its scope to a step of BuildSteps: the calling thread's CPU time for work,
+// wall time for waits (on the disk, on another thread). On a machine busy with other work a
+// thread waits for a core as well, so wall time says little about what a step costs.
 class StepTimer {
  public:
-  explicit StepTimer(double& step) : step_(step), start_(std::chrono::steady_clock::now()) {}
-  ~StepTimer() {
-    step_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  }
+  enum Kind { kCpu, kWall };
+  explicit StepTimer(double& step, Kind kind = kCpu)
+      : step_(step), kind_(kind), start_(Now(kind)) {}
+  ~StepTimer() { step_ += static_cast<double>(Now(kind_) - start_) / 1e9; }
   StepTimer(const StepTimer&) = delete;
   StepTimer& operator=(const StepTimer&) = delete;
 
  private:
+  static int64_t Now(Kind kind) {
+    if (kind == kCpu) return ThreadCpuNanos();
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
   double& step_;
-  const std::chrono::steady_clock::time_point start_;
+  const Kind kind_;
+  const int64_t start_;
 };
 
 // A source segment's bytes, mapped read-only: the kernel's page cache is read in place, so
@@ -160,10 +169,6 @@ struct OutFile {
 // few tens of megabytes overlaps that disk work with the splicing instead of leaving it
 // all for the final fsync.
 constexpr int64_t kWritebackEvery = 32 << 20;
-
-// One source segment in this many is hashed beside the output stream rather than on the
-// source worker (see Splicer::RunRange).
-constexpr int64_t kSourcesBesideOutput = 3;
 
 // Starts the kernel's writeback of output files on a thread of its own: the call blocks
 // while the disk is busy, and the splice should go on meanwhile, so that the disk writes
@@ -284,7 +289,7 @@ class PackageWriter {
   Status Close(OutFile& f, std::optional<std::shared_future<std::string>> digest = {}) {
     Commit();
     {
-      StepTimer timer(steps_.fsync);
+      StepTimer timer(steps_.fsync, StepTimer::kWall);
       writeback_.Barrier();
       if (durable_) CUSTODIAN_RETURN_IF_ERROR(f.file->Sync());
       CUSTODIAN_RETURN_IF_ERROR(f.file->Close());
@@ -303,12 +308,12 @@ class PackageWriter {
     return Close(*f);
   }
   std::string Digest(const std::string& rel) {
-    StepTimer timer(steps_.hash_wait);
+    StepTimer timer(steps_.hash_wait, StepTimer::kWall);
     return digests_.at(rel).get();
   }
   Status SyncDirs() {
     if (!durable_) return Status::Ok();
-    StepTimer timer(steps_.fsync);
+    StepTimer timer(steps_.fsync, StepTimer::kWall);
     for (const std::string& d : dirs_) CUSTODIAN_RETURN_IF_ERROR(fs_.SyncDir(d));
     return fs_.SyncDir(dir_);
   }
@@ -393,10 +398,10 @@ class Splicer {
   const int64_t total_bytes_;
   int64_t done_bytes_ = 0;
   InFlight in_flight_{8};
-  // Most sources are hashed on a worker of their own, two segments at a time (SHA-NI runs
-  // two independent streams for much less than twice the cost of one); the output's single
-  // stream, which cannot be split, runs on the writer's worker with every
-  // kSourcesBesideOutput-th source beside it.
+  // Sources not hashed beside the output are hashed on a worker of their own, two segments
+  // at a time (SHA-NI runs two independent streams for much less than twice the cost of one);
+  // the output's single stream, which cannot be split, runs on the writer's worker with
+  // every BuildOptions::sources_beside_output_every-th source beside it.
   HashWorker source_hasher_{"export-hash-src"};
   struct PendingSource {
     const records::SegmentRow* row;
@@ -452,11 +457,12 @@ Status Splicer::RunRange(const RangePlan& rp, const ProgressFn& progress,
     // The mapped segment is read where it lies: by the writes of its spliced fragments, by
     // the output's hash worker, and by a source hash, which checks it against the SHA-256
     // the recorder stored, all from the same pages of the page cache. Every
-    // kSourcesBesideOutput-th source is hashed by the output's worker, interleaved with the
-    // output stream, the rest two at a time on the source worker: that balances the two cores.
+    // sources_beside_output_every-th source is hashed by the output's worker, interleaved
+    // with the output stream over the same bytes, the rest two at a time on the source worker.
     const bool hash_source = options_.verify_sources || plan_.export_row.include_originals;
-    const bool beside_output = hash_source && !plan_.export_row.include_originals &&
-                               ++sources_seen_ % kSourcesBesideOutput == 0;
+    const int64_t every = std::max<int64_t>(1, options_.sources_beside_output_every);
+    const bool beside_output =
+        hash_source && !plan_.export_row.include_originals && ++sources_seen_ % every == 0;
     if (hash_source && !beside_output) {
       HashSource(seg, shared, /*now=*/plan_.export_row.include_originals);
     }
@@ -729,7 +735,7 @@ void Splicer::FlushSourceHashes() {
 Status Splicer::CheckSources() {
   writer_.Commit();
   FlushSourceHashes();
-  StepTimer timer(writer_.steps().hash_wait);
+  StepTimer timer(writer_.steps().hash_wait, StepTimer::kWall);
   std::string bad;
   for (auto& [id, src] : sources_) {
     const std::string got = src.digest.get();
@@ -849,6 +855,7 @@ Result<BuildResult> BuildPackage(const ExportPlan& plan, const std::string& data
                                  const BuildOptions& options, const ProgressFn& progress,
                                  const CancelFn& cancelled) {
   const auto started = std::chrono::steady_clock::now();
+  const int64_t cpu_started = ThreadCpuNanos();
   if (fs.Exists(package_dir)) return AlreadyExists("export: " + package_dir + " exists already");
   CUSTODIAN_RETURN_IF_ERROR(fs.CreateDirs(package_dir));
   // Refuse at once rather than fill the disk the recorder needs: the package is about the
@@ -875,10 +882,8 @@ Result<BuildResult> BuildPackage(const ExportPlan& plan, const std::string& data
     StepTimer timer(steps.burned_in);
     CUSTODIAN_RETURN_IF_ERROR(WriteBurnedInCopies(plan, writer, zone, cancelled, manifest));
   }
-  // The small files and the signature; their fsyncs and the wait for the output's digests
-  // count as those steps, not as signing.
-  const auto signing = std::chrono::steady_clock::now();
-  const double fsync_before = steps.fsync, wait_before = steps.hash_wait;
+  // The small files and the signature (CPU time: the waits for fsync and digests cost none).
+  const int64_t signing = ThreadCpuNanos();
   // Videos first, then originals, each by path (the order they were written depends on
   // which range finished first).
   std::stable_sort(manifest.files.begin(), manifest.files.end(),
@@ -921,9 +926,9 @@ Result<BuildResult> BuildPackage(const ExportPlan& plan, const std::string& data
   if (progress) progress(1.0);
 
   const auto now = std::chrono::steady_clock::now();
-  steps.sign = std::chrono::duration<double>(now - signing).count() - (steps.fsync - fsync_before) -
-               (steps.hash_wait - wait_before);
+  steps.sign = static_cast<double>(ThreadCpuNanos() - signing) / 1e9;
   steps.total = std::chrono::duration<double>(now - started).count();
+  steps.build_cpu = static_cast<double>(ThreadCpuNanos() - cpu_started) / 1e9;
   steps.hash_output_cpu = writer.hasher().cpu_seconds();
   steps.writeback_cpu = writer.writeback_cpu_seconds();
   BuildResult result;

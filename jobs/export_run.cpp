@@ -103,6 +103,7 @@ nlohmann::json StepsJson(const exports::BuildSteps& s) {
           {"fsync", s.fsync},
           {"sign", s.sign},
           {"burned_in", s.burned_in},
+          {"build_cpu", s.build_cpu},
           {"total", s.total},
           {"hash_output_cpu", s.hash_output_cpu},
           {"hash_sources_cpu", s.hash_sources_cpu},
