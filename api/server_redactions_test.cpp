@@ -16,6 +16,9 @@
 #include "api/testing/serve_worker.h"
 #include "api/testing/shell.h"
 #include "base/filesystem.h"
+#include "base/sha256.h"
+#include "base/zoneinfo.h"
+#include "exports/timed_text.h"
 
 namespace custodian::api::testing {
 namespace {
@@ -300,6 +303,64 @@ TEST_CASE("api DSAR export redacted by serve's worker, reviewed, signed off, han
     if (file["kind"] == "redacted_video" && video.empty()) video = file["path"];
   }
   REQUIRE_FALSE(video.empty());
+  // The recipient's player and README are in the package and listed in the signed manifest.
+  for (const char* name : {"player.html", "README.txt", "SHA256SUMS"}) {
+    INFO(name);
+    REQUIRE(fs::exists(package + "/" + name));
+    const auto listed = std::find_if(manifest["files"].begin(), manifest["files"].end(),
+                                     [&](const json& f) { return f["path"] == name; });
+    REQUIRE(listed != manifest["files"].end());
+    CHECK((*listed)["sha256"] == *Sha256File(package + "/" + name));
+  }
+  const std::string player = ReadFile(package + "/player.html");
+  CHECK(Contains(player, "\"manifest\":\"redaction-manifest.json\""));
+  CHECK(Contains(player, "\"path\":\"" + video + "\""));
+  CHECK(Contains(ReadFile(package + "/README.txt"), "subtitle track"));
+  // Every redacted video carries the wall-clock subtitle track, and its first cue is the
+  // working copy's start in UK local time, as the original's own track shows it.
+  const json source_manifest =
+      json::parse(ReadFile(container + "/export-" + std::to_string(export_id) + "/manifest.json"));
+  int redacted_videos = 0;
+  for (const json& file : manifest["files"]) {
+    if (file["kind"] != "redacted_video") continue;
+    ++redacted_videos;
+    const std::string source = file["source"];
+    INFO(source);
+    CHECK(file.value("timed_text", json::object()).value("format", "") == "mov_text (MP4 tx3g)");
+    json original;
+    for (const json& f : source_manifest["files"]) {
+      if (f["path"] == source) original = f;
+    }
+    REQUIRE(original.is_object());
+    UtcMicros from;
+    REQUIRE(ParseUtc(original["from_utc"].get<std::string>(), &from));
+    std::string camera_name;
+    for (const json& r : source_manifest["ranges"]) {
+      if (r["camera_id"] == original["camera_id"]) camera_name = r["camera_name"];
+    }
+    const std::string mp4 = package + "/" + file["path"].get<std::string>();
+    std::string streams;
+    REQUIRE(
+        Run("ffprobe -v error -show_entries stream=codec_type,codec_name -of csv=p=0 '" + mp4 + "'",
+            &streams) == 0);
+    CHECK(Contains(streams, "h264,video"));
+    CHECK(Contains(streams, "mov_text,subtitle"));
+    std::string srt;
+    REQUIRE(
+        Run(std::string(CUSTODIAN_FFMPEG_CLI) + " -v error -i '" + mp4 + "' -map 0:s:0 -f srt -",
+            &srt) == 0);
+    // "1\n00:00:00,000 --> 00:00:01,000\n<text>\n\n2\n..."
+    const size_t arrow = srt.find(" --> ");
+    REQUIRE(arrow != std::string::npos);
+    CHECK(srt.substr(arrow - 12, 12) == "00:00:00,000");
+    const size_t text_at = srt.find('\n', arrow) + 1;
+    std::string first_cue = srt.substr(text_at, srt.find('\n', text_at) - text_at);
+    // ffmpeg wraps the text in a font tag for the track's style.
+    for (size_t lt; (lt = first_cue.find('<')) != std::string::npos;)
+      first_cue.erase(lt, first_cue.find('>', lt) + 1 - lt);
+    CHECK(first_cue == exports::WallClockCueText(from, camera_name, TimeZone::UkLocal()));
+  }
+  CHECK(redacted_videos >= 1);
   const std::string gray = out + "/frame.gray";
   REQUIRE(Run(std::string(CUSTODIAN_FFMPEG_CLI) + " -v error -y -i '" + package + "/" + video +
                   "' -frames:v 1 -f rawvideo -pix_fmt gray '" + gray + "'",

@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -33,6 +35,30 @@ namespace custodian::exports {
 namespace {
 
 using Buffer = std::vector<uint8_t>;
+
+// Adds the time of its scope to a step of BuildSteps: the calling thread's CPU time for work,
+// wall time for waits (on the disk, on another thread). On a machine busy with other work a
+// thread waits for a core as well, so wall time says little about what a step costs.
+class StepTimer {
+ public:
+  enum Kind { kCpu, kWall };
+  explicit StepTimer(double& step, Kind kind = kCpu)
+      : step_(step), kind_(kind), start_(Now(kind)) {}
+  ~StepTimer() { step_ += static_cast<double>(Now(kind_) - start_) / 1e9; }
+  StepTimer(const StepTimer&) = delete;
+  StepTimer& operator=(const StepTimer&) = delete;
+
+ private:
+  static int64_t Now(Kind kind) {
+    if (kind == kCpu) return ThreadCpuNanos();
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  double& step_;
+  const Kind kind_;
+  const int64_t start_;
+};
 
 // A source segment's bytes, mapped read-only: the kernel's page cache is read in place, so
 // the bytes are copied once (into the output file), as `cp` copies them, while the hash
@@ -145,10 +171,6 @@ struct OutFile {
 // all for the final fsync.
 constexpr int64_t kWritebackEvery = 32 << 20;
 
-// One source segment in this many is hashed beside the output stream rather than on the
-// source worker (see Splicer::RunRange).
-constexpr int64_t kSourcesBesideOutput = 3;
-
 // Starts the kernel's writeback of output files on a thread of its own: the call blocks
 // while the disk is busy, and the splice should go on meanwhile, so that the disk writes
 // the package while it is being made rather than all at the final fsync.
@@ -175,6 +197,7 @@ class WritebackWorker {
     MutexLock lock(mu_);
     lock.Wait(cv_, [this]() REQUIRES(mu_) { return pending_.empty() && !busy_; });
   }
+  double cpu_seconds() const { return static_cast<double>(cpu_ns_.load()) / 1e9; }
 
  private:
   void Loop() {
@@ -186,7 +209,9 @@ class WritebackWorker {
       pending_.pop_front();
       busy_ = true;
       lock.Unlock();
+      const int64_t before = ThreadCpuNanos();
       file->StartWriteback();
+      cpu_ns_ += ThreadCpuNanos() - before;
       lock.Lock();
       busy_ = false;
       cv_.notify_all();
@@ -198,6 +223,7 @@ class WritebackWorker {
   std::deque<WritableFile*> pending_ GUARDED_BY(mu_);
   bool busy_ GUARDED_BY(mu_) = false;
   bool stopping_ GUARDED_BY(mu_) = false;
+  std::atomic<int64_t> cpu_ns_{0};
   std::thread thread_;
 };
 
@@ -246,7 +272,10 @@ class PackageWriter {
   // For a file whose bytes are already being hashed elsewhere (an original segment, whose
   // digest the source check computes anyway): written, not hashed again.
   Status AppendUnhashed(OutFile& f, const uint8_t* data, size_t size) {
-    CUSTODIAN_RETURN_IF_ERROR(f.file->Append(data, size));
+    {
+      StepTimer timer(steps_.write);
+      CUSTODIAN_RETURN_IF_ERROR(f.file->Append(data, size));
+    }
     f.bytes += static_cast<int64_t>(size);
     total_bytes_ += static_cast<int64_t>(size);
     f.not_written_back += static_cast<int64_t>(size);
@@ -260,9 +289,12 @@ class PackageWriter {
   // from `digest` when given.
   Status Close(OutFile& f, std::optional<std::shared_future<std::string>> digest = {}) {
     Commit();
-    writeback_.Barrier();
-    if (durable_) CUSTODIAN_RETURN_IF_ERROR(f.file->Sync());
-    CUSTODIAN_RETURN_IF_ERROR(f.file->Close());
+    {
+      StepTimer timer(steps_.fsync, StepTimer::kWall);
+      writeback_.Barrier();
+      if (durable_) CUSTODIAN_RETURN_IF_ERROR(f.file->Sync());
+      CUSTODIAN_RETURN_IF_ERROR(f.file->Close());
+    }
     std::shared_future<std::string> own = hasher_.Finish(f.stream).share();
     digests_[f.rel] = digest ? *digest : own;
     return Status::Ok();
@@ -276,14 +308,20 @@ class PackageWriter {
         Append(*f, keep, reinterpret_cast<const uint8_t*>(keep->data()), keep->size()));
     return Close(*f);
   }
-  std::string Digest(const std::string& rel) { return digests_.at(rel).get(); }
+  std::string Digest(const std::string& rel) {
+    StepTimer timer(steps_.hash_wait, StepTimer::kWall);
+    return digests_.at(rel).get();
+  }
   Status SyncDirs() {
     if (!durable_) return Status::Ok();
+    StepTimer timer(steps_.fsync, StepTimer::kWall);
     for (const std::string& d : dirs_) CUSTODIAN_RETURN_IF_ERROR(fs_.SyncDir(d));
     return fs_.SyncDir(dir_);
   }
   int64_t total_bytes() const { return total_bytes_; }
   const std::string& dir() const { return dir_; }
+  BuildSteps& steps() { return steps_; }
+  double writeback_cpu_seconds() const { return writeback_.cpu_seconds(); }
 
  private:
   Filesystem& fs_;
@@ -296,6 +334,7 @@ class PackageWriter {
   std::set<std::string> dirs_;
   std::map<std::string, std::shared_future<std::string>> digests_;
   int64_t total_bytes_ = 0;
+  BuildSteps steps_;
 };
 
 // One output MP4 being spliced.
@@ -333,6 +372,7 @@ class Splicer {
   Status Run(const ProgressFn& progress, const CancelFn& cancelled);
   // Waits for the source digests; kDataLoss naming every segment that does not match.
   Status CheckSources();
+  double source_hash_cpu_seconds() const { return source_hasher_.cpu_seconds(); }
 
  private:
   Status RunRange(const RangePlan& rp, const ProgressFn& progress, const CancelFn& cancelled);
@@ -359,10 +399,10 @@ class Splicer {
   const int64_t total_bytes_;
   int64_t done_bytes_ = 0;
   InFlight in_flight_{8};
-  // Most sources are hashed on a worker of their own, two segments at a time (SHA-NI runs
-  // two independent streams for much less than twice the cost of one); the output's single
-  // stream, which cannot be split, runs on the writer's worker with every
-  // kSourcesBesideOutput-th source beside it.
+  // Sources not hashed beside the output are hashed on a worker of their own, two segments
+  // at a time (SHA-NI runs two independent streams for much less than twice the cost of one);
+  // the output's single stream, which cannot be split, runs on the writer's worker with
+  // every BuildOptions::sources_beside_output_every-th source beside it.
   HashWorker source_hasher_{"export-hash-src"};
   struct PendingSource {
     const records::SegmentRow* row;
@@ -404,7 +444,9 @@ Status Splicer::RunRange(const RangePlan& rp, const ProgressFn& progress,
       continue;  // still recording or being deleted: its time shows as a hole
     }
     auto slot = in_flight_.Acquire();
+    std::optional<StepTimer> reading(std::in_place, writer_.steps().read);
     auto mapped = MappedFile::Open(JoinPath(data_dir_, seg.path));
+    reading.reset();
     if (!mapped.ok()) {
       unreadable[seg.id] = "segment file unreadable (" + mapped.status().message() + ")";
       LogWarn("exports") << "export " << plan_.export_row.id << ": segment " << seg.id << " "
@@ -416,15 +458,18 @@ Status Splicer::RunRange(const RangePlan& rp, const ProgressFn& progress,
     // The mapped segment is read where it lies: by the writes of its spliced fragments, by
     // the output's hash worker, and by a source hash, which checks it against the SHA-256
     // the recorder stored, all from the same pages of the page cache. Every
-    // kSourcesBesideOutput-th source is hashed by the output's worker, interleaved with the
-    // output stream, the rest two at a time on the source worker: that balances the two cores.
+    // sources_beside_output_every-th source is hashed by the output's worker, interleaved
+    // with the output stream over the same bytes, the rest two at a time on the source worker.
     const bool hash_source = options_.verify_sources || plan_.export_row.include_originals;
-    const bool beside_output = hash_source && !plan_.export_row.include_originals &&
-                               ++sources_seen_ % kSourcesBesideOutput == 0;
+    const int64_t every = std::max<int64_t>(1, options_.sources_beside_output_every);
+    const bool beside_output =
+        hash_source && !plan_.export_row.include_originals && ++sources_seen_ % every == 0;
     if (hash_source && !beside_output) {
       HashSource(seg, shared, /*now=*/plan_.export_row.include_originals);
     }
+    std::optional<StepTimer> parsing(std::in_place, writer_.steps().parse);
     auto layout = ParseFmp4(shared->data(), shared->size());
+    parsing.reset();
     NoteSegment(seg, layout.ok() ? &*layout : nullptr);
     Status spliced = Status::Ok();
     if (!layout.ok()) {
@@ -506,7 +551,9 @@ Status Splicer::SpliceSegment(const RangePlan& rp, const records::SegmentRow& se
       times[k] = static_cast<uint64_t>(out);
       p.next_time[k] = out + static_cast<int64_t>(t.duration);
     }
+    std::optional<StepTimer> patching(std::in_place, writer_.steps().parse);
     auto moof = PatchMoof(buf->data(), frag, layout, ++p.sequence, times);
+    patching.reset();
     if (!moof.ok()) return moof.status();
     auto moof_buf = std::make_shared<Buffer>(std::move(moof).value());
     CUSTODIAN_RETURN_IF_ERROR(writer_.Append(p.out, moof_buf, moof_buf->data(), moof_buf->size()));
@@ -523,10 +570,15 @@ Status Splicer::SpliceSegment(const RangePlan& rp, const records::SegmentRow& se
 
 Status Splicer::WriteWallClock(const RangePlan& rp, Part& p, UtcMicros upto) {
   if (upto <= p.text_end) return Status::Ok();
-  std::vector<TimedTextCue> cues = WallClockCues(p.origin, p.text_end, upto, rp.camera_name, zone_);
-  p.text_end = upto;
-  if (cues.empty()) return Status::Ok();
-  auto frag = std::make_shared<Buffer>(TimedTextFragment(++p.sequence, p.text_track, cues));
+  std::shared_ptr<Buffer> frag;
+  {
+    StepTimer timer(writer_.steps().text_track);
+    std::vector<TimedTextCue> cues =
+        WallClockCues(p.origin, p.text_end, upto, rp.camera_name, zone_);
+    p.text_end = upto;
+    if (cues.empty()) return Status::Ok();
+    frag = std::make_shared<Buffer>(TimedTextFragment(++p.sequence, p.text_track, cues));
+  }
   return writer_.Append(p.out, frag, frag->data(), frag->size());
 }
 
@@ -550,8 +602,10 @@ Status Splicer::OpenPart(const RangePlan& rp, const Fmp4File& layout, const Shar
   p.text_end = origin;
   // The recorded header with the wall-clock text track added; the video track's own boxes
   // are copied as they are.
+  std::optional<StepTimer> timer(std::in_place, writer_.steps().text_track);
   auto header = AddTimedTextTrack(buf->data(), layout.header_size, layout.width, layout.height,
                                   &p.text_track);
+  timer.reset();
   if (!header.ok()) return header.status();
   auto header_buf = std::make_shared<Buffer>(std::move(header).value());
   CUSTODIAN_RETURN_IF_ERROR(
@@ -682,6 +736,7 @@ void Splicer::FlushSourceHashes() {
 Status Splicer::CheckSources() {
   writer_.Commit();
   FlushSourceHashes();
+  StepTimer timer(writer_.steps().hash_wait, StepTimer::kWall);
   std::string bad;
   for (auto& [id, src] : sources_) {
     const std::string got = src.digest.get();
@@ -800,6 +855,8 @@ Result<BuildResult> BuildPackage(const ExportPlan& plan, const std::string& data
                                  Filesystem& fs, const Clock& clock, const TimeZone& zone,
                                  const BuildOptions& options, const ProgressFn& progress,
                                  const CancelFn& cancelled) {
+  const auto started = std::chrono::steady_clock::now();
+  const int64_t cpu_started = ThreadCpuNanos();
   if (fs.Exists(package_dir)) return AlreadyExists("export: " + package_dir + " exists already");
   CUSTODIAN_RETURN_IF_ERROR(fs.CreateDirs(package_dir));
   // Refuse at once rather than fill the disk the recorder needs: the package is about the
@@ -813,16 +870,21 @@ Result<BuildResult> BuildPackage(const ExportPlan& plan, const std::string& data
   }
   Manifest manifest = StartManifest(plan, key, clock, options);
   PackageWriter writer(fs, package_dir, options.durable);
+  BuildSteps& steps = writer.steps();
   {
     Splicer splicer(plan, data_dir, writer, options, zone, manifest);
     Status st = splicer.Run(progress, cancelled);
     Status sources = splicer.CheckSources();
+    steps.hash_sources_cpu = splicer.source_hash_cpu_seconds();
     CUSTODIAN_RETURN_IF_ERROR(st);
     CUSTODIAN_RETURN_IF_ERROR(sources);
   }
   if (plan.burned_in_copy) {
+    StepTimer timer(steps.burned_in);
     CUSTODIAN_RETURN_IF_ERROR(WriteBurnedInCopies(plan, writer, zone, cancelled, manifest));
   }
+  // The small files and the signature (CPU time: the waits for fsync and digests cost none).
+  const int64_t signing = ThreadCpuNanos();
   // Videos first, then originals, each by path (the order they were written depends on
   // which range finished first).
   std::stable_sort(manifest.files.begin(), manifest.files.end(),
@@ -864,10 +926,17 @@ Result<BuildResult> BuildPackage(const ExportPlan& plan, const std::string& data
   CUSTODIAN_RETURN_IF_ERROR(writer.SyncDirs());
   if (progress) progress(1.0);
 
+  const auto now = std::chrono::steady_clock::now();
+  steps.sign = static_cast<double>(ThreadCpuNanos() - signing) / 1e9;
+  steps.total = std::chrono::duration<double>(now - started).count();
+  steps.build_cpu = static_cast<double>(ThreadCpuNanos() - cpu_started) / 1e9;
+  steps.hash_output_cpu = writer.hasher().cpu_seconds();
+  steps.writeback_cpu = writer.writeback_cpu_seconds();
   BuildResult result;
   result.manifest = std::move(manifest);
   result.manifest_sha256 = Sha256Hex(json);
   result.bytes = writer.total_bytes();
+  result.steps = steps;
   return result;
 }
 

@@ -42,6 +42,9 @@ std::string WorkingCopyStem(int64_t export_id, const std::string& camera_id, Utc
 struct BuildOptions {
   bool verify_sources = true;  // re-hash each source segment against its recorded SHA-256
   bool durable = true;         // fsync every file and directory before returning
+  // One source segment in this many is hashed by the output's hash worker, interleaved with
+  // the output stream over the same bytes; the others on a second worker, two at a time.
+  int sources_beside_output_every = 3;
   // Footage is treated as continuous across a hole up to this long (timestamp jitter at a
   // segment boundary); a longer hole starts a new part and is reported.
   int64_t join_tolerance_us = kMicrosPerSecond;
@@ -51,10 +54,29 @@ struct BuildOptions {
   std::string software_revision = "unknown";
 };
 
+// Where a build's time went, in seconds. The building thread's steps are its CPU time
+// (fsync and hash_wait, which wait, are wall time); the workers' are their threads' CPU time.
+struct BuildSteps {
+  double read = 0;              // mapping the source segments (their pages read into the mapping)
+  double parse = 0;             // parsing their boxes, patching moofs
+  double write = 0;             // appending to the package's files (the copy into the page cache)
+  double text_track = 0;        // the timed-text track: its header, cues and fragments
+  double sign = 0;              // player, README, SHA256SUMS, manifest and its signature
+  double burned_in = 0;         // the burned-in copies, when asked for
+  double build_cpu = 0;         // the building thread's CPU in all
+  double hash_wait = 0;         // wall: waiting for the hash workers once the splice is done
+  double fsync = 0;             // wall: fdatasync of each file, then of the directories
+  double total = 0;             // wall: the whole build
+  double hash_output_cpu = 0;   // the output's hash worker (and sources hashed beside it)
+  double hash_sources_cpu = 0;  // the source hash worker
+  double writeback_cpu = 0;     // the thread starting writeback every 32 MB
+};
+
 struct BuildResult {
   Manifest manifest;
   std::string manifest_sha256;
   int64_t bytes = 0;  // every file in the package
+  BuildSteps steps;
 };
 
 using ProgressFn = std::function<void(double fraction)>;

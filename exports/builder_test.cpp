@@ -313,6 +313,22 @@ TEST_CASE("the package's player lists its working copies and loads nothing from 
   CHECK(data["files"][0]["path"].get<std::string>().rfind("working/export-", 0) == 0);
   CHECK(data["files"][0]["from_ms"] == t.us / 1000);
   CHECK(data["files"][1]["camera_id"] == "yard");
+  CHECK(data["manifest"] == "manifest.json");
+  CHECK(data["redacted"] == false);
+  // The manifest read back gives what a redacted package's player needs of each copy.
+  std::ifstream manifest_in(b.dir + "/manifest.json");
+  auto parsed = ParseManifest(std::string((std::istreambuf_iterator<char>(manifest_in)), {}));
+  REQUIRE(parsed.ok());
+  CHECK(parsed->site_name == "Test site");
+  REQUIRE(parsed->ranges.size() == 2);
+  CHECK(parsed->ranges[0].camera_name == "Front door");
+  const ManifestFile& first = parsed->files[0];
+  CHECK(first.kind == "video");
+  CHECK(first.camera_id == "door-1");
+  CHECK(first.from == std::optional<UtcMicros>(t));
+  CHECK(first.to.has_value());
+  CHECK(first.width == 320);
+  CHECK(first.timed_text_track != 0);
   // No address outside the package: no scheme-qualified or protocol-relative URL at all.
   CHECK(page.find("http://") == std::string::npos);
   CHECK(page.find("https://") == std::string::npos);

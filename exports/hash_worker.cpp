@@ -1,6 +1,7 @@
 #include "exports/hash_worker.h"
 
 #include <pthread.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cstring>
@@ -333,6 +334,12 @@ std::future<std::string> HashWorker::Finish(int stream) {
   return result;
 }
 
+int64_t ThreadCpuNanos() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
 void HashWorker::Loop() {
   for (;;) {
     std::function<void()> task;
@@ -343,7 +350,9 @@ void HashWorker::Loop() {
       task = std::move(queue_.front());
       queue_.pop_front();
     }
+    const int64_t before = ThreadCpuNanos();
     task();
+    cpu_ns_ += ThreadCpuNanos() - before;
   }
 }
 

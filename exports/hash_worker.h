@@ -18,6 +18,7 @@
 // Thread-safe: any thread may submit; typically one producer.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -62,6 +63,9 @@ class Sha256Stream {
   uint64_t total_bytes_ = 0;
 };
 
+// CPU time used by the calling thread so far, in nanoseconds (for the build's step times).
+int64_t ThreadCpuNanos();
+
 struct HashPiece {
   const uint8_t* data = nullptr;
   size_t size = 0;
@@ -88,6 +92,8 @@ class HashWorker {
   void Update(std::shared_ptr<const void> keep, std::vector<HashRun> runs, HashRun alongside);
   // Lowercase hex, after every Update submitted before this call.
   std::future<std::string> Finish(int stream);
+  // CPU seconds the worker's thread has spent on its items so far.
+  double cpu_seconds() const { return static_cast<double>(cpu_ns_.load()) / 1e9; }
 
  private:
   void Submit(std::function<void()> task);
@@ -101,6 +107,7 @@ class HashWorker {
   int next_stream_ GUARDED_BY(mu_) = 0;
   // Touched only by the worker thread.
   std::map<int, Sha256Stream> streams_;
+  std::atomic<int64_t> cpu_ns_{0};
   std::thread thread_;
 };
 

@@ -214,13 +214,36 @@ Result<ManifestSummary> ParseManifest(const std::string& text) {
     s.reference = j.at("request").at("reference").get<std::string>();
     s.created_utc = j.at("created_utc").get<std::string>();
     s.key_id = j.at("signing_key_id").get<std::string>();
+    s.site_name = j.value("site", "");
+    auto time = [](const Json& o, const std::string& key) -> std::optional<UtcMicros> {
+      UtcMicros t;
+      if (!o.contains(key) || !o[key].is_string() || !ParseUtc(o[key].get<std::string>(), &t)) {
+        return std::nullopt;
+      }
+      return t;
+    };
     for (const Json& f : j.at("files")) {
       ManifestFile mf;
       mf.path = f.at("path").get<std::string>();
       mf.kind = f.at("kind").get<std::string>();
       mf.bytes = f.at("bytes").get<int64_t>();
       mf.sha256 = f.at("sha256").get<std::string>();
+      if (mf.kind == "video") {
+        mf.camera_id = f.value("camera_id", "");
+        mf.from = time(f, "from_utc");
+        mf.to = time(f, "to_utc");
+        mf.video_codec = f.value("video_codec", "");
+        mf.width = f.value("width", 0);
+        mf.height = f.value("height", 0);
+        if (f.contains("timed_text")) mf.timed_text_track = f["timed_text"].value("track_id", 0u);
+      }
       s.files.push_back(mf);
+    }
+    for (const Json& r : j.value("ranges", Json::array())) {
+      ManifestRange mr;
+      mr.camera_id = r.value("camera_id", "");
+      mr.camera_name = r.value("camera_name", "");
+      s.ranges.push_back(mr);
     }
   } catch (const nlohmann::json::exception& e) {
     return InvalidArgument(std::string("manifest: ") + e.what());

@@ -124,7 +124,10 @@ struct ManifestSummary {
   std::string reference;
   std::string created_utc;
   std::string key_id;
-  std::vector<ManifestFile> files;  // path, kind, bytes, sha256
+  std::string site_name;
+  // path, kind, bytes, sha256; for video files also the camera, times, codec and size
+  std::vector<ManifestFile> files;
+  std::vector<ManifestRange> ranges;  // camera id and name only
 };
 Result<ManifestSummary> ParseManifest(const std::string& json);
 

@@ -13,7 +13,7 @@ constexpr char kPlaceholder[] = R"({"export_id":0,"site":"","reference":"","file
 
 }  // namespace
 
-std::string PlayerHtml(const Manifest& m) {
+std::string PlayerHtml(const Manifest& m, const std::string& manifest_name) {
   std::map<std::string, std::string> names;
   for (const ManifestRange& r : m.ranges) names[r.camera_id] = r.camera_name;
   nlohmann::ordered_json files = nlohmann::ordered_json::array();
@@ -28,10 +28,9 @@ std::string PlayerHtml(const Manifest& m) {
                      {"width", f.width},
                      {"height", f.height}});
   }
-  const nlohmann::ordered_json data = {{"export_id", m.export_id},
-                                       {"site", m.site_name},
-                                       {"reference", m.reference},
-                                       {"files", files}};
+  const nlohmann::ordered_json data = {{"export_id", m.export_id}, {"site", m.site_name},
+                                       {"reference", m.reference}, {"manifest", manifest_name},
+                                       {"redacted", m.redacted},   {"files", files}};
   // Inside a script element "</" would end it early: JSON allows "<\/" for the same text.
   std::string json = data.dump();
   for (size_t at = 0; (at = json.find("</", at)) != std::string::npos; at += 3)

@@ -7,8 +7,9 @@
 // cannot play are named, with the advice to use VLC.
 //
 // The page is exports/player.html, compiled in; the package's working copies (path, camera,
-// times, codec) are embedded as JSON in its `package` script element, because a page opened
-// from a file cannot read the files beside it except as media or as files the user picks.
+// times, codec) and the manifest's name are embedded as JSON in its `package` script element,
+// because a page opened from a file cannot read the files beside it except as media or as files the
+// user picks.
 #pragma once
 
 #include <string>
@@ -19,7 +20,10 @@ namespace custodian::exports {
 
 inline constexpr char kPlayerName[] = "player.html";
 
-// The page for a package whose working copies are m.files of kind "video".
-std::string PlayerHtml(const Manifest& m);
+// The page for a package whose playable files are m.files of kind "video" (camera, times,
+// codec and size set), checked against the signed manifest `manifest_name` beside it. A
+// redacted package (m.redacted) plays its redacted copies and is checked against
+// redaction-manifest.json; the page says the copies are redacted.
+std::string PlayerHtml(const Manifest& m, const std::string& manifest_name = kManifestName);
 
 }  // namespace custodian::exports

@@ -84,12 +84,9 @@ void Matrix(BoxWriter& w) {
   for (uint32_t v : m) w.U32(v);
 }
 
-// A tx3g sample entry: centred at the bottom, white sans-serif on a half-transparent black
-// box, so the text reads on any picture.
-void TextSampleEntry(BoxWriter& w) {
-  w.Open("tx3g");
-  w.Zeros(6);
-  w.U16(1);           // data_reference_index
+// The fields of the tx3g sample entry after its data_reference_index: centred at the
+// bottom, white sans-serif on a half-transparent black box, so the text reads on any picture.
+void TextSampleFields(BoxWriter& w) {
   w.U32(0);           // display flags
   w.U8(1);            // horizontal justification: centre
   w.U8(0xff);         // vertical justification: bottom (-1)
@@ -108,6 +105,13 @@ void TextSampleEntry(BoxWriter& w) {
   w.U8(static_cast<uint8_t>(font.size()));
   w.Text(font);
   w.Close();
+}
+
+void TextSampleEntry(BoxWriter& w) {
+  w.Open("tx3g");
+  w.Zeros(6);
+  w.U16(1);  // data_reference_index
+  TextSampleFields(w);
   w.Close();
 }
 
@@ -316,6 +320,19 @@ std::vector<uint8_t> TimedTextFragment(uint32_t sequence, uint32_t track_id,
     w.Text(c.text);
   }
   w.Close();
+  return w.Take();
+}
+
+std::vector<uint8_t> TimedTextSampleDescription() {
+  BoxWriter w;
+  TextSampleFields(w);
+  return w.Take();
+}
+
+std::vector<uint8_t> TimedTextSample(const std::string& text) {
+  BoxWriter w;
+  w.U16(static_cast<uint16_t>(text.size()));
+  w.Text(text);
   return w.Take();
 }
 

@@ -53,4 +53,12 @@ Result<std::vector<uint8_t>> AddTimedTextTrack(const uint8_t* header, size_t siz
 std::vector<uint8_t> TimedTextFragment(uint32_t sequence, uint32_t track_id,
                                        const std::vector<TimedTextCue>& cues);
 
+// The tx3g sample entry's fields after its data_reference_index (display flags,
+// justification, colours, default style, font table): what FFmpeg keeps as a mov_text
+// stream's extradata, for a muxer that writes the track itself (a re-encoded copy).
+std::vector<uint8_t> TimedTextSampleDescription();
+
+// One cue's sample as stored in the track: the text's length (16 bits), then its UTF-8.
+std::vector<uint8_t> TimedTextSample(const std::string& text);
+
 }  // namespace custodian::exports

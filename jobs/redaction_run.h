@@ -6,14 +6,21 @@
 // (redaction/redactor.h) reads the original package and writes into a separate package:
 //
 //   <data>/exports/<export>/export-<export>-redaction-<id>/   the redacted package:
-//       redacted/<video path>                 H.264 MP4 with the masks burnt in
+//       redacted/<video path>                 H.264 MP4 with the masks burnt in, and the
+//                                             working copy's wall-clock subtitle track
+//                                             (UK local time once a second, as
+//                                             exports/timed_text.h makes it)
 //       redacted/<video path>.redaction.json  the pipeline's record
 //       redacted/<video path>.contact.jpg     the contact sheet for review
+//       player.html                           the recipient's player (exports/player.h),
+//                                             checking against redaction-manifest.json
+//       README.txt                            what the recipient has; playing, checking
 //       SHA256SUMS                            of the files above
 //
 // built under a ".partial" name and renamed when complete; then one transaction records
 // the row's output_sha256 (the hash of SHA256SUMS), its record (state "done", the files and
-// their flagged ranges) and the job's success. A crash before that leaves the job running:
+// their flagged ranges, `package_files`: player, README and SHA256SUMS for the sign-off's
+// manifest) and the job's success. A crash before that leaves the job running:
 // RecoverAfterRestart requeues it and the next attempt removes the partial directory and
 // starts again. A redaction that fails removes its partial directory and records the
 // reason (row state failed, job failed).
@@ -26,6 +33,7 @@
 
 #include "base/clock.h"
 #include "base/filesystem.h"
+#include "base/zoneinfo.h"
 #include "jobs/runner.h"
 #include "records/database.h"
 #include "redaction/options.h"
@@ -35,7 +43,8 @@ namespace custodian::jobs {
 class RedactionJobRunner final : public JobRunner {
  public:
   RedactionJobRunner(records::Database& db, Filesystem& fs, const Clock& clock,
-                     std::string data_dir, std::string worker);
+                     std::string data_dir, std::string worker,
+                     const TimeZone& zone = TimeZone::UkLocal());
 
  private:
   // Where one job reads and writes.
@@ -59,6 +68,7 @@ class RedactionJobRunner final : public JobRunner {
   Filesystem& fs_;
   const Clock& clock_;
   const std::string data_dir_;
+  const TimeZone& zone_;  // the cues' and README's local time
 };
 
 }  // namespace custodian::jobs

@@ -171,7 +171,8 @@ const char* FileKind(const std::string& member) {
   return "contact_sheet";
 }
 
-// Every file of the package that the record names, with its hash and size.
+// Every file of the package that the record names (each redacted video with its record and
+// contact sheet, then the run's package_files), with its hash and size.
 Result<json> DescribeFiles(Filesystem& fs, const std::string& package, const json& record) {
   json files = json::array();
   for (const json& f : record.value("files", json::array())) {
@@ -188,8 +189,21 @@ Result<json> DescribeFiles(Filesystem& fs, const std::string& package, const jso
         entry["source"] = f.value("source", "");
         entry["source_sha256"] = f.value("input_sha256", "");
       }
+      if (std::string(member) == "output" && f.contains("timed_text")) {
+        entry["timed_text"] = f["timed_text"];
+      }
       files.push_back(entry);
     }
+  }
+  // The player, README and SHA256SUMS the redaction run wrote beside the videos.
+  for (const json& f : record.value("package_files", json::array())) {
+    const std::string rel = f.value("path", "");
+    auto digest = DigestFile(fs, JoinPath(package, rel));
+    if (!digest.ok()) return digest.status();
+    files.push_back({{"path", rel},
+                     {"kind", f.value("kind", "")},
+                     {"bytes", static_cast<int64_t>(digest->bytes)},
+                     {"sha256", digest->sha256}});
   }
   return files;
 }

@@ -101,6 +101,20 @@ int ContactSheetFrames(double duration_s);
 // Fills the parameters left at 0 from the video's frame rate.
 DetectionParams ResolveForFrameRate(DetectionParams p, double fps);
 
+// A timed-text (subtitle) track for the output, MP4 `tx3g` (FFmpeg's mov_text): a redacted
+// working copy of an export keeps the wall-clock cues its source shows (exports/timed_text.h),
+// so the time is still on screen. Plain data, built by the caller: the sample entry's fields
+// after its data_reference_index, and each cue's sample bytes (16-bit length, then UTF-8).
+struct TextCue {
+  int64_t start_ms = 0;  // from the output's first frame
+  int64_t duration_ms = 0;
+  std::vector<uint8_t> sample;
+};
+struct TextTrack {
+  std::vector<uint8_t> sample_description;
+  std::vector<TextCue> cues;  // in time order, not overlapping
+};
+
 struct RedactionOptions {
   Mode mode = Mode::kFaces;
   MaskStyle style = MaskStyle::kSolid;
@@ -122,6 +136,8 @@ struct RedactionOptions {
   std::string contact_sheet_path;
   // How many frames it shows; 0: ContactSheetFrames(duration).
   int contact_sheet_frames = 0;
+  // Subtitles to add to the output; none when unset.
+  std::optional<TextTrack> text_track;
 };
 
 Status ValidateOptions(const RedactionOptions& o);

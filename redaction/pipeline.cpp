@@ -255,6 +255,9 @@ class Pipeline {
   std::vector<SheetBoxes> sheet_boxes_;
   RunState state_;
   std::vector<Packet> trailing_audio_;
+  size_t next_cue_ = 0;  // of o_.text_track
+  // Writes the text track's cues that start at or before `until_ms` (all: INT64_MAX).
+  Status WriteCues(int64_t until_ms);
   std::vector<double> frame_seconds_;
   // keep-subject: frames where the subject is (partly) masked between two frames where it is
   // kept visible: its track was lost there, or another face's mask lies over it. Flagged for
@@ -401,7 +404,8 @@ Status Pipeline::EncodeLoop(BoundedQueue<Item>* in, bool boxes_from_tracker) {
       if (sheet_->Wants(item->index)) sheet_->Add(item->index, t, f, m.masks, m.kept);
       sheet_boxes_.push_back({m.masks, m.kept});
     }
-    Status st = writer_->WriteFrame(f);
+    Status st = WriteCues(static_cast<int64_t>(std::floor(t * 1000)));
+    if (st.ok()) st = writer_->WriteFrame(f);
     if (!st.ok()) return st;
     ++frames_;
     if (progress_) {
@@ -410,6 +414,15 @@ Status Pipeline::EncodeLoop(BoundedQueue<Item>* in, bool boxes_from_tracker) {
     }
   }
   return state_.status();
+}
+
+Status Pipeline::WriteCues(int64_t until_ms) {
+  if (!o_.text_track) return Status::Ok();
+  const std::vector<TextCue>& cues = o_.text_track->cues;
+  for (; next_cue_ < cues.size() && cues[next_cue_].start_ms <= until_ms; ++next_cue_) {
+    CUSTODIAN_RETURN_IF_ERROR(writer_->WriteText(cues[next_cue_]));
+  }
+  return Status::Ok();
 }
 
 Result<RedactionRecord> Pipeline::Run() {
@@ -448,7 +461,8 @@ Result<RedactionRecord> Pipeline::Run() {
   }
 
   temp_ = output_ + ".partial-" + std::to_string(::getpid());
-  auto writer = VideoWriter::Open(temp_, info_, reader->audio_stream());
+  auto writer = VideoWriter::Open(temp_, info_, reader->audio_stream(),
+                                  o_.text_track ? &*o_.text_track : nullptr);
   if (!writer.ok()) {
     std::filesystem::remove(temp_, ec);
     return writer.status();
@@ -480,6 +494,7 @@ Result<RedactionRecord> Pipeline::Run() {
       if (!run.ok()) break;
     }
   }
+  if (run.ok()) run = WriteCues(INT64_MAX);
   if (run.ok()) run = writer_->Finish();
   if (run.ok() && frames_ == 0) run = DataLoss(input_ + " has no video frames");
   if (run.ok()) run = SyncPath(temp_, false);
@@ -524,6 +539,10 @@ Result<RedactionRecord> Pipeline::Run() {
                  {"sha256", rec.output_sha256}, {"codec", "h264"},
                  {"encoder", "libx264 preset veryfast crf 23"}, {"frames", frames_},
                  {"frame_rate", av_q2d(info_.frame_rate)}};
+  if (o_.text_track) {
+    j["output"]["timed_text"] = {{"format", "mov_text (MP4 tx3g)"},
+                                 {"cues", o_.text_track->cues.size()}};
+  }
   j["mode"] = ModeName(o_.mode);
   j["style"] = MaskStyleName(o_.style);
   if (o_.subject) {

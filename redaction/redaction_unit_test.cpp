@@ -1,9 +1,13 @@
-// Option parsing, the mask styles on a synthetic frame, and the tracker on made-up detections.
+// Option parsing, the mask styles on a synthetic frame, the tracker on made-up detections,
+// and the writer's subtitle track.
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <set>
+#include <string>
 
 #include "base/filesystem.h"
 #include "base/testing/temp_dir.h"
+#include "exports/timed_text.h"
 #include "redaction/mask.h"
 #include "redaction/options.h"
 #include "redaction/redactor.h"
@@ -12,6 +16,59 @@
 
 namespace custodian::redaction {
 namespace {
+
+// The standard output of a shell command ("" when it fails).
+std::string Output(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  return ::pclose(p) == 0 ? out : "";
+}
+
+TEST_CASE("the writer adds the given cues as a mov_text subtitle track beside the video") {
+  custodian::testing::TempDir dir;
+  const std::string path = dir.path() + "/out.mp4";
+  VideoInfo info;
+  info.width = 64;
+  info.height = 48;
+  info.time_base = {1, 25};
+  info.frame_rate = {25, 1};
+  TextTrack text;
+  text.sample_description = exports::TimedTextSampleDescription();
+  const std::string first = "31/03/2026 09:00:00 BST - Front door";
+  const std::string second = "31/03/2026 09:00:01 BST - Front door";
+  text.cues = {{0, 1000, exports::TimedTextSample(first)},
+               {1000, 1000, exports::TimedTextSample(second)}};
+  auto writer = VideoWriter::Open(path, info, nullptr, &text);
+  REQUIRE(writer.ok());
+  for (int i = 0; i < 50; ++i) {
+    if (i % 25 == 0) REQUIRE((*writer)->WriteText(text.cues[i / 25]).ok());
+    Frame f(av_frame_alloc());
+    f->format = AV_PIX_FMT_YUV420P;
+    f->width = info.width;
+    f->height = info.height;
+    REQUIRE(av_frame_get_buffer(f.get(), 0) == 0);
+    for (int plane = 0; plane < 3; ++plane) {
+      for (int y = 0; y < (plane ? 24 : 48); ++y)
+        std::fill_n(f->data[plane] + y * f->linesize[plane], plane ? 32 : 64, uint8_t(16 + i));
+    }
+    f->pts = i;
+    REQUIRE((*writer)->WriteFrame(f.get()).ok());
+  }
+  REQUIRE((*writer)->Finish().ok());
+  const std::string streams = Output(
+      "ffprobe -v error -show_entries stream=codec_name,codec_type -of csv=p=0 '" + path + "'");
+  CHECK(streams.find("h264,video") != std::string::npos);
+  CHECK(streams.find("mov_text,subtitle") != std::string::npos);
+  const std::string srt = Output("ffmpeg -v error -i '" + path + "' -map 0:s:0 -f srt -");
+  // ffmpeg writes the sample entry's style as a font tag around each cue's text.
+  const std::string style = "<font face=\"Sans-Serif\" size=\"18\">";
+  CHECK(srt == "1\n00:00:00,000 --> 00:00:01,000\n" + style + first + "</font>\n\n2\n" +
+                   "00:00:01,000 --> 00:00:02,000\n" + style + second + "</font>\n\n");
+}
 
 TEST_CASE("the contact sheet grows with the footage: a frame every 10 s, 16 at least") {
   CHECK(ContactSheetFrames(0) == 16);

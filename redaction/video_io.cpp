@@ -6,6 +6,7 @@ extern "C" {
 #include <libswscale/swscale.h>
 }
 
+#include <algorithm>
 #include <cmath>
 #include <mutex>
 
@@ -181,8 +182,8 @@ VideoWriter::~VideoWriter() {
 }
 
 Result<std::unique_ptr<VideoWriter>> VideoWriter::Open(const std::string& path,
-                                                       const VideoInfo& info,
-                                                       const AVStream* audio) {
+                                                       const VideoInfo& info, const AVStream* audio,
+                                                       const TextTrack* text) {
   static std::once_flag quiet;
   std::call_once(quiet, [] { av_log_set_level(AV_LOG_ERROR); });  // no encoder banners
   std::unique_ptr<VideoWriter> w(new VideoWriter());
@@ -220,6 +221,25 @@ Result<std::unique_ptr<VideoWriter>> VideoWriter::Open(const std::string& path,
     w->audio_out_->codecpar->codec_tag = 0;
     w->audio_out_->time_base = audio->time_base;
     w->audio_in_tb_ = audio->time_base;
+  }
+  if (text) {
+    // Written as FFmpeg's mov_text encoder would leave it: tx3g with the sample entry's
+    // fields as extradata, millisecond timestamps, handler "sbtl" in MP4.
+    w->text_out_ = avformat_new_stream(w->fmt_, nullptr);
+    AVCodecParameters* par = w->text_out_->codecpar;
+    par->codec_type = AVMEDIA_TYPE_SUBTITLE;
+    par->codec_id = AV_CODEC_ID_MOV_TEXT;
+    par->width = w->enc_->width;
+    par->height = w->enc_->height;
+    const auto& d = text->sample_description;
+    par->extradata = static_cast<uint8_t*>(av_mallocz(d.size() + AV_INPUT_BUFFER_PADDING_SIZE));
+    if (!par->extradata) return Internal("out of memory for the text track");
+    std::copy(d.begin(), d.end(), par->extradata);
+    par->extradata_size = static_cast<int>(d.size());
+    w->text_out_->time_base = AVRational{1, 1000};
+    av_dict_set(&w->text_out_->metadata, "language", "eng", 0);
+    av_dict_set(&w->text_out_->metadata, "handler_name", "Wall clock (UK local time) and camera",
+                0);
   }
   if ((err = avio_open(&w->fmt_->pb, path.c_str(), AVIO_FLAG_WRITE)) < 0) {
     return AvFail(ErrorKind::kIo, "cannot create " + path, err);
@@ -265,6 +285,22 @@ Status VideoWriter::WriteAudio(AVPacket* packet) {
   packet->pos = -1;
   int err = av_interleaved_write_frame(fmt_, packet);
   if (err < 0) return AvFail(ErrorKind::kIo, "cannot write audio to the output", err);
+  return Status::Ok();
+}
+
+Status VideoWriter::WriteText(const TextCue& cue) {
+  if (!text_out_) return FailedPrecondition("the output has no text track");
+  Packet pkt(av_packet_alloc());
+  if (!pkt || av_new_packet(pkt.get(), static_cast<int>(cue.sample.size())) < 0) {
+    return Internal("out of memory for a text sample");
+  }
+  std::copy(cue.sample.begin(), cue.sample.end(), pkt->data);
+  pkt->pts = pkt->dts = av_rescale_q(cue.start_ms, AVRational{1, 1000}, text_out_->time_base);
+  pkt->duration = av_rescale_q(cue.duration_ms, AVRational{1, 1000}, text_out_->time_base);
+  pkt->flags |= AV_PKT_FLAG_KEY;
+  pkt->stream_index = text_out_->index;
+  int err = av_interleaved_write_frame(fmt_, pkt.get());
+  if (err < 0) return AvFail(ErrorKind::kIo, "cannot write the text track", err);
   return Status::Ok();
 }
 

@@ -6,7 +6,8 @@
 // be decoded: a redaction must never pass a frame that was not looked at. Audio packets
 // are kept for the writer only when asked for. VideoWriter encodes with the presets a
 // person would use by hand (`-c:v libx264 -preset veryfast`, CRF 23) and copies audio
-// packets unchanged. Each object is used by one thread at a time.
+// packets unchanged; it can add a timed-text track whose cues the caller gives (TextTrack).
+// Each object is used by one thread at a time.
 #pragma once
 
 extern "C" {
@@ -20,6 +21,7 @@ extern "C" {
 #include <vector>
 
 #include "base/status.h"
+#include "redaction/options.h"
 
 struct SwsContext;
 
@@ -85,14 +87,16 @@ class VideoReader {
 class VideoWriter {
  public:
   // Creates `path` as MP4 whatever its name (the pipeline writes a temporary name first).
-  // audio: the stream whose packets WriteAudio will copy, or nullptr for none.
-  static Result<std::unique_ptr<VideoWriter>> Open(const std::string& path,
-                                                   const VideoInfo& info,
-                                                   const AVStream* audio);
+  // audio: the stream whose packets WriteAudio will copy, or nullptr for none. text: the
+  // timed-text track's sample description (its cues go in with WriteText), or nullptr.
+  static Result<std::unique_ptr<VideoWriter>> Open(const std::string& path, const VideoInfo& info,
+                                                   const AVStream* audio,
+                                                   const TextTrack* text = nullptr);
   ~VideoWriter();
 
   Status WriteFrame(AVFrame* frame);  // YUV 4:2:0, pts in info.time_base
   Status WriteAudio(AVPacket* packet);
+  Status WriteText(const TextCue& cue);  // needs a text track (Open)
   // Flushes the encoder and writes the trailer; the file is complete after this.
   Status Finish();
 
@@ -104,6 +108,7 @@ class VideoWriter {
   AVCodecContext* enc_ = nullptr;
   AVStream* video_ = nullptr;
   AVStream* audio_out_ = nullptr;
+  AVStream* text_out_ = nullptr;
   AVRational audio_in_tb_{1, 1};
   AVRational in_tb_{1, 25};
   int64_t frame_duration_ = 1;  // in in_tb_

@@ -17,6 +17,8 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -196,8 +198,9 @@ void SetUp(const Args& a, BenchSite* s) {
   CheckStatus(w.Decide(*req, {true, s->manager, "benchmark", {}}), "approve");
 }
 
-// Exports the whole request through the job runner; returns the package directory.
-std::string Export(BenchSite& s, const exports::BuildOptions& build) {
+// Exports the whole request through the job runner; returns the package directory and puts
+// the build's step times (the job result's "seconds", exports::BuildSteps) in *steps.
+std::string Export(BenchSite& s, const exports::BuildOptions& build, nlohmann::json* steps) {
   auto ticket = exports::RequestExport(*s.db, s.request, s.staff, false);
   CheckStatus(ticket.status(), "request export");
   exports::ExportServiceOptions o;
@@ -211,6 +214,9 @@ std::string Export(BenchSite& s, const exports::BuildOptions& build) {
   auto e = s.db->GetExport(ticket->export_id);
   Check(e.ok() && e->has_value() && (*e)->state == records::ExportState::kReady,
         "export did not complete: " + (e.ok() && e->has_value() ? (*e)->error.value_or("") : ""));
+  auto job = s.db->GetJob(ticket->job_id);
+  Check(job.ok() && job->has_value() && (*job)->result, "the export job has no result");
+  *steps = nlohmann::json::parse(*(*job)->result).value("seconds", nlohmann::json::object());
   return s.data + "/" + *(*e)->path;
 }
 
@@ -243,6 +249,10 @@ int main(int argc, char** argv) {
   nosync.durable = false;
   exports::BuildOptions noverify = full;
   noverify.verify_sources = false;
+  // The other split of the hashing: every source hashed by the output's worker in one pass
+  // with the output stream (the bytes read once for both hashes, no second hash thread).
+  exports::BuildOptions beside = full;
+  beside.sources_beside_output_every = full.sources_beside_output_every == 1 ? 3 : 1;
   // Each variant does its work inside the timed function and cleans up after it. The order
   // rotates from one round to the next: on a shared virtual disk (online discard of the
   // previous round's deletions, other tenants' writes) whichever runs first is favoured.
@@ -251,6 +261,7 @@ int main(int argc, char** argv) {
     std::function<void()> run;
     std::function<void()> clean;
     std::vector<Sample> samples;
+    std::vector<nlohmann::json> steps;  // exports: the build's step times, per run
     double wall() const {
       std::vector<double> v;
       for (const Sample& x : samples) v.push_back(x.wall);
@@ -263,10 +274,11 @@ int main(int argc, char** argv) {
     }
   };
   std::string last_export;
+  nlohmann::json last_steps;
   bool verified = false;
   auto exporter = [&](const std::string& name, const exports::BuildOptions& o) {
     return Variant{name,
-                   [&, o] { last_export = Export(s, o); },
+                   [&, o] { last_export = Export(s, o, &last_steps); },
                    [&] {
                      if (!verified) {
                        // Once, untimed: the fast path must still make a package that verifies.
@@ -297,21 +309,28 @@ int main(int argc, char** argv) {
                      }
                      stdfs::remove_all(last_export);
                    },
+                   {},
                    {}};
   };
-  std::vector<Variant> variants = {exporter("custodian export (verify sources, fsync)", full),
-                                   exporter("custodian export, no fsync", nosync),
-                                   exporter("custodian export, no source check", noverify)};
+  std::vector<Variant> variants = {
+      exporter("custodian export (verify sources, fsync)", full),
+      exporter("custodian export, no fsync", nosync),
+      exporter("custodian export, no source check", noverify),
+      exporter(beside.sources_beside_output_every == 1 ? "custodian export, sources beside output"
+                                                       : "custodian export, 1 in 3 beside output",
+               beside)};
   const std::string copy = "mkdir -p '" + cp_dir + "' && cp " + s.data + "/footage/bench/*.mp4 '" +
                            cp_dir + "'";
   if (a.baselines) {
     variants.push_back({"cp of the segment files",
                         [&] { Check(Sh(copy) == 0, "cp"); },
                         [&] { stdfs::remove_all(cp_dir); },
+                        {},
                         {}});
     variants.push_back({"cp, then sync -f",
                         [&] { Check(Sh(copy + " && sync -f '" + cp_dir + "'") == 0, "cp+sync"); },
                         [&] { stdfs::remove_all(cp_dir); },
+                        {},
                         {}});
     variants.push_back({"ffmpeg -f concat -c copy",
                         [&] {
@@ -320,12 +339,15 @@ int main(int argc, char** argv) {
                                 "ffmpeg concat");
                         },
                         [&] { stdfs::remove(s.data + "/concat.mp4"); },
+                        {},
                         {}});
   }
   for (int rep = 0; rep < a.reps; ++rep) {
     for (size_t k = 0; k < variants.size(); ++k) {
       Variant& v = variants[(k + rep) % variants.size()];
+      last_steps = nullptr;
       v.samples.push_back(Measure(v.run));
+      if (!last_steps.is_null()) v.steps.push_back(last_steps);
       v.clean();
     }
   }
@@ -337,18 +359,52 @@ int main(int argc, char** argv) {
     for (const Sample& x : v.samples) std::printf(" %.2f", x.wall);
     std::printf(" ]\n");
   }
+  // Where the exports' time went (exports::BuildSteps): CPU time per step and per thread
+  // (what a step costs, whatever else the machine runs), and the waits in wall time.
+  static const std::pair<const char*, const char*> kSteps[] = {
+      {"read", "CPU: read (map, MAP_POPULATE)"},
+      {"parse", "CPU: parse boxes, patch moofs"},
+      {"write", "CPU: write/copy into the package"},
+      {"text_track", "CPU: mux of the time track"},
+      {"sign", "CPU: player, README, manifest, signing"},
+      {"build_cpu", "CPU: building thread in all"},
+      {"hash_output_cpu", "CPU: hash, output worker"},
+      {"hash_sources_cpu", "CPU: hash, source worker"},
+      {"writeback_cpu", "CPU: writeback thread"},
+      {"hash_wait", "wall: wait for the hashes"},
+      {"fsync", "wall: fsync (files, directories)"},
+      {"total", "wall: total (BuildPackage)"}};
+  std::printf("\nper-step split, median of %d runs (s):\n  %-38s", a.reps, "");
+  for (const char* name : {"export", "no fsync", "no src check", "other split"})
+    std::printf(" %12s", name);
+  std::printf("\n");
+  for (const auto& [key, label] : kSteps) {
+    std::printf("  %-38s", label);
+    for (int k = 0; k < 4; ++k) {
+      std::vector<double> v;
+      for (const nlohmann::json& j : variants[k].steps) v.push_back(j.value(key, 0.0));
+      std::printf(" %12.2f", v.empty() ? 0.0 : Median(v));
+    }
+    std::printf("\n");
+  }
+  std::printf("  zip: not part of an export (an encrypted zip is made on request, with 7z)\n");
   const double e = variants[0].wall(), en = variants[1].wall();
   if (a.baselines) {
-    const double c = variants[3].wall(), cs = variants[4].wall(), f = variants[5].wall();
+    const double c = variants[4].wall(), cs = variants[5].wall(), f = variants[6].wall();
     std::printf("\nratios (medians of wall time):\n");
     std::printf("  export / cp                      %.2fx   (export fsyncs, cp does not)\n", e / c);
     std::printf("  export / (cp, then sync -f)      %.2fx   (both durable)\n", e / cs);
     std::printf("  export without fsync / cp        %.2fx   (neither durable)\n", en / c);
     std::printf("  export / ffmpeg concat           %.2fx   (export fsyncs, ffmpeg does not)\n",
                 e / f);
-    std::printf("  CPU: export / cp %.2fx, export / ffmpeg %.2fx   (what the wall-time ratios tend to "
-                "on a busy machine)\n",
-                variants[0].cpu() / variants[3].cpu(), variants[0].cpu() / variants[5].cpu());
+    std::printf(
+        "  CPU: export / cp %.2fx, export / ffmpeg %.2fx   (what the wall-time ratios tend to "
+        "on a busy machine)\n",
+        variants[0].cpu() / variants[4].cpu(), variants[0].cpu() / variants[6].cpu());
+    const Variant& other = variants[3];
+    std::printf("  %s: / (cp, then sync -f) %.2fx, / ffmpeg %.2fx; CPU %.2f s against %.2f s\n",
+                other.name.c_str(), other.wall() / cs, other.wall() / f, other.cpu(),
+                variants[0].cpu());
     auto verdict = [](bool ok) { return ok ? "PASS" : "FAIL"; };
     std::printf("\ntargets (issue 7):\n");
     std::printf("  export <= 1.5x cp:      %s as specified (durable export / cp); %s like for like "

@@ -638,6 +638,30 @@ await run('redact with a manual region', async () => {
   for (const action of ['redaction_contact_sheet', 'redaction_video', 'redaction_original']) {
     check(new RegExp(`^${action}\\|request\\|ok$`, 'm').test(viewed), `${action} is logged with its purpose`);
   }
+
+  // The signed-off package plays in its own player, as a requester opens it from the folder,
+  // and its check passes against the signed redaction manifest.
+  const exportId = Number(sql(`SELECT export_id FROM redactions WHERE id = ${redactionId}`));
+  const dir = mkdtempSync(path.join(tmpdir(), 'custodian-redacted-player-'));
+  const name = `export-${exportId}-redaction-${redactionId}`;
+  execFileSync('cp', ['-r', path.join(path.dirname(DB), 'exports', String(exportId), name), dir]);
+  const folder = path.join(dir, name);
+  const listed = JSON.parse(readFileSync(path.join(folder, 'redaction-manifest.json'), 'utf8')).files.map((f) => f.path);
+  check(listed.includes('player.html') && listed.includes('README.txt'), `the manifest lists the player and README (${listed})`);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB' });
+  contexts.push(context);
+  const player = await context.newPage();
+  player.on('pageerror', (e) => console.log(`  [redacted player page error] ${e.message}`));
+  await player.goto('file://' + path.join(folder, 'player.html'));
+  await player.getByRole('heading', { name: 'Lobby (lobby)' }).waitFor();
+  check(/^Redacted CCTV export/.test(await player.locator('#title').textContent()), 'the page says the copy is redacted');
+  await player.getByRole('button', { name: 'Play' }).click();
+  await player.waitForFunction(() => document.querySelector('.lane video').currentTime > 1, null, { timeout: 30_000 });
+  await player.locator('#folder').setInputFiles(folder);
+  await player.getByText(/^PASSED: all \d+ files match the sizes and SHA-256 in redaction-manifest.json/).waitFor({ timeout: 60_000 });
+  await player.getByText(/^SIGNED  redaction-manifest.json is signed by key [0-9A-F]{16};/).waitFor();
+  await shot(player, '08g-redacted-package-player');
+  rmSync(dir, { recursive: true, force: true });
 });
 
 await run('the DPO sees the purpose in the access log, the register and statistics', async () => {
