@@ -253,13 +253,30 @@ const char* ErrorCode(ErrorKind kind) {
 }  // namespace
 
 // An rtsps:// camera's pinned certificate and any other one it presented since (admins).
-nlohmann::json CertificateJson(const media::rtsp::CertificatePin& pin) {
+nlohmann::json OptionalText(const std::string& s) {
+  return s.empty() ? nlohmann::json() : nlohmann::json(s);
+}
+
+// The pinned certificate as the camera page shows it: fingerprint, subject, expiry (as the
+// certificate states them; the pin, not a CA, is the trust) and whether it has expired or
+// expires within the recorder's warning time.
+nlohmann::json CertificateJson(const media::rtsp::CertificatePin& pin, UtcMicros now) {
+  std::string expiry = "unknown";
+  if (pin.expires) {
+    expiry = *pin.expires <= now                                              ? "expired"
+             : *pin.expires - now <= media::rtsp::kCertificateExpiryWarningUs ? "expires_soon"
+                                                                              : "valid";
+  }
   return {{"sha256", pin.sha256},
           {"pinned_at", TimeJson(pin.pinned_at)},
           {"pinned_by", pin.pinned_by},
-          {"presented_sha256",
-           pin.presented.empty() ? nlohmann::json() : nlohmann::json(pin.presented)},
-          {"presented_at", pin.presented.empty() ? nlohmann::json() : TimeJson(pin.presented_at)}};
+          {"subject", OptionalText(pin.subject)},
+          {"expires", TimeJson(pin.expires)},
+          {"expiry", expiry},
+          {"presented_sha256", OptionalText(pin.presented)},
+          {"presented_at", pin.presented.empty() ? nlohmann::json() : TimeJson(pin.presented_at)},
+          {"presented_subject", OptionalText(pin.presented_subject)},
+          {"presented_expires", TimeJson(pin.presented_expires)}};
 }
 
 Result<HttpResponse> HandleListCameras(ApiContext& ctx, const Call& call) {
@@ -323,7 +340,7 @@ Result<HttpResponse> HandleListCameras(ApiContext& ctx, const Call& call) {
     if (all) {
       auto pin = media::rtsp::ReadCertificatePin(
           ctx.fs, media::rtsp::CertificatePinPath(ctx.options.data_dir, c.id));
-      if (pin.ok() && *pin) item["certificate"] = CertificateJson(**pin);
+      if (pin.ok() && *pin) item["certificate"] = CertificateJson(**pin, ctx.clock.Now());
     }
     list.push_back(std::move(item));
   }
@@ -390,7 +407,8 @@ Result<HttpResponse> HandleTestCamera(ApiContext& ctx, const Call& call) {
   // rtsps://: the password goes only to the certificate the recorder pinned (read, never
   // pinned here: a test is not a first use).
   std::string presented;
-  options.check_certificate = [&](const std::string& sha256) -> Status {
+  options.check_certificate = [&](const media::rtsp::PeerCertificate& certificate) -> Status {
+    const std::string& sha256 = certificate.sha256;
     presented = sha256;
     auto pin = media::rtsp::ReadCertificatePin(
         ctx.fs, media::rtsp::CertificatePinPath(ctx.options.data_dir, camera->id));
@@ -475,7 +493,7 @@ Result<HttpResponse> HandleAcceptCameraCertificate(ApiContext& ctx, const Call& 
     if (!restored.ok()) LogError("api") << "camera " << camera << ": pin not restored";
     return FromRecords(st, "log the certificate's acceptance");
   }
-  return Json({{"camera", camera}, {"certificate", CertificateJson(*accepted)}});
+  return Json({{"camera", camera}, {"certificate", CertificateJson(*accepted, ctx.clock.Now())}});
 }
 
 }  // namespace custodian::api

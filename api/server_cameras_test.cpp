@@ -513,8 +513,9 @@ TEST_CASE("an admin accepts the new certificate an rtsps camera presents, and on
   const std::string first(64, 'a'), second(64, 'b'), third(64, 'c');
   PosixFilesystem files;
   const std::string pin = media::rtsp::CertificatePinPath(a.f.data_dir(), "fixed");
-  REQUIRE(media::rtsp::CheckCertificate(files, pin, first, WallNow()).ok());
-  REQUIRE(*media::rtsp::CheckCertificate(files, pin, second, WallNow()) ==
+  const UtcMicros expires{(WallNow().us / kMicrosPerSecond + 10 * 86'400) * kMicrosPerSecond};
+  REQUIRE(media::rtsp::CheckCertificate(files, pin, {first, "CN=fixed", expires}, WallNow()).ok());
+  REQUIRE(*media::rtsp::CheckCertificate(files, pin, {second, "", std::nullopt}, WallNow()) ==
           media::rtsp::PinCheck::kChanged);
   REQUIRE(a.f.db().RaiseAlarm("camera_certificate:fixed", "changed").ok());
   REQUIRE(a.f.db().UpsertCamera({"fixed", "Fixed", {}}).ok());
@@ -528,6 +529,11 @@ TEST_CASE("an admin accepts the new certificate an rtsps camera presents, and on
   REQUIRE(fixed.contains("certificate"));
   CHECK(fixed["certificate"]["sha256"] == first);
   CHECK(fixed["certificate"]["presented_sha256"] == second);
+  // What the pinned certificate states, and that it expires within the 30 days warned of.
+  CHECK(fixed["certificate"]["subject"] == "CN=fixed");
+  CHECK(fixed["certificate"]["expires"] == FormatUtc(expires));
+  CHECK(fixed["certificate"]["expiry"] == "expires_soon");
+  CHECK(fixed["certificate"]["presented_subject"].is_null());
   const std::string path = "/api/v1/cameras/fixed/certificate/accept";
   SignedIn sam = a.f.Login("sam");
   CHECK(a.f.Call("POST", path, sam, json{{"sha256", second}}.dump()).status == 403);

@@ -21,7 +21,7 @@ std::string Suffix(const std::string& kind) {
 std::string AlarmCamera(const std::string& kind) {
   std::string_view base = Base(kind);
   return base == "camera_offline" || base == "camera_timing" || base == "camera_clock" ||
-         base == "camera_certificate"
+                 base == "camera_certificate" || base == "camera_certificate_expiry"
              ? Suffix(kind)
              : "";
 }
@@ -53,6 +53,13 @@ AlarmWords DescribeAlarm(const std::string& kind, const std::string& camera_name
             "certificate other than the one trusted. If the camera was reset or its "
             "certificate renewed, compare the new fingerprint with the camera's own page and "
             "accept it on the Cameras page; otherwise look for what answers at its address."};
+  }
+  if (base == "camera_certificate_expiry") {
+    return {"Camera " + camera + "'s TLS certificate expires soon or has expired",
+            "Recording goes on: the certificate pinned when the camera was added is what is "
+            "trusted, whatever its dates. Renew the certificate on the camera's own page; it "
+            "then presents a new one, which stops recording until you compare its "
+            "fingerprint and accept it on the Cameras page."};
   }
   if (base == "recorder_down") {
     return {"The recorder is not running",

@@ -161,15 +161,17 @@ void CameraRecorder::Run() {
                       << "), " << c.segments << " segments, " << c.reconnects << " reconnects";
 }
 
-Status CameraRecorder::CheckCertificate(const std::string& sha256) {
+Status CameraRecorder::CheckCertificate(const media::rtsp::PeerCertificate& certificate) {
+  const std::string& sha256 = certificate.sha256;
   const std::string path = media::rtsp::CertificatePinPath(data_dir_, settings_.id);
-  auto check = media::rtsp::CheckCertificate(fs_, path, sha256, clock_.Now());
+  auto check = media::rtsp::CheckCertificate(fs_, path, certificate, clock_.Now());
   if (!check.ok()) return Unavailable("the camera's certificate pin: " + check.status().message());
   const std::string kind = std::string(kCertificateAlarmPrefix) + settings_.id;
   switch (*check) {
     case media::rtsp::PinCheck::kFirstUse:
       LogInfo("recorder") << "camera " << settings_.id
                           << ": TLS certificate pinned on first use, SHA-256 " << sha256;
+      CheckCertificateExpiry(certificate);
       return Status::Ok();
     case media::rtsp::PinCheck::kMatches:
       if (!certificate_alarm_.empty()) {
@@ -178,6 +180,7 @@ Status CameraRecorder::CheckCertificate(const std::string& sha256) {
           LogWarn("recorder") << "camera " << settings_.id << ": " << cleared.ToString();
         certificate_alarm_.clear();
       }
+      CheckCertificateExpiry(certificate);
       return Status::Ok();
     case media::rtsp::PinCheck::kChanged:
       break;
@@ -194,6 +197,32 @@ Status CameraRecorder::CheckCertificate(const std::string& sha256) {
     certificate_alarm_ = sha256;
   }
   return PermissionDenied(message);
+}
+
+void CameraRecorder::CheckCertificateExpiry(const media::rtsp::PeerCertificate& certificate) {
+  std::string message;
+  const UtcMicros now = clock_.Now();
+  if (certificate.not_after &&
+      *certificate.not_after - now <= media::rtsp::kCertificateExpiryWarningUs) {
+    const std::string when = FormatUtc(*certificate.not_after);
+    message = *certificate.not_after <= now
+                  ? "the pinned TLS certificate expired at " + when
+                  : "the pinned TLS certificate expires at " + when + ", in " +
+                        std::to_string((*certificate.not_after - now) / kMicrosPerDay) + " day(s)";
+    message += " (SHA-256 " + certificate.sha256 +
+               "); recording goes on, since the pin is what is trusted. Renew the "
+               "certificate on the camera, then accept the new one on the Cameras page";
+  }
+  if (expiry_alarm_ == message) return;
+  const std::string kind = std::string(kCertificateExpiryAlarmPrefix) + settings_.id;
+  Status st = message.empty() ? db_.ClearAlarm(kind) : db_.RaiseAlarm(kind, message).status();
+  if (!st.ok()) {
+    LogWarn("recorder") << "camera " << settings_.id
+                        << ": certificate expiry alarm not recorded: " << st.ToString();
+    return;
+  }
+  if (!message.empty()) LogWarn("recorder") << "camera " << settings_.id << ": " << message;
+  expiry_alarm_ = message;
 }
 
 Status CameraRecorder::OpenSource(Session& s, std::string* error, Outcome* outcome) {
@@ -215,7 +244,9 @@ Status CameraRecorder::OpenSource(Session& s, std::string* error, Outcome* outco
                       settings_.connect_timeout_us,
                       &stop_,
                       settings_.allow_basic_auth,
-                      [this](const std::string& sha256) { return CheckCertificate(sha256); }};
+                      [this](const media::rtsp::PeerCertificate& certificate) {
+                        return CheckCertificate(certificate);
+                      }};
     SourceEnd end = SourceEnd::kNone;
     auto source = OpenCameraSource(req, &end);
     if (source.ok()) {

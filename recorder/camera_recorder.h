@@ -30,6 +30,10 @@ namespace custodian::recorder {
 
 // The alarm an rtsps:// camera raises when its certificate changes: this + the camera id.
 inline constexpr char kCertificateAlarmPrefix[] = "camera_certificate:";
+// The alarm raised while the pinned certificate has expired or expires within
+// media::rtsp::kCertificateExpiryWarningUs: this + the camera id. Recording goes on: the
+// pin, not the dates, is what is trusted.
+inline constexpr char kCertificateExpiryAlarmPrefix[] = "camera_certificate_expiry:";
 
 enum class Transport { kTcp, kUdp, kAuto };
 
@@ -98,8 +102,10 @@ class CameraRecorder {
   Outcome RecordSession(std::string* error);
   Status OpenSource(Session& s, std::string* error, Outcome* outcome);
   // rtsps://: the certificate must be the camera's pinned one (media/rtsp/certificate_pin.h);
-  // a changed one raises the alarm camera_certificate:<id> and is refused.
-  Status CheckCertificate(const std::string& sha256);
+  // a changed one raises the alarm camera_certificate:<id> and is refused. The pinned one
+  // raises (or clears) camera_certificate_expiry:<id> by its expiry.
+  Status CheckCertificate(const media::rtsp::PeerCertificate& certificate);
+  void CheckCertificateExpiry(const media::rtsp::PeerCertificate& certificate);
   // Places one packet (a whole video access unit, or an audio packet) into the current
   // segment, cutting and opening segments as needed. Consumes the packet.
   Status HandlePacket(Session& s, AVPacket* pkt, bool video);
@@ -125,6 +131,9 @@ class CameraRecorder {
   const Clock& clock_;
   const std::string data_dir_;
   std::string certificate_alarm_;  // the refused certificate the alarm was raised for
+  // The expiry alarm's text while raised, "" while cleared; unset until first written
+  // (an alarm left by an earlier run is cleared or renewed at the first connection).
+  std::optional<std::string> expiry_alarm_;
 
   std::thread thread_;
   std::atomic<bool> stop_{false};

@@ -21,6 +21,7 @@
 
 #include "base/time.h"
 #include "media/av_util.h"
+#include "media/rtsp/peer_certificate.h"
 
 namespace custodian::recorder {
 
@@ -76,9 +77,9 @@ struct SourceRequest {
   int64_t connect_timeout_us = 5'000'000;
   std::atomic<bool>* cancel = nullptr;
   bool allow_basic_auth = false;  // answer Basic over plain RTSP (the password in the clear)
-  // rtsps://: judges the camera's certificate (hex SHA-256) before anything is sent; a
-  // status whose message contains kCertificateChangedMessage ends with kCertificateChanged.
-  std::function<Status(const std::string& certificate_sha256)> check_certificate;
+  // rtsps://: judges the camera's certificate before anything is sent; a status whose
+  // message contains kCertificateChangedMessage ends with kCertificateChanged.
+  std::function<Status(const media::rtsp::PeerCertificate& certificate)> check_certificate;
 };
 
 // In the message of the status check_certificate returns for a certificate that is not the

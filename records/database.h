@@ -235,7 +235,10 @@ class Database {
   // the footage it names, and only the request's closing lets it go (checked in the same
   // transaction as the release, so a request cannot reopen the question in between).
   Status ReleaseHold(int64_t id, int64_t released_by);
-  // Whether an active hold overlaps [start, end) of the camera.
+  // Whether an active hold overlaps [start, end) of the camera. A hold names cameras, and a
+  // range on camera X holds X's sub stream too: footage recorded under "X--sub" (the id
+  // config::SubStreamId gives it) is the same picture at a lower resolution. The same rule
+  // applies where MarkSegmentDeleting and MarkSegmentsDeleting refuse held segments.
   Result<bool> IsSegmentHeld(const std::string& camera_id, UtcMicros start, UtcMicros end);
   // Every range of every active hold, for checking many segments at once.
   Result<std::vector<HoldRange>> ActiveHoldRanges();

@@ -1,6 +1,7 @@
 // Holds: footage kept past its expiry for a request or legal matter.
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "records/database.h"
 #include "records/sqlite.h"
@@ -27,6 +28,15 @@ HoldRow ReadHold(const Statement& st) {
 
 HoldRange ReadRange(const Statement& st) {
   return HoldRange{st.ColText(0), st.ColTime(1), st.ColTime(2)};
+}
+
+// The camera whose holds cover footage recorded under records_id: for a sub stream
+// ("X--sub", config::SubStreamId; records does not depend on config, and retention's tests
+// hold the two spellings together) its camera X, otherwise records_id itself.
+std::string HoldingCameraId(const std::string& records_id) {
+  static constexpr std::string_view kSuffix = "--sub";
+  if (records_id.size() <= kSuffix.size() || !records_id.ends_with(kSuffix)) return records_id;
+  return records_id.substr(0, records_id.size() - kSuffix.size());
 }
 
 }  // namespace
@@ -127,11 +137,11 @@ Status Database::ReleaseHold(int64_t id, int64_t released_by) {
 
 Result<bool> Database::IsSegmentHeld(const std::string& camera_id, UtcMicros start, UtcMicros end) {
   Lock lock(mu_);
-  RECORDS_ASSIGN_OR_RETURN(
-      Statement st, Prepare("SELECT 1 FROM hold_ranges r JOIN holds h ON h.id = r.hold_id "
-                            "WHERE h.released_us IS NULL AND r.camera_id = ? AND r.from_us < ? "
-                            "AND r.to_us > ? LIMIT 1"));
-  st.Text(camera_id).Time(end).Time(start);
+  RECORDS_ASSIGN_OR_RETURN(Statement st,
+                           Prepare("SELECT 1 FROM hold_ranges r JOIN holds h ON h.id = r.hold_id "
+                                   "WHERE h.released_us IS NULL AND r.camera_id IN (?, ?) "
+                                   "AND r.from_us < ? AND r.to_us > ? LIMIT 1"));
+  st.Text(camera_id).Text(HoldingCameraId(camera_id)).Time(end).Time(start);
   return st.Step();
 }
 

@@ -12,11 +12,15 @@ namespace custodian::records {
 namespace {
 
 // The same refusals as MarkSegmentDeleting, as conditions of the update: an active hold
-// overlapping [start, end) of the camera, or an unexpired reader lease.
+// overlapping [start, end) of the camera (for a sub stream, "X--sub", a hold on camera X;
+// see IsSegmentHeld), or an unexpired reader lease.
 const std::string kMarkDeleting =
     "UPDATE segments SET state = 'deleting' WHERE id = ? AND state = 'complete' "
     "AND NOT EXISTS (SELECT 1 FROM hold_ranges r JOIN holds h ON h.id = r.hold_id "
-    "WHERE h.released_us IS NULL AND r.camera_id = segments.camera_id "
+    "WHERE h.released_us IS NULL AND r.camera_id IN (segments.camera_id, "
+    "CASE WHEN length(segments.camera_id) > 5 AND substr(segments.camera_id, -5) = '--sub' "
+    "THEN substr(segments.camera_id, 1, length(segments.camera_id) - 5) "
+    "ELSE segments.camera_id END) "
     "AND r.from_us < segments.end_us AND r.to_us > segments.start_us) "
     "AND NOT EXISTS (SELECT 1 FROM reader_leases l "
     "WHERE l.segment_id = segments.id AND l.expires_us > ?) "

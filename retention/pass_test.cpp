@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "config/site_config.h"
 #include "retention/report.h"
 #include "retention/test_util.h"
 
@@ -77,6 +78,76 @@ TEST_CASE("a hold on a camera with a quota keeps its footage and does not count 
     CHECK(d.rule == records::DeletionRule::kQuota);
     CHECK(d.detail == "camera quota 3000 bytes");
   }
+}
+
+TEST_CASE("a hold on a camera keeps its recorded sub stream past sub_retention too") {
+  TestSite site;
+  // door-1 records its sub stream for review, kept 7 days (sub_retention); its main
+  // stream keeps the site's 31.
+  config::SiteConfig cfg;
+  cfg.data_dir = site.data_dir;
+  config::CameraConfig door;
+  door.id = "door-1";
+  door.url = "rtsp://192.0.2.10/main";
+  door.sub_url = "rtsp://192.0.2.10/sub";
+  door.record_sub_stream = true;
+  door.sub_max_age_days = 7;
+  config::CameraConfig yard;
+  yard.id = "yard-2";
+  yard.url = "rtsp://192.0.2.11/main";
+  cfg.cameras = {door, yard};
+  site.settings = SettingsFromSite(cfg);
+  const std::string sub = config::SubStreamId("door-1");
+  REQUIRE(site.db->UpsertCamera({sub, "Front door (sub stream)", {}}).ok());
+
+  // Past both max ages (40 days) and past the sub stream's only (10 days): four minutes of
+  // each stream at each, the first two minutes of each held on door-1.
+  const UtcMicros old = site.clock.Now() - 40 * kDay;
+  const UtcMicros recent = site.clock.Now() - 10 * kDay;
+  const std::vector<int64_t> main_old = site.AddMinutes("door-1", old, 4);
+  const std::vector<int64_t> main_recent = site.AddMinutes("door-1", recent, 4);
+  const std::vector<int64_t> sub_old = site.AddMinutes(sub, old, 4, 300);
+  const std::vector<int64_t> sub_recent = site.AddMinutes(sub, recent, 4, 300);
+  site.Hold({{"door-1", old, old + 2 * kMinute}, {"door-1", recent, recent + 2 * kMinute}},
+            site.clock.Now() + kDay);
+  CHECK(*site.db->IsSegmentHeld(sub, recent, recent + kMinute));
+  CHECK_FALSE(*site.db->IsSegmentHeld(sub, recent + 2 * kMinute, recent + 3 * kMinute));
+  // A hold names cameras: one on a sub stream's id would not hold the main stream.
+  CHECK_FALSE(*site.db->IsSegmentHeld("door-1", recent + 2 * kMinute, recent + 3 * kMinute));
+
+  std::set<std::string> deleted;
+  for (int64_t id :
+       {main_old[2], main_old[3], sub_old[2], sub_old[3], sub_recent[2], sub_recent[3]}) {
+    deleted.insert(site.HashOf(id));
+  }
+  PassReport report = site.Pass();
+  CHECK(report.execution.segments_deleted == 6);
+  for (int64_t id :
+       {main_old[0], main_old[1], sub_old[0], sub_old[1], sub_recent[0], sub_recent[1]}) {
+    CHECK(site.Exists(id));  // held
+  }
+  for (int64_t id : main_recent) CHECK(site.Exists(id));  // within 31 days
+  for (int64_t id :
+       {main_old[2], main_old[3], sub_old[2], sub_old[3], sub_recent[2], sub_recent[3]}) {
+    CHECK_FALSE(site.Exists(id));
+  }
+  // The sub stream's deletions are recorded as the main stream's are: under its own
+  // records id, with its max age and every file's hash.
+  int sub_records = 0;
+  for (const records::DeletionRow& d : site.Deletions()) {
+    CHECK(d.rule == records::DeletionRule::kMaxAge);
+    REQUIRE(d.camera_id);
+    if (*d.camera_id != sub) continue;
+    ++sub_records;
+    CHECK(d.detail == "max age 7 days");
+  }
+  CHECK(sub_records >= 1);
+  site.RequireRecordsAgreeWithDisk(deleted);
+  CHECK(report.plan.expired_but_held == 6);
+
+  // The records refuse to mark a held sub-stream segment for deletion whoever asks.
+  CHECK(site.db->MarkSegmentDeleting(sub_recent[0]).kind() == ErrorKind::kFailedPrecondition);
+  CHECK(site.db->MarkSegmentsDeleting({sub_recent[1]})->empty());
 }
 
 TEST_CASE("holds past their review date raise hold_review_due until reviewed") {

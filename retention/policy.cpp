@@ -6,6 +6,8 @@
 #include <unordered_set>
 #include <utility>
 
+#include "config/camera_config.h"
+
 namespace custodian::retention {
 
 namespace {
@@ -25,8 +27,12 @@ class HoldIndex {
     for (const records::HoldRow& h : holds) {
       if (h.released) continue;
       for (const records::HoldRange& r : h.ranges) {
-        auto it = index.find(r.camera_id);
-        if (it != index.end() && r.from < r.to) by_camera_[it->second].push_back({r.from, r.to});
+        if (!(r.from < r.to)) continue;
+        // A hold on a camera holds its sub stream too: the same picture, smaller.
+        for (const std::string& id : {r.camera_id, config::SubStreamId(r.camera_id)}) {
+          auto it = index.find(id);
+          if (it != index.end()) by_camera_[it->second].push_back({r.from, r.to});
+        }
       }
     }
     for (auto& ranges : by_camera_) Merge(&ranges);

@@ -10,7 +10,8 @@
 //                     goes until the disk would be at the low watermark;
 //   4. export expiry: an export goes once its expiry time has come.
 // No rule plans a segment or export that an active hold covers (any overlap of half-open
-// ranges) or a segment that a reader has leased. The executor (executor.h) re-checks holds
+// ranges; a hold range on camera X covers X's sub stream, config::SubStreamId(X), as well)
+// or a segment that a reader has leased. The executor (executor.h) re-checks holds
 // and leases in the records when it marks rows, since either may appear after planning.
 #pragma once
 

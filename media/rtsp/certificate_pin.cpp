@@ -19,10 +19,25 @@ bool IsSha256Hex(const std::string& s) {
 std::string Format(const CertificatePin& pin) {
   std::string out =
       "pinned " + pin.sha256 + " " + FormatUtc(pin.pinned_at) + " " + pin.pinned_by + "\n";
+  if (pin.expires) out += "pinned_expires " + FormatUtc(*pin.expires) + "\n";
+  if (!pin.subject.empty()) out += "pinned_subject " + pin.subject + "\n";
   if (!pin.presented.empty()) {
     out += "presented " + pin.presented + " " + FormatUtc(pin.presented_at) + "\n";
+    if (pin.presented_expires)
+      out += "presented_expires " + FormatUtc(*pin.presented_expires) + "\n";
+    if (!pin.presented_subject.empty()) out += "presented_subject " + pin.presented_subject + "\n";
   }
   return out;
+}
+
+// Printable ASCII of bounded length, as PeerCertificate promises; anything else in a file
+// means it is damaged.
+bool IsSubject(const std::string& s) {
+  if (s.empty() || s.size() > kMaxCertificateSubjectLength) return false;
+  for (char c : s) {
+    if (c < 0x20 || c >= 0x7f) return false;
+  }
+  return true;
 }
 
 Result<CertificatePin> Parse(const std::string& text, const std::string& path) {
@@ -31,9 +46,23 @@ Result<CertificatePin> Parse(const std::string& text, const std::string& path) {
   std::string line;
   const Status damaged = DataLoss("the certificate pin " + path + " is damaged");
   while (std::getline(in, line)) {
-    std::istringstream words(line);
-    std::string key, sha, when;
-    words >> key >> sha >> when;
+    const size_t space = line.find(' ');
+    const std::string key = line.substr(0, space);
+    const std::string rest = space == std::string::npos ? "" : line.substr(space + 1);
+    if (key == "pinned_subject" || key == "presented_subject") {
+      if (!IsSubject(rest)) return damaged;
+      (key == "pinned_subject" ? pin.subject : pin.presented_subject) = rest;
+      continue;
+    }
+    if (key == "pinned_expires" || key == "presented_expires") {
+      UtcMicros at;
+      if (!ParseUtc(rest, &at)) return damaged;
+      (key == "pinned_expires" ? pin.expires : pin.presented_expires) = at;
+      continue;
+    }
+    std::istringstream words(rest);
+    std::string sha, when;
+    words >> sha >> when;
     UtcMicros at;
     if (!IsSha256Hex(sha) || !ParseUtc(when, &at)) return damaged;
     if (key == "pinned") {
@@ -48,6 +77,10 @@ Result<CertificatePin> Parse(const std::string& text, const std::string& path) {
     }
   }
   if (pin.sha256.empty()) return damaged;
+  if (pin.presented.empty()) {
+    pin.presented_subject.clear();
+    pin.presented_expires.reset();
+  }
   return pin;
 }
 
@@ -74,18 +107,27 @@ Result<std::optional<CertificatePin>> ReadCertificatePin(Filesystem& fs, const s
 }
 
 Result<PinCheck> CheckCertificate(Filesystem& fs, const std::string& path,
-                                  const std::string& sha256, UtcMicros now) {
+                                  const PeerCertificate& certificate, UtcMicros now) {
+  const std::string& sha256 = certificate.sha256;
   if (!IsSha256Hex(sha256)) return InvalidArgument("the camera presented no certificate");
+  const std::string subject = IsSubject(certificate.subject) ? certificate.subject : "";
   auto pin = ReadCertificatePin(fs, path);
   if (!pin.ok()) return pin.status();
   if (!*pin) {
-    CUSTODIAN_RETURN_IF_ERROR(Write(fs, path, {sha256, now, "first use", "", {}}));
+    CertificatePin first{sha256, now, "first use", "", {}, subject, certificate.not_after, "", {}};
+    CUSTODIAN_RETURN_IF_ERROR(Write(fs, path, first));
     return PinCheck::kFirstUse;
   }
   CertificatePin p = **pin;
   if (p.sha256 == sha256) {
-    if (!p.presented.empty()) {
+    const bool fill =
+        (p.subject.empty() && !subject.empty()) || (!p.expires && certificate.not_after);
+    if (!p.presented.empty() || fill) {
       p.presented.clear();
+      p.presented_subject.clear();
+      p.presented_expires.reset();
+      if (p.subject.empty()) p.subject = subject;
+      if (!p.expires) p.expires = certificate.not_after;
       CUSTODIAN_RETURN_IF_ERROR(Write(fs, path, p));
     }
     return PinCheck::kMatches;
@@ -93,6 +135,8 @@ Result<PinCheck> CheckCertificate(Filesystem& fs, const std::string& path,
   if (p.presented != sha256) {
     p.presented = sha256;
     p.presented_at = now;
+    p.presented_subject = subject;
+    p.presented_expires = certificate.not_after;
     CUSTODIAN_RETURN_IF_ERROR(Write(fs, path, p));
   }
   return PinCheck::kChanged;
@@ -110,7 +154,8 @@ Result<CertificatePin> AcceptPresentedCertificate(Filesystem& fs, const std::str
     return FailedPrecondition("the camera now presents another certificate, " + (*pin)->presented +
                               "; check it and accept that one");
   }
-  CertificatePin accepted{sha256, now, by, "", {}};
+  CertificatePin accepted{
+      sha256, now, by, "", {}, (*pin)->presented_subject, (*pin)->presented_expires, "", {}};
   CUSTODIAN_RETURN_IF_ERROR(Write(fs, path, accepted));
   return accepted;
 }

@@ -162,7 +162,7 @@ Result<std::unique_ptr<RtspTcpSource>> RtspTcpSource::Open(const std::string& ur
     Status tls = source->socket_.StartTls(parsed->host, deadline, cancel);
     if (!tls.ok()) return tls;
     if (options.check_certificate) {
-      Status pinned = options.check_certificate(source->socket_.PeerCertificateSha256());
+      Status pinned = options.check_certificate(source->socket_.PeerCertificateDetails());
       if (!pinned.ok()) return pinned;
     }
   }

@@ -109,10 +109,10 @@ struct RtspSourceOptions {
   // 0: half the session timeout the camera announces (60 s when it announces none).
   int64_t keepalive_interval_us = 0;
   std::string user_agent = "Custodian";
-  // rtsps:// only: called with the camera's certificate (lower-case hex SHA-256 of its DER)
+  // rtsps:// only: called with the camera's certificate (its SHA-256, subject and expiry)
   // after the TLS handshake and before any request, so before credentials are sent; a
   // status other than ok ends Open with that status. Unset: any certificate is taken.
-  std::function<Status(const std::string& certificate_sha256)> check_certificate;
+  std::function<Status(const PeerCertificate& certificate)> check_certificate;
   // Bounds on the decoded frames waiting for ReadPacket, counting each frame's whole
   // buffer: mostly those read while Open waits for the first keyframe's parameter sets,
   // when a camera could flood tiny frames. Beyond either bound the oldest frames are

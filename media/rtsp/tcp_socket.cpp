@@ -5,6 +5,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
@@ -16,6 +18,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <memory>
 
 #include "base/clock.h"
@@ -23,6 +26,36 @@
 namespace custodian::media::rtsp {
 
 namespace {
+
+std::string CertificateSha256(X509* cert) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (X509_digest(cert, EVP_sha256(), md, &len) != 1) return "";
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 15];
+  }
+  return out;
+}
+
+// RFC 2253, kept to printable ASCII and kMaxCertificateSubjectLength: it comes from the
+// camera and ends up in a state file, the API and a web page.
+std::string CertificateSubject(X509* cert) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  if (!bio || X509_NAME_print_ex(bio.get(), X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) < 0) {
+    return "";
+  }
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio.get(), &data);
+  std::string out;
+  for (long i = 0; i < n && out.size() < kMaxCertificateSubjectLength; ++i) {
+    const unsigned char c = static_cast<unsigned char>(data[i]);
+    out += c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '?';
+  }
+  return out;
+}
 
 int PollTimeoutMs(int64_t timeout_us) {
   if (timeout_us <= 0) return 0;
@@ -124,20 +157,18 @@ Status TcpSocket::StartTls(const std::string& server_name, MonoMicros deadline,
   }
 }
 
-std::string TcpSocket::PeerCertificateSha256() const {
-  if (!ssl_) return "";
-  X509* cert = SSL_get1_peer_certificate(ssl_);
-  if (!cert) return "";
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  const bool ok = X509_digest(cert, EVP_sha256(), md, &len) == 1;
-  X509_free(cert);
-  if (!ok) return "";
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
+std::string TcpSocket::PeerCertificateSha256() const { return PeerCertificateDetails().sha256; }
+
+PeerCertificate TcpSocket::PeerCertificateDetails() const {
+  PeerCertificate out;
+  if (!ssl_) return out;
+  std::unique_ptr<X509, decltype(&X509_free)> cert(SSL_get1_peer_certificate(ssl_), X509_free);
+  if (!cert) return out;
+  out.sha256 = CertificateSha256(cert.get());
+  out.subject = CertificateSubject(cert.get());
+  struct tm tm {};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm) == 1) {
+    out.not_after = UtcMicros{static_cast<int64_t>(timegm(&tm)) * kMicrosPerSecond};
   }
   return out;
 }

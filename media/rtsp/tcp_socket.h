@@ -12,8 +12,9 @@
 // TLS 1.2 or later, non-blocking, bounded by the same deadline and cancel flag). The
 // camera's certificate is not checked against any authority: cameras carry self-signed
 // certificates, so the caller pins it instead (PeerCertificateSha256, trust on first use;
-// docs/design/recording.md, "RTSPS"). After StartTls, SendAll, Receive and WaitReadable
-// carry the session's plaintext; WaitReadable is true at once while OpenSSL holds
+// docs/design/recording.md, "RTSPS"); PeerCertificateDetails adds its subject and expiry
+// for people to see, as the certificate states them, unchecked. After StartTls, SendAll, Receive
+// and WaitReadable carry the session's plaintext; WaitReadable is true at once while OpenSSL holds
 // decrypted bytes not yet read.
 //
 // Not thread-safe; owned by one RtspTcpSource.
@@ -28,6 +29,7 @@
 
 #include "base/status.h"
 #include "base/time.h"
+#include "media/rtsp/peer_certificate.h"
 
 typedef struct ssl_st SSL;
 typedef struct ssl_ctx_st SSL_CTX;
@@ -64,6 +66,8 @@ class TcpSocket {
                   const std::atomic<bool>* cancel);
   // Lower-case hex SHA-256 of the peer's certificate (DER), "" before StartTls.
   std::string PeerCertificateSha256() const;
+  // Its SHA-256, subject and expiry; all empty before StartTls.
+  PeerCertificate PeerCertificateDetails() const;
   bool is_tls() const { return ssl_ != nullptr; }
 
   // Sends all of data, waiting for buffer space until the deadline.

@@ -1,6 +1,7 @@
 // An rtsps:// camera (custodian-sim serving RTSPS with a throwaway certificate) recorded
 // through the recorder's own TCP client: its certificate pinned on first use, a changed
-// certificate stopping the recording with a status and an alarm, and acceptance resuming it.
+// certificate stopping the recording with a status and an alarm, and acceptance resuming it;
+// the pinned certificate's subject and expiry kept, and its near expiry raising an alarm.
 #include <catch2/catch.hpp>
 #include <cctype>
 #include <chrono>
@@ -22,14 +23,14 @@ using namespace custodian::testing;
 
 namespace {
 
-// A self-signed certificate and its key in one PEM file, made with the openssl tool;
-// returns the certificate's SHA-256 fingerprint in lower-case hex.
-std::string MakeCertificate(const std::string& dir, const std::string& name) {
+// A self-signed certificate for /CN=<name>, valid for `days`, and its key in one PEM file,
+// made with the openssl tool; returns the certificate's SHA-256 fingerprint in lower-case hex.
+std::string MakeCertificate(const std::string& dir, const std::string& name, int days) {
   const std::string base = dir + "/" + name;
-  const std::string make = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=camera" +
-                           std::string(" -keyout ") + base + ".key -out " + base +
-                           ".crt 2>/dev/null && cat " + base + ".crt " + base + ".key > " + base +
-                           ".pem";
+  const std::string make = "openssl req -x509 -newkey rsa:2048 -nodes -days " +
+                           std::to_string(days) + " -subj /CN=" + name + std::string(" -keyout ") +
+                           base + ".key -out " + base + ".crt 2>/dev/null && cat " + base +
+                           ".crt " + base + ".key > " + base + ".pem";
   REQUIRE(std::system(make.c_str()) == 0);
   const std::string fp = "openssl x509 -noout -fingerprint -sha256 -in " + base + ".crt";
   FILE* p = ::popen(fp.c_str(), "r");
@@ -91,8 +92,9 @@ TEST_CASE("an rtsps camera is recorded over the TCP client with its certificate 
   char tmpl[] = "/tmp/custodian-rtsps-XXXXXX";
   REQUIRE(mkdtemp(tmpl) != nullptr);
   const std::string certs = tmpl;
-  const std::string first = MakeCertificate(certs, "first");
-  const std::string second = MakeCertificate(certs, "second");
+  // The first expires in 2 days (within the 30 warned of), the second in 400.
+  const std::string first = MakeCertificate(certs, "first", 2);
+  const std::string second = MakeCertificate(certs, "second", 400);
   sim::SimulatorOptions options;
   options.extra_args = {"--tls", certs + "/first.pem"};
   // The simulator is test equipment: in the sanitized build LeakSanitizer's tracer crashed
@@ -120,6 +122,14 @@ TEST_CASE("an rtsps camera is recorded over the TCP client with its certificate 
   REQUIRE(pin->has_value());
   CHECK((*pin)->sha256 == first);
   CHECK((*pin)->pinned_by == "first use");
+  // What the certificate states, kept for the camera page; its near expiry is an alarm,
+  // and recording goes on.
+  CHECK((*pin)->subject == "CN=first");
+  REQUIRE((*pin)->expires);
+  const int64_t left = *(*pin)->expires - WallNow();
+  CHECK(left > kMicrosPerDay);
+  CHECK(left <= 2 * kMicrosPerDay);
+  REQUIRE(WaitFor([&] { return AlarmActive(*db, "camera_certificate_expiry:lobby"); }, 30'000));
   std::string log;
   {
     auto text = ReadFileToString(fs, site.log());
@@ -147,6 +157,7 @@ TEST_CASE("an rtsps camera is recorded over the TCP client with its certificate 
   REQUIRE(pin.ok());
   CHECK((*pin)->sha256 == first);
   CHECK((*pin)->presented == second);
+  CHECK((*pin)->presented_subject == "CN=second");
   std::this_thread::sleep_for(std::chrono::seconds(5));
   CHECK(CompleteSegments(*db, "lobby").size() == stopped_at);  // nothing recorded meanwhile
 
@@ -154,6 +165,11 @@ TEST_CASE("an rtsps camera is recorded over the TCP client with its certificate 
   REQUIRE(media::rtsp::AcceptPresentedCertificate(fs, pin_path, second, "admin", WallNow()).ok());
   REQUIRE(WaitFor([&] { return CompleteSegments(*db, "lobby").size() >= stopped_at + 2; }, 60'000));
   REQUIRE(WaitFor([&] { return !AlarmActive(*db, "camera_certificate:lobby"); }, 30'000));
+  // The new certificate is good for 400 days: the expiry alarm clears too.
+  REQUIRE(WaitFor([&] { return !AlarmActive(*db, "camera_certificate_expiry:lobby"); }, 30'000));
+  pin = media::rtsp::ReadCertificatePin(fs, pin_path);
+  REQUIRE(pin.ok());
+  CHECK((*pin)->subject == "CN=second");
   REQUIRE(recorder.Stop() == 0);
   RequireSegmentsPlayAndMatch(*db, site.data_dir());
   std::filesystem::remove_all(certs);

@@ -88,6 +88,8 @@ cameras:
   - id: lobby
     name: "Lobby"
     url: rtsp://127.0.0.1:$RTSP_PORT/lobby
+    # A smaller second stream, as cameras offer: live view shows it unless asked for the main.
+    sub_url: rtsp://127.0.0.1:$RTSP_PORT/lobby-sub
     transport: tcp
   - id: yard
     name: "Yard"
@@ -103,6 +105,7 @@ C() { "$CUSTODIAN" --config "$WORK/site.yaml" "$@"; }
 mkfifo "$WORK/sim.in"
 "$SIM" --port "$RTSP_PORT" --quit-on-eof --log-level warn \
   --stream "lobby:codec=h264,width=640,height=360,fps=25,bitrate=800,clip=10,bframes=${LOBBY_BFRAMES:-2}" \
+  --stream "lobby-sub:codec=h264,width=320,height=180,fps=25,bitrate=200,clip=10" \
   --stream "yard:codec=h264,width=640,height=360,fps=25,bitrate=800,clip=10" \
   --stream "door:codec=h265,width=640,height=360,fps=25,bitrate=600,clip=10,audio=aac,clock_offset=30" \
   < "$WORK/sim.in" > "$WORK/sim.out" 2> "$WORK/sim.log" &

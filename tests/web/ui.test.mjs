@@ -216,6 +216,22 @@ await run('live view: purpose first, then the picture follows the recording', as
   check(behind > -2 && behind < 10, `the live picture is ${behind.toFixed(1)} s behind real time`);
   console.log(`  live picture ${behind.toFixed(1)} s behind the wall clock`);
   await shot(page, '04-live');
+  // Lobby has a sub stream (320x180) beside its main stream (640x360): live view shows the
+  // sub stream, and the viewer switches to the main stream and back under the same purpose
+  // and the same viewing (the access-log checks below count it).
+  const videoWidth = () => page.evaluate(() => document.querySelector('video.footage').videoWidth);
+  await page.getByText(/^Live from Lobby, sub stream \(smaller picture\)\./).waitFor({ timeout: 15_000 });
+  check(await videoWidth() === 320, `live view starts on the sub stream (${await videoWidth()} px wide)`);
+  await page.getByLabel('Stream', { exact: true }).selectOption('main');
+  await page.waitForFunction(() => { const v = document.querySelector('video.footage'); return v?.videoWidth === 640 && v.currentTime > 0.5; }, null, { timeout: 20_000 });
+  await page.getByText(/^Live from Lobby, main stream \(full resolution\)\./).waitFor({ timeout: 15_000 });
+  const mainPicture = await page.locator('.clock time').getAttribute('datetime');
+  const mainBehind = (Date.now() - Date.parse(mainPicture)) / 1000;
+  check(mainBehind > -2 && mainBehind < 10, `the main stream's live picture is ${mainBehind.toFixed(1)} s behind real time`);
+  await shot(page, '04a-live-main-stream');
+  await page.getByLabel('Stream', { exact: true }).selectOption('auto');
+  await page.waitForFunction(() => { const v = document.querySelector('video.footage'); return v?.videoWidth === 320 && v.currentTime > 0.5; }, null, { timeout: 20_000 });
+  await page.getByText(/^Live from Lobby, sub stream/).waitFor({ timeout: 15_000 });
   // A minute of live view (a playlist every second and every fragment): one start entry,
   // then one end entry once the viewing is idle (the site's test_only_viewing_idle_seconds
   // shortens the wait for it).

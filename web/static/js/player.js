@@ -378,6 +378,7 @@ export class LivePlayer {
   async tick() {
     const r = await fetch(this.playlistUrl, { credentials: 'same-origin', cache: 'no-store', signal: this.abort.signal });
     if (!r.ok) throw new Error((await r.json().catch(() => null))?.error?.message || `live playlist failed (${r.status})`);
+    this.stream = r.headers.get('X-Live-Stream');  // 'main' or 'sub': which the server chose
     const entries = parseLivePlaylist(await r.text());
     if (this.transcoded === undefined && entries.length) this.transcoded = (await this.playable(entries[0])) ? null : this.codecs;
     if (this.transcoded) await this.tickTranscoded(entries);

@@ -5,6 +5,7 @@
 // password, so an empty field on an edit leaves the stored one as it is.
 import { get, post, patch } from '../api.js';
 import { h, clear, field, select, table, pageHeader, messageLine, button, formValues, badge } from '../ui.js';
+import { timeEl } from '../time.js';
 
 const TRANSPORTS = [['tcp', 'TCP (recommended)'], ['udp', 'UDP'], ['auto', 'Automatic']];
 
@@ -194,12 +195,17 @@ export async function render(main) {
     try { clear(cell, testResult(await post(`/api/v1/cameras/${c.id}/test`))); } catch (e) { clear(cell, badge('error', 'bad'), ' ', e.message); }
   }
 
-  // An rtsps:// camera's pinned certificate (SHA-256) and, after a change, the new one with
-  // a button to trust it: the recorder records the camera again once it is accepted.
+  // An rtsps:// camera's pinned certificate (SHA-256, subject and expiry as the certificate
+  // states them: the pin is the trust, no authority is asked) and, after a change, the new
+  // one with a button to trust it: the recorder records the camera again once accepted.
   function certificateCell(c) {
     const cert = c.certificate;
     if (!cert) return '—';
-    const pinned = [h('code', { class: 'hash' }, cert.sha256), h('br'), h('small', {}, `pinned ${cert.pinned_by === 'first use' ? 'on first use' : `by ${cert.pinned_by}`}`)];
+    const expiry = { expired: ['expired', 'bad'], expires_soon: ['expires within 30 days', 'warn'] }[cert.expiry];
+    const pinned = [h('code', { class: 'hash' }, cert.sha256), h('br'),
+      cert.subject ? [h('small', {}, `subject ${cert.subject}`), h('br')] : null,
+      cert.expires ? [h('small', {}, 'expires ', timeEl(cert.expires)), expiry ? [' ', badge(expiry[0], expiry[1])] : null, h('br')] : null,
+      h('small', {}, `pinned ${cert.pinned_by === 'first use' ? 'on first use' : `by ${cert.pinned_by}`}`)];
     if (!cert.presented_sha256) return pinned;
     const accept = button('Accept new certificate', async () => {
       if (!window.confirm(`Trust camera ${c.id}'s new certificate ${cert.presented_sha256}? Compare it with the fingerprint on the camera's own page first.`)) return;
@@ -209,7 +215,9 @@ export async function render(main) {
         load();
       } catch (e) { msg.error(e); }
     }, { 'aria-label': `Accept the new certificate of ${c.id}` });
-    return [badge('certificate changed: not recording', 'bad'), h('br'), h('small', {}, 'now presents '), h('code', { class: 'hash' }, cert.presented_sha256), h('br'), accept, h('br'), ...pinned];
+    const presented = [cert.presented_subject ? ` (${cert.presented_subject}` : ' (', cert.presented_expires ? [cert.presented_subject ? ', expires ' : 'expires ', timeEl(cert.presented_expires)] : null, ')'];
+    return [badge('certificate changed: not recording', 'bad'), h('br'), h('small', {}, 'now presents '), h('code', { class: 'hash' }, cert.presented_sha256),
+      cert.presented_subject || cert.presented_expires ? h('small', {}, ...presented) : null, h('br'), accept, h('br'), ...pinned];
   }
 
   async function load() {
