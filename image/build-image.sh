@@ -193,15 +193,7 @@ ROOT_SECTORS=$(sfdisk --dump "$OUT.partial" | tr -d ' ' |
   awk -F, '/name="root"/ { for (i = 1; i <= NF; i++) if ($i ~ /^size=/) print substr($i, 6) }')
 
 echo "build-image: the root file system ($((ROOT_SECTORS / 2048)) MiB)"
-# GRUB 2.06 refuses an ext4 with an incompatible feature it does not know, and
-# metadata_csum_seed is one (newer e2fsprogs turn it on by default); orphan_file is left
-# off too, where this mke2fs knows it, for the e2fsck of Debian 12.
-FEATURES=^metadata_csum_seed
-truncate -s 16M "$WORK/probe"
-if mke2fs -q -F -n -t ext4 -O ^orphan_file "$WORK/probe" >/dev/null 2>&1; then
-  FEATURES=$FEATURES,^orphan_file
-fi
-mke2fs -q -F -t ext4 -O "$FEATURES" -L custodian-root -U "$ROOT_UUID" -d "$ROOT" \
+mke2fs -q -F -t ext4 -L custodian-root -U "$ROOT_UUID" -d "$ROOT" \
   -E offset=$((ROOT_START * 512)) "$OUT.partial" $((ROOT_SECTORS / 2))k
 
 echo "build-image: GRUB's boot code"
