@@ -166,6 +166,11 @@ send("port=$(sed -n 's/^ *listen: *\"[^:]*:\\([0-9]*\\)\".*/\\1/p' /etc/custodia
 m = expect(rb"HEALTHZ=(\d+)\r?\n", 120, "/healthz asked over HTTPS")
 code = m.group(1).decode()
 print(f"boot-check:          https://127.0.0.1/healthz: HTTP {code}", flush=True)
+# Name resolution through the DHCP lease's server (QEMU's, which asks the host's): shown,
+# not required, as the host may have no DNS.
+send("echo \"DNS\"\"=$(getent hosts deb.debian.org >/dev/null && echo ok || echo none)\"\r")
+m = expect(rb"DNS=(\w+)\r?\n", 60, "name resolution asked")
+print(f"boot-check:          getent hosts deb.debian.org: {m.group(1).decode()}", flush=True)
 send("systemd-analyze | head -n 1; echo \"TIM\"\"ES-DONE\"\r")
 m = expect(rb"(Startup finished in [^\r\n]*)[\s\S]*?TIMES-DONE\r?\n", 60, "boot times asked")
 print(f"boot-check:          {m.group(1).decode()}", flush=True)

@@ -101,6 +101,11 @@ rm "$ROOT/tmp/custodian.deb"
 # this one by itself for a console= on the kernel command line; enabled, it is there
 # whatever the command line says.
 in_root systemctl enable systemd-networkd systemd-timesyncd ssh serial-getty@ttyS0.service
+# Name resolution from the DHCP lease: systemd-resolved, with /etc/resolv.conf its stub.
+# debootstrap copied the build machine's resolv.conf, which the appliance must not keep;
+# installed last, as the chroot cannot resolve names through the stub.
+in_root apt-get install -y -q systemd-resolved
+ln -sfn ../run/systemd/resolve/stub-resolv.conf "$ROOT/etc/resolv.conf"
 # The journal on disk, bounded (docs/guide/logs-and-retention.md).
 mkdir -p "$ROOT/var/log/journal" "$ROOT/etc/systemd/journald.conf.d"
 printf '[Journal]\nStorage=persistent\nMaxRetentionSec=90day\nSystemMaxUse=1G\n' \
