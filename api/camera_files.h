@@ -24,7 +24,7 @@
 // names it in `password_for`, and a change of the URL to another endpoint without a new
 // password drops the stored one (its file removed, *password_dropped set), so that an
 // administrator cannot point a camera at their own host and "test" it to harvest the
-// password (issue 18). A password the loader already withheld (the URL was changed by
+// password. A password the loader already withheld (the URL was changed by
 // hand) is dropped from the file the same way.
 // Passwords are never read back, returned or put in a message.
 //

@@ -80,7 +80,7 @@ nlohmann::json TimeJson(const std::optional<UtcMicros>& t);
 // An account as the API shows it (never the password hash).
 nlohmann::json UserJson(const records::UserRow& user);
 
-// People by name, not number (issue 22): the accounts' names and roles, read once for a
+// People by name, not number: the accounts' names and roles, read once for a
 // response. Who(7) is "Ada Lovelace (manager)"; an id with no account is "account 7".
 class People {
  public:

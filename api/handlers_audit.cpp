@@ -225,7 +225,7 @@ Result<HttpResponse> HandleVerifyAccessLog(ApiContext& ctx, const Call& call) {
                {"reason", v->reason}});
 }
 
-// The DPO takes a signed checkpoint of the access log's head off the box (issue 18): a
+// The DPO takes a signed checkpoint of the access log's head off the box: a
 // copy kept elsewhere is what exposes a log later cut at its end or rebuilt.
 Result<HttpResponse> HandleAccessCheckpoint(ApiContext& ctx, const Call& call) {
   auto key = exports::SigningKey::LoadOrCreate(ctx.options.data_dir + "/keys");

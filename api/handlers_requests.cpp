@@ -1,4 +1,4 @@
-// Footage requests (issue 7): logging, verification, decision, DSAR extensions, subject
+// Footage requests: logging, verification, decision, DSAR extensions, subject
 // notification, withdrawal and closing, through requests::Workflow, which holds every rule;
 // and the records that answer them: the disclosure register and the anonymised monthly
 // statistics.

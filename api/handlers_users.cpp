@@ -1,7 +1,7 @@
 // Account administration (admin only): list, create, change role, disable, set cameras.
 // Every change writes an access-log entry naming the account and what changed.
 //
-// Four-eyes on privilege (issue 18): the manager, DPO and admin roles are granted only when
+// Four-eyes on privilege: the manager, DPO and admin roles are granted only when
 // a second privileged person confirms. An admin who creates such an account, or changes an
 // account's role to one of them, makes a pending grant (the account is staff, or keeps its
 // role, until then); another admin or the DPO, neither the requester nor the account

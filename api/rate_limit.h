@@ -1,4 +1,4 @@
-// Per-client-address limits for the API (issue 18): sign-ins, and requests that come
+// Per-client-address limits for the API: sign-ins, and requests that come
 // without a valid session, are each limited per address by a token bucket; beyond it the
 // answer is 429 with Retry-After. And refusals without a session are kept on record
 // without one access-log row each: RefusalTally says which refusal to write and how many

@@ -1,4 +1,4 @@
-// Per-address limits and the tally of refusals without a session (issue 18).
+// Per-address limits and the tally of refusals without a session.
 #include "api/rate_limit.h"
 
 #include <catch2/catch.hpp>

@@ -61,7 +61,7 @@ const std::array<RouteSpec, static_cast<size_t>(RouteId::kCount)> kRoutes = {{
      false, "change an account's role or disable it"},
     {RouteId::kSetUserCameras, PUT, "/api/v1/users/{user}/cameras", Access::kAdmin,
      "permission_change", false, false, "set the cameras an account may see"},
-    // Grants of the manager, DPO and admin roles wait for a second person (issue 18).
+    // Grants of the manager, DPO and admin roles wait for a second person.
     {RouteId::kListRoleGrants, G, "/api/v1/role-grants", Access::kGrants, "role_grant_list",
      false, false, "pending and recently decided grants of the manager, dpo and admin roles"},
     {RouteId::kDecideRoleGrant, P, "/api/v1/role-grants/{grant}/decision", Access::kGrants,
@@ -75,7 +75,7 @@ const std::array<RouteSpec, static_cast<size_t>(RouteId::kCount)> kRoutes = {{
      "hold_release", false, false, "release a hold"},
     {RouteId::kListDeletions, G, "/api/v1/deletions", Access::kDpo, "deletion_list", false,
      false, "deletion records in a time range"},
-    // Footage requests, exports and disclosures (issue 7).
+    // Footage requests, exports and disclosures.
     {RouteId::kLogRequest, P, "/api/v1/requests", Access::kFootage, "request_log", false, false,
      "log a footage request; its footage is held at once"},
     {RouteId::kListRequests, G, "/api/v1/requests", Access::kFootage, "request_list", false,

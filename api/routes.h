@@ -58,7 +58,7 @@ enum class RouteId {
   kCreateHold,       // POST   /api/v1/holds
   kReleaseHold,      // POST   /api/v1/holds/{hold}/release
   kListDeletions,    // GET    /api/v1/deletions?from=&to=
-  // Footage requests, exports and disclosures (issue 7; handlers_requests.cpp and
+  // Footage requests, exports and disclosures (handlers_requests.cpp and
   // handlers_exports.cpp).
   kLogRequest,           // POST   /api/v1/requests
   kListRequests,         // GET    /api/v1/requests?state=&type=
@@ -106,7 +106,7 @@ enum class RouteId {
   kAcknowledgeAlarm,  // POST   /api/v1/alarms/{alarm}/acknowledge
   kUnlockUser,        // POST   /api/v1/users/{user}/unlock
   kResetPassword,     // POST   /api/v1/users/{user}/password-reset
-  kWebAsset,          // GET    /{asset...}  the web UI (issue 9); 404 until it is installed
+  kWebAsset,          // GET    /{asset...}  the web UI; 404 until it is installed
   kCount
 };
 

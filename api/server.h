@@ -47,7 +47,7 @@ struct ServerOptions {
   int handler_threads = 32;               // bounds concurrent handlers (and commit batches)
   // Requests that hash or verify a password (sign-in, password change, account creation)
   // run on a pool of their own, so that Argon2id (tens of ms and 64 MiB each) can never
-  // occupy the handler threads that serve footage and the access log (issue 18).
+  // occupy the handler threads that serve footage and the access log.
   int password_threads = 2;
   ServerLimits limits;
 };

@@ -105,7 +105,7 @@ TEST_CASE("api repeated failed logins lock the account for a while, and are logg
   CHECK(f.LastAccess().user_name == "nobody");
 }
 
-// --- Issue 18: sign-in under attack ---------------------------------------------------
+// --- Sign-in under attack -------------------------------------------------------------
 
 TEST_CASE("api sign-in from one address beyond the limit gets 429 with Retry-After") {
   FixtureOptions o;

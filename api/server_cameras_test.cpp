@@ -353,7 +353,7 @@ class HarvestingHost {
   std::string received_;
 };
 
-// Issue 18: an admin who may change a camera's URL but never sees its password points the
+// An admin who may change a camera's URL but never sees its password points the
 // camera at their own host and presses "test connection". The stored password must not go
 // there: a change of host, scheme or port drops it (and the access log says so), even for
 // a camera that allows Basic (where the password would travel base64-encoded).

@@ -139,7 +139,7 @@ TEST_CASE("api answers unknown routes and methods with JSON errors and security 
   auto wrong = f.Call("DELETE", "/api/v1/cameras");
   CheckJsonError(wrong, 405);
   CHECK(wrong.Header("allow") == "GET, POST");
-  CheckJsonError(f.Get("/"), 404);  // the web UI hook, until issue 9
+  CheckJsonError(f.Get("/"), 404);  // the web UI hook, until it is installed
   f.AddUser("admin", records::Role::kAdmin);
   auto metrics = f.Get("/metrics", f.Login("admin"));
   REQUIRE(metrics.status == 200);

@@ -30,7 +30,7 @@ struct Expected {
 const Expected kMatrix[] = {
     //                                none staff manager dpo admin
     {RouteId::kHealthz,              "A", "A", "A", "A", "A"},
-    {RouteId::kMetrics,              "U", "D", "D", "D", "A"},  // loopback too (issue 18)
+    {RouteId::kMetrics,              "U", "D", "D", "D", "A"},  // loopback too
     {RouteId::kLogin,                "A", "A", "A", "A", "A"},
     {RouteId::kLogout,               "U", "A", "A", "A", "A"},
     {RouteId::kSession,              "U", "A", "A", "A", "A"},

@@ -1,4 +1,4 @@
-// Footage requests over HTTP (issue 7): the police flow from logging to handover through the
+// Footage requests over HTTP: the police flow from logging to handover through the
 // real server, with the export built by serve's own worker (JobWorker) from recorded
 // footage, downloaded as one file and verified with the minisign CLI and with
 // `custodian export verify`; refusals, the access log, the encrypted zip's password, the
@@ -180,7 +180,7 @@ TEST_CASE(
   CHECK(Contains(as_ann["cannot_decide_reason"].get<std::string>(), "logged"));
   CHECK(as_ann["verifications"].size() == 2);
   CHECK(as_ann["history"].size() >= 3);
-  // People by name and role, not number (issue 22).
+  // People by name and role, not number.
   CHECK(as_ann["logged_by_who"] == "ann (manager)");
   CHECK(as_ann["history"][0]["user_who"] == "ann (manager)");
   CHECK(as_ann["verifications"][0]["done_by_who"] == "ann (manager)");

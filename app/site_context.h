@@ -15,7 +15,7 @@ namespace custodian {
 
 // <data_dir>/records.lock: every process that opens a site's records holds a shared flock
 // on it for as long as it has them open, and `custodian restore` holds it exclusively while
-// it switches the data directory (issue 18), so that a service started during a restore
+// it switches the data directory, so that a service started during a restore
 // waits for it instead of opening records that are about to be replaced.
 inline constexpr char kRecordsLockName[] = "records.lock";
 

@@ -1,4 +1,4 @@
-# The Debian package of the appliance (issue 10; docs/design/appliance.md).
+# The Debian package of the appliance (docs/design/appliance.md).
 #
 #   cpack -G DEB --config <build>/CPackConfig.cmake   ->  custodian_<version>_<arch>.deb
 #

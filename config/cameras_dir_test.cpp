@@ -102,7 +102,7 @@ TEST_CASE("a cameras_dir that is not a directory is an error") {
         site_path + ":3: cameras_dir: not a directory: \"" + d.Path("cams") + "\"");
 }
 
-// Issue 18: a password is stored for one endpoint (password_for, written by the API). A
+// A password is stored for one endpoint (password_for, written by the API). A
 // camera file whose URL was changed by hand to another host, scheme or port keeps naming
 // the password file, but the loader drops the password, so neither the recorder nor the
 // connection test sends it to the new host.

@@ -26,7 +26,7 @@ std::optional<std::string> CheckCameraUrl(const std::string& url);
 // Where a camera URL sends its credentials: "scheme://host:port", lower-cased, with the
 // scheme's default port (554 for rtsp, 322 for rtsps) made explicit, so that two URLs of
 // one endpoint compare equal. "" for a URL that CheckCameraUrl refuses. A stored password
-// belongs to one endpoint (issue 18: an admin who could point a camera elsewhere and
+// belongs to one endpoint (an admin who could point a camera elsewhere and
 // "test" it would harvest the password).
 std::string CameraEndpoint(const std::string& url);
 

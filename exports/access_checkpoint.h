@@ -1,4 +1,4 @@
-// Signed checkpoints of the access log's head (issue 18): the text and its minisign
+// Signed checkpoints of the access log's head: the text and its minisign
 // signature, made by `custodian audit checkpoint`, the retain service's daily one
 // (app/access_checkpoint.h writes them to files) and the DPO's download from the web UI
 // (POST /api/v1/access-log/checkpoint). A checkpoint is

@@ -355,7 +355,7 @@ Result<std::unique_ptr<CameraSource>> OpenCameraSource(const SourceRequest& r, S
   }
   // libavformat's RTSP client answers whichever challenge the camera sends, Basic included,
   // and has no option to refuse it: over plain RTSP it is given no password unless the
-  // camera may use Basic (issue 18). Nothing is connected in that case.
+  // camera may use Basic. Nothing is connected in that case.
   if (r.url.rfind("rtsp://", 0) == 0 && !r.password.empty() && !r.allow_basic_auth) {
     *end = SourceEnd::kBasicRefused;
     return Unauthenticated(std::string(kUdpPasswordRefused));

@@ -1,5 +1,4 @@
-// RegisterCameras: the cameras into the records, and a withheld password into the access
-// log (issue 18).
+// RegisterCameras: the cameras into the records, and a withheld password into the access log.
 #include "recorder/recorder_service.h"
 
 #include <stdlib.h>

@@ -34,7 +34,7 @@ struct NewUser {
 };
 
 // A grant of the manager, DPO or admin role made through the API: it takes effect only
-// when a second privileged person confirms it (issue 18; schema v5).
+// when a second privileged person confirms it (schema v5).
 enum class GrantState { kPending, kConfirmed, kRefused, kSuperseded };
 const char* Name(GrantState v);
 std::optional<GrantState> ParseGrantState(std::string_view s);

@@ -189,7 +189,7 @@ class Database {
   // Returns the new count.
   Result<int> RecordFailedLogin(int64_t id, int lock_after, int64_t lock_for_us);
   // Before a password is checked: counts the attempt as a failure in one statement, so
-  // that parallel guesses cannot all read "not locked" (issue 18), and locks the account
+  // that parallel guesses cannot all read "not locked", and locks the account
   // when the count reaches lock_after. nullopt: the account is locked now (nothing
   // counted; the password must not be checked); else the new count. A success then calls
   // ResetFailedLogins. kNotFound for an unknown id.
@@ -197,7 +197,7 @@ class Database {
   // After a successful login: count zero, lock cleared.
   Status ResetFailedLogins(int64_t id);
   Status GrantCamera(int64_t user_id, const std::string& camera_id);
-  // --- Grants of the manager, DPO and admin roles (issue 18) -----------------------------
+  // --- Grants of the manager, DPO and admin roles ----------------------------------------
   // A pending grant of `role` to the account, replacing (superseding) any pending one.
   Result<int64_t> RequestRoleGrant(int64_t user_id, Role role, int64_t requested_by);
   // Marks the account's pending grant superseded (its role was set directly).

@@ -26,9 +26,9 @@ int LatestSchemaVersion();
 // The SQL of each migration, defined in schema_vN.cpp.
 extern const char kSchemaV1[];
 extern const char kSchemaV2[];
-extern const char kSchemaV3[];  // redactions (issue 8)
+extern const char kSchemaV3[];  // redactions
 extern const char kSchemaV4[];  // segments.id AUTOINCREMENT
-extern const char kSchemaV5[];  // role grants confirmed by a second person (issue 18)
+extern const char kSchemaV5[];  // role grants confirmed by a second person
 extern const char kSchemaV6[];  // open_viewings
 extern const char kSchemaV7[];  // alarms acknowledged and e-mailed
 extern const char kSchemaV8[];  // camera make, model and firmware

@@ -1,4 +1,4 @@
-// Schema version 2: the footage-request workflow, exports and jobs (issue 7).
+// Schema version 2: the footage-request workflow, exports and jobs.
 //
 // footage_requests is rebuilt (SQLite cannot change a CHECK in place) to add the states
 // export_prepared, disclosed and closed, the legal-basis code and detail, the DSAR deadline

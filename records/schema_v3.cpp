@@ -1,4 +1,4 @@
-// Schema version 3: the redaction records (issue 8).
+// Schema version 3: the redaction records.
 //
 // One row per redacted copy made by `custodian redact`: the hashes of what went in and what
 // came out, the whole redaction record (mode, detectors and parameters, manual regions,

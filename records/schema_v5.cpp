@@ -1,5 +1,4 @@
-// Schema version 5: grants of the manager, DPO and admin roles wait for a second person
-// (issue 18).
+// Schema version 5: grants of the manager, DPO and admin roles wait for a second person.
 //
 // One admin alone could otherwise create two manager accounts whose first passwords they
 // know and approve their own footage request. A grant of a privileged role made through the

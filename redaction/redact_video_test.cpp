@@ -400,7 +400,7 @@ TEST_CASE("redaction fails closed and writes no output") {
   CHECK(text.find("bad --manual") != std::string::npos);
   CHECK_FALSE(fs::exists(out));
 
-  // A redaction is not signed off as a side effect of making it, unseen (issues 17 and 20):
+  // A redaction is not signed off as a side effect of making it, unseen:
   // only `custodian redact sign-off` or the web UI sign its manifest and log the sign-off.
   // Refused before any work, with or without an export.
   for (const char* extra : {" --export 1", ""}) {

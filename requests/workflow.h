@@ -146,7 +146,7 @@ class Workflow {
 // the DSAR clock.
 bool CanDecide(records::Role role);
 
-// The one rule for footage leaving the box as an export (issue 18), applied by every way
+// The one rule for footage leaving the box as an export, applied by every way
 // out: the download of its package (tar or encrypted zip), the removable-media copy
 // (exports::MakeRemovableMediaCopy, API and CLI), and the recorded handover
 // (Workflow::RecordDisclosure). Ok only when

@@ -11,7 +11,7 @@
 // (one RTP packet can complete several AAC frames, or a video frame and start the next).
 // Its slots are reused; it grows only when the caller lags behind, and never beyond the
 // bounds its owner enforces with Enforce(): a camera must not be able to make the
-// recorder hold an unbounded number of frames (issue 18).
+// recorder hold an unbounded number of frames.
 //
 // Neither is thread-safe; both belong to one RtspTcpSource.
 #pragma once

@@ -5,7 +5,7 @@
 // The password never leaves this class except hashed (Digest) or base64-encoded (Basic).
 // Basic sends the password in the clear over plain RTSP, so it is answered only when the
 // camera's configuration opts in (allow_basic); otherwise a camera that offers only Basic
-// gets nothing, and basic_refused() says why (issue 18). Nothing here logs.
+// gets nothing, and basic_refused() says why. Nothing here logs.
 // Not thread-safe; one per RTSP session.
 #pragma once
 

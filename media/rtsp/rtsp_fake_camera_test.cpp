@@ -1,7 +1,7 @@
 // RtspTcpSource against a scripted one-connection RTSP server, for what custodian-sim does
 // not do: Basic authentication, an SDP without parameter sets, interleaved channels other
 // than those asked for, garbage between frames, keep-alives, TEARDOWN, an abrupt close;
-// and a hostile camera (issue 18): channels out of range, hundreds of tracks, a flood of
+// and a hostile camera: channels out of range, hundreds of tracks, a flood of
 // frames before any keyframe, a session timeout that overflows.
 #include <netinet/in.h>
 #include <poll.h>
@@ -303,7 +303,7 @@ TEST_CASE("wrong Basic credentials are refused without a retry loop") {
   CHECK(camera.Count("DESCRIBE") == 2);
 }
 
-// Issue 18: Basic sends the password base64-encoded, i.e. in the clear, over plain RTSP;
+// Basic sends the password base64-encoded, i.e. in the clear, over plain RTSP;
 // a camera (or whoever answers at its address) that asks only for Basic must not get it
 // unless the camera's configuration allows it. Digest is answered as before (the
 // simulator's digest tests in rtsp_tcp_source_test run with the default options).
@@ -333,7 +333,7 @@ TEST_CASE("plain RTSP does not answer a Basic challenge unless the camera allows
   }
 }
 
-// --- A hostile camera (issue 18) ----------------------------------------------------------
+// --- A hostile camera ---------------------------------------------------------------------
 // Each of these once crashed the recorder or made it grow without bound; a crash would
 // end the recording of every camera, so each must come back as a status for this one.
 

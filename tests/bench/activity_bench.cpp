@@ -7,7 +7,7 @@
 //
 //   activity_bench [--days 31] [--segment-seconds 60] [--runs 3]
 //
-// Target (issue 21): a month of one camera answers in under 1 s on this machine.
+// Target: a month of one camera answers in under 1 s on this machine.
 #include <chrono>
 #include <cstdio>
 #include <filesystem>

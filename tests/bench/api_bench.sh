@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# api_bench (issue 6): the API server under load, against targets and against nginx.
+# api_bench: the API server under load, against targets and against nginx.
 #
 #   tests/bench/api_bench.sh BUILD/app/custodian [SECONDS]      (or: ninja -C BUILD api_bench)
 #
@@ -53,7 +53,7 @@ cameras:
 YAML
 C() { "$BIN" --config "$WORK/site.yaml" "$@"; }
 echo "bench-password-123" | C user add bench --role staff --camera bench-cam >/dev/null
-# /metrics needs an admin session, from loopback too (issue 18).
+# /metrics needs an admin session, from loopback too.
 echo "metrics-password-123" | C user add metrics --role admin >/dev/null
 
 REL="footage/bench-cam/2026-01-01/20260101T000000Z.mp4"

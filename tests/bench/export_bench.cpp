@@ -1,4 +1,4 @@
-// export_bench (issue 7): one hour of one 1080p ~4 Mbit/s camera (sixty 1-minute segments)
+// export_bench: one hour of one 1080p ~4 Mbit/s camera (sixty 1-minute segments)
 // exported to one MP4 with its signed manifest, against `cp` of the same segment files and
 // `ffmpeg -f concat -c copy`, in the same run. See README.md here.
 //

@@ -7,7 +7,7 @@
 // For each camera count it reports CPU seconds per camera-minute, peak RSS, frames lost
 // (frames a file's timestamps span minus frames it holds), footage coverage, bytes written
 // per media byte received, and the simulator's own CPU apart; then the ratios
-// custodian / ffmpeg. Targets (issue 4): CPU and RSS at most 0.5x ffmpeg's, no frame lost.
+// custodian / ffmpeg. Targets: CPU and RSS at most 0.5x ffmpeg's, no frame lost.
 // custodian runs twice, with its activity index (the default) and without
 // (`recorder.activity_index: false`), on the same streams, and the index's cost is printed
 // as the ratio of the two; the ratio to ffmpeg is the one with the index. The picture is

@@ -1,4 +1,4 @@
-// redact_bench (issue 8): `custodian redact` in mode faces on a 60 s 1080p25 H.264 street
+// redact_bench: `custodian redact` in mode faces on a 60 s 1080p25 H.264 street
 // clip against `ffmpeg -i IN -an -c:v libx264 -preset veryfast OUT.mp4` on the same clip in
 // the same run (wall and CPU time), and face recall on the labelled photos, also placed in a
 // 1080p frame. See README.md here.

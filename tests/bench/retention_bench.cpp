@@ -15,7 +15,7 @@
 //      unlink, fsync dir, remove row, deletion record) and find deletes one tree of M/R.
 //      Whichever deletes second in a round tends to go faster (the first warms shared
 //      metadata and absorbs other I/O), so the order alternates between rounds.
-// The ratio is files/s over all rounds. Targets (issue 5): plan under 5 s for 1,000,000
+// The ratio is files/s over all rounds. Targets: plan under 5 s for 1,000,000
 // rows; deletion at least 0.8x find.
 #include <fcntl.h>
 #include <sys/resource.h>

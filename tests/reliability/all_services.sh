@@ -72,7 +72,7 @@ C() { "$BIN" --config "$WORK/site.yaml" "$@"; }
 GRANTS=()
 for i in $(seq 0 $((CAMS - 1))); do GRANTS+=(--camera "cam-$i"); done
 echo "load-password-123" | C user add loader --role manager "${GRANTS[@]}" >/dev/null
-# /metrics needs an admin session, from loopback too (issue 18).
+# /metrics needs an admin session, from loopback too.
 echo "metrics-password-123" | C user add metrics --role admin >/dev/null
 
 # Started directly, not through C: a function in the background is a subshell, and its

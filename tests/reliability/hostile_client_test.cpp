@@ -1,4 +1,4 @@
-// Hostile clients against the real HTTPS server (issue 11, item 7): a slow-loris client
+// Hostile clients against the real HTTPS server: a slow-loris client
 // that sends its request one byte per second must neither starve other clients nor keep
 // its connection past the server's read timeout; and a session id chosen by an attacker
 // before sign-in is never the one the server issues (session fixation). TLS below 1.2 and

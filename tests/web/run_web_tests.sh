@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The web UI end to end (issue 9): a real site (camera simulator -> custodian record ->
+# The web UI end to end: a real site (camera simulator -> custodian record ->
 # custodian serve with web_root = the source tree's web/static) driven by headless Chromium
 # through playwright-core (tests/web/ui.test.mjs). Screenshots of the main pages are left
 # in BUILD/web-screenshots/.

@@ -454,7 +454,7 @@ await run('a second manager approves and exports it; progress survives a reload'
   await shot(page, '07-request-decide');
   await page.getByRole('button', { name: 'Approve' }).click();
   await page.getByText('Approved.', { exact: true }).waitFor();
-  // People by name and role, states in words (issue 22).
+  // People by name and role, states in words.
   await page.getByText(/Approved by manager2 \(manager\)/).waitFor();
   const history = page.getByRole('region', { name: 'History' });
   await history.getByRole('cell', { name: 'manager1 (manager)' }).first().waitFor();
@@ -850,7 +850,7 @@ await run('an admin manages accounts', async () => {
   await page.getByRole('button', { name: 'Add account' }).click();
   await page.getByText(/Account newstaff added/).waitFor();
   await shot(page, '13-users');
-  // No one-click mistakes (issue 22): a role change says what it grants and a cancel changes
+  // No one-click mistakes: a role change says what it grants and a cancel changes
   // nothing; so does disabling.
   let said = '';
   page.once('dialog', (d) => { said = d.message(); d.dismiss(); });
@@ -962,7 +962,7 @@ await run('an admin adds a camera and its connection test succeeds', async () =>
     'the change is in the access log');
   await shot(page, '14-camera-setup');
   // A password belongs to its address: given one, then pointed at another host without
-  // typing it again, the camera loses it and the admin is told (issue 18).
+  // typing it again, the camera loses it and the admin is told.
   await page.getByRole('button', { name: 'Change camera porch' }).click();
   await page.getByLabel('Camera user name').fill('viewer');
   await page.getByLabel('Camera password').fill('porch camera password');

@@ -1,4 +1,4 @@
-// The DPO's signed checkpoint of the access log's head (issue 18): kept off the box, it is
+// The DPO's signed checkpoint of the access log's head: kept off the box, it is
 // what exposes a log later cut at its end or rebuilt (`custodian audit verify --checkpoint`).
 // The checkpoint and its minisign signature are saved as two files.
 import { post } from './api.js';

@@ -1,5 +1,5 @@
 // Role grants (admin, DPO): the manager, DPO and admin roles take effect only when a second
-// privileged person confirms them (issue 18). Pending grants first, with who asked and
+// privileged person confirms them. Pending grants first, with who asked and
 // when; the requester and the account concerned cannot decide (the API refuses them too).
 import { get, post } from '../api.js';
 import { h, clear, table, pageHeader, messageLine, button, badge } from '../ui.js';

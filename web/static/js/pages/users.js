@@ -92,7 +92,7 @@ export async function render(main, { session }) {
           s.setAttribute('aria-label', `Role of ${u.name}`);
           s.disabled = u.id === session.user.id;
           s.addEventListener('change', () => {
-            // Say what the new role grants before anything changes (issue 22).
+            // Say what the new role grants before anything changes.
             const grants = {
               staff: 'footage of the cameras ticked for the account',
               manager: 'deciding footage requests, exports and holds, on the account\'s cameras',
