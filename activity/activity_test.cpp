@@ -267,6 +267,7 @@ class WatchedFilesystem final : public Filesystem {
     return st;
   }
   Status Truncate(const std::string& p, uint64_t n) override { return fs.Truncate(p, n); }
+  Status Chmod(const std::string& p, uint32_t mode) override { return fs.Chmod(p, mode); }
   Result<uint64_t> FileSize(const std::string& p) override { return fs.FileSize(p); }
   bool Exists(const std::string& p) override { return fs.Exists(p); }
   Result<std::vector<DirEntry>> List(const std::string& d) override { return fs.List(d); }
