@@ -513,9 +513,11 @@ TEST_CASE("an admin accepts the new certificate an rtsps camera presents, and on
   const std::string first(64, 'a'), second(64, 'b'), third(64, 'c');
   PosixFilesystem files;
   const std::string pin = media::rtsp::CertificatePinPath(a.f.data_dir(), "fixed");
-  const UtcMicros expires{(WallNow().us / kMicrosPerSecond + 10 * 86'400) * kMicrosPerSecond};
-  REQUIRE(media::rtsp::CheckCertificate(files, pin, {first, "CN=fixed", expires}, WallNow()).ok());
-  REQUIRE(*media::rtsp::CheckCertificate(files, pin, {second, "", std::nullopt}, WallNow()) ==
+  // Ten days after the server's (manual) clock: within the 30 days warned of.
+  const UtcMicros clock_now = a.f.clock.Now();
+  const UtcMicros expires{(clock_now.us / kMicrosPerSecond + 10 * 86'400) * kMicrosPerSecond};
+  REQUIRE(media::rtsp::CheckCertificate(files, pin, {first, "CN=fixed", expires}, clock_now).ok());
+  REQUIRE(*media::rtsp::CheckCertificate(files, pin, {second, "", std::nullopt}, clock_now) ==
           media::rtsp::PinCheck::kChanged);
   REQUIRE(a.f.db().RaiseAlarm("camera_certificate:fixed", "changed").ok());
   REQUIRE(a.f.db().UpsertCamera({"fixed", "Fixed", {}}).ok());
