@@ -250,6 +250,41 @@ TEST_CASE("a face lost where its figure met another's is picked up again by its 
   CHECK(tracker.BoxesAt(28 + p.hold_frames + p.post_frames + 1).empty());
 }
 
+// Whether `b` is covered by a mask that keep-subject keeps visible.
+bool KeptAt(const std::vector<MaskBoxAt>& masks, const Box& b) {
+  for (const MaskBoxAt& m : masks) {
+    if (m.subject && Intersect(m.box, b) == b) return true;
+  }
+  return false;
+}
+
+TEST_CASE(
+    "keep-subject picked where two faces cross keeps the picked face only before and after it is "
+    "lost") {
+  DetectionParams p = ResolveForFrameRate(DetectionParams{}, 10);  // detect_every 2
+  Tracker tracker(p, 768, 576);
+  // The subject walks right and is found up to frame 20; someone else walks left a little
+  // lower and is found all along. They cross at frame 20, where the subject is picked; after
+  // it the other face passes within reach of where the subject was last seen.
+  auto subject = [](int f) { return Box{100 + 10 * f, 300, 24, 24}; };
+  auto other = [](int f) { return Box{500 - 10 * f, 304, 24, 24}; };
+  for (int f = 0; f <= 40; f += 2) {
+    std::vector<Detection> d{{other(f), DetectionKind::kFace, 0.9f}};
+    if (f <= 20) d.push_back({subject(f), DetectionKind::kFace, 0.9f});
+    tracker.Add(f, d);
+  }
+  REQUIRE(tracker.MarkSubject(20, subject(20)) >= 1);
+  for (int f = 0; f <= 20; f += 2) {
+    INFO("frame " << f);
+    CHECK(KeptAt(tracker.BoxesAt(f), subject(f)));
+  }
+  for (int f : {0, 10, 24, 30, 40}) {
+    INFO("frame " << f);
+    CHECK(Covers(tracker.BoxesAt(f), other(f)));
+    CHECK(!KeptAt(tracker.BoxesAt(f), other(f)));
+  }
+}
+
 // A face detection with the network's score and nothing moving there.
 std::vector<Detection> StillFace(int x, int y, int size, float score) {
   return {{{x, y, size, size}, DetectionKind::kFace, score}};

@@ -401,55 +401,86 @@ std::vector<MaskBoxAt> Tracker::BoxesAt(int64_t frame) const {
 }
 
 int Tracker::MarkSubject(int64_t frame, const Box& pick) {
-  int marked = 0;
+  // The one track the box picks: a face whose centre is inside the box (enlarged a little)
+  // and that overlaps it most, the nearer centre on a tie; only when no face is there, the
+  // person that overlaps it most. One, not every face in the box: a subject picked while
+  // passing someone would otherwise take the other person's face along for the whole video.
   Box wide = Enlarge(pick, 0.2);
-  for (Track& t : tracks_) {
-    auto b = TrackBoxAt(t, frame);
-    if (!b) continue;
-    bool picked = t.kind == DetectionKind::kFace
-                      ? CenterInside(*b, wide) && b->area() <= 4 * wide.area()
-                      : IoU(*b, pick) >= 0.3;
-    if (picked && !t.subject) {
-      t.subject = true;
-      ++marked;
+  size_t chosen = tracks_.size();
+  double best_iou = -1, best_d = 0;
+  for (DetectionKind kind : {DetectionKind::kFace, DetectionKind::kPerson}) {
+    for (size_t i = 0; i < tracks_.size(); ++i) {
+      const Track& t = tracks_[i];
+      if (t.kind != kind) continue;
+      auto b = TrackBoxAt(t, frame);
+      if (!b) continue;
+      double iou = IoU(*b, pick), d = CenterDistance(*b, pick);
+      bool candidate = kind == DetectionKind::kFace
+                           ? CenterInside(*b, wide) && b->area() <= 4 * wide.area()
+                           : iou >= 0.3;
+      if (candidate && (iou > best_iou || (iou == best_iou && d < best_d))) {
+        chosen = i;
+        best_iou = iou;
+        best_d = d;
+      }
     }
+    if (chosen != tracks_.size()) break;
   }
-  // Follow the subject from the pick, forwards and backwards, detection by detection: at
-  // each detection frame the face nearest to where the subject last was (of similar size,
-  // within reach of its speed) is the subject, whichever track it was linked into.
+  if (chosen == tracks_.size()) return 0;
+  tracks_[chosen].subject = true;
+  int marked = 1;
+  if (tracks_[chosen].kind != DetectionKind::kFace) return marked;
+  auto start = TrackBoxAt(tracks_[chosen], frame);
+  // Follow the subject from the pick, forwards and backwards, detection by detection. Where
+  // the subject's own track has a sighting, that is where the subject is. Where it has none
+  // (the face was lost), the face nearest to where the subject last was, of similar size and
+  // within reach of its speed, continues it, whichever track that face was linked into, unless
+  // that track was seen elsewhere at the same moment as the subject: then it is someone else
+  // passing by.
   std::map<int64_t, std::vector<std::pair<size_t, Box>>> faces_at;
   for (size_t i = 0; i < tracks_.size(); ++i) {
     if (tracks_[i].kind != DetectionKind::kFace) continue;
     for (const Observation& o : tracks_[i].obs) faces_at[o.frame].push_back({i, o.box});
   }
-  std::optional<Box> start;
-  for (const Track& t : tracks_) {
-    if (t.subject && t.kind == DetectionKind::kFace) start = TrackBoxAt(t, frame);
-  }
-  if (!start) return marked;
+  auto seen_elsewhere = [&](size_t candidate) {
+    for (const Observation& o : tracks_[candidate].obs) {
+      auto at = faces_at.find(o.frame);
+      for (const auto& [i, box] : at->second) {
+        double size = std::max({box.w, box.h, o.box.w, o.box.h});
+        if (i != candidate && tracks_[i].subject && CenterDistance(box, o.box) > size) return true;
+      }
+    }
+    return false;
+  };
   auto follow = [&](auto begin, auto end) {
     Box pos = *start;
     int64_t pos_frame = frame;
+    size_t current = chosen;
     for (auto it = begin; it != end; ++it) {
       double gap = std::abs(double(it->first - pos_frame));
       if (gap > p_.hold_frames) break;  // lost for too long: the reviewer is told
-      double size = std::max(pos.w, pos.h);
-      double reach = 0.75 * size + 0.1 * size * gap;
       const std::pair<size_t, Box>* best = nullptr;
-      double best_d = reach;
       for (const auto& cand : it->second) {
-        double r = double(cand.second.area()) / double(std::max<int64_t>(1, pos.area()));
-        double d = CenterDistance(cand.second, pos);
-        if (r > 0.4 && r < 2.5 && d < best_d) {
-          best = &cand;
-          best_d = d;
+        if (cand.first == current) best = &cand;
+      }
+      if (best == nullptr) {
+        double size = std::max(pos.w, pos.h);
+        double best_dist = 0.75 * size + 0.1 * size * gap;
+        for (const auto& cand : it->second) {
+          double r = double(cand.second.area()) / double(std::max<int64_t>(1, pos.area()));
+          double d = CenterDistance(cand.second, pos);
+          if (r > 0.4 && r < 2.5 && d < best_dist && !seen_elsewhere(cand.first)) {
+            best = &cand;
+            best_dist = d;
+          }
         }
       }
-      if (!best) continue;
+      if (best == nullptr) continue;
       if (!tracks_[best->first].subject) {
         tracks_[best->first].subject = true;
         ++marked;
       }
+      current = best->first;
       pos = best->second;
       pos_frame = it->first;
     }

@@ -48,8 +48,10 @@ class Tracker {
   std::vector<MaskBoxAt> BoxesAt(int64_t frame) const;
   int Lookahead() const;
 
-  // keep-subject: marks the tracks that the box picks at `frame`, and the tracks that
-  // continue them across a lost detection. Returns how many were marked.
+  // keep-subject: marks the one track that the box picks at `frame` (the face overlapping it
+  // most, or failing a face the person), and the face tracks that continue it across a lost
+  // detection, never a track seen elsewhere at the same moment as the subject. Returns how
+  // many were marked.
   int MarkSubject(int64_t frame, const Box& pick);
 
   // Frames to review, found so far (track lost; person with no face mask).
