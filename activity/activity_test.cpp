@@ -252,32 +252,19 @@ namespace {
 
 // The real filesystem, counting the files opened for reading, and able to run something
 // (retention, in the race test) just after a digest is renamed into place.
-class WatchedFilesystem final : public Filesystem {
+class WatchedFilesystem final : public ForwardingFilesystem {
  public:
-  Result<std::unique_ptr<WritableFile>> Create(const std::string& p) override {
-    return fs.Create(p);
-  }
-  Status CreateDirs(const std::string& p) override { return fs.CreateDirs(p); }
-  Status SyncDir(const std::string& p) override { return fs.SyncDir(p); }
-  Status Unlink(const std::string& p) override { return fs.Unlink(p); }
-  Status RemoveDir(const std::string& p) override { return fs.RemoveDir(p); }
+  WatchedFilesystem() : ForwardingFilesystem(PosixFilesystem::Instance()) {}
   Status Rename(const std::string& from, const std::string& to) override {
-    Status st = fs.Rename(from, to);
+    Status st = ForwardingFilesystem::Rename(from, to);
     if (after_rename) std::exchange(after_rename, nullptr)();
     return st;
   }
-  Status Truncate(const std::string& p, uint64_t n) override { return fs.Truncate(p, n); }
-  Status Chmod(const std::string& p, uint32_t mode) override { return fs.Chmod(p, mode); }
-  Result<uint64_t> FileSize(const std::string& p) override { return fs.FileSize(p); }
-  bool Exists(const std::string& p) override { return fs.Exists(p); }
-  Result<std::vector<DirEntry>> List(const std::string& d) override { return fs.List(d); }
-  Result<DiskSpace> Space(const std::string& p) override { return fs.Space(p); }
   Result<std::unique_ptr<SequentialFile>> OpenSequential(const std::string& p) override {
     ++opened;
-    return fs.OpenSequential(p);
+    return ForwardingFilesystem::OpenSequential(p);
   }
 
-  PosixFilesystem fs;
   int opened = 0;
   std::function<void()> after_rename;
 };

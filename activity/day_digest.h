@@ -3,9 +3,11 @@
 //
 // It is a cache of the per-segment index files ("<start>.activity", activity_file.h), never
 // the only copy: it lies in the day's directory beside them ("footage/<camera>/<day>/
-// day.activity"), is built lazily by the reader (ReadDayIndexes) from the per-segment files,
-// and is rebuilt (extended) when segments it lacks are asked for. It lives and dies with the
-// day's footage:
+// day.activity"), is built by the reader (ReadDayIndexes) from the per-segment files, and is
+// rebuilt (extended) when segments it lacks are asked for. The recorder runs the same reader
+// over a camera-day's segments when that day closes (its first segment in the next day
+// directory, or the recorder's stop), so that a closed day's first search reads one file.
+// It lives and dies with the day's footage:
 //   - a digest entry is made only from a per-segment index file read while it existed, and
 //     retention unlinks the day's digest before and after it unlinks any segment's index of
 //     that day (UnlinkDayDigest), so a digest never keeps a deleted segment's movement;

@@ -53,7 +53,9 @@ int RunRecord(const GlobalOptions& opts, const std::vector<std::string>& args) {
     LogError("recorder") << "cameras not registered in the records: " << registered.ToString();
     return kExitFailure;
   }
-  auto report = recorder::RecoverFootage(ctx->db(), ctx->fs(), ctx->site.data_dir);
+  recorder::RecoveryOptions recovery;
+  recovery.activity_index = ctx->site.recorder.activity_index;
+  auto report = recorder::RecoverFootage(ctx->db(), ctx->fs(), ctx->site.data_dir, recovery);
   if (!report.ok()) {
     LogError("recorder") << "recovery failed: " << report.status().ToString() << "; not recording";
     return kExitFailure;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "activity/activity_file.h"
+#include "activity/day_digest.h"
 #include "activity/indexer.h"
 #include "base/log.h"
 #include "media/fmp4_writer.h"
@@ -152,6 +153,7 @@ void CameraRecorder::Run() {
     WaitBackoff(backoff);
     backoff = std::min(backoff * 2, settings_.backoff_max_us);
   }
+  CloseDayDigest();
   PublishStatus(false, "recorder stopped", true);
   CameraCounters c = Counters();
   LogInfo("recorder") << "camera " << settings_.id << " stopped: " << c.video_frames
@@ -460,6 +462,11 @@ Status CameraRecorder::StartSegment(Session& s, int64_t pts_us, int64_t pts) {
     start.clock_offset_us = camera_wall->us - start.start.us;
   }
 
+  if (digest_day_of_ && DirName(SegmentRelativePath(settings_.id, *digest_day_of_)) !=
+                            DirName(SegmentRelativePath(settings_.id, start.start))) {
+    CloseDayDigest();
+  }
+
   if (!s.run_id) {
     if (last_end_ && start.start > *last_end_) {
       records::GapRow gap;
@@ -518,7 +525,36 @@ void CameraRecorder::WriteActivity(Session& s, bool keep) {
     LogWarn("recorder") << "camera " << settings_.id << ": activity index of segment "
                         << s.segment->id() << " not written: " << st.ToString()
                         << "; the footage is kept, its activity cannot be searched";
+    return;
   }
+  digest_day_of_ = s.segment->start().start;
+}
+
+// The day's segments are those the records list in its directory (with those of earlier
+// runs of the day); the digest keeps its entries and adds the indexes it lacks, each read
+// from its file while it exists, so retention running at the same time is answered as for
+// any reader (activity/day_digest.h). A digest that cannot be written costs only a slower
+// first search.
+void CameraRecorder::CloseDayDigest() {
+  if (!digest_day_of_) return;
+  const UtcMicros of = *digest_day_of_;
+  digest_day_of_.reset();
+  const std::string day_dir = DirName(SegmentRelativePath(settings_.id, of));
+  const int64_t day_start = of.us - ((of.us % kMicrosPerDay) + kMicrosPerDay) % kMicrosPerDay;
+  auto rows =
+      db_.ListSegments(settings_.id, UtcMicros{day_start}, UtcMicros{day_start + kMicrosPerDay});
+  if (!rows.ok()) {
+    LogWarn("recorder") << "camera " << settings_.id << ": activity digest of " << day_dir
+                        << " not written: " << rows.status().ToString()
+                        << "; the first search over that day builds it";
+    return;
+  }
+  std::vector<std::string> paths;
+  for (const records::SegmentRow& row : *rows) {
+    if (row.state == records::SegmentState::kComplete && DirName(row.path) == day_dir)
+      paths.push_back(JoinPath(data_dir_, row.path));
+  }
+  (void)activity::ReadDayIndexes(fs_, paths);
 }
 
 void CameraRecorder::EndRun(Session& s) {

@@ -120,6 +120,11 @@ class CameraRecorder {
   void EndSegment(Session& s);
   // Finishes the segment's activity index and, when keep, writes it beside the segment.
   void WriteActivity(Session& s, bool keep);
+  // When the day directory the recorder has been writing into closes (a segment starts in
+  // another day, or the recorder stops), brings that day's activity digest
+  // (activity/day_digest.h) up to date with the indexes of all its complete segments, so
+  // that the first search over the day reads one file.
+  void CloseDayDigest();
   void EndRun(Session& s);
   void PublishStatus(bool online, const std::string& error, bool force);
   void ResolvePreviousRun();
@@ -142,6 +147,9 @@ class CameraRecorder {
 
   // Owned by the camera thread.
   std::optional<UtcMicros> last_end_;   // end of the last footage written
+  // Start of the last segment whose index was written: its day directory's digest is
+  // brought up to date when that day closes (CloseDayDigest).
+  std::optional<UtcMicros> digest_day_of_;
   records::GapReason gap_reason_ = records::GapReason::kRecorderStopped;
   std::optional<UtcMicros> last_packet_;
   std::string last_logged_error_;

@@ -1,6 +1,6 @@
 // CameraRecorder on local media files (libavformat opens them like a camera), for inputs
 // the simulator does not produce: a picture size change inside one stream, and G.711 audio.
-#include <catch2/catch.hpp>
+#include "recorder/camera_recorder.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -8,12 +8,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <thread>
 
+#include "activity/activity_file.h"
+#include "activity/day_digest.h"
 #include "media/probe.h"
-#include "recorder/camera_recorder.h"
 #include "recorder/camera_source.h"
 
 using namespace custodian;
@@ -224,4 +226,71 @@ TEST_CASE("hostile camera network: over UDP (libavformat) a camera's password is
   fake.join();
   CHECK_FALSE(opened.ok());
   CHECK(answered.find("Authorization: Basic") != std::string::npos);
+}
+
+namespace {
+
+// The system's clocks with the wall clock set, at construction, to a chosen instant: the
+// recorder's segments then start where a test needs them (just before midnight).
+class ShiftedClock final : public Clock {
+ public:
+  explicit ShiftedClock(UtcMicros now) : offset_(now.us - SystemClock::Instance().Now().us) {}
+  UtcMicros Now() const override { return {SystemClock::Instance().Now().us + offset_}; }
+  MonoMicros Monotonic() const override { return SystemClock::Instance().Monotonic(); }
+  bool Synchronized() const override { return true; }
+  void SleepFor(int64_t d_us) const override { SystemClock::Instance().SleepFor(d_us); }
+
+ private:
+  const int64_t offset_;
+};
+
+// Each segment's index is moved aside, so that only the day's digest can answer.
+void RequireDigestHoldsAll(Filesystem& fs, const std::vector<std::string>& segment_paths) {
+  for (const std::string& p : segment_paths) {
+    REQUIRE(fs.Rename(activity::ActivityPathFor(p), activity::ActivityPathFor(p) + ".aside").ok());
+  }
+  for (const auto& index : activity::ReadDayIndexes(fs, segment_paths)) {
+    INFO((index.ok() ? "" : index.status().ToString()));
+    REQUIRE(index.ok());
+  }
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a camera-day's activity digest is written when the day closes and when the recorder stops") {
+  const std::string dir = TempDir();
+  Run("ffmpeg -loglevel error -y -f lavfi -i testsrc=size=320x240:rate=25 -t 9 -c:v libx264 "
+      "-preset ultrafast -g 25 -bf 0 -pix_fmt yuv420p -f mpegts " +
+      dir + "/day.ts");
+  auto db = records::Database::Open(dir + "/records.db", SystemClock::Instance());
+  REQUIRE(db.ok());
+  REQUIRE((*db)->UpsertCamera({"cam", "cam", {}}).ok());
+  CameraSettings settings;
+  settings.id = "cam";
+  settings.url = dir + "/day.ts";
+  settings.segment_us = 2 * kMicrosPerSecond;
+  settings.backoff_min_us = 60 * kMicrosPerSecond;  // one pass over the file
+  const UtcMicros midnight{int64_t{20'718} * kMicrosPerDay};
+  ShiftedClock clock(midnight - 5 * kMicrosPerSecond);
+  Filesystem& fs = PosixFilesystem::Instance();
+  CameraRecorder rec(settings, **db, fs, clock, dir);
+  rec.Start();
+  for (int i = 0; i < 200 && !(*db)->LastRun("cam")->value_or(records::RunRow{}).end; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto all = (*db)->ListAllSegments();
+  REQUIRE(all.ok());
+  std::vector<std::string> before, after;  // segments in the day before midnight, and after
+  for (const auto& s : *all) (s.start < midnight ? before : after).push_back(dir + "/" + s.path);
+  REQUIRE(before.size() >= 2);
+  REQUIRE(after.size() >= 2);
+  REQUIRE(DirName(before.back()) != DirName(after.front()));
+
+  // The first segment after midnight closed the day before; the day after is still open.
+  CHECK(fs.Exists(activity::DayDigestPathFor(before.front())));
+  CHECK_FALSE(fs.Exists(activity::DayDigestPathFor(after.front())));
+  rec.Stop();
+  REQUIRE(fs.Exists(activity::DayDigestPathFor(after.front())));
+  RequireDigestHoldsAll(fs, before);
+  RequireDigestHoldsAll(fs, after);
 }

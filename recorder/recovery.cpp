@@ -1,7 +1,10 @@
 #include "recorder/recovery.h"
 
+#include <map>
 #include <set>
 
+#include "activity/activity_file.h"
+#include "activity/footage_index.h"
 #include "base/log.h"
 #include "base/sha256.h"
 #include "media/mp4_scan.h"
@@ -94,6 +97,48 @@ Result<int64_t> Adopt(records::Database& db, const FootageFile& file, UtcMicros 
   return *id;
 }
 
+// Step 3 for one segment: an index that reads is left alone; else one is built from the
+// file and written beside it (the segment is already finalised, so the index never exists
+// for footage that does not).
+void RebuildActivity(Filesystem& fs, const std::string& data_dir, const records::SegmentRow& row,
+                     RecoveryReport* report) {
+  const std::string path = JoinPath(data_dir, row.path);
+  const std::string index_path = activity::ActivityPathFor(path);
+  if (activity::ReadActivityFile(fs, index_path).ok()) return;
+  auto index = activity::IndexFootageFile(path, row.duration_us);
+  Status st = index.ok() ? activity::WriteActivityFile(fs, index_path, *index) : index.status();
+  if (!st.ok()) {
+    report->notes.push_back("segment " + std::to_string(row.id) + " of camera " + row.camera_id +
+                            ": activity index not rebuilt (" + st.ToString() +
+                            "); its footage is kept, its activity cannot be searched");
+    return;
+  }
+  ++report->indexed;
+  report->notes.push_back("segment " + std::to_string(row.id) + " of camera " + row.camera_id +
+                          ": activity index rebuilt from its footage (" +
+                          std::to_string(index->scores.size()) + " s)");
+}
+
+// Step 3: the segments recovery finished or adopted, and each camera's newest complete one.
+Status RebuildIndexes(records::Database& db, Filesystem& fs, const std::string& data_dir,
+                      const std::set<int64_t>& recovered, RecoveryReport* report) {
+  auto all = db.ListAllSegments();
+  if (!all.ok()) return all.status();
+  std::map<std::string, const records::SegmentRow*> newest;
+  for (const records::SegmentRow& s : *all) {
+    if (s.state != records::SegmentState::kComplete) continue;
+    const records::SegmentRow*& n = newest[s.camera_id];
+    if (!n || s.start > n->start) n = &s;
+  }
+  std::set<int64_t> ids = recovered;
+  for (const auto& [camera, row] : newest) ids.insert(row->id);
+  for (const records::SegmentRow& s : *all) {
+    if (ids.count(s.id) && s.state == records::SegmentState::kComplete)
+      RebuildActivity(fs, data_dir, s, report);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 bool ParseSegmentFileName(const std::string& name, UtcMicros* start) {
@@ -107,8 +152,9 @@ bool ParseSegmentFileName(const std::string& name, UtcMicros* start) {
 }
 
 Result<RecoveryReport> RecoverFootage(records::Database& db, Filesystem& fs,
-                                      const std::string& data_dir) {
+                                      const std::string& data_dir, const RecoveryOptions& options) {
   RecoveryReport report;
+  std::set<int64_t> to_index;  // segments of step 3
   auto open_rows = db.ListSegmentsInState(records::SegmentState::kRecording);
   if (!open_rows.ok()) return open_rows.status();
   for (const records::SegmentRow& row : *open_rows) {
@@ -122,6 +168,7 @@ Result<RecoveryReport> RecoverFootage(records::Database& db, Filesystem& fs,
     }
     if (f.playable) {
       CUSTODIAN_RETURN_IF_ERROR(db.FinishSegment(row.id, FinishFrom(f, row.start)));
+      to_index.insert(row.id);
       ++report.finished;
       report.trimmed_bytes += f.trimmed;
       report.notes.push_back("segment " + std::to_string(row.id) + " of camera " + row.camera_id +
@@ -165,9 +212,12 @@ Result<RecoveryReport> RecoverFootage(records::Database& db, Filesystem& fs,
     }
     auto id = Adopt(db, file, start, f);
     if (!id.ok()) return id.status();
+    to_index.insert(*id);
     ++report.adopted;
     report.notes.push_back("unindexed file " + file.rel + " adopted as segment " + std::to_string(*id));
   }
+  if (options.activity_index)
+    CUSTODIAN_RETURN_IF_ERROR(RebuildIndexes(db, fs, data_dir, to_index, &report));
   for (const std::string& n : report.notes) LogWarn("recovery") << n;
   return report;
 }

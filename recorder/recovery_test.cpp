@@ -225,3 +225,61 @@ TEST_CASE("check accepts a day's activity digest with footage and reports one wi
   REQUIRE(report->problems.size() == 1);
   CHECK(report->problems[0].find("activity digest of a day without footage") != std::string::npos);
 }
+
+// A crash leaves a segment without its index: the one it cut (finished here), or the one it
+// closed just before the recorder wrote the index (the camera's newest complete segment).
+TEST_CASE("recovery rebuilds the activity index of a segment a crash left without one") {
+  Fixture f;
+  const UtcMicros closed{1'790'000'800'000'000};
+  const std::string closed_rel = f.Place(closed);
+  const int64_t closed_id = f.OpenRow(closed, closed_rel);
+  records::SegmentFinish fin;
+  fin.end = closed + 4'000'000;
+  fin.bytes = static_cast<int64_t>(*f.fs.FileSize(f.dir + "/" + closed_rel));
+  fin.duration_us = 4'000'000;
+  fin.sha256 = Sha256File(f.dir + "/" + closed_rel).value();
+  fin.video_codec = "h264";
+  fin.width = 320;
+  fin.height = 240;
+  REQUIRE(f.db->FinishSegment(closed_id, fin).ok());
+  const UtcMicros cut = closed + 4'000'000;
+  const std::string cut_rel = f.Place(cut, *f.fs.FileSize(f.clip) * 2 / 3);
+  const int64_t cut_id = f.OpenRow(cut, cut_rel);
+
+  SECTION("by default") {
+    auto report = RecoverFootage(*f.db, f.fs, f.dir);
+    REQUIRE(report.ok());
+    CHECK(report->indexed == 1);  // the newest complete one is the cut one now
+    auto cut_row = f.db->GetSegment(cut_id).value().value();
+    auto index = activity::ReadActivityFile(f.fs, activity::ActivityPathFor(f.dir + "/" + cut_rel));
+    REQUIRE(index.ok());
+    CHECK(static_cast<int64_t>(index->scores.size()) ==
+          (cut_row.duration_us + 999'999) / 1'000'000);
+    CHECK(CheckFootage(*f.db, f.fs, f.dir, true)->problems.empty());
+
+    // The closed segment was not the newest: a second recovery (after its index is lost)
+    // leaves it, and makes nothing twice.
+    auto again = RecoverFootage(*f.db, f.fs, f.dir);
+    REQUIRE(again.ok());
+    CHECK(again->indexed == 0);
+  }
+  SECTION("the newest complete segment gets one too") {
+    REQUIRE(f.db->RemoveSegment(cut_id).ok());
+    REQUIRE(f.fs.Unlink(f.dir + "/" + cut_rel).ok());
+    auto report = RecoverFootage(*f.db, f.fs, f.dir);
+    REQUIRE(report.ok());
+    CHECK(report->indexed == 1);
+    auto index =
+        activity::ReadActivityFile(f.fs, activity::ActivityPathFor(f.dir + "/" + closed_rel));
+    REQUIRE(index.ok());
+    CHECK(index->scores.size() == 4);
+  }
+  SECTION("not when the site indexes no activity") {
+    RecoveryOptions options;
+    options.activity_index = false;
+    auto report = RecoverFootage(*f.db, f.fs, f.dir, options);
+    REQUIRE(report.ok());
+    CHECK(report->indexed == 0);
+    CHECK_FALSE(f.fs.Exists(activity::ActivityPathFor(f.dir + "/" + cut_rel)));
+  }
+}

@@ -77,3 +77,67 @@ TEST_CASE("a moving picture gets activity in its index and a still one gets none
   std::string out;
   REQUIRE(RunCustodian({"--config", site.config(), "check", "--hashes"}, &out) == 0);
 }
+
+// A recorder killed mid-segment leaves the segment for recovery with no index (the indexer's
+// state was in its memory); recovery at the next start builds the index from the footage, so
+// no recorded second is left without activity.
+TEST_CASE("a segment cut by a killed recorder gets its activity index at recovery") {
+  auto sim =
+      sim::SimulatorProcess::Start({"moving:width=320,height=240,gop=25,clip=8,input=pattern"});
+  REQUIRE(sim.ok());
+  TestSite site({{"moving", (*sim)->Url("moving")}}, /*segment_seconds=*/60);
+  auto db = site.OpenRecords();
+  auto open_segment = [&]() -> std::optional<records::SegmentRow> {
+    auto open = db->ListSegmentsInState(records::SegmentState::kRecording);
+    REQUIRE(open.ok());
+    if (open->empty()) return std::nullopt;
+    return open->front();
+  };
+  UtcMicros killed;
+  {
+    RecorderProcess recorder(site);
+    REQUIRE(WaitFor([&] { return open_segment().has_value(); }, 30'000));
+    const UtcMicros began = open_segment()->start;
+    REQUIRE(WaitFor([&] { return WallNow() - began >= 13 * kMicrosPerSecond; }, 30'000));
+    killed = WallNow();
+    recorder.Kill();
+  }
+  const auto cut = open_segment();
+  REQUIRE(cut.has_value());  // the kill left the segment open, without its index
+  const std::string index_path = JoinPath(site.data_dir(), activity::ActivityPathFor(cut->path));
+  PosixFilesystem fs;
+  REQUIRE_FALSE(fs.Exists(index_path));
+
+  {
+    RecorderProcess recorder(site);  // recovers before it records
+    REQUIRE(WaitFor(
+        [&] {
+          const auto next = open_segment();
+          return next.has_value() && next->start > killed;
+        },
+        30'000));
+    REQUIRE(recorder.Stop() == 0);
+  }
+  auto recovered = db->GetSegment(cut->id);
+  REQUIRE(recovered.ok());
+  REQUIRE(recovered->has_value());
+  REQUIRE((*recovered)->state == records::SegmentState::kComplete);
+  auto index = activity::ReadActivityFile(fs, index_path);
+  INFO((index.ok() ? "" : index.status().ToString()));
+  REQUIRE(index.ok());
+  REQUIRE(static_cast<int64_t>(index->scores.size()) ==
+          ((*recovered)->duration_us + 999'999) / 1'000'000);
+  REQUIRE(index->scores.size() >= 10);
+  int active = 0;
+  for (uint8_t score : index->scores) active += score >= activity::kActiveScore;
+  INFO(active << " of " << index->scores.size() << " s active, " << index->grids.size()
+              << " spans");
+  REQUIRE(index->grids.size() >= 2);  // keyframes sampled every 4 s over 12 s and more
+  REQUIRE(active * 2 >= static_cast<int>(index->scores.size()));
+
+  // Every complete segment now has its index, and check finds records and disk in agreement.
+  const CameraActivity all = ReadIndexes(*db, site.data_dir(), "moving");
+  REQUIRE(all.indexes == all.segments);
+  std::string out;
+  REQUIRE(RunCustodian({"--config", site.config(), "check", "--hashes"}, &out) == 0);
+}

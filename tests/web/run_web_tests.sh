@@ -99,8 +99,25 @@ cameras:
     name: "Door"
     url: rtsp://127.0.0.1:$RTSP_PORT/door
     transport: tcp
+  # A scripted scene for search by region (below); only finder1 may see it.
+  - id: scene
+    name: "Scene"
+    url: rtsp://127.0.0.1:$RTSP_PORT/scene
+    transport: tcp
 YAML
 C() { "$CUSTODIAN" --config "$WORK/site.yaml" "$@"; }
+
+# The scripted scene the simulator loops as camera "scene": a still background (a flat wall
+# with a darker panel) and a 40x40 white box that crosses the left third of the picture from
+# top to bottom in seconds SCENE_A_FROM..SCENE_A_TO of every SCENE_LOOP, and the right fifth
+# in seconds SCENE_B_FROM..SCENE_B_TO; nothing else moves. Keyframes every 0.2 s, so the
+# recording starts within 0.2 s of the loop's start.
+SCENE_LOOP=30 SCENE_A_FROM=3 SCENE_A_TO=9 SCENE_B_FROM=17 SCENE_B_TO=23
+cross() { echo "between(t,$1,$2),-40+(t-$1)*220/($2-$1)"; }
+ffmpeg -loglevel error -y -f lavfi -i "color=c=0x5a6e82:s=320x180:r=25:d=$SCENE_LOOP" \
+  -f lavfi -i "color=c=white:s=40x40:r=25:d=$SCENE_LOOP" -filter_complex \
+  "[0]drawbox=x=130:y=50:w=70:h=60:color=0x3a4a5a:t=fill[bg];[bg][1]overlay=x='if(lt(t,($SCENE_A_TO+$SCENE_B_FROM)/2),20,264)':y='if($(cross $SCENE_A_FROM $SCENE_A_TO),if($(cross $SCENE_B_FROM $SCENE_B_TO),-100))':eval=frame" \
+  -c:v libx264 -preset ultrafast -g 5 -bf 0 -pix_fmt yuv420p "$WORK/scene.mp4"
 
 mkfifo "$WORK/sim.in"
 "$SIM" --port "$RTSP_PORT" --quit-on-eof --log-level warn \
@@ -108,6 +125,7 @@ mkfifo "$WORK/sim.in"
   --stream "lobby-sub:codec=h264,width=320,height=180,fps=25,bitrate=200,clip=10" \
   --stream "yard:codec=h264,width=640,height=360,fps=25,bitrate=800,clip=10" \
   --stream "door:codec=h265,width=640,height=360,fps=25,bitrate=600,clip=10,audio=aac,clock_offset=30" \
+  --stream "scene:file=$WORK/scene.mp4" \
   < "$WORK/sim.in" > "$WORK/sim.out" 2> "$WORK/sim.log" &
 PIDS+=($!)
 exec 3> "$WORK/sim.in"
@@ -135,6 +153,7 @@ for u in "manager1 manager" "manager2 manager" "dpo1 dpo" "staff1 staff"; do
   echo "$WEB_PASSWORD" | C user add "$1" --role "$2" --camera lobby --camera yard --camera door >/dev/null
 done
 echo "$WEB_PASSWORD" | C user add admin1 --role admin >/dev/null
+echo "$WEB_PASSWORD" | C user add finder1 --role manager --camera scene >/dev/null
 
 # Started directly (not through C, a function, which would fork a subshell) so that $! is
 # the service itself and cleanup stops it.
@@ -166,6 +185,7 @@ rm -rf "$SHOTS"; mkdir -p "$SHOTS"
 BASE="$BASE" DB="$DATA/records.db" SHOTS="$SHOTS" CHROMIUM="$CHROMIUM" \
   SIM_IN="$WORK/sim.in" MAIL_DIR="$WORK/mail" SERVE_LOG="$WORK/serve.log" \
   FAKE_ONVIF_ADDRESS="$FAKE_ONVIF_ADDRESS" CAMERAS_DIR="$WORK/cameras" \
+  SCENE="$SCENE_LOOP,$SCENE_A_FROM,$SCENE_A_TO,$SCENE_B_FROM,$SCENE_B_TO" \
   PLAYWRIGHT_DIR="$NODE_DIR/node_modules/playwright-core" \
   timeout 600 node "$SRC/tests/web/ui.test.mjs" || {
     rc=$?

@@ -12,7 +12,7 @@ import path from 'node:path';
 const require = createRequire(import.meta.url);
 const { chromium } = require(process.env.PLAYWRIGHT_DIR);
 const { BASE, DB, SHOTS, CHROMIUM, WEB_PASSWORD, SIM_IN, MAIL_DIR, SERVE_LOG } = process.env;
-const { FAKE_ONVIF_ADDRESS, FAKE_ONVIF_PASSWORD, CAMERAS_DIR } = process.env;
+const { FAKE_ONVIF_ADDRESS, FAKE_ONVIF_PASSWORD, CAMERAS_DIR, SCENE } = process.env;
 
 let failures = 0;
 let step = '';
@@ -981,6 +981,56 @@ await run('an admin adds a camera and its connection test succeeds', async () =>
   check(sql("SELECT count(*) FROM access_log WHERE action='camera_update' AND camera_id='porch' AND detail LIKE '%password was dropped%'") === '1',
     'the dropped password is in the access log');
   await shot(page, '14b-camera-password-dropped');
+});
+
+// The scripted scene (run_web_tests.sh): a box crosses the left third of the picture at
+// known seconds of every loop, and the right fifth at others. Each recorded run starts at a
+// loop's start (keyframes every 0.2 s), so the known moments are each run's first segment
+// start plus loop * k plus the crossing's seconds.
+await run('search by region finds the scripted crossings of a known region within 2 s, and nothing else', async () => {
+  const [loop, aFrom, aTo, bFrom, bTo] = SCENE.split(',').map((v) => Number(v) * 1000);
+  const page = await signedIn('finder1');
+  await page_goto(page, '#/review?camera=scene&window=900');
+  await page.locator('.seg-footage').first().waitFor();
+  await page.getByRole('button', { name: 'Show the camera\'s picture' }).click();
+  await page.getByLabel('Purpose').selectOption('incident_review');
+  await page.getByLabel('In your own words').fill(`scene ${purposeText}`);
+  await page.getByRole('button', { name: 'Continue to footage' }).click();
+  await page.waitForFunction(() => document.querySelector('.region-canvas img')?.naturalWidth > 0, null, { timeout: 20_000 });
+  // The box over the left third, from the top of the picture to the bottom.
+  const box = await page.locator('.region-canvas').boundingBox();
+  await page.mouse.move(box.x + box.width * 0.02, box.y + box.height * 0.02);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.98, { steps: 4 });
+  await page.mouse.up();
+  check(await page.locator('.region-box').count() === 1, 'one box is drawn');
+  // The indexed footage (the complete segments, per run) before and after the search: a
+  // crossing indexed before it must be found; one indexed by its end may be.
+  const runs = () => sql("SELECT run_id, min(start_us), max(end_us) FROM segments WHERE camera_id = 'scene' AND state = 'complete' GROUP BY run_id")
+    .split('\n').filter(Boolean).map((l) => l.split('|').map(Number)).map(([, s, e]) => ({ start: s / 1000, end: e / 1000 }));
+  // The crossings of the box ([from, to] in ms) whose seconds lie in the runs' footage,
+  // beyond `margin` ms before each run's end.
+  const crossings = (rs, margin) => rs.flatMap((r) => {
+    const out = [];
+    for (let t = r.start; t + margin < r.end; t += loop) out.push([t + aFrom, t + aTo]);
+    return out;
+  });
+  const known = crossings(runs(), aTo + 4000);  // seen inside the box by a sampled keyframe and after
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  await page.locator('.region-results').locator('.region-moment').first().waitFor({ timeout: 20_000 });
+  const peaks = (await page.locator('.region-moment time').evaluateAll((els) => els.map((e) => e.dateTime))).map(Date.parse);
+  const after = runs();
+  const possible = crossings(after, aFrom - 4000);  // any that had begun in indexed footage
+  await shot(page, '03c-region-search-scene');
+  const near = (p, [from, to]) => p >= from - 2000 && p <= to + 2000;
+  const fmt = (t) => new Date(t).toISOString().slice(11, 23);
+  const said = `found ${peaks.map(fmt)}; crossings ${possible.map(([a, b]) => `${fmt(a)}-${fmt(b)}`)}; ` +
+    `the other side's at +${bFrom / 1000}..${bTo / 1000} s of each loop`;
+  check(known.length >= 2, `at least two crossings indexed (${said})`);
+  for (const k of known) check(peaks.some((p) => near(p, k)), `the crossing at ${fmt(k[0])} is found within 2 s (${said})`);
+  for (const p of peaks) check(possible.some((k) => near(p, k)), `the moment at ${fmt(p)} is a crossing of the box (${said})`);
+  check(peaks.length <= possible.length, `one moment per crossing (${said})`);
+  await page.context().close();
 });
 
 await run('camera clocks, days of footage and live stills on the camera and health pages', async () => {
