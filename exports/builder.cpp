@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <thread>
 #include <tuple>
 
 #include "base/sha256.h"
@@ -111,6 +113,14 @@ Manifest StartManifest(const ExportPlan& plan, const SigningKey& key, const Cloc
 std::string WorkingCopyStem(int64_t export_id, const std::string& camera_id, UtcMicros start) {
   return std::string(kWorkingDir) + "/export-" + std::to_string(export_id) + "_" + camera_id +
          "_" + FormatUtcCompact(start);
+}
+
+int SourcesBesideOutputEvery(const BuildOptions& options) {
+  if (options.sources_beside_output_every > 0) return options.sources_beside_output_every;
+  double load = 0;
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  if (::getloadavg(&load, 1) == 1 && load >= static_cast<double>(cores)) return 1;
+  return 3;
 }
 
 Result<BuildResult> BuildPackage(const ExportPlan& plan, const std::string& data_dir,

@@ -67,7 +67,7 @@ Status Splicer::RunRange(const RangePlan& rp, const ProgressFn& progress,
     // sources_beside_output_every-th source is hashed by the output's worker, interleaved
     // with the output stream over the same bytes, the rest two at a time on the source worker.
     const bool hash_source = options_.verify_sources || plan_.export_row.include_originals;
-    const int64_t every = std::max<int64_t>(1, options_.sources_beside_output_every);
+    const int64_t every = std::max(1, beside_output_every_);
     const bool beside_output =
         hash_source && !plan_.export_row.include_originals && ++sources_seen_ % every == 0;
     if (hash_source && !beside_output) {

@@ -66,7 +66,8 @@ class Splicer {
         options_(options),
         zone_(zone),
         manifest_(manifest),
-        total_bytes_(std::max<int64_t>(1, plan.SourceBytes())) {}
+        total_bytes_(std::max<int64_t>(1, plan.SourceBytes())),
+        beside_output_every_(SourcesBesideOutputEvery(options)) {}
 
   Status Run(const ProgressFn& progress, const CancelFn& cancelled);
   // Waits for the source digests; kDataLoss naming every segment that does not match.
@@ -103,6 +104,7 @@ class Splicer {
   // the output's single stream, which cannot be split, runs on the writer's worker with
   // every BuildOptions::sources_beside_output_every-th source beside it.
   HashWorker source_hasher_{"export-hash-src"};
+  const int beside_output_every_;  // SourcesBesideOutputEvery(options), fixed for the build
   struct PendingSource {
     const records::SegmentRow* row;
     HashRun run;
