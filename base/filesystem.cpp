@@ -31,6 +31,25 @@ class PosixWritableFile final : public WritableFile {
     }
     return Status::Ok();
   }
+  Status AppendCopyOf(int source_fd, uint64_t source_offset, const void* data,
+                      size_t size) override {
+    auto offset = static_cast<off64_t>(source_offset);
+    size_t done = 0;
+    while (done < size) {
+      ssize_t n = ::copy_file_range(source_fd, &offset, fd_, nullptr, size - done, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno != ENOSPC && errno != EDQUOT && errno != EIO) {
+        // Not supported between these files (another filesystem before Linux 5.19, a
+        // special file): write the caller's copy of the bytes instead.
+        break;
+      }
+      if (n < 0) return ErrnoStatus("copy_file_range to " + path_, errno);
+      if (n == 0) break;  // the source is shorter than it was mapped: write the rest
+      done += static_cast<size_t>(n);
+      size_ += static_cast<uint64_t>(n);
+    }
+    return Append(static_cast<const char*>(data) + done, size - done);
+  }
   Status Sync() override {
     if (::fdatasync(fd_) != 0) return ErrnoStatus("fdatasync " + path_, errno);
     return Status::Ok();
@@ -60,6 +79,11 @@ class FaultyWritableFile final : public WritableFile {
   Status Append(const void* data, size_t size) override {
     if (!fs_.ConsumeWriteBudget(size)) return ErrnoStatus("write (injected)", ENOSPC);
     return base_->Append(data, size);
+  }
+  Status AppendCopyOf(int source_fd, uint64_t source_offset, const void* data,
+                      size_t size) override {
+    if (!fs_.ConsumeWriteBudget(size)) return ErrnoStatus("write (injected)", ENOSPC);
+    return base_->AppendCopyOf(source_fd, source_offset, data, size);
   }
   Status Sync() override { return base_->Sync(); }
   Status Close() override { return base_->Close(); }

@@ -26,6 +26,16 @@ class WritableFile {
  public:
   virtual ~WritableFile() = default;
   virtual Status Append(const void* data, size_t size) = 0;
+  // Appends the same bytes as Append(data, size), where they are the bytes of the file open
+  // as `source_fd` at `source_offset` (mapped, typically): a file that can copies them in
+  // the kernel (copy_file_range), page cache to page cache as `cp` does, rather than
+  // through this process's memory, which costs several times the CPU. By default, Append.
+  virtual Status AppendCopyOf(int source_fd, uint64_t source_offset, const void* data,
+                              size_t size) {
+    (void)source_fd;
+    (void)source_offset;
+    return Append(data, size);
+  }
   virtual Status Sync() = 0;   // fdatasync-equivalent durability of the data written so far
   virtual Status Close() = 0;  // idempotent
   virtual uint64_t Size() const = 0;

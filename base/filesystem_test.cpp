@@ -1,6 +1,8 @@
 #include "base/filesystem.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -46,6 +48,35 @@ TEST_CASE("injected faults fill the disk and fail unlinks") {
   fs.SetSpace({1000, 50});
   REQUIRE(fs.Space(dir)->free_bytes == 50);
   REQUIRE(fs.Space(dir)->UsedFraction() == Approx(0.95));
+}
+
+TEST_CASE("a copy from another file appends its bytes at the end, and fills the disk alike") {
+  auto& posix = PosixFilesystem::Instance();
+  std::string dir = TempDir();
+  std::string source_bytes;
+  for (int i = 0; i < 300000; ++i) source_bytes += static_cast<char>('a' + i % 23);
+  REQUIRE(WriteFileAtomically(posix, JoinPath(dir, "src.bin"), source_bytes).ok());
+  const int fd = ::open(JoinPath(dir, "src.bin").c_str(), O_RDONLY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  auto f = posix.Create(JoinPath(dir, "out.bin"));
+  REQUIRE(f.ok());
+  REQUIRE((*f)->Append("head", 4).ok());
+  REQUIRE((*f)->AppendCopyOf(fd, 1000, source_bytes.data() + 1000, 200000).ok());
+  REQUIRE((*f)->Append("tail", 4).ok());
+  REQUIRE((*f)->Size() == 200008);
+  REQUIRE((*f)->Close().ok());
+  auto out = ReadFileToString(posix, JoinPath(dir, "out.bin"), 1 << 20);
+  REQUIRE(out.ok());
+  REQUIRE(*out == "head" + source_bytes.substr(1000, 200000) + "tail");
+
+  FaultInjectingFilesystem faulty(posix);
+  faulty.FailWritesAfter(100000);
+  auto g = faulty.Create(JoinPath(dir, "full.bin"));
+  REQUIRE(g.ok());
+  REQUIRE((*g)->AppendCopyOf(fd, 0, source_bytes.data(), 60000).ok());
+  REQUIRE((*g)->AppendCopyOf(fd, 60000, source_bytes.data() + 60000, 60000).kind() ==
+          ErrorKind::kResourceExhausted);
+  ::close(fd);
 }
 
 TEST_CASE("a failed atomic write leaves the old file whole and no temporary") {

@@ -44,7 +44,8 @@ struct BuildOptions {
   bool durable = true;         // fsync every file and directory before returning
   // One source segment in this many is hashed by the output's hash worker, interleaved with
   // the output stream over the same bytes; the others on a second worker, two at a time.
-  int sources_beside_output_every = 3;
+  // 0: chosen when the build starts (SourcesBesideOutputEvery).
+  int sources_beside_output_every = 0;
   // Footage is treated as continuous across a hole up to this long (timestamp jitter at a
   // segment boundary); a longer hole starts a new part and is reported.
   int64_t join_tolerance_us = kMicrosPerSecond;
@@ -53,6 +54,13 @@ struct BuildOptions {
   std::string software_version = "unknown";
   std::string software_revision = "unknown";
 };
+
+// options.sources_beside_output_every, or when it is 0 the split for the machine as it is:
+// 1 (every source paired with the output on one worker, the least CPU: SHA-NI runs two
+// streams for much less than twice the cost of one) when the load average is at least the
+// number of cores, since then CPU time is what a build waits for; 3 otherwise (a second
+// worker takes two thirds of the sources, shortening the output worker's critical path).
+int SourcesBesideOutputEvery(const BuildOptions& options);
 
 // Where a build's time went, in seconds. The building thread's steps are its CPU time
 // (fsync and hash_wait, which wait, are wall time); the workers' are their threads' CPU time.

@@ -293,6 +293,24 @@ TEST_CASE("an export that would not fit on the disk is refused before it starts"
   REQUIRE(built.status().kind() == ErrorKind::kResourceExhausted);
 }
 
+TEST_CASE("a disk that fills while the footage is copied fails the build as out of space") {
+  Site s;
+  const UtcMicros t = kT0 - kHour;
+  AddSegment(*s.db, s.dir.path(), "door-1", t, 320, 240, 2);
+  AddSegment(*s.db, s.dir.path(), "door-1", t + 2 * kSecond, 320, 240, 2);
+  const int64_t ex = ApprovedExport(s, {{"door-1", t, t + 4 * kSecond}});
+  auto plan = PlanExport(*s.db, ex, "Test site");
+  REQUIRE(plan.ok());
+  auto key = SigningKey::LoadOrCreate(s.dir.File("keys"));
+  // Room for the header and the first segment's fragments, not for the second's.
+  FaultInjectingFilesystem full(PosixFilesystem::Instance());
+  full.FailWritesAfter(plan->ranges.front().segments.front().bytes + 4096);
+  auto built = BuildPackage(*plan, s.dir.path(), s.dir.File("out"), *key, full, s.clock,
+                            TimeZone::UkLocal(), BuildOptions{}, {}, {});
+  REQUIRE(built.status().kind() == ErrorKind::kResourceExhausted);
+  REQUIRE(built.status().message().find("(injected)") != std::string::npos);
+}
+
 TEST_CASE("the package's player lists its working copies and loads nothing from elsewhere") {
   Site s;
   const UtcMicros t = kT0 - kHour;

@@ -25,6 +25,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/sha256.h"
+#include "exports/builder.h"
 #include "exports/export_jobs.h"
 #include "exports/verify.h"
 #include "jobs/export_run.h"
@@ -249,10 +250,13 @@ int main(int argc, char** argv) {
   nosync.durable = false;
   exports::BuildOptions noverify = full;
   noverify.verify_sources = false;
-  // The other split of the hashing: every source hashed by the output's worker in one pass
-  // with the output stream (the bytes read once for both hashes, no second hash thread).
+  // The split of the hashing the build does not choose on this machine now (builder.h,
+  // SourcesBesideOutputEvery): every source hashed by the output's worker in one pass with
+  // the output stream (no second hash thread), or one in three.
   exports::BuildOptions beside = full;
-  beside.sources_beside_output_every = full.sources_beside_output_every == 1 ? 3 : 1;
+  beside.sources_beside_output_every = exports::SourcesBesideOutputEvery(full) == 1 ? 3 : 1;
+  std::printf("hashing split chosen by the build at the start: 1 source in %d beside the output\n",
+              exports::SourcesBesideOutputEvery(full));
   // Each variant does its work inside the timed function and cleans up after it. The order
   // rotates from one round to the next: on a shared virtual disk (online discard of the
   // previous round's deletions, other tenants' writes) whichever runs first is favoured.
