@@ -21,7 +21,8 @@ Measured per clip:
              ratio, and the redaction's multiple of real time;
   keep-subject  on the SD clip, each of --subjects tracks picked as the subject at the middle
              of its time in view: the share of its face-frames left visible, and the recall on
-             everyone else.
+             everyone else. Frames where another face covers half of the subject's are not
+             counted for the subject (that face is masked, and the subject with it).
 
 usage: redact_eval.py --custodian BIN --faces DIR [--work DIR] [--seed N] [--subjects K]
                       [--clips cctv,hd,photos,small] [--no-baseline] [--assert]
@@ -162,18 +163,28 @@ def masked(pa, pb):
     return diff > 25 or (la > 0 and lb <= 0.15 * la)
 
 
+def overlap(a, b):
+    return max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])) * max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+
+
 def score(src, out, truth, heads, subject=None):
     a_frames, b_frames = read_grey(src), read_grey(out)
     if len(b_frames) < len(a_frames) - 2:
         return dict(error=f'output has {len(b_frames)} frames, input {len(a_frames)}')
     covered = total = 0
-    subj_seen = subj_total = 0
+    subj_seen = subj_total = subj_hidden = 0
     away = area = 0
     for t, a in enumerate(a_frames):
         b = b_frames[min(t, len(b_frames) - 1)]
         for (x, y, w, h, k) in truth[t]:
             m = masked(a[y:y + h, x:x + w], b[y:y + h, x:x + w])
             if k == subject:
+                # Where another face covers half the subject's, that face must be masked, and
+                # the subject cannot be shown without it: such frames are not counted.
+                if any(kk != k and overlap((x, y, w, h), (ox, oy, ow, oh)) * 2 >= w * h
+                       for (ox, oy, ow, oh, kk) in truth[t]):
+                    subj_hidden += 1
+                    continue
                 subj_total += 1
                 subj_seen += not m
             else:
@@ -191,7 +202,7 @@ def score(src, out, truth, heads, subject=None):
     r = dict(covered=covered, total=total, recall=100.0 * covered / max(1, total),
              altered_away=100.0 * away / max(1, area))
     if subject is not None:
-        r.update(subject_seen=subj_seen, subject_total=subj_total,
+        r.update(subject_seen=subj_seen, subject_total=subj_total, subject_behind_others=subj_hidden,
                  subject_visible=100.0 * subj_seen / max(1, subj_total))
     return r
 
@@ -371,7 +382,7 @@ def main():
         alt = f"{r['altered_away']:.2f}%" if 'altered_away' in r else ''
         rt = f"{r['realtime']:.2f}" if 'realtime' in r else ''
         ratio = f"{r['ratio']:.2f}" if 'ratio' in r else ''
-        extra = f"  subject visible {r['subject_visible']:.1f}% ({r['subject_seen']}/{r['subject_total']})" if 'subject_visible' in r else ''
+        extra = f"  subject visible {r['subject_visible']:.1f}% ({r['subject_seen']}/{r['subject_total']}; {r['subject_behind_others']} frames behind another face not counted)" if 'subject_visible' in r else ''
         print(f"{r['clip']:<24} {r['method']:<18} {rec:>16} {alt:>13} {r['wall_s']:>8.1f} {rt:>11} {ratio:>8}{extra}")
     with open(os.path.join(a.work, 'results.json'), 'w') as f:
         json.dump(results, f, indent=1, default=float)
