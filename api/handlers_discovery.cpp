@@ -65,7 +65,7 @@ Result<HttpResponse> HandleDiscoverCameras(ApiContext& ctx, const Call& call) {
   if (!address.ok()) return address.status();
   auto credentials = CredentialsOf(*body);
   if (!credentials.ok()) return credentials.status();
-  onvif::ProbeOptions probe{address->value_or(""), kDefaultProbeMs};
+  onvif::ProbeOptions probe{address->value_or(""), kDefaultProbeMs, ""};
   if (auto t = body->find("timeout_ms"); t != body->end()) {
     if (!t->is_number_integer() || t->get<int64_t>() < 100 || t->get<int64_t>() > kMaxProbeMs) {
       return InvalidArgument("timeout_ms: expected 100 to " + std::to_string(kMaxProbeMs));
@@ -83,7 +83,9 @@ Result<HttpResponse> HandleDiscoverCameras(ApiContext& ctx, const Call& call) {
          {"make", c.info.make},
          {"model", c.info.model},
          {"firmware", c.info_from_device ? nlohmann::json(c.info.firmware) : nlohmann::json()},
-         {"note", c.note.empty() ? nlohmann::json() : nlohmann::json(c.note)}});
+         {"note", c.note.empty() ? nlohmann::json() : nlohmann::json(c.note)},
+         {"certificate_sha256",
+          c.certificate_sha256.empty() ? nlohmann::json() : nlohmann::json(c.certificate_sha256)}});
   }
   const std::string where = probe.address.empty() ? "the local network" : probe.address;
   const std::string detail =
@@ -97,7 +99,8 @@ Result<HttpResponse> HandleDiscoverCameras(ApiContext& ctx, const Call& call) {
 Result<HttpResponse> HandleCameraStreams(ApiContext& ctx, const Call& call) {
   auto body = JsonObjectBody(call.request);
   if (!body.ok()) return body.status();
-  CUSTODIAN_RETURN_IF_ERROR(RefuseUnknownKeys(*body, {"address", "username", "password"}));
+  CUSTODIAN_RETURN_IF_ERROR(
+      RefuseUnknownKeys(*body, {"address", "username", "password", "certificate_sha256"}));
   auto address = StringMember(*body, "address", kMaxAddressBytes, true);
   if (!address.ok()) return address.status();
   if (auto url = onvif::ParseHttpUrl(**address); !url.ok()) {
@@ -105,11 +108,20 @@ Result<HttpResponse> HandleCameraStreams(ApiContext& ctx, const Call& call) {
   }
   auto credentials = CredentialsOf(*body);
   if (!credentials.ok()) return credentials.status();
-  onvif::OnvifCamera camera(**address, *credentials, kCallTimeoutMs);
+  auto pin = StringMember(*body, "certificate_sha256", 64, false);
+  if (!pin.ok()) return pin.status();
+  if (pin->has_value() && ((*pin)->size() != 64 ||
+                           (*pin)->find_first_not_of("0123456789abcdef") != std::string::npos)) {
+    return InvalidArgument("certificate_sha256: expected 64 lower-case hex digits");
+  }
+  onvif::OnvifCamera camera(**address, *credentials, kCallTimeoutMs, pin->value_or(""));
   nlohmann::json out = {{"address", **address}};
   auto info = camera.GetDeviceInformation();
   Result<onvif::CameraStreams> streams =
       info.ok() ? camera.GetStreams() : Result<onvif::CameraStreams>(info.status());
+  out["certificate_sha256"] = camera.certificate_sha256().empty()
+                                  ? nlohmann::json()
+                                  : nlohmann::json(camera.certificate_sha256());
   std::string detail = "stream URLs of the ONVIF camera at " + **address;
   if (streams.ok()) {
     out["ok"] = true;

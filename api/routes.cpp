@@ -171,7 +171,7 @@ const std::array<RouteSpec, static_cast<size_t>(RouteId::kCount)> kRoutes = {{
      "password_reset", false, false,
      "give an account a one-time password to change at next sign-in"},
     {RouteId::kWebAsset, G, "/{asset...}", Access::kPublic, "web", false, true,
-     "the web UI's files (issue 9)"},
+     "the web UI's files, served from http.web_root"},
 }};
 // clang-format on
 

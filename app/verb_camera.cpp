@@ -17,9 +17,11 @@ namespace custodian {
 namespace {
 
 constexpr char kUsage[] =
-    "usage: custodian camera discover [--address HOST[:PORT]] [--timeout-ms N]\n"
-    "                                 [--username NAME --password-file FILE]\n"
+    "usage: custodian camera discover [--address HOST[:PORT]] [--interface IPV4]\n"
+    "                                 [--timeout-ms N] [--username NAME --password-file FILE]\n"
     "  --address    probe this address only (default: the local network, by multicast)\n"
+    "  --interface  send the multicast probe by the interface with this address\n"
+    "               (default: the default route's)\n"
     "  --timeout-ms how long to wait for replies (default 3000)\n"
     "  with credentials, each camera's main and sub stream URLs are asked for too\n";
 
@@ -43,6 +45,8 @@ bool ParseArgs(const std::vector<std::string>& args, DiscoverArgs* out) {
     const std::string& v = args[++i];
     if (a == "--address") {
       out->probe.address = v;
+    } else if (a == "--interface") {
+      out->probe.interface_address = v;
     } else if (a == "--timeout-ms") {
       if (v.empty() || v.size() > 6 || v.find_first_not_of("0123456789") != v.npos) return false;
       out->probe.timeout_ms = std::stoi(v);
@@ -59,7 +63,9 @@ bool ParseArgs(const std::vector<std::string>& args, DiscoverArgs* out) {
 
 // Prints the camera's stream URLs; false when it did not give them.
 bool PrintStreams(const onvif::SurveyedCamera& c, const onvif::Credentials& credentials) {
-  auto streams = onvif::OnvifCamera(c.address, credentials, kCallTimeoutMs).GetStreams();
+  // The certificate the survey saw is required of the stream calls (trust on first use).
+  auto streams =
+      onvif::OnvifCamera(c.address, credentials, kCallTimeoutMs, c.certificate_sha256).GetStreams();
   if (!streams.ok()) {
     std::printf("  streams: %s\n", streams.status().message().c_str());
     return false;
@@ -98,14 +104,23 @@ int Discover(const std::vector<std::string>& args) {
     std::fprintf(stderr, "custodian: camera discover: %s\n", survey.status().message().c_str());
     return kExitFailure;
   }
-  std::printf("%zu ONVIF camera(s) found%s\n", survey->cameras.size(),
-              parsed.probe.address.empty() ? " on the local network"
-                                           : (" at " + parsed.probe.address).c_str());
+  std::string where = " at " + parsed.probe.address;
+  if (parsed.probe.address.empty()) {
+    where = " on the local network";
+    if (!parsed.probe.interface_address.empty()) {
+      where += " of the interface " + parsed.probe.interface_address;
+    }
+  }
+  std::printf("%zu ONVIF camera(s) found%s\n", survey->cameras.size(), where.c_str());
   bool all_ok = !survey->cameras.empty();
   for (const auto& c : survey->cameras) {
     std::printf("\naddress:  %s\n", c.address.c_str());
     std::printf("make:     %s\nmodel:    %s\nfirmware: %s\n", c.info.make.c_str(),
                 c.info.model.c_str(), c.info_from_device ? c.info.firmware.c_str() : "(unknown)");
+    if (!c.certificate_sha256.empty()) {
+      std::printf("certificate: SHA-256 %s (not checked by any authority)\n",
+                  c.certificate_sha256.c_str());
+    }
     if (!c.note.empty()) std::printf("  note: %s\n", c.note.c_str());
     if (!parsed.credentials.username.empty() && !PrintStreams(c, parsed.credentials)) {
       all_ok = false;

@@ -114,13 +114,18 @@ Result<StreamChoice> ChooseStreams(const std::vector<MediaProfile>& profiles) {
   return choice;
 }
 
-OnvifCamera::OnvifCamera(std::string device_url, Credentials credentials, int64_t timeout_ms)
+OnvifCamera::OnvifCamera(std::string device_url, Credentials credentials, int64_t timeout_ms,
+                         std::string pinned_sha256)
     : device_url_(std::move(device_url)),
       credentials_(std::move(credentials)),
-      timeout_ms_(timeout_ms) {}
+      timeout_ms_(timeout_ms),
+      pinned_sha256_(std::move(pinned_sha256)) {}
 
 Result<HttpReply> OnvifCamera::Call(const std::string& url, std::string_view body) {
-  return PostSoap(url, Envelope(body, credentials_, NowXsdDateTime()), timeout_ms_);
+  PostOptions options{credentials_.username, credentials_.password, pinned_sha256_};
+  auto reply = PostSoap(url, Envelope(body, credentials_, NowXsdDateTime()), timeout_ms_, options);
+  if (reply.ok() && pinned_sha256_.empty()) pinned_sha256_ = reply->certificate_sha256;
+  return reply;
 }
 
 Result<DeviceInformation> OnvifCamera::GetDeviceInformation() {

@@ -3,8 +3,12 @@
 // streams (GetProfiles) and their RTSP URLs (GetStreamUri).
 //
 // Requests carry a WS-Security UsernameToken with PasswordDigest when a username is given
-// (soap.h); the password is held only for the life of the object and never appears in a
-// message. Errors follow soap.h and http_post.h; in addition kInvalidArgument when a
+// (soap.h), and answer an HTTP Digest challenge with the same credentials (http_post.h);
+// the password is held only for the life of the object and never appears in a message.
+// An https:// device's certificate is trusted on first use for the life of the object: the
+// certificate of its first call is pinned (unless one is given), and every later call, to
+// the media service too, must meet the same one (kFailedPrecondition otherwise, with
+// nothing sent). Errors follow soap.h and http_post.h; in addition kInvalidArgument when a
 // camera offers no video profile or a stream URI that is not rtsp:// or rtsps://.
 // User info in a stream URI (some cameras put their credentials there) is removed: the
 // recorder sends credentials from the camera's password file instead.
@@ -61,8 +65,15 @@ struct CameraStreams {
 
 class OnvifCamera {
  public:
-  // device_url: the device service, as discovery's XAddrs give it (http://...).
-  OnvifCamera(std::string device_url, Credentials credentials, int64_t timeout_ms);
+  // device_url: the device service, as discovery's XAddrs give it (http(s)://...).
+  // pinned_sha256: for https://, the certificate to require (as certificate_sha256()
+  // reported it earlier); "" to pin the first one presented.
+  OnvifCamera(std::string device_url, Credentials credentials, int64_t timeout_ms,
+              std::string pinned_sha256 = "");
+
+  // https://: the SHA-256 of the certificate pinned so far; "" before the first call and
+  // for http://.
+  const std::string& certificate_sha256() const { return pinned_sha256_; }
 
   Result<DeviceInformation> GetDeviceInformation();
   // GetCapabilities, GetProfiles, ChooseStreams and GetStreamUri for the chosen profiles.
@@ -74,6 +85,7 @@ class OnvifCamera {
   std::string device_url_;
   Credentials credentials_;
   int64_t timeout_ms_;
+  std::string pinned_sha256_;
 };
 
 }  // namespace custodian::onvif

@@ -45,8 +45,13 @@ std::vector<std::string> Words(const std::string& text) {
 DiscoveredDevice ReadMatch(const xmlNode* match) {
   DiscoveredDevice d;
   d.endpoint = Printable(Text(Child(Child(match, "EndpointReference"), "Address")));
-  for (const std::string& x : Words(Text(Child(match, "XAddrs")))) {
-    if (x.rfind("http://", 0) == 0) d.xaddrs.push_back(Printable(x, 1000));
+  // http:// first: an older camera that offers both may speak only TLS versions before 1.2
+  // on its https:// address, which Custodian refuses; https:// alone is used as it is.
+  const std::vector<std::string> xaddrs = Words(Text(Child(match, "XAddrs")));
+  for (const char* scheme : {"http://", "https://"}) {
+    for (const std::string& x : xaddrs) {
+      if (x.rfind(scheme, 0) == 0) d.xaddrs.push_back(Printable(x, 1000));
+    }
   }
   for (const std::string& scope : Words(Text(Child(match, "Scopes")))) {
     if (scope.rfind(kScopePrefix, 0) != 0) continue;
@@ -151,6 +156,18 @@ Result<ProbeResult> Probe(const ProbeOptions& options) {
   } closer{fd};
   unsigned char ttl = 1;  // WS-Discovery stays on the local link
   ::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl);
+  unsigned char loop = 1;
+  ::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop, sizeof loop);
+  if (!options.interface_address.empty()) {
+    in_addr local{};
+    if (::inet_pton(AF_INET, options.interface_address.c_str(), &local) != 1) {
+      return InvalidArgument("the interface address is not an IPv4 address: " +
+                             Printable(options.interface_address));
+    }
+    if (::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &local, sizeof local) != 0) {
+      return ErrnoStatus("send the probe by the interface " + options.interface_address, errno);
+    }
+  }
   const std::string message_id = RandomUrnUuid();
   const std::string probe = ProbeMessage(message_id);
   if (::sendto(fd, probe.data(), probe.size(), 0, reinterpret_cast<const sockaddr*>(&*to),

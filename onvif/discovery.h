@@ -5,8 +5,9 @@
 // Probe waits the whole timeout for replies (devices answer after a random delay of up to
 // about a second), keeps one entry per endpoint reference, and skips datagrams that are
 // malformed, oversized or answer another probe: one broken device never hides the others.
-// Errors: kInvalidArgument for a bad address; kIo when no socket can be made or the probe
-// cannot be sent. No replies is not an error (an empty list). Thread-safe: no shared state.
+// Errors: kInvalidArgument for a bad address or interface address; kIo when no socket can be made
+// or the probe cannot be sent. No replies is not an error (an empty list). Thread-safe: no shared
+// state.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +25,7 @@ inline constexpr size_t kMaxDatagramBytes = 65535;
 
 struct DiscoveredDevice {
   std::string endpoint;             // the device's stable id, usually urn:uuid:...
-  std::vector<std::string> xaddrs;  // its device service URLs (http:// only are kept)
+  std::vector<std::string> xaddrs;  // its device service URLs: http:// ones, then https://
   std::string name;                 // from the onvif://www.onvif.org/name/ scope, decoded
   std::string hardware;             // from the .../hardware/ scope (usually the model)
   std::string from;                 // the IP address the reply came from
@@ -41,6 +42,10 @@ Result<std::vector<DiscoveredDevice>> ParseProbeMatches(std::string_view datagra
 struct ProbeOptions {
   std::string address;  // "" for the multicast group; else "host" or "host:port" (3702)
   int timeout_ms = 3000;
+  // The IPv4 address of the interface the multicast probe leaves by (an appliance whose
+  // cameras are on another network than its default route's); "" for the routing table's
+  // choice. Copies loop back to this host, so a device on the appliance itself answers.
+  std::string interface_address;
 };
 
 struct ProbeResult {

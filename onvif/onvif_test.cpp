@@ -8,6 +8,7 @@
 
 #include "onvif/device.h"
 #include "onvif/discovery.h"
+#include "onvif/http_digest.h"
 #include "onvif/http_post.h"
 #include "onvif/soap.h"
 
@@ -217,8 +218,9 @@ TEST_CASE("probe matches are read when they answer this probe") {
   CHECK((*devices)[0].endpoint == "urn:uuid:cam-1");
   CHECK((*devices)[0].name == "Acme Corp");
   CHECK((*devices)[0].hardware == "Dome9");
-  REQUIRE((*devices)[0].xaddrs.size() == 1);
+  REQUIRE((*devices)[0].xaddrs.size() == 2);
   CHECK((*devices)[0].xaddrs[0] == "http://192.0.2.7/onvif/device_service");
+  CHECK((*devices)[0].xaddrs[1] == "https://192.0.2.7/onvif/device_service");
 
   CHECK_FALSE(ParseProbeMatches(reply("urn:uuid:other", match), id).ok());
   CHECK_FALSE(ParseProbeMatches("garbage", id).ok());
@@ -227,14 +229,103 @@ TEST_CASE("probe matches are read when they answer this probe") {
   CHECK(no_xaddrs->empty());
 }
 
-TEST_CASE("device addresses must be plain http with a host") {
+TEST_CASE("digest responses match the examples of RFC 7616 and RFC 2617") {
+  DigestChallenge c;
+  c.realm = "http-auth@example.org";
+  c.nonce = "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v";
+  c.opaque = "FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS";
+  c.qop_auth = true;
+  const std::string cnonce = "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ";
+  c.algorithm = "MD5";  // RFC 7616 section 3.9.1
+  CHECK(DigestResponse(c, "GET", "/dir/index.html", "Mufasa", "Circle of Life", cnonce,
+                       "00000001") == "8ca523f5e9506fed4657c9700eebdbec");
+  c.algorithm = "SHA-256";
+  CHECK(
+      DigestResponse(c, "GET", "/dir/index.html", "Mufasa", "Circle of Life", cnonce, "00000001") ==
+      "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1");
+  // -sess hashes the nonces into HA1 (computed independently with Python's hashlib).
+  c.algorithm = "SHA-256-sess";
+  CHECK(
+      DigestResponse(c, "GET", "/dir/index.html", "Mufasa", "Circle of Life", cnonce, "00000001") ==
+      "2fd51b3a77ad75bad6afad6003e818d767133c46d9e2749e7f5232ae1ea3efd7");
+  DigestChallenge old;  // RFC 2617 section 3.5, and the same without qop (RFC 2069)
+  old.realm = "testrealm@host.com";
+  old.nonce = "dcd98b7102dd2f0e8b11d0f600bfb0c093";
+  old.algorithm = "MD5";
+  old.qop_auth = true;
+  CHECK(DigestResponse(old, "GET", "/dir/index.html", "Mufasa", "Circle Of Life", "0a4f113b",
+                       "00000001") == "6629fae49393a05397450978507c4ef1");
+  old.qop_auth = false;
+  CHECK(DigestResponse(old, "GET", "/dir/index.html", "Mufasa", "Circle Of Life", "", "") ==
+        "670fd8c2df070c60b045671b8b24ff02");
+}
+
+TEST_CASE("the authorization answers the challenge with quoted values and no line breaks") {
+  DigestChallenge c{"cam \"A\"", "n0nce", "op", "SHA-256", true};
+  const std::string a = DigestAuthorization(c, "POST", "/onvif/Media", "ad\"min", "pw");
+  auto parsed = ParseAuthHeader(a);
+  REQUIRE(parsed.size() == 1);
+  CHECK(parsed[0].scheme == "digest");
+  CHECK(parsed[0].params["username"] == "ad\"min");
+  CHECK(parsed[0].params["realm"] == "cam \"A\"");
+  CHECK(parsed[0].params["uri"] == "/onvif/Media");
+  CHECK(parsed[0].params["algorithm"] == "SHA-256");
+  CHECK(parsed[0].params["qop"] == "auth");
+  CHECK(parsed[0].params["nc"] == "00000001");
+  CHECK(parsed[0].params["opaque"] == "op");
+  CHECK(parsed[0].params["response"] == DigestResponse(c, "POST", "/onvif/Media", "ad\"min", "pw",
+                                                       parsed[0].params["cnonce"], "00000001"));
+  CHECK(a.find("pw") == std::string::npos);
+  CHECK(a.find_first_of("\r\n") == std::string::npos);
+}
+
+TEST_CASE("the digest challenge chosen is SHA-256 when offered, and Basic is never answered") {
+  auto both = ChooseDigestChallenge(
+      {"Basic realm=\"cam\", Digest realm=\"cam, east\", qop=\"auth,auth-int\", "
+       "nonce=\"abc\", algorithm=MD5",
+       "Digest realm=\"cam\", qop=\"auth\", nonce=\"def\", algorithm=SHA-256, stale=FALSE"});
+  REQUIRE(both.ok());
+  CHECK(both->algorithm == "SHA-256");
+  CHECK(both->nonce == "def");
+  CHECK(both->qop_auth);
+  auto md5 =
+      ChooseDigestChallenge({"Digest realm=\"cam, east\", qop=\"auth-int, auth\", "
+                             "nonce=\"abc\""});
+  REQUIRE(md5.ok());
+  CHECK(md5->algorithm == "MD5");  // no algorithm means MD5
+  CHECK(md5->realm == "cam, east");
+  auto rfc2069 = ChooseDigestChallenge({"Digest realm=\"cam\", nonce=\"abc\""});
+  REQUIRE(rfc2069.ok());
+  CHECK_FALSE(rfc2069->qop_auth);
+
+  auto basic = ChooseDigestChallenge({"Basic realm=\"cam\""});
+  REQUIRE_FALSE(basic.ok());
+  CHECK(basic.status().kind() == ErrorKind::kFailedPrecondition);
+  CHECK(basic.status().message().find("offered: basic") != std::string::npos);
+  CHECK_FALSE(ChooseDigestChallenge({"Digest realm=\"c\", qop=\"auth-int\", nonce=\"a\""}).ok());
+  CHECK_FALSE(
+      ChooseDigestChallenge({"Digest realm=\"c\", nonce=\"a\", algorithm=SHA-512-256"}).ok());
+  CHECK_FALSE(ChooseDigestChallenge({"Digest realm=\"c\", nonce=\"a\r\nX-Injected: 1\""}).ok());
+  CHECK_FALSE(ChooseDigestChallenge({"Digest realm=\"c\""}).ok());  // no nonce
+  CHECK_FALSE(ChooseDigestChallenge({}).ok());
+  CHECK(ParseAuthHeader("Negotiate YWJj==, Digest nonce=\"x\"").back().params["nonce"] == "x");
+}
+
+TEST_CASE("device addresses must be http or https with a host") {
   auto u = ParseHttpUrl("http://[fe80::1]:8080/onvif/device_service");
   REQUIRE(u.ok());
   CHECK(u->host == "fe80::1");
   CHECK(u->port == 8080);
   CHECK(u->target == "/onvif/device_service");
   CHECK(ParseHttpUrl("http://cam")->target == "/");
-  CHECK_FALSE(ParseHttpUrl("https://cam/").ok());
+  CHECK_FALSE(ParseHttpUrl("http://cam")->tls);
+  auto tls = ParseHttpUrl("https://cam/onvif/device_service");
+  REQUIRE(tls.ok());
+  CHECK(tls->tls);
+  CHECK(tls->port == 443);
+  CHECK(ParseHttpUrl("https://cam:8443/")->port == 8443);
+  CHECK_FALSE(ParseHttpUrl("ftp://cam/").ok());
+  CHECK_FALSE(ParseHttpUrl("httpss://cam/").ok());
   CHECK_FALSE(ParseHttpUrl("http://user:pw@cam/").ok());
   CHECK_FALSE(ParseHttpUrl("http://cam:99999/").ok());
   CHECK_FALSE(ParseHttpUrl("http:///x").ok());
@@ -242,11 +333,14 @@ TEST_CASE("device addresses must be plain http with a host") {
 
 TEST_CASE("a probe of an address with nothing there finds nothing, without error") {
   // A closed UDP port on loopback: the probe is sent and the wait ends empty.
-  auto r = Probe({"127.0.0.1:9", 200});
+  auto r = Probe({"127.0.0.1:9", 200, ""});
   REQUIRE(r.ok());
   CHECK(r->devices.empty());
-  CHECK_FALSE(Probe({"127.0.0.1:0", 100}).ok());
-  CHECK_FALSE(Probe({"no such host.invalid", 100}).ok());
+  CHECK_FALSE(Probe({"127.0.0.1:0", 100, ""}).ok());
+  CHECK_FALSE(Probe({"no such host.invalid", 100, ""}).ok());
+  auto bad_interface = Probe({"", 100, "eth0"});
+  REQUIRE_FALSE(bad_interface.ok());
+  CHECK(bad_interface.status().kind() == ErrorKind::kInvalidArgument);
 }
 
 TEST_CASE("a device that takes the connection and never answers ends in its deadline") {

@@ -13,7 +13,9 @@ Result<Survey> SurveyCameras(const ProbeOptions& probe, const Credentials& crede
     c.address = d.xaddrs.front();
     c.endpoint = d.endpoint;
     c.from = d.from;
-    auto info = OnvifCamera(c.address, credentials, call_timeout_ms).GetDeviceInformation();
+    OnvifCamera camera(c.address, credentials, call_timeout_ms);
+    auto info = camera.GetDeviceInformation();
+    c.certificate_sha256 = camera.certificate_sha256();
     if (info.ok()) {
       c.info = *info;
       c.info_from_device = true;

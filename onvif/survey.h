@@ -6,6 +6,8 @@
 // credentials; then make and model come from the discovery scopes (name and hardware), the
 // firmware stays empty and `note` says why (kRefusedCredentials, or the error). A device
 // that answers badly is listed with its note, never dropped, and never stops the others.
+// For an https:// device the certificate it presented is listed, to be shown and pinned
+// for the stream calls that follow (OnvifCamera's pinned_sha256).
 // Errors are Probe's. Thread-safe: no shared state.
 #pragma once
 
@@ -20,7 +22,8 @@
 namespace custodian::onvif {
 
 struct SurveyedCamera {
-  std::string address;  // the device service (http://...), which names it for GetStreams
+  std::string address;  // the device service (http(s)://...), which names it for GetStreams
+  std::string certificate_sha256;  // https://: the certificate it presented ("" for http://)
   std::string endpoint;
   std::string from;  // the IP address its reply came from
   DeviceInformation info;

@@ -62,6 +62,23 @@ struct Fixture {
     REQUIRE(id.ok());
     return *id;
   }
+
+  // Places the whole clip at the path for `start` with a finished row that matches it
+  // (size and SHA-256), as the recorder leaves a closed segment; returns the path.
+  std::string PlaceFinished(UtcMicros start) {
+    std::string rel = Place(start);
+    int64_t id = OpenRow(start, rel);
+    records::SegmentFinish fin;
+    fin.end = start + 4'000'000;
+    fin.bytes = static_cast<int64_t>(*fs.FileSize(dir + "/" + rel));
+    fin.duration_us = 4'000'000;
+    fin.sha256 = Sha256File(dir + "/" + rel).value();
+    fin.video_codec = "h264";
+    fin.width = 320;
+    fin.height = 240;
+    REQUIRE(db->FinishSegment(id, fin).ok());
+    return rel;
+  }
 };
 
 }  // namespace
@@ -162,17 +179,7 @@ TEST_CASE("a recording row whose file holds no whole fragment is removed and its
 TEST_CASE("check reports a segment whose file changed size or content") {
   Fixture f;
   UtcMicros start{1'790'000'300'000'000};
-  std::string rel = f.Place(start);
-  int64_t id = f.OpenRow(start, rel);
-  records::SegmentFinish fin;
-  fin.end = start + 4'000'000;
-  fin.bytes = static_cast<int64_t>(*f.fs.FileSize(f.dir + "/" + rel));
-  fin.duration_us = 4'000'000;
-  fin.sha256 = Sha256File(f.dir + "/" + rel).value();
-  fin.video_codec = "h264";
-  fin.width = 320;
-  fin.height = 240;
-  REQUIRE(f.db->FinishSegment(id, fin).ok());
+  std::string rel = f.PlaceFinished(start);
   REQUIRE(CheckFootage(*f.db, f.fs, f.dir, true)->problems.empty());
 
   // Flip one byte in place: same size, different hash.
@@ -193,17 +200,7 @@ TEST_CASE("check reports a segment whose file changed size or content") {
 TEST_CASE("check accepts a day's activity digest with footage and reports one without") {
   Fixture f;
   UtcMicros start{1'790'000'400'000'000};
-  std::string rel = f.Place(start);
-  int64_t id = f.OpenRow(start, rel);
-  records::SegmentFinish fin;
-  fin.end = start + 4'000'000;
-  fin.bytes = static_cast<int64_t>(*f.fs.FileSize(f.dir + "/" + rel));
-  fin.duration_us = 4'000'000;
-  fin.sha256 = Sha256File(f.dir + "/" + rel).value();
-  fin.video_codec = "h264";
-  fin.width = 320;
-  fin.height = 240;
-  REQUIRE(f.db->FinishSegment(id, fin).ok());
+  std::string rel = f.PlaceFinished(start);
   const std::string seg = f.dir + "/" + rel;
   activity::SegmentActivity index;
   index.scores.assign(4, 1);

@@ -410,7 +410,7 @@ int main(int argc, char** argv) {
                 other.name.c_str(), other.wall() / cs, other.wall() / f, other.cpu(),
                 variants[0].cpu());
     auto verdict = [](bool ok) { return ok ? "PASS" : "FAIL"; };
-    std::printf("\ntargets (issue 7):\n");
+    std::printf("\ntargets (export at most 1.5x cp and 0.5x ffmpeg):\n");
     std::printf("  export <= 1.5x cp:      %s as specified (durable export / cp); %s like for like "
                 "(durable / cp+sync: %.2fx); %s without fsync (%.2fx)\n",
                 verdict(e <= 1.5 * c), verdict(e <= 1.5 * cs), e / cs, verdict(en <= 1.5 * c),

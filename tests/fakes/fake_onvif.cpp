@@ -4,10 +4,16 @@
 //              [--password P] [--make M] [--model M] [--firmware F]
 //              [--main-size 1280x720] [--sub-size 640x360]
 //              [--http-port N] [--discovery-port N]        (0, the default: any free port)
+//              [--multicast-interface 127.0.0.1]
+//              [--http-auth digest|digest-md5|digest-sha256|basic]
+//              [--tls-cert FILE --tls-key FILE]
 //
 // It answers, on 127.0.0.1, what a real camera answers to a client adding it:
 //   - a WS-Discovery Probe (UDP, sent to --discovery-port) with a ProbeMatch naming its
-//     device service, its make (name scope) and model (hardware scope);
+//     device service, its make (name scope) and model (hardware scope); with
+//     --multicast-interface it also joins the group 239.255.255.250 on the interface with
+//     that address (127.0.0.1: loopback) and answers probes sent there to port 3702, as a
+//     camera on the local network does;
 //   - SOAP 1.2 over HTTP at /onvif/device_service (GetSystemDateAndTime, GetCapabilities,
 //     GetDeviceInformation) and /onvif/Media (GetProfiles, GetStreamUri), with the stream
 //     URIs given on the command line (a custodian-sim stream, so the camera really records).
@@ -15,9 +21,16 @@
 // GetCapabilities need no credentials and every other call needs a WS-Security
 // UsernameToken with a correct PasswordDigest; anything else gets HTTP 400 with a SOAP fault
 // whose subcode is ter:NotAuthorized. With no --username every call is open.
+// With --http-auth, as many cameras do, every call but GetSystemDateAndTime must also carry
+// an HTTP Authorization answering its challenge: Digest (qop auth, SHA-256 and MD5 offered,
+// or the one named) for the same user and password, or, with "basic", nothing is accepted
+// (a client must not send a password in clear). Anything else gets 401 with the challenges.
+// With --tls-cert and --tls-key it serves HTTPS instead of HTTP on its port, and its
+// discovery reply names an https:// device service.
 //
-// Once listening it prints "ready http=PORT discovery=PORT" and serves until it gets
-// SIGTERM or, when its stdin is a pipe, until that closes. It logs each call on stderr
+// Once listening it prints "ready http=PORT discovery=PORT" (with --multicast-interface,
+// followed by " multicast=joined" or " multicast=unavailable:REASON") and serves until it
+// gets SIGTERM or, when its stdin is a pipe, until that closes. It logs each call on stderr
 // ("GetProfiles: ok"), never the password.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -30,14 +43,20 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "onvif/discovery.h"
+#include "onvif/http_digest.h"
 #include "onvif/soap.h"
 #include "onvif/xml.h"
 
@@ -46,6 +65,7 @@ namespace {
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
 namespace onvif = custodian::onvif;
+namespace ssl = boost::asio::ssl;
 using tcp = boost::asio::ip::tcp;
 
 std::atomic<bool> g_stop{false};
@@ -54,12 +74,16 @@ struct Device {
   std::map<std::string, std::string> opt;
   int http_port = 0;
   std::string endpoint = onvif::RandomUrnUuid();
+  std::string digest_nonce = onvif::RandomUrnUuid().substr(9);
 
   std::string Get(const std::string& key) const {
     auto it = opt.find(key);
     return it == opt.end() ? "" : it->second;
   }
-  std::string Base() const { return "http://127.0.0.1:" + std::to_string(http_port); }
+  std::string Base() const {
+    return (Get("tls-cert").empty() ? "http://127.0.0.1:" : "https://127.0.0.1:") +
+           std::to_string(http_port);
+  }
 };
 
 const char kNamespaces[] =
@@ -109,10 +133,66 @@ std::string Profile(const std::string& token, const std::string& size) {
          "</trt:Profiles>";
 }
 
-// The reply to one call: HTTP status and body.
-std::pair<int, std::string> Answer(const Device& d, const std::string& target,
-                                   const std::string& request) {
-  auto doc = onvif::Xml::Parse(request, "the request");
+struct Reply {
+  Reply(int s, std::string b, std::vector<std::string> challenges = {})
+      : status(s), body(std::move(b)), www_authenticate(std::move(challenges)) {}
+  int status;
+  std::string body;
+  std::vector<std::string> www_authenticate;
+};
+
+constexpr char kDigestRealm[] = "FakeVision camera (fake)";
+
+// With --http-auth digest*, whether the request's Authorization answers one of the
+// challenges this fake sends, for its user and password.
+bool DigestAuthorized(const Device& d, const std::string& authorization,
+                      const std::string& target) {
+  for (const onvif::AuthScheme& s : onvif::ParseAuthHeader(authorization)) {
+    if (s.scheme != "digest") continue;
+    auto param = [&](const char* name) {
+      auto it = s.params.find(name);
+      return it == s.params.end() ? std::string() : it->second;
+    };
+    onvif::DigestChallenge c;
+    c.realm = param("realm");
+    c.nonce = param("nonce");
+    c.algorithm = param("algorithm").empty() ? "MD5" : param("algorithm");
+    c.qop_auth = param("qop") == "auth";
+    const std::string mode = d.Get("http-auth");
+    const bool offered = (c.algorithm == "SHA-256" && mode != "digest-md5") ||
+                         (c.algorithm == "MD5" && mode != "digest-sha256");
+    if (!offered || !c.qop_auth || c.realm != kDigestRealm || c.nonce != d.digest_nonce ||
+        param("uri") != target || param("username") != d.Get("username")) {
+      return false;
+    }
+    return param("response") == onvif::DigestResponse(c, "POST", target, d.Get("username"),
+                                                      d.Get("password"), param("cnonce"),
+                                                      param("nc"));
+  }
+  return false;
+}
+
+// The 401 of --http-auth: the challenges, the preferred (SHA-256) first.
+Reply HttpAuthRequired(const Device& d) {
+  Reply r(401, "");
+  const std::string mode = d.Get("http-auth");
+  const std::string common = " realm=\"" + std::string(kDigestRealm) +
+                             "\", qop=\"auth\", nonce=\"" + d.digest_nonce +
+                             "\", opaque=\"fake-opaque\"";
+  if (mode == "basic") r.www_authenticate.push_back("Basic realm=\"FakeVision (fake)\"");
+  if (mode == "digest" || mode == "digest-sha256") {
+    r.www_authenticate.push_back("Digest algorithm=SHA-256," + common);
+  }
+  if (mode == "digest" || mode == "digest-md5") {
+    r.www_authenticate.push_back("Digest algorithm=MD5," + common);
+  }
+  return r;
+}
+
+// The reply to one call.
+Reply Answer(const Device& d, const http::request<http::string_body>& req) {
+  const std::string target(req.target());
+  auto doc = onvif::Xml::Parse(req.body(), "the request");
   if (!doc.ok()) return {400, Fault("ter:WellFormed", "not well-formed")};
   const xmlNode* envelope = doc->root();
   const xmlNode* body = onvif::Child(envelope, "Body");
@@ -122,6 +202,11 @@ std::pair<int, std::string> Answer(const Device& d, const std::string& target,
   }
   if (!call) return {400, Fault("ter:InvalidArgVal", "no call")};
   const std::string name = reinterpret_cast<const char*>(call->name);
+  if (!d.Get("http-auth").empty() && name != "GetSystemDateAndTime" &&
+      !DigestAuthorized(d, std::string(req[http::field::authorization]), target)) {
+    std::cerr << name << ": refused (HTTP " << d.Get("http-auth") << ")" << std::endl;
+    return HttpAuthRequired(d);
+  }
   const bool open = name == "GetSystemDateAndTime" || name == "GetCapabilities";
   if (!open && !Authorized(d, envelope)) {
     std::cerr << name << ": refused (credentials)" << std::endl;
@@ -170,27 +255,45 @@ std::pair<int, std::string> Answer(const Device& d, const std::string& target,
   return {400, Fault("ter:ActionNotSupported", "Optional Action Not Implemented")};
 }
 
-void ServeConnection(const Device& d, tcp::socket socket) {
-  // Synchronous reads and writes ignore Beast's expiry; the socket's own timeouts bound them.
-  timeval five{5, 0};
-  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &five, sizeof five);
-  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &five, sizeof five);
-  beast::tcp_stream stream(std::move(socket));
+template <typename Stream>
+void ServeRequest(const Device& d, Stream& stream) {
   beast::flat_buffer buffer;
   http::request<http::string_body> req;
   beast::error_code ec;
   http::read(stream, buffer, req, ec);
   if (ec) return;
-  auto [status, body] = req.method() == http::verb::post
-                            ? Answer(d, std::string(req.target()), req.body())
-                            : std::pair<int, std::string>{405, ""};
-  http::response<http::string_body> res{static_cast<http::status>(status), 11};
+  const Reply reply = req.method() == http::verb::post ? Answer(d, req) : Reply(405, "");
+  http::response<http::string_body> res{static_cast<http::status>(reply.status), 11};
   res.set(http::field::content_type, "application/soap+xml; charset=utf-8");
   res.set(http::field::connection, "close");
-  res.body() = body;
+  for (const std::string& challenge : reply.www_authenticate) {
+    res.insert(http::field::www_authenticate, challenge);
+  }
+  res.body() = reply.body;
   res.prepare_payload();
   http::write(stream, res, ec);
-  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+}
+
+void ServeConnection(const Device& d, tcp::socket socket, ssl::context* tls) {
+  // Synchronous reads and writes ignore Beast's expiry; the socket's own timeouts bound them.
+  timeval five{5, 0};
+  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &five, sizeof five);
+  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &five, sizeof five);
+  beast::error_code ec;
+  if (!tls) {
+    beast::tcp_stream stream(std::move(socket));
+    ServeRequest(d, stream);
+    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+    return;
+  }
+  beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *tls);
+  stream.handshake(ssl::stream_base::server, ec);
+  if (ec) {
+    std::cerr << "TLS handshake: failed (" << ec.message() << ")" << std::endl;
+    return;
+  }
+  ServeRequest(d, stream);
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ec);
 }
 
 // A scope's last segment: spaces percent-encoded, since scopes are separated by spaces.
@@ -256,6 +359,36 @@ int BindUdp(int port, int* bound) {
   return fd;
 }
 
+// A socket on the WS-Discovery port that has joined the group on the interface with the
+// address `interface`, or -1 with the reason in *why. SO_REUSEADDR lets several devices on
+// one host (fakes in tests that run at once) share the port; each gets every probe.
+int JoinDiscoveryGroup(const std::string& interface, std::string* why) {
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    *why = "socket: " + std::string(std::strerror(errno));
+    return -1;
+  }
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(onvif::kDiscoveryPort);
+  a.sin_addr.s_addr = htonl(INADDR_ANY);
+  ip_mreq join{};
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    *why = "bind port 3702: " + std::string(std::strerror(errno));
+  } else if (::inet_pton(AF_INET, onvif::kDiscoveryGroup, &join.imr_multiaddr) != 1 ||
+             ::inet_pton(AF_INET, interface.c_str(), &join.imr_interface) != 1) {
+    *why = "bad interface address " + interface;
+  } else if (::setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &join, sizeof join) != 0) {
+    *why = "join 239.255.255.250 on " + interface + ": " + std::strerror(errno);
+  } else {
+    return fd;
+  }
+  ::close(fd);
+  return -1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -276,6 +409,18 @@ int main(int argc, char** argv) {
               << std::endl;
     return 2;
   }
+  std::optional<ssl::context> tls;
+  if (!d.Get("tls-cert").empty()) {
+    tls.emplace(ssl::context::tls_server);
+    beast::error_code ec;
+    tls->use_certificate_chain_file(d.Get("tls-cert"), ec);
+    if (!ec) tls->use_private_key_file(d.Get("tls-key"), ssl::context::pem, ec);
+    if (ec) {
+      std::cerr << "fake-onvif: cannot load --tls-cert and --tls-key: " << ec.message()
+                << std::endl;
+      return 1;
+    }
+  }
   std::signal(SIGTERM, [](int) { g_stop = true; });
   std::signal(SIGPIPE, SIG_IGN);
   boost::asio::io_context io;
@@ -289,6 +434,17 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::thread discovery([&] { ServeDiscovery(d, udp); });
+  std::string multicast;
+  int group = -1;
+  const bool group_asked = !d.Get("multicast-interface").empty();
+  if (group_asked) {
+    std::string why;
+    group = JoinDiscoveryGroup(d.Get("multicast-interface"), &why);
+    multicast = group >= 0 ? "joined" : "unavailable:" + why;
+  }
+  std::thread group_discovery([&] {
+    if (group >= 0) ServeDiscovery(d, group);
+  });
   struct stat in {};
   const bool stdin_is_pipe = ::fstat(0, &in) == 0 && S_ISFIFO(in.st_mode);
   std::thread stdin_watch([stdin_is_pipe] {
@@ -300,7 +456,8 @@ int main(int argc, char** argv) {
     g_stop = true;
   });
   stdin_watch.detach();
-  std::printf("ready http=%d discovery=%d\n", d.http_port, discovery_port);
+  std::printf("ready http=%d discovery=%d%s\n", d.http_port, discovery_port,
+              group_asked ? (" multicast=" + multicast).c_str() : "");
   std::fflush(stdout);
   const int listen_fd = acceptor.native_handle();
   while (!g_stop) {
@@ -309,9 +466,11 @@ int main(int argc, char** argv) {
     beast::error_code ec;
     tcp::socket socket(io);
     acceptor.accept(socket, ec);
-    if (!ec) ServeConnection(d, std::move(socket));
+    if (!ec) ServeConnection(d, std::move(socket), tls ? &*tls : nullptr);
   }
   discovery.join();
+  group_discovery.join();
   ::close(udp);
+  if (group >= 0) ::close(group);
   return 0;
 }

@@ -1,11 +1,13 @@
 // Fuzz target: the readers of what ONVIF devices send back (onvif/device.h,
-// onvif/discovery.h), which come from any box on the camera network. The first byte picks
+// onvif/discovery.h) and of the HTTP authentication challenges they send
+// (onvif/http_digest.h), which come from any box on the camera network. The first byte picks
 // the HTTP status the reply claims, the rest is the reply.
 #include <cstdint>
 #include <string>
 
 #include "onvif/device.h"
 #include "onvif/discovery.h"
+#include "onvif/http_digest.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   namespace onvif = custodian::onvif;
@@ -18,5 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto profiles = onvif::ParseProfiles(reply, status);
   if (profiles.ok()) (void)onvif::ChooseStreams(*profiles);
   (void)onvif::ParseProbeMatches(reply, "urn:uuid:fuzz");
+  auto challenge = onvif::ChooseDigestChallenge({reply});
+  if (challenge.ok()) (void)onvif::DigestAuthorization(*challenge, "POST", "/onvif", "u", "p");
   return 0;
 }

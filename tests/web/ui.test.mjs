@@ -899,7 +899,7 @@ await run('an admin unlocks a locked account and gives a forgotten password a on
   await user.getByRole('heading', { name: 'Choose your own password' }).waitFor();
 });
 
-await run('a manager role made by one admin waits for the DPO to confirm it (four-eyes, issue 18)', async () => {
+await run('a manager role made by one admin waits for the DPO to confirm it (four-eyes)', async () => {
   const admin = await signedIn('admin1');
   await page_goto(admin, '#/users');
   await admin.getByLabel('Name', { exact: true }).fill('newmanager');
