@@ -24,7 +24,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-stage() { echo "test.sh: [$(date -u +%H:%M:%S), ${SECONDS} s] $*"; }
+# Each stage line gives the wall time and the CPU seconds (user + system) of every command
+# this script has waited for so far, which the machine's other load distorts less.
+# (`times` runs in this shell, not in a command substitution, to see this shell's children.)
+times_file=$(mktemp)
+trap 'rm -f "$times_file"' EXIT
+stage() {
+  times > "$times_file"
+  echo "test.sh: [$(date -u +%H:%M:%S), ${SECONDS} s, CPU $(awk 'NR == 2 {
+    split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%d", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' \
+    "$times_file") s] $*"
+}
 
 bash scripts/deps.sh
 status=0
