@@ -8,12 +8,15 @@
 #     (the tests are built in stage 2). Only the tests with the ctest label release_stage
 #     run here: package_install_test (the .deb that ships, installed into a
 #     debootstrapped root); and fuzz_replay_* (the committed corpora as ordinary tests; the
-#     build below runs them through libFuzzer instead).
+#     build below runs them through libFuzzer instead). They run in the background during
+#     stage 2's build (mostly debootstrap and dpkg, little compiler-bound work), and their
+#     output is printed when that build ends.
 #  2. clang build of the whole tree with AddressSanitizer, UndefinedBehaviorSanitizer and
-#     LeakSanitizer (CUSTODIAN_FUZZ: the same build also makes the libFuzzer harnesses).
-#     Every other test runs here, the process-level suites included, so each `custodian`
-#     and `custodian-sim` a test starts is a sanitized binary; then each fuzz target runs
-#     for FUZZ_SECONDS over its corpus.
+#     LeakSanitizer (CUSTODIAN_FUZZ: the same build also makes the libFuzzer harnesses),
+#     linked with lld. Every other test runs here, the process-level suites included, so
+#     each `custodian` and `custodian-sim` a test starts is a sanitized binary; the longest
+#     tests carry a ctest COST so they start first. Then each fuzz target runs for
+#     FUZZ_SECONDS over its corpus, one target per core at a time.
 # Sanitizer reports are written to files (log_path), not stderr, one directory per test: a
 # daemon that is stopped with SIGTERM, or whose exit status or log a test never reads,
 # still leaves its report, any report fails the run, and the run prints each with the name
@@ -21,7 +24,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-stage() { echo "test.sh: [$(date -u +%H:%M:%S), ${SECONDS} s] $*"; }
+# Each stage line gives the wall time and the CPU seconds (user + system) of every command
+# this script has waited for so far, which the machine's other load distorts less.
+# (`times` runs in this shell, not in a command substitution, to see this shell's children.)
+times_file=$(mktemp)
+trap 'rm -f "$times_file"' EXIT
+stage() {
+  times > "$times_file"
+  echo "test.sh: [$(date -u +%H:%M:%S), ${SECONDS} s, CPU $(awk 'NR == 2 {
+    split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%d", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' \
+    "$times_file") s] $*"
+}
 
 bash scripts/deps.sh
 status=0
@@ -34,16 +47,35 @@ BUILD_DIR=${BUILD_DIR:-build-test}
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCUSTODIAN_WERROR=ON > /dev/null
 # Only what this stage runs: the tests themselves are built (and run) in stage 2.
 cmake --build "$BUILD_DIR" -j"$(nproc)" --target custodian fuzz_replay
-stage "1. Release-only tests"
+stage "1. Release-only tests, started in the background while stage 2 builds"
+# package_install_test spends its time mostly in debootstrap, apt and dpkg inside a chroot,
+# not in the compiler, and reads only $BUILD_DIR; running it beside the clang build shortens
+# the run by about its length. Its output is printed once the build is done.
 # ctest prints "N% tests passed, N tests failed out of N" for each test run.
-ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" --timeout 1200 \
-  -L release_stage || status=1
-ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" -R '^fuzz_replay_' || status=1
+release_log="$BUILD_DIR/release-stage-tests.log"
+(
+  rc=0
+  ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" --timeout 1200 \
+    -L release_stage || rc=1
+  ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" -R '^fuzz_replay_' || rc=1
+  exit $rc
+) > "$release_log" 2>&1 < /dev/null &
+release_pid=$!
 
 stage "2. clang build with ASan and UBSan (CUSTODIAN_FUZZ)"
 SAN_DIR=${SAN_DIR:-build-sanitize}
 CC=clang CXX=clang++ cmake -S . -B "$SAN_DIR" -G Ninja -DCUSTODIAN_FUZZ=ON > /dev/null
-cmake --build "$SAN_DIR" -j"$(nproc)"
+san_build=0
+cmake --build "$SAN_DIR" -j"$(nproc)" || san_build=1
+stage "1. Release-only tests: their output"
+release_rc=0
+wait "$release_pid" || release_rc=1
+cat "$release_log"
+[ $release_rc -eq 0 ] || status=1
+if [ $san_build -ne 0 ]; then
+  stage "2. the clang build failed, exit 1"
+  exit 1
+fi
 REPORTS=$(cd "$SAN_DIR" && pwd)/sanitizer-reports
 rm -rf "$REPORTS" && mkdir -p "$REPORTS/unattributed"
 # Each test runs through tests/sanitizer_launcher.sh, which sends the reports of the test
