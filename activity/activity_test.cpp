@@ -136,6 +136,31 @@ TEST_CASE("the indexer gives one score per second and spans between sampled keyf
   REQUIRE(b.grids[0].end_second == 2);
 }
 
+TEST_CASE("a change found at a segment's first keyframe scores its first second as activity") {
+  ActivityIndexer indexer(nullptr);  // no decoder: thumbs are fed by hand
+  AVPacket pkt{};
+  pkt.size = 400;
+  // A still first segment, sampled at 0 s and 8 s.
+  for (int64_t t = 0; t < 10 * kS; t += 40'000) {
+    indexer.AddFrame(pkt, t);
+    if (t == 0 || t == 8 * kS) indexer.AddKeyframeThumb(Flat(40), t);
+  }
+  SegmentActivity a = indexer.FinishSegment(10 * kS);
+  REQUIRE(a.grids.empty());
+  // The next segment's first keyframe shows something new, the way the recorder hands it
+  // over: the frame first, then its picture.
+  for (int64_t t = 0; t < 3 * kS; t += 40'000) {
+    indexer.AddFrame(pkt, t);
+    if (t == 0) indexer.AddKeyframeThumb(WithBlock(3, 3), t);
+  }
+  SegmentActivity b = indexer.FinishSegment(3 * kS);
+  REQUIRE(b.grids.size() == 1);
+  REQUIRE(b.grids[0].first_second == 0);
+  REQUIRE(b.scores.size() == 3);
+  CHECK(b.scores[0] >= kActiveScore);
+  CHECK(b.scores[2] < kActiveScore);
+}
+
 namespace {
 
 // 25 frames a second from `from` to `to` (seconds), a keyframe every 2 s of `key_bytes`,

@@ -30,10 +30,12 @@ ActivityIndexer::~ActivityIndexer() = default;
 
 void ActivityIndexer::CloseSecondsBefore(int64_t second) {
   while (open_second_ < second) {
-    const uint8_t score = scorer_.ScoreSecond(open_bytes_);
+    const uint8_t score =
+        static_cast<uint8_t>(std::max<int>(scorer_.ScoreSecond(open_bytes_), open_floor_));
     if (score >= kActiveScore) scored_since_sample_ = true;
     current_.scores.push_back(score);
     open_bytes_ = 0;
+    open_floor_ = 0;
     ++open_second_;
   }
 }
@@ -106,6 +108,10 @@ void ActivityIndexer::RaiseScores(const GridSpan& span) {
   const size_t end = std::min<size_t>(span.end_second, current_.scores.size());
   for (size_t s = span.first_second; s < end; ++s)
     current_.scores[s] = static_cast<uint8_t>(std::max<int>(current_.scores[s], floor));
+  // A span that reaches the second still being summed (a change found at a segment's first
+  // keyframe, whose span is its second 0) raises that second when it closes.
+  if (span.first_second <= current_.scores.size() && span.end_second > current_.scores.size())
+    open_floor_ = std::max(open_floor_, floor);
 }
 
 bool ActivityIndexer::DecodeThumb(const AVPacket& pkt, LumaThumb* thumb) {
@@ -149,6 +155,7 @@ SegmentActivity ActivityIndexer::FinishSegment(int64_t duration_us) {
   // The next segment starts where this one ended: its seconds count from there.
   open_second_ = 0;
   open_bytes_ = 0;
+  open_floor_ = 0;
   last_thumb_second_ -= seconds;
   if (last_sample_us_) *last_sample_us_ -= duration_us;
   last_decode_us_ -= duration_us;

@@ -78,6 +78,7 @@ class ActivityIndexer {
   SegmentActivity current_;
   int64_t open_second_ = 0;  // the second whose bytes are being summed
   int64_t open_bytes_ = 0;
+  int open_floor_ = 0;  // the least score of the open second, from a changed grid
   std::optional<LumaThumb> last_thumb_;
   int64_t last_thumb_second_ = 0;          // in the current segment's seconds; may be negative
   std::optional<int64_t> last_sample_us_;  // in the current segment's time
