@@ -88,15 +88,6 @@ std::string UtcNow() {
 
 nlohmann::json BoxJson(const Box& b) { return {b.x, b.y, b.w, b.h}; }
 
-// Head area of a moving figure (the top of its box is the top of the head): a box at the
-// top centre, as wide as 3/10 of the figure's height (a head and the arms' swing) and a
-// quarter of it tall at most.
-Box HeadOf(const Box& person) {
-  int w = std::min(person.w, person.h * 3 / 10);
-  int h = std::min(person.h / 4, w * 4 / 3);
-  return {person.x + (person.w - w) / 2, person.y, w, h};
-}
-
 // What one frame's masks are, from the tracker's boxes, the mode and the manual regions.
 struct FrameMasks {
   std::vector<Box> masks;    // masked with the style
@@ -112,7 +103,7 @@ FrameMasks ComposeMasks(const RedactionOptions& o, const std::vector<MaskBoxAt>&
     case Mode::kFaces:
       for (const MaskBoxAt& b : boxes) {
         if (b.kind == DetectionKind::kFace) m.masks.push_back(b.box);
-        if (b.kind == DetectionKind::kPerson) m.masks.push_back(o.mask_people ? b.box : HeadOf(b.box));
+        if (b.kind == DetectionKind::kPerson) m.masks.push_back(o.mask_people ? b.box : b.head);
       }
       break;
     case Mode::kKeepSubject: {

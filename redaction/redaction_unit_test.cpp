@@ -250,6 +250,32 @@ TEST_CASE("a face lost where its figure met another's is picked up again by its 
   CHECK(tracker.BoxesAt(28 + p.hold_frames + p.post_frames + 1).empty());
 }
 
+TEST_CASE("a moving figure's head mask sits on its head and not above it") {
+  DetectionParams p = ResolveForFrameRate(DetectionParams{}, 10);
+  Tracker tracker(p, 768, 576);
+  // A 40x100 figure walking right: its head is the top 13 px of its box, 14 px wide.
+  auto figure = [](int f) { return Box{200 + 5 * f, 200, 40, 100}; };
+  for (int f = 0; f <= 10; f += 2) {
+    tracker.Add(f, {{figure(f), DetectionKind::kMotion}, {figure(f), DetectionKind::kPerson}});
+  }
+  for (int f = 0; f <= 10; f += 2) {
+    INFO("frame " << f);
+    const Box fig = figure(f);
+    const Box head{fig.x + 13, fig.y, 14, 13};
+    bool found = false;
+    for (const MaskBoxAt& m : tracker.BoxesAt(f)) {
+      if (m.kind != DetectionKind::kPerson) continue;
+      found = true;
+      CHECK(Intersect(m.head, head) == head);
+      // No more above the head than the margin gives a face: a quarter of the head area's
+      // height and 3 px (the figure's enlarged box would start 25 px above it).
+      CHECK(m.head.y >= fig.y - 25 / 4 - 3);
+      CHECK(m.head.bottom() <= fig.y + 25 + 25 / 4 + 3);
+    }
+    CHECK(found);
+  }
+}
+
 // Whether `b` is covered by a mask that keep-subject keeps visible.
 bool KeptAt(const std::vector<MaskBoxAt>& masks, const Box& b) {
   for (const MaskBoxAt& m : masks) {

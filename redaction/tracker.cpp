@@ -58,6 +58,12 @@ bool CenterInside(const Box& inner, const Box& outer) {
 
 }  // namespace
 
+Box HeadOf(const Box& person) {
+  int w = std::min(person.w, person.h * 3 / 10);
+  int h = std::min(person.h / 4, w * 4 / 3);
+  return {person.x + (person.w - w) / 2, person.y, w, h};
+}
+
 Tracker::Tracker(const DetectionParams& params, int width, int height)
     : p_(params), width_(width), height_(height) {}
 
@@ -389,7 +395,11 @@ std::vector<MaskBoxAt> Tracker::BoxesAt(int64_t frame) const {
     // that the subject's box is masked like anyone's.
     bool near = frame >= t.obs.front().frame - p_.detect_every &&
                 frame <= t.obs.back().frame + p_.detect_every;
-    out.push_back({ClipTo(m, width_, height_), t.kind, t.id, t.subject && near});
+    Box head{};
+    if (t.kind == DetectionKind::kPerson) {
+      head = ClipTo(Grow(Enlarge(HeadOf(*b), p_.margin), p_.margin_px), width_, height_);
+    }
+    out.push_back({ClipTo(m, width_, height_), t.kind, t.id, t.subject && near, head});
   }
   auto lo = motion_.lower_bound(frame - p_.detect_every - 1);
   auto hi = motion_.upper_bound(frame + p_.detect_every + 1);

@@ -22,11 +22,20 @@
 namespace custodian::redaction {
 
 struct MaskBoxAt {
-  Box box;
+  Box box;  // enlarged by the margin
   DetectionKind kind;
   int track_id;  // -1 for motion blobs
   bool subject;
+  // A person's head area: HeadOf the person's box before the margin, then enlarged by the
+  // margin like a face's (the figure's enlarged box would put it above the head). Empty for
+  // other kinds.
+  Box head{};
 };
+
+// Head area of a moving figure (the top of its box is the top of the head): a box at the
+// top centre, as wide as 3/10 of the figure's height (a head and the arms' swing) and a
+// quarter of it tall at most.
+Box HeadOf(const Box& person);
 
 // A frame whose coverage a person should check.
 struct Flag {
