@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -178,6 +179,24 @@ inline std::string MakeFakeCertificate(const TempDir& dir, const std::string& na
   while (!hex.empty() && (hex.back() == '\n' || hex.back() == ' ')) hex.pop_back();
   REQUIRE(hex.size() == 64);
   return hex;
+}
+
+// A fake camera in the WS-Discovery group on loopback; none where this machine cannot carry
+// multicast there or the fake cannot join, and then the test is skipped with a WARN saying
+// why (Catch2 2.13 has no SKIP: a pass without assertions that says it skipped).
+inline std::unique_ptr<FakeOnvif> MulticastFakeOrSkip() {
+  std::string why;
+  if (!LoopbackMulticastWorks(&why)) {
+    WARN("SKIPPED: this machine carries no multicast on loopback (" << why << ")");
+    return nullptr;
+  }
+  auto fake =
+      std::make_unique<FakeOnvif>(std::vector<std::string>{"--multicast-interface", "127.0.0.1"});
+  if (fake->Multicast() != "joined") {
+    WARN("SKIPPED: the fake camera could not join the group (" << fake->Multicast() << ")");
+    return nullptr;
+  }
+  return fake;
 }
 
 }  // namespace custodian::testing
