@@ -58,7 +58,11 @@ function discoveryCard(onUse) {
   async function use(camera) {
     msg.show(`Asking the camera at ${camera.address} for its streams…`);
     try {
-      const r = await post('/api/v1/camera-discovery/streams', { address: camera.address, username: user.value.trim(), password: pass.value });
+      // An https:// camera's certificate as the search saw it: the streams call must meet the
+      // same one (pinned on first use), or it sends nothing.
+      const body = { address: camera.address, username: user.value.trim(), password: pass.value };
+      if (camera.certificate_sha256) body.certificate_sha256 = camera.certificate_sha256;
+      const r = await post('/api/v1/camera-discovery/streams', body);
       if (!r.ok) { msg.show(`The camera at ${camera.address} did not give its streams: ${r.message}`, 'error'); return; }
       msg.show(`Found the streams of ${r.make} ${r.model}.`, 'ok');
       onUse({ address: camera.address, id: suggestId(r), name: [r.make, r.model].filter(Boolean).join(' '), url: r.main_url,
@@ -76,7 +80,8 @@ function discoveryCard(onUse) {
       const r = await post('/api/v1/camera-discovery', body);
       msg.show(`${r.cameras.length} camera(s) found on ${r.probed}.`, r.cameras.length ? 'ok' : 'info');
       clear(results, table([
-        { title: 'Address', cell: (c) => [c.from || '', h('br'), h('small', {}, c.address)] },
+        { title: 'Address', cell: (c) => [c.from || '', h('br'), h('small', {}, c.address),
+          c.certificate_sha256 ? [h('br'), h('small', {}, 'TLS certificate SHA-256 '), h('code', { class: 'hash' }, c.certificate_sha256)] : null] },
         { title: 'Make', cell: (c) => c.make || '—' },
         { title: 'Model', cell: (c) => c.model || '—' },
         { title: 'Firmware', cell: (c) => c.firmware ?? h('small', {}, c.note || 'unknown') },
