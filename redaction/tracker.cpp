@@ -51,6 +51,10 @@ Box Grow(const Box& b, double by) {
   return {b.x - d, b.y - d, b.w + 2 * d, b.h + 2 * d};
 }
 
+// How far from where a face of `size` px was last seen it may be `frames` later while no
+// detector finds it: three quarters of its size, and a tenth more for every frame.
+double LostFaceReach(double size, double frames) { return 0.75 * size + 0.1 * size * frames; }
+
 bool CenterInside(const Box& inner, const Box& outer) {
   int cx = inner.x + inner.w / 2, cy = inner.y + inner.h / 2;
   return cx >= outer.x && cx < outer.right() && cy >= outer.y && cy < outer.bottom();
@@ -100,7 +104,7 @@ void Tracker::FollowMotion(int64_t frame, const std::vector<Detection>& detectio
     auto predicted = PathBoxAt(tr, frame);
     if (!predicted) continue;
     double size = std::max(last.w, last.h);
-    double reach = 0.75 * size + 0.1 * size * double(frame - tr.obs.back().frame);
+    double reach = LostFaceReach(size, double(frame - tr.obs.back().frame));
     size_t best = detections.size();
     double best_d = reach;
     for (size_t i = 0; i < detections.size(); ++i) {
@@ -475,7 +479,7 @@ int Tracker::MarkSubject(int64_t frame, const Box& pick) {
       }
       if (best == nullptr) {
         double size = std::max(pos.w, pos.h);
-        double best_dist = 0.75 * size + 0.1 * size * gap;
+        double best_dist = LostFaceReach(size, gap);
         for (const auto& cand : it->second) {
           double r = double(cand.second.area()) / double(std::max<int64_t>(1, pos.area()));
           double d = CenterDistance(cand.second, pos);
