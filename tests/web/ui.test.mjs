@@ -667,6 +667,7 @@ await run('redact with a manual region', async () => {
 
   // The contact sheet: a frame every 10 s (16 at least) and the first of each flagged range,
   // 4 to a row of 320x180 thumbnails.
+  check(await panel2.locator('img.contact-sheet').isHidden(), 'no broken picture before the contact sheet is asked for');
   await panel2.getByRole('button', { name: 'Show contact sheet' }).click();
   await page.waitForFunction(() => document.querySelector('.contact-sheet')?.naturalWidth > 0);
   const frames = red.record.files[0].frames;
@@ -1031,6 +1032,8 @@ await run('an admin adds a camera and its connection test succeeds', async () =>
   await page.getByLabel('Keep footage for (days)').fill('20');
   await page.getByRole('button', { name: 'Add camera' }).click();
   await page.getByText(/Camera porch added/).waitFor();
+  // Cameras are granted per account: the admin is told that no one sees the new one yet.
+  await page.getByText(/No account can see its footage yet: give it to the accounts that need it under Users/).waitFor();
   await page.getByRole('button', { name: 'Test connection to porch' }).click();
   await page.getByText(/reachable/).first().waitFor({ timeout: 15_000 });
   const result = await page.locator('.test-result').filter({ hasText: 'reachable' }).first().innerText();

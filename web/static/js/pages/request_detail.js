@@ -113,7 +113,8 @@ export async function render(main, { session }, id) {
     const row = h('div', { class: 'export card-inner' });
     const bar = progressBar(`Export ${e.id} progress`);
     const purposeText = h('input', { name: 'purpose_text', value: `Handover of request #${r.id}${r.reference ? ' (' + r.reference + ')' : ''}`, maxlength: 500 });
-    const link = h('a', { class: 'button primary', download: `export-${e.id}.tar` }, 'Download package');
+    // A DSAR's package is its signed-off redacted copy once there is one: the link says so.
+    const link = h('a', { class: 'button primary', download: `export-${e.id}.tar` }, r.type === 'dsar' && e.redacted ? 'Download redacted package' : 'Download package');
     const setHref = () => { link.href = `/api/v1/exports/${e.id}/download` + query({ purpose: 'request', purpose_text: purposeText.value.trim() }); };
     purposeText.addEventListener('input', setHref);
     setHref();
