@@ -318,7 +318,11 @@ Result<json> DetailJson(ApiContext& ctx, const Call& call, const FootageRequestR
                   {"created_by", e.created_by},
                   {"created_by_who", people->Who(e.created_by)},
                   {"bytes", e.bytes},
-                  {"manifest_sha256", OptionalJson(e.manifest_sha256)}});
+                  {"manifest_sha256", OptionalJson(e.manifest_sha256)},
+                  // Whether a DSAR's package may leave (requests/workflow.cpp): redacted
+                  // and signed off, or a reason to send it unredacted on record.
+                  {"redacted", e.redacted},
+                  {"unredacted_justification", OptionalJson(e.unredacted_justification)}});
     auto given = ctx.db.ListDisclosuresForExport(e.id);
     if (!given.ok()) return FromRecords(given.status(), "read the request's disclosures");
     for (const auto& d : *given) {

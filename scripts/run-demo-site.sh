@@ -68,6 +68,24 @@ if [ ! -f demo-data/.demo-admin ]; then
     echo "demo: made account demo-admin (camera setup, users) with password $password (shown once)"
   fi
 fi
+# Every footage request needs a second manager to decide it (four-eyes: never the one who
+# logged it), and the access log, disclosure register and deletion records are the DPO's:
+# without these two accounts a police request or a DSAR cannot be tried end to end in the
+# web UI, and an admin alone cannot make them (a manager or DPO role made by an admin waits
+# for another admin or the DPO to confirm it).
+demo_account() {  # NAME ROLE WHAT [--camera ID]...
+  local name=$1 role=$2 what=$3
+  shift 3
+  [ -f "demo-data/.$name" ] && return 0
+  local password
+  password=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
+  if echo "$password" | "$CUSTODIAN" --config "$SITE" user add "$name" --role "$role" "$@" >/dev/null; then
+    touch "demo-data/.$name"
+    echo "demo: made account $name ($what) with password $password (shown once)"
+  fi
+}
+demo_account demo-manager2 manager "decides demo-manager's requests" --camera lobby --camera yard
+demo_account demo-dpo dpo "access log, disclosures, deletion records" --camera lobby --camera yard
 echo "demo: recording into demo-data/; web UI at https://127.0.0.1:8443/ (API under /api/v1; Ctrl-C stops)"
 echo "demo: in another shell: $CUSTODIAN --config $SITE check"
 "$CUSTODIAN" --config "$SITE" record &

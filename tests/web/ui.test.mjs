@@ -100,6 +100,39 @@ async function page_goto(page, hash) {
   await page.evaluate((h) => { location.hash = h; }, hash);
 }
 
+// Found in a user trial of the demo site (1366x768, and a phone 390 px wide): the cameras
+// page's cards took the "review together" grid's rule (two columns, 4 px apart, however wide
+// the screen); on a phone the header pushed "Sign out" off the screen and the timeline's
+// times printed over each other.
+await run('the cameras, header and timeline fit a laptop and a phone', async () => {
+  const gap = await manager1.evaluate(() => getComputedStyle(document.querySelector('ul.camera-grid')).columnGap);
+  check(gap === '11.25px', `the camera cards are spaced as the cameras page says (${gap})`);
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 390, height: 844 }, locale: 'en-GB' });
+  contexts.push(context);
+  const phone = await context.newPage();
+  await phone.goto(BASE + '/');
+  await phone.getByLabel('Name').fill('staff1');
+  await phone.getByLabel('Password').fill(WEB_PASSWORD);
+  await phone.getByRole('button', { name: 'Sign in' }).click();
+  await phone.locator('.camera-card').first().waitFor();
+  const width = await phone.evaluate(() => document.documentElement.scrollWidth);
+  check(width <= 390, `nothing is wider than the phone (${width} px)`);
+  const out = await phone.getByRole('button', { name: 'Sign out' }).boundingBox();
+  check(out.x + out.width <= 390, `"Sign out" is on the screen (right edge ${out.x + out.width})`);
+  const cards = await phone.locator('.camera-card').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().width));
+  check(cards.every((w) => w > 300), `one camera card a row (${cards.map(Math.round)} px)`);
+  await shot(phone, '02b-phone-cameras');
+  await page_goto(phone, '#/review?camera=lobby&window=900');
+  await phone.locator('.seg-footage').first().waitFor();
+  const ticks = await phone.locator('.timeline-axis .tick').evaluateAll((els) => els
+    .map((e) => e.getBoundingClientRect()).filter((r) => r.width > 0).map((r) => [r.left, r.right]));
+  check(ticks.length >= 2, `the timeline shows times (${ticks.length})`);
+  for (let i = 1; i < ticks.length; i++) {
+    check(ticks[i][0] >= ticks[i - 1][1], `the timeline's times do not overlap (${JSON.stringify(ticks)})`);
+  }
+  await shot(phone, '02c-phone-review');
+});
+
 await run('review: purpose first, then footage plays, steps and snapshots', async () => {
   const page = manager1;
   await page_goto(page, '#/review?camera=lobby&window=900');
@@ -360,13 +393,13 @@ await run('three cameras play together in a 2x2 grid from one timeline, within 0
   // Every camera plays, and they show the same moment: the page's own spread, measured on
   // all three at once, once all three have a picture.
   await page.waitForFunction(() => {
-    const g = document.querySelector('.camera-grid');
+    const g = document.querySelector('.review-grid');
     return g.dataset.playing === '3' && Number(g.dataset.spread) < 0.5;
   }, null, { timeout: 30_000 });
   // Then for 3 s of playing, every moment at which all three show a picture (one may be
   // between two segments or moved at a given moment) has them within 0.5 s.
   const spreads = await page.evaluate(async () => {
-    const g = document.querySelector('.camera-grid'), seen = [];
+    const g = document.querySelector('.review-grid'), seen = [];
     for (let i = 0; i < 12; i++) {
       if (g.dataset.playing === '3') seen.push(Number(g.dataset.spread));
       await new Promise((r) => setTimeout(r, 250));
@@ -399,6 +432,8 @@ await run('a police request is logged with what its type needs', async () => {
   await page_goto(page, '#/requests/new');
   await page.getByLabel('Type of request').selectOption('police');
   check((await page.getByLabel('Legal basis').locator('option').count()) === 6, 'police legal bases offered');
+  const cameraNames = await page.locator('select[name=camera]').first().locator('option').allTextContents();
+  check(cameraNames.includes('Lobby') && !cameraNames.includes('lobby'), `cameras by name, as elsewhere (${cameraNames})`);
   check(await page.getByText('Identity confirmed by calling back a known number').isVisible(), 'verification steps shown');
   await page.getByLabel('Type of request').selectOption('dsar');
   await page.getByText(/^Deadline: the end of /).waitFor();
@@ -461,7 +496,8 @@ await run('a second manager approves and exports it; progress survives a reload'
   const history = page.getByRole('region', { name: 'History' });
   await history.getByRole('cell', { name: 'manager1 (manager)' }).first().waitFor();
   await history.getByRole('cell', { name: 'being verified → awaiting decision' }).waitFor();
-  check(await history.getByText(/awaiting_decision|user id/).count() === 0, 'no raw codes or ids in the history');
+  check(await history.getByText(/awaiting_decision|received_in_writing|user id/).count() === 0, 'no raw codes or ids in the history');
+  await history.getByRole('cell', { name: 'Request received in writing' }).waitFor();
   check(await page.getByLabel('Subject notification').inputValue() === '', 'whether the subject was told has no default');
   await page.getByRole('button', { name: 'Start export' }).click();
   await page.getByText(/Export \d+ started/).waitFor();
@@ -547,6 +583,43 @@ await run('a DSAR\'s clock stops while the requester is asked for ID and restart
   await apiAs(manager1, 'POST', `/api/v1/requests/${logged.id}/withdraw`, {});
 });
 
+// A DSAR's package shows other people, and the server lets it out only redacted or with a
+// recorded reason (requests/workflow.cpp). The user trial found the page offering "Download
+// package" and the handover form anyway: the download failed with no word in the page.
+await run('a DSAR package is not offered for download or handover until redacted or justified', async () => {
+  const now = Date.now();
+  const logged = await apiAs(manager1, 'POST', '/api/v1/requests', {
+    type: 'dsar', requester_name: 'A Resident', legal_basis: 'right_of_access', description: 'me at the door',
+    ranges: [{ camera: 'lobby', from: new Date(now - 12_000).toISOString(), to: new Date(now - 4_000).toISOString() }] });
+  for (const s of ['received_in_writing', 'identity_documents_seen']) {
+    await apiAs(manager1, 'POST', `/api/v1/requests/${logged.id}/verifications`, { step: s, note: 'checked' });
+  }
+  await apiAs(manager1, 'POST', `/api/v1/requests/${logged.id}/submit`, {});
+  await apiAs(manager2, 'POST', `/api/v1/requests/${logged.id}/decision`, { approve: true, reason: 'right of access' });
+  await apiAs(manager2, 'POST', `/api/v1/requests/${logged.id}/exports`, {});
+  const page = manager2;
+  await page_goto(page, `#/requests/${logged.id}`);
+  // The deadline is the end of a UK day, said so, not midnight of the day after.
+  await page.locator('dd.deadline').getByText(/^end of \d{2} \w{3} \d{4}$/).waitFor();
+  await page.waitForFunction(() => document.querySelector('.export progress')?.value === 100, null, { timeout: 180_000 });
+  await page.getByLabel('Why it may go out unredacted (e.g. nobody else is shown)').waitFor();
+  const exportsSection = page.locator('.export').first();
+  await exportsSection.getByText(/cannot be downloaded or handed over yet/).waitFor();
+  check(await page.getByRole('link', { name: 'Download package' }).count() === 0, 'no download of the unredacted package');
+  check(await page.getByRole('button', { name: 'Make encrypted zip for removable media' }).count() === 0, 'no encrypted zip of it');
+  check(await page.getByRole('button', { name: 'Record handover' }).count() === 0, 'no handover of it');
+  await shot(page, '08h-dsar-held-back');
+  await page.getByLabel('Why it may go out unredacted (e.g. nobody else is shown)').fill('only the requester is in the picture');
+  await page.getByRole('button', { name: 'Record reason' }).click();
+  await page.getByText('Reason recorded.', { exact: true }).waitFor();
+  await page.getByRole('link', { name: 'Download package' }).waitFor();
+  await page.getByRole('button', { name: 'Record handover' }).waitFor();
+  check(await page.getByText(/cannot be downloaded or handed over yet/).count() === 0, 'the note is gone once the reason is recorded');
+  const status = await page.evaluate(async (href) => (await fetch(href)).status,
+    await page.getByRole('link', { name: 'Download package' }).getAttribute('href'));
+  check(status === 200, `the package downloads once justified (${status})`);
+});
+
 await run('redact with a manual region', async () => {
   const now = Date.now();
   const logged = await apiAs(manager1, 'POST', '/api/v1/requests', {
@@ -562,6 +635,8 @@ await run('redact with a manual region', async () => {
   const page = manager2;
   await page_goto(page, `#/requests/${logged.id}`);
   const panel = page.locator('.redaction').first();
+  await panel.getByRole('button', { name: 'Show first frame' }).waitFor();
+  check(await panel.locator('img.redaction-frame').isHidden(), 'no broken picture before a frame is asked for');
   await panel.getByRole('button', { name: 'Show first frame' }).click();
   await page.waitForFunction(() => { const i = document.querySelector('.redaction-frame'); return i && i.complete && i.naturalWidth > 0; });
   // Drag a box on the canvas over the frame; the inputs follow, in video pixels (640x360).
@@ -592,6 +667,7 @@ await run('redact with a manual region', async () => {
 
   // The contact sheet: a frame every 10 s (16 at least) and the first of each flagged range,
   // 4 to a row of 320x180 thumbnails.
+  check(await panel2.locator('img.contact-sheet').isHidden(), 'no broken picture before the contact sheet is asked for');
   await panel2.getByRole('button', { name: 'Show contact sheet' }).click();
   await page.waitForFunction(() => document.querySelector('.contact-sheet')?.naturalWidth > 0);
   const frames = red.record.files[0].frames;
@@ -956,6 +1032,8 @@ await run('an admin adds a camera and its connection test succeeds', async () =>
   await page.getByLabel('Keep footage for (days)').fill('20');
   await page.getByRole('button', { name: 'Add camera' }).click();
   await page.getByText(/Camera porch added/).waitFor();
+  // Cameras are granted per account: the admin is told that no one sees the new one yet.
+  await page.getByText(/No account can see its footage yet: give it to the accounts that need it under Users/).waitFor();
   await page.getByRole('button', { name: 'Test connection to porch' }).click();
   await page.getByText(/reachable/).first().waitFor({ timeout: 15_000 });
   const result = await page.locator('.test-result').filter({ hasText: 'reachable' }).first().innerText();

@@ -21,13 +21,19 @@ export function utcIso(t) { return toDate(t).toISOString().replace(/\.000Z$/, 'Z
 export function ukDateTime(t) { return fmt.format(toDate(t)); }
 export function ukTime(t) { return fmtTime.format(toDate(t)); }
 
-// A <time> element showing UK time with UTC on hover.
-export function timeEl(t, { short = false } = {}) {
+const fmtDate = new Intl.DateTimeFormat('en-GB', { timeZone: ZONE, year: 'numeric', month: 'short', day: '2-digit' });
+
+// A <time> element showing UK time with UTC on hover. With `endOfDay`, an instant at UK
+// midnight (a deadline: the end of a day) reads "end of 07 Jan 2027", the day it closes,
+// not "08 Jan 2027, 00:00:00 GMT", which reads as a day later.
+export function timeEl(t, { short = false, endOfDay = false } = {}) {
   const el = document.createElement('time');
   if (t === null || t === undefined || t === '') { el.textContent = '—'; return el; }
   const d = toDate(t);
   el.dateTime = d.toISOString();
-  el.textContent = short ? ukTime(d) : ukDateTime(d);
+  const f = ukFields(d);
+  if (endOfDay && f.hour === 0 && f.minute === 0 && f.second === 0) el.textContent = `end of ${fmtDate.format(new Date(d.getTime() - 1))}`;
+  else el.textContent = short ? ukTime(d) : ukDateTime(d);
   el.title = 'UTC ' + d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
   return el;
 }

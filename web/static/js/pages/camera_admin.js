@@ -177,7 +177,8 @@ export async function render(main) {
         }
       } else {
         const r = await post('/api/v1/cameras', { id: idInput.value.trim(), ...body });
-        msg.show(`Camera ${r.id} added; the recorder starts it within seconds.`, 'ok');
+        // Cameras are granted per account: until then no one (not even the DPO) can see its footage.
+        msg.show(`Camera ${r.id} added; the recorder starts it within seconds. No account can see its footage yet: give it to the accounts that need it under Users (Cameras, Edit).`, 'ok');
       }
       reset();
       load();

@@ -123,7 +123,7 @@ export async function render(main, { session }) {
       ['Holds past their review date', s.holds_past_review ? badge(String(s.holds_past_review), 'warn') : 'none'],
       ['Subject access requests due within 7 days', s.dsars_due_soon.length
         ? h('ul', { class: 'plain' }, s.dsars_due_soon.map((r) => h('li', {},
-          mayOpenRequests ? h('a', { href: `#/requests/${r.id}` }, `request ${r.id}`) : `request ${r.id}`, ', due ', timeEl(r.deadline))))
+          mayOpenRequests ? h('a', { href: `#/requests/${r.id}` }, `request ${r.id}`) : `request ${r.id}`, ', due ', timeEl(r.deadline, { endOfDay: true }))))
         : 'none'],
     ];
     clear(siteBox, h('h2', { id: 'site-state' }, 'The appliance'),

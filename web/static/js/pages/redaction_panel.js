@@ -39,7 +39,8 @@ export function redactionPanel(x, r, { msg, timers, reload }) {
     for (const k of ['x', 'y', 'w', 'h']) nums[k] = h('input', { type: 'number', name: `box_${k}`, min: 0, step: 1, value: 0 });
     const from = h('input', { type: 'number', name: 'box_from', min: 0, step: 0.1, value: 0 });
     const to = h('input', { type: 'number', name: 'box_to', min: 0, step: 0.1, value: 3600 });
-    const img = h('img', { class: 'redaction-frame', alt: 'First frame of the export' });
+    // Hidden until a frame has loaded: an image with no picture yet would show as a broken one.
+    const img = h('img', { class: 'redaction-frame', alt: 'First frame of the export', hidden: true });
     const canvas = h('canvas', { class: 'redaction-canvas', 'aria-hidden': 'true' });
     const stage = h('div', { class: 'redaction-stage' }, img, canvas);
     // CSSOM, not a style attribute: the CSP forbids inline styles.
@@ -76,7 +77,7 @@ export function redactionPanel(x, r, { msg, timers, reload }) {
       }
     };
     for (const k of Object.keys(nums)) nums[k].addEventListener('input', draw);
-    img.addEventListener('load', draw);
+    img.addEventListener('load', () => { img.hidden = false; draw(); });
 
     // Pointer drag: from where it went down to where it is, in video pixels.
     let anchor = null;
@@ -107,7 +108,7 @@ export function redactionPanel(x, r, { msg, timers, reload }) {
       const offset = Number.isNaN(end) ? 1000 : Math.max(0, Math.min(1000, Math.floor((end - start) / 2)));
       img.src = `/api/v1/cameras/${encodeURIComponent(camera)}/thumbnail.jpg` + query({ at: utcIso(new Date(start + offset)), ...purpose() });
     });
-    img.addEventListener('error', () => msg.show('The frame could not be shown.', 'error'));
+    img.addEventListener('error', () => { img.hidden = true; msg.show('The frame could not be shown.', 'error'); });
 
     const form = h('form', { class: 'redaction-form' },
       h('div', { class: 'toolbar' }, field('Mode', mode), field('Mask style', style)),

@@ -216,7 +216,10 @@ function flaggedList(d, viewer, ctx) {
 }
 
 function contactSheet(d, ctx) {
-  const img = h('img', { class: 'contact-sheet', alt: `Contact sheet of redaction ${d.id}: a frame every 10 s and the first frame of each flagged range; masks outlined in red, flagged frames in yellow` });
+  const img = h('img', { class: 'contact-sheet', alt: `Contact sheet of redaction ${d.id}: a frame every 10 s and the first frame of each flagged range; masks outlined in red, flagged frames in yellow`, hidden: true });
+  // Hidden until it has loaded: with no picture yet it would show as a broken image.
+  img.addEventListener('load', () => { img.hidden = false; });
+  img.addEventListener('error', () => { img.hidden = true; ctx.msg.show('The contact sheet could not be shown.', 'error'); });
   const files = d.record?.files || [];
   const show = button('Show contact sheet', () => {
     const p = ctx.purpose();

@@ -14,6 +14,12 @@ const ACTIONS = { logged: 'logged', verifying: 'check recorded', submitted: 'sen
   refused: 'refused', withdrawn: 'withdrawn', export_prepared: 'export prepared', disclosed: 'handed over', closed: 'closed',
   clock_stopped_identity: 'DSAR clock stopped: proof of identity asked for', clock_stopped_clarification: 'DSAR clock stopped: clarification asked for',
   clock_restarted: 'DSAR clock restarted: the requester answered' };
+// A DSAR's package shows other people: the server lets it leave (download, encrypted zip,
+// handover) only redacted and signed off, or with a recorded reason to send it unredacted
+// (requests/workflow.cpp). Until then the page offers none of those, and says why.
+const heldBack = (r, e) => r.type === 'dsar' && !e.redacted && !e.unredacted_justification;
+const HELD_BACK = 'This package shows other people, so it cannot be downloaded or handed over yet: '
+  + 'under Exports, redact it and sign the redaction off, or record why it may go out unredacted.';
 // Why a DSAR's clock was stopped, in words.
 const STOPPED_FOR = { identity: 'waiting for proof of identity', clarification: 'waiting for a clarification' };
 
@@ -107,7 +113,8 @@ export async function render(main, { session }, id) {
     const row = h('div', { class: 'export card-inner' });
     const bar = progressBar(`Export ${e.id} progress`);
     const purposeText = h('input', { name: 'purpose_text', value: `Handover of request #${r.id}${r.reference ? ' (' + r.reference + ')' : ''}`, maxlength: 500 });
-    const link = h('a', { class: 'button primary', download: `export-${e.id}.tar` }, 'Download package');
+    // A DSAR's package is its signed-off redacted copy once there is one: the link says so.
+    const link = h('a', { class: 'button primary', download: `export-${e.id}.tar` }, r.type === 'dsar' && e.redacted ? 'Download redacted package' : 'Download package');
     const setHref = () => { link.href = `/api/v1/exports/${e.id}/download` + query({ purpose: 'request', purpose_text: purposeText.value.trim() }); };
     purposeText.addEventListener('input', setHref);
     setHref();
@@ -129,13 +136,14 @@ export async function render(main, { session }, id) {
           r.type === 'dsar' && !x.redacted ? justification(x) : null,
           manager ? redactionPanel(x, r, { msg, timers, reload: load }) : null,
           verifyHelp(),
-          field('Why you are downloading it (for the access log)', purposeText), h('div', { class: 'actions' }, link,
+          heldBack(r, x) ? h('p', { class: 'note held-back' }, HELD_BACK) :
+          [field('Why you are downloading it (for the access log)', purposeText), h('div', { class: 'actions' }, link,
             button('Make encrypted zip for removable media', async () => {
               try {
                 const z = await post(`/api/v1/exports/${x.id}/encrypted-zip`, {});
                 clear(zipOut, h('p', { class: 'secret' }, `File ${z.file}. Password (shown once, give it separately): `, h('code', {}, z.password)), h('p', {}, z.note));
               } catch (err) { msg.error(err); }
-            })), zipOut] : null);
+            })), zipOut]] : null);
     };
     render(e);
     const poll = async () => {
@@ -213,8 +221,13 @@ export async function render(main, { session }, id) {
   function handover(r) {
     // An export handed over is not offered again, so a handover cannot be recorded twice by
     // accident: the form closes once every ready export has been recorded.
-    const ready = r.exports.filter((e) => e.state === 'ready' && !r.disclosures.some((d) => d.export_id === e.id));
-    if (!manager || !ready.length) return r.disclosures.length ? section('Handovers', handoverTable(r.disclosures)) : null;
+    const given = (e) => r.disclosures.some((d) => d.export_id === e.id);
+    const ready = r.exports.filter((e) => e.state === 'ready' && !given(e) && !heldBack(r, e));
+    const held = r.exports.some((e) => e.state === 'ready' && !given(e) && heldBack(r, e));
+    if (!manager || !ready.length) {
+      const note = manager && held ? h('p', { class: 'note held-back' }, HELD_BACK) : null;
+      return r.disclosures.length || note ? section('Handovers', r.disclosures.length ? handoverTable(r.disclosures) : null, note) : null;
+    }
     const police = r.type === 'police';
     const exp = select('export_id', ready.map((e) => [String(e.id), `Export ${e.id}`]), String(ready[ready.length - 1].id));
     const method = select('method', Object.entries(METHODS), 'download');
@@ -348,7 +361,8 @@ export async function render(main, { session }, id) {
     const stateText = (s) => STATES[s] || s.replaceAll('_', ' ');
     return section('History', table([{ title: 'When', cell: (e) => timeEl(e.at) }, { title: 'What', cell: (e) => ACTIONS[e.action] || e.action.replaceAll('_', ' ') },
       { title: 'State', cell: (e) => e.from ? `${stateText(e.from)} → ${stateText(e.to)}` : stateText(e.to) }, { title: 'By', cell: (e) => e.user_who ?? `account ${e.user_id}` },
-      { title: 'Note', cell: (e) => e.note || '' }], r.history, { empty: 'No history.' }));
+      // A recorded check's note is the check's code: in words, as in the verification table.
+      { title: 'Note', cell: (e) => (e.action === 'verifying' && STEPS[e.note]) || e.note || '' }], r.history, { empty: 'No history.' }));
   }
 
   let current = null;  // the request as last loaded

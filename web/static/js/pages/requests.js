@@ -22,8 +22,8 @@ export function deadlineEl(r) {
   if (!r.deadline) return '—';
   const left = (Date.parse(r.deadline) - Date.now()) / 86400_000;
   const open = r.open;  // the server's rule (requests/rules.h IsOpen)
-  if (open && r.clock?.stopped_since) return h('span', {}, timeEl(r.deadline), ' (clock stopped)');
-  return h('span', { class: open && left < 7 ? 'overdue' : '' }, timeEl(r.deadline),
+  if (open && r.clock?.stopped_since) return h('span', {}, timeEl(r.deadline, { endOfDay: true }), ' (clock stopped)');
+  return h('span', { class: open && left < 7 ? 'overdue' : '' }, timeEl(r.deadline, { endOfDay: true }),
     open ? ` (${left < 0 ? 'overdue' : Math.ceil(left) + ' days left'})` : '');
 }
 
@@ -83,6 +83,9 @@ async function renderNew(main, { session, navigate }) {
     return;
   }
   const cameras = session.cameras || [];
+  // Cameras by name, as everywhere else in the UI (the id is the value sent).
+  const list = await get('/api/v1/cameras').catch(() => ({ cameras: [] }));
+  const names = Object.fromEntries(list.cameras.map((c) => [c.id, c.name || c.id]));
   const type = select('type', Object.entries(TYPES).map(([k, v]) => [k, v.label]), 'police');
   const basis = h('select', { name: 'legal_basis' });
   const basisDetail = h('input', { name: 'legal_basis_detail', maxlength: 2000 });
@@ -103,7 +106,7 @@ async function renderNew(main, { session, navigate }) {
   function addRange() {
     const from = toUkInputs(new Date(Date.now() - 3600_000)), to = toUkInputs(new Date());
     const row = h('fieldset', { class: 'range-row' }, h('legend', {}, 'Footage'),
-      field('Camera', select('camera', cameras.map((c) => [c, c]), cameras[0])),
+      field('Camera', select('camera', cameras.map((c) => [c, names[c] || c]), cameras[0])),
       field('From (UK date)', h('input', { type: 'date', name: 'from_date', value: from.date, required: true })),
       field('time', h('input', { type: 'time', name: 'from_time', value: from.time, required: true })),
       field('To (UK date)', h('input', { type: 'date', name: 'to_date', value: to.date, required: true })),

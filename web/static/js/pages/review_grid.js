@@ -38,7 +38,7 @@ export async function render(main, { session, params }) {
     h('button', { type: 'submit', class: 'primary' }, 'Show together'));
   const purposeLine = h('p', { class: 'purpose-line', hidden: true });
   const purposeBox = h('div');
-  const grid = h('div', { class: 'camera-grid', 'aria-label': 'Cameras' });
+  const grid = h('div', { class: 'review-grid', 'aria-label': 'Cameras' });
   const scrub = h('input', { type: 'range', min: 0, max: 1000, value: 0, step: 1, 'aria-label': 'Position in the time range', class: 'scrub' });
   const clock = h('output', { class: 'clock' }, '—');
   const playBtn = button('Play', () => togglePlay(), { class: 'primary' });
