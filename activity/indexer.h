@@ -8,8 +8,9 @@
 // at once. A still scene is not decoded at all for up to kStillRecheckUs: a sampled
 // keyframe is skipped (taken to show the picture last decoded) when the last two pictures
 // compared showed no change, no second since scored as activity (kActiveScore), and the
-// keyframe's size is within 1/16 of the last decoded one's. The decoder is reset only for
-// streams that reorder (B-frames). A keyframe that cannot be decoded (no decoder, damaged
+// keyframe's size is within 1/16 of the last decoded one's. The decoder is never reset for
+// H.264 (a stream with B-frames gives up its held picture for an end-of-sequence unit), and
+// for H.265 only where the stream reorders. A keyframe that cannot be decoded (no decoder, damaged
 // data) only leaves its span without a grid; it never fails the recording, and nothing here
 // returns an error.
 //
@@ -65,6 +66,9 @@ class ActivityIndexer {
   // Keyframes decoded and sampled keyframes skipped as still, since construction.
   int64_t decoded() const { return decoded_; }
   int64_t skipped_still() const { return skipped_still_; }
+  // Times the decoder was drained and reset to get a keyframe's picture out (a stream with
+  // B-frames whose codec offers no other way).
+  int64_t resets() const { return resets_; }
 
  private:
   bool DecodeThumb(const AVPacket& pkt, LumaThumb* thumb);
@@ -89,6 +93,7 @@ class ActivityIndexer {
   int64_t last_decode_us_ = 0;        // in the current segment's time
   int64_t decoded_ = 0;
   int64_t skipped_still_ = 0;
+  int64_t resets_ = 0;
   DecodeFn decode_for_test_;
 };
 
