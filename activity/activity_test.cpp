@@ -206,18 +206,18 @@ TEST_CASE("a still scene's keyframes are not decoded until sizes show a change o
   };
   // Still: the first two samples are decoded (nothing to compare the first with), then one
   // every kStillRecheckUs.
-  feed(60, 50'000);
+  feed(60, 20'000);
   CHECK(decoded_at == std::vector<int64_t>{0, 4, 20, 36, 52});
   CHECK(indexer.skipped_still() == 10);
   // Inter frames grow in second 61 (score above 0): the sample at 64 is decoded; the picture
   // changed there, so the next one is decoded too, and then still again.
   picture = WithBlock(3, 3);
   decoded_at.clear();
-  feed(76, 50'000, 61, 62);
+  feed(76, 20'000, 61, 62);
   CHECK(decoded_at == std::vector<int64_t>{64, 68});
   // A keyframe a sixteenth larger than the last decoded: decoded, whatever the sizes said.
   decoded_at.clear();
-  feed(80, 56'000);
+  feed(80, 22'400);
   CHECK(decoded_at == std::vector<int64_t>{76});
   SegmentActivity a = indexer.FinishSegment(80 * kS);
   REQUIRE(a.grids.size() == 1);  // only the change at 64, from the sample at 60 (skipped)
@@ -225,6 +225,51 @@ TEST_CASE("a still scene's keyframes are not decoded until sizes show a change o
   CHECK(a.grids[0].end_second == 64);
   CHECK(a.grids[0].cells.Get(3, 3));
   CHECK(indexer.decoded() == 8);
+}
+
+TEST_CASE("large keyframes are decoded within the decode budget and a still scene saves for a burst") {
+  ActivityIndexer indexer(nullptr);
+  std::vector<int64_t> decoded_at;  // seconds
+  int64_t now_s = 0;
+  uint8_t level = 0;
+  indexer.SetDecoderForTest([&](const AVPacket&, LumaThumb* out) {
+    decoded_at.push_back(now_s);
+    *out = Flat(level += 60);  // every picture differs from the last: a busy scene
+    return true;
+  });
+  auto feed = [&](int to, int key_bytes, int busy_from = -1, int busy_to = -1) {
+    for (; now_s < to; ++now_s)
+      Feed(indexer, static_cast<int>(now_s), static_cast<int>(now_s) + 1, key_bytes, busy_from,
+           busy_to);
+  };
+  // Small keyframes (a sub stream's): every kGridIntervalUs, the budget never short.
+  feed(20, 8'000, 0, 20);
+  CHECK(decoded_at == std::vector<int64_t>{0, 4, 8, 12, 16});
+  CHECK(indexer.deferred() == 0);
+  // A 1080p main stream's keyframes (117 KB), busy all the time: the credit the small ones
+  // left (20 s earned, 40 KB spent) pays for three at the same pace, then one decode per
+  // 117 KB / 10 KiB/s = 11.4 s, at the first keyframe (one every 2 s) the credit allows.
+  decoded_at.clear();
+  feed(80, 117'000, 20, 80);
+  CHECK(decoded_at == std::vector<int64_t>{20, 24, 28, 40, 50, 62, 74});
+  CHECK(indexer.deferred() > 0);
+  // Still for five minutes (a recheck every kStillRecheckUs), then someone walks in from
+  // second 380 (seen in the sizes once that second closes): the saved credit has the
+  // movement sampled every kGridIntervalUs for 24 s, then at the budget's pace.
+  level = 0;
+  indexer.SetDecoderForTest([&](const AVPacket&, LumaThumb* out) {
+    decoded_at.push_back(now_s);
+    *out = now_s < 380 ? Flat(40) : Flat(static_cast<uint8_t>(40 + (now_s - 376) * 10));
+    return true;
+  });
+  feed(380, 117'000);
+  decoded_at.clear();
+  feed(420, 117'000, 380, 420);
+  CHECK(decoded_at == std::vector<int64_t>{384, 388, 392, 396, 400, 404, 408, 416});
+  // However large a keyframe, a sample at least every 16 s.
+  decoded_at.clear();
+  feed(460, 2'000'000, 420, 460);
+  CHECK(decoded_at == std::vector<int64_t>{428, 444});
 }
 
 namespace {

@@ -68,6 +68,11 @@ void ActivityIndexer::AddFrame(const AVPacket& pkt, int64_t offset_us) {
     ++skipped_still_;
     return;
   }
+  if (!HasDecodeCredit(offset_us)) {
+    ++deferred_;  // not a sample: the next keyframe is tried
+    return;
+  }
+  credit_bytes_ = std::max(-kDecodeMaxDebtBytes, credit_bytes_ - pkt.size);
   LumaThumb thumb;
   const bool got =
       decode_for_test_ ? decode_for_test_(pkt, &thumb) : decoder_ && DecodeThumb(pkt, &thumb);
@@ -87,6 +92,16 @@ bool ActivityIndexer::LooksStill(const AVPacket& pkt, int64_t offset_us) const {
     return false;
   if (offset_us - last_decode_us_ >= kStillRecheckUs) return false;
   return std::abs(int64_t{pkt.size} - last_key_bytes_) * 16 <= last_key_bytes_;
+}
+
+// Brings the decode budget's credit up to offset_us and says whether a decode may be spent.
+bool ActivityIndexer::HasDecodeCredit(int64_t offset_us) {
+  if (credit_at_us_ && offset_us > *credit_at_us_) {
+    const int64_t earned = (offset_us - *credit_at_us_) * kDecodeBytesPerSecond / kSecond;
+    credit_bytes_ = std::min(kDecodeBurstBytes, credit_bytes_ + earned);
+  }
+  if (!credit_at_us_ || offset_us > *credit_at_us_) credit_at_us_ = offset_us;
+  return credit_bytes_ >= 0;
 }
 
 void ActivityIndexer::AddKeyframeThumb(const LumaThumb& thumb, int64_t offset_us) {
@@ -187,6 +202,7 @@ SegmentActivity ActivityIndexer::FinishSegment(int64_t duration_us) {
   last_thumb_second_ -= seconds;
   if (last_sample_us_) *last_sample_us_ -= duration_us;
   last_decode_us_ -= duration_us;
+  if (credit_at_us_) *credit_at_us_ -= duration_us;
   return done;
 }
 

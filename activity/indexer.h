@@ -5,7 +5,8 @@
 // Cost is kept off the hot path's back: scores come from the sizes of the frames the
 // recorder already holds; pictures are decoded only for keyframes, at most one every
 // kGridIntervalUs (grey, no loop filter, one thread), and each is reduced to 64x36 samples
-// at once. A still scene is not decoded at all for up to kStillRecheckUs: a sampled
+// at once, within a decode budget in keyframe bytes (kDecodeBytesPerSecond). A still scene
+// is not decoded at all for up to kStillRecheckUs: a sampled
 // keyframe is skipped (taken to show the picture last decoded) when the last two pictures
 // compared showed no change, no second since scored as activity (kActiveScore), and the
 // keyframe's size is within 1/16 of the last decoded one's. The decoder is never reset for
@@ -40,6 +41,18 @@ constexpr int64_t kGridIntervalUs = 4'000'000;
 // A still scene's keyframe is decoded at least this often all the same, so that a change
 // the frame sizes did not show (a constant-bitrate camera) is found within this time.
 constexpr int64_t kStillRecheckUs = 16'000'000;
+// The decode budget, in keyframe bytes (an H.264 keyframe's decode time is its entropy
+// decoding, about proportional to its bytes): credit accrues at this rate, up to the burst,
+// and each decode spends its keyframe's bytes. A sampled keyframe is decoded only while the
+// credit is not negative; otherwise the next keyframe is tried. A session starts with none.
+// Small pictures (sub streams, 720p and less) are sampled every kGridIntervalUs all the
+// same; a 1080p main stream whose every sample changes, about every 12 s; a still scene
+// saves credit, so movement that starts in it is sampled every kGridIntervalUs for a while.
+// The debt is bounded, so that however large the keyframes a sample is decoded at least
+// every 16 s.
+constexpr int64_t kDecodeBytesPerSecond = 10 * 1024;
+constexpr int64_t kDecodeBurstBytes = 48 * kDecodeBytesPerSecond;
+constexpr int64_t kDecodeMaxDebtBytes = 16 * kDecodeBytesPerSecond;
 
 class ActivityIndexer {
  public:
@@ -66,6 +79,8 @@ class ActivityIndexer {
   // Keyframes decoded and sampled keyframes skipped as still, since construction.
   int64_t decoded() const { return decoded_; }
   int64_t skipped_still() const { return skipped_still_; }
+  // Sampled keyframes not decoded for want of decode credit, since construction.
+  int64_t deferred() const { return deferred_; }
   // Times the decoder was drained and reset to get a keyframe's picture out (a stream with
   // B-frames whose codec offers no other way).
   int64_t resets() const { return resets_; }
@@ -73,6 +88,7 @@ class ActivityIndexer {
  private:
   bool DecodeThumb(const AVPacket& pkt, LumaThumb* thumb);
   bool LooksStill(const AVPacket& pkt, int64_t offset_us) const;
+  bool HasDecodeCredit(int64_t offset_us);
   void CloseSecondsBefore(int64_t second);
   void RaiseScores(const GridSpan& span);
 
@@ -94,6 +110,9 @@ class ActivityIndexer {
   int64_t decoded_ = 0;
   int64_t skipped_still_ = 0;
   int64_t resets_ = 0;
+  int64_t deferred_ = 0;
+  int64_t credit_bytes_ = 0;               // the decode budget's credit; negative: in debt
+  std::optional<int64_t> credit_at_us_;   // when it was last brought up to date
   DecodeFn decode_for_test_;
 };
 
