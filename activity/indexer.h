@@ -50,7 +50,7 @@ constexpr int64_t kStillRecheckUs = 16'000'000;
 // saves credit, so movement that starts in it is sampled every kGridIntervalUs for a while.
 // The debt is bounded, so that however large the keyframes a sample is decoded at least
 // every 16 s.
-constexpr int64_t kDecodeBytesPerSecond = 10 * 1024;
+constexpr int64_t kDecodeBytesPerSecond = 8 * 1024;
 constexpr int64_t kDecodeBurstBytes = 48 * kDecodeBytesPerSecond;
 constexpr int64_t kDecodeMaxDebtBytes = 16 * kDecodeBytesPerSecond;
 
