@@ -227,7 +227,8 @@ TEST_CASE("a still scene's keyframes are not decoded until sizes show a change o
   CHECK(indexer.decoded() == 8);
 }
 
-TEST_CASE("large keyframes are decoded within the decode budget and a still scene saves for a burst") {
+TEST_CASE(
+    "large keyframes are decoded within the decode budget and a still scene saves for a burst") {
   ActivityIndexer indexer(nullptr);
   std::vector<int64_t> decoded_at;  // seconds
   int64_t now_s = 0;

@@ -5,15 +5,14 @@
 // Cost is kept off the hot path's back: scores come from the sizes of the frames the
 // recorder already holds; pictures are decoded only for keyframes, at most one every
 // kGridIntervalUs (grey, no loop filter, one thread), and each is reduced to 64x36 samples
-// at once, within a decode budget in keyframe bytes (kDecodeBytesPerSecond). A still scene
-// is not decoded at all for up to kStillRecheckUs: a sampled
-// keyframe is skipped (taken to show the picture last decoded) when the last two pictures
-// compared showed no change, no second since scored as activity (kActiveScore), and the
-// keyframe's size is within 1/16 of the last decoded one's. The decoder is never reset for
-// H.264 (a stream with B-frames gives up its held picture for an end-of-sequence unit), and
-// for H.265 only where the stream reorders. A keyframe that cannot be decoded (no decoder, damaged
-// data) only leaves its span without a grid; it never fails the recording, and nothing here
-// returns an error.
+// at once, within a decode budget in keyframe bytes (kDecodeBytesPerSecond). A still
+// scene is not decoded at all for up to kStillRecheckUs: a sampled keyframe is skipped (taken to
+// show the picture last decoded) when the last two pictures compared showed no change, no second
+// since scored as activity (kActiveScore), and the keyframe's size is within 1/16 of the last
+// decoded one's. The decoder is never reset for H.264 (a stream with B-frames gives up its held
+// picture for an end-of-sequence unit), and for H.265 only where the stream reorders. A keyframe
+// that cannot be decoded (no decoder, damaged data) only leaves its span without a grid; it never
+// fails the recording, and nothing here returns an error.
 //
 // Scores: the bytes of each second's inter frames over the camera's still-scene baseline
 // (activity/scoring.h), raised to what the grid says for the seconds a changed grid
@@ -45,11 +44,12 @@ constexpr int64_t kStillRecheckUs = 16'000'000;
 // decoding, about proportional to its bytes): credit accrues at this rate, up to the burst,
 // and each decode spends its keyframe's bytes. A sampled keyframe is decoded only while the
 // credit is not negative; otherwise the next keyframe is tried. A session starts with none.
-// Small pictures (sub streams, 720p and less) are sampled every kGridIntervalUs all the
-// same; a 1080p main stream whose every sample changes, about every 12 s; a still scene
-// saves credit, so movement that starts in it is sampled every kGridIntervalUs for a while.
-// The debt is bounded, so that however large the keyframes a sample is decoded at least
-// every 16 s.
+// Keyframes under 32 KB (sub streams, small pictures) are sampled every kGridIntervalUs all
+// the same; a 1080p main stream whose every sample changes (117 KB keyframes), every 14 to
+// 16 s; a still scene saves credit, so movement that starts in it is sampled every
+// kGridIntervalUs for a few samples. Still-scene rechecks are paid from it too. The debt is
+// bounded, so that however large the keyframes a sample is decoded at least every 16 s.
+// Why and what it costs: docs/design/recording.md, "Activity index".
 constexpr int64_t kDecodeBytesPerSecond = 8 * 1024;
 constexpr int64_t kDecodeBurstBytes = 48 * kDecodeBytesPerSecond;
 constexpr int64_t kDecodeMaxDebtBytes = 16 * kDecodeBytesPerSecond;
@@ -111,8 +111,8 @@ class ActivityIndexer {
   int64_t skipped_still_ = 0;
   int64_t resets_ = 0;
   int64_t deferred_ = 0;
-  int64_t credit_bytes_ = 0;               // the decode budget's credit; negative: in debt
-  std::optional<int64_t> credit_at_us_;   // when it was last brought up to date
+  int64_t credit_bytes_ = 0;             // the decode budget's credit; negative: in debt
+  std::optional<int64_t> credit_at_us_;  // when it was last brought up to date
   DecodeFn decode_for_test_;
 };
 
