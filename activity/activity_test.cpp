@@ -1,6 +1,8 @@
 // The activity index: scoring, the grid, the file format and the questions asked of it.
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <functional>
+#include <string>
 #include <utility>
 
 #include "activity/activity_file.h"
@@ -10,6 +12,12 @@
 #include "activity/search.h"
 #include "base/filesystem.h"
 #include "base/testing/temp_dir.h"
+#include "media/av_util.h"
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+}
 
 using namespace custodian;
 using namespace custodian::activity;
@@ -198,18 +206,18 @@ TEST_CASE("a still scene's keyframes are not decoded until sizes show a change o
   };
   // Still: the first two samples are decoded (nothing to compare the first with), then one
   // every kStillRecheckUs.
-  feed(60, 50'000);
+  feed(60, 20'000);
   CHECK(decoded_at == std::vector<int64_t>{0, 4, 20, 36, 52});
   CHECK(indexer.skipped_still() == 10);
   // Inter frames grow in second 61 (score above 0): the sample at 64 is decoded; the picture
   // changed there, so the next one is decoded too, and then still again.
   picture = WithBlock(3, 3);
   decoded_at.clear();
-  feed(76, 50'000, 61, 62);
+  feed(76, 20'000, 61, 62);
   CHECK(decoded_at == std::vector<int64_t>{64, 68});
   // A keyframe a sixteenth larger than the last decoded: decoded, whatever the sizes said.
   decoded_at.clear();
-  feed(80, 56'000);
+  feed(80, 22'400);
   CHECK(decoded_at == std::vector<int64_t>{76});
   SegmentActivity a = indexer.FinishSegment(80 * kS);
   REQUIRE(a.grids.size() == 1);  // only the change at 64, from the sample at 60 (skipped)
@@ -217,6 +225,118 @@ TEST_CASE("a still scene's keyframes are not decoded until sizes show a change o
   CHECK(a.grids[0].end_second == 64);
   CHECK(a.grids[0].cells.Get(3, 3));
   CHECK(indexer.decoded() == 8);
+}
+
+TEST_CASE(
+    "large keyframes are decoded within the decode budget and a still scene saves for a burst") {
+  ActivityIndexer indexer(nullptr);
+  std::vector<int64_t> decoded_at;  // seconds
+  int64_t now_s = 0;
+  uint8_t level = 0;
+  indexer.SetDecoderForTest([&](const AVPacket&, LumaThumb* out) {
+    decoded_at.push_back(now_s);
+    *out = Flat(level += 60);  // every picture differs from the last: a busy scene
+    return true;
+  });
+  auto feed = [&](int to, int key_bytes, int busy_from = -1, int busy_to = -1) {
+    for (; now_s < to; ++now_s)
+      Feed(indexer, static_cast<int>(now_s), static_cast<int>(now_s) + 1, key_bytes, busy_from,
+           busy_to);
+  };
+  // Small keyframes (a sub stream's): every kGridIntervalUs, the budget never short.
+  feed(20, 8'000, 0, 20);
+  CHECK(decoded_at == std::vector<int64_t>{0, 4, 8, 12, 16});
+  CHECK(indexer.deferred() == 0);
+  // A 1080p main stream's keyframes (117 KB), busy all the time: the credit the small ones
+  // left (20 s earned, 40 KB spent) pays for two at the same pace, then one decode per
+  // 117 KB / 8 KiB/s = 14.3 s, at the first keyframe (one every 2 s) the credit allows.
+  decoded_at.clear();
+  feed(80, 117'000, 20, 80);
+  CHECK(decoded_at == std::vector<int64_t>{20, 24, 34, 48, 64, 78});
+  CHECK(indexer.deferred() > 0);
+  // Still for five minutes (a recheck every kStillRecheckUs, paid from the same credit),
+  // then someone walks in from second 380 (seen in the sizes once that second closes): the
+  // credit saved has the movement sampled at 4 s and 6 s, then at the budget's pace.
+  level = 0;
+  indexer.SetDecoderForTest([&](const AVPacket&, LumaThumb* out) {
+    decoded_at.push_back(now_s);
+    *out = now_s < 380 ? Flat(40) : Flat(static_cast<uint8_t>(40 + (now_s - 376) * 10));
+    return true;
+  });
+  feed(380, 117'000);
+  decoded_at.clear();
+  feed(420, 117'000, 380, 420);
+  CHECK(decoded_at == std::vector<int64_t>{382, 386, 392, 406});
+  // However large a keyframe, a sample at least every 16 s.
+  decoded_at.clear();
+  feed(460, 2'000'000, 420, 460);
+  CHECK(decoded_at == std::vector<int64_t>{420, 436, 452});
+}
+
+namespace {
+
+// A keyframe's picture as a decoder opened for it alone gives it (drained to the end), as the
+// grid sees it: what the indexer's own decoder must agree with.
+bool DecodeAlone(const AVCodecParameters* par, const AVPacket& pkt, LumaThumb* out) {
+  const AVCodec* codec = avcodec_find_decoder(par->codec_id);
+  media::CodecContext ctx(avcodec_alloc_context3(codec));
+  if (!ctx || avcodec_parameters_to_context(ctx.get(), par) < 0 ||
+      avcodec_open2(ctx.get(), codec, nullptr) < 0)
+    return false;
+  media::FramePtr frame(av_frame_alloc());
+  bool got = false;
+  if (avcodec_send_packet(ctx.get(), &pkt) < 0 || avcodec_send_packet(ctx.get(), nullptr) < 0)
+    return false;
+  while (avcodec_receive_frame(ctx.get(), frame.get()) >= 0) {
+    if (!got && frame->pts == pkt.pts) {
+      ReduceLuma(frame->data[0], frame->linesize[0], frame->width, frame->height, out);
+      got = true;
+    }
+    av_frame_unref(frame.get());
+  }
+  return got;
+}
+
+}  // namespace
+
+TEST_CASE("a B-frame stream's keyframes are decoded without resetting the decoder") {
+  testing::TempDir dir;
+  const std::string clip = dir.File("bframes.mp4");
+  // Moving test pictures, H.264 with two B-frames (pyramid), a keyframe every second.
+  const std::string cmd =
+      "ffmpeg -loglevel error -nostdin -y -f lavfi -i testsrc2=size=320x180:rate=25 -t 14 "
+      "-c:v libx264 -preset ultrafast -bf 2 -x264-params b-pyramid=normal -g 25 "
+      "-keyint_min 25 -sc_threshold 0 -pix_fmt yuv420p " +
+      clip;
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  AVFormatContext* raw = nullptr;
+  REQUIRE(avformat_open_input(&raw, clip.c_str(), nullptr, nullptr) == 0);
+  media::InputContext ic(raw);
+  REQUIRE(avformat_find_stream_info(raw, nullptr) >= 0);
+  const AVStream* vs = raw->streams[0];
+  REQUIRE(vs->codecpar->video_delay > 0);  // the decoder holds pictures back
+
+  ActivityIndexer indexer(vs->codecpar);
+  ActivityIndexer reference(nullptr);  // the same samples, each from a decoder of its own
+  reference.SetDecoderForTest(
+      [&](const AVPacket& pkt, LumaThumb* out) { return DecodeAlone(vs->codecpar, pkt, out); });
+  media::Packet pkt = media::MakePacket();
+  int64_t first = AV_NOPTS_VALUE;
+  while (av_read_frame(raw, pkt.get()) >= 0) {
+    if (first == AV_NOPTS_VALUE) first = pkt->pts;
+    const int64_t offset_us = std::max<int64_t>(
+        0, av_rescale_q(pkt->pts - first, vs->time_base, AVRational{1, 1'000'000}));
+    indexer.AddFrame(*pkt, offset_us);
+    reference.AddFrame(*pkt, offset_us);
+    av_packet_unref(pkt.get());
+  }
+  const SegmentActivity got = indexer.FinishSegment(14 * kS);
+  const SegmentActivity want = reference.FinishSegment(14 * kS);
+  CHECK(indexer.resets() == 0);
+  CHECK(indexer.decoded() == reference.decoded());
+  CHECK(indexer.decoded() >= 3);  // samples 4 s apart over 14 s
+  REQUIRE_FALSE(want.grids.empty());
+  CHECK(got == want);
 }
 
 TEST_CASE("regions are parsed from fractions and bad boxes are refused") {

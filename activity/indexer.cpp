@@ -11,6 +11,14 @@ namespace custodian::activity {
 
 namespace {
 constexpr int64_t kSecond = 1'000'000;
+// H.264's end-of-sequence NAL unit (type 10) as one packet: a 4-byte start code, which
+// reads the same as a 4-byte length of 1 for streams in MP4's length-prefixed form, then
+// the unit; the rest is the padding libavcodec reads past a packet's end.
+constexpr int kH264EndOfSequenceBytes = 5;
+alignas(16) constexpr uint8_t
+    kH264EndOfSequence[kH264EndOfSequenceBytes + AV_INPUT_BUFFER_PADDING_SIZE] = {0, 0, 0, 1, 10};
+// H.264 holds back at most 16 pictures for reordering.
+constexpr int kMaxHeldPictures = 16;
 }  // namespace
 
 ActivityIndexer::ActivityIndexer(const AVCodecParameters* par) : frame_(av_frame_alloc()) {
@@ -21,7 +29,9 @@ ActivityIndexer::ActivityIndexer(const AVCodecParameters* par) : frame_(av_frame
   ctx->thread_count = 1;  // the camera thread's own time, nothing in the background
   ctx->flags |= AV_CODEC_FLAG_GRAY | AV_CODEC_FLAG_LOW_DELAY;
   ctx->skip_loop_filter = AVDISCARD_ALL;
-  ctx->skip_frame = AVDISCARD_NONKEY;
+  // Only keyframes are sent: nothing for skip_frame to skip (and an end-of-sequence unit
+  // must not be skipped, below).
+  ctx->skip_frame = AVDISCARD_DEFAULT;
   if (avcodec_open2(ctx.get(), codec, nullptr) < 0) return;
   decoder_ = std::move(ctx);
 }
@@ -58,6 +68,11 @@ void ActivityIndexer::AddFrame(const AVPacket& pkt, int64_t offset_us) {
     ++skipped_still_;
     return;
   }
+  if (!HasDecodeCredit(offset_us)) {
+    ++deferred_;  // not a sample: the next keyframe is tried
+    return;
+  }
+  credit_bytes_ = std::max(-kDecodeMaxDebtBytes, credit_bytes_ - pkt.size);
   LumaThumb thumb;
   const bool got =
       decode_for_test_ ? decode_for_test_(pkt, &thumb) : decoder_ && DecodeThumb(pkt, &thumb);
@@ -77,6 +92,16 @@ bool ActivityIndexer::LooksStill(const AVPacket& pkt, int64_t offset_us) const {
     return false;
   if (offset_us - last_decode_us_ >= kStillRecheckUs) return false;
   return std::abs(int64_t{pkt.size} - last_key_bytes_) * 16 <= last_key_bytes_;
+}
+
+// Brings the decode budget's credit up to offset_us and says whether a decode may be spent.
+bool ActivityIndexer::HasDecodeCredit(int64_t offset_us) {
+  if (credit_at_us_ && offset_us > *credit_at_us_) {
+    const int64_t earned = (offset_us - *credit_at_us_) * kDecodeBytesPerSecond / kSecond;
+    credit_bytes_ = std::min(kDecodeBurstBytes, credit_bytes_ + earned);
+  }
+  if (!credit_at_us_ || offset_us > *credit_at_us_) credit_at_us_ = offset_us;
+  return credit_bytes_ >= 0;
 }
 
 void ActivityIndexer::AddKeyframeThumb(const LumaThumb& thumb, int64_t offset_us) {
@@ -116,10 +141,13 @@ void ActivityIndexer::RaiseScores(const GridSpan& span) {
 
 bool ActivityIndexer::DecodeThumb(const AVPacket& pkt, LumaThumb* thumb) {
   AVCodecContext* ctx = decoder_.get();
-  // Takes this keyframe's picture (its pts, where it has one) from what the decoder gives.
+  // Takes this keyframe's picture (its pts, where it has one) from what the decoder gives;
+  // says whether the decoder gave any picture at all.
   bool got = false;
   auto receive = [&] {
+    bool any = false;
     while (avcodec_receive_frame(ctx, frame_.get()) >= 0) {
+      any = true;
       const AVFrame* f = frame_.get();
       if (!got && f->data[0] && f->width >= kThumbCols && f->height >= kThumbRows &&
           (pkt.pts == AV_NOPTS_VALUE || f->pts == pkt.pts)) {
@@ -128,6 +156,7 @@ bool ActivityIndexer::DecodeThumb(const AVPacket& pkt, LumaThumb* thumb) {
       }
       av_frame_unref(frame_.get());
     }
+    return any;
   };
   // A stream without reordering gives the picture at once, and the decoder stays as it is:
   // resetting it frees its tables, which the next keyframe then allocates and clears again
@@ -135,10 +164,24 @@ bool ActivityIndexer::DecodeThumb(const AVPacket& pkt, LumaThumb* thumb) {
   if (avcodec_send_packet(ctx, &pkt) >= 0) {
     receive();
     if (got) return true;
+    // A stream with B-frames holds the picture back until later pictures push it out, and
+    // only keyframes are sent here. H.264: an end-of-sequence NAL unit alone in a packet
+    // hands out one held picture without ending the stream, so the decoder is not reset.
+    if (ctx->codec_id == AV_CODEC_ID_H264) {
+      AVPacket end_of_sequence{};
+      end_of_sequence.data = const_cast<uint8_t*>(kH264EndOfSequence);
+      end_of_sequence.size = kH264EndOfSequenceBytes;
+      end_of_sequence.pts = end_of_sequence.dts = AV_NOPTS_VALUE;
+      for (int i = 0; i < kMaxHeldPictures && !got; ++i) {
+        if (avcodec_send_packet(ctx, &end_of_sequence) < 0 || !receive()) break;
+      }
+      if (got) return true;
+    }
   }
-  // A stream with B-frames holds the picture back: drain it, then reset for the next one.
+  // Otherwise drain it, then reset it for the next keyframe.
   if (avcodec_send_packet(ctx, nullptr) >= 0) receive();
   avcodec_flush_buffers(ctx);
+  ++resets_;
   return got;
 }
 
@@ -159,6 +202,7 @@ SegmentActivity ActivityIndexer::FinishSegment(int64_t duration_us) {
   last_thumb_second_ -= seconds;
   if (last_sample_us_) *last_sample_us_ -= duration_us;
   last_decode_us_ -= duration_us;
+  if (credit_at_us_) *credit_at_us_ -= duration_us;
   return done;
 }
 

@@ -5,13 +5,14 @@
 // Cost is kept off the hot path's back: scores come from the sizes of the frames the
 // recorder already holds; pictures are decoded only for keyframes, at most one every
 // kGridIntervalUs (grey, no loop filter, one thread), and each is reduced to 64x36 samples
-// at once. A still scene is not decoded at all for up to kStillRecheckUs: a sampled
-// keyframe is skipped (taken to show the picture last decoded) when the last two pictures
-// compared showed no change, no second since scored as activity (kActiveScore), and the
-// keyframe's size is within 1/16 of the last decoded one's. The decoder is reset only for
-// streams that reorder (B-frames). A keyframe that cannot be decoded (no decoder, damaged
-// data) only leaves its span without a grid; it never fails the recording, and nothing here
-// returns an error.
+// at once, within a decode budget in keyframe bytes (kDecodeBytesPerSecond). A still
+// scene is not decoded at all for up to kStillRecheckUs: a sampled keyframe is skipped (taken to
+// show the picture last decoded) when the last two pictures compared showed no change, no second
+// since scored as activity (kActiveScore), and the keyframe's size is within 1/16 of the last
+// decoded one's. The decoder is never reset for H.264 (a stream with B-frames gives up its held
+// picture for an end-of-sequence unit), and for H.265 only where the stream reorders. A keyframe
+// that cannot be decoded (no decoder, damaged data) only leaves its span without a grid; it never
+// fails the recording, and nothing here returns an error.
 //
 // Scores: the bytes of each second's inter frames over the camera's still-scene baseline
 // (activity/scoring.h), raised to what the grid says for the seconds a changed grid
@@ -39,6 +40,19 @@ constexpr int64_t kGridIntervalUs = 4'000'000;
 // A still scene's keyframe is decoded at least this often all the same, so that a change
 // the frame sizes did not show (a constant-bitrate camera) is found within this time.
 constexpr int64_t kStillRecheckUs = 16'000'000;
+// The decode budget, in keyframe bytes (an H.264 keyframe's decode time is its entropy
+// decoding, about proportional to its bytes): credit accrues at this rate, up to the burst,
+// and each decode spends its keyframe's bytes. A sampled keyframe is decoded only while the
+// credit is not negative; otherwise the next keyframe is tried. A session starts with none.
+// Keyframes under 32 KB (sub streams, small pictures) are sampled every kGridIntervalUs all
+// the same; a 1080p main stream whose every sample changes (117 KB keyframes), every 14 to
+// 16 s; a still scene saves credit, so movement that starts in it is sampled every
+// kGridIntervalUs for a few samples. Still-scene rechecks are paid from it too. The debt is
+// bounded, so that however large the keyframes a sample is decoded at least every 16 s.
+// Why and what it costs: docs/design/recording.md, "Activity index".
+constexpr int64_t kDecodeBytesPerSecond = 8 * 1024;
+constexpr int64_t kDecodeBurstBytes = 48 * kDecodeBytesPerSecond;
+constexpr int64_t kDecodeMaxDebtBytes = 16 * kDecodeBytesPerSecond;
 
 class ActivityIndexer {
  public:
@@ -65,10 +79,16 @@ class ActivityIndexer {
   // Keyframes decoded and sampled keyframes skipped as still, since construction.
   int64_t decoded() const { return decoded_; }
   int64_t skipped_still() const { return skipped_still_; }
+  // Sampled keyframes not decoded for want of decode credit, since construction.
+  int64_t deferred() const { return deferred_; }
+  // Times the decoder was drained and reset to get a keyframe's picture out (a stream with
+  // B-frames whose codec offers no other way).
+  int64_t resets() const { return resets_; }
 
  private:
   bool DecodeThumb(const AVPacket& pkt, LumaThumb* thumb);
   bool LooksStill(const AVPacket& pkt, int64_t offset_us) const;
+  bool HasDecodeCredit(int64_t offset_us);
   void CloseSecondsBefore(int64_t second);
   void RaiseScores(const GridSpan& span);
 
@@ -89,6 +109,10 @@ class ActivityIndexer {
   int64_t last_decode_us_ = 0;        // in the current segment's time
   int64_t decoded_ = 0;
   int64_t skipped_still_ = 0;
+  int64_t resets_ = 0;
+  int64_t deferred_ = 0;
+  int64_t credit_bytes_ = 0;             // the decode budget's credit; negative: in debt
+  std::optional<int64_t> credit_at_us_;  // when it was last brought up to date
   DecodeFn decode_for_test_;
 };
 

@@ -11,9 +11,10 @@
 // custodian runs twice, with its activity index (the default) and without
 // (`recorder.activity_index: false`), on the same streams, and the index's cost is printed
 // as the ratio of the two; the ratio to ffmpeg is the one with the index. The picture is
-// people walking (vtest, the default: every sampled keyframe is decoded for the index's grid)
-// or a still scene (`--input still`: most CCTV most of the time; the index decodes a
-// keyframe only every activity::kStillRecheckUs).
+// people walking (vtest, the default: every sample shows change, so the index decodes as
+// often as its decode budget allows, activity::kDecodeBytesPerSecond) or a still scene (`--input
+// still`: most CCTV most of the time; the index decodes a keyframe only every
+// activity::kStillRecheckUs).
 #include <signal.h>
 
 #include <cstdio>
