@@ -42,8 +42,7 @@ Status WriteBurnedInCopies(const ExportPlan& plan, PackageWriter& writer, const 
     if (!out.ok()) return out.status();
     size_t staged = 0;
     auto sink = [&](const uint8_t* data, size_t size) {
-      auto copy = std::make_shared<Buffer>(data, data + size);
-      Status st = writer.Append(*out, copy, copy->data(), copy->size());
+      Status st = writer.Append(*out, data, size);
       // Hand the bytes to the hash worker every few megabytes, so that an hour's copy is
       // never held in memory until the file closes.
       if ((staged += size) >= (8u << 20)) {
@@ -204,7 +203,7 @@ Result<BuildResult> BuildPackage(const ExportPlan& plan, const std::string& data
   steps.total = std::chrono::duration<double>(now - started).count();
   steps.build_cpu = static_cast<double>(ThreadCpuNanos() - cpu_started) / 1e9;
   steps.hash_output_cpu = writer.hasher().cpu_seconds();
-  steps.writeback_cpu = writer.writeback_cpu_seconds();
+  steps.file_thread_cpu = writer.file_thread_cpu_seconds();
   BuildResult result;
   result.manifest = std::move(manifest);
   result.manifest_sha256 = Sha256Hex(json);

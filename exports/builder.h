@@ -77,7 +77,7 @@ struct BuildSteps {
   double total = 0;             // wall: the whole build
   double hash_output_cpu = 0;   // the output's hash worker (and sources hashed beside it)
   double hash_sources_cpu = 0;  // the source hash worker
-  double writeback_cpu = 0;     // the thread starting writeback every 32 MB
+  double file_thread_cpu = 0;   // the file thread: direct writes, writeback of master files
 };
 
 struct BuildResult {

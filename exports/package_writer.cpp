@@ -2,15 +2,50 @@
 
 #include <pthread.h>
 
+#include <cstdlib>
+#include <cstring>
+
 #include "exports/step_timer.h"
 
 namespace custodian::exports {
 
-WritebackWorker::WritebackWorker() : thread_([this] { Loop(); }) {
-  pthread_setname_np(thread_.native_handle(), "export-wback");
+BufferPool::~BufferPool() {
+  MutexLock lock(mu_);
+  for (uint8_t* p : all_) std::free(p);
 }
 
-WritebackWorker::~WritebackWorker() {
+std::shared_ptr<uint8_t> BufferPool::Acquire() {
+  uint8_t* p = nullptr;
+  {
+    MutexLock lock(mu_);
+    lock.Wait(cv_, [this]() REQUIRES(mu_) { return !free_.empty() || left_to_allocate_ > 0; });
+    if (!free_.empty()) {
+      p = free_.back();
+      free_.pop_back();
+    } else {
+      p = static_cast<uint8_t*>(std::aligned_alloc(kDirectWriteAlignment, bytes_));
+      if (!p) throw std::bad_alloc();
+      --left_to_allocate_;
+      all_.push_back(p);
+    }
+  }
+  return std::shared_ptr<uint8_t>(p, [this](uint8_t* q) {
+    MutexLock lock(mu_);
+    free_.push_back(q);
+    cv_.notify_all();
+  });
+}
+
+bool BufferPool::Available() {
+  MutexLock lock(mu_);
+  return !free_.empty() || left_to_allocate_ > 0;
+}
+
+FileWorker::FileWorker() : thread_([this] { Loop(); }) {
+  pthread_setname_np(thread_.native_handle(), "export-files");
+}
+
+FileWorker::~FileWorker() {
   {
     MutexLock lock(mu_);
     stopping_ = true;
@@ -19,30 +54,59 @@ WritebackWorker::~WritebackWorker() {
   thread_.join();
 }
 
-void WritebackWorker::Submit(WritableFile* file) {
+void FileWorker::Write(std::shared_ptr<WritableFile> file, std::shared_ptr<uint8_t> buffer,
+                       size_t size) {
   MutexLock lock(mu_);
-  if (pending_.empty() || pending_.back() != file) pending_.push_back(file);
+  pending_.push_back(Task{std::move(file), std::move(buffer), size});
   cv_.notify_all();
 }
 
-void WritebackWorker::Barrier() {
+void FileWorker::StartWriteback(std::shared_ptr<WritableFile> file) {
   MutexLock lock(mu_);
-  lock.Wait(cv_, [this]() REQUIRES(mu_) { return pending_.empty() && !busy_; });
+  if (pending_.empty() || pending_.back().file != file || pending_.back().buffer) {
+    pending_.push_back(Task{std::move(file), nullptr, 0});
+  }
+  cv_.notify_all();
 }
 
-void WritebackWorker::Loop() {
+Status FileWorker::Barrier() {
+  MutexLock lock(mu_);
+  lock.Wait(cv_, [this]() REQUIRES(mu_) { return pending_.empty() && !busy_; });
+  return error_;
+}
+
+Status FileWorker::error() {
+  MutexLock lock(mu_);
+  return error_;
+}
+
+void FileWorker::Loop() {
   MutexLock lock(mu_);
   for (;;) {
     lock.Wait(cv_, [this]() REQUIRES(mu_) { return stopping_ || !pending_.empty(); });
     if (pending_.empty()) return;
-    WritableFile* file = pending_.front();
+    Task task = std::move(pending_.front());
     pending_.pop_front();
     busy_ = true;
+    // After an error the file is abandoned: later writes to it are dropped.
+    const bool failed = !error_.ok();
     lock.Unlock();
     const int64_t before = ThreadCpuNanos();
-    file->StartWriteback();
+    Status st = Status::Ok();
+    if (!task.buffer) {
+      task.file->StartWriteback();
+    } else if (!failed) {
+      const size_t whole = task.size / kDirectWriteAlignment * kDirectWriteAlignment;
+      st = task.file->AppendDirect(task.buffer.get(), whole);
+      if (st.ok() && whole < task.size) {
+        st = task.file->Append(task.buffer.get() + whole, task.size - whole);
+      }
+    }
+    task.buffer.reset();  // back to the pool, unless its hash is still to run
+    task.file.reset();
     cpu_ns_ += ThreadCpuNanos() - before;
     lock.Lock();
+    if (!st.ok() && error_.ok()) error_ = st;
     busy_ = false;
     cv_.notify_all();
   }
@@ -61,18 +125,41 @@ Result<OutFile> PackageWriter::Open(const std::string& rel) {
   return out;
 }
 
-Status PackageWriter::Append(OutFile& f, std::shared_ptr<const void> keep, const uint8_t* data,
-                             size_t size) {
-  CUSTODIAN_RETURN_IF_ERROR(Write(f, data, size));
-  Stage(f, std::move(keep), data, size);
+Status PackageWriter::Append(OutFile& f, const uint8_t* data, size_t size) {
+  CUSTODIAN_RETURN_IF_ERROR(file_worker_.error());
+  while (size > 0) {
+    if (!f.buffer) {
+      // Every buffer out: let the hash worker have what is staged, so that it frees some.
+      if (!buffers_.Available()) Commit();
+      f.buffer = buffers_.Acquire();
+      f.filled = 0;
+    }
+    const size_t n = std::min(size, buffers_.bytes() - f.filled);
+    uint8_t* to = f.buffer.get() + f.filled;
+    {
+      StepTimer timer(steps_.write);
+      std::memcpy(to, data, n);
+    }
+    Stage(f, f.buffer, to, n);
+    f.filled += n;
+    data += n;
+    size -= n;
+    f.bytes += static_cast<int64_t>(n);
+    total_bytes_ += static_cast<int64_t>(n);
+    if (f.filled == buffers_.bytes()) WriteBuffer(f);
+  }
   return Status::Ok();
 }
 
 Status PackageWriter::AppendFromSource(OutFile& f, const SharedBuffer& source, size_t offset,
                                        size_t size) {
-  CUSTODIAN_RETURN_IF_ERROR(Write(f, source->data() + offset, size, source->fd(), offset));
-  Stage(f, source, source->data() + offset, size);
-  return Status::Ok();
+  return Append(f, source->data() + offset, size);
+}
+
+void PackageWriter::WriteBuffer(OutFile& f) {
+  if (f.buffer && f.filled > 0) file_worker_.Write(f.file, std::move(f.buffer), f.filled);
+  f.buffer.reset();
+  f.filled = 0;
 }
 
 void PackageWriter::Stage(OutFile& f, std::shared_ptr<const void> keep, const uint8_t* data,
@@ -96,24 +183,16 @@ void PackageWriter::Commit(HashRun alongside, std::shared_ptr<const void> keep) 
 }
 
 Status PackageWriter::AppendUnhashed(OutFile& f, const Source& source) {
-  return Write(f, source.data(), source.size(), source.fd(), 0);
-}
-
-Status PackageWriter::Write(OutFile& f, const uint8_t* data, size_t size, int source_fd,
-                            uint64_t source_offset) {
   {
     StepTimer timer(steps_.write);
-    if (source_fd >= 0) {
-      CUSTODIAN_RETURN_IF_ERROR(f.file->AppendCopyOf(source_fd, source_offset, data, size));
-    } else {
-      CUSTODIAN_RETURN_IF_ERROR(f.file->Append(data, size));
-    }
+    CUSTODIAN_RETURN_IF_ERROR(f.file->AppendCopyOf(source.fd(), 0, source.data(), source.size()));
   }
-  f.bytes += static_cast<int64_t>(size);
-  total_bytes_ += static_cast<int64_t>(size);
-  f.not_written_back += static_cast<int64_t>(size);
+  const auto size = static_cast<int64_t>(source.size());
+  f.bytes += size;
+  total_bytes_ += size;
+  f.not_written_back += size;
   if (durable_ && f.not_written_back >= kWritebackEvery) {
-    writeback_.Submit(f.file.get());
+    file_worker_.StartWriteback(f.file);
     f.not_written_back = 0;
   }
   return Status::Ok();
@@ -121,9 +200,10 @@ Status PackageWriter::Write(OutFile& f, const uint8_t* data, size_t size, int so
 
 Status PackageWriter::Close(OutFile& f, std::optional<std::shared_future<std::string>> digest) {
   Commit();
+  WriteBuffer(f);
   {
     StepTimer timer(steps_.fsync, StepTimer::kWall);
-    writeback_.Barrier();
+    CUSTODIAN_RETURN_IF_ERROR(file_worker_.Barrier());
     if (durable_) CUSTODIAN_RETURN_IF_ERROR(f.file->Sync());
     CUSTODIAN_RETURN_IF_ERROR(f.file->Close());
   }
@@ -135,9 +215,7 @@ Status PackageWriter::Close(OutFile& f, std::optional<std::shared_future<std::st
 Status PackageWriter::WriteSmall(const std::string& rel, const std::string& text) {
   auto f = Open(rel);
   if (!f.ok()) return f.status();
-  auto keep = std::make_shared<std::string>(text);
-  CUSTODIAN_RETURN_IF_ERROR(
-      Append(*f, keep, reinterpret_cast<const uint8_t*>(keep->data()), keep->size()));
+  CUSTODIAN_RETURN_IF_ERROR(Append(*f, reinterpret_cast<const uint8_t*>(text.data()), text.size()));
   return Close(*f);
 }
 

@@ -1,10 +1,10 @@
 // The builder's view of its source segments: each is mapped read-only, whole, and held open.
 //
 // The mapping is read in place (the kernel's page cache, populated at once): by the parse of
-// its boxes, by both hash workers and by the writes of the package's small pieces. The bulk
-// of its bytes, the `mdat`s, are copied into the package by the kernel from the open
-// descriptor (WritableFile::AppendCopyOf), page cache to page cache as `cp` copies, so the
-// bytes pass through no buffer of ours. Segments are complete and held while exported;
+// its boxes, by the copy of its `mdat`s into the package writer's buffers (which are then
+// hashed and written directly to the disk, package_writer.h), and by the source hash. A
+// master file is copied whole by the kernel from the open descriptor
+// (WritableFile::AppendCopyOf), as `cp` copies. Segments are complete and held while exported;
 // nothing truncates a complete segment (recovery trims only `recording` ones), which a
 // mapping needs, since reading a truncated mapping raises SIGBUS.
 //

@@ -73,6 +73,7 @@ Status Splicer::RunRange(const RangePlan& rp, const ProgressFn& progress,
     if (hash_source && !beside_output) {
       HashSource(seg, shared, /*now=*/plan_.export_row.include_originals);
     }
+    if (beside_output) beside_.stream = writer_.hasher().Begin();
     std::optional<StepTimer> parsing(std::in_place, writer_.steps().parse);
     auto layout = ParseFmp4(shared->data(), shared->size());
     parsing.reset();
@@ -86,14 +87,11 @@ Status Splicer::RunRange(const RangePlan& rp, const ProgressFn& progress,
     } else {
       spliced = SpliceSegment(rp, seg, shared, *layout, &mr);
     }
+    CommitUpTo(shared, shared->size());
     if (beside_output) {
-      HashRun source{writer_.hasher().Begin(), {{shared->data(), shared->size()}}};
-      const int stream = source.stream;
-      writer_.Commit(std::move(source), shared);
-      sources_[seg.id] = SourceDigest{&seg, writer_.hasher().Finish(stream).share()};
-    } else {
-      writer_.Commit();
+      sources_[seg.id] = SourceDigest{&seg, writer_.hasher().Finish(beside_.stream).share()};
     }
+    beside_ = BesideOutput{};
     CUSTODIAN_RETURN_IF_ERROR(spliced);
     if (plan_.export_row.include_originals) {
       CUSTODIAN_RETURN_IF_ERROR(CopyOriginal(rp, seg, shared, sources_[seg.id].digest));
@@ -156,8 +154,7 @@ Status Splicer::SpliceSegment(const RangePlan& rp, const records::SegmentRow& se
     auto moof = PatchMoof(buf->data(), frag, layout, ++p.sequence, times);
     patching.reset();
     if (!moof.ok()) return moof.status();
-    auto moof_buf = std::make_shared<Buffer>(std::move(moof).value());
-    CUSTODIAN_RETURN_IF_ERROR(writer_.Append(p.out, moof_buf, moof_buf->data(), moof_buf->size()));
+    CUSTODIAN_RETURN_IF_ERROR(writer_.Append(p.out, moof->data(), moof->size()));
     CUSTODIAN_RETURN_IF_ERROR(
         writer_.AppendFromSource(p.out, buf, frag.mdat_offset, frag.mdat_size));
     p.end = std::max(p.end, ends[i]);
@@ -165,22 +162,36 @@ Status Splicer::SpliceSegment(const RangePlan& rp, const records::SegmentRow& se
     // Cues for the whole seconds the video now reaches; the last part-second at the close.
     CUSTODIAN_RETURN_IF_ERROR(
         WriteWallClock(rp, p, UtcMicros{p.end.us / kMicrosPerSecond * kMicrosPerSecond}));
+    CommitUpTo(buf, frag.mdat_offset + frag.mdat_size);
   }
   return Status::Ok();
 }
 
+void Splicer::CommitUpTo(const SharedBuffer& buf, size_t end) {
+  if (beside_.stream < 0) {
+    writer_.Commit();
+    return;
+  }
+  HashRun source{beside_.stream, {}};
+  if (end > beside_.hashed) {
+    source.pieces.push_back({buf->data() + beside_.hashed, end - beside_.hashed});
+    beside_.hashed = end;
+  }
+  writer_.Commit(std::move(source), buf);
+}
+
 Status Splicer::WriteWallClock(const RangePlan& rp, Part& p, UtcMicros upto) {
   if (upto <= p.text_end) return Status::Ok();
-  std::shared_ptr<Buffer> frag;
+  Buffer frag;
   {
     StepTimer timer(writer_.steps().text_track);
     std::vector<TimedTextCue> cues =
         WallClockCues(p.origin, p.text_end, upto, rp.camera_name, zone_);
     p.text_end = upto;
     if (cues.empty()) return Status::Ok();
-    frag = std::make_shared<Buffer>(TimedTextFragment(++p.sequence, p.text_track, cues));
+    frag = TimedTextFragment(++p.sequence, p.text_track, cues);
   }
-  return writer_.Append(p.out, frag, frag->data(), frag->size());
+  return writer_.Append(p.out, frag.data(), frag.size());
 }
 
 Status Splicer::OpenPart(const RangePlan& rp, const Fmp4File& layout, const SharedBuffer& buf,
@@ -208,9 +219,7 @@ Status Splicer::OpenPart(const RangePlan& rp, const Fmp4File& layout, const Shar
                                   &p.text_track);
   timer.reset();
   if (!header.ok()) return header.status();
-  auto header_buf = std::make_shared<Buffer>(std::move(header).value());
-  CUSTODIAN_RETURN_IF_ERROR(
-      writer_.Append(p.out, header_buf, header_buf->data(), header_buf->size()));
+  CUSTODIAN_RETURN_IF_ERROR(writer_.Append(p.out, header->data(), header->size()));
   part_ = std::move(p);
   return Status::Ok();
 }

@@ -84,6 +84,9 @@ class Splicer {
   Status WriteWallClock(const RangePlan& rp, Part& p, UtcMicros upto);
   Status CopyOriginal(const RangePlan& rp, const records::SegmentRow& seg, const SharedBuffer& buf,
                       const std::shared_future<std::string>& digest);
+  // Hands the output bytes written since the last call to the output's hash worker, with
+  // the source's bytes up to `end` beside them when the source is hashed there.
+  void CommitUpTo(const SharedBuffer& buf, size_t end);
   void NoteSegment(const records::SegmentRow& seg, const Fmp4File* layout);
   void HashSource(const records::SegmentRow& seg, const SharedBuffer& buf, bool now);
   void FlushSourceHashes();
@@ -111,6 +114,15 @@ class Splicer {
     SharedBuffer buf;
   };
   std::vector<PendingSource> unhashed_sources_;
+  // The source being spliced when it is hashed beside the output: its stream on the
+  // output's worker and how much of it has been handed over, fragment by fragment with the
+  // output bytes made from it, so that both streams are hashed in one pass over the same
+  // bytes while the writer's buffers are still recycled as the splice goes.
+  struct BesideOutput {
+    int stream = -1;
+    size_t hashed = 0;
+  };
+  BesideOutput beside_;
   int64_t sources_seen_ = 0;
   std::optional<Part> part_;
   std::vector<std::pair<UtcMicros, UtcMicros>> covered_;  // of the current range

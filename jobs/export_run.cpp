@@ -107,7 +107,7 @@ nlohmann::json StepsJson(const exports::BuildSteps& s) {
           {"total", s.total},
           {"hash_output_cpu", s.hash_output_cpu},
           {"hash_sources_cpu", s.hash_sources_cpu},
-          {"writeback_cpu", s.writeback_cpu}};
+          {"file_thread_cpu", s.file_thread_cpu}};
 }
 
 }  // namespace

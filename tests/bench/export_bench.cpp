@@ -374,7 +374,7 @@ int main(int argc, char** argv) {
       {"build_cpu", "CPU: building thread in all"},
       {"hash_output_cpu", "CPU: hash, output worker"},
       {"hash_sources_cpu", "CPU: hash, source worker"},
-      {"writeback_cpu", "CPU: writeback thread"},
+      {"file_thread_cpu", "CPU: file thread (writes)"},
       {"hash_wait", "wall: wait for the hashes"},
       {"fsync", "wall: fsync (files, directories)"},
       {"total", "wall: total (BuildPackage)"}};
