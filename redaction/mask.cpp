@@ -1,6 +1,7 @@
 #include "redaction/mask.h"
 
 #include <algorithm>
+#include <cstring>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -36,6 +37,39 @@ void MaskPlane(cv::Mat roi, int block, MaskStyle style, uint8_t fill) {
       cv::Mat copy = roi.clone();
       cv::blur(copy, roi, cv::Size(k, k), cv::Point(-1, -1), cv::BORDER_REPLICATE);
       return;
+    }
+  }
+}
+
+// Copies of the pixels of boxes (luma and chroma), to put back after masking.
+struct Saved {
+  Box box;
+  std::vector<uint8_t> planes[3];
+};
+
+Saved SavePixels(const AVFrame* f, Box b) {
+  b = ClipTo(b, f->width, f->height);
+  b = {b.x & ~1, b.y & ~1, (b.w + 1) & ~1, (b.h + 1) & ~1};
+  b = ClipTo(b, f->width & ~1, f->height & ~1);
+  Saved s{b, {}};
+  for (int i = 0; i < 3; ++i) {
+    int d = i == 0 ? 1 : 2;
+    for (int y = b.y / d; y < b.bottom() / d; ++y) {
+      const uint8_t* row = f->data[i] + y * f->linesize[i] + b.x / d;
+      s.planes[i].insert(s.planes[i].end(), row, row + b.w / d);
+    }
+  }
+  return s;
+}
+
+void RestorePixels(AVFrame* f, const Saved& s) {
+  const Box& b = s.box;
+  for (int i = 0; i < 3; ++i) {
+    int d = i == 0 ? 1 : 2;
+    const uint8_t* src = s.planes[i].data();
+    for (int y = b.y / d; y < b.bottom() / d; ++y) {
+      std::memcpy(f->data[i] + y * f->linesize[i] + b.x / d, src, b.w / d);
+      src += b.w / d;
     }
   }
 }
@@ -76,6 +110,57 @@ void MaskOutside(AVFrame* frame, const Box& keep, MaskStyle style) {
   MaskBox(frame, {0, k.bottom(), W, H - k.bottom()}, style);
   MaskBox(frame, {0, k.y, k.x, k.h}, style);
   MaskBox(frame, {k.right(), k.y, W - k.right(), k.h}, style);
+}
+
+FrameMasks ComposeMasks(const RedactionOptions& o, const std::vector<MaskBoxAt>& boxes,
+                        double seconds) {
+  FrameMasks m;
+  switch (o.mode) {
+    case Mode::kFaces:
+      for (const MaskBoxAt& b : boxes) {
+        if (b.kind == DetectionKind::kFace) m.masks.push_back(b.box);
+        if (b.kind == DetectionKind::kPerson) m.masks.push_back(o.mask_people ? b.box : b.head);
+      }
+      break;
+    case Mode::kKeepSubject: {
+      for (const MaskBoxAt& b : boxes) {
+        if (b.subject) m.kept.push_back(b.box);
+      }
+      for (const MaskBoxAt& b : boxes) {
+        if (b.subject) continue;
+        // A box that is mostly inside the subject's is the subject seen again (a second
+        // detector's track, or the subject moving), not another person.
+        int64_t inside = 0;
+        for (const Box& k : m.kept) inside = std::max(inside, Intersect(b.box, k).area());
+        if (inside * 2 >= b.box.area()) continue;
+        m.masks.push_back(b.box);
+        if (b.kind == DetectionKind::kFace) m.faces_over.push_back(b.tight);
+      }
+      break;
+    }
+    case Mode::kKeepRegion:
+      m.outside_region = true;
+      break;
+  }
+  for (const ManualRegion& r : o.manual) {
+    if (seconds >= r.from_s && seconds <= r.to_s) {
+      m.masks.push_back(r.box);
+      m.faces_over.push_back(r.box);
+    }
+  }
+  return m;
+}
+
+void ApplyMasks(AVFrame* f, const RedactionOptions& o, const FrameMasks& m) {
+  std::vector<Saved> saved;
+  for (const Box& k : m.kept) saved.push_back(SavePixels(f, k));
+  if (m.outside_region && o.region) MaskOutside(f, *o.region, o.style);
+  for (const Box& b : m.masks) MaskBox(f, b, o.style);
+  for (const Saved& s : saved) RestorePixels(f, s);
+  // Other people's faces (and manual regions) stay masked even in front of the subject.
+  if (!saved.empty()) {
+    for (const Box& b : m.faces_over) MaskBox(f, b, o.style);
+  }
 }
 
 }  // namespace custodian::redaction

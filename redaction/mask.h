@@ -10,7 +10,10 @@ extern "C" {
 #include <libavutil/frame.h>
 }
 
+#include <vector>
+
 #include "redaction/options.h"
+#include "redaction/tracker.h"
 
 namespace custodian::redaction {
 
@@ -21,5 +24,23 @@ void MaskOutside(AVFrame* frame, const Box& keep, MaskStyle style);
 
 // The block size pixelate and blur use for a box of this size.
 int PixelBlock(const Box& box);
+
+// What one frame's masks are, from the tracker's boxes, the mode and the manual regions.
+// In keep-subject, the subject's boxes are restored after masking and then the other faces
+// over it masked again, by their tight boxes (their margin would hide the subject whenever
+// two people pass close).
+struct FrameMasks {
+  std::vector<Box> masks;       // masked with the style
+  std::vector<Box> kept;        // keep-subject: restored after masking, except `faces_over`
+  std::vector<Box> faces_over;  // masked again after the restore (tight boxes, manual regions)
+  bool outside_region = false;
+};
+
+FrameMasks ComposeMasks(const RedactionOptions& o, const std::vector<MaskBoxAt>& boxes,
+                        double seconds);
+
+// Masks one frame as composed: the masks (or everything outside the region), then the kept
+// boxes put back as they were, then `faces_over` masked again.
+void ApplyMasks(AVFrame* frame, const RedactionOptions& o, const FrameMasks& m);
 
 }  // namespace custodian::redaction

@@ -136,9 +136,10 @@ Status ValidateOptions(const RedactionOptions& o) {
   const DetectionParams& d = o.detection;
   if (d.detect_every < 0 || d.min_face_px < 8 || d.net_face_px < 8 || d.max_upscale < 1 ||
       d.face_score <= 0 || d.face_score >= 1 || d.max_tiles < 1 || d.sweep_frames < 0 ||
-      d.tiles_per_second < 0 || d.max_tiles_per_detect < 0 ||
-      d.motion_width < 64 || d.hold_frames < 0 || d.pre_frames < 0 || d.post_frames < 0 ||
-      d.margin < 0 || d.margin_px < 0) {
+      d.tiles_per_second < 0 || d.max_tiles_per_detect < 0 || d.motion_width < 64 ||
+      d.hold_frames < 0 || d.pre_frames < 0 || d.post_frames < 0 || d.margin < 0 ||
+      d.margin_px < 0 || d.second_look_from_px < 0 || d.second_look_px < 0 ||
+      (d.second_look_px > 0 && d.second_look_px < 8)) {
     return InvalidArgument("detection parameters out of range");
   }
   return Status::Ok();
@@ -153,6 +154,7 @@ DetectionParams ResolveForFrameRate(DetectionParams p, double fps) {
   if (!(fps > 0 && fps < 1000)) fps = 25;
   auto frames = [&](double seconds) { return std::max(1, static_cast<int>(std::lround(seconds * fps))); };
   if (p.detect_every == 0) p.detect_every = frames(0.2);
+  if (p.second_look_from_px == 0) p.second_look_from_px = 2 * p.min_face_px;
   if (p.sweep_frames == 0) p.sweep_frames = frames(2.0);
   if (p.hold_frames == 0) p.hold_frames = frames(1.0);
   if (p.pre_frames == 0) p.pre_frames = frames(1.0);

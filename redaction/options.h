@@ -68,6 +68,14 @@ struct DetectionParams {
   int net_face_px = 16;
   double max_upscale = 1.5;
   float face_score = 0.35f;  // the face network's score threshold (0-1)
+  // A second look: a network face of at least second_look_from_px (0: twice min_face_px)
+  // scored under second_look_below is kept only if the network finds it again (IoU 0.3) in
+  // one input centred on it at the scale that makes it second_look_px across. Most false
+  // faces on things are found at one scale only; faces smaller than that are left alone (on
+  // them the second look lost true faces). 0 turns it off.
+  int second_look_from_px = 0;
+  int second_look_px = 64;
+  float second_look_below = 0.8f;
   // Frames whose finest level needs more than `max_tiles` tiles (HD) are not scanned whole at
   // every detection: tiles where something moves or a face is tracked are, and the others in
   // turn so that each is scanned at least every `sweep_frames` frames (0: every 2 s).

@@ -224,7 +224,10 @@ void Tracker::Add(int64_t frame, const std::vector<Detection>& detections) {
       for (size_t t = 0; t < tracks_.size(); ++t) {
         const Track& tr = tracks_[t];
         if (tr.kind != kind || !Alive(tr, frame) || tr.obs.back().frame >= frame) continue;
+        // A track seen once is not masked two detection intervals on (Unconfirmed), but this
+        // detection may still be its second sighting: it is looked for where it was seen.
         auto predicted = PathBoxAt(tr, frame);
+        if (!predicted && tr.obs.size() == 1) predicted = tr.obs.back().box;
         if (!predicted) continue;
         double dist = CenterDistance(*predicted, dets[i]->box);
         double size = std::max({tr.obs.back().box.w, tr.obs.back().box.h, 1});
@@ -362,18 +365,22 @@ std::optional<Box> Tracker::PathBoxAt(const Track& t, int64_t frame) const {
   auto it = std::lower_bound(obs.begin(), obs.end(), frame,
                              [](const Observation& o, int64_t f) { return o.frame < f; });
   if (it->frame == frame) return it->box;
-  // Between two detections close together the mask covers both: detectors' boxes jitter
-  // from one frame to the next, and a face between two sightings is somewhere between them.
-  // Over a longer gap, the box where the straight path puts it at this frame, grown by a
-  // tenth of its size for each detection interval of the gap.
+  // Between two detections close together whose boxes meet, the mask covers both: detectors'
+  // boxes jitter from one frame to the next, and a face between two sightings is somewhere
+  // between them. Otherwise (a longer gap, or a face that moved past its own size) the box
+  // where the straight path puts it at this frame, grown by a tenth of its size for each
+  // detection interval of the gap, at most as much as a held box (the union of two sightings
+  // of a fast face was a band across the scene, and a path box over a gap of seconds grew to
+  // three times the face and more).
   const Observation& b = *it;
   const Observation& a = *(it - 1);
   int64_t gap = b.frame - a.frame;
-  if (gap <= 2 * p_.detect_every) return Union(a.box, b.box);
+  if (gap <= 2 * p_.detect_every && Intersect(a.box, b.box).area() > 0) return Union(a.box, b.box);
   double f = double(frame - a.frame) / double(gap);
   auto lerp = [&](int u, int v) { return static_cast<int>(std::lround(u + f * (v - u))); };
   Box at{lerp(a.box.x, b.box.x), lerp(a.box.y, b.box.y), lerp(a.box.w, b.box.w), lerp(a.box.h, b.box.h)};
-  return Grow(at, 0.1 * std::max(at.w, at.h) * double(gap) / p_.detect_every);
+  double size = std::max(at.w, at.h);
+  return Grow(at, std::min(0.1 * size * double(gap) / p_.detect_every, max_growth * size));
 }
 
 std::vector<Detection> Tracker::LiveBoxes(int64_t frame) const {
@@ -403,7 +410,8 @@ std::vector<MaskBoxAt> Tracker::BoxesAt(int64_t frame) const {
     if (t.kind == DetectionKind::kPerson) {
       head = ClipTo(Grow(Enlarge(HeadOf(*b), p_.margin), p_.margin_px), width_, height_);
     }
-    out.push_back({ClipTo(m, width_, height_), t.kind, t.id, t.subject && near, head});
+    Box tight = ClipTo(Grow(Enlarge(*b, p_.margin / 2), p_.margin_px), width_, height_);
+    out.push_back({ClipTo(m, width_, height_), t.kind, t.id, t.subject && near, head, tight});
   }
   auto lo = motion_.lower_bound(frame - p_.detect_every - 1);
   auto hi = motion_.upper_bound(frame + p_.detect_every + 1);

@@ -30,6 +30,9 @@ struct MaskBoxAt {
   // margin like a face's (the figure's enlarged box would put it above the head). Empty for
   // other kinds.
   Box head{};
+  // A face's box enlarged by half the margin: what keep-subject masks of another face where
+  // it lies over the subject (the full margin there hid the subject whenever two passed).
+  Box tight{};
 };
 
 // Head area of a moving figure (the top of its box is the top of the head): a box at the
