@@ -104,12 +104,24 @@ rm -rf "$REPORTS" && mkdir -p "$REPORTS/unattributed"
 # process's exit and ignores only the third-party leaks in tests/reliability/lsan.supp.
 san_log="log_path=$REPORTS/unattributed/report:log_exe_name=1"
 stage "2. every other test under the sanitizers"
-CUSTODIAN_SANITIZER_REPORTS="$REPORTS" \
+# The launcher also notes each test's wall and CPU seconds here (printed below).
+test_times="$SAN_DIR/test-times.tsv"
+rm -f "$test_times"
+CUSTODIAN_TEST_TIMES="$(cd "$SAN_DIR" && pwd)/test-times.tsv" \
+  CUSTODIAN_SANITIZER_REPORTS="$REPORTS" \
   ASAN_OPTIONS="detect_leaks=1:$san_log" \
   UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:$san_log" \
   LSAN_OPTIONS="suppressions=$ROOT/tests/reliability/lsan.supp:print_suppressions=0" \
   ctest --test-dir "$SAN_DIR" --output-on-failure -j"$(nproc)" --timeout 1200 \
     -LE release_stage || status=1
+# How much of the two cores the tests used: what the background stage 1 can have.
+if [ -s "$test_times" ]; then
+  echo "test.sh: the longest sanitized tests: wall s, CPU s (the test and the processes it waited for):"
+  sort -t "$(printf '\t')" -k2,2 -rn "$test_times" |
+    awk -F '\t' 'NR <= 15 { printf "  %7.1f %7.1f  %s\n", $2, $3, $1 }'
+  awk -F '\t' '{ w += $2; c += $3 } END {
+    printf "test.sh: %d tests timed: %.0f test-seconds, %.0f CPU-seconds\n", NR, w, c }' "$test_times"
+fi
 mapfile -t reports < <(find "$REPORTS" -type f -name 'report.*' | sort)
 if [ ${#reports[@]} -gt 0 ]; then
   echo "test.sh: ${#reports[@]} sanitizer report(s) (kept in $REPORTS):"
