@@ -87,7 +87,9 @@ release_stage_result() {
 
 stage "2. clang build with ASan and UBSan (CUSTODIAN_FUZZ)"
 SAN_DIR=${SAN_DIR:-build-sanitize}
-CC=clang CXX=clang++ cmake -S . -B "$SAN_DIR" -G Ninja -DCUSTODIAN_FUZZ=ON > /dev/null
+# Everything but the fuzz harnesses, which are built while the tests run (below).
+CC=clang CXX=clang++ cmake -S . -B "$SAN_DIR" -G Ninja -DCUSTODIAN_FUZZ=ON \
+  -DCUSTODIAN_FUZZ_HARNESSES_IN_ALL=OFF > /dev/null
 san_build=0
 cmake --build "$SAN_DIR" -j"$(nproc)" || san_build=1
 if [ $san_build -ne 0 ]; then
@@ -103,7 +105,12 @@ rm -rf "$REPORTS" && mkdir -p "$REPORTS/unattributed"
 # first report (with -fno-sanitize-recover). LeakSanitizer runs at every sanitized
 # process's exit and ignores only the third-party leaks in tests/reliability/lsan.supp.
 san_log="log_path=$REPORTS/unattributed/report:log_exe_name=1"
-stage "2. every other test under the sanitizers"
+# The fuzz harnesses: no test needs them, so they are compiled and linked beside the tests,
+# in the idle CPU class like stage 1, and waited for before the fuzzing.
+fuzz_build_log="$SAN_DIR/fuzz-build.log"
+"${idle[@]}" cmake --build "$SAN_DIR" -j"$(nproc)" --target fuzz > "$fuzz_build_log" 2>&1 < /dev/null &
+fuzz_build_pid=$!
+stage "2. every other test under the sanitizers (the fuzz harnesses build beside them)"
 # The launcher also notes each test's wall and CPU seconds here (printed below).
 test_times="$SAN_DIR/test-times.tsv"
 rm -f "$test_times"
@@ -131,8 +138,15 @@ if [ ${#reports[@]} -gt 0 ]; then
   done
   status=1
 fi
-stage "2. fuzzing, ${FUZZ_SECONDS:-20} s per target"
-bash tests/fuzz/run.sh "$SAN_DIR" "${FUZZ_SECONDS:-20}" || status=1
+stage "2. the fuzz harnesses' build: waiting for it to finish"
+if wait "$fuzz_build_pid"; then
+  stage "2. fuzzing, ${FUZZ_SECONDS:-20} s per target"
+  bash tests/fuzz/run.sh "$SAN_DIR" "${FUZZ_SECONDS:-20}" || status=1
+else
+  echo "test.sh: the fuzz harnesses' build failed:"
+  tail -n 80 "$fuzz_build_log"
+  status=1
+fi
 release_stage_result
 stage "done, exit $status"
 exit $status
