@@ -11,8 +11,9 @@
 #     through libFuzzer instead). This whole stage runs in the background, beside stage 2,
 #     its compilers in the idle CPU class (SCHED_IDLE): they run only on a core that stage 2
 #     leaves idle (the sanitized tests spend much of their time waiting on real-time video)
-#     and give it up at once when a test wants it. Its output is printed at the end, and its
-#     failure fails the run as before.
+#     and give it up at once when a test wants it. Its tests start once the sanitized tests
+#     are done, beside the fuzzing. Its output is printed at the end, and its failure fails
+#     the run as before.
 #  2. clang build of the whole tree with AddressSanitizer, UndefinedBehaviorSanitizer and
 #     LeakSanitizer (CUSTODIAN_FUZZ: the same build also makes the libFuzzer harnesses),
 #     linked with lld. Every other test runs here, the process-level suites included, so
@@ -51,9 +52,13 @@ release_log="$BUILD_DIR/release-stage.log"
 # The compilers of this stage run in the idle scheduling class where the kernel allows it
 # (root, as in CI), else at the lowest nice level: stage 2 keeps both cores busy while it
 # builds, so this stage compiles mostly while the sanitized tests wait on real time, and a
-# test never waits for it. Its tests run at nice 10 instead: package_install_test is mostly
-# debootstrap, apt and dpkg in a chroot, little CPU, and the corpus replays have 120 s
-# timeouts that an idle-class process could miss while the sanitized tests load both cores.
+# test never waits for it. Its tests wait until the sanitized tests are done (the gate file)
+# and then run beside the fuzzing, at nice 10: package_install_test is mostly debootstrap,
+# apt and dpkg writing and syncing a root file system, which would load the disk under the
+# timed sanitized tests, and the corpus replays have 120 s timeouts that an idle-class
+# process could miss while the fuzzers load both cores.
+release_gate="$BUILD_DIR/.release-stage-tests-may-start"
+rm -f "$release_gate"
 idle=(nice -n 19)
 if chrt --idle 0 true 2>/dev/null; then idle=(chrt --idle 0); fi
 (
@@ -65,7 +70,13 @@ if chrt --idle 0 true 2>/dev/null; then idle=(chrt --idle 0); fi
     echo "test.sh: the GCC Release build failed"
     exit 1
   fi
-  echo "test.sh: [$(date -u +%H:%M:%S), ${SECONDS} s] GCC Release build done; the release-stage tests"
+  echo "test.sh: [$(date -u +%H:%M:%S), ${SECONDS} s] GCC Release build done"
+  # ($$ is this script: should it have ended without opening the gate, so does this.)
+  until [ -e "$release_gate" ]; do
+    kill -0 $$ 2>/dev/null || exit 1
+    sleep 1
+  done
+  echo "test.sh: [$(date -u +%H:%M:%S), ${SECONDS} s] the release-stage tests"
   # ctest prints "N% tests passed, N tests failed out of N" for each test run.
   rc=0
   nice -n 10 ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" --timeout 1200 \
@@ -78,6 +89,7 @@ release_pid=$!
 # Stage 1's output and result, once it has finished (at the end, or when stage 2 fails).
 release_stage_result() {
   stage "1. GCC Release build and release-stage tests: waiting for them to finish"
+  touch "$release_gate"
   local rc=0
   wait "$release_pid" || rc=1
   stage "1. GCC Release build and release-stage tests: their output"
@@ -138,6 +150,7 @@ if [ ${#reports[@]} -gt 0 ]; then
   done
   status=1
 fi
+touch "$release_gate"  # stage 1's tests may start (beside the fuzzing)
 stage "2. the fuzz harnesses' build: waiting for it to finish"
 if wait "$fuzz_build_pid"; then
   stage "2. fuzzing, ${FUZZ_SECONDS:-20} s per target"
