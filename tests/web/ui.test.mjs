@@ -852,6 +852,27 @@ await run('the export plays in its own player from the folder, which checks ever
   rmSync(dir, { recursive: true, force: true });
 });
 
+// The idle lock takes a minute of doing nothing on a page of its own (staff1's), so it runs
+// alongside the steps from here on (none of them uses staff1) instead of after them; it is
+// awaited before the end.
+const idleLock = runAlongside('the screen warns, then locks after the idle time, and the session is gone', async (check) => {
+  const page = await signedIn('staff1');
+  await page.mouse.move(10, 10);
+  const t0 = Date.now();
+  await page.locator('#idle-warning').waitFor({ state: 'visible', timeout: 70_000 });
+  await shot(page, '14-idle-warning');
+  await page.getByRole('heading', { name: 'Locked' }).waitFor({ timeout: 30_000 });
+  const locked = (Date.now() - t0) / 1000;
+  check(locked > 50 && locked < 75, `locked after ${locked.toFixed(0)} s of a 60 s idle time`);
+  check(await page.locator('#main').isHidden(), 'the page content is hidden');
+  const status = await page.evaluate(async () => (await fetch('/api/v1/auth/session')).status);
+  check(status === 401, `the session was ended on the server (${status})`);
+  await shot(page, '15-locked');
+  await page.getByLabel('Password').fill(WEB_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#who').filter({ hasText: 'staff1' }).waitFor();
+});
+
 await run('an admin manages accounts', async () => {
   const page = await signedIn('admin1');
   await page_goto(page, '#/users');
@@ -991,26 +1012,6 @@ await run('an admin adds a camera and its connection test succeeds', async () =>
   check(sql("SELECT count(*) FROM access_log WHERE action='camera_update' AND camera_id='porch' AND detail LIKE '%password was dropped%'") === '1',
     'the dropped password is in the access log');
   await shot(page, '14b-camera-password-dropped');
-});
-
-// The idle lock takes a minute of doing nothing on a page of its own (staff1's), so it runs
-// alongside the steps from here on instead of after them; it is awaited before the end.
-const idleLock = runAlongside('the screen warns, then locks after the idle time, and the session is gone', async (check) => {
-  const page = await signedIn('staff1');
-  await page.mouse.move(10, 10);
-  const t0 = Date.now();
-  await page.locator('#idle-warning').waitFor({ state: 'visible', timeout: 70_000 });
-  await shot(page, '14-idle-warning');
-  await page.getByRole('heading', { name: 'Locked' }).waitFor({ timeout: 30_000 });
-  const locked = (Date.now() - t0) / 1000;
-  check(locked > 50 && locked < 75, `locked after ${locked.toFixed(0)} s of a 60 s idle time`);
-  check(await page.locator('#main').isHidden(), 'the page content is hidden');
-  const status = await page.evaluate(async () => (await fetch('/api/v1/auth/session')).status);
-  check(status === 401, `the session was ended on the server (${status})`);
-  await shot(page, '15-locked');
-  await page.getByLabel('Password').fill(WEB_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.locator('#who').filter({ hasText: 'staff1' }).waitFor();
 });
 
 // The scripted scene (run_web_tests.sh): a box crosses the left third of the picture at
