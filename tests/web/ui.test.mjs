@@ -34,6 +34,16 @@ async function run(name, fn) {
   }
 }
 
+// A step that mostly waits, started now and run alongside the steps after it on a page of its
+// own: its checks (the `check` it is given) name it, whichever step is running in front.
+function runAlongside(name, fn) {
+  const t0 = Date.now();
+  const checkHere = (cond, what) => { if (!cond) throw new Error(`${name}: ${what}`); };
+  return fn(checkHere).then(
+    () => console.log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s, alongside the steps after its start)`),
+    (e) => { failures++; console.log(`FAIL ${name}: ${e.stack || e}`); });
+}
+
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
   args: ['--autoplay-policy=no-user-gesture-required', '--no-sandbox'],
@@ -918,6 +928,27 @@ await run('the export plays in its own player from the folder, which checks ever
   rmSync(dir, { recursive: true, force: true });
 });
 
+// The idle lock takes a minute of doing nothing on a page of its own (staff1's), so it runs
+// alongside the steps from here on (none of them uses staff1) instead of after them; it is
+// awaited before the end.
+const idleLock = runAlongside('the screen warns, then locks after the idle time, and the session is gone', async (check) => {
+  const page = await signedIn('staff1');
+  await page.mouse.move(10, 10);
+  const t0 = Date.now();
+  await page.locator('#idle-warning').waitFor({ state: 'visible', timeout: 70_000 });
+  await shot(page, '14-idle-warning');
+  await page.getByRole('heading', { name: 'Locked' }).waitFor({ timeout: 30_000 });
+  const locked = (Date.now() - t0) / 1000;
+  check(locked > 50 && locked < 75, `locked after ${locked.toFixed(0)} s of a 60 s idle time`);
+  check(await page.locator('#main').isHidden(), 'the page content is hidden');
+  const status = await page.evaluate(async () => (await fetch('/api/v1/auth/session')).status);
+  check(status === 401, `the session was ended on the server (${status})`);
+  await shot(page, '15-locked');
+  await page.getByLabel('Password').fill(WEB_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#who').filter({ hasText: 'staff1' }).waitFor();
+});
+
 await run('an admin manages accounts', async () => {
   const page = await signedIn('admin1');
   await page_goto(page, '#/users');
@@ -1248,23 +1279,7 @@ await run('a camera going offline raises an alarm: e-mailed, on a banner, acknow
   await shot(page, '18-health-acknowledged');
 });
 
-await run('the screen warns, then locks after the idle time, and the session is gone', async () => {
-  const page = await signedIn('staff1');
-  await page.mouse.move(10, 10);
-  const t0 = Date.now();
-  await page.locator('#idle-warning').waitFor({ state: 'visible', timeout: 70_000 });
-  await shot(page, '14-idle-warning');
-  await page.getByRole('heading', { name: 'Locked' }).waitFor({ timeout: 30_000 });
-  const locked = (Date.now() - t0) / 1000;
-  check(locked > 50 && locked < 75, `locked after ${locked.toFixed(0)} s of a 60 s idle time`);
-  check(await page.locator('#main').isHidden(), 'the page content is hidden');
-  const status = await page.evaluate(async () => (await fetch('/api/v1/auth/session')).status);
-  check(status === 401, `the session was ended on the server (${status})`);
-  await shot(page, '15-locked');
-  await page.getByLabel('Password').fill(WEB_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.locator('#who').filter({ hasText: 'staff1' }).waitFor();
-});
+await idleLock;
 
 for (const c of contexts) await c.close().catch(() => {});
 await browser.close();
