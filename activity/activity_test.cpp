@@ -186,23 +186,38 @@ void Feed(ActivityIndexer& indexer, int from, int to, int key_bytes, int busy_fr
   }
 }
 
-}  // namespace
-
-TEST_CASE("a still scene's keyframes are not decoded until sizes show a change or a recheck") {
-  ActivityIndexer indexer(nullptr);
+// An indexer fed a second at a time (so that its test decoder knows the time), noting the
+// seconds at which it decoded a keyframe; `picture` gives the decoded picture.
+struct TimedIndexer {
+  ActivityIndexer indexer{nullptr};
   std::vector<int64_t> decoded_at;  // seconds
-  LumaThumb picture = Flat(40);
   int64_t now_s = 0;
-  indexer.SetDecoderForTest([&](const AVPacket&, LumaThumb* out) {
-    decoded_at.push_back(now_s);
-    *out = picture;
-    return true;
-  });
-  // Fed a second at a time so the decoder knows the time.
-  auto feed = [&](int to, int key_bytes, int busy_from = -1, int busy_to = -1) {
+
+  explicit TimedIndexer(std::function<LumaThumb()> picture) { Decode(std::move(picture)); }
+  void Decode(std::function<LumaThumb()> picture) {
+    indexer.SetDecoderForTest(
+        [this, picture = std::move(picture)](const AVPacket&, LumaThumb* out) {
+          decoded_at.push_back(now_s);
+          *out = picture();
+          return true;
+        });
+  }
+  void FeedTo(int to, int key_bytes, int busy_from = -1, int busy_to = -1) {
     for (; now_s < to; ++now_s)
       Feed(indexer, static_cast<int>(now_s), static_cast<int>(now_s) + 1, key_bytes, busy_from,
            busy_to);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a still scene's keyframes are not decoded until sizes show a change or a recheck") {
+  LumaThumb picture = Flat(40);
+  TimedIndexer timed([&] { return picture; });
+  ActivityIndexer& indexer = timed.indexer;
+  std::vector<int64_t>& decoded_at = timed.decoded_at;
+  auto feed = [&](int to, int key_bytes, int busy_from = -1, int busy_to = -1) {
+    timed.FeedTo(to, key_bytes, busy_from, busy_to);
   };
   // Still: the first two samples are decoded (nothing to compare the first with), then one
   // every kStillRecheckUs.
@@ -229,19 +244,13 @@ TEST_CASE("a still scene's keyframes are not decoded until sizes show a change o
 
 TEST_CASE(
     "large keyframes are decoded within the decode budget and a still scene saves for a burst") {
-  ActivityIndexer indexer(nullptr);
-  std::vector<int64_t> decoded_at;  // seconds
-  int64_t now_s = 0;
   uint8_t level = 0;
-  indexer.SetDecoderForTest([&](const AVPacket&, LumaThumb* out) {
-    decoded_at.push_back(now_s);
-    *out = Flat(level += 60);  // every picture differs from the last: a busy scene
-    return true;
-  });
+  // Every picture differs from the last: a busy scene.
+  TimedIndexer timed([&] { return Flat(level += 60); });
+  ActivityIndexer& indexer = timed.indexer;
+  std::vector<int64_t>& decoded_at = timed.decoded_at;
   auto feed = [&](int to, int key_bytes, int busy_from = -1, int busy_to = -1) {
-    for (; now_s < to; ++now_s)
-      Feed(indexer, static_cast<int>(now_s), static_cast<int>(now_s) + 1, key_bytes, busy_from,
-           busy_to);
+    timed.FeedTo(to, key_bytes, busy_from, busy_to);
   };
   // Small keyframes (a sub stream's): every kGridIntervalUs, the budget never short.
   feed(20, 8'000, 0, 20);
@@ -258,10 +267,8 @@ TEST_CASE(
   // then someone walks in from second 380 (seen in the sizes once that second closes): the
   // credit saved has the movement sampled at 4 s and 6 s, then at the budget's pace.
   level = 0;
-  indexer.SetDecoderForTest([&](const AVPacket&, LumaThumb* out) {
-    decoded_at.push_back(now_s);
-    *out = now_s < 380 ? Flat(40) : Flat(static_cast<uint8_t>(40 + (now_s - 376) * 10));
-    return true;
+  timed.Decode([&] {
+    return timed.now_s < 380 ? Flat(40) : Flat(static_cast<uint8_t>(40 + (timed.now_s - 376) * 10));
   });
   feed(380, 117'000);
   decoded_at.clear();
