@@ -45,15 +45,18 @@ size_t ViewingLog::open_count() const {
 }
 
 // A request joins a viewing that reaches all it could reach: from the viewing's start entry's
-// `from` on, and, but for live, up to its `to`. Live viewings are open-ended (whatever is
-// recorded while they last); the live routes themselves serve nothing but the segments
-// being recorded and those closed in the last 2 minutes.
+// `from` on, up to its `to`. A live viewing is open-ended and joined by every live request of
+// its key, whatever its reach: the live routes serve nothing but the segments being recorded
+// and those closed in the last 2 minutes, and a camera's other stream (main or sub: its own
+// segments) may list a window that starts a little before the one the viewing started on.
+// Held to `from`, a switch to the main stream and back started a second viewing, and the
+// first ended idle within the minute. The end entry says what was fetched.
 bool ViewingLog::Reaches(const Viewing& v, const ViewingRequest& r) const {
   if (!(v.key == r.key)) return false;
+  if (r.key.kind == ViewingKind::kLive) return true;
   const auto& from = v.start.from;
   const auto& to = v.start.to;
   if (!from || !r.reach_from || *r.reach_from < *from) return false;
-  if (r.key.kind == ViewingKind::kLive) return true;
   return to && r.reach_to && !(*to < *r.reach_to);
 }
 

@@ -71,7 +71,7 @@ cameras_dir: $WORK/cameras
 log_level: warn
 recorder: { segment_seconds: 4 }
 http: { listen: "127.0.0.1:$HTTP_PORT", session_idle_minutes: 1, web_root: $SRC/web/static,
-        test_only_viewing_idle_seconds: 30 }
+        test_only_viewing_idle_seconds: 15 }
 alarms:
   camera_offline_seconds: 15
   # The Door camera's clock runs 30 s ahead (clock_offset below): shown, within this limit
