@@ -1,9 +1,10 @@
 // ViewingLog on a real records database: which requests join an open viewing.
+#include "api/viewings.h"
+
 #include <catch2/catch.hpp>
 #include <string>
 
 #include "api/access_writer.h"
-#include "api/viewings.h"
 #include "base/clock.h"
 #include "base/testing/temp_dir.h"
 #include "records/database.h"
@@ -15,8 +16,8 @@ constexpr int64_t kSecond = 1'000'000;
 
 ViewingRequest Live(int64_t reach_from_us) {
   ViewingRequest r;
-  r.key = {"session", ViewingKind::kLive, "", "lobby", "system_check", "checking the picture",
-           "127.0.0.1"};
+  r.key = {"session",      ViewingKind::kLive,     "",         "lobby",
+           "system_check", "checking the picture", "127.0.0.1"};
   r.user_id = 1;
   r.user_name = "viewer";
   r.action = "live_view";
