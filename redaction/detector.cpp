@@ -99,10 +99,7 @@ struct Detectors::Impl {
   void MakeLevels() {
     double s = std::min(p.max_upscale, static_cast<double>(p.net_face_px) / p.min_face_px);
     for (;;) {
-      Level l;
-      l.scale = s;
-      l.size = cv::Size(std::max(1, static_cast<int>(std::lround(width * s))),
-                        std::max(1, static_cast<int>(std::lround(height * s))));
+      Level l = Scaled(s);
       for (int y : TileStarts(l.size.height)) {
         for (int x : TileStarts(l.size.width)) l.tiles.emplace_back(x, y, kFaceNetInput, kFaceNetInput);
       }
@@ -113,6 +110,15 @@ struct Detectors::Impl {
       s /= 2;
     }
     scheduled = static_cast<int>(levels.front().tiles.size()) > p.max_tiles;
+  }
+
+  // The frame at scale `s` (no tiles yet).
+  Level Scaled(double s) const {
+    Level l;
+    l.scale = s;
+    l.size = cv::Size(std::max(1, static_cast<int>(std::lround(width * s))),
+                      std::max(1, static_cast<int>(std::lround(height * s))));
+    return l;
   }
 
   // The frame region under a tile, scaled into the network's input (black past the frame).
@@ -133,10 +139,7 @@ struct Detectors::Impl {
   // in one input centred on it, at the scale that makes it second_look_px across.
   bool FoundAgain(const cv::Mat& rgb, const ScoredBox& f) {
     double side = std::max(f.box.width, f.box.height);
-    Level l;
-    l.scale = p.second_look_px / side;
-    l.size = cv::Size(static_cast<int>(std::lround(width * l.scale)),
-                      static_cast<int>(std::lround(height * l.scale)));
+    Level l = Scaled(p.second_look_px / side);
     int cx = static_cast<int>((f.box.x + f.box.width / 2.0) * l.scale);
     int cy = static_cast<int>((f.box.y + f.box.height / 2.0) * l.scale);
     cv::Rect tile(cx - kFaceNetInput / 2, cy - kFaceNetInput / 2, kFaceNetInput, kFaceNetInput);
@@ -145,8 +148,7 @@ struct Detectors::Impl {
     for (const ScoredBox& g : net->Detect(canvas, p.face_score)) {
       cv::Rect2f back((g.box.x + tile.x) / l.scale, (g.box.y + tile.y) / l.scale,
                       g.box.width / l.scale, g.box.height / l.scale);
-      float inter = (back & f.box).area();
-      if (inter >= 0.3f * (back.area() + f.box.area() - inter)) return true;
+      if (IoU(back, f.box) >= 0.3f) return true;
     }
     ++second_look_dropped;
     return false;
@@ -160,9 +162,7 @@ struct Detectors::Impl {
   // The finest faces: a tile at fine_scale centred on each small thing that moves or small
   // tracked face (the network finds faces of 16-18 px far more often at 1.6x).
   void ScanFine(const cv::Mat& rgb, const std::vector<Box>& small, std::vector<ScoredBox>* faces) {
-    Level l;
-    l.scale = kFineScale;
-    l.size = cv::Size(static_cast<int>(std::lround(width * l.scale)), static_cast<int>(std::lround(height * l.scale)));
+    Level l = Scaled(kFineScale);
     std::vector<cv::Rect> done;
     for (const Box& b : small) {
       int cx = static_cast<int>((b.x + b.w / 2.0) * l.scale), cy = static_cast<int>((b.y + b.h / 2.0) * l.scale);

@@ -38,12 +38,6 @@ std::vector<Anchor> MakeAnchors() {
 
 float Sigmoid(float x) { return 1.0f / (1.0f + std::exp(-std::clamp(x, -60.0f, 60.0f))); }
 
-float IoU(const cv::Rect2f& a, const cv::Rect2f& b) {
-  float inter = (a & b).area();
-  float u = a.area() + b.area() - inter;
-  return u > 0 ? inter / u : 0;
-}
-
 }  // namespace
 
 std::string DefaultModelDir() {
@@ -129,6 +123,12 @@ std::vector<ScoredBox> FaceNet::Detect(const cv::Mat& rgb256, float min_score) {
     }
   }
   return found;
+}
+
+float IoU(const cv::Rect2f& a, const cv::Rect2f& b) {
+  float inter = (a & b).area();
+  float u = a.area() + b.area() - inter;
+  return u > 0 ? inter / u : 0;
 }
 
 std::vector<ScoredBox> SuppressOverlaps(std::vector<ScoredBox> boxes, float max_iou) {

@@ -52,6 +52,9 @@ class FaceNet {
   std::string path_, sha256_;
 };
 
+// Intersection over union of two boxes (0 when both are empty).
+float IoU(const cv::Rect2f& a, const cv::Rect2f& b);
+
 // Greedy non-maximum suppression: keeps the best-scored box of each group overlapping by
 // more than `max_iou`, or lying mostly (over 60%) inside a better one.
 std::vector<ScoredBox> SuppressOverlaps(std::vector<ScoredBox> boxes, float max_iou);
