@@ -32,8 +32,6 @@ constexpr int kMinPersonPx = 24;
 // faces up to this many times min_face_px.
 constexpr double kFineScale = 1.6;
 constexpr double kFineUpTo = 2.5;
-// The margin around a small thing that its fine tile must hold as well (frame pixels).
-constexpr double kFineMarginPx = 8;
 // When more than this share of the motion image changes at once (a cut, a camera moved, the
 // lights), what "moves" is not things: no motion is reported for that frame. So too when
 // kCutFloor of it changes and the frame before changed kCutJump times less (Motion()).
@@ -161,22 +159,19 @@ struct Detectors::Impl {
            std::max(f.box.width, f.box.height) >= static_cast<float>(p.second_look_from_px);
   }
 
-  // The finest faces: tiles at kFineScale (the network finds faces of 16-18 px far more often
-  // at 1.6x) on the small tracked faces and the small things that move. A tracked face gets a
-  // tile centred on it unless its centre is in the middle half of one already scanned (where
-  // a face is known, the tile is placed as the network finds it best). A moving thing is
-  // covered when its box, grown by kFineMarginPx or half its size, is inside a tile scanned;
-  // each further tile takes in as many of the uncovered ones near each other as fit in it.
-  void ScanFine(const cv::Mat& rgb, const std::vector<Box>& tracked, const std::vector<Box>& moving,
-                std::vector<ScoredBox>* faces) {
+  // The finest faces: a tile at fine_scale centred on each small thing that moves or small
+  // tracked face (the network finds faces of 16-18 px far more often at 1.6x).
+  void ScanFine(const cv::Mat& rgb, const std::vector<Box>& small, std::vector<ScoredBox>* faces) {
     Level l = Scaled(kFineScale);
-    const cv::Rect level(0, 0, l.size.width, l.size.height);
     std::vector<cv::Rect> done;
-    auto scan = [&](int cx, int cy) {
-      cv::Rect tile(
-          std::clamp(cx - kFaceNetInput / 2, 0, std::max(0, l.size.width - kFaceNetInput)),
-          std::clamp(cy - kFaceNetInput / 2, 0, std::max(0, l.size.height - kFaceNetInput)),
-          kFaceNetInput, kFaceNetInput);
+    for (const Box& b : small) {
+      int cx = static_cast<int>((b.x + b.w / 2.0) * l.scale), cy = static_cast<int>((b.y + b.h / 2.0) * l.scale);
+      cv::Rect tile(std::clamp(cx - kFaceNetInput / 2, 0, std::max(0, l.size.width - kFaceNetInput)),
+                    std::clamp(cy - kFaceNetInput / 2, 0, std::max(0, l.size.height - kFaceNetInput)),
+                    kFaceNetInput, kFaceNetInput);
+      // A thing well inside a tile already scanned needs no other.
+      cv::Rect inner(cx - kFaceNetInput / 4, cy - kFaceNetInput / 4, kFaceNetInput / 2, kFaceNetInput / 2);
+      if (std::any_of(done.begin(), done.end(), [&](const cv::Rect& d) { return (d & inner) == inner; })) continue;
       done.push_back(tile);
       FillCanvas(rgb, l, tile);
       for (const ScoredBox& f : net->Detect(canvas, p.face_score)) {
@@ -184,39 +179,6 @@ struct Detectors::Impl {
                                      f.box.width / l.scale, f.box.height / l.scale), f.score});
       }
       ++fine_tiles;
-    };
-    auto inside_done = [&](const cv::Rect& r) {
-      return std::any_of(done.begin(), done.end(), [&](const cv::Rect& d) { return (d & r) == r; });
-    };
-    for (const Box& b : tracked) {
-      int cx = static_cast<int>((b.x + b.w / 2.0) * l.scale),
-          cy = static_cast<int>((b.y + b.h / 2.0) * l.scale);
-      cv::Rect inner(cx - kFaceNetInput / 4, cy - kFaceNetInput / 4, kFaceNetInput / 2,
-                     kFaceNetInput / 2);
-      if (!inside_done(inner)) scan(cx, cy);
-    }
-    std::vector<cv::Rect> need;  // level pixels
-    for (const Box& b : moving) {
-      int g =
-          static_cast<int>(std::ceil(std::max(kFineMarginPx, 0.5 * std::max(b.w, b.h)) * l.scale));
-      cv::Rect r =
-          cv::Rect(static_cast<int>(b.x * l.scale) - g, static_cast<int>(b.y * l.scale) - g,
-                   static_cast<int>(std::ceil(b.w * l.scale)) + 2 * g,
-                   static_cast<int>(std::ceil(b.h * l.scale)) + 2 * g) &
-          level;
-      if (!r.empty() && !inside_done(r)) need.push_back(r);
-    }
-    std::vector<bool> covered(need.size(), false);
-    for (size_t i = 0; i < need.size(); ++i) {
-      if (covered[i]) continue;
-      cv::Rect u = need[i];
-      for (size_t j = i + 1; j < need.size(); ++j) {
-        cv::Rect v = u | need[j];
-        if (!covered[j] && v.width <= kFaceNetInput && v.height <= kFaceNetInput) u = v;
-      }
-      scan(u.x + u.width / 2, u.y + u.height / 2);
-      for (size_t k = i; k < need.size(); ++k)
-        covered[k] = covered[k] || (done.back() & need[k]) == need[k];
     }
   }
 
@@ -397,22 +359,22 @@ std::vector<Detection> Detectors::Detect(const cv::Mat& luma, const cv::Mat& rgb
     out.push_back({b, DetectionKind::kMotion});
     if (b.h >= kPersonAspect * b.w && b.h >= kMinPersonPx) out.push_back({b, DetectionKind::kPerson});
   }
-  std::vector<Box> interest, crops, small_moving, small_tracked;
+  std::vector<Box> interest, crops, small;
   double small_px = kFineUpTo * m.p.min_face_px;
   for (const Box& b : blobs) {
     interest.push_back(Enlarge(b, 0.2));
     crops.push_back(ClipTo(Enlarge(b, 0.15), m.width, m.height));
-    if (b.w <= small_px && b.h <= small_px) small_moving.push_back(b);
+    if (b.w <= small_px && b.h <= small_px) small.push_back(b);
   }
   for (const Detection& h : hints) {
     if (h.kind != DetectionKind::kFace) continue;
     interest.push_back(Enlarge(h.box, 1.0));
     crops.push_back(ClipTo(Enlarge(h.box, 0.6), m.width, m.height));
-    if (h.box.w <= small_px && h.box.h <= small_px) small_tracked.push_back(h.box);
+    if (h.box.w <= small_px && h.box.h <= small_px) small.push_back(h.box);
   }
   std::vector<ScoredBox> faces;
   m.ScanTiles(rgb, interest, &faces);
-  m.ScanFine(rgb, small_tracked, small_moving, &faces);
+  m.ScanFine(rgb, small, &faces);
   if (m.p.use_haar) m.HaarCrops(luma, MergeOverlapping(crops), &faces);
   for (const ScoredBox& f : SuppressOverlaps(std::move(faces), 0.3f)) {
     if (m.WantsSecondLook(f) && !m.FoundAgain(rgb, f)) continue;
@@ -462,8 +424,6 @@ nlohmann::json Detectors::Describe() const {
          {"dropped", m.second_look_dropped}}},
        {"fine_tiles",
         {{"scale", kFineScale},
-         {"margin_px", kFineMarginPx},
-         {"placement", "each tile takes in as many of the nearby small things as fit in it"},
          {"around", "things that move and tracked faces up to " + std::to_string(kFineUpTo) +
                         " x min_face_px"},
          {"scanned", m.fine_tiles}}}});

@@ -134,6 +134,11 @@ class Pipeline {
   Status AddSheetFrames(const std::vector<int64_t>& wanted);
   void Analyse(const Item& item);
   double SecondsOf(const AVFrame* f) const { return f->pts * av_q2d(info_.time_base); }
+  // Flags of one reason this many frames apart or closer are one range to review: a second
+  // (a busy scene's doubts come in stretches, and a reviewer checks stretches, not frames).
+  int64_t FlagJoinFrames() const {
+    return std::max<int64_t>(p_.detect_every, std::lround(av_q2d(info_.frame_rate)));
+  }
 
   std::string input_, output_, temp_;
   RedactionOptions o_;
@@ -463,7 +468,7 @@ Result<RedactionRecord> Pipeline::Run() {
                      {"haar_min_neighbors", p.haar_min_neighbors}, {"motion_width", p.motion_width},
                      {"margin", p.margin}, {"margin_px", p.margin_px}, {"hold_frames", p.hold_frames},
                      {"pre_frames", p.pre_frames}, {"post_frames", p.post_frames},
-                     {"mask_people", o_.mask_people}};
+                     {"mask_people", o_.mask_people}, {"flag_join_frames", FlagJoinFrames()}};
   j["tracks"] = {{"faces", tracker_->face_tracks()},
                  {"people", tracker_->person_tracks()},
                  {"face_positions_from_motion", tracker_->motion_followed()},
@@ -486,7 +491,7 @@ Result<nlohmann::json> Pipeline::Review(int64_t* flagged_frames) {
   all_flags.insert(all_flags.end(), subject_flags_.begin(), subject_flags_.end());
   std::sort(all_flags.begin(), all_flags.end(),
             [](const Flag& a, const Flag& b) { return a.frame < b.frame; });
-  std::vector<FlagRange> ranges = ToRanges(all_flags, frames_, p_.detect_every);
+  std::vector<FlagRange> ranges = ToRanges(all_flags, frames_, FlagJoinFrames());
   std::sort(ranges.begin(), ranges.end(),
             [](const FlagRange& a, const FlagRange& b) { return a.from < b.from; });
   if (sheet_) {

@@ -175,8 +175,9 @@ TEST_CASE("the contact sheet has a labelled frame for the start of every flagged
     CHECK(r["on_contact_sheet"] == true);
     starts.insert(r["from_frame"].get<int64_t>());
   }
-  // Flags of one reason a detection interval apart or closer are one range.
-  const int64_t every = rec->json["parameters"]["detect_every"].get<int64_t>();
+  // Flags of one reason a second apart or closer are one range.
+  const int64_t every = rec->json["parameters"]["flag_join_frames"].get<int64_t>();
+  CHECK(every == 10);  // a second of the 10 fps clip
   for (size_t i = 0; i < flagged.size(); ++i) {
     for (size_t j = 0; j < flagged.size(); ++j) {
       if (i == j || flagged[i]["reason"] != flagged[j]["reason"]) continue;
