@@ -1,9 +1,9 @@
 // The activity index: scoring, the grid, the file format and the questions asked of it.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdlib>
-#include <optional>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -283,7 +283,8 @@ TEST_CASE(
   CHECK(decoded_at == std::vector<int64_t>{420, 436, 452});
 }
 
-TEST_CASE("the sub stream's pictures are the nearest within the tolerance and newer than the last") {
+TEST_CASE(
+    "the sub stream's pictures are the nearest within the tolerance and newer than the last") {
   KeyframePictures pictures;
   const UtcMicros t0{1'800'000'000 * kS};
   CHECK_FALSE(pictures.Nearest(t0, 2 * kS, std::nullopt).has_value());
@@ -295,7 +296,7 @@ TEST_CASE("the sub stream's pictures are the nearest within the tolerance and ne
   CHECK(p->picture == Flat(3));
   CHECK_FALSE(pictures.Nearest(t0 + 13 * kS, 2 * kS, t0 + 12 * kS).has_value());
   CHECK(pictures.Nearest(t0 + 15 * kS, 2 * kS, t0 + 12 * kS)->at == t0 + 16 * kS);
-  CHECK_FALSE(pictures.Nearest(t0 + 4 * kS, 2 * kS, std::nullopt).has_value());  // dropped
+  CHECK_FALSE(pictures.Nearest(t0 + 4 * kS, 2 * kS, std::nullopt).has_value());   // dropped
   CHECK_FALSE(pictures.Nearest(t0 + 30 * kS, 2 * kS, std::nullopt).has_value());  // too far
 }
 
@@ -306,11 +307,13 @@ TEST_CASE(
   // same wall time: the sub stream's keyframes are small, the main stream's 117 KB.
   uint8_t level = 0;
   TimedIndexer sub_stream([&] { return Flat(level += 60); });
-  TimedIndexer main_stream([&] { return WithBlock(static_cast<int>(main_stream.now_s / 2 % 16), 4); });
+  TimedIndexer main_stream(
+      [&] { return WithBlock(static_cast<int>(main_stream.now_s / 2 % 16), 4); });
   KeyframePictures pictures;
   const UtcMicros start{1'800'000'000 * kS};
-  sub_stream.indexer.SetSampleSink(
-      [&](int64_t offset_us, const LumaThumb& picture) { pictures.Publish(start + offset_us, picture); });
+  sub_stream.indexer.SetSampleSink([&](int64_t offset_us, const LumaThumb& picture) {
+    pictures.Publish(start + offset_us, picture);
+  });
   std::optional<UtcMicros> last_taken;
   main_stream.indexer.SetPictureSource(
       [&](int64_t offset_us, int64_t within_us) -> std::optional<HandedPicture> {
@@ -328,7 +331,8 @@ TEST_CASE(
   // The sub stream samples every kGridIntervalUs and the main stream takes each of its
   // pictures, decoding none (alone, it would decode every 14 to 16 s).
   both_to(60);
-  CHECK(sub_stream.decoded_at == std::vector<int64_t>{0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56});
+  CHECK(sub_stream.decoded_at ==
+        std::vector<int64_t>{0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56});
   CHECK(main_stream.decoded_at.empty());
   CHECK(main_stream.indexer.handed() == 15);
   // The sub stream goes down: the main stream decodes its own once the last picture it took

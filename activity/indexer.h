@@ -149,7 +149,7 @@ class ActivityIndexer {
   int64_t resets_ = 0;
   int64_t deferred_ = 0;
   int64_t handed_ = 0;
-  bool last_thumb_handed_ = false;        // last_thumb_ came from the PictureSource
+  bool last_thumb_handed_ = false;         // last_thumb_ came from the PictureSource
   std::optional<int64_t> last_handed_us_;  // in the current segment's time
   std::optional<int64_t> last_key_us_;     // the last keyframe's, in the current segment's time
   int64_t gop_us_ = 0;                     // between the last two keyframes; 0: not known yet

@@ -61,8 +61,7 @@ struct CameraRecorder::Session {
 };
 
 CameraRecorder::CameraRecorder(CameraSettings settings, records::Database& db, Filesystem& fs,
-                               const Clock& clock, std::string data_dir,
-                               ActivityHandOff hand_off)
+                               const Clock& clock, std::string data_dir, ActivityHandOff hand_off)
     : settings_(std::move(settings)),
       db_(db),
       fs_(fs),
@@ -160,13 +159,14 @@ void CameraRecorder::Run() {
   CloseDayDigest();
   PublishStatus(false, "recorder stopped", true);
   CameraCounters c = Counters();
-  LogInfo("recorder") << "camera " << settings_.id << " stopped: " << c.video_frames
-                      << " frames, " << c.media_bytes << " media bytes received, "
-                      << c.bytes_written << " bytes written (ratio "
-                      << (c.media_bytes > 0 ? static_cast<double>(c.bytes_written) / c.media_bytes : 0.0)
+  LogInfo("recorder") << "camera " << settings_.id << " stopped: " << c.video_frames << " frames, "
+                      << c.media_bytes << " media bytes received, " << c.bytes_written
+                      << " bytes written (ratio "
+                      << (c.media_bytes > 0 ? static_cast<double>(c.bytes_written) / c.media_bytes
+                                            : 0.0)
                       << "), " << c.segments << " segments, " << c.reconnects
-                      << " reconnects; activity pictures: " << c.activity_decoded
-                      << " decoded, " << c.activity_handed << " from the sub stream";
+                      << " reconnects; activity pictures: " << c.activity_decoded << " decoded, "
+                      << c.activity_handed << " from the sub stream";
 }
 
 Status CameraRecorder::CheckCertificate(const media::rtsp::PeerCertificate& certificate) {

@@ -23,9 +23,9 @@
 #include <string>
 #include <thread>
 
+#include "activity/keyframe_pictures.h"
 #include "base/clock.h"
 #include "base/filesystem.h"
-#include "activity/keyframe_pictures.h"
 #include "base/mutex.h"
 #include "media/av_util.h"
 #include "recorder/camera_source.h"
@@ -101,8 +101,8 @@ struct CameraCounters {
 class CameraRecorder {
  public:
   // data_dir holds footage/; segment paths in the records are relative to it.
-  CameraRecorder(CameraSettings settings, records::Database& db, Filesystem& fs,
-                 const Clock& clock, std::string data_dir, ActivityHandOff hand_off = {});
+  CameraRecorder(CameraSettings settings, records::Database& db, Filesystem& fs, const Clock& clock,
+                 std::string data_dir, ActivityHandOff hand_off = {});
   ~CameraRecorder();
 
   void Start();

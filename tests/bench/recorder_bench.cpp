@@ -103,8 +103,9 @@ PhaseResult RunCustodian(sim::SimulatorProcess& sim, const Setup& setup, Index i
     std::ofstream site(dir + "/site.yaml");
     site << "site: { name: \"Bench\" }\ndata_dir: data\nlog_level: warn\n"
          << "recorder: { segment_seconds: 60, activity_index: "
-         << (index != Index::kOff ? "true" : "false") << ", activity_from_sub_stream: "
-         << (index == Index::kHandOff ? "true" : "false") << " }\ncameras:\n";
+         << (index != Index::kOff ? "true" : "false")
+         << ", activity_from_sub_stream: " << (index == Index::kHandOff ? "true" : "false")
+         << " }\ncameras:\n";
     for (int i = 0; i < n; ++i) {
       const std::string cam = "cam" + std::to_string(i);
       site << "  - id: " << cam << "\n    url: " << sim.Url(cam) << "\n    transport: tcp\n";
@@ -186,19 +187,22 @@ void Print(const char* who, const Setup& setup, const PhaseResult& r) {
               " (%.2f MiB per camera)\n",
               who, r.cpu_seconds, r.cpu_seconds / camera_minutes, 100.0 * r.cpu_seconds / seconds,
               r.rss_kb / 1024.0, r.rss_kb / 1024.0 / n);
-  std::printf("  %-9s files %lld  frames %lld of %lld spanned: %lld lost  coverage %.1f%% of %.0f camera-seconds"
-              "  simulator cpu %.2f s\n",
-              "", static_cast<long long>(r.files), static_cast<long long>(r.frames),
-              static_cast<long long>(r.frames_expected),
-              static_cast<long long>(r.frames_expected - r.frames),
-              100.0 * r.recorded_seconds / (streams * seconds), streams * seconds, r.sim_cpu_seconds);
+  std::printf(
+      "  %-9s files %lld  frames %lld of %lld spanned: %lld lost  coverage %.1f%% of %.0f "
+      "camera-seconds"
+      "  simulator cpu %.2f s\n",
+      "", static_cast<long long>(r.files), static_cast<long long>(r.frames),
+      static_cast<long long>(r.frames_expected),
+      static_cast<long long>(r.frames_expected - r.frames),
+      100.0 * r.recorded_seconds / (streams * seconds), streams * seconds, r.sim_cpu_seconds);
   if (r.media_bytes > 0)
     std::printf("  %-9s bytes written / media bytes received: %.4f\n", "", static_cast<double>(r.bytes_written) / r.media_bytes);
   if (r.pictures_decoded + r.pictures_handed > 0)
-    std::printf("  %-9s main streams' activity pictures per camera-minute: %.1f decoded, %.1f from "
-                "the sub stream (a sample every %.1f s)\n",
-                "", r.pictures_decoded / camera_minutes, r.pictures_handed / camera_minutes,
-                60.0 * camera_minutes / (r.pictures_decoded + r.pictures_handed));
+    std::printf(
+        "  %-9s main streams' activity pictures per camera-minute: %.1f decoded, %.1f from "
+        "the sub stream (a sample every %.1f s)\n",
+        "", r.pictures_decoded / camera_minutes, r.pictures_handed / camera_minutes,
+        60.0 * camera_minutes / (r.pictures_decoded + r.pictures_handed));
 }
 
 }  // namespace
@@ -262,10 +266,10 @@ int main(int argc, char** argv) {
           ":codec=h264,width=1920,height=1080,fps=25,bitrate=4000,gop=50,clip=20,input=" + input +
           (bframes ? ",bframes=" + std::to_string(kBframes) : ""));
       if (sub_streams)
-        specs.push_back("cam" + std::to_string(i) + "-sub:codec=h264,width=" +
-                        std::to_string(kSubWidth) + ",height=" + std::to_string(kSubHeight) +
-                        ",fps=25,bitrate=" + std::to_string(kSubKbps) +
-                        ",gop=50,clip=20,input=" + input);
+        specs.push_back(
+            "cam" + std::to_string(i) + "-sub:codec=h264,width=" + std::to_string(kSubWidth) +
+            ",height=" + std::to_string(kSubHeight) +
+            ",fps=25,bitrate=" + std::to_string(kSubKbps) + ",gop=50,clip=20,input=" + input);
     }
     auto sim = sim::SimulatorProcess::Start(specs);
     if (!sim.ok()) {
@@ -286,8 +290,9 @@ int main(int argc, char** argv) {
     std::printf("  index     cpu %.3f  peak RSS %.3f (custodian with / without activity index)\n",
                 c.cpu_seconds / bare.cpu_seconds, static_cast<double>(c.rss_kb) / bare.rss_kb);
     if (own) {
-      std::printf("  index     cpu %.3f  peak RSS %.3f (without the sub stream hand-off / without index)\n",
-                  own->cpu_seconds / bare.cpu_seconds, static_cast<double>(own->rss_kb) / bare.rss_kb);
+      std::printf(
+          "  index     cpu %.3f  peak RSS %.3f (without the sub stream hand-off / without index)\n",
+          own->cpu_seconds / bare.cpu_seconds, static_cast<double>(own->rss_kb) / bare.rss_kb);
       std::printf("  handoff   cpu %.3f (custodian with / without the sub stream hand-off)\n",
                   c.cpu_seconds / own->cpu_seconds);
     }
@@ -299,8 +304,9 @@ int main(int argc, char** argv) {
                 static_cast<long long>(c.frames_expected - c.frames),
                 static_cast<long long>(f.frames_expected - f.frames));
     if (own)
-      std::printf("  ratio     cpu %.3f (custodian without the hand-off / sum of ffmpeg processes)\n",
-                  own->cpu_seconds / f.cpu_seconds);
+      std::printf(
+          "  ratio     cpu %.3f (custodian without the hand-off / sum of ffmpeg processes)\n",
+          own->cpu_seconds / f.cpu_seconds);
   }
   return 0;
 }

@@ -56,8 +56,9 @@ struct PictureCounts {
 PictureCounts StoppedPictureCounts(const TestSite& site, const std::string& stream_id) {
   std::ifstream in(site.log());
   const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::regex line("camera " + stream_id +
-                        R"( stopped: .*activity pictures: (\d+) decoded, (\d+) from the sub stream)");
+  const std::regex line(
+      "camera " + stream_id +
+      R"( stopped: .*activity pictures: (\d+) decoded, (\d+) from the sub stream)");
   PictureCounts out;
   std::smatch m;
   if (std::regex_search(log, m, line)) {
@@ -185,9 +186,9 @@ TEST_CASE("a segment cut by a killed recorder gets its activity index at recover
 // sub stream hand-off): its own keyframes are decoded only until the sub stream's first
 // picture, and its index has its grid spans all the same.
 TEST_CASE("a camera's main stream takes its activity pictures from its sub stream") {
-  auto sim = sim::SimulatorProcess::Start(
-      {"door:width=640,height=360,gop=25,clip=8,input=pattern",
-       "door-sub:width=320,height=180,gop=25,clip=8,input=pattern"});
+  auto sim =
+      sim::SimulatorProcess::Start({"door:width=640,height=360,gop=25,clip=8,input=pattern",
+                                    "door-sub:width=320,height=180,gop=25,clip=8,input=pattern"});
   REQUIRE(sim.ok());
   TestCamera door("door", (*sim)->Url("door"));
   door.sub_url = (*sim)->Url("door-sub");
@@ -216,7 +217,8 @@ TEST_CASE("a camera's main stream takes its activity pictures from its sub strea
 }
 
 TEST_CASE("a camera's main stream decodes its own activity pictures while its sub stream is down") {
-  auto sim = sim::SimulatorProcess::Start({"door:width=640,height=360,gop=25,clip=8,input=pattern"});
+  auto sim =
+      sim::SimulatorProcess::Start({"door:width=640,height=360,gop=25,clip=8,input=pattern"});
   REQUIRE(sim.ok());
   TestCamera door("door", (*sim)->Url("door"));
   door.sub_url = (*sim)->Url("door-sub");  // not served: the sub stream never connects
