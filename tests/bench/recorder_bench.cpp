@@ -200,7 +200,7 @@ void Print(const char* who, const Setup& setup, const PhaseResult& r) {
   if (r.pictures_decoded + r.pictures_handed > 0)
     std::printf(
         "  %-9s main streams' activity pictures per camera-minute: %.1f decoded, %.1f from "
-        "the sub stream (a sample every %.1f s)\n",
+        "the sub stream (one every %.1f s)\n",
         "", r.pictures_decoded / camera_minutes, r.pictures_handed / camera_minutes,
         60.0 * camera_minutes / (r.pictures_decoded + r.pictures_handed));
 }
