@@ -29,7 +29,7 @@
 // and decodes nothing. When the source has given none for kHandOffStaleUs (the sub stream is
 // down, or its pictures are not near enough in time) it samples and decodes its own keyframes
 // as above, within its decode budget. Pictures of the two streams are never compared with
-// each other (their reductions differ by more than noise): at a change of source the new
+// each other (one frame at two sizes differs in a cell or two): at a change of source the new
 // picture starts the comparison afresh.
 //
 // Thread-safety: one instance per camera thread, used by that thread only.
