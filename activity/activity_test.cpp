@@ -1,13 +1,16 @@
 // The activity index: scoring, the grid, the file format and the questions asked of it.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "activity/activity_file.h"
 #include "activity/day_digest.h"
 #include "activity/indexer.h"
+#include "activity/keyframe_pictures.h"
 #include "activity/scoring.h"
 #include "activity/search.h"
 #include "base/filesystem.h"
@@ -278,6 +281,82 @@ TEST_CASE(
   decoded_at.clear();
   feed(460, 2'000'000, 420, 460);
   CHECK(decoded_at == std::vector<int64_t>{420, 436, 452});
+}
+
+TEST_CASE(
+    "the sub stream's pictures are the nearest within the tolerance and newer than the last") {
+  KeyframePictures pictures;
+  const UtcMicros t0{1'800'000'000 * kS};
+  CHECK_FALSE(pictures.Nearest(t0, 2 * kS, std::nullopt).has_value());
+  for (int i = 0; i < 6; ++i) pictures.Publish(t0 + i * 4 * kS, Flat(static_cast<uint8_t>(i)));
+  // Only the newest KeyframePictures::kCapacity are kept: 8, 12, 16 and 20 s.
+  auto p = pictures.Nearest(t0 + 13 * kS, 2 * kS, std::nullopt);
+  REQUIRE(p.has_value());
+  CHECK(p->at == t0 + 12 * kS);
+  CHECK(p->picture == Flat(3));
+  CHECK_FALSE(pictures.Nearest(t0 + 13 * kS, 2 * kS, t0 + 12 * kS).has_value());
+  CHECK(pictures.Nearest(t0 + 15 * kS, 2 * kS, t0 + 12 * kS)->at == t0 + 16 * kS);
+  CHECK_FALSE(pictures.Nearest(t0 + 4 * kS, 2 * kS, std::nullopt).has_value());   // dropped
+  CHECK_FALSE(pictures.Nearest(t0 + 30 * kS, 2 * kS, std::nullopt).has_value());  // too far
+}
+
+TEST_CASE(
+    "a main stream samples its sub stream's pictures instead of decoding and decodes its own "
+    "while the sub stream is down") {
+  // Both streams of one busy camera, a keyframe every 2 s, their segments starting at the
+  // same wall time: the sub stream's keyframes are small, the main stream's 117 KB.
+  uint8_t level = 0;
+  TimedIndexer sub_stream([&] { return Flat(level += 60); });
+  TimedIndexer main_stream(
+      [&] { return WithBlock(static_cast<int>(main_stream.now_s / 2 % 16), 4); });
+  KeyframePictures pictures;
+  const UtcMicros start{1'800'000'000 * kS};
+  sub_stream.indexer.SetSampleSink([&](int64_t offset_us, const LumaThumb& picture) {
+    pictures.Publish(start + offset_us, picture);
+  });
+  std::optional<UtcMicros> last_taken;
+  main_stream.indexer.SetPictureSource(
+      [&](int64_t offset_us, int64_t within_us) -> std::optional<HandedPicture> {
+        auto p = pictures.Nearest(start + offset_us, within_us, last_taken);
+        if (!p) return std::nullopt;
+        last_taken = p->at;
+        return HandedPicture{p->at - start, p->picture};
+      });
+  auto both_to = [&](int to) {
+    while (main_stream.now_s < to) {
+      sub_stream.FeedTo(static_cast<int>(sub_stream.now_s) + 1, 8'000, 0, 1'000);
+      main_stream.FeedTo(static_cast<int>(main_stream.now_s) + 1, 117'000, 0, 1'000);
+    }
+  };
+  // The sub stream samples every kGridIntervalUs and the main stream takes each of its
+  // pictures, decoding none (alone, it would decode every 14 to 16 s).
+  both_to(60);
+  CHECK(sub_stream.decoded_at ==
+        std::vector<int64_t>{0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56});
+  CHECK(main_stream.decoded_at.empty());
+  CHECK(main_stream.indexer.handed() == 15);
+  // The sub stream goes down: the main stream decodes its own once the last picture it took
+  // is kHandOffStaleUs old, then within its decode budget.
+  main_stream.FeedTo(120, 117'000, 0, 1'000);
+  CHECK(main_stream.indexer.handed() == 15);
+  REQUIRE(main_stream.decoded_at.size() >= 3);
+  CHECK(main_stream.decoded_at.front() == 64);
+  CHECK(main_stream.indexer.deferred() > 0);
+  // It comes back: the main stream takes its pictures again and stops decoding.
+  sub_stream.now_s = 120;
+  main_stream.decoded_at.clear();
+  both_to(140);
+  CHECK(main_stream.decoded_at.empty());
+  CHECK(main_stream.indexer.handed() == 20);
+  SegmentActivity a = main_stream.indexer.FinishSegment(140 * kS);
+  // A span between each two pictures of one source, none across a change of source.
+  std::vector<int> firsts;
+  for (const GridSpan& g : a.grids) firsts.push_back(g.first_second);
+  CHECK(std::count(firsts.begin(), firsts.end(), 0) == 1);
+  CHECK(std::count(firsts.begin(), firsts.end(), 52) == 1);
+  CHECK(std::count(firsts.begin(), firsts.end(), 56) == 0);  // the sub stream's last, then own
+  CHECK(std::count(firsts.begin(), firsts.end(), 120) == 1);
+  CHECK(static_cast<int64_t>(a.grids.size()) == 14 + (main_stream.indexer.decoded() - 1) + 4);
 }
 
 namespace {

@@ -11,6 +11,7 @@ namespace custodian::activity {
 
 namespace {
 constexpr int64_t kSecond = 1'000'000;
+constexpr int64_t kHandOffMinWithinUs = 2 * kSecond;
 // H.264's end-of-sequence NAL unit (type 10) as one packet: a 4-byte start code, which
 // reads the same as a 4-byte length of 1 for streams in MP4's length-prefixed form, then
 // the unit; the rest is the padding libavcodec reads past a packet's end.
@@ -58,6 +59,11 @@ void ActivityIndexer::AddFrame(const AVPacket& pkt, int64_t offset_us) {
     if (second == open_second_) open_bytes_ += pkt.size;
     return;
   }
+  if (last_key_us_ && offset_us > *last_key_us_) gop_us_ = offset_us - *last_key_us_;
+  last_key_us_ = offset_us;
+  if (TakeHandedPicture(offset_us)) return;
+  // While the sub stream gives pictures, it paces the samples.
+  if (last_handed_us_ && offset_us - *last_handed_us_ < kHandOffStaleUs) return;
   if (last_sample_us_ && offset_us - *last_sample_us_ < kGridIntervalUs) return;
   if (LooksStill(pkt, offset_us)) {
     // The picture is the one last decoded: the sample moves on without a decode, and a
@@ -66,6 +72,7 @@ void ActivityIndexer::AddFrame(const AVPacket& pkt, int64_t offset_us) {
     last_sample_us_ = offset_us;
     scored_since_sample_ = false;
     ++skipped_still_;
+    if (sample_sink_) sample_sink_(offset_us, *last_thumb_);
     return;
   }
   if (!HasDecodeCredit(offset_us)) {
@@ -80,7 +87,33 @@ void ActivityIndexer::AddFrame(const AVPacket& pkt, int64_t offset_us) {
   ++decoded_;
   last_key_bytes_ = pkt.size;
   last_decode_us_ = offset_us;
+  Sample(thumb, offset_us, /*handed=*/false);
+}
+
+bool ActivityIndexer::TakeHandedPicture(int64_t offset_us) {
+  if (!picture_source_) return false;
+  // Within a GOP of this keyframe: the source is asked at every keyframe, so a picture it
+  // gained since the last one is at most about a GOP old. At least 2 s all the same, for the
+  // two streams' wall times, each placed from its own session's arrival (a short GOP would
+  // otherwise miss pictures over that alone).
+  const int64_t within_us =
+      gop_us_ > 0 ? std::clamp(gop_us_, kHandOffMinWithinUs, kGridIntervalUs) : kHandOffMinWithinUs;
+  std::optional<HandedPicture> handed = picture_source_(offset_us, within_us);
+  // Never behind a sample already taken: spans go forward in time.
+  if (!handed || (last_sample_us_ && handed->offset_us <= *last_sample_us_)) return false;
+  ++handed_;
+  last_handed_us_ = offset_us;
+  Sample(handed->picture, handed->offset_us, /*handed=*/true);
+  return true;
+}
+
+void ActivityIndexer::Sample(const LumaThumb& thumb, int64_t offset_us, bool handed) {
+  // The two streams' pictures of one moment differ by more than noise (other encodings,
+  // other points averaged): a change of source starts the comparison afresh.
+  if (handed != last_thumb_handed_) last_thumb_.reset();
+  last_thumb_handed_ = handed;
   AddKeyframeThumb(thumb, offset_us);
+  if (!handed && sample_sink_) sample_sink_(offset_us, thumb);
 }
 
 // A sampled keyframe shows nothing new when the scene was still at the last comparison,
@@ -88,7 +121,8 @@ void ActivityIndexer::AddFrame(const AVPacket& pkt, int64_t offset_us) {
 // decoded (a picture that changed codes to another size); but a still scene is looked at
 // again every kStillRecheckUs, for what sizes do not show.
 bool ActivityIndexer::LooksStill(const AVPacket& pkt, int64_t offset_us) const {
-  if (!last_thumb_ || last_compare_changed_ || scored_since_sample_ || last_key_bytes_ <= 0)
+  if (!last_thumb_ || last_thumb_handed_ || last_compare_changed_ || scored_since_sample_ ||
+      last_key_bytes_ <= 0)
     return false;
   if (offset_us - last_decode_us_ >= kStillRecheckUs) return false;
   return std::abs(int64_t{pkt.size} - last_key_bytes_) * 16 <= last_key_bytes_;
@@ -202,6 +236,8 @@ SegmentActivity ActivityIndexer::FinishSegment(int64_t duration_us) {
   last_thumb_second_ -= seconds;
   if (last_sample_us_) *last_sample_us_ -= duration_us;
   last_decode_us_ -= duration_us;
+  if (last_handed_us_) *last_handed_us_ -= duration_us;
+  if (last_key_us_) *last_key_us_ -= duration_us;
   if (credit_at_us_) *credit_at_us_ -= duration_us;
   return done;
 }

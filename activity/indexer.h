@@ -21,6 +21,17 @@
 // State (the still-scene baseline, the last sampled picture) carries over from one segment
 // to the next of the same session, so an index has no cold start at each cut.
 //
+// The sub stream hand-off: a camera's sub stream samples its small keyframes every
+// kGridIntervalUs for a fraction of what the main stream's would cost, so the main stream
+// takes its pictures from there (docs/design/recording.md, "Activity index"). The sub
+// stream's indexer tells a SampleSink of every picture it samples; the main stream's asks a
+// PictureSource at each keyframe and, while the source gives pictures, samples only those
+// and decodes nothing. When the source has given none for kHandOffStaleUs (the sub stream is
+// down, or its pictures are not near enough in time) it samples and decodes its own keyframes
+// as above, within its decode budget. Pictures of the two streams are never compared with
+// each other (one frame at two sizes differs in a cell or two): at a change of source the new
+// picture starts the comparison afresh.
+//
 // Thread-safety: one instance per camera thread, used by that thread only.
 #pragma once
 
@@ -53,6 +64,16 @@ constexpr int64_t kStillRecheckUs = 16'000'000;
 constexpr int64_t kDecodeBytesPerSecond = 8 * 1024;
 constexpr int64_t kDecodeBurstBytes = 48 * kDecodeBytesPerSecond;
 constexpr int64_t kDecodeMaxDebtBytes = 16 * kDecodeBytesPerSecond;
+// A stream whose pictures come from its sub stream decodes its own again once the sub
+// stream has given none for this long (two of its samples missed).
+constexpr int64_t kHandOffStaleUs = 2 * kGridIntervalUs;
+
+// A picture sampled by another stream of the same camera, placed in this segment's time (it
+// may be negative: a picture of the moment before the segment began).
+struct HandedPicture {
+  int64_t offset_us = 0;
+  LumaThumb picture{};
+};
 
 class ActivityIndexer {
  public:
@@ -72,6 +93,16 @@ class ActivityIndexer {
   // For tests and for the benchmark: a keyframe picture reduced as the grid sees it.
   void AddKeyframeThumb(const LumaThumb& thumb, int64_t offset_us);
 
+  // Told of every picture this indexer samples (decoded, or a still scene's last picture
+  // again), with its time in the current segment. Called on the camera thread.
+  using SampleSink = std::function<void(int64_t offset_us, const LumaThumb& picture)>;
+  void SetSampleSink(SampleSink sink) { sample_sink_ = std::move(sink); }
+  // Asked at each keyframe (at offset_us in the current segment) for a picture another stream
+  // sampled within within_us of it, later than any it gave before.
+  using PictureSource =
+      std::function<std::optional<HandedPicture>(int64_t offset_us, int64_t within_us)>;
+  void SetPictureSource(PictureSource source) { picture_source_ = std::move(source); }
+
   // For tests: decodes keyframes with `decode` instead of the codec (false: no picture).
   using DecodeFn = std::function<bool(const AVPacket&, LumaThumb*)>;
   void SetDecoderForTest(DecodeFn decode) { decode_for_test_ = std::move(decode); }
@@ -84,9 +115,15 @@ class ActivityIndexer {
   // Times the decoder was drained and reset to get a keyframe's picture out (a stream with
   // B-frames whose codec offers no other way).
   int64_t resets() const { return resets_; }
+  // Pictures sampled from the PictureSource (not decoded here), since construction.
+  int64_t handed() const { return handed_; }
 
  private:
   bool DecodeThumb(const AVPacket& pkt, LumaThumb* thumb);
+  // Samples the PictureSource's picture near offset_us, if it has one; says whether it did.
+  bool TakeHandedPicture(int64_t offset_us);
+  // Samples a picture of this stream's own (decoded, or still) or a handed one.
+  void Sample(const LumaThumb& thumb, int64_t offset_us, bool handed);
   bool LooksStill(const AVPacket& pkt, int64_t offset_us) const;
   bool HasDecodeCredit(int64_t offset_us);
   void CloseSecondsBefore(int64_t second);
@@ -111,6 +148,13 @@ class ActivityIndexer {
   int64_t skipped_still_ = 0;
   int64_t resets_ = 0;
   int64_t deferred_ = 0;
+  int64_t handed_ = 0;
+  bool last_thumb_handed_ = false;         // last_thumb_ came from the PictureSource
+  std::optional<int64_t> last_handed_us_;  // in the current segment's time
+  std::optional<int64_t> last_key_us_;     // the last keyframe's, in the current segment's time
+  int64_t gop_us_ = 0;                     // between the last two keyframes; 0: not known yet
+  SampleSink sample_sink_;
+  PictureSource picture_source_;
   int64_t credit_bytes_ = 0;             // the decode budget's credit; negative: in debt
   std::optional<int64_t> credit_at_us_;  // when it was last brought up to date
   DecodeFn decode_for_test_;

@@ -83,6 +83,8 @@ void ReadRecorder(MapReader& root, RecorderConfig* out) {
           &out->connect_timeout_seconds);
   ReadInt(*r, "low_space_percent", kPercentMin, kPercentMax, &out->low_space_percent);
   if (auto v = r->Choice("activity_index", {"true", "false"})) out->activity_index = *v == "true";
+  if (auto v = r->Choice("activity_from_sub_stream", {"true", "false"}))
+    out->activity_from_sub_stream = *v == "true";
   r->Finish();
 }
 

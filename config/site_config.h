@@ -41,6 +41,8 @@ struct RecorderConfig {
   int connect_timeout_seconds = 5;  // RTSP connect and first packet
   int low_space_percent = 10;       // free space below which the recorder reports low space
   bool activity_index = true;       // keep an activity index beside each segment
+  // A main stream's activity index takes its pictures from the camera's sub stream.
+  bool activity_from_sub_stream = true;
 };
 
 struct HttpConfig {

@@ -96,6 +96,7 @@ TEST_CASE("keys left out keep their documented defaults") {
   CHECK(site->recorder.connect_timeout_seconds == 5);
   CHECK(site->recorder.low_space_percent == 10);
   CHECK(site->recorder.activity_index);
+  CHECK(site->recorder.activity_from_sub_stream);
   CHECK(site->http.listen == "127.0.0.1:8443");
   CHECK(site->http.tls_cert.empty());
   CHECK(site->http.tls_key.empty());
@@ -194,7 +195,7 @@ TEST_CASE("an unknown key is an error that lists the keys expected there") {
         At(d, 4) +
             "recorder.segment_secs: unknown key; expected one of segment_seconds, "
             "stall_timeout_seconds, connect_timeout_seconds, low_space_percent, "
-            "activity_index");
+            "activity_index, activity_from_sub_stream");
 }
 
 TEST_CASE("a value of the wrong type is an error naming what was expected") {

@@ -56,15 +56,18 @@ struct CameraRecorder::Session {
   // The fragments of one session are numbered as one sequence across its segment files,
   // so that live view can number them stably (docs/design/recording.md).
   uint32_t next_fragment_number = 1;
+  // The wall time of the last picture taken from the sub stream (ActivityHandOff).
+  std::optional<UtcMicros> last_handed_at;
 };
 
 CameraRecorder::CameraRecorder(CameraSettings settings, records::Database& db, Filesystem& fs,
-                               const Clock& clock, std::string data_dir)
+                               const Clock& clock, std::string data_dir, ActivityHandOff hand_off)
     : settings_(std::move(settings)),
       db_(db),
       fs_(fs),
       clock_(clock),
-      data_dir_(std::move(data_dir)) {}
+      data_dir_(std::move(data_dir)),
+      hand_off_(std::move(hand_off)) {}
 
 CameraRecorder::~CameraRecorder() { Stop(); }
 
@@ -156,11 +159,14 @@ void CameraRecorder::Run() {
   CloseDayDigest();
   PublishStatus(false, "recorder stopped", true);
   CameraCounters c = Counters();
-  LogInfo("recorder") << "camera " << settings_.id << " stopped: " << c.video_frames
-                      << " frames, " << c.media_bytes << " media bytes received, "
-                      << c.bytes_written << " bytes written (ratio "
-                      << (c.media_bytes > 0 ? static_cast<double>(c.bytes_written) / c.media_bytes : 0.0)
-                      << "), " << c.segments << " segments, " << c.reconnects << " reconnects";
+  LogInfo("recorder") << "camera " << settings_.id << " stopped: " << c.video_frames << " frames, "
+                      << c.media_bytes << " media bytes received, " << c.bytes_written
+                      << " bytes written (ratio "
+                      << (c.media_bytes > 0 ? static_cast<double>(c.bytes_written) / c.media_bytes
+                                            : 0.0)
+                      << "), " << c.segments << " segments, " << c.reconnects
+                      << " reconnects; activity pictures: " << c.activity_decoded << " decoded, "
+                      << c.activity_handed << " from the sub stream";
 }
 
 Status CameraRecorder::CheckCertificate(const media::rtsp::PeerCertificate& certificate) {
@@ -305,7 +311,7 @@ CameraRecorder::Outcome CameraRecorder::RecordSession(std::string* error) {
     return Outcome::kError;
   }
   s.specs.push_back({s.video_par.get(), src.time_base(s.video_in)});
-  if (settings_.activity_index) s.indexer = std::make_unique<activity::ActivityIndexer>(vpar);
+  if (settings_.activity_index) StartIndexer(s);
   s.audio_in = src.audio_stream();
   if (s.audio_in >= 0) s.specs.push_back({src.codecpar(s.audio_in), src.time_base(s.audio_in)});
   if (!src.audio_note().empty()) LogWarn("recorder") << "camera " << settings_.id << ": " << src.audio_note();
@@ -339,6 +345,7 @@ CameraRecorder::Outcome CameraRecorder::RecordSession(std::string* error) {
   }
   EndSegment(s);
   EndRun(s);
+  CountIndexer(s);
   return stop_ ? Outcome::kStopped : outcome;
 }
 
@@ -396,7 +403,7 @@ Status CameraRecorder::HandlePacket(Session& s, AVPacket* pkt, bool video) {
     if (key && NewParameters(s, *pkt)) {
       EndSegment(s);  // the next segment starts here, with the new picture size
       // A decoder of the old size cannot read the new one: the index starts over.
-      if (s.indexer) s.indexer = std::make_unique<activity::ActivityIndexer>(s.video_par.get());
+      if (s.indexer) StartIndexer(s);
     }
     if (key && s.segment && pts_us - s.segment->start().first_pts_us >= settings_.segment_us) {
       EndSegment(s);
@@ -510,6 +517,37 @@ void CameraRecorder::EndSegment(Session& s) {
     counters_.bytes_written += static_cast<int64_t>(s.segment->bytes());
   }
   s.segment.reset();
+}
+
+void CameraRecorder::StartIndexer(Session& s) {
+  CountIndexer(s);
+  s.indexer = std::make_unique<activity::ActivityIndexer>(s.video_par.get());
+  activity::KeyframePictures* pictures = hand_off_.pictures.get();
+  if (!pictures) return;
+  // Offsets are in the current segment's time, whose first picture is at its start's wall
+  // time; the indexer is used only while a segment is open.
+  if (hand_off_.publish) {
+    s.indexer->SetSampleSink([&s, pictures](int64_t offset_us, const activity::LumaThumb& p) {
+      pictures->Publish(s.segment->start().start + offset_us, p);
+    });
+    return;
+  }
+  s.indexer->SetPictureSource(
+      [&s, pictures](int64_t offset_us,
+                     int64_t within_us) -> std::optional<activity::HandedPicture> {
+        const UtcMicros segment_start = s.segment->start().start;
+        auto p = pictures->Nearest(segment_start + offset_us, within_us, s.last_handed_at);
+        if (!p) return std::nullopt;
+        s.last_handed_at = p->at;
+        return activity::HandedPicture{p->at - segment_start, p->picture};
+      });
+}
+
+void CameraRecorder::CountIndexer(const Session& s) {
+  if (!s.indexer) return;
+  MutexLock l(counters_mu_);
+  counters_.activity_decoded += s.indexer->decoded();
+  counters_.activity_handed += s.indexer->handed();
 }
 
 // After the segment itself: an index never exists for footage that does not. Losing it

@@ -7,6 +7,11 @@
 // becomes a gap row with its reason when recording resumes. One camera's failure never
 // touches another's: each has its own thread, connection and segment.
 //
+// A camera with a sub stream has two CameraRecorders, which share the camera's
+// activity::KeyframePictures (ActivityHandOff): the sub stream's publishes the pictures its
+// activity index samples, and the main stream's takes them instead of decoding its own
+// keyframes while they come (docs/design/recording.md, "Activity index").
+//
 // Thread-safety: Start/Stop from the owning (service) thread; Snapshot from any thread.
 #pragma once
 
@@ -18,6 +23,7 @@
 #include <string>
 #include <thread>
 
+#include "activity/keyframe_pictures.h"
 #include "base/clock.h"
 #include "base/filesystem.h"
 #include "base/mutex.h"
@@ -62,8 +68,19 @@ struct CameraSettings {
   // Build each segment's activity index (docs/design/recording.md "Activity index"). Off
   // only to measure what it costs.
   bool activity_index = true;
+  // A camera's main stream takes its activity pictures from its sub stream (config
+  // recorder.activity_from_sub_stream). Off only to measure what it saves.
+  bool activity_from_sub_stream = true;
 
   bool operator==(const CameraSettings&) const = default;
+};
+
+// The keyframe pictures a camera's two streams share for the activity index.
+struct ActivityHandOff {
+  std::shared_ptr<activity::KeyframePictures> pictures;  // null: no hand-off
+  // This stream's sampled pictures go into `pictures` (the sub stream); otherwise this
+  // stream takes its samples from there while they come (the main stream).
+  bool publish = false;
 };
 
 // Figures kept for status and benchmarks.
@@ -75,13 +92,17 @@ struct CameraCounters {
   int64_t segments = 0;
   int64_t reconnects = 0;
   int64_t dropped_before_keyframe = 0;
+  // The activity index's keyframe pictures: decoded by this stream's own indexer, and
+  // taken from the camera's sub stream instead (ActivityHandOff), over the sessions ended.
+  int64_t activity_decoded = 0;
+  int64_t activity_handed = 0;
 };
 
 class CameraRecorder {
  public:
   // data_dir holds footage/; segment paths in the records are relative to it.
-  CameraRecorder(CameraSettings settings, records::Database& db, Filesystem& fs,
-                 const Clock& clock, std::string data_dir);
+  CameraRecorder(CameraSettings settings, records::Database& db, Filesystem& fs, const Clock& clock,
+                 std::string data_dir, ActivityHandOff hand_off = {});
   ~CameraRecorder();
 
   void Start();
@@ -118,6 +139,10 @@ class CameraRecorder {
   // are updated and the caller starts a new segment.
   bool NewParameters(Session& s, const AVPacket& keyframe);
   void EndSegment(Session& s);
+  // A new activity indexer for the session's current video parameters, joined to the
+  // camera's hand-off; the one it replaces has its figures counted first.
+  void StartIndexer(Session& s);
+  void CountIndexer(const Session& s);
   // Finishes the segment's activity index and, when keep, writes it beside the segment.
   void WriteActivity(Session& s, bool keep);
   // When the day directory the recorder has been writing into closes (a segment starts in
@@ -135,6 +160,7 @@ class CameraRecorder {
   Filesystem& fs_;
   const Clock& clock_;
   const std::string data_dir_;
+  const ActivityHandOff hand_off_;
   std::string certificate_alarm_;  // the refused certificate the alarm was raised for
   // The expiry alarm's text while raised, "" while cleared; unset until first written
   // (an alarm left by an earlier run is cleared or renewed at the first connection).

@@ -40,10 +40,25 @@ void RecorderService::Apply(const std::vector<CameraSettings>& cameras) {
     } else {
       LogInfo("recorder") << "camera " << c.id << " starting: " << RedactUrl(c.url);
     }
-    auto rec = std::make_unique<CameraRecorder>(c, db_, fs_, clock_, data_dir_);
+    auto rec = std::make_unique<CameraRecorder>(c, db_, fs_, clock_, data_dir_, HandOffFor(c));
     rec->Start();
     cameras_[c.id] = std::move(rec);
   }
+  for (auto it = pictures_.begin(); it != pictures_.end();) {
+    const bool configured =
+        cameras_.count(it->first) || cameras_.count(config::SubStreamId(it->first));
+    it = configured ? std::next(it) : pictures_.erase(it);
+  }
+}
+
+// Every main stream is given its camera's pictures, whether or not the camera has a sub
+// stream now: a sub stream added by a reload then starts handing pictures over without
+// restarting the main stream, which until then finds none and decodes its own.
+ActivityHandOff RecorderService::HandOffFor(const CameraSettings& c) {
+  if (!c.activity_index || !c.activity_from_sub_stream) return {};
+  std::shared_ptr<activity::KeyframePictures>& pictures = pictures_[config::StreamOwnerId(c.id)];
+  if (!pictures) pictures = std::make_shared<activity::KeyframePictures>();
+  return {pictures, config::IsSubStreamId(c.id)};
 }
 
 void RecorderService::Stop() {
@@ -140,6 +155,7 @@ Result<std::vector<CameraSettings>> CameraSettingsFromConfig(const config::SiteC
     }
     s.segment_us = int64_t{config::EffectiveSegmentSeconds(site, c)} * kMicrosPerSecond;
     s.activity_index = site.recorder.activity_index;
+    s.activity_from_sub_stream = site.recorder.activity_from_sub_stream;
     s.stall_timeout_us = int64_t{site.recorder.stall_timeout_seconds} * kMicrosPerSecond;
     s.connect_timeout_us = int64_t{site.recorder.connect_timeout_seconds} * kMicrosPerSecond;
     if (!c.sub_url.empty()) out.push_back(SubStreamSettings(c, s));

@@ -1,8 +1,11 @@
 // RecorderService: the set of CameraRecorders for a site, kept in step with the config.
 //
 // Apply() starts recorders for new cameras, stops removed ones cleanly, restarts changed
-// ones and leaves unchanged ones recording without a break (SIGHUP reload). Not
-// thread-safe: one owner thread (the `record` verb's main thread) calls everything.
+// ones and leaves unchanged ones recording without a break (SIGHUP reload). A camera's
+// main and sub stream recorders share the camera's activity::KeyframePictures (the activity
+// index's sub stream hand-off), kept while either stream is configured, so that either may
+// be restarted alone. Not thread-safe: one owner thread (the `record` verb's main thread)
+// calls everything.
 #pragma once
 
 #include <map>
@@ -26,11 +29,15 @@ class RecorderService {
   size_t size() const { return cameras_.size(); }
 
  private:
+  ActivityHandOff HandOffFor(const CameraSettings& c);
+
   records::Database& db_;
   Filesystem& fs_;
   const Clock& clock_;
   const std::string data_dir_;
   std::map<std::string, std::unique_ptr<CameraRecorder>> cameras_;
+  // By camera (config::StreamOwnerId): the pictures its sub stream hands to its main stream.
+  std::map<std::string, std::shared_ptr<activity::KeyframePictures>> pictures_;
 };
 
 // CamerasDirWatch: notices camera files added, changed or removed in a cameras_dir without

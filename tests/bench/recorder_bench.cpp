@@ -2,7 +2,8 @@
 // the same simulated 1080p ~4 Mbit/s H.264 streams (every fourth with B-frames) for the
 // same time in the same run.
 //
-//   recorder_bench [--cameras 16,32,64] [--seconds 60] [--input vtest|still] [--no-baseline]
+//   recorder_bench [--cameras 16,32,64] [--seconds 60] [--input vtest|still] [--sub-streams]
+//                  [--no-baseline]
 //
 // For each camera count it reports CPU seconds per camera-minute, peak RSS, frames lost
 // (frames a file's timestamps span minus frames it holds), footage coverage, bytes written
@@ -15,12 +16,20 @@
 // often as its decode budget allows, activity::kDecodeBytesPerSecond) or a still scene (`--input
 // still`: most CCTV most of the time; the index decodes a keyframe only every
 // activity::kStillRecheckUs).
+//
+// --sub-streams gives every camera a sub stream (640x360 H.264 ~0.5 Mbit/s, GOP 2 s, the
+// same picture), recorded by custodian as `sub_url` and by a second ffmpeg per camera.
+// custodian then runs a third time: with the index but without the sub stream hand-off
+// (`recorder.activity_from_sub_stream: false`), each main stream decoding its own 1080p
+// keyframes; the activity pictures the main streams decoded and took from their sub streams
+// are printed per camera-minute for both runs with the index.
 #include <signal.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -41,6 +50,10 @@ constexpr int kFps = 25;
 // rebuilding is part of what is measured.
 constexpr int kBframesEvery = 4;
 constexpr int kBframes = 2;
+// --sub-streams: each camera's sub stream, as cameras commonly default theirs.
+constexpr int kSubWidth = 640;
+constexpr int kSubHeight = 360;
+constexpr int kSubKbps = 500;
 
 struct PhaseResult {
   double cpu_seconds = 0;
@@ -53,6 +66,18 @@ struct PhaseResult {
   int64_t files = 0;
   int64_t bytes_written = 0;
   int64_t media_bytes = 0;
+  // The main streams' activity pictures: decoded by their own indexers, taken from their
+  // sub streams (custodian's log, one line per stream when it stops).
+  int64_t pictures_decoded = 0;
+  int64_t pictures_handed = 0;
+};
+
+enum class Index { kHandOff, kOwnDecodes, kOff };
+
+struct Setup {
+  int cameras = 0;
+  double seconds = 0;
+  bool sub_streams = false;
 };
 
 void CountFrames(const std::string& dir, PhaseResult* r) {
@@ -70,15 +95,22 @@ void CountFrames(const std::string& dir, PhaseResult* r) {
   }
 }
 
-PhaseResult RunCustodian(sim::SimulatorProcess& sim, int n, double seconds, bool activity_index) {
+PhaseResult RunCustodian(sim::SimulatorProcess& sim, const Setup& setup, Index index) {
+  const int n = setup.cameras;
+  const double seconds = setup.seconds;
   std::string dir = MakeTempDir("custodian-bench");
   {
     std::ofstream site(dir + "/site.yaml");
     site << "site: { name: \"Bench\" }\ndata_dir: data\nlog_level: warn\n"
          << "recorder: { segment_seconds: 60, activity_index: "
-         << (activity_index ? "true" : "false") << " }\ncameras:\n";
-    for (int i = 0; i < n; ++i)
-      site << "  - id: cam" << i << "\n    url: " << sim.Url("cam" + std::to_string(i)) << "\n    transport: tcp\n";
+         << (index != Index::kOff ? "true" : "false")
+         << ", activity_from_sub_stream: " << (index == Index::kHandOff ? "true" : "false")
+         << " }\ncameras:\n";
+    for (int i = 0; i < n; ++i) {
+      const std::string cam = "cam" + std::to_string(i);
+      site << "  - id: " << cam << "\n    url: " << sim.Url(cam) << "\n    transport: tcp\n";
+      if (setup.sub_streams) site << "    sub_url: " << sim.Url(cam + "-sub") << "\n";
+    }
   }
   PhaseResult r;
   double sim0 = ProcessCpuSeconds(sim.pid());
@@ -93,11 +125,17 @@ PhaseResult RunCustodian(sim::SimulatorProcess& sim, int n, double seconds, bool
   std::ifstream log(dir + "/record.log");
   std::string line;
   std::regex stopped(R"((\d+) media bytes received, (\d+) bytes written)");
+  std::regex pictures(
+      R"(camera cam\d+ stopped: .*activity pictures: (\d+) decoded, (\d+) from the sub stream)");
   while (std::getline(log, line)) {
     std::smatch m;
     if (std::regex_search(line, m, stopped)) {
       r.media_bytes += std::stoll(m[1]);
       r.bytes_written += std::stoll(m[2]);
+    }
+    if (std::regex_search(line, m, pictures)) {
+      r.pictures_decoded += std::stoll(m[1]);
+      r.pictures_handed += std::stoll(m[2]);
     }
   }
   CountFrames(dir + "/data/footage", &r);
@@ -105,13 +143,18 @@ PhaseResult RunCustodian(sim::SimulatorProcess& sim, int n, double seconds, bool
   return r;
 }
 
-PhaseResult RunFfmpeg(sim::SimulatorProcess& sim, int n, double seconds) {
+PhaseResult RunFfmpeg(sim::SimulatorProcess& sim, const Setup& setup) {
+  const double seconds = setup.seconds;
   std::string dir = MakeTempDir("ffmpeg-bench");
   PhaseResult r;
   double sim0 = ProcessCpuSeconds(sim.pid());
   std::vector<pid_t> pids;
-  for (int i = 0; i < n; ++i) {
-    std::string cam = "cam" + std::to_string(i);
+  std::vector<std::string> streams;
+  for (int i = 0; i < setup.cameras; ++i) {
+    streams.push_back("cam" + std::to_string(i));
+    if (setup.sub_streams) streams.push_back("cam" + std::to_string(i) + "-sub");
+  }
+  for (const std::string& cam : streams) {
     pids.push_back(Spawn({"ffmpeg", "-nostdin", "-loglevel", "error", "-rtsp_transport", "tcp", "-i",
                           sim.Url(cam), "-c", "copy", "-f", "segment", "-segment_time", "60",
                           "-reset_timestamps", "1", "-segment_format_options",
@@ -135,20 +178,31 @@ PhaseResult RunFfmpeg(sim::SimulatorProcess& sim, int n, double seconds) {
   return r;
 }
 
-void Print(const char* who, int n, double seconds, const PhaseResult& r) {
+void Print(const char* who, const Setup& setup, const PhaseResult& r) {
+  const int n = setup.cameras;
+  const double seconds = setup.seconds;
   double camera_minutes = n * seconds / 60.0;
+  const int streams = setup.sub_streams ? 2 * n : n;  // coverage is of every stream
   std::printf("  %-9s cpu %7.2f s (%.3f s per camera-minute, %4.0f%% of one core)  peak RSS %7.1f MiB"
               " (%.2f MiB per camera)\n",
               who, r.cpu_seconds, r.cpu_seconds / camera_minutes, 100.0 * r.cpu_seconds / seconds,
               r.rss_kb / 1024.0, r.rss_kb / 1024.0 / n);
-  std::printf("  %-9s files %lld  frames %lld of %lld spanned: %lld lost  coverage %.1f%% of %.0f camera-seconds"
-              "  simulator cpu %.2f s\n",
-              "", static_cast<long long>(r.files), static_cast<long long>(r.frames),
-              static_cast<long long>(r.frames_expected),
-              static_cast<long long>(r.frames_expected - r.frames), 100.0 * r.recorded_seconds / (n * seconds),
-              n * seconds, r.sim_cpu_seconds);
+  std::printf(
+      "  %-9s files %lld  frames %lld of %lld spanned: %lld lost  coverage %.1f%% of %.0f "
+      "camera-seconds"
+      "  simulator cpu %.2f s\n",
+      "", static_cast<long long>(r.files), static_cast<long long>(r.frames),
+      static_cast<long long>(r.frames_expected),
+      static_cast<long long>(r.frames_expected - r.frames),
+      100.0 * r.recorded_seconds / (streams * seconds), streams * seconds, r.sim_cpu_seconds);
   if (r.media_bytes > 0)
     std::printf("  %-9s bytes written / media bytes received: %.4f\n", "", static_cast<double>(r.bytes_written) / r.media_bytes);
+  if (r.pictures_decoded + r.pictures_handed > 0)
+    std::printf(
+        "  %-9s main streams' activity pictures per camera-minute: %.1f decoded, %.1f from "
+        "the sub stream (one every %.1f s)\n",
+        "", r.pictures_decoded / camera_minutes, r.pictures_handed / camera_minutes,
+        60.0 * camera_minutes / (r.pictures_decoded + r.pictures_handed));
 }
 
 }  // namespace
@@ -157,6 +211,7 @@ int main(int argc, char** argv) {
   std::vector<int> counts = {16, 32};
   double seconds = 60;
   bool baseline = true;
+  bool sub_streams = false;
   std::string input = "vtest";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -171,10 +226,12 @@ int main(int argc, char** argv) {
       input = argv[++i];
     } else if (a == "--no-baseline") {
       baseline = false;
+    } else if (a == "--sub-streams") {
+      sub_streams = true;
     } else {
       std::fprintf(stderr,
                    "usage: recorder_bench [--cameras 16,32,64] [--seconds 60] [--input "
-                   "vtest|still] [--no-baseline]\n");
+                   "vtest|still] [--sub-streams] [--no-baseline]\n");
       return 2;
     }
   }
@@ -182,7 +239,13 @@ int main(int argc, char** argv) {
   plain.input = input;
   sim::MediaSpec with_bframes = plain;
   with_bframes.bframes = kBframes;
-  for (const sim::MediaSpec& spec : {plain, with_bframes}) {
+  sim::MediaSpec sub = plain;
+  sub.width = kSubWidth;
+  sub.height = kSubHeight;
+  sub.bitrate_kbps = kSubKbps;
+  std::vector<sim::MediaSpec> clips = {plain, with_bframes};
+  if (sub_streams) clips.push_back(sub);
+  for (const sim::MediaSpec& spec : clips) {
     auto clip = sim::EnsureTestMedia(spec);
     if (!clip.ok()) {
       std::fprintf(stderr, "bench: %s\n", clip.status().ToString().c_str());
@@ -191,8 +254,9 @@ int main(int argc, char** argv) {
   }
   std::printf(
       "recorder_bench: 1080p25 H.264 ~4 Mbit/s (GOP 2 s, picture %s) looped by "
-      "custodian-sim, every %dth camera with %d B-frames (pyramid), %.0f s per run\n",
-      input.c_str(), kBframesEvery, kBframes, seconds);
+      "custodian-sim, every %dth camera with %d B-frames (pyramid), %.0f s per run%s\n",
+      input.c_str(), kBframesEvery, kBframes, seconds,
+      sub_streams ? "; each camera with a 640x360 ~0.5 Mbit/s sub stream" : "");
   for (int n : counts) {
     std::vector<std::string> specs;
     for (int i = 0; i < n; ++i) {
@@ -201,26 +265,48 @@ int main(int argc, char** argv) {
           "cam" + std::to_string(i) +
           ":codec=h264,width=1920,height=1080,fps=25,bitrate=4000,gop=50,clip=20,input=" + input +
           (bframes ? ",bframes=" + std::to_string(kBframes) : ""));
+      if (sub_streams)
+        specs.push_back(
+            "cam" + std::to_string(i) + "-sub:codec=h264,width=" + std::to_string(kSubWidth) +
+            ",height=" + std::to_string(kSubHeight) +
+            ",fps=25,bitrate=" + std::to_string(kSubKbps) + ",gop=50,clip=20,input=" + input);
     }
     auto sim = sim::SimulatorProcess::Start(specs);
     if (!sim.ok()) {
       std::fprintf(stderr, "bench: simulator: %s\n", sim.status().ToString().c_str());
       return 1;
     }
-    std::printf("\n%d cameras\n", n);
-    PhaseResult c = RunCustodian(**sim, n, seconds, /*activity_index=*/true);
-    Print("custodian", n, seconds, c);
-    PhaseResult bare = RunCustodian(**sim, n, seconds, /*activity_index=*/false);
-    Print("no index", n, seconds, bare);
+    const Setup setup{n, seconds, sub_streams};
+    std::printf("\n%d cameras%s\n", n, sub_streams ? ", each with a sub stream" : "");
+    PhaseResult c = RunCustodian(**sim, setup, Index::kHandOff);
+    Print("custodian", setup, c);
+    std::optional<PhaseResult> own;
+    if (sub_streams) {
+      own = RunCustodian(**sim, setup, Index::kOwnDecodes);
+      Print("no handoff", setup, *own);
+    }
+    PhaseResult bare = RunCustodian(**sim, setup, Index::kOff);
+    Print("no index", setup, bare);
     std::printf("  index     cpu %.3f  peak RSS %.3f (custodian with / without activity index)\n",
                 c.cpu_seconds / bare.cpu_seconds, static_cast<double>(c.rss_kb) / bare.rss_kb);
+    if (own) {
+      std::printf(
+          "  index     cpu %.3f  peak RSS %.3f (without the sub stream hand-off / without index)\n",
+          own->cpu_seconds / bare.cpu_seconds, static_cast<double>(own->rss_kb) / bare.rss_kb);
+      std::printf("  handoff   cpu %.3f (custodian with / without the sub stream hand-off)\n",
+                  c.cpu_seconds / own->cpu_seconds);
+    }
     if (!baseline) continue;
-    PhaseResult f = RunFfmpeg(**sim, n, seconds);
-    Print("ffmpeg", n, seconds, f);
+    PhaseResult f = RunFfmpeg(**sim, setup);
+    Print("ffmpeg", setup, f);
     std::printf("  ratio     cpu %.3f  peak RSS %.3f (custodian / sum of ffmpeg processes)  frames lost %lld vs %lld\n",
                 c.cpu_seconds / f.cpu_seconds, static_cast<double>(c.rss_kb) / f.rss_kb,
                 static_cast<long long>(c.frames_expected - c.frames),
                 static_cast<long long>(f.frames_expected - f.frames));
+    if (own)
+      std::printf(
+          "  ratio     cpu %.3f (custodian without the hand-off / sum of ffmpeg processes)\n",
+          own->cpu_seconds / f.cpu_seconds);
   }
   return 0;
 }

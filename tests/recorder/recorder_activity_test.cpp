@@ -2,6 +2,9 @@
 // simulator: a moving picture gives activity where it moves, a still one gives none.
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <fstream>
+#include <iterator>
+#include <regex>
 #include <thread>
 
 #include "activity/activity_file.h"
@@ -40,6 +43,43 @@ CameraActivity ReadIndexes(records::Database& db, const std::string& data_dir,
     out.spans += static_cast<int64_t>(index->grids.size());
   }
   return out;
+}
+
+// The activity pictures the recorder says a stream's indexer decoded and took from its sub
+// stream, from its log line when it stopped.
+struct PictureCounts {
+  bool found = false;
+  int64_t decoded = 0;
+  int64_t from_sub_stream = 0;
+};
+
+PictureCounts StoppedPictureCounts(const TestSite& site, const std::string& stream_id) {
+  std::ifstream in(site.log());
+  const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::regex line(
+      "camera " + stream_id +
+      R"( stopped: .*activity pictures: (\d+) decoded, (\d+) from the sub stream)");
+  PictureCounts out;
+  std::smatch m;
+  if (std::regex_search(log, m, line)) {
+    out.found = true;
+    out.decoded = std::stoll(m[1]);
+    out.from_sub_stream = std::stoll(m[2]);
+  }
+  return out;
+}
+
+// A camera's main and sub stream, recorded until each has `segments` complete segments.
+void RecordBoth(const TestSite& site, records::Database& db, const std::string& camera,
+                size_t segments) {
+  RecorderProcess recorder(site);
+  REQUIRE(WaitFor(
+      [&] {
+        return CompleteSegments(db, camera).size() >= segments &&
+               CompleteSegments(db, camera + "--sub").size() >= segments;
+      },
+      120'000));
+  REQUIRE(recorder.Stop() == 0);
 }
 
 }  // namespace
@@ -140,4 +180,64 @@ TEST_CASE("a segment cut by a killed recorder gets its activity index at recover
   REQUIRE(all.indexes == all.segments);
   std::string out;
   REQUIRE(RunCustodian({"--config", site.config(), "check", "--hashes"}, &out) == 0);
+}
+
+// The main stream's activity samples come from its sub stream's keyframe pictures (the
+// sub stream hand-off): its own keyframes are decoded only until the sub stream's first
+// picture, and its index has its grid spans all the same.
+TEST_CASE("a camera's main stream takes its activity pictures from its sub stream") {
+  auto sim =
+      sim::SimulatorProcess::Start({"door:width=640,height=360,gop=25,clip=8,input=pattern",
+                                    "door-sub:width=320,height=180,gop=25,clip=8,input=pattern"});
+  REQUIRE(sim.ok());
+  TestCamera door("door", (*sim)->Url("door"));
+  door.sub_url = (*sim)->Url("door-sub");
+  TestSite site({door}, /*segment_seconds=*/10);
+  auto db = site.OpenRecords();
+  RecordBoth(site, *db, "door", 3);
+
+  const PictureCounts main = StoppedPictureCounts(site, "door");
+  const PictureCounts sub = StoppedPictureCounts(site, "door--sub");
+  const CameraActivity activity = ReadIndexes(*db, site.data_dir(), "door");
+  INFO("main stream: " << main.decoded << " decoded, " << main.from_sub_stream
+                       << " from the sub stream; sub stream: " << sub.decoded << " decoded; "
+                       << activity.spans << " spans, " << activity.active_seconds << " of "
+                       << activity.seconds << " s active");
+  REQUIRE(main.found);
+  REQUIRE(sub.found);
+  // Over 30 s and more, a sample every 4 s: nearly all from the sub stream, which decoded
+  // them for its own index.
+  CHECK(main.from_sub_stream >= 5);
+  CHECK(main.decoded < main.from_sub_stream);
+  CHECK(sub.from_sub_stream == 0);
+  CHECK(sub.decoded >= main.from_sub_stream);
+  CHECK(activity.indexes == activity.segments);
+  CHECK(activity.spans >= 4);
+  CHECK(activity.active_seconds * 2 >= activity.seconds);
+}
+
+TEST_CASE("a camera's main stream decodes its own activity pictures while its sub stream is down") {
+  auto sim =
+      sim::SimulatorProcess::Start({"door:width=640,height=360,gop=25,clip=8,input=pattern"});
+  REQUIRE(sim.ok());
+  TestCamera door("door", (*sim)->Url("door"));
+  door.sub_url = (*sim)->Url("door-sub");  // not served: the sub stream never connects
+  TestSite site({door}, /*segment_seconds=*/10);
+  auto db = site.OpenRecords();
+  {
+    RecorderProcess recorder(site);
+    REQUIRE(WaitFor([&] { return CompleteSegments(*db, "door").size() >= 3; }, 120'000));
+    REQUIRE(recorder.Stop() == 0);
+  }
+  CHECK(CompleteSegments(*db, "door--sub").empty());
+
+  const PictureCounts main = StoppedPictureCounts(site, "door");
+  const CameraActivity activity = ReadIndexes(*db, site.data_dir(), "door");
+  INFO("main stream: " << main.decoded << " decoded, " << main.from_sub_stream
+                       << " from the sub stream; " << activity.spans << " spans");
+  REQUIRE(main.found);
+  CHECK(main.from_sub_stream == 0);
+  CHECK(main.decoded >= 5);  // a keyframe every 4 s over 30 s and more
+  CHECK(activity.indexes == activity.segments);
+  CHECK(activity.spans >= 4);
 }
