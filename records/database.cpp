@@ -89,7 +89,7 @@ Status Database::Migrate() {
   // table need them off, and foreign_key_check below stands in for them.
   CUSTODIAN_RETURN_IF_ERROR(Exec("PRAGMA foreign_keys=OFF"));
   CUSTODIAN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  Status st = [&]() -> Status {
+  Status st = [&]() REQUIRES(mu_) -> Status {
     RECORDS_ASSIGN_OR_RETURN(int current, ReadSchemaVersion());
     const int latest = LatestSchemaVersion();
     if (current > latest) {
@@ -161,18 +161,20 @@ Status Database::WithTransaction(const std::function<Status()>& body) {
   // IMMEDIATE takes the write lock up front, so the busy timeout applies here rather
   // than failing later when a read transaction cannot be upgraded.
   CUSTODIAN_RETURN_IF_ERROR(Exec(depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT " + savepoint));
+  // Destroyed before `lock` (declared after it), so the connection is still held by this thread.
   struct Undo {
-    Database* self;
+    Connection* conn;
     int depth;
     std::string savepoint;
     bool done = false;
     ~Undo() {
-      self->conn_->transaction_depth = depth;
-      if (done || sqlite3_get_autocommit(self->conn_->db.get()) != 0) return;
-      (void)self->Exec(depth == 0 ? "ROLLBACK"
-                                  : "ROLLBACK TO " + savepoint + "; RELEASE " + savepoint);
+      conn->transaction_depth = depth;
+      if (done || sqlite3_get_autocommit(conn->db.get()) != 0) return;
+      (void)ExecSql(conn->db.get(), depth == 0
+                                        ? "ROLLBACK"
+                                        : "ROLLBACK TO " + savepoint + "; RELEASE " + savepoint);
     }
-  } undo{this, depth, savepoint};
+  } undo{conn_.get(), depth, savepoint};
   conn_->transaction_depth = depth + 1;
   Status st = body();
   if (!st.ok()) return st;
