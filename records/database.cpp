@@ -204,6 +204,15 @@ Database::RedactionRow ReadRedaction(const Statement& st) {
   return r;
 }
 
+// Why an update of a redaction that is not signed off changed no row: there is no such
+// redaction, or it is signed off already.
+Status WhyRedactionUnchanged(Database& db, int64_t id) {
+  auto existing = db.GetRedaction(id);
+  if (!existing.ok()) return existing.status();
+  if (!*existing) return NotFound("no redaction " + std::to_string(id));
+  return FailedPrecondition("redaction " + std::to_string(id) + " is signed off already");
+}
+
 }  // namespace
 
 Result<int64_t> Database::AddRedaction(const RedactionRow& row) {
@@ -252,12 +261,7 @@ Status Database::SignOffRedaction(int64_t id, int64_t reviewer_user_id) {
                            Prepare("UPDATE redactions SET reviewer_user_id = ?, signed_off_us = ? "
                                    "WHERE id = ? AND signed_off_us IS NULL"));
   CUSTODIAN_RETURN_IF_ERROR(st.Int(reviewer_user_id).Time(Now()).Int(id).Run());
-  if (st.Changes() == 0) {
-    auto existing = GetRedaction(id);
-    if (!existing.ok()) return existing.status();
-    if (!*existing) return NotFound("no redaction " + std::to_string(id));
-    return FailedPrecondition("redaction " + std::to_string(id) + " is signed off already");
-  }
+  if (st.Changes() == 0) return WhyRedactionUnchanged(*this, id);
   return Status::Ok();
 }
 
@@ -268,12 +272,7 @@ Status Database::UpdateRedactionRecord(int64_t id, const std::string& output_sha
                            Prepare("UPDATE redactions SET output_sha256 = ?, record_json = ? "
                                    "WHERE id = ? AND signed_off_us IS NULL"));
   CUSTODIAN_RETURN_IF_ERROR(st.Text(output_sha256).Text(record_json).Int(id).Run());
-  if (st.Changes() == 0) {
-    auto existing = GetRedaction(id);
-    if (!existing.ok()) return existing.status();
-    if (!*existing) return NotFound("no redaction " + std::to_string(id));
-    return FailedPrecondition("redaction " + std::to_string(id) + " is signed off already");
-  }
+  if (st.Changes() == 0) return WhyRedactionUnchanged(*this, id);
   return Status::Ok();
 }
 
