@@ -1,5 +1,3 @@
-#include "redaction/redactor.h"
-
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -12,16 +10,17 @@
 #include <ctime>
 #include <filesystem>
 #include <future>
+#include <opencv2/imgproc.hpp>
 #include <thread>
 
-#include <opencv2/imgproc.hpp>
-
 #include "base/log.h"
+#include "base/mutex.h"
 #include "base/sha256.h"
 #include "redaction/contact_sheet.h"
 #include "redaction/detector.h"
 #include "redaction/frame_queue.h"
 #include "redaction/mask.h"
+#include "redaction/redactor.h"
 #include "redaction/tracker.h"
 #include "redaction/video_io.h"
 
@@ -47,19 +46,19 @@ struct Item {
 class RunState {
  public:
   void Fail(Status st) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (status_.ok()) status_ = std::move(st);
     failed_ = true;
   }
   bool failed() const { return failed_; }
   Status status() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     return status_;
   }
 
  private:
-  std::mutex mu_;
-  Status status_;  // guarded by mu_
+  Mutex mu_;
+  Status status_ GUARDED_BY(mu_);
   std::atomic<bool> failed_{false};
 };
 
