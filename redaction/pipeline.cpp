@@ -1,3 +1,5 @@
+#include "redaction/redactor.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -10,17 +12,16 @@
 #include <ctime>
 #include <filesystem>
 #include <future>
-#include <opencv2/imgproc.hpp>
 #include <thread>
 
+#include <opencv2/imgproc.hpp>
+
 #include "base/log.h"
-#include "base/mutex.h"
 #include "base/sha256.h"
 #include "redaction/contact_sheet.h"
 #include "redaction/detector.h"
 #include "redaction/frame_queue.h"
 #include "redaction/mask.h"
-#include "redaction/redactor.h"
 #include "redaction/tracker.h"
 #include "redaction/video_io.h"
 
