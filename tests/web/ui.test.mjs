@@ -561,6 +561,21 @@ async function apiAs(page, method, url, body) {
   return page.evaluate(async ([m, u, b]) => (await import('/js/api.js')).api(m, u, b), [method, url, body]);
 }
 
+// A request brought to an export through the API, as the steps that start from one need it:
+// `logger` logs `request` and records each of `checks`, then sends it for decision;
+// `decider` approves it with `reason` and starts its export (`exportOptions`). Each call
+// fails the step if the server refuses it. Returns the request and the export started.
+async function approvedRequestExporting(logger, decider, request, { checks, reason, exportOptions = {} }) {
+  const logged = await apiAs(logger, 'POST', '/api/v1/requests', request);
+  for (const s of checks) {
+    await apiAs(logger, 'POST', `/api/v1/requests/${logged.id}/verifications`, { step: s, note: 'checked' });
+  }
+  await apiAs(logger, 'POST', `/api/v1/requests/${logged.id}/submit`, {});
+  await apiAs(decider, 'POST', `/api/v1/requests/${logged.id}/decision`, { approve: true, reason });
+  const started = await apiAs(decider, 'POST', `/api/v1/requests/${logged.id}/exports`, exportOptions);
+  return { logged, started };
+}
+
 await run('a DSAR\'s clock stops while the requester is asked for ID and restarts when they answer', async () => {
   const now = Date.now();
   const logged = await apiAs(manager1, 'POST', '/api/v1/requests', {
@@ -598,15 +613,10 @@ await run('a DSAR\'s clock stops while the requester is asked for ID and restart
 // package" and the handover form anyway: the download failed with no word in the page.
 await run('a DSAR package is not offered for download or handover until redacted or justified', async () => {
   const now = Date.now();
-  const logged = await apiAs(manager1, 'POST', '/api/v1/requests', {
+  const { logged } = await approvedRequestExporting(manager1, manager2, {
     type: 'dsar', requester_name: 'A Resident', legal_basis: 'right_of_access', description: 'me at the door',
-    ranges: [{ camera: 'lobby', from: new Date(now - 12_000).toISOString(), to: new Date(now - 4_000).toISOString() }] });
-  for (const s of ['received_in_writing', 'identity_documents_seen']) {
-    await apiAs(manager1, 'POST', `/api/v1/requests/${logged.id}/verifications`, { step: s, note: 'checked' });
-  }
-  await apiAs(manager1, 'POST', `/api/v1/requests/${logged.id}/submit`, {});
-  await apiAs(manager2, 'POST', `/api/v1/requests/${logged.id}/decision`, { approve: true, reason: 'right of access' });
-  await apiAs(manager2, 'POST', `/api/v1/requests/${logged.id}/exports`, {});
+    ranges: [{ camera: 'lobby', from: new Date(now - 12_000).toISOString(), to: new Date(now - 4_000).toISOString() }] },
+  { checks: ['received_in_writing', 'identity_documents_seen'], reason: 'right of access' });
   const page = manager2;
   await page_goto(page, `#/requests/${logged.id}`);
   // The deadline is the end of a UK day, said so, not midnight of the day after.
@@ -632,16 +642,11 @@ await run('a DSAR package is not offered for download or handover until redacted
 
 await run('redact with a manual region', async () => {
   const now = Date.now();
-  const logged = await apiAs(manager1, 'POST', '/api/v1/requests', {
+  const { logged } = await approvedRequestExporting(manager1, manager2, {
     type: 'insurer', requester_name: 'Claims handler', organisation: 'Example Insurance', reference: 'CLM-0043',
     legal_basis: 'legal_proceedings', description: 'a fall in the lobby',
-    ranges: [{ camera: 'lobby', from: new Date(now - 12_000).toISOString(), to: new Date(now).toISOString() }] });
-  for (const s of ['received_in_writing', 'identity_callback']) {
-    await apiAs(manager1, 'POST', `/api/v1/requests/${logged.id}/verifications`, { step: s, note: 'checked' });
-  }
-  await apiAs(manager1, 'POST', `/api/v1/requests/${logged.id}/submit`, {});
-  await apiAs(manager2, 'POST', `/api/v1/requests/${logged.id}/decision`, { approve: true, reason: 'proportionate' });
-  await apiAs(manager2, 'POST', `/api/v1/requests/${logged.id}/exports`, {});
+    ranges: [{ camera: 'lobby', from: new Date(now - 12_000).toISOString(), to: new Date(now).toISOString() }] },
+  { checks: ['received_in_writing', 'identity_callback'], reason: 'proportionate' });
   const page = manager2;
   await page_goto(page, `#/requests/${logged.id}`);
   const panel = page.locator('.redaction').first();
@@ -836,15 +841,10 @@ await run('the export plays in its own player from the folder, which checks ever
   const m2 = await signedIn('manager2');
   const now = Date.now();
   const ranges = ['lobby', 'yard'].map((camera) => ({ camera, from: new Date(now - 8_000).toISOString(), to: new Date(now).toISOString() }));
-  const logged = await apiAs(m1, 'POST', '/api/v1/requests', {
+  const { started } = await approvedRequestExporting(m1, m2, {
     type: 'insurer', requester_name: 'Claims handler', organisation: 'Example Insurance', reference: 'CLM-0077',
-    legal_basis: 'legal_proceedings', description: 'a collision in the yard seen from the lobby', ranges });
-  for (const s of ['received_in_writing', 'identity_callback']) {
-    await apiAs(m1, 'POST', `/api/v1/requests/${logged.id}/verifications`, { step: s, note: 'checked' });
-  }
-  await apiAs(m1, 'POST', `/api/v1/requests/${logged.id}/submit`, {});
-  await apiAs(m2, 'POST', `/api/v1/requests/${logged.id}/decision`, { approve: true, reason: 'proportionate' });
-  const started = await apiAs(m2, 'POST', `/api/v1/requests/${logged.id}/exports`, { include_originals: true });
+    legal_basis: 'legal_proceedings', description: 'a collision in the yard seen from the lobby', ranges },
+  { checks: ['received_in_writing', 'identity_callback'], reason: 'proportionate', exportOptions: { include_originals: true } });
   const id = started.export_id;
   // It waits for the segments still being recorded, then builds.
   let ex;
