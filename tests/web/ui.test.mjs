@@ -106,6 +106,13 @@ await run('a manager signs in and sees the cameras', async () => {
   check(cookies === '', 'the session cookie is out of reach of script');
 });
 
+// The purpose asked for before footage is shown: chosen, said in words, and continued.
+async function givePurpose(page, purpose, words) {
+  await page.getByLabel('Purpose').selectOption(purpose);
+  await page.getByLabel('In your own words').fill(words);
+  await page.getByRole('button', { name: 'Continue to footage' }).click();
+}
+
 async function page_goto(page, hash) {
   await page.evaluate((h) => { location.hash = h; }, hash);
 }
@@ -154,9 +161,7 @@ await run('review: purpose first, then footage plays, steps and snapshots', asyn
   });
   check(noPurpose === 400, `a playlist without a purpose is refused (got ${noPurpose})`);
   await page.getByRole('button', { name: 'Watch from the selected time' }).click();
-  await page.getByLabel('Purpose').selectOption('incident_review');
-  await page.getByLabel('In your own words').fill(purposeText);
-  await page.getByRole('button', { name: 'Continue to footage' }).click();
+  await givePurpose(page, 'incident_review', purposeText);
   await page.waitForFunction(() => document.querySelector('video.footage')?.readyState >= 2, null, { timeout: 20_000 });
   await page.getByRole('button', { name: 'Play', exact: true }).click();
   const t0 = await page.evaluate(() => document.querySelector('video').currentTime);
@@ -198,9 +203,7 @@ await run('review: the activity strip, next activity, and search by region with 
   check(await page.locator('.activity-strip .act').count() === 0, 'no activity is shown before a purpose is stated');
   const activityPurpose = `${purposeText} (activity)`;
   await page.getByRole('button', { name: 'Show activity' }).click();
-  await page.getByLabel('Purpose').selectOption('incident_review');
-  await page.getByLabel('In your own words').fill(activityPurpose);
-  await page.getByRole('button', { name: 'Continue to footage' }).click();
+  await givePurpose(page, 'incident_review', activityPurpose);
   // The lobby's street scene moves all the time: the strip fills where there is footage.
   await page.locator('.activity-strip .act').first().waitFor({ timeout: 20_000 });
   const slices = await page.locator('.activity-strip .act').count();
@@ -249,9 +252,7 @@ await run('live view: purpose first, then the picture follows the recording', as
   const page = manager1;
   await page_goto(page, '#/cameras');
   await page.getByRole('button', { name: 'Live view of Lobby' }).click();
-  await page.getByLabel('Purpose').selectOption('system_check');
-  await page.getByLabel('In your own words').fill(`live ${purposeText}`);
-  await page.getByRole('button', { name: 'Continue to footage' }).click();
+  await givePurpose(page, 'system_check', `live ${purposeText}`);
   const liveStart = Date.now();
   await page.waitForFunction(() => document.querySelector('video.footage')?.currentTime > 0.5, null, { timeout: 20_000 });
   const t0 = await page.evaluate(() => document.querySelector('video').currentTime);
@@ -325,9 +326,7 @@ await run('an H.265 camera plays in Chromium, recorded and live (the server conv
   await page_goto(page, '#/review?camera=door&window=900');
   await page.locator('.seg-footage').first().waitFor();
   await page.getByRole('button', { name: 'Watch from the selected time' }).click();
-  await page.getByLabel('Purpose').selectOption('incident_review');
-  await page.getByLabel('In your own words').fill(hevcPurpose);
-  await page.getByRole('button', { name: 'Continue to footage' }).click();
+  await givePurpose(page, 'incident_review', hevcPurpose);
   const asked = Date.now();
   await page.waitForFunction(() => document.querySelector('video.footage')?.readyState >= 2, null, { timeout: 30_000 });
   console.log(`  first recorded H.265 picture ${((Date.now() - asked) / 1000).toFixed(2)} s after asking`);
@@ -359,9 +358,7 @@ await run('an H.265 camera plays in Chromium, recorded and live (the server conv
 
   await page_goto(page, '#/cameras');
   await page.getByRole('button', { name: 'Live view of Door' }).click();
-  await page.getByLabel('Purpose').selectOption('system_check');
-  await page.getByLabel('In your own words').fill(`live ${hevcPurpose}`);
-  await page.getByRole('button', { name: 'Continue to footage' }).click();
+  await givePurpose(page, 'system_check', `live ${hevcPurpose}`);
   await page.waitForFunction(() => document.querySelector('video.footage')?.currentTime > 0.5, null, { timeout: 30_000 });
   const l0 = await page.evaluate(() => document.querySelector('video').currentTime);
   await page.waitForFunction((t) => document.querySelector('video').currentTime > t + 2, l0, { timeout: 30_000 });
@@ -388,9 +385,7 @@ await run('three cameras play together in a 2x2 grid from one timeline, within 0
   const page = manager1;
   await page_goto(page, '#/review-together?cameras=lobby,yard,door&window=900');
   await page.getByRole('button', { name: 'Show together' }).click();
-  await page.getByLabel('Purpose').selectOption('incident_review');
-  await page.getByLabel('In your own words').fill(`grid ${purposeText}`);
-  await page.getByRole('button', { name: 'Continue to footage' }).click();
+  await givePurpose(page, 'incident_review', `grid ${purposeText}`);
   await page.getByText(/^Footage loaded/).waitFor({ timeout: 60_000 });
   check(await page.locator('.grid-cell video').count() === 3, 'three players in the grid');
   await page.getByRole('button', { name: 'Play', exact: true }).click();
@@ -1102,9 +1097,7 @@ await run('search by region finds the scripted crossings of a known region withi
   await page_goto(page, '#/review?camera=scene&window=900');
   await page.locator('.seg-footage').first().waitFor();
   await page.getByRole('button', { name: 'Show the camera\'s picture' }).click();
-  await page.getByLabel('Purpose').selectOption('incident_review');
-  await page.getByLabel('In your own words').fill(`scene ${purposeText}`);
-  await page.getByRole('button', { name: 'Continue to footage' }).click();
+  await givePurpose(page, 'incident_review', `scene ${purposeText}`);
   await page.waitForFunction(() => document.querySelector('.region-canvas img')?.naturalWidth > 0, null, { timeout: 20_000 });
   // The box over the left third, from the top of the picture to the bottom.
   const box = await page.locator('.region-canvas').boundingBox();
@@ -1164,9 +1157,7 @@ await run('camera clocks, days of footage and live stills on the camera and heal
   check(/\d+ days? at the current rate/.test(await doorRow.innerText()), 'the health page gives its days of footage');
   // Live stills are footage: a purpose first, then one picture per camera.
   await page.getByRole('button', { name: 'Show live stills' }).click();
-  await page.getByLabel('Purpose').selectOption('system_check');
-  await page.getByLabel('In your own words').fill('Health check of every camera');
-  await page.getByRole('button', { name: 'Continue to footage' }).click();
+  await givePurpose(page, 'system_check', 'Health check of every camera');
   await page.waitForFunction(() => [...document.querySelectorAll('img.health-still')]
     .filter((i) => i.complete && i.naturalWidth > 0).length >= 2, null, { timeout: 30_000 });
   await shot(page, '15c-health-stills');
