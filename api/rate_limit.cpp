@@ -39,7 +39,7 @@ AddressLimiter::Bucket& AddressLimiter::BucketFor(const std::string& address, in
 }
 
 std::optional<int64_t> AddressLimiter::Take(const std::string& address, MonoMicros now) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   Bucket& b = BucketFor(address, now.us);
   Refill(b, now.us);
   if (b.tokens_us >= limit_.refill_us) {
@@ -55,7 +55,7 @@ RefusalTally::RefusalTally(int64_t window_us, size_t max_addresses)
       max_addresses_(std::max<size_t>(max_addresses, 1)) {}
 
 RefusalTally::Decision RefusalTally::Note(const std::string& address, UtcMicros now) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   Decision d;
   auto it = windows_.find(address);
   if (it == windows_.end()) {
@@ -83,7 +83,7 @@ RefusalTally::Decision RefusalTally::Note(const std::string& address, UtcMicros 
 }
 
 std::vector<RefusalTally::Summary> RefusalTally::TakeStale(UtcMicros now, bool all) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::vector<Summary> out;
   // A sweep walks every address: at most a few per window unless asked for all.
   if (!all && now.us - last_sweep_.us < window_us_ / 4 && now.us >= last_sweep_.us) return out;

@@ -12,12 +12,12 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/time.h"
 
 namespace custodian::api {
@@ -51,15 +51,15 @@ class AddressLimiter {
     int64_t tokens_us;  // allowance, in microseconds of refill (burst * refill_us at most)
     int64_t at_us;      // when tokens_us was last brought up to date
   };
-  Bucket& BucketFor(const std::string& address, int64_t now_us);
+  Bucket& BucketFor(const std::string& address, int64_t now_us) REQUIRES(mu_);
   void Refill(Bucket& b, int64_t now_us) const;
 
   const RateLimit limit_;
   const size_t max_addresses_;
-  std::mutex mu_;
-  std::unordered_map<std::string, Bucket> buckets_;
-  Bucket overflow_;
-  bool overflow_set_ = false;
+  Mutex mu_;
+  std::unordered_map<std::string, Bucket> buckets_ GUARDED_BY(mu_);
+  Bucket overflow_ GUARDED_BY(mu_);
+  bool overflow_set_ GUARDED_BY(mu_) = false;
 };
 
 class RefusalTally {
@@ -92,9 +92,9 @@ class RefusalTally {
   };
   const int64_t window_us_;
   const size_t max_addresses_;
-  std::mutex mu_;
-  std::unordered_map<std::string, Window> windows_;
-  UtcMicros last_sweep_{0};
+  Mutex mu_;
+  std::unordered_map<std::string, Window> windows_ GUARDED_BY(mu_);
+  UtcMicros last_sweep_ GUARDED_BY(mu_) = UtcMicros{0};
 };
 
 }  // namespace custodian::api

@@ -16,6 +16,7 @@
 
 #include "api/testing/api_fixture.h"
 #include "base/filesystem.h"
+#include "base/mutex.h"
 #include "exports/export_jobs.h"
 #include "jobs/export_run.h"
 #include "jobs/testing.h"
@@ -41,12 +42,12 @@ class GatedFilesystem final : public ForwardingFilesystem {
 
   // Waits up to d for the gated read to begin; true if it did.
   bool WaitUntilReached(std::chrono::seconds d) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, d, [&] { return reached_; });
+    MutexLock lock(mu_);
+    return lock.WaitFor(cv_, d, [&]() REQUIRES(mu_) { return reached_; });
   }
   void Release() {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       released_ = true;
     }
     cv_.notify_all();
@@ -78,17 +79,17 @@ class GatedFilesystem final : public ForwardingFilesystem {
   };
 
   void Arrive() {
-    std::unique_lock lock(mu_);
+    MutexLock lock(mu_);
     reached_ = true;
     cv_.notify_all();
-    cv_.wait(lock, [&] { return released_; });
+    lock.Wait(cv_, [&]() REQUIRES(mu_) { return released_; });
   }
 
   const std::string gated_;
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable cv_;
-  bool reached_ = false;   // guarded by mu_
-  bool released_ = false;  // guarded by mu_
+  bool reached_ GUARDED_BY(mu_) = false;
+  bool released_ GUARDED_BY(mu_) = false;
 };
 
 // A DSAR of door-1 logged, verified, approved and exported; returns the ready export.

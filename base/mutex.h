@@ -1,6 +1,7 @@
 // Mutex and MutexLock: std::mutex and a scoped lock on it, annotated for clang's
 // thread-safety analysis (libstdc++'s std::mutex is not), so that GUARDED_BY(mu_) members
 // are checked at compile time. Same behaviour as std::mutex and std::unique_lock.
+// RecursiveMutex and RecursiveMutexLock do the same for std::recursive_mutex.
 //
 // Waiting on a condition variable goes through the lock: lock.Wait(cv, pred) and the like.
 // A predicate that reads guarded members says so: [this]() REQUIRES(mu_) { return done_; }.
@@ -64,6 +65,35 @@ class SCOPED_CAPABILITY MutexLock {
 
  private:
   std::unique_lock<std::mutex> lock_;
+};
+
+// A mutex that the thread holding it may lock again (records::Database: a transaction body
+// calls the public methods, each of which locks). The analysis sees it as a plain mutex:
+// locking it twice in one function is reported, so a nested lock must be in a called
+// function, which is the one case the recursion is for.
+class CAPABILITY("mutex") RecursiveMutex {
+ public:
+  RecursiveMutex() = default;
+  RecursiveMutex(const RecursiveMutex&) = delete;
+  RecursiveMutex& operator=(const RecursiveMutex&) = delete;
+
+  void Lock() ACQUIRE() { mu_.lock(); }
+  void Unlock() RELEASE() { mu_.unlock(); }
+
+ private:
+  std::recursive_mutex mu_;
+};
+
+// Holds mu from construction to destruction.
+class SCOPED_CAPABILITY RecursiveMutexLock {
+ public:
+  explicit RecursiveMutexLock(RecursiveMutex& mu) ACQUIRE(mu) : mu_(mu) { mu_.Lock(); }
+  ~RecursiveMutexLock() RELEASE() { mu_.Unlock(); }
+  RecursiveMutexLock(const RecursiveMutexLock&) = delete;
+  RecursiveMutexLock& operator=(const RecursiveMutexLock&) = delete;
+
+ private:
+  RecursiveMutex& mu_;
 };
 
 }  // namespace custodian

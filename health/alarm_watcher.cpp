@@ -57,7 +57,7 @@ AlarmWatcher::~AlarmWatcher() { Stop(); }
 
 void AlarmWatcher::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   wake_.notify_all();
@@ -69,9 +69,9 @@ void AlarmWatcher::Run() {
     Status checked = Check();
     if (!checked.ok()) LogWarn("health") << "alarms not checked: " << checked.ToString() << "; next round in a few seconds";
     if (options_.email) Notify();
-    std::unique_lock<std::mutex> lock(mu_);
-    if (wake_.wait_for(lock, std::chrono::microseconds(options_.interval_us),
-                       [this] { return stopping_; })) {
+    MutexLock lock(mu_);
+    if (lock.WaitFor(wake_, std::chrono::microseconds(options_.interval_us),
+                     [this]() REQUIRES(mu_) { return stopping_; })) {
       return;
     }
   }

@@ -17,7 +17,6 @@
 
 #include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -26,6 +25,7 @@
 
 #include "base/clock.h"
 #include "base/filesystem.h"
+#include "base/mutex.h"
 #include "base/status.h"
 #include "health/alarm_check.h"
 #include "health/smtp.h"
@@ -80,9 +80,9 @@ class AlarmWatcher {
   MonoMicros next_send_{0};
   int64_t send_backoff_us_ = 0;
 
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable wake_;
-  bool stopping_ = false;  // guarded by mu_
+  bool stopping_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

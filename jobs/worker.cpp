@@ -43,7 +43,7 @@ JobWorker::~JobWorker() { Stop(); }
 
 void JobWorker::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   wake_.notify_all();
@@ -54,7 +54,7 @@ void JobWorker::Stop() {
 
 void JobWorker::Poke() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     poked_ = true;
     redactions_poked_ = true;
   }
@@ -62,8 +62,8 @@ void JobWorker::Poke() {
 }
 
 bool JobWorker::WaitFor(std::chrono::milliseconds d, bool* poked) {
-  std::unique_lock lock(mu_);
-  wake_.wait_for(lock, d, [&] { return stopping_ || (poked && *poked); });
+  MutexLock lock(mu_);
+  lock.WaitFor(wake_, d, [&]() REQUIRES(mu_) { return stopping_ || (poked && *poked); });
   if (poked) *poked = false;
   return stopping_;
 }
@@ -72,7 +72,7 @@ void JobWorker::RunQueue(JobRunner& runner, const char* kind, bool* poked,
                          const std::function<void(int64_t)>& finished) {
   for (;;) {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (stopping_) return;
     }
     auto ran = runner.RunNext();

@@ -23,11 +23,11 @@
 #include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 #include "base/clock.h"
 #include "base/filesystem.h"
+#include "base/mutex.h"
 #include "exports/export_jobs.h"
 #include "jobs/export_run.h"
 #include "jobs/redaction_run.h"
@@ -72,11 +72,13 @@ class JobWorker {
   ExportJobRunner runner_;
   RedactionJobRunner redactions_;
 
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable wake_;
-  bool stopping_ = false;  // guarded by mu_
-  bool poked_ = false;     // guarded by mu_
-  bool redactions_poked_ = false;  // guarded by mu_
+  bool stopping_ GUARDED_BY(mu_) = false;
+  // Set by Poke(); RunQueue is given one of them as `poked`, read and cleared in WaitFor with
+  // mu_ held.
+  bool poked_ GUARDED_BY(mu_) = false;
+  bool redactions_poked_ GUARDED_BY(mu_) = false;
   std::thread exports_thread_;
   std::thread redactions_thread_;
   std::thread holds_thread_;

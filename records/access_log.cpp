@@ -59,7 +59,7 @@ std::string CheckLink(const AccessEntry& e, int64_t prev_id, const std::string& 
 
 Result<int64_t> Database::AppendAccess(const AccessEntry& entry) {
   AccessEntry e = entry;
-  Status st = WithTransaction([&]() -> Status {
+  Status st = WithTransaction([&]() REQUIRES(mu_) -> Status {
     {
       RECORDS_ASSIGN_OR_RETURN(Statement last,
                                Prepare("SELECT id, hash FROM access_log ORDER BY id DESC LIMIT 1"));
@@ -185,7 +185,7 @@ Result<std::vector<AccessEntry>> Database::QueryAccess(const AccessFilter& f) {
 
 Result<int64_t> Database::AppendViewingStart(const AccessEntry& entry) {
   int64_t id = 0;
-  Status st = WithTransaction([&]() -> Status {
+  Status st = WithTransaction([&]() REQUIRES(mu_) -> Status {
     RECORDS_ASSIGN_OR_RETURN(id, AppendAccess(entry));
     RECORDS_ASSIGN_OR_RETURN(Statement ins,
                              Prepare("INSERT INTO open_viewings (start_entry_id) VALUES (?)"));
@@ -197,7 +197,7 @@ Result<int64_t> Database::AppendViewingStart(const AccessEntry& entry) {
 
 Result<int64_t> Database::AppendViewingEnd(const AccessEntry& entry, int64_t start_entry_id) {
   int64_t id = 0;
-  Status st = WithTransaction([&]() -> Status {
+  Status st = WithTransaction([&]() REQUIRES(mu_) -> Status {
     RECORDS_ASSIGN_OR_RETURN(Statement del,
                              Prepare("DELETE FROM open_viewings WHERE start_entry_id = ?"));
     CUSTODIAN_RETURN_IF_ERROR(del.Int(start_entry_id).Run());

@@ -89,7 +89,7 @@ Status Database::Migrate() {
   // table need them off, and foreign_key_check below stands in for them.
   CUSTODIAN_RETURN_IF_ERROR(Exec("PRAGMA foreign_keys=OFF"));
   CUSTODIAN_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  Status st = [&]() -> Status {
+  Status st = [&]() REQUIRES(mu_) -> Status {
     RECORDS_ASSIGN_OR_RETURN(int current, ReadSchemaVersion());
     const int latest = LatestSchemaVersion();
     if (current > latest) {
@@ -161,18 +161,20 @@ Status Database::WithTransaction(const std::function<Status()>& body) {
   // IMMEDIATE takes the write lock up front, so the busy timeout applies here rather
   // than failing later when a read transaction cannot be upgraded.
   CUSTODIAN_RETURN_IF_ERROR(Exec(depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT " + savepoint));
+  // Destroyed before `lock` (declared after it), so the connection is still held by this thread.
   struct Undo {
-    Database* self;
+    Connection* conn;
     int depth;
     std::string savepoint;
     bool done = false;
     ~Undo() {
-      self->conn_->transaction_depth = depth;
-      if (done || sqlite3_get_autocommit(self->conn_->db.get()) != 0) return;
-      (void)self->Exec(depth == 0 ? "ROLLBACK"
-                                  : "ROLLBACK TO " + savepoint + "; RELEASE " + savepoint);
+      conn->transaction_depth = depth;
+      if (done || sqlite3_get_autocommit(conn->db.get()) != 0) return;
+      (void)ExecSql(conn->db.get(), depth == 0
+                                        ? "ROLLBACK"
+                                        : "ROLLBACK TO " + savepoint + "; RELEASE " + savepoint);
     }
-  } undo{this, depth, savepoint};
+  } undo{conn_.get(), depth, savepoint};
   conn_->transaction_depth = depth + 1;
   Status st = body();
   if (!st.ok()) return st;
@@ -200,6 +202,15 @@ Database::RedactionRow ReadRedaction(const Statement& st) {
   r.reviewer_user_id = st.ColOptInt(6);
   r.signed_off = st.ColOptTime(7);
   return r;
+}
+
+// Why an update of a redaction that is not signed off changed no row: there is no such
+// redaction, or it is signed off already.
+Status WhyRedactionUnchanged(Database& db, int64_t id) {
+  auto existing = db.GetRedaction(id);
+  if (!existing.ok()) return existing.status();
+  if (!*existing) return NotFound("no redaction " + std::to_string(id));
+  return FailedPrecondition("redaction " + std::to_string(id) + " is signed off already");
 }
 
 }  // namespace
@@ -250,12 +261,7 @@ Status Database::SignOffRedaction(int64_t id, int64_t reviewer_user_id) {
                            Prepare("UPDATE redactions SET reviewer_user_id = ?, signed_off_us = ? "
                                    "WHERE id = ? AND signed_off_us IS NULL"));
   CUSTODIAN_RETURN_IF_ERROR(st.Int(reviewer_user_id).Time(Now()).Int(id).Run());
-  if (st.Changes() == 0) {
-    auto existing = GetRedaction(id);
-    if (!existing.ok()) return existing.status();
-    if (!*existing) return NotFound("no redaction " + std::to_string(id));
-    return FailedPrecondition("redaction " + std::to_string(id) + " is signed off already");
-  }
+  if (st.Changes() == 0) return WhyRedactionUnchanged(*this, id);
   return Status::Ok();
 }
 
@@ -266,12 +272,7 @@ Status Database::UpdateRedactionRecord(int64_t id, const std::string& output_sha
                            Prepare("UPDATE redactions SET output_sha256 = ?, record_json = ? "
                                    "WHERE id = ? AND signed_off_us IS NULL"));
   CUSTODIAN_RETURN_IF_ERROR(st.Text(output_sha256).Text(record_json).Int(id).Run());
-  if (st.Changes() == 0) {
-    auto existing = GetRedaction(id);
-    if (!existing.ok()) return existing.status();
-    if (!*existing) return NotFound("no redaction " + std::to_string(id));
-    return FailedPrecondition("redaction " + std::to_string(id) + " is signed off already");
-  }
+  if (st.Changes() == 0) return WhyRedactionUnchanged(*this, id);
   return Status::Ok();
 }
 

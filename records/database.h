@@ -18,6 +18,8 @@
 // - Every write is its own short transaction. WithTransaction(body) groups several calls
 //   into one; body runs with the mutex held and may call any method (nesting uses
 //   savepoints). Keep bodies short and free of file I/O: they block every other thread.
+//   Inside records/ a body that uses the connection directly is marked REQUIRES(mu_), which
+//   the clang build checks (-Wthread-safety), as it checks every use of the connection.
 // - Times are UtcMicros. Fields that rows.h calls "stamped" are set from the Clock.
 //
 // Methods, by area (each documented below):
@@ -65,12 +67,12 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "base/status.h"
 #include "records/access_log.h"
 #include "records/auth_rows.h"
@@ -394,30 +396,31 @@ class Database {
                                const std::string& record_json);
 
  private:
-  using Lock = std::lock_guard<std::recursive_mutex>;
+  using Lock = RecursiveMutexLock;
 
   Database(std::string path, const Clock& clock);
-  Status Initialise(const OpenOptions& options);
-  Status Migrate();
-  Result<int> ReadSchemaVersion();
-  // Both require mu_ held.
-  Result<Statement> Prepare(const std::string& sql);
-  Status Exec(const std::string& sql);
-  Status ReadHoldRanges(HoldRow* hold);
+  Status Initialise(const OpenOptions& options) EXCLUDES(mu_);
+  Status Migrate() REQUIRES(mu_);
+  Result<int> ReadSchemaVersion() REQUIRES(mu_);
+  Result<Statement> Prepare(const std::string& sql) REQUIRES(mu_);
+  Status Exec(const std::string& sql) REQUIRES(mu_);
+  Status ReadHoldRanges(HoldRow* hold) REQUIRES(mu_);
   // `where` is a fixed SQL condition with one parameter, bound to param.
   Result<std::vector<HoldRow>> ListHoldsWhere(const std::string& where, int64_t param);
-  // Both require mu_ held (requests.cpp, export_records.cpp).
-  Status AppendRequestEvent(int64_t request_id, int64_t user_id,
-                            std::optional<RequestState> from, RequestState to,
-                            const std::string& action, const std::string& note);
-  Result<std::vector<FootageRange>> ReadRanges(const std::string& sql, int64_t owner_id);
+  // requests.cpp, export_records.cpp.
+  Status AppendRequestEvent(int64_t request_id, int64_t user_id, std::optional<RequestState> from,
+                            RequestState to, const std::string& action, const std::string& note)
+      REQUIRES(mu_);
+  Result<std::vector<FootageRange>> ReadRanges(const std::string& sql, int64_t owner_id)
+      REQUIRES(mu_);
 
   const std::string path_;
   const Clock& clock_;
   int schema_version_ = 0;  // set once by Open
-  // Recursive so that a WithTransaction body can call the public methods.
-  mutable std::recursive_mutex mu_;
-  std::unique_ptr<Connection> conn_;  // GUARDED_BY(mu_)
+  // Recursive so that a WithTransaction body can call the public methods. Every public
+  // method takes it (the clang build checks that conn_ is used only with it held).
+  mutable RecursiveMutex mu_;
+  std::unique_ptr<Connection> conn_ GUARDED_BY(mu_);
 };
 
 }  // namespace custodian::records

@@ -69,7 +69,7 @@ std::string ExportIdText(int64_t id) { return "records: export " + std::to_strin
 Result<int64_t> Database::CreateExport(const ExportRow& e) {
   if (e.ranges.empty()) return InvalidArgument("records: an export needs at least one range");
   int64_t id = 0;
-  Status status = WithTransaction([&]() -> Status {
+  Status status = WithTransaction([&]() REQUIRES(mu_) -> Status {
     RECORDS_ASSIGN_OR_RETURN(Statement st,
                              Prepare("INSERT INTO exports (request_id, job_id, state, created_us, "
                                      "created_by, redacted, include_originals) "
@@ -204,7 +204,7 @@ Status Database::JustifyUnredactedExport(int64_t id, int64_t by, const std::stri
 
 Result<int64_t> Database::RecordDisclosure(const DisclosureRow& d) {
   int64_t id = 0;
-  Status status = WithTransaction([&]() -> Status {
+  Status status = WithTransaction([&]() REQUIRES(mu_) -> Status {
     RECORDS_ASSIGN_OR_RETURN(std::optional<ExportRow> e, GetExport(d.export_id));
     if (!e) return NotFound(ExportIdText(d.export_id) + " does not exist");
     if (e->state != ExportState::kReady || !e->manifest_sha256) {

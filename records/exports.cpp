@@ -55,7 +55,7 @@ Result<std::vector<ExportExpiryRow>> Database::ListExportsForExpiry() {
 }
 
 Status Database::MarkExportExpired(int64_t id) {
-  return WithTransaction([&]() -> Status {
+  return WithTransaction([&]() REQUIRES(mu_) -> Status {
     RECORDS_ASSIGN_OR_RETURN(Statement state,
                              Prepare("SELECT state, deleted_us IS NULL FROM exports WHERE id = ?"));
     state.Int(id);

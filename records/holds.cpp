@@ -44,7 +44,7 @@ std::string HoldingCameraId(const std::string& records_id) {
 Result<int64_t> Database::CreateHold(const HoldRow& hold) {
   if (hold.ranges.empty()) return InvalidArgument("records: a hold needs at least one range");
   int64_t id = 0;
-  Status st = WithTransaction([&]() -> Status {
+  Status st = WithTransaction([&]() REQUIRES(mu_) -> Status {
     RECORDS_ASSIGN_OR_RETURN(Statement ins,
                              Prepare("INSERT INTO holds (reason, owner_user_id, request_id, "
                                      "review_us, created_us) VALUES (?, ?, ?, ?, ?)"));
@@ -113,7 +113,7 @@ Status Database::SetHoldReview(int64_t id, UtcMicros review) {
 }
 
 Status Database::ReleaseHold(int64_t id, int64_t released_by) {
-  return WithTransaction([&]() -> Status {
+  return WithTransaction([&]() REQUIRES(mu_) -> Status {
     RECORDS_ASSIGN_OR_RETURN(std::optional<HoldRow> hold, GetHold(id));
     if (!hold) return NotFound("records: no hold " + std::to_string(id));
     if (hold->released) {

@@ -93,7 +93,7 @@ Result<std::vector<JobRow>> Database::ListJobs(std::optional<JobState> state) {
 Result<std::optional<JobRow>> Database::ClaimNextJob(const std::vector<std::string>& kinds,
                                                      const std::string& worker) {
   std::optional<JobRow> claimed;
-  Status status = WithTransaction([&]() -> Status {
+  Status status = WithTransaction([&]() REQUIRES(mu_) -> Status {
     int64_t id = 0;
     {
       RECORDS_ASSIGN_OR_RETURN(Statement pick,
@@ -128,7 +128,7 @@ Status Database::SetJobProgress(int64_t id, double progress) {
 
 Result<JobState> Database::RequestJobCancel(int64_t id) {
   JobState after = JobState::kCancelled;
-  Status status = WithTransaction([&]() -> Status {
+  Status status = WithTransaction([&]() REQUIRES(mu_) -> Status {
     RECORDS_ASSIGN_OR_RETURN(std::optional<JobRow> job, GetJob(id));
     if (!job) return NotFound(JobIdText(id) + " does not exist");
     if (job->state == JobState::kQueued) {
@@ -176,7 +176,7 @@ Status Database::FinishJob(int64_t id, JobState final_state,
 
 Result<std::vector<JobRow>> Database::RequeueRunningJobs(const std::vector<std::string>& kinds) {
   std::vector<JobRow> requeued;
-  Status status = WithTransaction([&]() -> Status {
+  Status status = WithTransaction([&]() REQUIRES(mu_) -> Status {
     std::vector<JobRow> running;
     {
       RECORDS_ASSIGN_OR_RETURN(Statement st,

@@ -83,7 +83,7 @@ Status Database::AppendRequestEvent(int64_t request_id, int64_t user_id,
 
 Result<int64_t> Database::InsertFootageRequest(const FootageRequestRow& r) {
   int64_t id = 0;
-  Status status = WithTransaction([&]() -> Status {
+  Status status = WithTransaction([&]() REQUIRES(mu_) -> Status {
     RECORDS_ASSIGN_OR_RETURN(
         Statement st,
         Prepare("INSERT INTO footage_requests (type, requester_name, organisation, contact, "
@@ -187,7 +187,7 @@ Status CheckChanged(Statement& update, Statement& probe, int64_t id, RequestStat
 
 Status Database::TransitionRequest(int64_t id, RequestState from, RequestState to, int64_t by,
                                    const std::string& action, const std::string& note) {
-  return WithTransaction([&]() -> Status {
+  return WithTransaction([&]() REQUIRES(mu_) -> Status {
     RECORDS_ASSIGN_OR_RETURN(Statement up,
                              Prepare("UPDATE footage_requests SET state = ?, updated_us = ? "
                                      "WHERE id = ? AND state = ?"));
@@ -201,7 +201,7 @@ Status Database::TransitionRequest(int64_t id, RequestState from, RequestState t
 
 Status Database::RecordRequestDecision(int64_t id, const RequestDecision& d) {
   const RequestState to = d.approve ? RequestState::kApproved : RequestState::kRefused;
-  return WithTransaction([&]() -> Status {
+  return WithTransaction([&]() REQUIRES(mu_) -> Status {
     RECORDS_ASSIGN_OR_RETURN(
         Statement up, Prepare("UPDATE footage_requests SET state = ?, decided_by = ?, "
                               "decided_us = ?, decision_reason = ?, over_broad_justification = ?, "
@@ -223,7 +223,7 @@ Status Database::RecordRequestDecision(int64_t id, const RequestDecision& d) {
 }
 
 Status Database::ExtendRequestDeadline(int64_t id, const DeadlineExtension& e) {
-  return WithTransaction([&]() -> Status {
+  return WithTransaction([&]() REQUIRES(mu_) -> Status {
     RECORDS_ASSIGN_OR_RETURN(std::optional<FootageRequestRow> r, GetFootageRequest(id));
     if (!r) return NotFound(RequestIdText(id) + " does not exist");
     RECORDS_ASSIGN_OR_RETURN(
@@ -248,7 +248,7 @@ Status Database::ExtendRequestDeadline(int64_t id, const DeadlineExtension& e) {
 }
 
 Status Database::RecordSubjectNotification(int64_t id, const SubjectNotification& n) {
-  return WithTransaction([&]() -> Status {
+  return WithTransaction([&]() REQUIRES(mu_) -> Status {
     RECORDS_ASSIGN_OR_RETURN(std::optional<FootageRequestRow> r, GetFootageRequest(id));
     if (!r) return NotFound(RequestIdText(id) + " does not exist");
     RECORDS_ASSIGN_OR_RETURN(
@@ -262,7 +262,7 @@ Status Database::RecordSubjectNotification(int64_t id, const SubjectNotification
 }
 
 Status Database::RecordDsarClockChange(int64_t id, const DsarClockChange& c) {
-  return WithTransaction([&]() -> Status {
+  return WithTransaction([&]() REQUIRES(mu_) -> Status {
     RECORDS_ASSIGN_OR_RETURN(std::optional<FootageRequestRow> r, GetFootageRequest(id));
     if (!r) return NotFound(RequestIdText(id) + " does not exist");
     RECORDS_ASSIGN_OR_RETURN(
@@ -275,7 +275,7 @@ Status Database::RecordDsarClockChange(int64_t id, const DsarClockChange& c) {
 
 Status Database::CloseFootageRequest(int64_t id, RequestState from, int64_t by,
                                      UtcMicros retain_until, const std::string& note) {
-  return WithTransaction([&]() -> Status {
+  return WithTransaction([&]() REQUIRES(mu_) -> Status {
     RECORDS_ASSIGN_OR_RETURN(Statement up,
                              Prepare("UPDATE footage_requests SET state = 'closed', closed_us = ?, "
                                      "closed_by = ?, retain_until_us = ?, updated_us = ? "

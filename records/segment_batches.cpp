@@ -31,7 +31,7 @@ const std::string kMarkDeleting =
 Result<std::vector<SegmentRow>> Database::MarkSegmentsDeleting(const std::vector<int64_t>& ids) {
   std::vector<SegmentRow> marked;
   marked.reserve(ids.size());
-  Status st = WithTransaction([&]() -> Status {
+  Status st = WithTransaction([&]() REQUIRES(mu_) -> Status {
     const UtcMicros now = Now();
     for (int64_t id : ids) {
       RECORDS_ASSIGN_OR_RETURN(Statement mark, Prepare(kMarkDeleting));

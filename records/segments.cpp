@@ -208,7 +208,7 @@ Status Database::ForEachCompleteSegment(const std::function<bool(const SegmentBr
 }
 
 Status Database::MarkSegmentDeleting(int64_t id) {
-  return WithTransaction([&]() -> Status {
+  return WithTransaction([&]() REQUIRES(mu_) -> Status {
     RECORDS_ASSIGN_OR_RETURN(std::optional<SegmentRow> seg, GetSegment(id));
     if (!seg) return NotFound("records: no segment " + std::to_string(id));
     if (seg->state == SegmentState::kDeleting) return Status::Ok();

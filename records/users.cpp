@@ -79,7 +79,7 @@ Result<int64_t> Database::RequestRoleGrant(int64_t user_id, Role role, int64_t r
   if (role == Role::kStaff) return InvalidArgument("records: the staff role needs no grant");
   Lock lock(mu_);
   int64_t id = 0;
-  CUSTODIAN_RETURN_IF_ERROR(WithTransaction([&]() -> Status {
+  CUSTODIAN_RETURN_IF_ERROR(WithTransaction([&]() REQUIRES(mu_) -> Status {
     const UtcMicros now = Now();
     RECORDS_ASSIGN_OR_RETURN(
         Statement old, Prepare("UPDATE role_grants SET state = 'superseded', decided_us = ? "
@@ -122,14 +122,15 @@ Result<std::vector<RoleGrantRow>> Database::ListRoleGrants(int64_t limit) {
 
 Status Database::DecideRoleGrant(int64_t id, int64_t decided_by, bool confirm) {
   Lock lock(mu_);
-  return WithTransaction([&]() -> Status {
+  return WithTransaction([&]() REQUIRES(mu_) -> Status {
     RECORDS_ASSIGN_OR_RETURN(
         Statement st,
         Prepare("UPDATE role_grants SET state = ?, decided_by = ?, decided_us = ? "
                 "WHERE id = ? AND state = 'pending' RETURNING user_id, role"));
     st.Text(confirm ? "confirmed" : "refused").Int(decided_by).Time(Now()).Int(id);
     RECORDS_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) return FailedPrecondition("records: role grant " + std::to_string(id) + " is not pending");
+    if (!row)
+      return FailedPrecondition("records: role grant " + std::to_string(id) + " is not pending");
     const int64_t user_id = st.ColInt(0);
     const std::string role = st.ColText(1);
     CUSTODIAN_RETURN_IF_ERROR(st.Run());

@@ -4,8 +4,9 @@
 
 #include <condition_variable>
 #include <deque>
-#include <mutex>
 #include <optional>
+
+#include "base/mutex.h"
 
 namespace custodian::redaction {
 
@@ -15,8 +16,8 @@ class BoundedQueue {
   explicit BoundedQueue(size_t capacity) : capacity_(capacity) {}
 
   bool Push(T item) {
-    std::unique_lock<std::mutex> lock(mu_);
-    not_full_.wait(lock, [&] { return closed_ || items_.size() < capacity_; });
+    MutexLock lock(mu_);
+    lock.Wait(not_full_, [&]() REQUIRES(mu_) { return closed_ || items_.size() < capacity_; });
     if (closed_) return false;
     items_.push_back(std::move(item));
     not_empty_.notify_one();
@@ -24,8 +25,8 @@ class BoundedQueue {
   }
 
   std::optional<T> Pop() {
-    std::unique_lock<std::mutex> lock(mu_);
-    not_empty_.wait(lock, [&] { return closed_ || !items_.empty(); });
+    MutexLock lock(mu_);
+    lock.Wait(not_empty_, [&]() REQUIRES(mu_) { return closed_ || !items_.empty(); });
     if (items_.empty()) return std::nullopt;
     T item = std::move(items_.front());
     items_.pop_front();
@@ -34,18 +35,18 @@ class BoundedQueue {
   }
 
   void Close() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     closed_ = true;
     not_empty_.notify_all();
     not_full_.notify_all();
   }
 
  private:
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable not_empty_, not_full_;
-  std::deque<T> items_;  // guarded by mu_
+  std::deque<T> items_ GUARDED_BY(mu_);
   size_t capacity_;
-  bool closed_ = false;  // guarded by mu_
+  bool closed_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace custodian::redaction

@@ -47,19 +47,19 @@ struct Item {
 class RunState {
  public:
   void Fail(Status st) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (status_.ok()) status_ = std::move(st);
     failed_ = true;
   }
   bool failed() const { return failed_; }
   Status status() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     return status_;
   }
 
  private:
-  std::mutex mu_;
-  Status status_;  // guarded by mu_
+  Mutex mu_;
+  Status status_ GUARDED_BY(mu_);
   std::atomic<bool> failed_{false};
 };
 
@@ -122,7 +122,18 @@ class Pipeline {
   Result<RedactionRecord> Run();
 
  private:
+  // Run's steps, in order.
   Status OpenReader(std::unique_ptr<VideoReader>* reader);
+  Result<int64_t> PickSubject();
+  // The writer on a temporary name beside the output (temp_), and the contact sheet.
+  Status OpenOutput(const VideoReader& reader);
+  // Decodes, analyses and encodes every frame on their own threads; the first error of any.
+  Status Process(VideoReader* reader);
+  // The audio after the last frame, the remaining cues and the trailer, then fsync.
+  Status FinishOutput();
+  // The redaction record (docs/design/redaction.md) of the finished run.
+  nlohmann::json RecordJson(const RedactionRecord& rec, int64_t subject_frame, nlohmann::json flags,
+                            bool input_has_audio) const;
   void DecodeLoop(VideoReader* reader, BoundedQueue<Item>* out);
   void AnalyseLoop(BoundedQueue<Item>* in, BoundedQueue<Item>* out);
   Status AnalyseOnly();  // keep-subject's first pass
@@ -329,6 +340,64 @@ Status Pipeline::WriteCues(int64_t until_ms) {
   return Status::Ok();
 }
 
+// keep-subject: the first pass over the whole input, then the subject marked in the frame
+// shown at o_.subject->at_s; returns that frame's index.
+Result<int64_t> Pipeline::PickSubject() {
+  CUSTODIAN_RETURN_IF_ERROR(AnalyseOnly());
+  int64_t frame = 0;
+  while (frame + 1 < static_cast<int64_t>(frame_seconds_.size()) &&
+         frame_seconds_[frame + 1] <= o_.subject->at_s + 1e-6) {
+    ++frame;
+  }
+  if (tracker_->MarkSubject(frame, o_.subject->box) == 0) {
+    return FailedPrecondition("no face or person was found in the subject box at " +
+                              std::to_string(o_.subject->at_s) +
+                              " s; pick the subject at another moment or draw a larger box");
+  }
+  return frame;
+}
+
+Status Pipeline::OpenOutput(const VideoReader& reader) {
+  temp_ = output_ + ".partial-" + std::to_string(::getpid());
+  auto writer = VideoWriter::Open(temp_, info_, reader.audio_stream(),
+                                  o_.text_track ? &*o_.text_track : nullptr);
+  if (!writer.ok()) {
+    std::error_code ec;
+    std::filesystem::remove(temp_, ec);
+    return writer.status();
+  }
+  writer_ = std::move(writer).value();
+  if (!o_.contact_sheet_path.empty()) {
+    int count = o_.contact_sheet_frames > 0 ? o_.contact_sheet_frames
+                                            : ContactSheetFrames(info_.duration_s);
+    sheet_ = std::make_unique<ContactSheet>(count, info_.estimated_frames);
+  }
+  return Status::Ok();
+}
+
+Status Pipeline::Process(VideoReader* reader) {
+  BoundedQueue<Item> decoded(kQueueFrames), analysed(kAnalysedQueueFrames);
+  std::thread decoder([&] { DecodeLoop(reader, &decoded); });
+  std::thread analyser;
+  bool two_pass = o_.mode == Mode::kKeepSubject;
+  if (!two_pass) analyser = std::thread([&] { AnalyseLoop(&decoded, &analysed); });
+  Status run = EncodeLoop(two_pass ? &decoded : &analysed, two_pass);
+  if (!run.ok()) state_.Fail(run);
+  decoded.Close();
+  analysed.Close();
+  decoder.join();
+  if (analyser.joinable()) analyser.join();
+  return state_.status();
+}
+
+Status Pipeline::FinishOutput() {
+  for (Packet& a : trailing_audio_) CUSTODIAN_RETURN_IF_ERROR(writer_->WriteAudio(a.get()));
+  CUSTODIAN_RETURN_IF_ERROR(WriteCues(INT64_MAX));
+  CUSTODIAN_RETURN_IF_ERROR(writer_->Finish());
+  if (frames_ == 0) return DataLoss(input_ + " has no video frames");
+  return SyncPath(temp_, false);
+}
+
 Result<RedactionRecord> Pipeline::Run() {
   auto start = std::chrono::steady_clock::now();
   CUSTODIAN_RETURN_IF_ERROR(ValidateOptions(o_));
@@ -351,57 +420,13 @@ Result<RedactionRecord> Pipeline::Run() {
 
   int64_t subject_frame = -1;
   if (o_.mode == Mode::kKeepSubject) {
-    CUSTODIAN_RETURN_IF_ERROR(AnalyseOnly());
-    subject_frame = 0;
-    while (subject_frame + 1 < static_cast<int64_t>(frame_seconds_.size()) &&
-           frame_seconds_[subject_frame + 1] <= o_.subject->at_s + 1e-6) {
-      ++subject_frame;
-    }
-    if (tracker_->MarkSubject(subject_frame, o_.subject->box) == 0) {
-      return FailedPrecondition("no face or person was found in the subject box at " +
-                                std::to_string(o_.subject->at_s) +
-                                " s; pick the subject at another moment or draw a larger box");
-    }
+    auto picked = PickSubject();
+    if (!picked.ok()) return picked.status();
+    subject_frame = *picked;
   }
-
-  temp_ = output_ + ".partial-" + std::to_string(::getpid());
-  auto writer = VideoWriter::Open(temp_, info_, reader->audio_stream(),
-                                  o_.text_track ? &*o_.text_track : nullptr);
-  if (!writer.ok()) {
-    std::filesystem::remove(temp_, ec);
-    return writer.status();
-  }
-  writer_ = std::move(writer).value();
-  if (!o_.contact_sheet_path.empty()) {
-    int count = o_.contact_sheet_frames > 0 ? o_.contact_sheet_frames : ContactSheetFrames(info_.duration_s);
-    sheet_ = std::make_unique<ContactSheet>(count, info_.estimated_frames);
-  }
-
-  Status run;
-  {
-    BoundedQueue<Item> decoded(kQueueFrames), analysed(kAnalysedQueueFrames);
-    std::thread decoder([&] { DecodeLoop(reader.get(), &decoded); });
-    std::thread analyser;
-    bool two_pass = o_.mode == Mode::kKeepSubject;
-    if (!two_pass) analyser = std::thread([&] { AnalyseLoop(&decoded, &analysed); });
-    run = EncodeLoop(two_pass ? &decoded : &analysed, two_pass);
-    if (!run.ok()) state_.Fail(run);
-    decoded.Close();
-    analysed.Close();
-    decoder.join();
-    if (analyser.joinable()) analyser.join();
-    run = state_.status();
-  }
-  if (run.ok()) {
-    for (Packet& a : trailing_audio_) {
-      run = writer_->WriteAudio(a.get());
-      if (!run.ok()) break;
-    }
-  }
-  if (run.ok()) run = WriteCues(INT64_MAX);
-  if (run.ok()) run = writer_->Finish();
-  if (run.ok() && frames_ == 0) run = DataLoss(input_ + " has no video frames");
-  if (run.ok()) run = SyncPath(temp_, false);
+  CUSTODIAN_RETURN_IF_ERROR(OpenOutput(*reader));
+  Status run = Process(reader.get());
+  if (run.ok()) run = FinishOutput();
   auto output_hash = run.ok() ? Sha256File(temp_) : Result<std::string>(run);
   auto in_hash = input_hash.get();
   if (run.ok() && !output_hash.ok()) run = output_hash.status();
@@ -426,12 +451,21 @@ Result<RedactionRecord> Pipeline::Run() {
   rec.frames_masked = frames_masked_;
   rec.frames_flagged = flagged;
   rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  rec.json =
+      RecordJson(rec, subject_frame, std::move(flags).value(), reader->audio_stream() != nullptr);
+  LogInfo("redaction") << "redacted " << frames_ << " frames (" << frames_masked_ << " masked, "
+                       << flagged << " flagged for review) in " << rec.seconds << " s";
+  return rec;
+}
+
+nlohmann::json Pipeline::RecordJson(const RedactionRecord& rec, int64_t subject_frame,
+                                    nlohmann::json flags, bool input_has_audio) const {
   const DetectionParams& p = p_;
   nlohmann::json manual = nlohmann::json::array();
   for (const ManualRegion& r : o_.manual) {
     manual.push_back({{"box", BoxJson(r.box)}, {"from_s", r.from_s}, {"to_s", r.to_s}});
   }
-  nlohmann::json& j = rec.json;
+  nlohmann::json j;
   j["record"] = "custodian-redaction";
   j["version"] = 1;
   j["created"] = UtcNow();
@@ -455,10 +489,9 @@ Result<RedactionRecord> Pipeline::Run() {
   }
   if (o_.region) j["region"] = BoxJson(*o_.region);
   j["manual_regions"] = manual;
-  j["audio"] = o_.keep_audio_reason
-                   ? nlohmann::json{{"kept", audio_ != nullptr || reader->audio_stream() != nullptr},
-                                    {"reason", *o_.keep_audio_reason}}
-                   : nlohmann::json{{"kept", false}};
+  j["audio"] = o_.keep_audio_reason ? nlohmann::json{{"kept", audio_ != nullptr || input_has_audio},
+                                                     {"reason", *o_.keep_audio_reason}}
+                                    : nlohmann::json{{"kept", false}};
   j["detectors"] = detectors_->Describe();
   j["parameters"] = {{"detect_every", p.detect_every}, {"min_face_px", p.min_face_px},
                      {"net_face_px", p.net_face_px}, {"max_upscale", p.max_upscale},
@@ -473,17 +506,14 @@ Result<RedactionRecord> Pipeline::Run() {
                  {"people", tracker_->person_tracks()},
                  {"face_positions_from_motion", tracker_->motion_followed()},
                  {"doubtful_face_detections_not_masked", tracker_->doubtful_unlinked()}};
-  j["frames"] = {{"total", frames_}, {"masked", frames_masked_}, {"flagged", flagged}};
-  j["flagged"] = *flags;
+  j["frames"] = {{"total", frames_}, {"masked", frames_masked_}, {"flagged", rec.frames_flagged}};
+  j["flagged"] = std::move(flags);
   if (sheet_) {
     j["contact_sheet"] = std::filesystem::path(o_.contact_sheet_path).filename().string();
   }
   j["reviewer"] = o_.reviewer.empty() ? nlohmann::json(nullptr) : nlohmann::json(o_.reviewer);
   j["signed_off_at"] = o_.signed_off ? nlohmann::json(UtcNow()) : nlohmann::json(nullptr);
-  LogInfo("redaction") << "redacted " << frames_ << " frames (" << frames_masked_
-                       << " masked, " << flagged << " flagged for review) in " << rec.seconds
-                       << " s";
-  return rec;
+  return j;
 }
 
 Result<nlohmann::json> Pipeline::Review(int64_t* flagged_frames) {

@@ -39,6 +39,26 @@ TEST_CASE("a redaction is stored with its record and signed off once") {
   CHECK(t.db->SignOffRedaction(*id + 100, t.manager_id).kind() == ErrorKind::kNotFound);
 }
 
+TEST_CASE("a redaction's record is replaced until it is signed off") {
+  TestDb t;
+  auto id = t.db->AddRedaction(SampleRedaction());
+  REQUIRE(id.ok());
+  const std::string record = R"({"record":"custodian-redaction","mode":"keep-subject"})";
+  REQUIRE(t.db->UpdateRedactionRecord(*id, std::string(64, 'c'), record).ok());
+  auto got = t.db->GetRedaction(*id);
+  REQUIRE(got.ok());
+  CHECK((*got)->output_sha256 == std::string(64, 'c'));
+  CHECK((*got)->record_json == record);
+
+  CHECK(t.db->UpdateRedactionRecord(*id + 100, std::string(64, 'd'), record).kind() ==
+        ErrorKind::kNotFound);
+  REQUIRE(t.db->SignOffRedaction(*id, t.manager_id).ok());
+  CHECK(t.db->UpdateRedactionRecord(*id, std::string(64, 'd'), record).kind() ==
+        ErrorKind::kFailedPrecondition);
+  got = t.db->GetRedaction(*id);
+  CHECK((*got)->output_sha256 == std::string(64, 'c'));
+}
+
 TEST_CASE("the redactions table refuses bad hashes, bad JSON and unknown exports") {
   TestDb t;
   auto bad_hash = SampleRedaction();

@@ -106,9 +106,9 @@ FakeSmtpRelay::~FakeSmtpRelay() {
 }
 
 std::vector<ReceivedMail> FakeSmtpRelay::WaitForMessages(size_t n, int timeout_ms) {
-  std::unique_lock<std::mutex> lock(mu_);
-  arrived_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                    [&] { return messages_.size() >= n; });
+  MutexLock lock(mu_);
+  lock.WaitFor(arrived_, std::chrono::milliseconds(timeout_ms),
+               [&]() REQUIRES(mu_) { return messages_.size() >= n; });
   return messages_;
 }
 
@@ -176,7 +176,7 @@ void FakeSmtpRelay::Converse(int fd) {
       mail.over_tls = wire.tls();
       wire.Write("250 queued\r\n");
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(mu_);
         messages_.push_back(mail);
       }
       arrived_.notify_all();

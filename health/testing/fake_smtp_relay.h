@@ -7,10 +7,11 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "base/mutex.h"
 
 namespace custodian::health::testing {
 
@@ -51,9 +52,9 @@ class FakeSmtpRelay {
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> connections_{0};
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable arrived_;
-  std::vector<ReceivedMail> messages_;  // guarded by mu_
+  std::vector<ReceivedMail> messages_ GUARDED_BY(mu_);
   std::thread thread_;
 };
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""redact_eval (issue 17): face redaction measured on CCTV-like footage made from labelled photos.
+"""redact_eval: face redaction measured on CCTV-like footage made from labelled photos.
 
 Faces cut from the labelled photos are composited, small (16 px and up), dark (down to 0.45 of
 their brightness), moving, entering and leaving, and some passing behind a post, into Debian's

@@ -1,4 +1,4 @@
-// The whole police flow, as the issue describes it: log the request, verify, approve as a
+// The whole police flow, end to end: log the request, verify, approve as a
 // second manager, export (with the custodian binary), verify with the minisign CLI and with
 // `custodian export verify`, record the handover, close; then show that one altered byte
 // fails verification.

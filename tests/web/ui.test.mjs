@@ -106,6 +106,13 @@ await run('a manager signs in and sees the cameras', async () => {
   check(cookies === '', 'the session cookie is out of reach of script');
 });
 
+// The purpose asked for before footage is shown: chosen, said in words, and continued.
+async function givePurpose(page, purpose, words) {
+  await page.getByLabel('Purpose').selectOption(purpose);
+  await page.getByLabel('In your own words').fill(words);
+  await page.getByRole('button', { name: 'Continue to footage' }).click();
+}
+
 async function page_goto(page, hash) {
   await page.evaluate((h) => { location.hash = h; }, hash);
 }
@@ -154,9 +161,7 @@ await run('review: purpose first, then footage plays, steps and snapshots', asyn
   });
   check(noPurpose === 400, `a playlist without a purpose is refused (got ${noPurpose})`);
   await page.getByRole('button', { name: 'Watch from the selected time' }).click();
-  await page.getByLabel('Purpose').selectOption('incident_review');
-  await page.getByLabel('In your own words').fill(purposeText);
-  await page.getByRole('button', { name: 'Continue to footage' }).click();
+  await givePurpose(page, 'incident_review', purposeText);
   await page.waitForFunction(() => document.querySelector('video.footage')?.readyState >= 2, null, { timeout: 20_000 });
   await page.getByRole('button', { name: 'Play', exact: true }).click();
   const t0 = await page.evaluate(() => document.querySelector('video').currentTime);
@@ -198,9 +203,7 @@ await run('review: the activity strip, next activity, and search by region with 
   check(await page.locator('.activity-strip .act').count() === 0, 'no activity is shown before a purpose is stated');
   const activityPurpose = `${purposeText} (activity)`;
   await page.getByRole('button', { name: 'Show activity' }).click();
-  await page.getByLabel('Purpose').selectOption('incident_review');
-  await page.getByLabel('In your own words').fill(activityPurpose);
-  await page.getByRole('button', { name: 'Continue to footage' }).click();
+  await givePurpose(page, 'incident_review', activityPurpose);
   // The lobby's street scene moves all the time: the strip fills where there is footage.
   await page.locator('.activity-strip .act').first().waitFor({ timeout: 20_000 });
   const slices = await page.locator('.activity-strip .act').count();
@@ -249,9 +252,7 @@ await run('live view: purpose first, then the picture follows the recording', as
   const page = manager1;
   await page_goto(page, '#/cameras');
   await page.getByRole('button', { name: 'Live view of Lobby' }).click();
-  await page.getByLabel('Purpose').selectOption('system_check');
-  await page.getByLabel('In your own words').fill(`live ${purposeText}`);
-  await page.getByRole('button', { name: 'Continue to footage' }).click();
+  await givePurpose(page, 'system_check', `live ${purposeText}`);
   const liveStart = Date.now();
   await page.waitForFunction(() => document.querySelector('video.footage')?.currentTime > 0.5, null, { timeout: 20_000 });
   const t0 = await page.evaluate(() => document.querySelector('video').currentTime);
@@ -325,9 +326,7 @@ await run('an H.265 camera plays in Chromium, recorded and live (the server conv
   await page_goto(page, '#/review?camera=door&window=900');
   await page.locator('.seg-footage').first().waitFor();
   await page.getByRole('button', { name: 'Watch from the selected time' }).click();
-  await page.getByLabel('Purpose').selectOption('incident_review');
-  await page.getByLabel('In your own words').fill(hevcPurpose);
-  await page.getByRole('button', { name: 'Continue to footage' }).click();
+  await givePurpose(page, 'incident_review', hevcPurpose);
   const asked = Date.now();
   await page.waitForFunction(() => document.querySelector('video.footage')?.readyState >= 2, null, { timeout: 30_000 });
   console.log(`  first recorded H.265 picture ${((Date.now() - asked) / 1000).toFixed(2)} s after asking`);
@@ -359,9 +358,7 @@ await run('an H.265 camera plays in Chromium, recorded and live (the server conv
 
   await page_goto(page, '#/cameras');
   await page.getByRole('button', { name: 'Live view of Door' }).click();
-  await page.getByLabel('Purpose').selectOption('system_check');
-  await page.getByLabel('In your own words').fill(`live ${hevcPurpose}`);
-  await page.getByRole('button', { name: 'Continue to footage' }).click();
+  await givePurpose(page, 'system_check', `live ${hevcPurpose}`);
   await page.waitForFunction(() => document.querySelector('video.footage')?.currentTime > 0.5, null, { timeout: 30_000 });
   const l0 = await page.evaluate(() => document.querySelector('video').currentTime);
   await page.waitForFunction((t) => document.querySelector('video').currentTime > t + 2, l0, { timeout: 30_000 });
@@ -388,9 +385,7 @@ await run('three cameras play together in a 2x2 grid from one timeline, within 0
   const page = manager1;
   await page_goto(page, '#/review-together?cameras=lobby,yard,door&window=900');
   await page.getByRole('button', { name: 'Show together' }).click();
-  await page.getByLabel('Purpose').selectOption('incident_review');
-  await page.getByLabel('In your own words').fill(`grid ${purposeText}`);
-  await page.getByRole('button', { name: 'Continue to footage' }).click();
+  await givePurpose(page, 'incident_review', `grid ${purposeText}`);
   await page.getByText(/^Footage loaded/).waitFor({ timeout: 60_000 });
   check(await page.locator('.grid-cell video').count() === 3, 'three players in the grid');
   await page.getByRole('button', { name: 'Play', exact: true }).click();
@@ -561,6 +556,21 @@ async function apiAs(page, method, url, body) {
   return page.evaluate(async ([m, u, b]) => (await import('/js/api.js')).api(m, u, b), [method, url, body]);
 }
 
+// A request brought to an export through the API, as the steps that start from one need it:
+// `logger` logs `request` and records each of `checks`, then sends it for decision;
+// `decider` approves it with `reason` and starts its export (`exportOptions`). Each call
+// fails the step if the server refuses it. Returns the request and the export started.
+async function approvedRequestExporting(logger, decider, request, { checks, reason, exportOptions = {} }) {
+  const logged = await apiAs(logger, 'POST', '/api/v1/requests', request);
+  for (const s of checks) {
+    await apiAs(logger, 'POST', `/api/v1/requests/${logged.id}/verifications`, { step: s, note: 'checked' });
+  }
+  await apiAs(logger, 'POST', `/api/v1/requests/${logged.id}/submit`, {});
+  await apiAs(decider, 'POST', `/api/v1/requests/${logged.id}/decision`, { approve: true, reason });
+  const started = await apiAs(decider, 'POST', `/api/v1/requests/${logged.id}/exports`, exportOptions);
+  return { logged, started };
+}
+
 await run('a DSAR\'s clock stops while the requester is asked for ID and restarts when they answer', async () => {
   const now = Date.now();
   const logged = await apiAs(manager1, 'POST', '/api/v1/requests', {
@@ -598,15 +608,10 @@ await run('a DSAR\'s clock stops while the requester is asked for ID and restart
 // package" and the handover form anyway: the download failed with no word in the page.
 await run('a DSAR package is not offered for download or handover until redacted or justified', async () => {
   const now = Date.now();
-  const logged = await apiAs(manager1, 'POST', '/api/v1/requests', {
+  const { logged } = await approvedRequestExporting(manager1, manager2, {
     type: 'dsar', requester_name: 'A Resident', legal_basis: 'right_of_access', description: 'me at the door',
-    ranges: [{ camera: 'lobby', from: new Date(now - 12_000).toISOString(), to: new Date(now - 4_000).toISOString() }] });
-  for (const s of ['received_in_writing', 'identity_documents_seen']) {
-    await apiAs(manager1, 'POST', `/api/v1/requests/${logged.id}/verifications`, { step: s, note: 'checked' });
-  }
-  await apiAs(manager1, 'POST', `/api/v1/requests/${logged.id}/submit`, {});
-  await apiAs(manager2, 'POST', `/api/v1/requests/${logged.id}/decision`, { approve: true, reason: 'right of access' });
-  await apiAs(manager2, 'POST', `/api/v1/requests/${logged.id}/exports`, {});
+    ranges: [{ camera: 'lobby', from: new Date(now - 12_000).toISOString(), to: new Date(now - 4_000).toISOString() }] },
+  { checks: ['received_in_writing', 'identity_documents_seen'], reason: 'right of access' });
   const page = manager2;
   await page_goto(page, `#/requests/${logged.id}`);
   // The deadline is the end of a UK day, said so, not midnight of the day after.
@@ -632,16 +637,11 @@ await run('a DSAR package is not offered for download or handover until redacted
 
 await run('redact with a manual region', async () => {
   const now = Date.now();
-  const logged = await apiAs(manager1, 'POST', '/api/v1/requests', {
+  const { logged } = await approvedRequestExporting(manager1, manager2, {
     type: 'insurer', requester_name: 'Claims handler', organisation: 'Example Insurance', reference: 'CLM-0043',
     legal_basis: 'legal_proceedings', description: 'a fall in the lobby',
-    ranges: [{ camera: 'lobby', from: new Date(now - 12_000).toISOString(), to: new Date(now).toISOString() }] });
-  for (const s of ['received_in_writing', 'identity_callback']) {
-    await apiAs(manager1, 'POST', `/api/v1/requests/${logged.id}/verifications`, { step: s, note: 'checked' });
-  }
-  await apiAs(manager1, 'POST', `/api/v1/requests/${logged.id}/submit`, {});
-  await apiAs(manager2, 'POST', `/api/v1/requests/${logged.id}/decision`, { approve: true, reason: 'proportionate' });
-  await apiAs(manager2, 'POST', `/api/v1/requests/${logged.id}/exports`, {});
+    ranges: [{ camera: 'lobby', from: new Date(now - 12_000).toISOString(), to: new Date(now).toISOString() }] },
+  { checks: ['received_in_writing', 'identity_callback'], reason: 'proportionate' });
   const page = manager2;
   await page_goto(page, `#/requests/${logged.id}`);
   const panel = page.locator('.redaction').first();
@@ -836,15 +836,10 @@ await run('the export plays in its own player from the folder, which checks ever
   const m2 = await signedIn('manager2');
   const now = Date.now();
   const ranges = ['lobby', 'yard'].map((camera) => ({ camera, from: new Date(now - 8_000).toISOString(), to: new Date(now).toISOString() }));
-  const logged = await apiAs(m1, 'POST', '/api/v1/requests', {
+  const { started } = await approvedRequestExporting(m1, m2, {
     type: 'insurer', requester_name: 'Claims handler', organisation: 'Example Insurance', reference: 'CLM-0077',
-    legal_basis: 'legal_proceedings', description: 'a collision in the yard seen from the lobby', ranges });
-  for (const s of ['received_in_writing', 'identity_callback']) {
-    await apiAs(m1, 'POST', `/api/v1/requests/${logged.id}/verifications`, { step: s, note: 'checked' });
-  }
-  await apiAs(m1, 'POST', `/api/v1/requests/${logged.id}/submit`, {});
-  await apiAs(m2, 'POST', `/api/v1/requests/${logged.id}/decision`, { approve: true, reason: 'proportionate' });
-  const started = await apiAs(m2, 'POST', `/api/v1/requests/${logged.id}/exports`, { include_originals: true });
+    legal_basis: 'legal_proceedings', description: 'a collision in the yard seen from the lobby', ranges },
+  { checks: ['received_in_writing', 'identity_callback'], reason: 'proportionate', exportOptions: { include_originals: true } });
   const id = started.export_id;
   // It waits for the segments still being recorded, then builds.
   let ex;
@@ -1102,9 +1097,7 @@ await run('search by region finds the scripted crossings of a known region withi
   await page_goto(page, '#/review?camera=scene&window=900');
   await page.locator('.seg-footage').first().waitFor();
   await page.getByRole('button', { name: 'Show the camera\'s picture' }).click();
-  await page.getByLabel('Purpose').selectOption('incident_review');
-  await page.getByLabel('In your own words').fill(`scene ${purposeText}`);
-  await page.getByRole('button', { name: 'Continue to footage' }).click();
+  await givePurpose(page, 'incident_review', `scene ${purposeText}`);
   await page.waitForFunction(() => document.querySelector('.region-canvas img')?.naturalWidth > 0, null, { timeout: 20_000 });
   // The box over the left third, from the top of the picture to the bottom.
   const box = await page.locator('.region-canvas').boundingBox();
@@ -1164,9 +1157,7 @@ await run('camera clocks, days of footage and live stills on the camera and heal
   check(/\d+ days? at the current rate/.test(await doorRow.innerText()), 'the health page gives its days of footage');
   // Live stills are footage: a purpose first, then one picture per camera.
   await page.getByRole('button', { name: 'Show live stills' }).click();
-  await page.getByLabel('Purpose').selectOption('system_check');
-  await page.getByLabel('In your own words').fill('Health check of every camera');
-  await page.getByRole('button', { name: 'Continue to footage' }).click();
+  await givePurpose(page, 'system_check', 'Health check of every camera');
   await page.waitForFunction(() => [...document.querySelectorAll('img.health-still')]
     .filter((i) => i.complete && i.naturalWidth > 0).length >= 2, null, { timeout: 30_000 });
   await shot(page, '15c-health-stills');
