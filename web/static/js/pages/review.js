@@ -1,8 +1,9 @@
 // Review: pick a camera and a time; see the recorded footage and gaps on a timeline, and
 // under it the activity strip (how much moved when); play, pause, scrub, step frame by
-// frame, jump to the next or previous activity, change speed; take a snapshot; search by
-// region (region_search.js). Footage, and activity with it, is fetched only after the
-// stated purpose (purpose.js), which goes with every footage request.
+// frame, jump to the next or previous activity, change speed; take a snapshot (saved as a
+// file by managers and the DPO only); search by region (region_search.js). Footage, and
+// activity with it, is fetched only after the stated purpose (purpose.js), which goes with
+// every footage request.
 import { get, query } from '../api.js';
 import { h, clear, field, select, messageLine, pageHeader, button } from '../ui.js';
 import { timeEl, ukDateTime, fromUkLocal, toUkInputs, utcIso, duration } from '../time.js';
@@ -13,6 +14,7 @@ import { regionSearch } from './region_search.js';
 const WINDOWS = [['900', '15 minutes'], ['3600', '1 hour'], ['14400', '4 hours'], ['43200', '12 hours'], ['86400', '24 hours']];
 const SPEEDS = ['0.25', '0.5', '1', '2', '4', '8'];
 const NEWEST_LEAD_MS = 30_000;
+const MAY_SAVE_STILLS = ['manager', 'dpo'];
 
 export async function render(main, { session, params }) {
   let purpose = null;   // this review session's stated purpose
@@ -286,8 +288,19 @@ export async function render(main, { session, params }) {
     const url = `/api/v1/cameras/${encodeURIComponent(timeline.camera)}/thumbnail.jpg` + query({ at: utcIso(new Date(Math.ceil(at) + 1)), ...purpose });  // the records keep microseconds; stay inside the segment
     const img = h('img', { src: url, alt: `Snapshot of ${names[timeline.camera] || timeline.camera} at ${ukDateTime(at)}` });
     img.addEventListener('error', () => msg.show('The snapshot could not be made (a gap, or the server is busy).', 'error'));
-    const name = `snapshot-${timeline.camera}-${new Date(at).toISOString().replace(/[:.]/g, '-')}.jpg`;
-    clear(snapBox, h('figure', {}, img, h('figcaption', {}, 'Snapshot at ', timeEl(at), ' ', h('a', { href: url, download: name }, 'Download'))));
+    clear(snapBox, h('figure', {}, img, h('figcaption', {}, 'Snapshot at ', timeEl(at), ' ', saveStill(at))));
+  }
+
+  // Looking at a frame is viewing; a still saved as a file is a copy of footage leaving the
+  // system, so, like an export's package, it is a manager's or the DPO's to take (the server
+  // refuses staff), each one an access-log entry with the purpose.
+  function saveStill(at) {
+    if (!MAY_SAVE_STILLS.includes(session.user.role)) {
+      return h('p', { class: 'still-note' }, 'Saving a still needs a manager or the DPO: a saved picture is a copy of footage leaving the system. '
+        + 'Ask a manager, or log a request: its footage goes out in the request’s export.');
+    }
+    const url = `/api/v1/cameras/${encodeURIComponent(timeline.camera)}/still.jpg` + query({ at: utcIso(new Date(Math.ceil(at) + 1)), ...purpose });
+    return h('a', { class: 'button', href: url, download: '' }, 'Save still');
   }
 
   video.addEventListener('play', () => { playBtn.textContent = 'Pause'; });
