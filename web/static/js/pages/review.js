@@ -6,7 +6,7 @@
 // every footage request.
 import { get, query } from '../api.js';
 import { h, clear, field, select, messageLine, pageHeader, button } from '../ui.js';
-import { timeEl, ukDateTime, fromUkLocal, toUkInputs, utcIso, duration } from '../time.js';
+import { timeEl, ukDateTime, ukTime, fromUkLocal, toUkInputs, utcIso, duration } from '../time.js';
 import { askPurpose, PURPOSE_LABELS } from '../purpose.js';
 import { FootagePlayer } from '../player.js';
 import { regionSearch } from './region_search.js';
@@ -33,6 +33,7 @@ export async function render(main, { session, params }) {
   }
   const list = await get('/api/v1/cameras').catch(() => ({ cameras: [] }));
   const names = Object.fromEntries(list.cameras.map((c) => [c.id, c.name || c.id]));
+  const segmentSeconds = Object.fromEntries(list.cameras.map((c) => [c.id, c.segment_seconds]));
 
   // By default the last hour (or the given length), so the newest footage is at the right.
   const windowSel = select('window', WINDOWS, params.get('window') || '3600');
@@ -45,6 +46,7 @@ export async function render(main, { session, params }) {
     field('Camera', cameraSel), field('Date (UK)', dateIn), field('From (UK time)', timeIn), field('Length', windowSel),
     h('button', { type: 'submit', class: 'primary' }, 'Show timeline'));
 
+  const recordingNote = h('p', { class: 'recording-note', hidden: true });
   const purposeLine = h('p', { class: 'purpose-line', hidden: true });
   const purposeBox = h('div');
   const bar = h('div', { class: 'timeline-bar', role: 'presentation' });
@@ -95,7 +97,7 @@ export async function render(main, { session, params }) {
     purpose: () => purpose,
     onPlay: (peakMs) => playMoment(peakMs),
   });
-  main.append(pageHeader('Review footage'), picker, msg, timelineBox, h('div', { class: 'actions' }, watchBtn), purposeLine, purposeBox, playerBox, search.element);
+  main.append(pageHeader('Review footage'), picker, msg, recordingNote, timelineBox, h('div', { class: 'actions' }, watchBtn), purposeLine, purposeBox, playerBox, search.element);
   watchBtn.hidden = true;
 
   function span() { return timeline ? timeline.to - timeline.from : 1; }
@@ -221,8 +223,26 @@ export async function render(main, { session, params }) {
       openAtNewest = false;
       showCursor(first ? Math.max(from, Date.parse(first.start), newest) : from);
       watchBtn.hidden = !first;
-      msg.show(first ? 'Choose a time on the timeline, then watch.' : 'No complete footage in this range.', first ? 'info' : 'warn');
+      const recording = t.segments.find((s) => s.state !== 'complete');
+      if (first) msg.show('Choose a time on the timeline, then watch.', 'info');
+      else if (recording) msg.show('No footage to review in this range yet: it is still being recorded.', 'info');
+      else msg.show('No complete footage in this range.', 'warn');
+      showRecordingNote(first ? null : recording);
     } catch (e) { msg.error(e); }
+  }
+
+  // A segment is reviewable once it is complete (a new camera's first one after a segment's
+  // length), so until then say when that will be, and that live view shows the camera now.
+  function showRecordingNote(recording) {
+    recordingNote.hidden = !recording;
+    if (!recording) return;
+    const secs = segmentSeconds[timeline.camera];
+    const due = secs ? Date.parse(recording.start) + secs * 1000 : null;
+    const when = due === null ? 'once its segment is complete'
+      : due > Date.now() ? `once its segment is complete, at about ${ukTime(due)} (this camera's segments are ${duration(secs)} long)`
+        : 'as soon as its segment is complete (it ends at the next whole picture the camera sends)';
+    clear(recordingNote, `Footage appears here ${when}; then choose Show timeline again. Until then `,
+      h('a', { href: `#/live?camera=${encodeURIComponent(timeline.camera)}` }, 'live view'), ' shows the camera now.');
   }
 
   async function ensurePurpose() {
