@@ -33,6 +33,7 @@ constexpr HandlerEntry kHandlers[] = {
     {RouteId::kTimeline, HandleTimeline},
     {RouteId::kPlaylist, HandlePlaylist},
     {RouteId::kThumbnail, HandleThumbnail},
+    {RouteId::kSaveStill, HandleSaveStill},
     {RouteId::kActivity, HandleActivity},
     {RouteId::kActivitySearch, HandleActivitySearch},
     {RouteId::kSegmentFile, HandleSegmentFile},

@@ -18,6 +18,7 @@ Result<HttpResponse> HandleListCameras(ApiContext&, const Call&);
 Result<HttpResponse> HandleTimeline(ApiContext&, const Call&);
 Result<HttpResponse> HandlePlaylist(ApiContext&, const Call&);
 Result<HttpResponse> HandleThumbnail(ApiContext&, const Call&);
+Result<HttpResponse> HandleSaveStill(ApiContext&, const Call&);
 Result<HttpResponse> HandleActivity(ApiContext&, const Call&);
 Result<HttpResponse> HandleActivitySearch(ApiContext&, const Call&);
 Result<HttpResponse> HandleSegmentFile(ApiContext&, const Call&);

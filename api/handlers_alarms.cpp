@@ -112,7 +112,13 @@ Result<std::vector<CameraFigures>> GatherCameras(
     auto segments = ctx.db.ListSegments(id, {now.us - kMicrosPerDay}, now);
     if (!segments.ok()) return FromRecords(segments.status(), "list segments");
     c.footage.camera = id;
-    for (const auto& s : *segments) c.footage.bytes_last_day += static_cast<uint64_t>(s.bytes);
+    UtcMicros first = now;
+    for (const auto& s : *segments) {
+      c.footage.bytes_last_day += static_cast<uint64_t>(s.bytes);
+      first = std::min(first, s.start);
+    }
+    // The rate is measured over the time the bytes took, not assumed to be a day's.
+    c.footage.recorded_span_us = std::min(now.us - first.us, kMicrosPerDay);
     auto it = stored.find(id);
     if (it != stored.end()) c.footage.stored_bytes = static_cast<uint64_t>(it->second);
     auto quota = limits.quota_bytes.find(id);
@@ -133,51 +139,60 @@ nlohmann::json OptionalJson(const std::optional<double>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json();
 }
 
-nlohmann::json CameraJson(const CameraFigures& c, const health::FootageOutlook& outlook) {
+// When a days figure held back for want of a measured rate can be given (null: given now,
+// or nothing recorded to measure).
+nlohmann::json EstimateFromJson(UtcMicros now, const std::optional<int64_t>& in_us) {
+  return in_us && *in_us > 0 ? TimeJson(now + *in_us) : nlohmann::json();
+}
+
+nlohmann::json CameraJson(const CameraFigures& c, const health::FootageOutlook& outlook,
+                          UtcMicros now) {
   const records::CameraStatusRow* s = c.status;
   const auto& f = c.footage;
   const std::optional<int64_t>& days = f.retention_days;
-  return {
-      {"id", c.id},
-      {"name", c.name},
-      {"online", s != nullptr && s->online},
-      {"last_picture", s ? TimeJson(s->last_packet) : nlohmann::json()},
-      {"last_error", s && s->last_error ? nlohmann::json(*s->last_error) : nlohmann::json()},
-      {"bitrate_bps", s ? s->bitrate_bps : 0},
-      {"bytes_last_day", f.bytes_last_day},
-      {"stored_bytes", f.stored_bytes},
-      {"quota_bytes", f.quota_bytes ? nlohmann::json(*f.quota_bytes) : nlohmann::json()},
-      {"retention_days", days ? nlohmann::json(*days) : nlohmann::json()},
-      {"retention_needs_bytes",
-       days ? nlohmann::json(f.bytes_last_day * static_cast<uint64_t>(*days)) : nlohmann::json()},
-      {"footage_days", OptionalJson(outlook.days)},
-      {"short_of_retention", outlook.short_of_retention},
-      {"clock", c.clock},
-      {"may_view", c.may_view}};
+  return {{"id", c.id},
+          {"name", c.name},
+          {"online", s != nullptr && s->online},
+          {"last_picture", s ? TimeJson(s->last_packet) : nlohmann::json()},
+          {"last_error", s && s->last_error ? nlohmann::json(*s->last_error) : nlohmann::json()},
+          {"bitrate_bps", s ? s->bitrate_bps : 0},
+          {"bytes_last_day", f.bytes_last_day},
+          {"stored_bytes", f.stored_bytes},
+          {"quota_bytes", f.quota_bytes ? nlohmann::json(*f.quota_bytes) : nlohmann::json()},
+          {"retention_days", days ? nlohmann::json(*days) : nlohmann::json()},
+          {"retention_needs_bytes", days && outlook.bytes_per_day
+                                        ? nlohmann::json(static_cast<uint64_t>(
+                                              *outlook.bytes_per_day * static_cast<double>(*days)))
+                                        : nlohmann::json()},
+          {"bytes_per_day", OptionalJson(outlook.bytes_per_day)},
+          {"footage_days", OptionalJson(outlook.days)},
+          {"footage_days_from", EstimateFromJson(now, outlook.estimate_in_us)},
+          {"short_of_retention", outlook.short_of_retention},
+          {"clock", c.clock},
+          {"may_view", c.may_view}};
 }
 
-// The cameras' status, clock, footage rate and days of footage; adds the bytes written in
-// the last day to *per_day.
+// The cameras' status, clock, footage rate and days of footage; puts each camera's footage
+// figures in *footage, for the disk's days left.
 // viewable: the cameras whose live still the reader may fetch (a still is footage: only
 // for those permitted the camera, and fetched with a purpose).
 Result<nlohmann::json> CamerasJson(ApiContext& ctx, const CameraNames& names,
                                    const std::vector<std::string>& viewable,
                                    const std::optional<health::DiskSpace>& disk,
-                                   const HealthLimits& limits, uint64_t* per_day) {
+                                   const HealthLimits& limits,
+                                   std::vector<health::CameraFootage>* footage) {
   auto statuses = ctx.db.ListCameraStatus();
   if (!statuses.ok()) return FromRecords(statuses.status(), "read camera status");
   auto stored = ctx.db.FootageBytesByCamera();
   if (!stored.ok()) return FromRecords(stored.status(), "sum footage per camera");
   auto cameras = GatherCameras(ctx, names, limits, viewable, *statuses, *stored);
   if (!cameras.ok()) return cameras.status();
-  std::vector<health::CameraFootage> footage;
-  for (const CameraFigures& c : *cameras) {
-    footage.push_back(c.footage);
-    *per_day += c.footage.bytes_last_day;
-  }
-  auto outlook = health::FootageDays(disk.value_or(health::DiskSpace{}), footage);
+  footage->clear();
+  for (const CameraFigures& c : *cameras) footage->push_back(c.footage);
+  auto outlook = health::FootageDays(disk.value_or(health::DiskSpace{}), *footage);
   nlohmann::json out = nlohmann::json::array();
-  for (const CameraFigures& c : *cameras) out.push_back(CameraJson(c, outlook[c.id]));
+  const UtcMicros now = ctx.clock.Now();
+  for (const CameraFigures& c : *cameras) out.push_back(CameraJson(c, outlook[c.id], now));
   return out;
 }
 
@@ -292,17 +307,18 @@ std::string HealthMetrics(ApiContext& ctx) {
     out += "custodian_disk_total_bytes " + std::to_string(disk->total_bytes) + "\n";
   }
   auto names = LoadCameraNames(ctx);
-  uint64_t per_day = 0;
-  auto cameras = names.ok() ? CamerasJson(ctx, *names, {}, disk, limits, &per_day)
+  std::vector<health::CameraFootage> footage;
+  auto cameras = names.ok() ? CamerasJson(ctx, *names, {}, disk, limits, &footage)
                             : Result<nlohmann::json>(names.status());
   if (cameras.ok()) {
     out += CameraMetrics(*cameras);
-    if (disk && per_day > 0) {
+    const auto outlook = health::DiskDaysLeft(disk ? disk->free_bytes : 0, footage);
+    if (disk && outlook.days_left) {
       std::ostringstream left;
-      left << std::fixed << std::setprecision(3)
-           << static_cast<double>(disk->free_bytes) / static_cast<double>(per_day);
+      left << std::fixed << std::setprecision(3) << *outlook.days_left;
       out += Gauge("custodian_disk_days_left",
-                   "Days until the disk is full at the last day's footage rate.") +
+                   "Days until the disk is full at the cameras' measured footage rate "
+                   "(absent until every recording camera has recorded for 3 hours).") +
              "custodian_disk_days_left " + left.str() + "\n";
     }
   }
@@ -322,20 +338,24 @@ Result<HttpResponse> HandleHealthStatus(ApiContext& ctx, const Call& call) {
   const auto d = DiskOf(ctx.options.data_dir, limits.high_watermark_percent);
   auto viewable = PermittedCameras(ctx, call.user());
   if (!viewable.ok()) return viewable.status();
-  uint64_t per_day = 0;
-  auto cameras = CamerasJson(ctx, *names, *viewable, d, limits, &per_day);
+  std::vector<health::CameraFootage> footage;
+  auto cameras = CamerasJson(ctx, *names, *viewable, d, limits, &footage);
   if (!cameras.ok()) return cameras.status();
+  uint64_t per_day = 0;
+  for (const auto& f : footage) per_day += f.bytes_last_day;
   nlohmann::json disk = nullptr;
   if (d) {
+    const auto outlook = health::DiskDaysLeft(d->free_bytes, footage);
     disk = {{"total_bytes", d->total_bytes},
             {"free_bytes", d->free_bytes},
             {"used_bytes", d->total_bytes - d->free_bytes},
             {"footage_room_bytes", health::FootageRoom(*d)},
             {"high_watermark_percent", d->high_watermark_percent},
             {"footage_bytes_last_day", per_day},
-            {"days_left", per_day > 0 ? nlohmann::json(static_cast<double>(d->free_bytes) /
-                                                       static_cast<double>(per_day))
-                                      : nlohmann::json()}};
+            {"footage_bytes_per_day", OptionalJson(outlook.bytes_per_day)},
+            {"days_left", OptionalJson(outlook.days_left)},
+            {"days_left_from", EstimateFromJson(ctx.clock.Now(), outlook.estimate_in_us)},
+            {"rate_min_hours", health::kMinRateSpanUs / (3600 * kMicrosPerSecond)}};
   }
   auto backup = ctx.db.GetSetting(health::kLastBackupSetting);
   if (!backup.ok()) return FromRecords(backup.status(), "read the last backup");

@@ -332,6 +332,8 @@ Result<HttpResponse> HandleListCameras(ApiContext& ctx, const Call& call) {
     }
     item["configured"] = configured != nullptr;
     if (configured) {
+      // Review says when a new camera's first segment will be complete (and reviewable).
+      item["segment_seconds"] = config::EffectiveSegmentSeconds(*site, *configured);
       auto retention = RetentionJson(ctx, *site, *configured, *changes);
       if (!retention.ok()) return retention.status();
       item["retention"] = *retention;

@@ -1,7 +1,8 @@
-// The routes that reveal recorded footage: segment download, HLS playlist, thumbnail. Each
-// one checks the camera permission and the stated purpose (AdmitFootage), and joins the
-// person's viewing that reaches the footage or starts one (EnterViewing), whose start entry
-// is written before any footage leaves: an entry covers every byte sent.
+// The routes that reveal recorded footage: segment download, HLS playlist, thumbnail, saved
+// still. Each one checks the camera permission and the stated purpose (AdmitFootage), and
+// joins the person's viewing that reaches the footage or starts one (EnterViewing), whose
+// start entry is written before any footage leaves: an entry covers every byte sent. A saved
+// still is the exception: an entry of its own each time.
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -175,6 +176,39 @@ Result<HttpResponse> HandlePlaylist(ApiContext& ctx, const Call& call) {
   return r;
 }
 
+namespace {
+
+// The picture nearest `at` and the segment it came from.
+struct Picture {
+  SegmentRow segment;
+  std::string jpeg;
+};
+
+// Finds and renders the picture of an admitted request; a failure is logged and returned.
+Result<Picture> RenderPicture(ApiContext& ctx, const Call& call, const FootageScope& scope,
+                              const Purpose& purpose, UtcMicros at) {
+  // The sub stream's picture where the sub stream is recorded: a smaller GOP to decode.
+  auto found = SegmentAt(ctx, config::SubStreamId(scope.camera), at);
+  if (found.ok() && !*found) found = SegmentAt(ctx, scope.camera, at);
+  if (!found.ok()) return found.status();
+  if (!*found) return FootageFailed(ctx, call, scope, purpose, NotFound("no footage at that time"));
+  auto opened = OpenSegmentFile(ctx, **found);  // refuses a missing file or an unsafe path
+  if (!opened.ok()) return FootageFailed(ctx, call, scope, purpose, opened.status());
+  Result<std::string> jpeg = [&] {
+    std::lock_guard one_at_a_time(ctx.thumbnail_mu);
+    return RenderThumbnailJpeg(ctx.options.data_dir + "/" + (*found)->path, at - (*found)->start);
+  }();
+  if (!jpeg.ok()) return FootageFailed(ctx, call, scope, purpose, jpeg.status());
+  return Picture{**found, std::move(jpeg).value()};
+}
+
+std::string PictureSource(const Picture& p, const std::string& camera) {
+  return "segment " + std::to_string(p.segment.id) + " of camera " + camera +
+         (config::IsSubStreamId(p.segment.camera_id) ? " (sub stream)" : "");
+}
+
+}  // namespace
+
 Result<HttpResponse> HandleThumbnail(ApiContext& ctx, const Call& call) {
   auto at = TimeParam(call.request, "at");
   FootageScope scope{call.params.camera, std::nullopt, std::nullopt};
@@ -182,33 +216,50 @@ Result<HttpResponse> HandleThumbnail(ApiContext& ctx, const Call& call) {
   auto purpose = AdmitFootage(ctx, call, scope);
   if (!purpose.ok()) return purpose.status();
   if (!at.ok()) return FootageFailed(ctx, call, scope, *purpose, at.status());
-  // The sub stream's picture where the sub stream is recorded: a smaller GOP to decode.
-  auto found = SegmentAt(ctx, config::SubStreamId(scope.camera), *at);
-  if (found.ok() && !*found) found = SegmentAt(ctx, scope.camera, *at);
-  if (!found.ok()) return found.status();
-  if (!*found) {
-    return FootageFailed(ctx, call, scope, *purpose, NotFound("no footage at that time"));
-  }
-  auto opened = OpenSegmentFile(ctx, **found);  // refuses a missing file or an unsafe path
-  if (!opened.ok()) return FootageFailed(ctx, call, scope, *purpose, opened.status());
-  Result<std::string> jpeg = [&] {
-    std::lock_guard one_at_a_time(ctx.thumbnail_mu);
-    return RenderThumbnailJpeg(ctx.options.data_dir + "/" + (*found)->path, *at - (*found)->start);
-  }();
-  if (!jpeg.ok()) return FootageFailed(ctx, call, scope, *purpose, jpeg.status());
+  auto picture = RenderPicture(ctx, call, scope, *purpose, *at);
+  if (!picture.ok()) return picture.status();
   Reveal reveal;
-  reveal.reach = ScopeOf(**found);
+  reveal.reach = ScopeOf(picture->segment);
   reveal.fetched = scope;
-  reveal.bytes = jpeg->size();
-  reveal.start_detail = "segment " + std::to_string((*found)->id) + " of camera " + scope.camera +
-                        (config::IsSubStreamId((*found)->camera_id) ? " (sub stream)" : "") +
-                        "; first request: a picture at " + FormatUtc(*at);
+  reveal.bytes = picture->jpeg.size();
+  reveal.start_detail =
+      PictureSource(*picture, scope.camera) + "; first request: a picture at " + FormatUtc(*at);
   auto viewing = EnterViewing(ctx, call, *purpose, reveal);
   if (!viewing.ok()) return viewing.status();
   HttpResponse r;
   r.content_type = "image/jpeg";
-  r.body = std::move(jpeg).value();
+  r.body = std::move(picture->jpeg);
   NameViewing(&r, *viewing);
+  return r;
+}
+
+// A still to keep is a copy leaving the system: it never joins a viewing (which would leave
+// no entry of its own) but is one durable access-log entry, written before a byte is sent.
+Result<HttpResponse> HandleSaveStill(ApiContext& ctx, const Call& call) {
+  auto at = TimeParam(call.request, "at");
+  FootageScope scope{call.params.camera, std::nullopt, std::nullopt};
+  if (at.ok()) scope = {call.params.camera, *at, *at};
+  auto purpose = AdmitFootage(ctx, call, scope);
+  if (!purpose.ok()) return purpose.status();
+  if (!at.ok()) return FootageFailed(ctx, call, scope, *purpose, at.status());
+  auto picture = RenderPicture(ctx, call, scope, *purpose, *at);
+  if (!picture.ok()) return picture.status();
+  Status logged = LogFootage(ctx, call, scope, *purpose, AccessResult::kOk,
+                             "still saved as a file: the picture at " + FormatUtc(*at) + " from " +
+                                 PictureSource(*picture, scope.camera) + ", " +
+                                 std::to_string(picture->jpeg.size()) + " bytes");
+  if (!logged.ok()) {
+    return Status(ErrorKind::kUnavailable, logged.message() + ", so no still was sent");
+  }
+  HttpResponse r;
+  r.content_type = "image/jpeg";
+  r.body = std::move(picture->jpeg);
+  std::string stamp = FormatUtc(*at);
+  for (char& c : stamp) {
+    if (c == ':' || c == '.') c = '-';
+  }
+  r.SetHeader("Content-Disposition",
+              "attachment; filename=\"still-" + scope.camera + "-" + stamp + ".jpg\"");
   return r;
 }
 

@@ -36,6 +36,10 @@ const std::array<RouteSpec, static_cast<size_t>(RouteId::kCount)> kRoutes = {{
      true, false, "an HLS playlist of the segments in a time range"},
     {RouteId::kThumbnail, G, "/api/v1/cameras/{camera}/thumbnail.jpg", Access::kFootage,
      "thumbnail", true, false, "a JPEG of the frame nearest a time"},
+    // A saved still is a copy of footage leaving the system, like an export's package: a
+    // manager's (or the DPO's) to take, each one its own access-log entry.
+    {RouteId::kSaveStill, G, "/api/v1/cameras/{camera}/still.jpg", Access::kManager,
+     "still_save", true, false, "the frame nearest a time as a JPEG file to keep"},
     {RouteId::kActivity, G, "/api/v1/cameras/{camera}/activity", Access::kFootage, "activity",
      true, false, "a camera's activity in a time range: heat strip and active stretches"},
     {RouteId::kActivitySearch, G, "/api/v1/cameras/{camera}/activity/search", Access::kFootage,

@@ -39,6 +39,7 @@ enum class RouteId {
   kTimeline,        // GET    /api/v1/cameras/{camera}/timeline?from=&to=
   kPlaylist,        // GET    /api/v1/cameras/{camera}/playlist.m3u8?from=&to=&purpose=
   kThumbnail,       // GET    /api/v1/cameras/{camera}/thumbnail.jpg?at=&purpose=
+  kSaveStill,       // GET    /api/v1/cameras/{camera}/still.jpg?at=&purpose=  (a file to keep)
   kActivity,        // GET    /api/v1/cameras/{camera}/activity?from=&to=&buckets=&purpose=
   kActivitySearch,  // GET    /api/v1/cameras/{camera}/activity/search?from=&to=&regions=&purpose=
   kSegmentFile,     // GET    /api/v1/segments/{segment}/file?purpose=   (Range supported)

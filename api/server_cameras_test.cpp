@@ -182,6 +182,21 @@ TEST_CASE("an admin adds a camera on the simulator and the connection test repor
   CHECK(a.f.db().GetSetting("retention.max_age_days.lobby")->value() == "14");
 }
 
+TEST_CASE("api the camera list gives each configured camera's segment length") {
+  CameraSite s;
+  AdminServer a(s);
+  REQUIRE(a.f.db().UpsertCamera({"fixed", "Fixed", {}}).ok());  // as the recorder would
+  // Review tells someone looking at a new camera when its first segment is complete.
+  json list = json::parse(a.f.Get("/api/v1/cameras", a.admin).body);
+  bool found = false;
+  for (const auto& c : list["cameras"]) {
+    if (c["id"] != "fixed") continue;
+    found = true;
+    CHECK(c["segment_seconds"] == 1);
+  }
+  CHECK(found);
+}
+
 TEST_CASE("a camera's sub stream, make, model and firmware go to its file, list and record") {
   CameraSite s;
   AdminServer a(s);

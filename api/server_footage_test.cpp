@@ -234,6 +234,60 @@ TEST_CASE("api thumbnails are JPEGs of the nearest frame, and none in a gap") {
   CHECK(t.f.LastAccess().result == AccessResult::kError);
 }
 
+TEST_CASE("api saving a still needs a manager and is an access-log entry of its own each time") {
+  Footage t;
+  t.f.AddUser("meg", Role::kManager, {"door-1"});
+  SignedIn meg = t.f.Login("meg");
+  const std::string still =
+      "/api/v1/cameras/door-1/still.jpg?at=" + At(kFootageT0 + 1500000) + "&" + PurposeParams();
+  // Staff may look at the frame in the player (the thumbnail) but not keep it as a file.
+  REQUIRE(t.f.Get("/api/v1/cameras/door-1/thumbnail.jpg?at=" + At(kFootageT0 + 1500000) + "&" +
+                      PurposeParams(),
+                  t.sam)
+              .status == 200);
+  auto refused = t.f.Get(still, t.sam);
+  CHECK(refused.status == 403);
+  CHECK(refused.body.find("manager") != std::string::npos);
+  CHECK(refused.Header("content-disposition").empty());
+  CheckLogged(t.f.LastAccess(), "still_save", AccessResult::kDenied);
+
+  // A manager gets the JPEG as a file to keep, and each still is an entry with its purpose,
+  // even within a viewing that already reaches it.
+  REQUIRE(t.f.Get("/api/v1/cameras/door-1/playlist.m3u8?from=" + At(kFootageT0) +
+                      "&to=" + At(kFootageT0 + 8 * kSecond) + "&" + PurposeParams(),
+                  meg)
+              .status == 200);
+  for (int i = 0; i < 2; ++i) {
+    const size_t before = t.f.AccessLog().size();
+    auto saved = t.f.Get(still, meg);
+    REQUIRE(saved.status == 200);
+    CHECK(saved.Header("content-type") == "image/jpeg");
+    CHECK(saved.Header("content-disposition").find("attachment; filename=\"still-door-1-") == 0);
+    REQUIRE(saved.body.size() > 1000);
+    CHECK(static_cast<unsigned char>(saved.body[0]) == 0xFF);
+    CHECK(static_cast<unsigned char>(saved.body[1]) == 0xD8);
+    auto log = t.f.AccessLog();
+    REQUIRE(log.size() == before + 1);
+    const auto& e = log.back();
+    CHECK(e.action == "still_save");
+    CHECK(e.user_name == "meg");
+    CHECK(e.camera_id == "door-1");
+    CHECK(e.result == AccessResult::kOk);
+    CHECK(e.purpose_category == "incident_review");
+    CHECK(e.purpose_text == kPurposeText);
+    CHECK(e.from == kFootageT0 + 1500000);
+    CHECK(e.to == kFootageT0 + 1500000);
+    CHECK(e.detail.find("still saved as a file") != std::string::npos);
+  }
+  // In a gap there is nothing to save; the failure is logged.
+  auto gap = t.f.Get("/api/v1/cameras/door-1/still.jpg?at=" + At(kFootageT0 + 10 * kSecond) + "&" +
+                         PurposeParams(),
+                     meg);
+  CHECK(gap.status == 404);
+  CHECK(t.f.LastAccess().action == "still_save");
+  CHECK(t.f.LastAccess().result == AccessResult::kError);
+}
+
 TEST_CASE("api footage is not sent when its access-log entry cannot be written") {
   FixtureOptions o;
   o.busy_timeout_ms = 200;

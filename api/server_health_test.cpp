@@ -96,8 +96,9 @@ TEST_CASE(
   f.AddUser("root", Role::kAdmin);
   SignedIn ann = f.Login("ann");
   const UtcMicros now = f.clock.Now();
-  RecordSegment(f, "door-1", {now.us - 600 * kSecond}, 1'000'000'000, 30'400'000);
-  RecordSegment(f, "yard", {now.us - 600 * kSecond}, 1'000'000, std::nullopt);  // no reports
+  // Four hours of recording: enough to measure a daily rate over.
+  RecordSegment(f, "door-1", {now.us - 4 * 3600 * kSecond}, 1'000'000'000, 30'400'000);
+  RecordSegment(f, "yard", {now.us - 4 * 3600 * kSecond}, 1'000'000, std::nullopt);  // no reports
   // A retention no disk here can hold at a gigabyte a day.
   REQUIRE(f.db().SetSetting("retention.max_age_days.door-1", "1000000", std::nullopt).ok());
 
@@ -141,6 +142,30 @@ TEST_CASE(
   CHECK(metrics.body.find("custodian_camera_footage_days{camera=\"door-1\"} ") !=
         std::string::npos);
   CHECK(metrics.body.find("custodian_disk_days_left ") != std::string::npos);
+  // A gigabyte in four hours is six a day, not one.
+  CHECK(door["bytes_per_day"].get<double>() == Approx(6e9));
+  CHECK(h["disk"]["footage_bytes_per_day"].get<double>() == Approx(6e9 + 6e6));
+  CHECK(h["disk"]["days_left"].is_number());
+  CHECK(door["footage_days_from"].is_null());
+
+  // A camera recording for ten minutes: its days, and the disk's, wait for three hours of
+  // recording, and the page is told when that will be.
+  REQUIRE(f.db().UpsertCamera({"porch", "Porch", {}}).ok());
+  RecordSegment(f, "porch", {now.us - 600 * kSecond}, 50'000'000, std::nullopt);
+  h = Body(f.Get("/api/v1/health", ann));
+  json porch;
+  for (const auto& c : h["cameras"]) {
+    if (c["id"] == "porch") porch = c;
+  }
+  REQUIRE(porch.is_object());
+  CHECK(porch["footage_days"].is_null());
+  CHECK(porch["bytes_per_day"].is_null());
+  CHECK(porch["footage_days_from"] == At(UtcMicros{now.us - 600 * kSecond + 3 * 3600 * kSecond}));
+  CHECK(h["disk"]["days_left"].is_null());
+  CHECK(h["disk"]["days_left_from"] == porch["footage_days_from"]);
+  CHECK(h["disk"]["rate_min_hours"] == 3);
+  metrics = f.Get("/metrics", root);
+  CHECK(metrics.body.find("custodian_disk_days_left ") == std::string::npos);
 }
 
 TEST_CASE("api an admin unlocks an account locked by failed sign-ins, and it is logged") {

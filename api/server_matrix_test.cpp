@@ -39,6 +39,7 @@ const Expected kMatrix[] = {
     {RouteId::kTimeline,             "U", "A", "A", "A", "D"},
     {RouteId::kPlaylist,             "U", "A", "A", "A", "D"},
     {RouteId::kThumbnail,            "U", "A", "A", "A", "D"},
+    {RouteId::kSaveStill,            "U", "D", "A", "A", "D"},  // a copy: not staff's
     {RouteId::kActivity,             "U", "A", "A", "A", "D"},
     {RouteId::kActivitySearch,       "U", "A", "A", "A", "D"},
     {RouteId::kSegmentFile,          "U", "A", "A", "A", "D"},
@@ -178,6 +179,11 @@ class Matrix {
       case RouteId::kThumbnail:
         return {"GET",
                 "/api/v1/cameras/door-1/thumbnail.jpg?at=" + At(kFootageT0 + kSecond) + "&" +
+                    PurposeParams(),
+                ""};
+      case RouteId::kSaveStill:
+        return {"GET",
+                "/api/v1/cameras/door-1/still.jpg?at=" + At(kFootageT0 + kSecond) + "&" +
                     PurposeParams(),
                 ""};
       case RouteId::kActivity:

@@ -17,7 +17,7 @@ const VIEWING_ACTIONS = ['live_view', 'live_download', 'live_picture', 'play', '
 
 const ACTION_LABELS = {
   live_view: 'Live view', live_download: 'Live view (video)', live_picture: 'Live picture',
-  play: 'Playback', download: 'Footage download', thumbnail: 'Still picture',
+  play: 'Playback', download: 'Footage download', thumbnail: 'Still picture', still_save: 'Still saved as a file',
   export_download: 'Export package download', redaction_contact_sheet: 'Redaction contact sheet',
   redaction_video: 'Redacted video', redaction_original: 'Original beside a redaction',
   login: 'Sign-in', login_failed: 'Failed sign-in', logout: 'Sign-out', password_change: 'Password change',

@@ -21,14 +21,20 @@ function bytes(n) {
 }
 
 function days(n) {
-  if (n === null || n === undefined) return 'not known yet (no footage in the last day)';
   const d = Math.floor(n);
   return d === 1 ? '1 day' : `${d} days`;
 }
 
+// A days figure is given only once the rate is measured over some hours of recording
+// (`from` is when that will be): minutes of a new camera, scaled to a day, swing widely.
+function notYet(from, minHours) {
+  if (!from) return 'not known yet (no footage in the last day)';
+  return h('span', { class: 'estimate-pending' }, `estimate available after ${minHours} hours of recording (at `, timeEl(from), ')');
+}
+
 // Days of footage a camera keeps at its current rate, against its retention.
-function footageDays(c) {
-  if (c.footage_days === null || c.footage_days === undefined) return 'not known yet (no footage in the last day)';
+function footageDays(c, minHours) {
+  if (c.footage_days === null || c.footage_days === undefined) return notYet(c.footage_days_from, minHours);
   const text = `${days(c.footage_days)} at the current rate`;
   return c.short_of_retention
     ? h('span', {}, badge(text, 'warn'), ` — less than its ${c.retention_days} days: the oldest footage goes early`)
@@ -117,7 +123,9 @@ export async function render(main, { session }) {
     const rows = [
       ['Disk', d ? `${bytes(d.used_bytes)} used, ${bytes(d.free_bytes)} free of ${bytes(d.total_bytes)}` : 'not known'],
       ['Footage recorded in the last day', d ? bytes(d.footage_bytes_last_day) : '—'],
-      ['Free space lasts, at that rate', d ? days(d.days_left) : '—'],
+      ['Free space lasts, at the measured rate', !d ? '—' : d.days_left === null || d.days_left === undefined
+        ? notYet(d.days_left_from, d.rate_min_hours)
+        : `${days(d.days_left)} (at ${bytes(d.footage_bytes_per_day)} a day, measured over the last day, or the hours recorded if fewer)`],
       ['Clock', s.clock.synchronized ? badge('synchronised (NTP)', 'ok') : badge('not synchronised', 'bad')],
       ['Last backup', s.last_backup ? timeEl(s.last_backup) : badge('none recorded', 'warn')],
       ['Holds past their review date', s.holds_past_review ? badge(String(s.holds_past_review), 'warn') : 'none'],
@@ -140,7 +148,7 @@ export async function render(main, { session }) {
     return img;
   }
 
-  function renderCameras(cameras) {
+  function renderCameras(cameras, minHours) {
     const viewable = cameras.some((c) => c.may_view);
     clear(camerasBox, h('h2', { id: 'camera-state' }, 'Cameras'),
       viewable && !stillPurpose ? h('p', {}, 'Live stills are footage: say why you need them first. ', stillsButton) : null,
@@ -157,7 +165,7 @@ export async function render(main, { session }) {
         { title: 'Clock', cell: (c) => cameraClock(c.clock) },
         { title: 'Footage in the last day', cell: (c) => bytes(c.bytes_last_day) },
         { title: 'Kept for', cell: (c) => c.retention_days ? `${c.retention_days} days (needs about ${bytes(c.retention_needs_bytes)})` : 'the site\'s period' },
-        { title: 'Days of footage', cell: footageDays },
+        { title: 'Days of footage', cell: (c) => footageDays(c, minHours) },
       ], cameras, { empty: 'No cameras are configured.' }));
   }
 
@@ -166,7 +174,7 @@ export async function render(main, { session }) {
       const s = await get('/api/v1/health');
       renderAlarms(s.alarms, s.alarm_email);
       renderSite(s);
-      renderCameras(s.cameras);
+      renderCameras(s.cameras, s.disk ? s.disk.rate_min_hours : 3);
     } catch (e) { msg.error(e); }
   }
   await load();

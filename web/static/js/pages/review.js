@@ -1,11 +1,12 @@
 // Review: pick a camera and a time; see the recorded footage and gaps on a timeline, and
 // under it the activity strip (how much moved when); play, pause, scrub, step frame by
-// frame, jump to the next or previous activity, change speed; take a snapshot; search by
-// region (region_search.js). Footage, and activity with it, is fetched only after the
-// stated purpose (purpose.js), which goes with every footage request.
+// frame, jump to the next or previous activity, change speed; take a snapshot (saved as a
+// file by managers and the DPO only); search by region (region_search.js). Footage, and
+// activity with it, is fetched only after the stated purpose (purpose.js), which goes with
+// every footage request.
 import { get, query } from '../api.js';
 import { h, clear, field, select, messageLine, pageHeader, button } from '../ui.js';
-import { timeEl, ukDateTime, fromUkLocal, toUkInputs, utcIso, duration } from '../time.js';
+import { timeEl, ukDateTime, ukTime, fromUkLocal, toUkInputs, utcIso, duration } from '../time.js';
 import { askPurpose, PURPOSE_LABELS } from '../purpose.js';
 import { FootagePlayer } from '../player.js';
 import { regionSearch } from './region_search.js';
@@ -13,6 +14,7 @@ import { regionSearch } from './region_search.js';
 const WINDOWS = [['900', '15 minutes'], ['3600', '1 hour'], ['14400', '4 hours'], ['43200', '12 hours'], ['86400', '24 hours']];
 const SPEEDS = ['0.25', '0.5', '1', '2', '4', '8'];
 const NEWEST_LEAD_MS = 30_000;
+const MAY_SAVE_STILLS = ['manager', 'dpo'];
 
 export async function render(main, { session, params }) {
   let purpose = null;   // this review session's stated purpose
@@ -31,6 +33,7 @@ export async function render(main, { session, params }) {
   }
   const list = await get('/api/v1/cameras').catch(() => ({ cameras: [] }));
   const names = Object.fromEntries(list.cameras.map((c) => [c.id, c.name || c.id]));
+  const segmentSeconds = Object.fromEntries(list.cameras.map((c) => [c.id, c.segment_seconds]));
 
   // By default the last hour (or the given length), so the newest footage is at the right.
   const windowSel = select('window', WINDOWS, params.get('window') || '3600');
@@ -43,6 +46,7 @@ export async function render(main, { session, params }) {
     field('Camera', cameraSel), field('Date (UK)', dateIn), field('From (UK time)', timeIn), field('Length', windowSel),
     h('button', { type: 'submit', class: 'primary' }, 'Show timeline'));
 
+  const recordingNote = h('p', { class: 'recording-note', hidden: true });
   const purposeLine = h('p', { class: 'purpose-line', hidden: true });
   const purposeBox = h('div');
   const bar = h('div', { class: 'timeline-bar', role: 'presentation' });
@@ -93,7 +97,7 @@ export async function render(main, { session, params }) {
     purpose: () => purpose,
     onPlay: (peakMs) => playMoment(peakMs),
   });
-  main.append(pageHeader('Review footage'), picker, msg, timelineBox, h('div', { class: 'actions' }, watchBtn), purposeLine, purposeBox, playerBox, search.element);
+  main.append(pageHeader('Review footage'), picker, msg, recordingNote, timelineBox, h('div', { class: 'actions' }, watchBtn), purposeLine, purposeBox, playerBox, search.element);
   watchBtn.hidden = true;
 
   function span() { return timeline ? timeline.to - timeline.from : 1; }
@@ -219,8 +223,26 @@ export async function render(main, { session, params }) {
       openAtNewest = false;
       showCursor(first ? Math.max(from, Date.parse(first.start), newest) : from);
       watchBtn.hidden = !first;
-      msg.show(first ? 'Choose a time on the timeline, then watch.' : 'No complete footage in this range.', first ? 'info' : 'warn');
+      const recording = t.segments.find((s) => s.state !== 'complete');
+      if (first) msg.show('Choose a time on the timeline, then watch.', 'info');
+      else if (recording) msg.show('No footage to review in this range yet: it is still being recorded.', 'info');
+      else msg.show('No complete footage in this range.', 'warn');
+      showRecordingNote(first ? null : recording);
     } catch (e) { msg.error(e); }
+  }
+
+  // A segment is reviewable once it is complete (a new camera's first one after a segment's
+  // length), so until then say when that will be, and that live view shows the camera now.
+  function showRecordingNote(recording) {
+    recordingNote.hidden = !recording;
+    if (!recording) return;
+    const secs = segmentSeconds[timeline.camera];
+    const due = secs ? Date.parse(recording.start) + secs * 1000 : null;
+    const when = due === null ? 'once its segment is complete'
+      : due > Date.now() ? `once its segment is complete, at about ${ukTime(due)} (this camera's segments are ${duration(secs)} long)`
+        : 'as soon as its segment is complete (it ends at the next whole picture the camera sends)';
+    clear(recordingNote, `Footage appears here ${when}; then choose Show timeline again. Until then `,
+      h('a', { href: `#/live?camera=${encodeURIComponent(timeline.camera)}` }, 'live view'), ' shows the camera now.');
   }
 
   async function ensurePurpose() {
@@ -286,8 +308,19 @@ export async function render(main, { session, params }) {
     const url = `/api/v1/cameras/${encodeURIComponent(timeline.camera)}/thumbnail.jpg` + query({ at: utcIso(new Date(Math.ceil(at) + 1)), ...purpose });  // the records keep microseconds; stay inside the segment
     const img = h('img', { src: url, alt: `Snapshot of ${names[timeline.camera] || timeline.camera} at ${ukDateTime(at)}` });
     img.addEventListener('error', () => msg.show('The snapshot could not be made (a gap, or the server is busy).', 'error'));
-    const name = `snapshot-${timeline.camera}-${new Date(at).toISOString().replace(/[:.]/g, '-')}.jpg`;
-    clear(snapBox, h('figure', {}, img, h('figcaption', {}, 'Snapshot at ', timeEl(at), ' ', h('a', { href: url, download: name }, 'Download'))));
+    clear(snapBox, h('figure', {}, img, h('figcaption', {}, 'Snapshot at ', timeEl(at), ' ', saveStill(at))));
+  }
+
+  // Looking at a frame is viewing; a still saved as a file is a copy of footage leaving the
+  // system, so, like an export's package, it is a manager's or the DPO's to take (the server
+  // refuses staff), each one an access-log entry with the purpose.
+  function saveStill(at) {
+    if (!MAY_SAVE_STILLS.includes(session.user.role)) {
+      return h('p', { class: 'still-note' }, 'Saving a still needs a manager or the DPO: a saved picture is a copy of footage leaving the system. '
+        + 'Ask a manager, or log a request: its footage goes out in the request’s export.');
+    }
+    const url = `/api/v1/cameras/${encodeURIComponent(timeline.camera)}/still.jpg` + query({ at: utcIso(new Date(Math.ceil(at) + 1)), ...purpose });
+    return h('a', { class: 'button', href: url, download: '' }, 'Save still');
   }
 
   video.addEventListener('play', () => { playBtn.textContent = 'Pause'; });
