@@ -28,6 +28,8 @@ constexpr double kMotionFacePx = 6;
 // person.
 constexpr double kPersonAspect = 1.25;
 constexpr int kMinPersonPx = 24;
+// People walking together make one blob: at least this much as tall as wide.
+constexpr double kGroupAspect = 0.6;
 // The fine tiles' scale, and what is small enough to get one: things that move and tracked
 // faces up to this many times min_face_px.
 constexpr double kFineScale = 1.6;
@@ -60,6 +62,42 @@ std::vector<Box> MergeOverlapping(std::vector<Box> boxes) {
   return boxes;
 }
 
+// Figures that background subtraction split (a head above a body where the neck or shoulders
+// match the background, a body above legs): blobs stacked one over another, their centres
+// within half the wider's width, the joined box at most a quarter wider than the wider and
+// the gap between them at most the smaller's height. Only the joined ones are returned.
+std::vector<Box> StackedFigures(const std::vector<Box>& blobs) {
+  std::vector<Box> figures = blobs;
+  std::vector<bool> joined(figures.size(), false);
+  bool merged = true;
+  while (merged) {
+    merged = false;
+    for (size_t i = 0; i < figures.size() && !merged; ++i) {
+      for (size_t j = 0; j < figures.size() && !merged; ++j) {
+        const Box& a = figures[i];  // above
+        const Box& b = figures[j];  // below
+        if (i == j || a.y >= b.y) continue;
+        double dx = std::abs((a.x + a.w / 2.0) - (b.x + b.w / 2.0));
+        int gap = b.y - a.bottom();
+        Box u = FromRect(ToRect(a) | ToRect(b));
+        if (dx > 0.5 * std::max(a.w, b.w) || gap > std::min(a.h, b.h) ||
+            u.w > 1.25 * std::max(a.w, b.w))
+          continue;
+        figures[i] = u;
+        joined[i] = true;
+        figures.erase(figures.begin() + static_cast<long>(j));
+        joined.erase(joined.begin() + static_cast<long>(j));
+        merged = true;
+      }
+    }
+  }
+  std::vector<Box> out;
+  for (size_t i = 0; i < figures.size(); ++i) {
+    if (joined[i]) out.push_back(figures[i]);
+  }
+  return out;
+}
+
 // One scale of the frame cut into the network's square tiles.
 struct Level {
   double scale = 1;
@@ -79,6 +117,22 @@ std::vector<int> TileStarts(int extent) {
 }  // namespace
 
 std::string DefaultCascadeDir() { return "/usr/share/opencv4/haarcascades"; }
+
+std::vector<Box> PeopleIn(const std::vector<Box>& blobs, int frame_height) {
+  std::vector<Box> people;
+  for (const Box& b : blobs) {
+    // One person: taller than wide. People side by side, joined into one blob: up to
+    // 1/kGroupAspect times wider than tall (a car is wider), and at most half the frame tall.
+    bool one = b.h >= kPersonAspect * b.w;
+    bool group = b.h >= kGroupAspect * b.w && b.h <= frame_height / 2;
+    if (b.h >= kMinPersonPx && (one || group)) people.push_back(b);
+  }
+  for (const Box& f : StackedFigures(blobs)) {
+    if (f.h >= kMinPersonPx && f.h >= kPersonAspect * f.w && f.h <= frame_height / 2)
+      people.push_back(f);
+  }
+  return people;
+}
 
 struct Detectors::Impl {
   DetectionParams p;
@@ -355,10 +409,8 @@ std::vector<Detection> Detectors::Detect(const cv::Mat& luma, const cv::Mat& rgb
   Impl& m = *impl_;
   std::vector<Detection> out;
   std::vector<Box> blobs = m.Motion(luma);
-  for (const Box& b : blobs) {
-    out.push_back({b, DetectionKind::kMotion});
-    if (b.h >= kPersonAspect * b.w && b.h >= kMinPersonPx) out.push_back({b, DetectionKind::kPerson});
-  }
+  for (const Box& b : blobs) out.push_back({b, DetectionKind::kMotion});
+  for (const Box& b : PeopleIn(blobs, m.height)) out.push_back({b, DetectionKind::kPerson});
   std::vector<Box> interest, crops, small;
   double small_px = kFineUpTo * m.p.min_face_px;
   for (const Box& b : blobs) {
@@ -444,7 +496,10 @@ nlohmann::json Detectors::Describe() const {
          {"and_times_the_frame_before", kCutJump}}},
        {"global_changes", m.global_changes},
        {"people", "moving figures at least " + std::to_string(kPersonAspect) +
-                      " times taller than wide and " + std::to_string(kMinPersonPx) + " px tall"}});
+                      " times taller than wide and " + std::to_string(kMinPersonPx) +
+                      " px tall; groups at least " + std::to_string(kGroupAspect) +
+                      " times as tall as wide and at most half the frame tall; figures split "
+                      "by background subtraction joined again"}});
   return d;
 }
 

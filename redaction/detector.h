@@ -36,6 +36,12 @@ struct Detection {
 // The default directory of opencv-data's cascades.
 std::string DefaultCascadeDir();
 
+// The people among a frame's moving things (motion blobs, frame pixels; the frame is
+// `frame_height` tall): a figure taller than wide is a person; a blob of people walking
+// together is nearly as tall as wide; a figure that background subtraction split (a head
+// above its body) is joined again. Their heads are masked in faces mode (HeadOf).
+std::vector<Box> PeopleIn(const std::vector<Box>& blobs, int frame_height);
+
 class Detectors {
  public:
   // `params` must have been resolved for the frame rate (ResolveForFrameRate).

@@ -8,6 +8,7 @@
 #include "base/filesystem.h"
 #include "base/testing/temp_dir.h"
 #include "exports/timed_text.h"
+#include "redaction/detector.h"
 #include "redaction/mask.h"
 #include "redaction/options.h"
 #include "redaction/redactor.h"
@@ -309,6 +310,51 @@ TEST_CASE("a moving figure's head mask sits on its head and not above it") {
     }
     CHECK(found);
   }
+}
+
+TEST_CASE("people walking together in one blob have every head masked") {
+  DetectionParams p = ResolveForFrameRate(DetectionParams{}, 10);
+  Tracker tracker(p, 768, 576);
+  // Two people of 30x90 side by side make one 64x92 blob (as tall as wide, not a person by
+  // shape): both heads, 13 px wide at the top of each, are masked.
+  auto blob = [](int f) { return Box{200 + 4 * f, 200, 64, 92}; };
+  const std::vector<Box> people = PeopleIn({blob(0)}, 576);
+  REQUIRE(people.size() == 1);
+  for (int f = 0; f <= 10; f += 2) {
+    tracker.Add(f, {{blob(f), DetectionKind::kMotion}, {blob(f), DetectionKind::kPerson}});
+  }
+  for (int f = 0; f <= 10; f += 2) {
+    INFO("frame " << f);
+    const Box b = blob(f);
+    const Box left_head{b.x + 8, b.y, 13, 13}, right_head{b.x + 42, b.y + 2, 13, 13};
+    bool found = false;
+    for (const MaskBoxAt& m : tracker.BoxesAt(f)) {
+      if (m.kind != DetectionKind::kPerson) continue;
+      found = true;
+      CHECK(Intersect(m.head, left_head) == left_head);
+      CHECK(Intersect(m.head, right_head) == right_head);
+      // The band is the top of the figures: not down to their waists.
+      CHECK(m.head.bottom() <= b.y + 92 / 2);
+    }
+    CHECK(found);
+  }
+}
+
+TEST_CASE("a figure split by background subtraction is joined again and a car is not a person") {
+  // A head blob above its body, 12 px apart where the shoulders matched the background: the
+  // body alone is a person whose top would be its chest; joined, the figure's top is the head.
+  const Box head{300, 100, 20, 22}, body{292, 134, 36, 80};
+  const std::vector<Box> people = PeopleIn({head, body}, 576);
+  bool joined = false;
+  for (const Box& b : people) joined = joined || (b.y == head.y && b.bottom() == body.bottom());
+  CHECK(joined);
+  CHECK(HeadOf(Box{292, 100, 36, 114}).y == 100);
+  // A car (wider than tall), a group-shaped blob taller than half the frame and a small square blob
+  // are nobody; two blobs side by side are not joined.
+  CHECK(PeopleIn({Box{100, 300, 160, 70}}, 576).empty());
+  CHECK(PeopleIn({Box{100, 100, 300, 320}}, 576).empty());
+  CHECK(PeopleIn({Box{100, 100, 20, 20}}, 576).empty());
+  CHECK(PeopleIn({Box{100, 100, 30, 20}, Box{140, 100, 30, 20}}, 576).empty());
 }
 
 // Whether `b` is covered by a mask that keep-subject keeps visible.

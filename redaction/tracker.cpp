@@ -21,6 +21,9 @@ constexpr double kSpeedDoubt = 0.25;
 // How much a held face's mask may grow on every side, as a share of its size (the hold is a
 // second: beyond this the track is flagged as lost for a person to check).
 constexpr double kMaxFaceGrowth = 0.4;
+// A moving figure wider than this share of its height is more than one person side by side
+// (background subtraction joins people walking together): their heads are along its top.
+constexpr double kGroupWidth = 0.5;
 // A face no detector finds is followed on moving things of its size for at most this long
 // after its last detection (hold_frames is a second of frames).
 constexpr double kFollowLimitS = 3.0;
@@ -62,7 +65,10 @@ bool CenterInside(const Box& inner, const Box& outer) {
 
 }  // namespace
 
+bool IsGroup(const Box& person) { return person.w > kGroupWidth * person.h; }
+
 Box HeadOf(const Box& person) {
+  if (IsGroup(person)) return {person.x, person.y, person.w, person.h / 4};
   int w = std::min(person.w, person.h * 3 / 10);
   int h = std::min(person.h / 4, w * 4 / 3);
   return {person.x + (person.w - w) / 2, person.y, w, h};
@@ -408,7 +414,18 @@ std::vector<MaskBoxAt> Tracker::BoxesAt(int64_t frame) const {
                 frame <= t.obs.back().frame + p_.detect_every;
     Box head{};
     if (t.kind == DetectionKind::kPerson) {
-      head = ClipTo(Grow(Enlarge(HeadOf(*b), p_.margin), p_.margin_px), width_, height_);
+      // A group's band of heads grows up and down by the margin of its height, not sideways:
+      // it spans the whole blob already, and the margin of its width would reach far past the
+      // people at its ends (on the CCTV clip 4.14% altered away with a height's margin
+      // sideways, 3.87% without, the same heads masked).
+      Box hb = HeadOf(*b);
+      if (IsGroup(*b)) {
+        int d = static_cast<int>(std::ceil(p_.margin * hb.h));
+        hb = {hb.x, hb.y - d, hb.w, hb.h + 2 * d};
+      } else {
+        hb = Enlarge(hb, p_.margin);
+      }
+      head = ClipTo(Grow(hb, p_.margin_px), width_, height_);
     }
     Box tight = ClipTo(Grow(Enlarge(*b, p_.margin / 2), p_.margin_px), width_, height_);
     out.push_back({ClipTo(m, width_, height_), t.kind, t.id, t.subject && near, head, tight});

@@ -37,7 +37,8 @@ struct MaskBoxAt {
 
 // Head area of a moving figure (the top of its box is the top of the head): a box at the
 // top centre, as wide as 3/10 of the figure's height (a head and the arms' swing) and a
-// quarter of it tall at most.
+// quarter of it tall at most; for a figure wider than half its height (people side by side
+// joined into one), the top quarter across its whole width.
 Box HeadOf(const Box& person);
 
 // A frame whose coverage a person should check.
