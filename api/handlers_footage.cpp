@@ -16,7 +16,9 @@
 #include "api/hls.h"
 #include "api/thumbnail.h"
 #include "api/transcoded_footage.h"
+#include "base/zoneinfo.h"
 #include "config/camera_config.h"
+#include "exports/timed_text.h"
 
 namespace custodian::api {
 
@@ -184,19 +186,43 @@ struct Picture {
   std::string jpeg;
 };
 
+// The camera's name as staff know it (its id when the records have none).
+std::string CameraName(ApiContext& ctx, const std::string& camera) {
+  auto cameras = ctx.db.ListCameras();
+  if (cameras.ok()) {
+    for (const auto& c : *cameras) {
+      if (c.id == camera && !c.name.empty()) return c.name;
+    }
+  }
+  return camera;
+}
+
+enum class PictureKind { kThumbnail, kStill };
+
 // Finds and renders the picture of an admitted request; a failure is logged and returned.
+// A thumbnail comes from the sub stream where it is recorded (a smaller GOP to decode); a
+// still from the main stream at its full resolution, with its date, time (UK) and camera
+// drawn in, as saved stills should carry them (the sub stream only where the main stream
+// has nothing at that time).
 Result<Picture> RenderPicture(ApiContext& ctx, const Call& call, const FootageScope& scope,
-                              const Purpose& purpose, UtcMicros at) {
-  // The sub stream's picture where the sub stream is recorded: a smaller GOP to decode.
-  auto found = SegmentAt(ctx, config::SubStreamId(scope.camera), at);
-  if (found.ok() && !*found) found = SegmentAt(ctx, scope.camera, at);
+                              const Purpose& purpose, UtcMicros at, PictureKind kind) {
+  const bool still = kind == PictureKind::kStill;
+  const std::string first = still ? scope.camera : config::SubStreamId(scope.camera);
+  const std::string second = still ? config::SubStreamId(scope.camera) : scope.camera;
+  auto found = SegmentAt(ctx, first, at);
+  if (found.ok() && !*found) found = SegmentAt(ctx, second, at);
   if (!found.ok()) return found.status();
   if (!*found) return FootageFailed(ctx, call, scope, purpose, NotFound("no footage at that time"));
   auto opened = OpenSegmentFile(ctx, **found);  // refuses a missing file or an unsafe path
   if (!opened.ok()) return FootageFailed(ctx, call, scope, purpose, opened.status());
+  const std::string caption =
+      still ? exports::WallClockCueText(at, CameraName(ctx, scope.camera), TimeZone::UkLocal())
+            : "";
   Result<std::string> jpeg = [&] {
     std::lock_guard one_at_a_time(ctx.thumbnail_mu);
-    return RenderThumbnailJpeg(ctx.options.data_dir + "/" + (*found)->path, at - (*found)->start);
+    const std::string path = ctx.options.data_dir + "/" + (*found)->path;
+    return still ? RenderStillJpeg(path, at - (*found)->start, caption)
+                 : RenderThumbnailJpeg(path, at - (*found)->start);
   }();
   if (!jpeg.ok()) return FootageFailed(ctx, call, scope, purpose, jpeg.status());
   return Picture{**found, std::move(jpeg).value()};
@@ -216,7 +242,7 @@ Result<HttpResponse> HandleThumbnail(ApiContext& ctx, const Call& call) {
   auto purpose = AdmitFootage(ctx, call, scope);
   if (!purpose.ok()) return purpose.status();
   if (!at.ok()) return FootageFailed(ctx, call, scope, *purpose, at.status());
-  auto picture = RenderPicture(ctx, call, scope, *purpose, *at);
+  auto picture = RenderPicture(ctx, call, scope, *purpose, *at, PictureKind::kThumbnail);
   if (!picture.ok()) return picture.status();
   Reveal reveal;
   reveal.reach = ScopeOf(picture->segment);
@@ -242,7 +268,7 @@ Result<HttpResponse> HandleSaveStill(ApiContext& ctx, const Call& call) {
   auto purpose = AdmitFootage(ctx, call, scope);
   if (!purpose.ok()) return purpose.status();
   if (!at.ok()) return FootageFailed(ctx, call, scope, *purpose, at.status());
-  auto picture = RenderPicture(ctx, call, scope, *purpose, *at);
+  auto picture = RenderPicture(ctx, call, scope, *purpose, *at, PictureKind::kStill);
   if (!picture.ok()) return picture.status();
   Status logged = LogFootage(ctx, call, scope, *purpose, AccessResult::kOk,
                              "still saved as a file: the picture at " + FormatUtc(*at) + " from " +

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "api/testing/api_fixture.h"
+#include "base/testing/temp_dir.h"
+#include "exports/testing.h"
 
 namespace custodian::api::testing {
 namespace {
@@ -286,6 +288,55 @@ TEST_CASE("api saving a still needs a manager and is an access-log entry of its 
   CHECK(gap.status == 404);
   CHECK(t.f.LastAccess().action == "still_save");
   CHECK(t.f.LastAccess().result == AccessResult::kError);
+}
+
+TEST_CASE("api a saved still is the recording's whole picture with its time and camera drawn in") {
+  Footage t;
+  REQUIRE(t.f.db().UpsertCamera({"hall-1", "Hall", kFootageT0}).ok());
+  exports::testing::AddSegment(t.f.db(), t.f.data_dir(), "hall-1", kFootageT0, 1280, 720, 2);
+  t.f.AddUser("meg", Role::kManager, {"hall-1"});
+  SignedIn meg = t.f.Login("meg");
+  const std::string at = At(kFootageT0 + 1000000) + "&" + PurposeParams();
+  auto thumb = t.f.Get("/api/v1/cameras/hall-1/thumbnail.jpg?at=" + at, meg);
+  auto still = t.f.Get("/api/v1/cameras/hall-1/still.jpg?at=" + at, meg);
+  REQUIRE(thumb.status == 200);
+  REQUIRE(still.status == 200);
+  custodian::testing::TempDir tmp("still");
+  const std::string thumb_jpg = tmp.File("thumb.jpg"), still_jpg = tmp.File("still.jpg");
+  std::ofstream(thumb_jpg, std::ios::binary) << thumb.body;
+  std::ofstream(still_jpg, std::ios::binary) << still.body;
+  // The thumbnail is made small for the page; the still is the recording's full picture.
+  CHECK(exports::testing::ProbeVideo(thumb_jpg).rfind("640x360", 0) == 0);
+  CHECK(exports::testing::ProbeVideo(still_jpg).rfind("1280x720", 0) == 0);
+  // Its caption (date, time, camera) sits in the bottom-left corner: there the still differs
+  // from the recorded frame far more than elsewhere (a JPEG of a frame of the moving test
+  // pattern near that time: close, not equal).
+  auto grey = [](const std::string& input, const std::string& seek) {
+    return exports::testing::RunOutput(std::string(CUSTODIAN_FFMPEG_CLI) + " -nostdin -v quiet " +
+                                       seek + " -i '" + input +
+                                       "' -frames:v 1 -f rawvideo -pix_fmt gray - 2>/dev/null");
+  };
+  const std::string drawn = grey(still_jpg, "");
+  const std::string recorded =
+      grey(t.f.data_dir() + "/footage/hall-1/" + FormatUtcCompact(kFootageT0) + ".mp4", "-ss 1");
+  REQUIRE(drawn.size() == 1280u * 720u);
+  REQUIRE(recorded.size() == 1280u * 720u);
+  auto mean_difference = [&](int x0, int x1, int y0, int y1) {
+    double sum = 0;
+    for (int y = y0; y < y1; ++y) {
+      for (int x = x0; x < x1; ++x) {
+        const size_t i = static_cast<size_t>(y) * 1280 + x;
+        sum +=
+            std::abs(int{static_cast<uint8_t>(drawn[i])} - int{static_cast<uint8_t>(recorded[i])});
+      }
+    }
+    return sum / ((x1 - x0) * (y1 - y0));
+  };
+  const double caption = mean_difference(30, 500, 660, 700),
+               elsewhere = mean_difference(0, 1280, 0, 500);
+  INFO("caption " << caption << ", elsewhere " << elsewhere);
+  CHECK(caption > 25);
+  CHECK(caption > 3 * elsewhere);  // the test pattern moves from frame to frame
 }
 
 TEST_CASE("api footage is not sent when its access-log entry cannot be written") {

@@ -9,6 +9,7 @@ extern "C" {
 
 #include <memory>
 
+#include "exports/burned_copy.h"
 #include "media/av_util.h"
 
 namespace custodian::api {
@@ -124,7 +125,10 @@ Result<std::string> EncodeJpeg(const AVFrame* src, int max_width) {
 
 }  // namespace
 
-Result<std::string> RenderThumbnailJpeg(const std::string& path, int64_t offset_us, int max_width) {
+namespace {
+
+// The decoded frame of a segment nearest offset_us.
+Result<Frame> FrameAt(const std::string& path, int64_t offset_us) {
   AVFormatContext* raw = nullptr;
   int rc = avformat_open_input(&raw, path.c_str(), nullptr, nullptr);
   if (rc < 0) return AvStatus("open segment", rc);
@@ -141,9 +145,24 @@ Result<std::string> RenderThumbnailJpeg(const std::string& path, int64_t offset_
   if (rc < 0) return AvStatus("seek", rc);
   auto dec = OpenDecoder(stream);
   if (!dec.ok()) return dec.status();
-  auto frame = NearestFrame(fmt.get(), index, dec->get(), target);
+  return NearestFrame(fmt.get(), index, dec->get(), target);
+}
+
+}  // namespace
+
+Result<std::string> RenderThumbnailJpeg(const std::string& path, int64_t offset_us, int max_width) {
+  auto frame = FrameAt(path, offset_us);
   if (!frame.ok()) return frame.status();
   return EncodeJpeg(frame->get(), max_width);
+}
+
+Result<std::string> RenderStillJpeg(const std::string& path, int64_t offset_us,
+                                    const std::string& caption) {
+  auto frame = FrameAt(path, offset_us);
+  if (!frame.ok()) return frame.status();
+  auto drawn = exports::DrawCaption(frame->get(), caption);
+  if (!drawn.ok()) return drawn.status();
+  return EncodeJpeg(drawn->get(), (*drawn)->width);
 }
 
 }  // namespace custodian::api

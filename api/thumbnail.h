@@ -1,4 +1,4 @@
-// A JPEG of the frame nearest a time in a recorded segment.
+// A JPEG of the frame nearest a time in a recorded segment: a thumbnail, or a saved still.
 //
 // Seeks to the keyframe at or before the time, decodes forward, keeps the decoded frame
 // whose timestamp is nearest, scales it to at most max_width pixels wide and encodes it
@@ -19,5 +19,10 @@ inline constexpr int kThumbnailMaxWidth = 640;
 // stream's first timestamp. kDataLoss when the file cannot be decoded.
 Result<std::string> RenderThumbnailJpeg(const std::string& path, int64_t offset_us,
                                         int max_width = kThumbnailMaxWidth);
+
+// A saved still: the frame nearest the time at the recording's full resolution, with
+// `caption` (its date, time and camera) drawn into the picture (exports::DrawCaption).
+Result<std::string> RenderStillJpeg(const std::string& path, int64_t offset_us,
+                                    const std::string& caption);
 
 }  // namespace custodian::api

@@ -79,6 +79,19 @@ std::vector<OffsetSpan> OffsetSpans(UtcMicros origin, UtcMicros end, const TimeZ
   return spans;
 }
 
+// drawtext's options for a caption: large enough to read on a phone, white on a dark box at
+// the bottom left of a picture `height` pixels tall.
+std::string CaptionStyle(int height) {
+  const int size = std::max(12, height / 22);
+  const char* kDejaVu = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+  const std::string font =
+      ::access(kDejaVu, R_OK) == 0 ? std::string("fontfile=") + kDejaVu : std::string("font=Sans");
+  return font + ":fontcolor=white:fontsize=" + std::to_string(size) +
+         ":box=1:boxcolor=black@0.6:boxborderw=" + std::to_string(size / 4) +
+         ":line_spacing=" + std::to_string(size / 4) + ":x=" + std::to_string(size / 2) +
+         ":y=h-th-" + std::to_string(size / 2);
+}
+
 // One transcode: input file -> decoder -> drawtext -> libx264 -> fragmented MP4 -> sink.
 class BurnIn {
  public:
@@ -156,14 +169,10 @@ Status BurnIn::OpenFilter() {
   int err = avfilter_graph_create_filter(&src_, buffer, "in", src_args.c_str(), nullptr,
                                          graph_.get());
   if (err < 0) return AvStatus("video source filter", err);
-  // Large enough to read on a phone, white on a dark box at the bottom left. The time is
-  // drawtext's own strftime of the frame's time plus the file's start, shifted by the UK
-  // offset, so it is set by the appliance's zone rules, not the process's TZ; one drawtext
-  // per offset, each enabled for its stretch, so a clock change inside the copy shows.
-  const int size = std::max(12, dec_->height / 22);
-  const char* kDejaVu = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-  const std::string font =
-      ::access(kDejaVu, R_OK) == 0 ? std::string("fontfile=") + kDejaVu : std::string("font=Sans");
+  // The time is drawtext's own strftime of the frame's time plus the file's start, shifted
+  // by the UK offset, so it is set by the appliance's zone rules, not the process's TZ; one
+  // drawtext per offset, each enabled for its stretch, so a clock change inside the copy
+  // shows.
   AVFilterContext* prev = src_;
   int k = 0;
   for (const OffsetSpan& span : OffsetSpans(text_.origin, text_.end, zone_)) {
@@ -181,10 +190,7 @@ Status BurnIn::OpenFilter() {
       std::snprintf(enable, sizeof enable, "gte(t\\,%.6f)*lt(t\\,%.6f)", span.from_s, span.to_s);
     }
     const std::string draw_args =
-        font + ":fontcolor=white:fontsize=" + std::to_string(size) +
-        ":box=1:boxcolor=black@0.6:boxborderw=" + std::to_string(size / 4) +
-        ":line_spacing=" + std::to_string(size / 4) + ":x=" + std::to_string(size / 2) +
-        ":y=h-th-" + std::to_string(size / 2) + ":enable=" + enable + ":text=" + caption;
+        CaptionStyle(dec_->height) + ":enable=" + enable + ":text=" + caption;
     AVFilterContext* draw = nullptr;
     err = avfilter_graph_create_filter(&draw, drawtext, ("drawtext" + std::to_string(k++)).c_str(),
                                        draw_args.c_str(), nullptr, graph_.get());
@@ -333,6 +339,55 @@ Status WriteBurnedInCopy(const std::string& input, const BurnInText& text, const
                          const ByteSink& sink, const std::function<bool()>& cancelled) {
   BurnIn b(text, zone, sink);
   return b.Run(input, cancelled);
+}
+
+Result<media::FramePtr> DrawCaption(const AVFrame* picture, const std::string& caption) {
+  const AVFilter* buffer = avfilter_get_by_name("buffer");
+  const AVFilter* drawtext = avfilter_get_by_name("drawtext");
+  const AVFilter* format = avfilter_get_by_name("format");
+  const AVFilter* sink = avfilter_get_by_name("buffersink");
+  if (!buffer || !drawtext || !format || !sink) {
+    return Unavailable("this libavfilter has no drawtext filter; no caption can be drawn");
+  }
+  Graph graph(avfilter_graph_alloc());
+  if (!graph) return ResourceExhausted("out of memory");
+  const std::string src_args =
+      "video_size=" + std::to_string(picture->width) + "x" + std::to_string(picture->height) +
+      ":pix_fmt=" + std::to_string(picture->format) + ":time_base=1/25:pixel_aspect=" +
+      std::to_string(std::max(1, picture->sample_aspect_ratio.num)) + "/" +
+      std::to_string(std::max(1, picture->sample_aspect_ratio.den));
+  AVFilterContext *src = nullptr, *draw = nullptr, *fmt = nullptr, *out = nullptr;
+  int err =
+      avfilter_graph_create_filter(&src, buffer, "in", src_args.c_str(), nullptr, graph.get());
+  if (err < 0) return AvStatus("picture source filter", err);
+  const std::string draw_args = CaptionStyle(picture->height) + ":text=" + LiteralText(caption);
+  err = avfilter_graph_create_filter(&draw, drawtext, "drawtext", draw_args.c_str(), nullptr,
+                                     graph.get());
+  if (err < 0) return AvStatus("drawtext filter (a font must be installed)", err);
+  err = avfilter_graph_create_filter(&fmt, format, "format", "pix_fmts=yuv420p", nullptr,
+                                     graph.get());
+  if (err < 0) return AvStatus("format filter", err);
+  err = avfilter_graph_create_filter(&out, sink, "out", nullptr, nullptr, graph.get());
+  if (err < 0) return AvStatus("sink filter", err);
+  if ((err = avfilter_link(src, 0, draw, 0)) < 0 || (err = avfilter_link(draw, 0, fmt, 0)) < 0 ||
+      (err = avfilter_link(fmt, 0, out, 0)) < 0) {
+    return AvStatus("link filters", err);
+  }
+  if ((err = avfilter_graph_config(graph.get(), nullptr)) < 0) {
+    return AvStatus("configure filters", err);
+  }
+  Frame in(av_frame_clone(picture));
+  Frame drawn(av_frame_alloc());
+  if (!in || !drawn) return ResourceExhausted("out of memory");
+  in->pts = 0;
+  if ((err = av_buffersrc_add_frame(src, in.get())) < 0 ||
+      (err = av_buffersrc_add_frame(src, nullptr)) < 0) {
+    return AvStatus("caption filter input", err);
+  }
+  if ((err = av_buffersink_get_frame(out, drawn.get())) < 0) {
+    return AvStatus("caption filter output", err);
+  }
+  return drawn;
 }
 
 }  // namespace custodian::exports

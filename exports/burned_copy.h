@@ -21,6 +21,7 @@
 #include "base/status.h"
 #include "base/time.h"
 #include "base/zoneinfo.h"
+#include "media/av_util.h"
 
 namespace custodian::exports {
 
@@ -40,5 +41,10 @@ using ByteSink = std::function<Status(const uint8_t* data, size_t size)>;
 // (checked every 25 packets).
 Status WriteBurnedInCopy(const std::string& input, const BurnInText& text, const TimeZone& zone,
                          const ByteSink& sink, const std::function<bool()>& cancelled);
+
+// `picture` with `caption` (literal text; a newline starts a line) drawn into it as the
+// burned-in copy draws its text: a saved still carries its date, time and camera. The result
+// is YUV 4:2:0 at the picture's size. kUnavailable when this libavfilter has no drawtext.
+Result<media::FramePtr> DrawCaption(const AVFrame* picture, const std::string& caption);
 
 }  // namespace custodian::exports
