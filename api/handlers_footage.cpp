@@ -233,28 +233,43 @@ std::string PictureSource(const Picture& p, const std::string& camera) {
          (config::IsSubStreamId(p.segment.camera_id) ? " (sub stream)" : "");
 }
 
-}  // namespace
+// A picture request admitted (permission, purpose, `at`) and rendered.
+struct PictureCall {
+  UtcMicros at;
+  FootageScope scope;
+  Purpose purpose;
+  Picture picture;
+};
 
-Result<HttpResponse> HandleThumbnail(ApiContext& ctx, const Call& call) {
+Result<PictureCall> AdmitPicture(ApiContext& ctx, const Call& call, PictureKind kind) {
   auto at = TimeParam(call.request, "at");
   FootageScope scope{call.params.camera, std::nullopt, std::nullopt};
   if (at.ok()) scope = {call.params.camera, *at, *at};
   auto purpose = AdmitFootage(ctx, call, scope);
   if (!purpose.ok()) return purpose.status();
   if (!at.ok()) return FootageFailed(ctx, call, scope, *purpose, at.status());
-  auto picture = RenderPicture(ctx, call, scope, *purpose, *at, PictureKind::kThumbnail);
+  auto picture = RenderPicture(ctx, call, scope, *purpose, *at, kind);
   if (!picture.ok()) return picture.status();
+  return PictureCall{*at, scope, *purpose, std::move(picture).value()};
+}
+
+}  // namespace
+
+Result<HttpResponse> HandleThumbnail(ApiContext& ctx, const Call& call) {
+  auto admitted = AdmitPicture(ctx, call, PictureKind::kThumbnail);
+  if (!admitted.ok()) return admitted.status();
+  auto& [at, scope, purpose, picture] = *admitted;
   Reveal reveal;
-  reveal.reach = ScopeOf(picture->segment);
+  reveal.reach = ScopeOf(picture.segment);
   reveal.fetched = scope;
-  reveal.bytes = picture->jpeg.size();
+  reveal.bytes = picture.jpeg.size();
   reveal.start_detail =
-      PictureSource(*picture, scope.camera) + "; first request: a picture at " + FormatUtc(*at);
-  auto viewing = EnterViewing(ctx, call, *purpose, reveal);
+      PictureSource(picture, scope.camera) + "; first request: a picture at " + FormatUtc(at);
+  auto viewing = EnterViewing(ctx, call, purpose, reveal);
   if (!viewing.ok()) return viewing.status();
   HttpResponse r;
   r.content_type = "image/jpeg";
-  r.body = std::move(picture->jpeg);
+  r.body = std::move(picture.jpeg);
   NameViewing(&r, *viewing);
   return r;
 }
@@ -262,25 +277,20 @@ Result<HttpResponse> HandleThumbnail(ApiContext& ctx, const Call& call) {
 // A still to keep is a copy leaving the system: it never joins a viewing (which would leave
 // no entry of its own) but is one durable access-log entry, written before a byte is sent.
 Result<HttpResponse> HandleSaveStill(ApiContext& ctx, const Call& call) {
-  auto at = TimeParam(call.request, "at");
-  FootageScope scope{call.params.camera, std::nullopt, std::nullopt};
-  if (at.ok()) scope = {call.params.camera, *at, *at};
-  auto purpose = AdmitFootage(ctx, call, scope);
-  if (!purpose.ok()) return purpose.status();
-  if (!at.ok()) return FootageFailed(ctx, call, scope, *purpose, at.status());
-  auto picture = RenderPicture(ctx, call, scope, *purpose, *at, PictureKind::kStill);
-  if (!picture.ok()) return picture.status();
-  Status logged = LogFootage(ctx, call, scope, *purpose, AccessResult::kOk,
-                             "still saved as a file: the picture at " + FormatUtc(*at) + " from " +
-                                 PictureSource(*picture, scope.camera) + ", " +
-                                 std::to_string(picture->jpeg.size()) + " bytes");
+  auto admitted = AdmitPicture(ctx, call, PictureKind::kStill);
+  if (!admitted.ok()) return admitted.status();
+  auto& [at, scope, purpose, picture] = *admitted;
+  Status logged = LogFootage(ctx, call, scope, purpose, AccessResult::kOk,
+                             "still saved as a file: the picture at " + FormatUtc(at) + " from " +
+                                 PictureSource(picture, scope.camera) + ", " +
+                                 std::to_string(picture.jpeg.size()) + " bytes");
   if (!logged.ok()) {
     return Status(ErrorKind::kUnavailable, logged.message() + ", so no still was sent");
   }
   HttpResponse r;
   r.content_type = "image/jpeg";
-  r.body = std::move(picture->jpeg);
-  std::string stamp = FormatUtc(*at);
+  r.body = std::move(picture.jpeg);
+  std::string stamp = FormatUtc(at);
   for (char& c : stamp) {
     if (c == ':' || c == '.') c = '-';
   }

@@ -67,27 +67,37 @@ def vtest_frames(n, size):
     return frames
 
 
-def heads_of(frames):
-    """Boxes of the heads of the scene's own people, per frame: the top of each figure that
-    differs from the median background."""
+def figures_of(frames, dilate):
+    """Per frame, the (x, y, w, h, area) of each figure that differs from the scene's median
+    background (opened, and dilated when asked), and the frame's size."""
     sample = np.stack([cv2.cvtColor(f, cv2.COLOR_BGR2GRAY) for f in frames[::max(1, len(frames) // 60)]])
     bg = np.median(sample, axis=0).astype(np.uint8)
     H, W = bg.shape
-    k = max(3, W // 160)
+    kernel = np.ones((max(3, W // 160),) * 2, np.uint8)
     out = []
     for f in frames:
         d = cv2.absdiff(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY), bg) > 30
-        d = cv2.morphologyEx(d.astype(np.uint8), cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
-        d = cv2.dilate(d, np.ones((k, k), np.uint8))
+        d = cv2.morphologyEx(d.astype(np.uint8), cv2.MORPH_OPEN, kernel)
+        if dilate:
+            d = cv2.dilate(d, kernel)
         n, _, stats, _ = cv2.connectedComponentsWithStats(d)
+        out.append([tuple(int(v) for v in stats[i]) for i in range(1, n)])
+    return out, W, H
+
+
+def heads_of(frames):
+    """Boxes of the heads of the scene's own people, per frame: the top of each figure that
+    differs from the median background."""
+    figures, W, H = figures_of(frames, dilate=True)
+    out = []
+    for fs in figures:
         boxes = []
-        for i in range(1, n):
-            x, y, w, h, a = stats[i]
+        for x, y, w, h, a in fs:
             if a < (W * H) / 4000:
                 continue
             hh = int(0.4 * h)
             g = max(w, hh) // 3
-            boxes.append((int(x - g), int(y - g), int(w + 2 * g), int(hh + 2 * g)))
+            boxes.append((x - g, y - g, w + 2 * g, hh + 2 * g))
         out.append(boxes)
     return out
 
@@ -98,23 +108,10 @@ def people_heads(frames):
     background, 40-130 px tall at 576 lines and at least 1.8 times taller than wide, not at the
     picture's edge. Groups and figures cut by the edge are left out: their heads are not where
     this would put them."""
-    sample = np.stack([cv2.cvtColor(f, cv2.COLOR_BGR2GRAY) for f in frames[::max(1, len(frames) // 60)]])
-    bg = np.median(sample, axis=0).astype(np.uint8)
-    H, W = bg.shape
-    k = max(3, W // 160)
-    out = []
-    for f in frames:
-        d = cv2.absdiff(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY), bg) > 30
-        d = cv2.morphologyEx(d.astype(np.uint8), cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
-        n, _, stats, _ = cv2.connectedComponentsWithStats(d)
-        boxes = []
-        for i in range(1, n):
-            x, y, w, h, _ = stats[i]
-            if not (40 * H / 576 <= h <= 130 * H / 576) or h < 1.8 * w or x <= 1 or y <= 1 or x + w >= W - 1:
-                continue
-            boxes.append((int(x + w // 5), int(y), int(max(2, 3 * w // 5)), int(max(2, h // 7))))
-        out.append(boxes)
-    return out
+    figures, W, H = figures_of(frames, dilate=False)
+    return [[(x + w // 5, y, max(2, 3 * w // 5), max(2, h // 7)) for x, y, w, h, _ in fs
+             if 40 * H / 576 <= h <= 130 * H / 576 and h >= 1.8 * w and x > 1 and y > 1 and x + w < W - 1]
+            for fs in figures]
 
 
 def composite(frames, faces, rnd, ntracks, sizes, fps):
