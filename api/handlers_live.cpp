@@ -192,38 +192,52 @@ Result<int> MemoryMp4(int src, uint64_t init_length, const Fmp4Fragment& f) {
   return fd;
 }
 
-}  // namespace
+// A live request admitted (permission, purpose, stream) over the last `reach_us` before now,
+// with the stream's live files.
+struct LiveCall {
+  FootageScope scope;
+  Purpose purpose;
+  LiveView view;
+};
 
-Result<HttpResponse> HandleLivePlaylist(ApiContext& ctx, const Call& call) {
-  const UtcMicros now = ctx.clock.Now();
-  const FootageScope scope{call.params.camera, now - kLiveWindowUs, now};
+Result<LiveCall> AdmitLive(ApiContext& ctx, const Call& call, UtcMicros now, int64_t reach_us) {
+  const FootageScope scope{call.params.camera, now - reach_us, now};
   auto purpose = AdmitFootage(ctx, call, scope);
   if (!purpose.ok()) return purpose.status();
   auto stream = WantedStream(call.request);
   if (!stream.ok()) return FootageFailed(ctx, call, scope, *purpose, stream.status());
   auto view = StreamView(ctx, scope.camera, now, PurposeQuery(*purpose), *stream);
   if (!view.ok()) return FootageFailed(ctx, call, scope, *purpose, view.status());
-  const std::vector<LiveEntry> entries = SelectLiveWindow(view->files, kLiveWindowUs);
+  return LiveCall{scope, *purpose, std::move(view).value()};
+}
+
+}  // namespace
+
+Result<HttpResponse> HandleLivePlaylist(ApiContext& ctx, const Call& call) {
+  const UtcMicros now = ctx.clock.Now();
+  auto admitted = AdmitLive(ctx, call, now, kLiveWindowUs);
+  if (!admitted.ok()) return admitted.status();
+  auto& [scope, purpose, view] = *admitted;
+  const std::vector<LiveEntry> entries = SelectLiveWindow(view.files, kLiveWindowUs);
   std::vector<int64_t> listed;
   for (const LiveEntry& e : entries) {
-    if (listed.empty() || listed.back() != view->files[e.file].segment_id) {
-      listed.push_back(view->files[e.file].segment_id);
+    if (listed.empty() || listed.back() != view.files[e.file].segment_id) {
+      listed.push_back(view.files[e.file].segment_id);
     }
   }
   const uint64_t discontinuity = Discontinuities().FirstNumber(
-      ctx.options.data_dir + "|" + (view->sub ? config::SubStreamId(scope.camera) : scope.camera),
+      ctx.options.data_dir + "|" + (view.sub ? config::SubStreamId(scope.camera) : scope.camera),
       listed);
   // The playlist lists footage but holds none: it joins or starts the viewing and adds
   // nothing to what was fetched.
-  auto viewing = EnterViewing(
-      ctx, call, *purpose,
-      LiveReveal(scope.camera, view->files.front().start,
-                 "first playlist: " + EntriesDetail(*view, entries)));
+  auto viewing = EnterViewing(ctx, call, purpose,
+                              LiveReveal(scope.camera, view.files.front().start,
+                                         "first playlist: " + EntriesDetail(view, entries)));
   if (!viewing.ok()) return viewing.status();
   HttpResponse r;
   r.content_type = "application/vnd.apple.mpegurl";
-  r.body = FormatLivePlaylist(view->files, entries, view->run, discontinuity);
-  r.SetHeader("X-Live-Stream", view->sub ? "sub" : "main");
+  r.body = FormatLivePlaylist(view.files, entries, view.run, discontinuity);
+  r.SetHeader("X-Live-Stream", view.sub ? "sub" : "main");
   NameViewing(&r, *viewing);
   return r;
 }
@@ -303,16 +317,12 @@ Result<HttpResponse> HandleLiveSegmentFile(ApiContext& ctx, const Call& call) {
 
 Result<HttpResponse> HandleLivePicture(ApiContext& ctx, const Call& call) {
   const UtcMicros now = ctx.clock.Now();
-  const FootageScope scope{call.params.camera, now - kLiveStaleUs, now};
-  auto purpose = AdmitFootage(ctx, call, scope);
-  if (!purpose.ok()) return purpose.status();
-  auto stream = WantedStream(call.request);
-  if (!stream.ok()) return FootageFailed(ctx, call, scope, *purpose, stream.status());
-  auto view = StreamView(ctx, scope.camera, now, PurposeQuery(*purpose), *stream);
-  if (!view.ok()) return FootageFailed(ctx, call, scope, *purpose, view.status());
+  auto admitted = AdmitLive(ctx, call, now, kLiveStaleUs);
+  if (!admitted.ok()) return admitted.status();
+  auto& [scope, purpose, view] = *admitted;
   const LiveFile* file = nullptr;
   const Fmp4Fragment* keyframe = nullptr;
-  for (auto it = view->files.rbegin(); it != view->files.rend() && !keyframe; ++it) {
+  for (auto it = view.files.rbegin(); it != view.files.rend() && !keyframe; ++it) {
     const auto& frags = it->parts.fragments;
     for (auto f = frags.rbegin(); f != frags.rend(); ++f) {
       if (f->starts_with_keyframe) {
@@ -323,39 +333,39 @@ Result<HttpResponse> HandleLivePicture(ApiContext& ctx, const Call& call) {
     }
   }
   if (!keyframe) {
-    return FootageFailed(ctx, call, scope, *purpose,
+    return FootageFailed(ctx, call, scope, purpose,
                          NotFound("no whole keyframe from camera " + scope.camera + " yet"));
   }
   auto row = ctx.db.GetSegment(file->segment_id);
   if (!row.ok() || !*row) {
-    return FootageFailed(ctx, call, scope, *purpose, NotFound("the segment is gone"));
+    return FootageFailed(ctx, call, scope, purpose, NotFound("the segment is gone"));
   }
   auto opened = OpenSegmentFile(ctx, **row);
-  if (!opened.ok()) return FootageFailed(ctx, call, scope, *purpose, opened.status());
+  if (!opened.ok()) return FootageFailed(ctx, call, scope, purpose, opened.status());
   auto memory = MemoryMp4(opened->file->fd(), file->parts.init_length, *keyframe);
-  if (!memory.ok()) return FootageFailed(ctx, call, scope, *purpose, memory.status());
+  if (!memory.ok()) return FootageFailed(ctx, call, scope, purpose, memory.status());
   OpenFile owned(*memory);
   Result<std::string> jpeg = [&] {
     std::lock_guard one_at_a_time(ctx.thumbnail_mu);
     return RenderThumbnailJpeg("/proc/self/fd/" + std::to_string(owned.fd()), 0);
   }();
-  if (!jpeg.ok()) return FootageFailed(ctx, call, scope, *purpose, jpeg.status());
+  if (!jpeg.ok()) return FootageFailed(ctx, call, scope, purpose, jpeg.status());
   const UtcMicros taken = file->start + keyframe->decode_us;
   Reveal reveal =
       LiveReveal(scope.camera, file->start,
-                 std::string("first request: live picture") + (view->sub ? " (sub stream)" : "") +
+                 std::string("first request: live picture") + (view.sub ? " (sub stream)" : "") +
                      ", segment " + std::to_string(file->segment_id) + " fragment " +
                      std::to_string(keyframe->number));
   reveal.fetched = {scope.camera, taken, taken + keyframe->duration_us};
   reveal.bytes = jpeg->size();
-  auto viewing = EnterViewing(ctx, call, *purpose, reveal);
+  auto viewing = EnterViewing(ctx, call, purpose, reveal);
   if (!viewing.ok()) return viewing.status();
   HttpResponse r;
   NameViewing(&r, *viewing);
   r.content_type = "image/jpeg";
   r.body = std::move(jpeg).value();
   r.SetHeader("X-Picture-Time", FormatUtc(taken));
-  r.SetHeader("X-Live-Stream", view->sub ? "sub" : "main");
+  r.SetHeader("X-Live-Stream", view.sub ? "sub" : "main");
   return r;
 }
 
