@@ -40,6 +40,8 @@ constexpr double kFineUpTo = 2.5;
 constexpr double kGlobalChange = 0.08;
 constexpr double kCutFloor = 0.03;
 constexpr double kCutJump = 5;
+// A second look's answer stands for a box overlapping the one looked at this much.
+constexpr float kSameLook = 0.7f;
 
 Box FromRect(const cv::Rect& r) { return {r.x, r.y, r.width, r.height}; }
 cv::Rect ToRect(const Box& b) { return {b.x, b.y, b.w, b.h}; }
@@ -147,7 +149,15 @@ struct Detectors::Impl {
   int64_t motion_calls = 0, detect_calls = 0, tiles_scanned = 0, haar_crops = 0, fine_tiles = 0, global_changes = 0, skipped_tiles = 0;
   cv::Mat canvas = cv::Mat(kFaceNetInput, kFaceNetInput, CV_8UC3);
   bool cut = false;
-  int64_t second_looks = 0, second_look_dropped = 0;
+  int64_t second_looks = 0, second_look_dropped = 0, second_looks_reused = 0;
+  // Second looks' answers, reused for the same box while nothing moves there (a still sign
+  // or a still face is asked about again once per sweep, not at every detection).
+  struct Look {
+    cv::Rect2f box;
+    bool found = false;
+    int64_t at = 0;  // detection index
+  };
+  std::vector<Look> looks;
   double last_changed = 0;
 
   void MakeLevels() {
@@ -206,6 +216,31 @@ struct Detectors::Impl {
     }
     ++second_look_dropped;
     return false;
+  }
+
+  // The second look's answer for `f`: a recent one for the same box when nothing moved over
+  // it since (no motion blob meets it now, no cut), else a new look.
+  bool ConfirmedBySecondLook(const cv::Mat& rgb, const ScoredBox& f,
+                             const std::vector<Box>& blobs) {
+    int64_t window = std::max<int64_t>(1, p.sweep_frames / std::max(1, p.detect_every));
+    if (cut) looks.clear();
+    std::erase_if(looks, [&](const Look& l) { return detect_calls - l.at >= window; });
+    Box fb{static_cast<int>(f.box.x), static_cast<int>(f.box.y),
+           static_cast<int>(std::ceil(f.box.width)), static_cast<int>(std::ceil(f.box.height))};
+    bool still = std::none_of(blobs.begin(), blobs.end(),
+                              [&](const Box& b) { return !Intersect(b, fb).empty(); });
+    if (still) {
+      for (const Look& l : looks) {
+        if (IoU(l.box, f.box) >= kSameLook) {
+          ++second_looks_reused;
+          if (!l.found) ++second_look_dropped;
+          return l.found;
+        }
+      }
+    }
+    bool found = FoundAgain(rgb, f);
+    looks.push_back({f.box, found, detect_calls});
+    return found;
   }
 
   bool WantsSecondLook(const ScoredBox& f) const {
@@ -429,7 +464,7 @@ std::vector<Detection> Detectors::Detect(const cv::Mat& luma, const cv::Mat& rgb
   m.ScanFine(rgb, small, &faces);
   if (m.p.use_haar) m.HaarCrops(luma, MergeOverlapping(crops), &faces);
   for (const ScoredBox& f : SuppressOverlaps(std::move(faces), 0.3f)) {
-    if (m.WantsSecondLook(f) && !m.FoundAgain(rgb, f)) continue;
+    if (m.WantsSecondLook(f) && !m.ConfirmedBySecondLook(rgb, f, blobs)) continue;
     Box b{static_cast<int>(std::floor(f.box.x)), static_cast<int>(std::floor(f.box.y)),
           static_cast<int>(std::ceil(f.box.width)), static_cast<int>(std::ceil(f.box.height))};
     b = ClipTo(b, m.width, m.height);
@@ -473,6 +508,7 @@ nlohmann::json Detectors::Describe() const {
          {"face_px", p.second_look_px},
          {"below_score", p.second_look_below},
          {"looks", m.second_looks},
+         {"reused_while_still", m.second_looks_reused},
          {"dropped", m.second_look_dropped}}},
        {"fine_tiles",
         {{"scale", kFineScale},

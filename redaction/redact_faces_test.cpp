@@ -3,9 +3,9 @@
 // decoded pixels, for the photos as they are, at half size, darkened and rotated 15 degrees.
 #include <catch2/catch.hpp>
 #include <cstdio>
-#include <optional>
-
+#include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
+#include <optional>
 
 #include "base/testing/temp_dir.h"
 #include "redaction/redactor.h"
@@ -118,6 +118,40 @@ TEST_CASE("faces arriving in a still 1080p scene are masked once they stay") {
                   masked_from, kArrive);
       INFO(hd.file << " face " << f << " masked from frame " << masked_from);
       CHECK(masked_from <= kSettled);
+    }
+  }
+}
+
+// A still scene asks the second look about the same box once per sweep (2 s), not at every
+// detection: its answer stands while nothing moves over the box. Every face stays masked.
+TEST_CASE(
+    "a still scene's second looks are reused while nothing moves and every face stays masked") {
+  auto photos = Photos();
+  if (!photos) return;
+  constexpr int kFrames = 100;  // 4 s at 25 fps: 20 detections, two sweeps
+  custodian::testing::TempDir tmp("redact-faces-still");
+  testing::LabelledPhoto dark = testing::MakeVariant((*photos)[0], Variant::kDark);
+  testing::LabelledPhoto hd = testing::OnCanvas(dark, {1920, 1080}, 1.0);
+  std::vector<cv::Mat> frames(kFrames, hd.bgr);
+  std::string in = tmp.path() + "/still.mp4", out = tmp.path() + "/still.redacted.mp4";
+  REQUIRE(testing::WriteVideo(in, frames, 25).ok());
+  auto rec = RedactVideo(in, out, RedactionOptions{});
+  REQUIRE(rec.ok());
+  const nlohmann::json& look = rec->json["detectors"][0]["second_look"];
+  int64_t looks = look["looks"], reused = look["reused_while_still"];
+  std::printf("still scene: %lld second looks, %lld answers reused\n",
+              static_cast<long long>(looks), static_cast<long long>(reused));
+  REQUIRE(looks > 0);
+  CHECK(reused > looks);
+  auto din = testing::DecodeVideo(in);
+  auto dout = testing::DecodeVideo(out);
+  REQUIRE(din.ok());
+  REQUIRE(dout.ok());
+  REQUIRE(dout->size() == static_cast<size_t>(kFrames));
+  for (size_t f = 0; f < hd.faces.size(); ++f) {
+    for (int i = 0; i < kFrames; ++i) {
+      INFO("face " << f << " frame " << i);
+      REQUIRE(testing::MaskedFraction((*dout)[i], &(*din)[i], hd.faces[f]) >= 0.9);
     }
   }
 }
