@@ -78,7 +78,8 @@ function discoveryCard(onUse) {
       const body = { username: user.value.trim() || undefined, password: pass.value || undefined };
       if (address.value.trim()) body.address = address.value.trim();
       const r = await post('/api/v1/camera-discovery', body);
-      msg.show(`${r.cameras.length} camera(s) found on ${r.probed}.`, r.cameras.length ? 'ok' : 'info');
+      const by = r.interfaces?.length ? ` (searched by ${r.interfaces.join(', ')})` : '';
+      msg.show(`${r.cameras.length} camera(s) found on ${r.probed}${by}.`, r.cameras.length ? 'ok' : 'info');
       clear(results, table([
         { title: 'Address', cell: (c) => [c.from || '', h('br'), h('small', {}, c.address),
           c.certificate_sha256 ? [h('br'), h('small', {}, 'TLS certificate SHA-256 '), h('code', { class: 'hash' }, c.certificate_sha256)] : null] },
