@@ -92,8 +92,10 @@ Result<HttpResponse> HandleDiscoverCameras(ApiContext& ctx, const Call& call) {
       std::to_string(survey->cameras.size()) + " ONVIF camera(s) found on " + where;
   CUSTODIAN_RETURN_IF_ERROR(RecordAccess(ctx, EntryFor(call, records::AccessResult::kOk, detail)));
   LogInfo("api") << detail << " by user " << call.user().user_id;
-  return Json(
-      {{"probed", where}, {"cameras", cameras}, {"skipped_replies", survey->skipped_replies}});
+  return Json({{"probed", where},
+               {"interfaces", survey->interfaces},
+               {"cameras", cameras},
+               {"skipped_replies", survey->skipped_replies}});
 }
 
 Result<HttpResponse> HandleCameraStreams(ApiContext& ctx, const Call& call) {

@@ -20,8 +20,8 @@ constexpr char kUsage[] =
     "usage: custodian camera discover [--address HOST[:PORT]] [--interface IPV4]\n"
     "                                 [--timeout-ms N] [--username NAME --password-file FILE]\n"
     "  --address    probe this address only (default: the local network, by multicast)\n"
-    "  --interface  send the multicast probe by the interface with this address\n"
-    "               (default: the default route's)\n"
+    "  --interface  send the multicast probe by the interface with this address only\n"
+    "               (default: every interface that is up and multicast-capable)\n"
     "  --timeout-ms how long to wait for replies (default 3000)\n"
     "  with credentials, each camera's main and sub stream URLs are asked for too\n";
 
@@ -109,6 +109,12 @@ int Discover(const std::vector<std::string>& args) {
     where = " on the local network";
     if (!parsed.probe.interface_address.empty()) {
       where += " of the interface " + parsed.probe.interface_address;
+    } else if (!survey->interfaces.empty()) {
+      where += " (probed by ";
+      for (size_t i = 0; i < survey->interfaces.size(); ++i) {
+        where += (i ? ", " : "") + survey->interfaces[i];
+      }
+      where += ")";
     }
   }
   std::printf("%zu ONVIF camera(s) found%s\n", survey->cameras.size(), where.c_str());

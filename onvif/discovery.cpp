@@ -1,6 +1,8 @@
 #include "onvif/discovery.h"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/rand.h>
@@ -96,7 +98,55 @@ void Merge(std::vector<DiscoveredDevice>& into, DiscoveredDevice d) {
   into.push_back(std::move(d));
 }
 
+// Sends the probe to `to` by the interface with address `local` ("" for the routing
+// table's choice).
+Status SendProbe(int fd, const std::string& probe, const sockaddr_in& to,
+                 const std::string& local) {
+  if (!local.empty()) {
+    in_addr a{};
+    if (::inet_pton(AF_INET, local.c_str(), &a) != 1) {
+      return InvalidArgument("the interface address is not an IPv4 address: " + Printable(local));
+    }
+    if (::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &a, sizeof a) != 0) {
+      return ErrnoStatus("send the probe by the interface " + local, errno);
+    }
+  }
+  if (::sendto(fd, probe.data(), probe.size(), 0, reinterpret_cast<const sockaddr*>(&to),
+               sizeof to) < 0) {
+    return ErrnoStatus("send the discovery probe" + (local.empty() ? "" : " by " + local), errno);
+  }
+  return Status::Ok();
+}
+
+// The system's multicast interfaces (MulticastInterfaces of getifaddrs); none when it fails.
+std::vector<ProbeInterface> SystemMulticastInterfaces() {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return {};
+  std::vector<ProbeInterface> out = MulticastInterfaces(list);
+  ::freeifaddrs(list);
+  return out;
+}
+
 }  // namespace
+
+std::vector<ProbeInterface> MulticastInterfaces(const ifaddrs* list) {
+  std::vector<ProbeInterface> out;
+  for (const ifaddrs* i = list; i; i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !i->ifa_name) continue;
+    const unsigned flags = i->ifa_flags;
+    if (!(flags & IFF_UP) || !(flags & IFF_MULTICAST) || (flags & IFF_LOOPBACK)) continue;
+    std::string name = i->ifa_name;
+    name = Printable(name.substr(0, name.find(':')), IF_NAMESIZE);
+    bool known = false;
+    for (const ProbeInterface& seen : out) known = known || seen.name == name;
+    if (known) continue;
+    char ip[INET_ADDRSTRLEN] = "";
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr, ip,
+                sizeof ip);
+    out.push_back({name, ip});
+  }
+  return out;
+}
 
 std::string RandomUrnUuid() {
   std::array<unsigned char, 16> b{};
@@ -158,23 +208,27 @@ Result<ProbeResult> Probe(const ProbeOptions& options) {
   ::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl);
   unsigned char loop = 1;
   ::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop, sizeof loop);
-  if (!options.interface_address.empty()) {
-    in_addr local{};
-    if (::inet_pton(AF_INET, options.interface_address.c_str(), &local) != 1) {
-      return InvalidArgument("the interface address is not an IPv4 address: " +
-                             Printable(options.interface_address));
-    }
-    if (::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &local, sizeof local) != 0) {
-      return ErrnoStatus("send the probe by the interface " + options.interface_address, errno);
-    }
-  }
   const std::string message_id = RandomUrnUuid();
   const std::string probe = ProbeMessage(message_id);
-  if (::sendto(fd, probe.data(), probe.size(), 0, reinterpret_cast<const sockaddr*>(&*to),
-               sizeof *to) < 0) {
-    return ErrnoStatus("send the discovery probe", errno);
-  }
   ProbeResult result;
+  if (!options.address.empty() || !options.interface_address.empty()) {
+    CUSTODIAN_RETURN_IF_ERROR(SendProbe(fd, probe, *to, options.interface_address));
+  } else {
+    // Every multicast interface; the probe fails only when it could go out of none.
+    Status last = Status::Ok();
+    for (const ProbeInterface& i : SystemMulticastInterfaces()) {
+      Status sent = SendProbe(fd, probe, *to, i.address);
+      if (sent.ok()) {
+        result.interfaces.push_back(i.name + " (" + i.address + ")");
+      } else {
+        last = sent;
+      }
+    }
+    if (result.interfaces.empty()) {
+      Status routed = SendProbe(fd, probe, *to, "");
+      if (!routed.ok()) return last.ok() ? routed : last;
+    }
+  }
   std::string buf(kMaxDatagramBytes, '\0');
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(options.timeout_ms);

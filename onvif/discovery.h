@@ -2,6 +2,12 @@
 // multicast group 239.255.255.250:3702 (the local network) or to one address (a camera on
 // another subnet, or a test's fake device), and the ProbeMatches that come back.
 //
+// The local network is every network the appliance is on: without a chosen interface the
+// multicast probe goes out of each interface that is up, multicast-capable, not loopback
+// and has an IPv4 address (MulticastInterfaces), one copy per interface, so that an
+// appliance with its cameras on a second port finds them as well as those on the port of
+// its default route. With no such interface the routing table chooses, as before.
+//
 // Probe waits the whole timeout for replies (devices answer after a random delay of up to
 // about a second), keeps one entry per endpoint reference, and skips datagrams that are
 // malformed, oversized or answer another probe: one broken device never hides the others.
@@ -16,6 +22,8 @@
 #include <vector>
 
 #include "base/status.h"
+
+struct ifaddrs;
 
 namespace custodian::onvif {
 
@@ -51,7 +59,20 @@ struct ProbeOptions {
 struct ProbeResult {
   std::vector<DiscoveredDevice> devices;
   int skipped_replies = 0;  // datagrams that were not a valid reply to this probe
+  // A multicast probe: the interfaces it went out of, "eth1 (192.168.2.10)"; empty when
+  // the routing table chose (or for a probe of one address).
+  std::vector<std::string> interfaces;
 };
+
+struct ProbeInterface {
+  std::string name;     // "eth1"
+  std::string address;  // its first IPv4 address, "192.168.2.10"
+};
+
+// The interfaces of a getifaddrs(3) list that a probe of the local network goes out of:
+// up, multicast-capable, not loopback, with an IPv4 address; once per interface (an alias
+// "eth0:1" is its interface, eth0), in the list's order.
+std::vector<ProbeInterface> MulticastInterfaces(const ifaddrs* list);
 
 Result<ProbeResult> Probe(const ProbeOptions& options);
 

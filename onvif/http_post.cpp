@@ -13,8 +13,8 @@
 #include <chrono>
 #include <vector>
 
+#include "base/http_digest.h"
 #include "base/sha256.h"
-#include "onvif/http_digest.h"
 #include "onvif/xml.h"
 
 namespace custodian::onvif {
@@ -211,14 +211,15 @@ Result<HttpReply> PostSoap(const std::string& url, const std::string& envelope, 
   if (first->reply.status != 401 || options.username.empty() || first->www_authenticate.empty()) {
     return std::move(first->reply);
   }
-  auto challenge = ChooseDigestChallenge(first->www_authenticate);
+  auto challenge = http_auth::ChooseDigestChallenge(first->www_authenticate);
   if (!challenge.ok()) return challenge.status();
   // The second connection must reach the device the first one did.
   const std::string pin = parsed->tls ? first->reply.certificate_sha256 : "";
-  auto second = Request(
-      *parsed, envelope,
-      DigestAuthorization(*challenge, "POST", parsed->target, options.username, options.password),
-      pin, deadline, timeout_ms);
+  auto second =
+      Request(*parsed, envelope,
+              http_auth::DigestAuthorization(*challenge, {"POST", parsed->target, envelope},
+                                             options.username, options.password),
+              pin, deadline, timeout_ms);
   if (!second.ok()) return second.status();
   return std::move(second->reply);
 }

@@ -5,7 +5,7 @@
 // write, read, and the second request that answers a Digest challenge) is bounded by
 // timeout_ms, and a reply larger than kMaxXmlBytes is refused. Thread-safe: no shared state.
 //
-// HTTP Digest (http_digest.h): when the device answers 401 with a Digest challenge and
+// HTTP Digest (base/http_digest.h): when the device answers 401 with a Digest challenge and
 // options name a user, the request is sent once more, on a new connection, with the
 // Authorization that answers it; the second reply is returned whatever it is (a 401 again
 // means the password is wrong, which soap.h reads as refused credentials). Without a user,

@@ -1,14 +1,16 @@
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <string>
+#include <vector>
 
 #include "onvif/device.h"
 #include "onvif/discovery.h"
-#include "onvif/http_digest.h"
 #include "onvif/http_post.h"
 #include "onvif/soap.h"
 
@@ -229,86 +231,49 @@ TEST_CASE("probe matches are read when they answer this probe") {
   CHECK(no_xaddrs->empty());
 }
 
-TEST_CASE("digest responses match the examples of RFC 7616 and RFC 2617") {
-  DigestChallenge c;
-  c.realm = "http-auth@example.org";
-  c.nonce = "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v";
-  c.opaque = "FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS";
-  c.qop_auth = true;
-  const std::string cnonce = "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ";
-  c.algorithm = "MD5";  // RFC 7616 section 3.9.1
-  CHECK(DigestResponse(c, "GET", "/dir/index.html", "Mufasa", "Circle of Life", cnonce,
-                       "00000001") == "8ca523f5e9506fed4657c9700eebdbec");
-  c.algorithm = "SHA-256";
-  CHECK(
-      DigestResponse(c, "GET", "/dir/index.html", "Mufasa", "Circle of Life", cnonce, "00000001") ==
-      "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1");
-  // -sess hashes the nonces into HA1 (computed independently with Python's hashlib).
-  c.algorithm = "SHA-256-sess";
-  CHECK(
-      DigestResponse(c, "GET", "/dir/index.html", "Mufasa", "Circle of Life", cnonce, "00000001") ==
-      "2fd51b3a77ad75bad6afad6003e818d767133c46d9e2749e7f5232ae1ea3efd7");
-  DigestChallenge old;  // RFC 2617 section 3.5, and the same without qop (RFC 2069)
-  old.realm = "testrealm@host.com";
-  old.nonce = "dcd98b7102dd2f0e8b11d0f600bfb0c093";
-  old.algorithm = "MD5";
-  old.qop_auth = true;
-  CHECK(DigestResponse(old, "GET", "/dir/index.html", "Mufasa", "Circle Of Life", "0a4f113b",
-                       "00000001") == "6629fae49393a05397450978507c4ef1");
-  old.qop_auth = false;
-  CHECK(DigestResponse(old, "GET", "/dir/index.html", "Mufasa", "Circle Of Life", "", "") ==
-        "670fd8c2df070c60b045671b8b24ff02");
-}
+// A getifaddrs(3) list of these entries, linked in order.
+struct FakeInterfaces {
+  struct Entry {
+    const char* name;
+    unsigned flags;
+    int family;
+    const char* address;
+  };
+  explicit FakeInterfaces(const std::vector<Entry>& entries)
+      : addrs(entries.size()), list(entries.size()) {
+    for (size_t i = 0; i < entries.size(); ++i) {
+      addrs[i].sin_family = static_cast<sa_family_t>(entries[i].family);
+      ::inet_pton(AF_INET, entries[i].address, &addrs[i].sin_addr);
+      list[i].ifa_name = const_cast<char*>(entries[i].name);
+      list[i].ifa_flags = entries[i].flags;
+      list[i].ifa_addr = reinterpret_cast<sockaddr*>(&addrs[i]);
+      list[i].ifa_next = i + 1 < entries.size() ? &list[i + 1] : nullptr;
+    }
+  }
+  const ifaddrs* head() const { return list.data(); }
+  std::vector<sockaddr_in> addrs;
+  std::vector<ifaddrs> list;
+};
 
-TEST_CASE("the authorization answers the challenge with quoted values and no line breaks") {
-  DigestChallenge c{"cam \"A\"", "n0nce", "op", "SHA-256", true};
-  const std::string a = DigestAuthorization(c, "POST", "/onvif/Media", "ad\"min", "pw");
-  auto parsed = ParseAuthHeader(a);
-  REQUIRE(parsed.size() == 1);
-  CHECK(parsed[0].scheme == "digest");
-  CHECK(parsed[0].params["username"] == "ad\"min");
-  CHECK(parsed[0].params["realm"] == "cam \"A\"");
-  CHECK(parsed[0].params["uri"] == "/onvif/Media");
-  CHECK(parsed[0].params["algorithm"] == "SHA-256");
-  CHECK(parsed[0].params["qop"] == "auth");
-  CHECK(parsed[0].params["nc"] == "00000001");
-  CHECK(parsed[0].params["opaque"] == "op");
-  CHECK(parsed[0].params["response"] == DigestResponse(c, "POST", "/onvif/Media", "ad\"min", "pw",
-                                                       parsed[0].params["cnonce"], "00000001"));
-  CHECK(a.find("pw") == std::string::npos);
-  CHECK(a.find_first_of("\r\n") == std::string::npos);
-}
-
-TEST_CASE("the digest challenge chosen is SHA-256 when offered, and Basic is never answered") {
-  auto both = ChooseDigestChallenge(
-      {"Basic realm=\"cam\", Digest realm=\"cam, east\", qop=\"auth,auth-int\", "
-       "nonce=\"abc\", algorithm=MD5",
-       "Digest realm=\"cam\", qop=\"auth\", nonce=\"def\", algorithm=SHA-256, stale=FALSE"});
-  REQUIRE(both.ok());
-  CHECK(both->algorithm == "SHA-256");
-  CHECK(both->nonce == "def");
-  CHECK(both->qop_auth);
-  auto md5 =
-      ChooseDigestChallenge({"Digest realm=\"cam, east\", qop=\"auth-int, auth\", "
-                             "nonce=\"abc\""});
-  REQUIRE(md5.ok());
-  CHECK(md5->algorithm == "MD5");  // no algorithm means MD5
-  CHECK(md5->realm == "cam, east");
-  auto rfc2069 = ChooseDigestChallenge({"Digest realm=\"cam\", nonce=\"abc\""});
-  REQUIRE(rfc2069.ok());
-  CHECK_FALSE(rfc2069->qop_auth);
-
-  auto basic = ChooseDigestChallenge({"Basic realm=\"cam\""});
-  REQUIRE_FALSE(basic.ok());
-  CHECK(basic.status().kind() == ErrorKind::kFailedPrecondition);
-  CHECK(basic.status().message().find("offered: basic") != std::string::npos);
-  CHECK_FALSE(ChooseDigestChallenge({"Digest realm=\"c\", qop=\"auth-int\", nonce=\"a\""}).ok());
-  CHECK_FALSE(
-      ChooseDigestChallenge({"Digest realm=\"c\", nonce=\"a\", algorithm=SHA-512-256"}).ok());
-  CHECK_FALSE(ChooseDigestChallenge({"Digest realm=\"c\", nonce=\"a\r\nX-Injected: 1\""}).ok());
-  CHECK_FALSE(ChooseDigestChallenge({"Digest realm=\"c\""}).ok());  // no nonce
-  CHECK_FALSE(ChooseDigestChallenge({}).ok());
-  CHECK(ParseAuthHeader("Negotiate YWJj==, Digest nonce=\"x\"").back().params["nonce"] == "x");
+TEST_CASE("the probe of the local network goes out of every up multicast IPv4 interface") {
+  constexpr unsigned kUp = IFF_UP | IFF_RUNNING;
+  const FakeInterfaces system({
+      {"lo", kUp | IFF_LOOPBACK, AF_INET, "127.0.0.1"},
+      {"eth0", kUp | IFF_MULTICAST | IFF_BROADCAST, AF_INET, "192.168.1.10"},
+      {"eth0:1", kUp | IFF_MULTICAST, AF_INET, "192.168.1.11"},  // an alias: eth0 again
+      {"eth1", kUp | IFF_MULTICAST, AF_PACKET, "0.0.0.0"},       // its link-layer entry
+      {"eth1", kUp | IFF_MULTICAST, AF_INET, "192.168.20.2"},
+      {"eth2", IFF_MULTICAST, AF_INET, "10.0.0.1"},          // down
+      {"tun0", kUp | IFF_POINTOPOINT, AF_INET, "10.8.0.2"},  // no multicast
+      {"eth3", kUp | IFF_MULTICAST, AF_INET6, "0.0.0.0"},    // IPv6 only
+  });
+  const std::vector<ProbeInterface> found = MulticastInterfaces(system.head());
+  REQUIRE(found.size() == 2);
+  CHECK(found[0].name == "eth0");
+  CHECK(found[0].address == "192.168.1.10");
+  CHECK(found[1].name == "eth1");
+  CHECK(found[1].address == "192.168.20.2");
+  CHECK(MulticastInterfaces(nullptr).empty());
 }
 
 TEST_CASE("device addresses must be http or https with a host") {

@@ -8,6 +8,7 @@ Result<Survey> SurveyCameras(const ProbeOptions& probe, const Credentials& crede
   if (!found.ok()) return found.status();
   Survey out;
   out.skipped_replies = found->skipped_replies;
+  out.interfaces = found->interfaces;
   for (const DiscoveredDevice& d : found->devices) {
     SurveyedCamera c;
     c.address = d.xaddrs.front();

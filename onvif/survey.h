@@ -34,6 +34,7 @@ struct SurveyedCamera {
 struct Survey {
   std::vector<SurveyedCamera> cameras;
   int skipped_replies = 0;
+  std::vector<std::string> interfaces;  // Probe's: the interfaces a multicast probe left by
 };
 
 Result<Survey> SurveyCameras(const ProbeOptions& probe, const Credentials& credentials,

@@ -1,6 +1,7 @@
 // RtspAuthenticator: answers a camera's 401 challenge with HTTP authentication (RFC 2617 /
-// RFC 7616) as RTSP uses it: Digest with MD5, MD5-sess or SHA-256, with qop=auth or without
-// qop, or Basic. Digest is preferred when a camera offers both.
+// RFC 7616) as RTSP uses it: Digest as base/http_digest.h does it (MD5, SHA-256 or
+// SHA-512-256, qop auth, auth-int or none, userhash), or Basic. Digest is preferred when a
+// camera offers both. Each use of a nonce counts up (nc), as RFC 7616 asks.
 //
 // The password never leaves this class except hashed (Digest) or base64-encoded (Basic).
 // Basic sends the password in the clear over plain RTSP, so it is answered only when the
@@ -14,6 +15,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "base/http_digest.h"
 
 namespace custodian::media::rtsp {
 
@@ -31,36 +34,26 @@ class RtspAuthenticator {
   // Whether the adopted challenge says the previous nonce was merely stale (the password
   // was right), which earns one more try.
   bool stale() const { return stale_; }
-  // The Authorization header value for a request; empty before any challenge.
-  std::string Authorization(std::string_view method, std::string_view uri);
+  // The Authorization header value for a request (its body: RTSP requests from a client
+  // have none); empty before any challenge.
+  std::string Authorization(std::string_view method, std::string_view uri,
+                            std::string_view body = {});
 
   // For tests: fixes the client nonce instead of drawing a random one.
   void SetClientNonceForTest(std::string cnonce) { fixed_cnonce_ = std::move(cnonce); }
 
  private:
   enum class Scheme { kNone, kBasic, kDigest };
-  bool AdoptDigest(std::string_view params);
-  std::string DigestHex(std::string_view data) const;
 
   const std::string user_;
   const std::string password_;
   const bool allow_basic_;
   bool basic_refused_ = false;
   Scheme scheme_ = Scheme::kNone;
-  std::string realm_, nonce_, opaque_, algorithm_;
-  bool sha256_ = false;
-  bool sess_ = false;
-  bool qop_auth_ = false;
+  http_auth::DigestChallenge digest_;
   bool stale_ = false;
   uint32_t nonce_count_ = 0;
   std::string fixed_cnonce_;
 };
-
-// Lowercase hex digests (OpenSSL EVP), exposed for tests.
-std::string Md5Hex(std::string_view data);
-std::string Sha256HexOf(std::string_view data);
-
-// The parameters of one challenge or credentials list: `a="x, y", b=z` -> {{a, x, y}, {b, z}}.
-std::vector<std::pair<std::string, std::string>> ParseAuthParams(std::string_view params);
 
 }  // namespace custodian::media::rtsp

@@ -282,6 +282,26 @@ TEST_CASE("Digest authentication: a wrong password is refused, the right one pla
   CHECK(ReadFor(*in_url, 0.5).size() > 5);
 }
 
+TEST_CASE("a camera demanding RFC 7616 Digest with qop auth-int and userhash is answered") {
+  // gst-rtsp-server with the simulator's strict Digest (tests/sim/strict_digest_auth.h):
+  // SHA-256, qop "auth-int" only, userhash=true. Before the client did these, it found
+  // nothing it could answer and every open failed as unauthenticated.
+  sim::SimulatorOptions options;
+  options.extra_args = {"--digest", "auth-int-userhash"};
+  auto started = sim::SimulatorProcess::Start(
+      {"strict:codec=h264,user=admin,password=secret," + kClip}, options);
+  REQUIRE(started.ok());
+  auto& sim = *started;
+  auto wrong = RtspTcpSource::Open(sim->Url("strict"), "admin", "wrong", kTimeoutUs, nullptr);
+  CHECK(wrong.status().kind() == ErrorKind::kUnauthenticated);
+  CHECK(wrong.status().message().find("rejected the credentials") != std::string::npos);
+  auto source = OpenOrFail(sim->Url("strict"), "admin", "secret");
+  CHECK(ReadFor(*source, 2.5).size() > 50);
+  // Keep-alives answer the same challenge, with the nonce count going up.
+  CHECK(source->counters().keepalives >= 2);
+  CHECK(source->counters().keepalive_errors == 0);
+}
+
 TEST_CASE("a stall is reported within the stall timeout, and reading resumes at a keyframe") {
   auto sim = StartSimulator();
   auto source = OpenOrFail(sim->Url("h264aac"));

@@ -5,7 +5,7 @@
 //              [--main-size 1280x720] [--sub-size 640x360]
 //              [--http-port N] [--discovery-port N]        (0, the default: any free port)
 //              [--multicast-interface 127.0.0.1]
-//              [--http-auth digest|digest-md5|digest-sha256|basic]
+//              [--http-auth digest|digest-md5|digest-sha256|digest-auth-int-userhash|basic]
 //              [--tls-cert FILE --tls-key FILE]
 //
 // It answers, on 127.0.0.1, what a real camera answers to a client adding it:
@@ -23,10 +23,15 @@
 // whose subcode is ter:NotAuthorized. With no --username every call is open.
 // With --http-auth, as many cameras do, every call but GetSystemDateAndTime must also carry
 // an HTTP Authorization answering its challenge: Digest (qop auth, SHA-256 and MD5 offered,
-// or the one named) for the same user and password, or, with "basic", nothing is accepted
-// (a client must not send a password in clear). Anything else gets 401 with the challenges.
+// or the one named; with "digest-auth-int-userhash", SHA-256 with only qop auth-int, the body
+// hashed in, and userhash=true, as RFC 7616 allows a device to demand) for the same user
+// and password, or, with "basic", nothing is accepted (a client must not send a password in
+// clear). Anything else gets 401 with the challenges.
 // With --tls-cert and --tls-key it serves HTTPS instead of HTTP on its port, and its
-// discovery reply names an https:// device service.
+// discovery reply names an https:// device service. It reads the two files again for each
+// connection, so a test that replaces them (one PEM file may hold both) plays a camera
+// whose certificate changed, as after a factory reset or when another device takes its
+// address.
 //
 // Once listening it prints "ready http=PORT discovery=PORT" (with --multicast-interface,
 // followed by " multicast=joined" or " multicast=unavailable:REASON") and serves until it
@@ -55,8 +60,8 @@
 #include <thread>
 #include <vector>
 
+#include "base/http_digest.h"
 #include "onvif/discovery.h"
-#include "onvif/http_digest.h"
 #include "onvif/soap.h"
 #include "onvif/xml.h"
 
@@ -65,6 +70,7 @@ namespace {
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
 namespace onvif = custodian::onvif;
+namespace http_auth = custodian::http_auth;
 namespace ssl = boost::asio::ssl;
 using tcp = boost::asio::ip::tcp;
 
@@ -144,30 +150,35 @@ struct Reply {
 constexpr char kDigestRealm[] = "FakeVision camera (fake)";
 
 // With --http-auth digest*, whether the request's Authorization answers one of the
-// challenges this fake sends, for its user and password.
-bool DigestAuthorized(const Device& d, const std::string& authorization,
-                      const std::string& target) {
-  for (const onvif::AuthScheme& s : onvif::ParseAuthHeader(authorization)) {
+// challenges this fake sends, for its user and password. The answer is recomputed here
+// from RFC 7616's formulas (only the hash function is shared with the client), so that a
+// client computing them wrongly is refused.
+bool DigestAuthorized(const Device& d, const std::string& authorization, const std::string& target,
+                      const std::string& body) {
+  const std::string mode = d.Get("http-auth");
+  const bool strict = mode == "digest-auth-int-userhash";
+  for (const http_auth::AuthScheme& s : http_auth::ParseAuthHeader(authorization)) {
     if (s.scheme != "digest") continue;
     auto param = [&](const char* name) {
       auto it = s.params.find(name);
       return it == s.params.end() ? std::string() : it->second;
     };
-    onvif::DigestChallenge c;
-    c.realm = param("realm");
-    c.nonce = param("nonce");
-    c.algorithm = param("algorithm").empty() ? "MD5" : param("algorithm");
-    c.qop_auth = param("qop") == "auth";
-    const std::string mode = d.Get("http-auth");
-    const bool offered = (c.algorithm == "SHA-256" && mode != "digest-md5") ||
-                         (c.algorithm == "MD5" && mode != "digest-sha256");
-    if (!offered || !c.qop_auth || c.realm != kDigestRealm || c.nonce != d.digest_nonce ||
-        param("uri") != target || param("username") != d.Get("username")) {
+    const std::string algorithm = param("algorithm").empty() ? "MD5" : param("algorithm");
+    auto h = [&](const std::string& data) { return http_auth::DigestHash(algorithm, data); };
+    const bool offered = (algorithm == "SHA-256" && mode != "digest-md5") ||
+                         (algorithm == "MD5" && mode != "digest-sha256" && !strict);
+    const std::string user = d.Get("username");
+    const std::string sent_user = strict ? h(user + ":" + kDigestRealm) : user;
+    const std::string qop = strict ? "auth-int" : "auth";
+    if (!offered || param("qop") != qop || param("realm") != kDigestRealm ||
+        param("nonce") != d.digest_nonce || param("uri") != target ||
+        param("username") != sent_user || (strict && param("userhash") != "true")) {
       return false;
     }
-    return param("response") == onvif::DigestResponse(c, "POST", target, d.Get("username"),
-                                                      d.Get("password"), param("cnonce"),
-                                                      param("nc"));
+    const std::string ha1 = h(user + ":" + kDigestRealm + ":" + d.Get("password"));
+    const std::string ha2 = h("POST:" + target + (strict ? ":" + h(body) : ""));
+    return param("response") == h(ha1 + ":" + d.digest_nonce + ":" + param("nc") + ":" +
+                                  param("cnonce") + ":" + qop + ":" + ha2);
   }
   return false;
 }
@@ -186,6 +197,11 @@ Reply HttpAuthRequired(const Device& d) {
   if (mode == "digest" || mode == "digest-md5") {
     r.www_authenticate.push_back("Digest algorithm=MD5," + common);
   }
+  if (mode == "digest-auth-int-userhash") {
+    r.www_authenticate.push_back("Digest algorithm=SHA-256, realm=\"" + std::string(kDigestRealm) +
+                                 "\", qop=\"auth-int\", nonce=\"" + d.digest_nonce +
+                                 "\", opaque=\"fake-opaque\", userhash=true");
+  }
   return r;
 }
 
@@ -203,7 +219,7 @@ Reply Answer(const Device& d, const http::request<http::string_body>& req) {
   if (!call) return {400, Fault("ter:InvalidArgVal", "no call")};
   const std::string name = reinterpret_cast<const char*>(call->name);
   if (!d.Get("http-auth").empty() && name != "GetSystemDateAndTime" &&
-      !DigestAuthorized(d, std::string(req[http::field::authorization]), target)) {
+      !DigestAuthorized(d, std::string(req[http::field::authorization]), target, req.body())) {
     std::cerr << name << ": refused (HTTP " << d.Get("http-auth") << ")" << std::endl;
     return HttpAuthRequired(d);
   }
@@ -274,16 +290,34 @@ void ServeRequest(const Device& d, Stream& stream) {
   http::write(stream, res, ec);
 }
 
-void ServeConnection(const Device& d, tcp::socket socket, ssl::context* tls) {
+// The TLS context of --tls-cert and --tls-key as the files are now, or nothing with the
+// reason in *why.
+std::optional<ssl::context> LoadTls(const Device& d, std::string* why) {
+  std::optional<ssl::context> tls(std::in_place, ssl::context::tls_server);
+  beast::error_code ec;
+  tls->use_certificate_chain_file(d.Get("tls-cert"), ec);
+  if (!ec) tls->use_private_key_file(d.Get("tls-key"), ssl::context::pem, ec);
+  if (!ec) return tls;
+  *why = ec.message();
+  return std::nullopt;
+}
+
+void ServeConnection(const Device& d, tcp::socket socket) {
   // Synchronous reads and writes ignore Beast's expiry; the socket's own timeouts bound them.
   timeval five{5, 0};
   ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &five, sizeof five);
   ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &five, sizeof five);
   beast::error_code ec;
-  if (!tls) {
+  if (d.Get("tls-cert").empty()) {
     beast::tcp_stream stream(std::move(socket));
     ServeRequest(d, stream);
     stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+    return;
+  }
+  std::string why;
+  std::optional<ssl::context> tls = LoadTls(d, &why);
+  if (!tls) {
+    std::cerr << "TLS: cannot load --tls-cert and --tls-key (" << why << ")" << std::endl;
     return;
   }
   beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *tls);
@@ -382,6 +416,10 @@ int JoinDiscoveryGroup(const std::string& interface, std::string* why) {
     *why = "bad interface address " + interface;
   } else if (::setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &join, sizeof join) != 0) {
     *why = "join 239.255.255.250 on " + interface + ": " + std::strerror(errno);
+  } else if (int all = 0; ::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_ALL, &all, sizeof all) != 0) {
+    // Linux delivers a group's datagrams from every interface any socket joined it on
+    // unless told not to; a camera hears the probes of its own network only.
+    *why = "IP_MULTICAST_ALL: " + std::string(std::strerror(errno));
   } else {
     return fd;
   }
@@ -409,17 +447,9 @@ int main(int argc, char** argv) {
               << std::endl;
     return 2;
   }
-  std::optional<ssl::context> tls;
-  if (!d.Get("tls-cert").empty()) {
-    tls.emplace(ssl::context::tls_server);
-    beast::error_code ec;
-    tls->use_certificate_chain_file(d.Get("tls-cert"), ec);
-    if (!ec) tls->use_private_key_file(d.Get("tls-key"), ssl::context::pem, ec);
-    if (ec) {
-      std::cerr << "fake-onvif: cannot load --tls-cert and --tls-key: " << ec.message()
-                << std::endl;
-      return 1;
-    }
+  if (std::string why; !d.Get("tls-cert").empty() && !LoadTls(d, &why)) {
+    std::cerr << "fake-onvif: cannot load --tls-cert and --tls-key: " << why << std::endl;
+    return 1;
   }
   std::signal(SIGTERM, [](int) { g_stop = true; });
   std::signal(SIGPIPE, SIG_IGN);
@@ -466,7 +496,7 @@ int main(int argc, char** argv) {
     beast::error_code ec;
     tcp::socket socket(io);
     acceptor.accept(socket, ec);
-    if (!ec) ServeConnection(d, std::move(socket), tls ? &*tls : nullptr);
+    if (!ec) ServeConnection(d, std::move(socket));
   }
   discovery.join();
   group_discovery.join();

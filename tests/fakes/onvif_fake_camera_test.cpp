@@ -1,6 +1,7 @@
 // The onvif library's calls against the fake ONVIF camera (fake_onvif.cpp): the multicast
 // probe by the loopback interface, and the fake playing a camera that demands more than
-// WS-Security: HTTP Digest on every call (right and wrong passwords, SHA-256 and MD5), HTTP
+// WS-Security: HTTP Digest on every call (right and wrong passwords, SHA-256 and MD5, qop
+// auth-int with userhash), HTTP
 // Basic (never answered), and ONVIF over HTTPS with its certificate trusted on first use.
 #include <catch2/catch.hpp>
 #include <cstdio>
@@ -47,7 +48,9 @@ TEST_CASE("a multicast probe by the loopback interface finds the fake camera in 
 }
 
 TEST_CASE("a camera that demands HTTP Digest gives its streams for the right password") {
-  for (const char* mode : {"digest-sha256", "digest-md5", "digest"}) {
+  // digest-auth-int-userhash: SHA-256 with only qop auth-int (the SOAP body hashed in) and
+  // userhash, which the client did not answer before it did them.
+  for (const char* mode : {"digest-sha256", "digest-md5", "digest", "digest-auth-int-userhash"}) {
     INFO(mode);
     TempDir dir;
     FakeOnvif fake({"--http-auth", mode}, dir.File("fake.log"));
@@ -68,8 +71,10 @@ TEST_CASE("a camera that demands HTTP Digest gives its streams for the right pas
 }
 
 TEST_CASE("a camera that demands HTTP Digest refuses a wrong or missing password") {
+  const char* mode = GENERATE("digest", "digest-auth-int-userhash");
+  INFO(mode);
   TempDir dir;
-  FakeOnvif fake({"--http-auth", "digest"}, dir.File("fake.log"));
+  FakeOnvif fake({"--http-auth", mode}, dir.File("fake.log"));
   const std::string wrong = "not the porch password";
   auto refused = OnvifCamera(fake.DeviceService(), {"installer", wrong}, kCallMs).GetStreams();
   REQUIRE_FALSE(refused.ok());

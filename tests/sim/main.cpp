@@ -44,6 +44,8 @@ options:
   --address ADDR         address to listen on [127.0.0.1]
   --media-dir DIR        clip cache [$CUSTODIAN_SIM_MEDIA_DIR, else BUILD/sim-media]
   --tls PEM              serve RTSPS (rtsps://) with the certificate and key in PEM
+  --digest auth-int-userhash  streams with a user demand RFC 7616 Digest with SHA-256,
+                         qop auth-int and userhash [gst-rtsp-server's MD5 without qop]
   --quit-on-eof          exit when stdin closes (how test harnesses tie its life to theirs)
   --at SECONDS COMMAND   run COMMAND once, SECONDS after start (e.g. --at 10 "drop all")
   --every SECONDS COMMAND  run COMMAND every SECONDS (e.g. --every 60 "refuse yard 5")
@@ -149,6 +151,9 @@ Result<CliOptions> ParseArgs(const std::vector<std::string>& args) {
       i += 2;
     } else if (a == "--tls" && value()) {
       opts.server.tls_pem = args[i + 1];
+      i += 2;
+    } else if (a == "--digest" && value()) {
+      opts.server.digest = args[i + 1];
       i += 2;
     } else if (a == "--address" && value()) {
       opts.server.address = args[i + 1];

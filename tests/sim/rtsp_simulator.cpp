@@ -12,6 +12,7 @@
 #include "base/mutex.h"
 #include "tests/sim/gst_handles.h"
 #include "tests/sim/stream_pipeline.h"
+#include "tests/sim/strict_digest_auth.h"
 
 namespace custodian::sim {
 
@@ -132,7 +133,7 @@ class Simulator::Impl {
 
  private:
   Status LoadStreams(const SimulatorConfig& config);
-  Status ConfigureAuth(const std::string& tls_pem);
+  Status ConfigureAuth(const std::string& tls_pem, const std::string& digest);
   Status SetCertificate(const std::string& pem);
   void Mount(const std::shared_ptr<SimStream>& stream, GstRTSPMountPoints* mounts);
   // Streams named by a command target; NotFound for an unknown name.
@@ -182,7 +183,7 @@ Status Simulator::Impl::Init(const SimulatorConfig& config) {
   server_.reset(gst_rtsp_server_new());
   gst_rtsp_server_set_address(server_.get(), config.address.c_str());
   gst_rtsp_server_set_service(server_.get(), std::to_string(config.port).c_str());
-  CUSTODIAN_RETURN_IF_ERROR(ConfigureAuth(config.tls_pem));
+  CUSTODIAN_RETURN_IF_ERROR(ConfigureAuth(config.tls_pem, config.digest));
   tls_ = !config.tls_pem.empty();
 
   GstRTSPMountPoints* mounts = gst_rtsp_server_get_mount_points(server_.get());
@@ -241,7 +242,10 @@ Status Simulator::Impl::SetCertificate(const std::string& pem) {
   return Status::Ok();
 }
 
-Status Simulator::Impl::ConfigureAuth(const std::string& tls_pem) {
+Status Simulator::Impl::ConfigureAuth(const std::string& tls_pem, const std::string& digest) {
+  if (!digest.empty() && digest != "auth-int-userhash") {
+    return InvalidArgument("--digest: expected auth-int-userhash");
+  }
   std::map<std::string, std::string> passwords;
   for (auto& s : streams_) {
     const StreamSpec& spec = s->spec;
@@ -254,18 +258,24 @@ Status Simulator::Impl::ConfigureAuth(const std::string& tls_pem) {
   // No auth object: every request is allowed. TLS needs one, to hold the certificate.
   if (passwords.empty() && tls_pem.empty()) return Status::Ok();
 
-  auth_.reset(gst_rtsp_auth_new());
+  const bool strict = !digest.empty();
+  auth_.reset(strict ? NewStrictDigestAuth(kRealm) : gst_rtsp_auth_new());
   if (!tls_pem.empty()) CUSTODIAN_RETURN_IF_ERROR(SetCertificate(tls_pem));
   gst_rtsp_auth_set_supported_methods(auth_.get(), GST_RTSP_AUTH_DIGEST);
   gst_rtsp_auth_set_realm(auth_.get(), kRealm);
   GstRTSPToken* anonymous =
       gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING, kAnonymousRole, nullptr);
   gst_rtsp_auth_set_default_token(auth_.get(), anonymous);
+  if (strict) StrictDigestSetDefaultToken(auth_.get(), anonymous);
   gst_rtsp_token_unref(anonymous);
   for (const auto& [user, password] : passwords) {
     GstRTSPToken* token = gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING,
                                              UserRole(user).c_str(), nullptr);
-    gst_rtsp_auth_add_digest(auth_.get(), user.c_str(), password.c_str(), token);
+    if (strict) {
+      StrictDigestAddUser(auth_.get(), user, password, token);
+    } else {
+      gst_rtsp_auth_add_digest(auth_.get(), user.c_str(), password.c_str(), token);
+    }
     gst_rtsp_token_unref(token);
   }
   gst_rtsp_server_set_auth(server_.get(), auth_.get());

@@ -39,6 +39,10 @@ struct SimulatorConfig {
   // A PEM file holding a certificate and its private key: serve RTSPS (rtsps://) with it.
   // Empty: plain RTSP.
   std::string tls_pem;
+  // How streams with credentials authenticate: "" for gst-rtsp-server's own Digest (MD5,
+  // no qop, as many cameras); "auth-int-userhash" for RFC 7616's strictest form
+  // (strict_digest_auth.h).
+  std::string digest;
 };
 
 class Simulator {

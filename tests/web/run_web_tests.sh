@@ -124,6 +124,7 @@ mkfifo "$WORK/sim.in"
   --stream "lobby:codec=h264,width=640,height=360,fps=25,bitrate=800,clip=10,bframes=${LOBBY_BFRAMES:-2}" \
   --stream "lobby-sub:codec=h264,width=320,height=180,fps=25,bitrate=200,clip=10" \
   --stream "yard:codec=h264,width=640,height=360,fps=25,bitrate=800,clip=10" \
+  --stream "porch:codec=h264,width=640,height=360,fps=25,bitrate=800,clip=10" \
   --stream "door:codec=h265,width=640,height=360,fps=25,bitrate=600,clip=10,audio=aac,clock_offset=30" \
   --stream "scene:file=$WORK/scene.mp4" \
   < "$WORK/sim.in" > "$WORK/sim.out" 2> "$WORK/sim.log" &
@@ -146,6 +147,33 @@ PIDS+=($!)
 for _ in $(seq 1 100); do grep -q '^ready' "$WORK/onvif.out" 2>/dev/null && break; sleep 0.1; done
 FAKE_ONVIF_ADDRESS="127.0.0.1:$(sed -n 's/^ready http=[0-9]* discovery=\([0-9]*\)$/\1/p' "$WORK/onvif.out")"
 [ "$FAKE_ONVIF_ADDRESS" != "127.0.0.1:" ] || { echo "web test: the fake ONVIF camera did not start"; cat "$WORK/onvif.log"; exit 1; }
+
+# A second FAKE ONVIF camera as stricter cameras are: ONVIF over HTTPS with a self-signed
+# certificate, and HTTP Digest with SHA-256, qop auth-int and userhash on every call. Its
+# certificate and key are one PEM file, read again for each connection, so that the test
+# can swap in another certificate (ui.test.mjs). Their SHA-256 fingerprints come from
+# openssl here, independently of Custodian.
+mkdir -p "$WORK/onvif-tls"
+for which in camera other; do
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj "/CN=FakeVision FV-200 ($which, fake)" \
+    -keyout "$WORK/onvif-tls/$which.key" -out "$WORK/onvif-tls/$which.crt" 2>/dev/null
+  cat "$WORK/onvif-tls/$which.crt" "$WORK/onvif-tls/$which.key" > "$WORK/onvif-tls/$which.pem"
+done
+fingerprint() { openssl x509 -in "$1" -outform DER | sha256sum | cut -d' ' -f1; }
+export FAKE_ONVIF_TLS_SHA256=$(fingerprint "$WORK/onvif-tls/camera.crt")
+export FAKE_ONVIF_TLS_OTHER_SHA256=$(fingerprint "$WORK/onvif-tls/other.crt")
+cp "$WORK/onvif-tls/camera.pem" "$WORK/onvif-tls/served.pem"
+"$FAKE_ONVIF" --username installer --password "$FAKE_ONVIF_PASSWORD" \
+  --make FakeVision --model FV-200 --firmware 3.0.0-fake \
+  --tls-cert "$WORK/onvif-tls/served.pem" --tls-key "$WORK/onvif-tls/served.pem" \
+  --http-auth digest-auth-int-userhash \
+  --main-uri "rtsp://127.0.0.1:$RTSP_PORT/porch" --sub-uri "rtsp://127.0.0.1:$RTSP_PORT/lobby-sub" \
+  < /dev/null > "$WORK/onvif-tls.out" 2> "$WORK/onvif-tls.log" &
+PIDS+=($!)
+for _ in $(seq 1 100); do grep -q '^ready' "$WORK/onvif-tls.out" 2>/dev/null && break; sleep 0.1; done
+FAKE_ONVIF_TLS_ADDRESS="127.0.0.1:$(sed -n 's/^ready http=[0-9]* discovery=\([0-9]*\)$/\1/p' "$WORK/onvif-tls.out")"
+[ "$FAKE_ONVIF_TLS_ADDRESS" != "127.0.0.1:" ] || { echo "web test: the HTTPS fake ONVIF camera did not start"; cat "$WORK/onvif-tls.log"; exit 1; }
 
 export WEB_PASSWORD="web-test-password-1"
 for u in "manager1 manager" "manager2 manager" "dpo1 dpo" "staff1 staff"; do
@@ -185,6 +213,8 @@ rm -rf "$SHOTS"; mkdir -p "$SHOTS"
 BASE="$BASE" DB="$DATA/records.db" SHOTS="$SHOTS" CHROMIUM="$CHROMIUM" \
   SIM_IN="$WORK/sim.in" MAIL_DIR="$WORK/mail" SERVE_LOG="$WORK/serve.log" \
   FAKE_ONVIF_ADDRESS="$FAKE_ONVIF_ADDRESS" CAMERAS_DIR="$WORK/cameras" \
+  FAKE_ONVIF_TLS_ADDRESS="$FAKE_ONVIF_TLS_ADDRESS" FAKE_ONVIF_TLS_DIR="$WORK/onvif-tls" \
+  FAKE_ONVIF_TLS_LOG="$WORK/onvif-tls.log" \
   SCENE="$SCENE_LOOP,$SCENE_A_FROM,$SCENE_A_TO,$SCENE_B_FROM,$SCENE_B_TO" \
   PLAYWRIGHT_DIR="$NODE_DIR/node_modules/playwright-core" \
   timeout 600 node "$SRC/tests/web/ui.test.mjs" || {

@@ -5,7 +5,7 @@
 // Each step asserts what a person would check on screen, and the records behind it.
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
-import { statSync, readFileSync, writeFileSync, mkdtempSync, copyFileSync, rmSync, readdirSync, appendFileSync } from 'node:fs';
+import { statSync, readFileSync, writeFileSync, mkdtempSync, copyFileSync, rmSync, readdirSync, appendFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -13,6 +13,7 @@ const require = createRequire(import.meta.url);
 const { chromium } = require(process.env.PLAYWRIGHT_DIR);
 const { BASE, DB, SHOTS, CHROMIUM, WEB_PASSWORD, SIM_IN, MAIL_DIR, SERVE_LOG } = process.env;
 const { FAKE_ONVIF_ADDRESS, FAKE_ONVIF_PASSWORD, CAMERAS_DIR, SCENE } = process.env;
+const { FAKE_ONVIF_TLS_ADDRESS, FAKE_ONVIF_TLS_DIR, FAKE_ONVIF_TLS_LOG, FAKE_ONVIF_TLS_SHA256, FAKE_ONVIF_TLS_OTHER_SHA256 } = process.env;
 
 let failures = 0;
 let step = '';
@@ -1262,6 +1263,84 @@ await run('an admin adds a camera found by ONVIF discovery without typing a URL,
     'the refused attempt is in the access log');
   check(!readFileSync(SERVE_LOG, 'utf8').includes(FAKE_ONVIF_PASSWORD), 'the camera password is not in the log');
   await shot(page, '14e-camera-from-onvif-recording');
+});
+
+// The HTTPS fake camera presents another certificate from now on (one rename: its
+// certificate and key are one file, read for each connection).
+function swapFakeCameraCertificate(which) {
+  copyFileSync(path.join(FAKE_ONVIF_TLS_DIR, `${which}.pem`), path.join(FAKE_ONVIF_TLS_DIR, 'swap.pem'));
+  renameSync(path.join(FAKE_ONVIF_TLS_DIR, 'swap.pem'), path.join(FAKE_ONVIF_TLS_DIR, 'served.pem'));
+}
+
+await run('an admin adds an HTTPS camera with strict Digest from discovery: its certificate is shown, pinned, and another refused', async () => {
+  // The camera serves ONVIF over HTTPS with a self-signed certificate and demands HTTP
+  // Digest with SHA-256, qop auth-int and userhash on every call.
+  const page = await signedIn('admin1');
+  await page_goto(page, '#/camera-setup');
+  await page.getByRole('heading', { name: 'Find cameras on the network' }).waitFor();
+  const { cameras } = await page.evaluate(async () => (await fetch('/api/v1/cameras')).json());
+  const lobbySubUrl = cameras.find((c) => c.id === 'lobby').config.sub_url;
+  const porchUrl = lobbySubUrl.replace(/lobby-sub$/, 'porch');
+  const search = async () => {
+    await page.getByLabel('Address to search').fill(FAKE_ONVIF_TLS_ADDRESS);
+    await page.getByLabel('ONVIF user name').fill('installer');
+    await page.getByLabel('ONVIF password').fill(FAKE_ONVIF_PASSWORD);
+    await page.getByRole('button', { name: 'Search for cameras' }).click();
+    const row = page.getByRole('row', { name: /FV-200/ });
+    await row.waitFor({ timeout: 15_000 });
+    return row;
+  };
+  let row = await search();
+  let text = await row.innerText();
+  check(/https:\/\/127\.0\.0\.1:\d+\/onvif\/device_service/.test(text), `the camera's https address is listed: ${text}`);
+  check(text.includes('3.0.0-fake'), 'the search signed in to the camera (its firmware is listed)');
+  // The fingerprint shown is the certificate's own, as openssl computes it.
+  check(text.includes(`TLS certificate SHA-256 ${FAKE_ONVIF_TLS_SHA256}`), `the certificate's fingerprint is shown: ${text}`);
+  await shot(page, '14f-camera-discovery-https');
+
+  // Between the search and "Use this camera" the address answers with another certificate
+  // (another device, or one in the middle): the streams call stops after the TLS handshake,
+  // before any request, so the camera is sent neither a call nor a digest of the password.
+  const callsBefore = readFileSync(FAKE_ONVIF_TLS_LOG, 'utf8');
+  swapFakeCameraCertificate('other');
+  await page.getByRole('button', { name: 'Use camera FakeVision FV-200' }).click();
+  await page.getByText(/did not give its streams: .*presented another certificate/).waitFor();
+  const refusal = await page.getByText(/did not give its streams/).innerText();
+  check(refusal.includes(FAKE_ONVIF_TLS_OTHER_SHA256) && refusal.includes(FAKE_ONVIF_TLS_SHA256),
+    `the refusal names both certificates: ${refusal}`);
+  check(refusal.includes('Search again to see the certificate it presents now'), `the refusal says what to do: ${refusal}`);
+  check(readFileSync(FAKE_ONVIF_TLS_LOG, 'utf8') === callsBefore, 'no request reached the camera with the other certificate');
+  check(await page.getByLabel('Stream address').inputValue() === '', 'nothing filled in');
+  check(sql("SELECT count(*) FROM access_log WHERE action = 'camera_discover_streams' AND detail LIKE '%camera_fault'") === '1',
+    'the refused attempt is in the access log');
+  await shot(page, '14g-camera-certificate-changed');
+
+  // The installer searches again and is shown the new certificate; they check it on the
+  // camera's own page and use it. The streams call pins that one.
+  row = await search();
+  text = await row.innerText();
+  check(text.includes(`TLS certificate SHA-256 ${FAKE_ONVIF_TLS_OTHER_SHA256}`), `the new fingerprint is shown: ${text}`);
+  await page.getByRole('button', { name: 'Use camera FakeVision FV-200' }).click();
+  await page.getByText(/The form is filled in from the camera at/).waitFor();
+  check(await page.getByLabel('Stream address').inputValue() === porchUrl, 'the main stream URL is filled in');
+  check(await page.getByLabel('Sub stream').inputValue() === lobbySubUrl, 'the sub stream URL is filled in');
+  check(await page.getByLabel('Firmware').inputValue() === '3.0.0-fake', 'firmware');
+  check(await page.getByLabel('Camera id').inputValue() === 'fv-200', 'an id is suggested');
+  await page.getByRole('button', { name: 'Add camera' }).click();
+  await page.getByText(/Camera fv-200 added/).waitFor();
+  let segments = 0;
+  for (let i = 0; i < 120 && segments < 1; i++) {
+    segments = Number(sql("SELECT count(*) FROM segments WHERE camera_id = 'fv-200' AND state = 'complete'"));
+    if (segments < 1) await new Promise((r) => setTimeout(r, 500));
+  }
+  check(segments >= 1, 'the HTTPS camera added from discovery records');
+  check(sql("SELECT make || '|' || model || '|' || firmware FROM cameras WHERE id = 'fv-200'") === 'FakeVision|FV-200|3.0.0-fake',
+    'make, model and firmware are on the camera\'s record');
+  const log = readFileSync(FAKE_ONVIF_TLS_LOG, 'utf8');
+  check(/GetStreamUri: ok/.test(log) && /GetStreamUri: refused \(HTTP digest-auth-int-userhash\)/.test(log),
+    'each call was challenged for Digest auth-int with userhash, and answered');
+  check(!readFileSync(SERVE_LOG, 'utf8').includes(FAKE_ONVIF_PASSWORD), 'the camera password is not in the log');
+  await shot(page, '14h-camera-from-onvif-https-recording');
 });
 
 // The alarm e-mails that reached the fake relay, as text.

@@ -63,7 +63,14 @@ function discoveryCard(onUse) {
       const body = { address: camera.address, username: user.value.trim(), password: pass.value };
       if (camera.certificate_sha256) body.certificate_sha256 = camera.certificate_sha256;
       const r = await post('/api/v1/camera-discovery/streams', body);
-      if (!r.ok) { msg.show(`The camera at ${camera.address} did not give its streams: ${r.message}`, 'error'); return; }
+      if (!r.ok) {
+        // A certificate other than the search's: another device, or one in the middle. Say
+        // what to do rather than offer to trust it here.
+        const next = /presented another certificate/.test(r.message || '')
+          ? ' Search again to see the certificate it presents now, and use the camera only if that matches the fingerprint on the camera\'s own page.' : '';
+        msg.show(`The camera at ${camera.address} did not give its streams: ${r.message}${next}`, 'error');
+        return;
+      }
       msg.show(`Found the streams of ${r.make} ${r.model}.`, 'ok');
       onUse({ address: camera.address, id: suggestId(r), name: [r.make, r.model].filter(Boolean).join(' '), url: r.main_url,
         sub_url: r.sub_url || '', make: r.make, model: r.model, firmware: r.firmware, username: user.value.trim(), password: pass.value });
@@ -78,7 +85,8 @@ function discoveryCard(onUse) {
       const body = { username: user.value.trim() || undefined, password: pass.value || undefined };
       if (address.value.trim()) body.address = address.value.trim();
       const r = await post('/api/v1/camera-discovery', body);
-      msg.show(`${r.cameras.length} camera(s) found on ${r.probed}.`, r.cameras.length ? 'ok' : 'info');
+      const by = r.interfaces?.length ? ` (searched by ${r.interfaces.join(', ')})` : '';
+      msg.show(`${r.cameras.length} camera(s) found on ${r.probed}${by}.`, r.cameras.length ? 'ok' : 'info');
       clear(results, table([
         { title: 'Address', cell: (c) => [c.from || '', h('br'), h('small', {}, c.address),
           c.certificate_sha256 ? [h('br'), h('small', {}, 'TLS certificate SHA-256 '), h('code', { class: 'hash' }, c.certificate_sha256)] : null] },
