@@ -40,6 +40,8 @@ constexpr double kFineUpTo = 2.5;
 constexpr double kGlobalChange = 0.08;
 constexpr double kCutFloor = 0.03;
 constexpr double kCutJump = 5;
+// A still tile's last answer is reused for up to this many sweeps (ScanOrReuse).
+constexpr int64_t kReuseSweeps = 3;
 // A second look's answer stands for a box overlapping the one looked at this much.
 constexpr float kSameLook = 0.7f;
 
@@ -106,6 +108,10 @@ struct Level {
   cv::Size size;                  // the frame at this scale
   std::vector<cv::Rect> tiles;    // in this level's pixels; edge tiles may reach past size
   std::vector<int64_t> scanned_at;  // detection index of each tile's last scan (-1: never)
+  // For still tiles (ScanOrReuse): when the network last ran on each tile, whether it found
+  // nothing there, and the last detection at which something moving met the tile.
+  std::vector<int64_t> looked_at, changed_at;
+  std::vector<bool> found_nothing;
 };
 
 std::vector<int> TileStarts(int extent) {
@@ -146,7 +152,8 @@ struct Detectors::Impl {
   double motion_scale = 1.0;
   std::vector<Level> levels;
   bool scheduled = false;  // the finest level has more than max_tiles tiles
-  int64_t motion_calls = 0, detect_calls = 0, tiles_scanned = 0, haar_crops = 0, fine_tiles = 0, global_changes = 0, skipped_tiles = 0;
+  int64_t motion_calls = 0, detect_calls = 0, tiles_scanned = 0, tiles_reused = 0, haar_crops = 0,
+          fine_tiles = 0, global_changes = 0, skipped_tiles = 0;
   cv::Mat canvas = cv::Mat(kFaceNetInput, kFaceNetInput, CV_8UC3);
   bool cut = false;
   int64_t second_looks = 0, second_look_dropped = 0, second_looks_reused = 0;
@@ -168,6 +175,9 @@ struct Detectors::Impl {
         for (int x : TileStarts(l.size.width)) l.tiles.emplace_back(x, y, kFaceNetInput, kFaceNetInput);
       }
       l.scanned_at.assign(l.tiles.size(), -1);
+      l.looked_at.assign(l.tiles.size(), -1);
+      l.changed_at.assign(l.tiles.size(), -1);
+      l.found_nothing.assign(l.tiles.size(), false);
       bool last = l.size.width <= kFaceNetInput && l.size.height <= kFaceNetInput;
       levels.push_back(std::move(l));
       if (last) break;
@@ -274,13 +284,35 @@ struct Detectors::Impl {
   void ScanTile(const cv::Mat& rgb, Level& l, size_t t, std::vector<ScoredBox>* faces) {
     const cv::Rect& tile = l.tiles[t];
     FillCanvas(rgb, l, tile);
-    for (const ScoredBox& b : net->Detect(canvas, p.face_score)) {
+    std::vector<ScoredBox> found = net->Detect(canvas, p.face_score);
+    for (const ScoredBox& b : found) {
       cv::Rect2f f((b.box.x + tile.x) / l.scale, (b.box.y + tile.y) / l.scale, b.box.width / l.scale,
                    b.box.height / l.scale);
       faces->push_back({f, b.score});
     }
-    l.scanned_at[t] = detect_calls;
+    l.found_nothing[t] = found.empty();
+    l.scanned_at[t] = l.looked_at[t] = detect_calls;
     ++tiles_scanned;
+  }
+
+  // A tile where the network found nothing last time, nothing has moved since, no face is
+  // tracked, and that was less than kReuseSweeps sweeps ago: nothing again, without running
+  // it (the same pixels give the same answer). A tile where it found something is scanned
+  // as before: reusing a find would turn a false face that comes and goes into one that
+  // stays (tried: 1080p clip 4.89% -> 5.49% of the picture altered away). Returns whether
+  // the network ran.
+  bool ScanOrReuse(const cv::Mat& rgb, Level& l, size_t t, int64_t sweep_detections,
+                   const std::vector<Box>& tracked, std::vector<ScoredBox>* faces) {
+    bool empty = l.looked_at[t] >= 0 && l.found_nothing[t] && l.changed_at[t] < l.looked_at[t] &&
+                 detect_calls - l.looked_at[t] < kReuseSweeps * sweep_detections &&
+                 !Meets(l, l.tiles[t], tracked);
+    if (!empty) {
+      ScanTile(rgb, l, t, faces);
+      return true;
+    }
+    l.scanned_at[t] = detect_calls;
+    ++tiles_reused;
+    return false;
   }
 
   // Whether a tile (level pixels) meets any of the boxes (frame pixels).
@@ -293,7 +325,10 @@ struct Detectors::Impl {
     return false;
   }
 
-  void ScanTiles(const cv::Mat& rgb, const std::vector<Box>& interest, std::vector<ScoredBox>* faces) {
+  // `moving`: motion blobs (grown); `tracked`: tracked faces; interest: both, grown.
+  void ScanTiles(const cv::Mat& rgb, const std::vector<Box>& moving,
+                 const std::vector<Box>& tracked, const std::vector<Box>& interest,
+                 std::vector<ScoredBox>* faces) {
     // The first frame, and the first after a cut, are scanned whole: nothing is known yet.
     if (!scheduled || detect_calls == 0 || cut) {
       for (Level& l : levels) {
@@ -306,13 +341,15 @@ struct Detectors::Impl {
     size_t total = 0;
     for (const Level& l : levels) total += l.tiles.size();
     double rounds = std::max(1.0, static_cast<double>(p.sweep_frames) / p.detect_every);
+    auto sweep_detections = static_cast<int64_t>(std::ceil(rounds));
     size_t quota = static_cast<size_t>(std::ceil(static_cast<double>(total) / rounds));
     // Within max_tiles_per_detect (0: no limit) the tiles of interest least recently
-    // scanned go first, then the sweep's.
+    // scanned go first, then the sweep's; a still tile's answer reused costs nothing.
     std::vector<std::pair<int64_t, std::pair<size_t, size_t>>> wanted, rest;  // (last scan, (level, tile))
     for (size_t li = 0; li < levels.size(); ++li) {
       Level& l = levels[li];
       for (size_t t = 0; t < l.tiles.size(); ++t) {
+        if (Meets(l, l.tiles[t], moving)) l.changed_at[t] = detect_calls;
         (Meets(l, l.tiles[t], interest) ? wanted : rest).push_back({l.scanned_at[t], {li, t}});
       }
     }
@@ -322,13 +359,15 @@ struct Detectors::Impl {
     size_t budget = p.max_tiles_per_detect > 0 ? static_cast<size_t>(p.max_tiles_per_detect)
                                                : wanted.size() + quota;
     size_t sweep = std::min(quota, budget > wanted.size() ? budget - wanted.size() : size_t{1});
-    size_t spent = 0;
-    for (size_t i = 0; i < wanted.size() && spent + sweep < budget + 1; ++i, ++spent) {
-      ScanTile(rgb, levels[wanted[i].second.first], wanted[i].second.second, faces);
+    size_t spent = 0, done = 0;
+    for (; done < wanted.size() && spent + sweep < budget + 1; ++done) {
+      const auto& [li, t] = wanted[done].second;
+      if (ScanOrReuse(rgb, levels[li], t, sweep_detections, tracked, faces)) ++spent;
     }
-    skipped_tiles += static_cast<int64_t>(wanted.size() - std::min(wanted.size(), spent));
+    skipped_tiles += static_cast<int64_t>(wanted.size() - done);
     for (size_t i = 0; i < rest.size() && i < sweep; ++i) {
-      ScanTile(rgb, levels[rest[i].second.first], rest[i].second.second, faces);
+      ScanOrReuse(rgb, levels[rest[i].second.first], rest[i].second.second, sweep_detections,
+                  tracked, faces);
     }
   }
 
@@ -446,21 +485,23 @@ std::vector<Detection> Detectors::Detect(const cv::Mat& luma, const cv::Mat& rgb
   std::vector<Box> blobs = m.Motion(luma);
   for (const Box& b : blobs) out.push_back({b, DetectionKind::kMotion});
   for (const Box& b : PeopleIn(blobs, m.height)) out.push_back({b, DetectionKind::kPerson});
-  std::vector<Box> interest, crops, small;
+  std::vector<Box> interest, moving, tracked, crops, small;
   double small_px = kFineUpTo * m.p.min_face_px;
   for (const Box& b : blobs) {
-    interest.push_back(Enlarge(b, 0.2));
+    moving.push_back(Enlarge(b, 0.2));
+    interest.push_back(moving.back());
     crops.push_back(ClipTo(Enlarge(b, 0.15), m.width, m.height));
     if (b.w <= small_px && b.h <= small_px) small.push_back(b);
   }
   for (const Detection& h : hints) {
     if (h.kind != DetectionKind::kFace) continue;
+    tracked.push_back(h.box);
     interest.push_back(Enlarge(h.box, 1.0));
     crops.push_back(ClipTo(Enlarge(h.box, 0.6), m.width, m.height));
     if (h.box.w <= small_px && h.box.h <= small_px) small.push_back(h.box);
   }
   std::vector<ScoredBox> faces;
-  m.ScanTiles(rgb, interest, &faces);
+  m.ScanTiles(rgb, moving, tracked, interest, &faces);
   m.ScanFine(rgb, small, &faces);
   if (m.p.use_haar) m.HaarCrops(luma, MergeOverlapping(crops), &faces);
   for (const ScoredBox& f : SuppressOverlaps(std::move(faces), 0.3f)) {
@@ -503,6 +544,12 @@ nlohmann::json Detectors::Describe() const {
        {"max_tiles_per_detect", p.max_tiles_per_detect},
        {"tiles_of_interest_deferred", m.skipped_tiles},
        {"tiles_scanned", m.tiles_scanned},
+       {"still_tiles_reused",
+        {{"rule",
+          "a tile where the network found nothing, nothing moved since and no face is tracked, for "
+          "up to " +
+              std::to_string(kReuseSweeps) + " sweeps"},
+         {"count", m.tiles_reused}}},
        {"second_look",
         {{"from_px", p.second_look_from_px},
          {"face_px", p.second_look_px},

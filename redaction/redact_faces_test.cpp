@@ -143,6 +143,11 @@ TEST_CASE(
               static_cast<long long>(looks), static_cast<long long>(reused));
   REQUIRE(looks > 0);
   CHECK(reused > looks);
+  int64_t tiles = rec->json["detectors"][0]["tiles_scanned"];
+  int64_t empty = rec->json["detectors"][0]["still_tiles_reused"]["count"];
+  std::printf("still scene: %lld tiles scanned, %lld empty tiles not scanned again\n",
+              static_cast<long long>(tiles), static_cast<long long>(empty));
+  CHECK(empty > 0);
   auto din = testing::DecodeVideo(in);
   auto dout = testing::DecodeVideo(out);
   REQUIRE(din.ok());
