@@ -40,6 +40,9 @@ constexpr double kFineUpTo = 2.5;
 constexpr double kGlobalChange = 0.08;
 constexpr double kCutFloor = 0.03;
 constexpr double kCutJump = 5;
+// A tracked face is looked for at the levels where it is at least this share of
+// net_face_px across.
+constexpr double kTrackedLevelPx = 0.75;
 // A still tile's last answer is reused for up to this many sweeps (ScanOrReuse).
 constexpr int64_t kReuseSweeps = 3;
 // A second look's answer stands for a box overlapping the one looked at this much.
@@ -325,10 +328,21 @@ struct Detectors::Impl {
     return false;
   }
 
-  // `moving`: motion blobs (grown); `tracked`: tracked faces; interest: both, grown.
+  // Where a tracked face could be found again: around it, at the levels where it is at
+  // least kTrackedLevelPx across (at coarser ones it is too small for the network), and
+  // always at the finest.
+  bool MeetsTracked(size_t li, const cv::Rect& tile, const std::vector<Box>& tracked) const {
+    const Level& l = levels[li];
+    for (const Box& b : tracked) {
+      if (li > 0 && std::max(b.w, b.h) * l.scale < kTrackedLevelPx * p.net_face_px) continue;
+      if (Meets(l, tile, {Enlarge(b, 1.0)})) return true;
+    }
+    return false;
+  }
+
+  // `moving`: motion blobs (grown); `tracked`: tracked faces.
   void ScanTiles(const cv::Mat& rgb, const std::vector<Box>& moving,
-                 const std::vector<Box>& tracked, const std::vector<Box>& interest,
-                 std::vector<ScoredBox>* faces) {
+                 const std::vector<Box>& tracked, std::vector<ScoredBox>* faces) {
     // The first frame, and the first after a cut, are scanned whole: nothing is known yet.
     if (!scheduled || detect_calls == 0 || cut) {
       for (Level& l : levels) {
@@ -349,8 +363,10 @@ struct Detectors::Impl {
     for (size_t li = 0; li < levels.size(); ++li) {
       Level& l = levels[li];
       for (size_t t = 0; t < l.tiles.size(); ++t) {
-        if (Meets(l, l.tiles[t], moving)) l.changed_at[t] = detect_calls;
-        (Meets(l, l.tiles[t], interest) ? wanted : rest).push_back({l.scanned_at[t], {li, t}});
+        bool moved = Meets(l, l.tiles[t], moving);
+        if (moved) l.changed_at[t] = detect_calls;
+        (moved || MeetsTracked(li, l.tiles[t], tracked) ? wanted : rest)
+            .push_back({l.scanned_at[t], {li, t}});
       }
     }
     auto oldest_first = [](const auto& a, const auto& b) { return a.first < b.first; };
@@ -485,23 +501,21 @@ std::vector<Detection> Detectors::Detect(const cv::Mat& luma, const cv::Mat& rgb
   std::vector<Box> blobs = m.Motion(luma);
   for (const Box& b : blobs) out.push_back({b, DetectionKind::kMotion});
   for (const Box& b : PeopleIn(blobs, m.height)) out.push_back({b, DetectionKind::kPerson});
-  std::vector<Box> interest, moving, tracked, crops, small;
+  std::vector<Box> moving, tracked, crops, small;
   double small_px = kFineUpTo * m.p.min_face_px;
   for (const Box& b : blobs) {
     moving.push_back(Enlarge(b, 0.2));
-    interest.push_back(moving.back());
     crops.push_back(ClipTo(Enlarge(b, 0.15), m.width, m.height));
     if (b.w <= small_px && b.h <= small_px) small.push_back(b);
   }
   for (const Detection& h : hints) {
     if (h.kind != DetectionKind::kFace) continue;
     tracked.push_back(h.box);
-    interest.push_back(Enlarge(h.box, 1.0));
     crops.push_back(ClipTo(Enlarge(h.box, 0.6), m.width, m.height));
     if (h.box.w <= small_px && h.box.h <= small_px) small.push_back(h.box);
   }
   std::vector<ScoredBox> faces;
-  m.ScanTiles(rgb, moving, tracked, interest, &faces);
+  m.ScanTiles(rgb, moving, tracked, &faces);
   m.ScanFine(rgb, small, &faces);
   if (m.p.use_haar) m.HaarCrops(luma, MergeOverlapping(crops), &faces);
   for (const ScoredBox& f : SuppressOverlaps(std::move(faces), 0.3f)) {
