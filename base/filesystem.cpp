@@ -213,7 +213,11 @@ Status WriteFileAtomically(Filesystem& fs, const std::string& path, const std::s
 
 Status WriteNewFileAtomically(Filesystem& fs, const std::string& path, const std::string& data,
                               uint32_t mode) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  // Unique to the call, so that two threads (or processes) racing to make the same file
+  // never write into one temporary.
+  static std::atomic<uint64_t> calls{0};
+  const std::string tmp =
+      path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(calls.fetch_add(1));
   Status st = WriteSyncedTemporary(fs, tmp, data, mode);
   if (st.ok()) st = fs.Link(tmp, path);  // fsyncs the directory
   // Whatever happened: once linked, path is whole and the temporary only a second name.

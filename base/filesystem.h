@@ -208,9 +208,9 @@ inline constexpr uint32_t kDefaultFileMode = 0640;
 Status WriteFileAtomically(Filesystem& fs, const std::string& path, const std::string& data,
                            uint32_t mode = kDefaultFileMode);
 // Creates path with data durably, never replacing a file: writes a temporary beside it
-// (path + ".tmp." + the process id, given `mode` before anything is written), syncs it,
-// links it as path, syncs the directory and removes the temporary. kAlreadyExists when path
-// exists (another writer won: its file is kept). On failure path is absent, or another
+// (path + ".tmp." + the process id and a count, given `mode` before anything is written),
+// syncs it, links it as path, syncs the directory and removes the temporary. kAlreadyExists
+// when path exists (another writer won: its file is kept). On failure path is absent, or another
 // writer's whole file, and the temporary is removed (unless the removal fails too).
 Status WriteNewFileAtomically(Filesystem& fs, const std::string& path, const std::string& data,
                               uint32_t mode = kDefaultFileMode);

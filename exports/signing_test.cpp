@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <thread>
+#include <vector>
 
 #include "exports/access_checkpoint.h"
 #include "exports/testing.h"
@@ -86,6 +88,27 @@ TEST_CASE("a signing key whose write fails leaves no key file and is made whole 
   REQUIRE((st.st_mode & 0777) == 0600);
   REQUIRE(ParsePublicKey(ReadFile(PublicKeyPath(keys)))->pk == remade->public_key().pk);
   REQUIRE(fs.List(keys)->size() == 2);
+}
+
+TEST_CASE("threads racing to make the signing key all get the one that is kept") {
+  for (int round = 0; round < 10; ++round) {
+    TempDir dir;
+    const std::string keys = dir.File("keys");
+    std::vector<std::string> got(4);
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < got.size(); ++i) {
+      threads.emplace_back([&, i] {
+        auto key = SigningKey::LoadOrCreate(keys);
+        got[i] = key.ok() ? key->public_key().Base64() : key.status().ToString();
+      });
+    }
+    for (auto& t : threads) t.join();
+    auto kept = SigningKey::Load(keys);
+    REQUIRE(kept.ok());
+    for (const std::string& g : got) REQUIRE(g == kept->public_key().Base64());
+    REQUIRE(ParsePublicKey(ReadFile(PublicKeyPath(keys)))->pk == kept->public_key().pk);
+    REQUIRE(PosixFilesystem::Instance().List(keys)->size() == 2);  // no temporary left
+  }
 }
 
 TEST_CASE("a checkpoint whose write fails leaves neither it nor its signature") {
