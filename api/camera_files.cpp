@@ -202,6 +202,111 @@ bool CameraFiles::IsManaged(const config::SiteConfig& site, const config::Camera
          S_ISREG(st.st_mode);
 }
 
+namespace {
+
+// The camera before the change: a new one named by its id (create), or the managed camera
+// it changes; or why the change cannot be made.
+Result<config::CameraConfig> CameraBefore(const config::SiteConfig& site,
+                                          const config::CameraConfig* existing,
+                                          const std::string& id, bool create) {
+  config::CameraConfig camera;
+  if (create) {
+    if (existing) {
+      return AlreadyExists("camera id " + id + " is already used (defined at " + existing->source +
+                           ")");
+    }
+    camera.id = id;
+    camera.name = id;
+    return camera;
+  }
+  if (!existing) return NotFound("no camera " + id + " in the configuration");
+  if (!CameraFiles::IsManaged(site, *existing)) {
+    return FailedPrecondition("camera " + id + " is defined at " + existing->source +
+                              ", outside the API's files in cameras_dir; change it there");
+  }
+  return *existing;
+}
+
+// A stored password goes only to the endpoint it was entered for: whether this change
+// (already applied to *camera) drops it, clearing camera->password_file when the URL moved
+// to another endpoint without a new password.
+bool DropsStoredPassword(const CameraChange& change, bool create,
+                         const config::CameraConfig* existing, config::CameraConfig* camera) {
+  const bool new_password = change.password && !change.password->empty();
+  if (create || new_password) return false;
+  if (!camera->password_file.empty() && change.url &&
+      config::CameraEndpoint(camera->url) != (camera->password_for.empty()
+                                                  ? config::CameraEndpoint(existing->url)
+                                                  : camera->password_for)) {
+    camera->password_file.clear();
+    return true;
+  }
+  return !existing->password_withheld.empty();
+}
+
+// Step 5's undo: the previous <id>.yaml put back, or the new one removed.
+void PutBackCameraFile(Filesystem& fs, const std::string& dir, const std::string& file_name,
+                       const std::optional<std::string>& previous, const std::string& id) {
+  Status undo;
+  if (previous) {
+    undo = ReplaceFile(fs, dir, file_name, *previous, 0640);
+  } else {
+    undo = fs.Unlink(Join(dir, file_name));
+    if (undo.ok()) undo = fs.SyncDir(dir);
+  }
+  if (!undo.ok()) LogError("api") << "camera " << id << ": undo failed: " << undo.ToString();
+}
+
+// Steps 2 to 5: the camera's file written as a temporary, read back with the strict
+// reader, renamed into place and checked with the whole site. On failure <id>.yaml is as it
+// was and the temporary is removed. Returns the camera as loaded.
+Result<config::CameraConfig> CommitCameraFile(Filesystem& fs, const config::SiteConfig& site,
+                                              const config::CameraConfig& camera) {
+  const std::string& dir = site.cameras_dir;
+  const std::string file_name = camera.id + ".yaml";
+  // Steps 2 and 3: the candidate, read back with the strict reader.
+  const std::string tmp = Join(dir, "." + file_name + ".tmp-" + RandomHex(4));
+  CUSTODIAN_RETURN_IF_ERROR(WriteNewFile(fs, tmp, CameraFileYaml(camera, dir), 0640));
+  auto checked = config::LoadCameraFile(tmp, file_name, fs);
+  if (!checked.ok()) {
+    (void)fs.Unlink(tmp);
+    return checked.status();
+  }
+  auto previous = ReadWhole(fs, Join(dir, file_name));
+  if (!previous.ok()) {
+    (void)fs.Unlink(tmp);
+    return previous.status();
+  }
+  // Step 4 (Rename syncs the directory).
+  Status st = fs.Rename(tmp, Join(dir, file_name));
+  if (!st.ok()) {
+    (void)fs.Unlink(tmp);
+    return st;
+  }
+  // Step 5.
+  auto whole = config::LoadSiteConfig(site.path, fs);
+  if (!whole.ok()) {
+    PutBackCameraFile(fs, dir, file_name, *previous, camera.id);
+    return InvalidArgument(whole.status().message());
+  }
+  return checked;
+}
+
+// Step 6: the password file the change replaced, cleared or dropped is removed; only files
+// this code made (under secrets/) are.
+void RemoveReplacedPassword(Filesystem& fs, const std::string& dir, const CameraChange& change,
+                            bool new_password, bool dropped, const std::string& old_file,
+                            const std::string& current_file) {
+  const bool replaced = new_password || (change.password && change.password->empty()) ||
+                        (change.username && change.username->empty()) || dropped;
+  if (replaced && !old_file.empty() && old_file != current_file &&
+      old_file.rfind(Join(dir, kSecretsDir) + "/", 0) == 0) {
+    (void)fs.Unlink(old_file);
+  }
+}
+
+}  // namespace
+
 Result<config::CameraConfig> CameraFiles::Write(const CameraChange& change, bool create,
                                                 bool* password_dropped) {
   if (password_dropped) *password_dropped = false;
@@ -215,108 +320,37 @@ Result<config::CameraConfig> CameraFiles::Write(const CameraChange& change, bool
         "none is configured: set cameras_dir in " + site->path);
   }
   const config::CameraConfig* existing = FindCamera(*site, change.id);
-  config::CameraConfig camera;
-  if (create) {
-    if (existing) {
-      return AlreadyExists("camera id " + change.id + " is already used (defined at " +
-                           existing->source + ")");
-    }
-    camera.id = change.id;
-    camera.name = change.id;
-  } else {
-    if (!existing) return NotFound("no camera " + change.id + " in the configuration");
-    if (!IsManaged(*site, *existing)) {
-      return FailedPrecondition("camera " + change.id + " is defined at " + existing->source +
-                                ", outside the API's files in cameras_dir; change it there");
-    }
-    camera = *existing;
-  }
+  auto before = CameraBefore(*site, existing, change.id, create);
+  if (!before.ok()) return before.status();
+  config::CameraConfig camera = std::move(before).value();
   // The password file in use before this change (the loader clears password_file when it
   // withholds a password, but the file is still there).
   const std::string old_password_file =
       existing && !existing->password_withheld.empty() ? existing->withheld_password_file
                                                        : camera.password_file;
   ApplyChange(change, &camera);
-  // A stored password goes only to the endpoint it was entered for.
-  bool dropped = false;
-  const bool new_password = change.password && !change.password->empty();
-  if (!create && !new_password && !camera.password_file.empty() && change.url &&
-      config::CameraEndpoint(camera.url) !=
-          (camera.password_for.empty() ? config::CameraEndpoint(existing->url)
-                                       : camera.password_for)) {
-    camera.password_file.clear();
-    dropped = true;
-  }
-  if (!create && !new_password && !existing->password_withheld.empty()) dropped = true;
+  const bool dropped = DropsStoredPassword(change, create, existing, &camera);
   camera.password_for.clear();  // written afresh from the URL beside any password file
 
-  const std::string& dir = site->cameras_dir;
-  const std::string file_name = camera.id + ".yaml";
+  // Step 1.
   std::string new_password_file;
   if (change.password && !change.password->empty()) {
-    auto written = WritePasswordFile(fs_, dir, camera.id, *change.password);
+    auto written = WritePasswordFile(fs_, site->cameras_dir, camera.id, *change.password);
     if (!written.ok()) return written.status();
     new_password_file = *written;
     camera.password_file = new_password_file;
   } else if (change.password) {
     camera.password_file.clear();
   }
-  auto discard_password = [&] {
+  auto committed = CommitCameraFile(fs_, *site, camera);
+  if (!committed.ok()) {
     if (!new_password_file.empty()) (void)fs_.Unlink(new_password_file);
-  };
-
-  // Steps 2 and 3: the candidate, read back with the strict reader.
-  const std::string tmp = Join(dir, "." + file_name + ".tmp-" + RandomHex(4));
-  Status st = WriteNewFile(fs_, tmp, CameraFileYaml(camera, dir), 0640);
-  if (!st.ok()) {
-    discard_password();
-    return st;
+    return committed.status();
   }
-  auto checked = config::LoadCameraFile(tmp, file_name, fs_);
-  if (!checked.ok()) {
-    (void)fs_.Unlink(tmp);
-    discard_password();
-    return checked.status();
-  }
-  auto previous = ReadWhole(fs_, Join(dir, file_name));
-  if (!previous.ok()) {
-    (void)fs_.Unlink(tmp);
-    discard_password();
-    return previous.status();
-  }
-  // Step 4 (Rename syncs the directory).
-  st = fs_.Rename(tmp, Join(dir, file_name));
-  if (!st.ok()) {
-    (void)fs_.Unlink(tmp);
-    discard_password();
-    return st;
-  }
-  // Step 5.
-  auto whole = config::LoadSiteConfig(site->path, fs_);
-  if (!whole.ok()) {
-    Status undo;
-    if (*previous) {
-      undo = ReplaceFile(fs_, dir, file_name, **previous, 0640);
-    } else {
-      undo = fs_.Unlink(Join(dir, file_name));
-      if (undo.ok()) undo = fs_.SyncDir(dir);
-    }
-    if (!undo.ok()) {
-      LogError("api") << "camera " << camera.id << ": undo failed: " << undo.ToString();
-    }
-    discard_password();
-    return InvalidArgument(whole.status().message());
-  }
-  // Step 6: only files this code made (under secrets/) are removed.
-  if (!new_password_file.empty() || (change.password && change.password->empty()) ||
-      (change.username && change.username->empty()) || dropped) {
-    if (!old_password_file.empty() && old_password_file != camera.password_file &&
-        old_password_file.rfind(Join(dir, kSecretsDir) + "/", 0) == 0) {
-      (void)fs_.Unlink(old_password_file);
-    }
-  }
+  RemoveReplacedPassword(fs_, site->cameras_dir, change, !new_password_file.empty(), dropped,
+                         old_password_file, camera.password_file);
   if (password_dropped) *password_dropped = dropped;
-  return *checked;
+  return committed;
 }
 
 }  // namespace custodian::api

@@ -228,7 +228,7 @@ Result<HttpResponse> HandleVerifyAccessLog(ApiContext& ctx, const Call& call) {
 // The DPO takes a signed checkpoint of the access log's head off the box: a
 // copy kept elsewhere is what exposes a log later cut at its end or rebuilt.
 Result<HttpResponse> HandleAccessCheckpoint(ApiContext& ctx, const Call& call) {
-  auto key = exports::SigningKey::LoadOrCreate(ctx.options.data_dir + "/keys");
+  auto key = exports::SigningKey::LoadOrCreate(ctx.options.data_dir + "/keys", ctx.fs);
   if (!key.ok()) return key.status();
   const UtcMicros now = ctx.clock.Now();
   auto made = exports::MakeAccessCheckpoint(ctx.db, *key, ctx.options.site_name, now);

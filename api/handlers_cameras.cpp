@@ -397,7 +397,7 @@ Result<HttpResponse> HandleTestCamera(ApiContext& ctx, const Call& call) {
     if (c.id == call.params.camera) camera = &c;
   }
   if (!camera) return NotFound("no camera " + call.params.camera + " in the configuration");
-  auto password = config::ReadCameraPassword(*camera);
+  auto password = config::ReadCameraPassword(*camera, ctx.fs);
   if (!password.ok()) {
     return FailedPrecondition("camera " + camera->id + ": cannot read its password file");
   }

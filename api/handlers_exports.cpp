@@ -193,7 +193,7 @@ Result<PackageFile> OpenPackageFile(ApiContext& ctx, const ExportRow& e,
   if (!zip) {
     std::lock_guard lock(tar_mu);
     if (!FileExists(path)) {
-      CUSTODIAN_RETURN_IF_ERROR(WritePackageTar(container + "/" + package, package, path));
+      CUSTODIAN_RETURN_IF_ERROR(WritePackageTar(container + "/" + package, package, path, ctx.fs));
     }
   }
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -436,7 +436,7 @@ Result<HttpResponse> HandleDownloadExport(ApiContext& ctx, const Call& call) {
 }
 
 Result<HttpResponse> HandleSigningKey(ApiContext& ctx, const Call&) {
-  auto key = exports::SigningKey::LoadOrCreate(KeysDir(ctx));
+  auto key = exports::SigningKey::LoadOrCreate(KeysDir(ctx), ctx.fs);
   if (!key.ok()) return key.status();
   const exports::PublicKey& pk = key->public_key();
   return Json({{"algorithm", "minisign Ed25519"},

@@ -232,6 +232,107 @@ std::string DecideBlocker(const Principal& me, const FootageRequestRow& r) {
   return "";
 }
 
+// A DSAR's clock (null for other requests): when and why it stopped, and whether it may.
+Result<json> DsarClockJson(ApiContext& ctx, const FootageRequestRow& r) {
+  if (r.type != records::RequestType::kDsar) return json(nullptr);
+  auto events = ctx.db.ListRequestEvents(r.id);
+  if (!events.ok()) return FromRecords(events.status(), "read the request's history");
+  const requests::DsarClock clock = requests::DsarClockFromEvents(*events, TimeZone::UkLocal());
+  const std::string blocker = requests::ClockStopBlocker(r, clock, ctx.clock.Now());
+  return json{
+      {"stopped_since", TimeJson(clock.stopped_since)},
+      {"stopped_for", clock.stopped_for ? json(requests::Name(*clock.stopped_for)) : json()},
+      {"stopped_days", clock.paused_days},
+      {"stops", clock.stops},
+      {"can_stop", blocker.empty()},
+      {"cannot_stop_reason", blocker.empty() ? json() : json(RequestText(r.id) + blocker)}};
+}
+
+json AssessmentJson(const FootageRequestRow& r) {
+  const requests::RangeAssessment a = requests::AssessRanges(r.ranges);
+  return {{"over_broad", a.over_broad},
+          {"reasons", a.reasons},
+          {"cameras", a.cameras},
+          {"longest_camera_seconds", a.longest_camera_us / kMicrosPerSecond}};
+}
+
+// The identity checks done, and those the request's type requires, into j.
+Status PutVerifications(ApiContext& ctx, const FootageRequestRow& r, const People& people,
+                        json* j) {
+  auto steps = ctx.db.ListRequestVerifications(r.id);
+  if (!steps.ok()) return FromRecords(steps.status(), "read the verification steps");
+  json verifications = json::array();
+  for (const auto& v : *steps) {
+    verifications.push_back({{"step", records::Name(v.step)},
+                             {"done_by", v.done_by},
+                             {"done_by_who", people.Who(v.done_by)},
+                             {"at", TimeJson(v.at)},
+                             {"note", v.note}});
+  }
+  (*j)["verifications"] = verifications;
+  json required = json::array();
+  for (auto step : requests::RequiredVerifications(r.type)) required.push_back(records::Name(step));
+  (*j)["required_verifications"] = required;
+  return Status::Ok();
+}
+
+Result<json> HistoryJson(ApiContext& ctx, const FootageRequestRow& r, const People& people) {
+  auto events = ctx.db.ListRequestEvents(r.id);
+  if (!events.ok()) return FromRecords(events.status(), "read the request's history");
+  json history = json::array();
+  for (const auto& e : *events) {
+    history.push_back({{"at", TimeJson(e.at)},
+                       {"user_id", e.user_id},
+                       {"user_who", people.Who(e.user_id)},
+                       {"from", e.from_state ? json(records::Name(*e.from_state)) : json()},
+                       {"to", records::Name(e.to_state)},
+                       {"action", e.action},
+                       {"note", e.note}});
+  }
+  return history;
+}
+
+json RequestExportJson(const records::ExportRow& e, const People& people) {
+  return {{"id", e.id},
+          {"state", records::Name(e.state)},
+          {"created", TimeJson(e.created)},
+          {"created_by", e.created_by},
+          {"created_by_who", people.Who(e.created_by)},
+          {"bytes", e.bytes},
+          {"manifest_sha256", OptionalJson(e.manifest_sha256)},
+          // Whether a DSAR's package may leave (requests/workflow.cpp): redacted
+          // and signed off, or a reason to send it unredacted on record.
+          {"redacted", e.redacted},
+          {"unredacted_justification", OptionalJson(e.unredacted_justification)}};
+}
+
+// The request's exports, and what was disclosed of each, into j.
+Status PutExportsAndDisclosures(ApiContext& ctx, const FootageRequestRow& r, const People& people,
+                                json* j) {
+  auto exports = ctx.db.ListExportsForRequest(r.id);
+  if (!exports.ok()) return FromRecords(exports.status(), "read the request's exports");
+  json ex = json::array(), disclosures = json::array();
+  for (const auto& e : *exports) {
+    ex.push_back(RequestExportJson(e, people));
+    auto given = ctx.db.ListDisclosuresForExport(e.id);
+    if (!given.ok()) return FromRecords(given.status(), "read the request's disclosures");
+    for (const auto& d : *given) {
+      disclosures.push_back({{"id", d.id},
+                             {"export_id", d.export_id},
+                             {"recipient_name", d.recipient_name},
+                             {"organisation", d.organisation},
+                             {"reference", d.reference},
+                             {"method", records::Name(d.method)},
+                             {"at", TimeJson(d.at)},
+                             {"authorised_by", d.authorised_by},
+                             {"authorised_by_who", people.Who(d.authorised_by)}});
+    }
+  }
+  (*j)["exports"] = ex;
+  (*j)["disclosures"] = disclosures;
+  return Status::Ok();
+}
+
 Result<json> DetailJson(ApiContext& ctx, const Call& call, const FootageRequestRow& r) {
   auto people = People::Load(ctx);
   if (!people.ok()) return people.status();
@@ -251,94 +352,23 @@ Result<json> DetailJson(ApiContext& ctx, const Call& call, const FootageRequestR
   j["extension"] = {{"months", r.extension_months},
                     {"reason", OptionalJson(r.extension_reason)},
                     {"requester_told", TimeJson(r.extension_told)}};
-  j["clock"] = nullptr;
-  if (r.type == records::RequestType::kDsar) {
-    auto events = ctx.db.ListRequestEvents(r.id);
-    if (!events.ok()) return FromRecords(events.status(), "read the request's history");
-    const requests::DsarClock clock = requests::DsarClockFromEvents(*events, TimeZone::UkLocal());
-    const std::string blocker = requests::ClockStopBlocker(r, clock, ctx.clock.Now());
-    j["clock"] = {
-        {"stopped_since", TimeJson(clock.stopped_since)},
-        {"stopped_for", clock.stopped_for ? json(requests::Name(*clock.stopped_for)) : json()},
-        {"stopped_days", clock.paused_days},
-        {"stops", clock.stops},
-        {"can_stop", blocker.empty()},
-        {"cannot_stop_reason", blocker.empty() ? json() : json(RequestText(r.id) + blocker)}};
-  }
+  auto clock = DsarClockJson(ctx, r);
+  if (!clock.ok()) return clock.status();
+  j["clock"] = *clock;
   j["subject_notification"] = {{"told", r.subject_notified ? json(*r.subject_notified) : json()},
                                {"at", TimeJson(r.subject_notified_at)},
                                {"note", OptionalJson(r.subject_notification_note)}};
   j["closed"] = TimeJson(r.closed);
   j["retain_until"] = TimeJson(r.retain_until);
-  const requests::RangeAssessment a = requests::AssessRanges(r.ranges);
-  j["assessment"] = {{"over_broad", a.over_broad},
-                     {"reasons", a.reasons},
-                     {"cameras", a.cameras},
-                     {"longest_camera_seconds", a.longest_camera_us / kMicrosPerSecond}};
+  j["assessment"] = AssessmentJson(r);
   const std::string blocker = DecideBlocker(call.user(), r);
   j["can_decide"] = blocker.empty();
   j["cannot_decide_reason"] = blocker.empty() ? json() : json(blocker);
-
-  auto steps = ctx.db.ListRequestVerifications(r.id);
-  if (!steps.ok()) return FromRecords(steps.status(), "read the verification steps");
-  json verifications = json::array();
-  for (const auto& v : *steps) {
-    verifications.push_back({{"step", records::Name(v.step)},
-                             {"done_by", v.done_by},
-                             {"done_by_who", people->Who(v.done_by)},
-                             {"at", TimeJson(v.at)},
-                             {"note", v.note}});
-  }
-  j["verifications"] = verifications;
-  json required = json::array();
-  for (auto step : requests::RequiredVerifications(r.type)) required.push_back(records::Name(step));
-  j["required_verifications"] = required;
-
-  auto events = ctx.db.ListRequestEvents(r.id);
-  if (!events.ok()) return FromRecords(events.status(), "read the request's history");
-  json history = json::array();
-  for (const auto& e : *events) {
-    history.push_back({{"at", TimeJson(e.at)},
-                       {"user_id", e.user_id},
-                       {"user_who", people->Who(e.user_id)},
-                       {"from", e.from_state ? json(records::Name(*e.from_state)) : json()},
-                       {"to", records::Name(e.to_state)},
-                       {"action", e.action},
-                       {"note", e.note}});
-  }
-  j["history"] = history;
-
-  auto exports = ctx.db.ListExportsForRequest(r.id);
-  if (!exports.ok()) return FromRecords(exports.status(), "read the request's exports");
-  json ex = json::array(), disclosures = json::array();
-  for (const auto& e : *exports) {
-    ex.push_back({{"id", e.id},
-                  {"state", records::Name(e.state)},
-                  {"created", TimeJson(e.created)},
-                  {"created_by", e.created_by},
-                  {"created_by_who", people->Who(e.created_by)},
-                  {"bytes", e.bytes},
-                  {"manifest_sha256", OptionalJson(e.manifest_sha256)},
-                  // Whether a DSAR's package may leave (requests/workflow.cpp): redacted
-                  // and signed off, or a reason to send it unredacted on record.
-                  {"redacted", e.redacted},
-                  {"unredacted_justification", OptionalJson(e.unredacted_justification)}});
-    auto given = ctx.db.ListDisclosuresForExport(e.id);
-    if (!given.ok()) return FromRecords(given.status(), "read the request's disclosures");
-    for (const auto& d : *given) {
-      disclosures.push_back({{"id", d.id},
-                             {"export_id", d.export_id},
-                             {"recipient_name", d.recipient_name},
-                             {"organisation", d.organisation},
-                             {"reference", d.reference},
-                             {"method", records::Name(d.method)},
-                             {"at", TimeJson(d.at)},
-                             {"authorised_by", d.authorised_by},
-                             {"authorised_by_who", people->Who(d.authorised_by)}});
-    }
-  }
-  j["exports"] = ex;
-  j["disclosures"] = disclosures;
+  CUSTODIAN_RETURN_IF_ERROR(PutVerifications(ctx, r, *people, &j));
+  auto history = HistoryJson(ctx, r, *people);
+  if (!history.ok()) return history.status();
+  j["history"] = *history;
+  CUSTODIAN_RETURN_IF_ERROR(PutExportsAndDisclosures(ctx, r, *people, &j));
   return j;
 }
 

@@ -28,26 +28,10 @@ class Fd {
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
   int get() const { return fd_; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
 
  private:
   int fd_;
 };
-
-Status WriteAll(int fd, const char* data, size_t size, const std::string& path) {
-  while (size > 0) {
-    ssize_t n = ::write(fd, data, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoStatus("write " + path, errno);
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return Status::Ok();
-}
 
 // An octal field of width bytes (width - 1 digits and a NUL); sizes that do not fit use
 // GNU's base-256 form.
@@ -116,8 +100,9 @@ Result<std::vector<std::string>> SortedNames(const std::string& dir) {
   return names;
 }
 
-Status CopyFile(int out, const std::string& path, uint64_t size, std::vector<char>& buf,
-                const std::string& tar_path) {
+// The package's files are read with O_NOFOLLOW, which the Filesystem seam's open does not
+// offer: a link swapped in after AddTree's lstat is refused, not followed.
+Status CopyFile(WritableFile& out, const std::string& path, uint64_t size, std::vector<char>& buf) {
   Fd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (in.get() < 0) return ErrnoStatus("open " + path, errno);
   uint64_t left = size;
@@ -126,16 +111,16 @@ Status CopyFile(int out, const std::string& path, uint64_t size, std::vector<cha
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return ErrnoStatus("read " + path, errno);
     if (n == 0) return DataLoss(path + " became shorter while it was archived");
-    CUSTODIAN_RETURN_IF_ERROR(WriteAll(out, buf.data(), static_cast<size_t>(n), tar_path));
+    CUSTODIAN_RETURN_IF_ERROR(out.Append(buf.data(), static_cast<size_t>(n)));
     left -= static_cast<uint64_t>(n);
   }
   const size_t pad = (kBlock - size % kBlock) % kBlock;
   static const char kZeros[kBlock] = {};
-  return WriteAll(out, kZeros, pad, tar_path);
+  return out.Append(kZeros, pad);
 }
 
-Status AddTree(int out, const std::string& dir, const std::string& name, std::vector<char>& buf,
-               const std::string& tar_path) {
+Status AddTree(WritableFile& out, const std::string& dir, const std::string& name,
+               std::vector<char>& buf) {
   auto names = SortedNames(dir);
   if (!names.ok()) return names.status();
   for (const std::string& child : *names) {
@@ -149,12 +134,11 @@ Status AddTree(int out, const std::string& dir, const std::string& name, std::ve
     auto h = Header(is_dir ? entry + "/" : entry, is_dir, static_cast<uint64_t>(st.st_size),
                     st.st_mtim.tv_sec);
     if (!h.ok()) return h.status();
-    CUSTODIAN_RETURN_IF_ERROR(WriteAll(out, h->data(), h->size(), tar_path));
+    CUSTODIAN_RETURN_IF_ERROR(out.Append(h->data(), h->size()));
     if (is_dir) {
-      CUSTODIAN_RETURN_IF_ERROR(AddTree(out, path, entry, buf, tar_path));
+      CUSTODIAN_RETURN_IF_ERROR(AddTree(out, path, entry, buf));
     } else {
-      CUSTODIAN_RETURN_IF_ERROR(
-          CopyFile(out, path, static_cast<uint64_t>(st.st_size), buf, tar_path));
+      CUSTODIAN_RETURN_IF_ERROR(CopyFile(out, path, static_cast<uint64_t>(st.st_size), buf));
     }
   }
   return Status::Ok();
@@ -163,29 +147,29 @@ Status AddTree(int out, const std::string& dir, const std::string& name, std::ve
 }  // namespace
 
 Status WritePackageTar(const std::string& package_dir, const std::string& top_name,
-                       const std::string& tar_path) {
+                       const std::string& tar_path, Filesystem& fs) {
   const std::string partial = tar_path + ".partial";
-  Fd out(::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640));
-  if (out.get() < 0) return ErrnoStatus("create " + partial, errno);
+  // A leftover (or a link planted under the name) is removed rather than written through.
+  Status cleared = fs.Unlink(partial);
+  if (!cleared.ok() && cleared.kind() != ErrorKind::kNotFound) return cleared;
+  auto out = fs.Create(partial);
+  if (!out.ok()) return out.status();
   std::vector<char> buf(kCopyBuffer);
   Status st = [&]() -> Status {
     auto h = Header(top_name + "/", true, 0, 0);
     if (!h.ok()) return h.status();
-    CUSTODIAN_RETURN_IF_ERROR(WriteAll(out.get(), h->data(), h->size(), partial));
-    CUSTODIAN_RETURN_IF_ERROR(AddTree(out.get(), package_dir, top_name, buf, partial));
+    CUSTODIAN_RETURN_IF_ERROR((*out)->Append(h->data(), h->size()));
+    CUSTODIAN_RETURN_IF_ERROR(AddTree(**out, package_dir, top_name, buf));
     static const char kEnd[2 * kBlock] = {};
-    CUSTODIAN_RETURN_IF_ERROR(WriteAll(out.get(), kEnd, sizeof kEnd, partial));
-    if (::fsync(out.get()) != 0) return ErrnoStatus("fsync " + partial, errno);
-    if (::close(out.release()) != 0) return ErrnoStatus("close " + partial, errno);
-    if (::rename(partial.c_str(), tar_path.c_str()) != 0) {
-      return ErrnoStatus("rename " + partial, errno);
-    }
-    const std::string parent = tar_path.substr(0, tar_path.find_last_of('/'));
-    Fd d(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (d.get() < 0 || ::fsync(d.get()) != 0) return ErrnoStatus("fsync " + parent, errno);
-    return Status::Ok();
+    CUSTODIAN_RETURN_IF_ERROR((*out)->Append(kEnd, sizeof kEnd));
+    CUSTODIAN_RETURN_IF_ERROR((*out)->Sync());
+    CUSTODIAN_RETURN_IF_ERROR((*out)->Close());
+    return fs.Rename(partial, tar_path);  // fsyncs the directory
   }();
-  if (!st.ok()) ::unlink(partial.c_str());
+  if (!st.ok()) {
+    (void)(*out)->Close();
+    (void)fs.Unlink(partial);
+  }
   return st;
 }
 

@@ -9,6 +9,7 @@
 
 #include "api/metrics.h"
 #include "api/server_internal.h"
+#include "api/tls_cert.h"
 #include "base/log.h"
 
 namespace custodian::api {
@@ -33,10 +34,13 @@ Status ConfigureTls(ssl::context& tls, const ServerOptions& o) {
     return Internal("cannot restrict TLS versions and ciphers");
   }
   SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
+  auto pem = ReadTlsCredentials(o.cert_path, o.key_path,
+                                o.filesystem ? *o.filesystem : PosixFilesystem::Instance());
+  if (!pem.ok()) return pem.status();
   beast::error_code ec;
-  tls.use_certificate_chain_file(o.cert_path, ec);
+  tls.use_certificate_chain(net::buffer(pem->cert_pem), ec);
   if (ec) return InvalidArgument("cannot load the TLS certificate " + o.cert_path);
-  tls.use_private_key_file(o.key_path, ssl::context::pem, ec);
+  tls.use_private_key(net::buffer(pem->key_pem), ssl::context::pem, ec);
   if (ec) return InvalidArgument("cannot load the TLS key " + o.key_path);
   if (SSL_CTX_check_private_key(ctx) != 1) {
     return InvalidArgument("the TLS key does not match the certificate");

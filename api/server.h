@@ -43,6 +43,7 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:8443";  // host:port or [v6]:port; port 0 picks one
   std::string cert_path;                  // PEM certificate chain
   std::string key_path;                   // PEM private key
+  Filesystem* filesystem = nullptr;       // reads the two; the real one when null
   int io_threads = 0;                     // 0: one per core
   int handler_threads = 32;               // bounds concurrent handlers (and commit batches)
   // Requests that hash or verify a password (sign-in, password change, account creation)
@@ -55,7 +56,8 @@ struct ServerOptions {
 class Server {
  public:
   // Binds, loads the certificate and starts the threads. kInvalidArgument for a bad
-  // listen address or certificate, kUnavailable when the address is taken.
+  // listen address or certificate, kUnavailable when the address is taken, the read's own
+  // error (kIo, kNotFound, ...) naming the file when the certificate or key cannot be read.
   static Result<std::unique_ptr<Server>> Start(Api& api, const ServerOptions& options);
   ~Server();
   Server(const Server&) = delete;

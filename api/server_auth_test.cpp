@@ -448,6 +448,22 @@ TEST_CASE("api serves TLS 1.2 and later only") {
   CHECK_FALSE(HttpsClient::HandshakeSucceeds(f.server().port(), TLS1_VERSION));
 }
 
+TEST_CASE("a server whose TLS certificate cannot be read does not start and names the file") {
+  ApiServerFixture f;
+  const std::string keys = f.data_dir() + "/keys";
+  FaultInjectingFilesystem fs(PosixFilesystem::Instance());
+  fs.FailReads(true);
+  ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.cert_path = keys + "/https-cert.pem";
+  options.key_path = keys + "/https-key.pem";
+  options.filesystem = &fs;
+  auto server = Server::Start(f.api(), options);
+  REQUIRE(server.status().kind() == ErrorKind::kIo);
+  CHECK(server.status().message().find("cannot read the TLS certificate " + options.cert_path) ==
+        0);
+}
+
 TEST_CASE("api makes a self-signed certificate once, with a private key only its owner reads") {
   ApiServerFixture f;
   const std::string keys = f.data_dir() + "/keys";

@@ -1,7 +1,8 @@
 #include "api/tls_cert.h"
 
-#include <fcntl.h>
+#include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -10,7 +11,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <memory>
 
 #include "base/log.h"
@@ -33,8 +33,8 @@ struct ExtFree {
 struct BnFree {
   void operator()(BIGNUM* b) const { BN_free(b); }
 };
-struct FileClose {
-  void operator()(FILE* f) const { std::fclose(f); }
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
 };
 
 Status OpenSslError(const std::string& what) {
@@ -85,57 +85,87 @@ Result<std::unique_ptr<X509, X509Free>> MakeCertificate(EVP_PKEY* key) {
   return cert;
 }
 
-// Writes with fn into a new file of the given mode beside path, fsyncs, renames over path.
+// The PEM text that fn writes into a memory BIO.
 template <typename WriteFn>
-Status WriteFileAtomically(const std::string& path, mode_t mode, WriteFn fn) {
-  const std::string tmp = path + ".tmp";
-  ::unlink(tmp.c_str());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) return ErrnoStatus("create " + tmp, errno);
-  std::unique_ptr<FILE, FileClose> f(::fdopen(fd, "w"));
-  if (!f) {
-    ::close(fd);
-    return ErrnoStatus("fdopen " + tmp, errno);
-  }
-  if (!fn(f.get()) || std::fflush(f.get()) != 0 || ::fsync(fd) != 0) {
-    ::unlink(tmp.c_str());
-    return IoError("write " + tmp);
-  }
-  f.reset();
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoStatus("rename " + tmp, errno);
-  return Status::Ok();
+Result<std::string> PemText(const std::string& what, WriteFn fn) {
+  std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_mem()));
+  if (!bio || !fn(bio.get())) return OpenSslError("writing the " + what);
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio.get(), &data);
+  std::string text(data, static_cast<size_t>(size));
+  OPENSSL_cleanse(data, static_cast<size_t>(size));
+  return text;
 }
 
-Status SyncDirectoryOf(const std::string& path) {
-  size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("open " + dir, errno);
-  int rc = ::fsync(fd);
-  ::close(fd);
-  return rc == 0 ? Status::Ok() : ErrnoStatus("fsync " + dir, errno);
+Result<std::string> ReadPem(Filesystem& fs, const std::string& what, const std::string& path) {
+  // A certificate chain or a key is a few KiB; a file of megabytes is not one.
+  constexpr uint64_t kMaxPemBytes = uint64_t{1} << 20;
+  auto text = ReadFileToString(fs, path, kMaxPemBytes);
+  if (text.ok()) return text;
+  return Status(text.status().kind(),
+                "cannot read the TLS " + what + " " + path + ": " + text.status().message());
 }
 
 bool Readable(const std::string& path) { return ::access(path.c_str(), R_OK) == 0; }
 
 }  // namespace
 
-Status WriteSelfSignedCertificate(const std::string& cert_path, const std::string& key_path) {
+TlsCredentials::~TlsCredentials() { OPENSSL_cleanse(key_pem.data(), key_pem.size()); }
+
+Status WriteSelfSignedCertificate(const std::string& cert_path, const std::string& key_path,
+                                  Filesystem& fs) {
   std::unique_ptr<EVP_PKEY, PkeyFree> key(EVP_EC_gen("P-256"));
   if (!key) return OpenSslError("EC P-256 key generation");
   auto cert = MakeCertificate(key.get());
   if (!cert.ok()) return cert.status();
-  CUSTODIAN_RETURN_IF_ERROR(WriteFileAtomically(key_path, 0600, [&](FILE* f) {
-    return PEM_write_PrivateKey(f, key.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1;
-  }));
-  CUSTODIAN_RETURN_IF_ERROR(WriteFileAtomically(
-      cert_path, 0644, [&](FILE* f) { return PEM_write_X509(f, cert->get()) == 1; }));
-  return SyncDirectoryOf(cert_path);
+  auto key_pem = PemText("key", [&](BIO* b) {
+    return PEM_write_bio_PrivateKey(b, key.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1;
+  });
+  if (!key_pem.ok()) return key_pem.status();
+  Status st = WriteFileAtomically(fs, key_path, *key_pem, 0600);
+  OPENSSL_cleanse(key_pem->data(), key_pem->size());
+  CUSTODIAN_RETURN_IF_ERROR(st);
+  auto cert_pem =
+      PemText("certificate", [&](BIO* b) { return PEM_write_bio_X509(b, cert->get()) == 1; });
+  if (!cert_pem.ok()) return cert_pem.status();
+  return WriteFileAtomically(fs, cert_path, *cert_pem, 0644);
+}
+
+Result<TlsCredentials> ReadTlsCredentials(const std::string& cert_path, const std::string& key_path,
+                                          Filesystem& fs) {
+  TlsCredentials out;
+  auto cert = ReadPem(fs, "certificate", cert_path);
+  if (!cert.ok()) return cert.status();
+  out.cert_pem = std::move(cert).value();
+  auto key = ReadPem(fs, "key", key_path);
+  if (!key.ok()) return key.status();
+  out.key_pem = std::move(key).value();
+  return out;
+}
+
+Result<std::string> CertificateFingerprint(const std::string& cert_pem) {
+  std::unique_ptr<BIO, BioFree> bio(
+      BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())));
+  std::unique_ptr<X509, X509Free> cert(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)
+                                           : nullptr);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!cert || X509_digest(cert.get(), EVP_sha256(), md, &len) != 1) {
+    return InvalidArgument("not a PEM certificate");
+  }
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    if (!out.empty()) out += ':';
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 15];
+  }
+  return out;
 }
 
 Result<TlsFiles> EnsureTlsCertificate(const std::string& keys_dir,
                                       const std::string& configured_cert,
-                                      const std::string& configured_key) {
+                                      const std::string& configured_key, Filesystem& fs) {
   if (!configured_cert.empty() || !configured_key.empty()) {
     if (configured_cert.empty() || configured_key.empty()) {
       return InvalidArgument("http.tls_cert and http.tls_key must be set together");
@@ -149,7 +179,7 @@ Result<TlsFiles> EnsureTlsCertificate(const std::string& keys_dir,
   if (::mkdir(keys_dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return ErrnoStatus("create " + keys_dir, errno);
   }
-  CUSTODIAN_RETURN_IF_ERROR(WriteSelfSignedCertificate(files.cert_path, files.key_path));
+  CUSTODIAN_RETURN_IF_ERROR(WriteSelfSignedCertificate(files.cert_path, files.key_path, fs));
   files.generated = true;
   LogInfo("api") << "made a self-signed TLS certificate at " << files.cert_path
                  << "; install the site's own with http.tls_cert and http.tls_key";

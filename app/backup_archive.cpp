@@ -1,11 +1,8 @@
 #include "app/backup_archive.h"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <unistd.h>
 
 #include <array>
-#include <cerrno>
 #include <cstring>
 
 namespace custodian {
@@ -34,28 +31,15 @@ uint64_t GetBE(const uint8_t* p, int n) {
   return v;
 }
 
-Status WriteAll(int fd, const void* data, size_t size, const std::string& path) {
-  const auto* p = static_cast<const uint8_t*>(data);
-  while (size > 0) {
-    ssize_t n = ::write(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoStatus("writing " + path, errno);
-    p += n;
-    size -= static_cast<size_t>(n);
-  }
-  return Status::Ok();
-}
-
 // Bytes read; fewer than size only at the end of the file.
-Result<size_t> ReadUpTo(int fd, void* out, size_t size, const std::string& path) {
+Result<size_t> ReadUpTo(SequentialFile& file, void* out, size_t size, const std::string& path) {
   auto* p = static_cast<uint8_t*>(out);
   size_t got = 0;
   while (got < size) {
-    ssize_t n = ::read(fd, p + got, size - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoStatus("reading " + path, errno);
-    if (n == 0) break;
-    got += static_cast<size_t>(n);
+    auto n = file.Read(p + got, size - got);
+    if (!n.ok()) return Status(n.status().kind(), "reading " + path + ": " + n.status().message());
+    if (*n == 0) break;
+    got += *n;
   }
   return got;
 }
@@ -78,8 +62,9 @@ KdfCost DefaultBackupKdfCost() {
 // --- Writer ---------------------------------------------------------------------------
 
 struct BackupWriter::State {
+  Filesystem* fs = nullptr;
   std::string path, partial;
-  int fd = -1;
+  std::unique_ptr<WritableFile> file;
   bool finished = false;
   crypto_secretstream_xchacha20poly1305_state stream;
   std::array<uint8_t, kHeaderBytes> header{};
@@ -89,18 +74,21 @@ struct BackupWriter::State {
 
 Result<std::unique_ptr<BackupWriter>> BackupWriter::Create(const std::string& path,
                                                            const std::string& passphrase,
-                                                           KdfCost cost) {
+                                                           KdfCost cost, Filesystem& fs) {
   if (sodium_init() < 0) return Internal("libsodium failed to initialise");
-  if (::access(path.c_str(), F_OK) == 0) {
-    return AlreadyExists(path + " exists; choose a new name for the backup");
-  }
+  if (fs.Exists(path)) return AlreadyExists(path + " exists; choose a new name for the backup");
   std::unique_ptr<BackupWriter> w(new BackupWriter());
   w->s_ = std::make_unique<State>();
   State& s = *w->s_;
+  s.fs = &fs;
   s.path = path;
   s.partial = path + ".partial";
-  s.fd = ::open(s.partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (s.fd < 0) return ErrnoStatus("creating " + s.partial, errno);
+  auto file = fs.Create(s.partial);
+  if (!file.ok())
+    return Status(file.status().kind(), "cannot create the backup: " + file.status().message());
+  s.file = std::move(file).value();
+  // Before any byte: a partial file left by a crash keeps its old mode through O_TRUNC.
+  CUSTODIAN_RETURN_IF_ERROR(fs.Chmod(s.partial, 0600));
 
   uint8_t* h = s.header.data();
   std::memcpy(h, kMagic, 8);
@@ -115,15 +103,15 @@ Result<std::unique_ptr<BackupWriter>> BackupWriter::Create(const std::string& pa
   crypto_secretstream_xchacha20poly1305_init_push(&s.stream, salt + crypto_pwhash_SALTBYTES,
                                                   key.data());
   sodium_memzero(key.data(), key.size());
-  CUSTODIAN_RETURN_IF_ERROR(WriteAll(s.fd, h, kHeaderBytes, s.partial));
+  CUSTODIAN_RETURN_IF_ERROR(s.file->Append(h, kHeaderBytes));
   s.plain.reserve(kBackupChunkBytes);
   return w;
 }
 
 BackupWriter::~BackupWriter() {
   if (!s_) return;
-  if (s_->fd >= 0) ::close(s_->fd);
-  if (!s_->finished) ::unlink(s_->partial.c_str());
+  if (s_->file) (void)s_->file->Close();
+  if (!s_->finished && s_->fs) (void)s_->fs->Unlink(s_->partial);
   sodium_memzero(&s_->stream, sizeof s_->stream);
 }
 
@@ -139,7 +127,7 @@ Status BackupWriter::PushChunk(bool final) {
   PutU32(cipher.data(), static_cast<uint32_t>(clen));
   sodium_memzero(s.plain.data(), s.plain.size());
   s.plain.clear();
-  return WriteAll(s.fd, cipher.data(), clen + 4, s.partial);
+  return s.file->Append(cipher.data(), clen + 4);
 }
 
 Status BackupWriter::Write(const void* data, size_t size) {
@@ -157,17 +145,14 @@ Status BackupWriter::Write(const void* data, size_t size) {
 Status BackupWriter::Finish() {
   State& s = *s_;
   CUSTODIAN_RETURN_IF_ERROR(PushChunk(true));
-  if (::fsync(s.fd) != 0) return ErrnoStatus("fsync " + s.partial, errno);
-  if (::close(s.fd) != 0) {
-    s.fd = -1;
-    return ErrnoStatus("closing " + s.partial, errno);
-  }
-  s.fd = -1;
-  // link(2) rather than rename(2): it refuses a file that appeared meanwhile.
-  if (::link(s.partial.c_str(), s.path.c_str()) != 0) {
-    return ErrnoStatus("naming the backup " + s.path, errno);
-  }
-  ::unlink(s.partial.c_str());
+  CUSTODIAN_RETURN_IF_ERROR(s.file->Sync());
+  Status closed = s.file->Close();
+  s.file.reset();
+  CUSTODIAN_RETURN_IF_ERROR(closed);
+  // A link rather than a rename: it refuses a file that appeared meanwhile.
+  Status named = s.fs->Link(s.partial, s.path);
+  if (!named.ok()) return Status(named.kind(), "naming the backup: " + named.message());
+  (void)s.fs->Unlink(s.partial);
   s.finished = true;
   return Status::Ok();
 }
@@ -176,7 +161,7 @@ Status BackupWriter::Finish() {
 
 struct BackupReader::State {
   std::string path;
-  int fd = -1;
+  std::unique_ptr<SequentialFile> file;
   crypto_secretstream_xchacha20poly1305_state stream;
   std::array<uint8_t, kHeaderBytes> header{};
   bool first = true;
@@ -187,16 +172,19 @@ struct BackupReader::State {
 };
 
 Result<std::unique_ptr<BackupReader>> BackupReader::Open(const std::string& path,
-                                                         const std::string& passphrase) {
+                                                         const std::string& passphrase,
+                                                         Filesystem& fs) {
   if (sodium_init() < 0) return Internal("libsodium failed to initialise");
   std::unique_ptr<BackupReader> r(new BackupReader());
   r->s_ = std::make_unique<State>();
   State& s = *r->s_;
   s.path = path;
-  s.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (s.fd < 0) return ErrnoStatus("opening " + path, errno);
+  auto file = fs.OpenSequential(path);
+  if (!file.ok())
+    return Status(file.status().kind(), "cannot open the backup: " + file.status().message());
+  s.file = std::move(file).value();
   uint8_t* h = s.header.data();
-  auto got = ReadUpTo(s.fd, h, kHeaderBytes, path);
+  auto got = ReadUpTo(*s.file, h, kHeaderBytes, path);
   if (!got.ok()) return got.status();
   if (*got != kHeaderBytes || std::memcmp(h, kMagic, 8) != 0) {
     return InvalidArgument(path + " is not a custodian backup");
@@ -224,7 +212,6 @@ Result<std::unique_ptr<BackupReader>> BackupReader::Open(const std::string& path
 
 BackupReader::~BackupReader() {
   if (!s_) return;
-  if (s_->fd >= 0) ::close(s_->fd);
   sodium_memzero(s_->plain.data(), s_->plain.size());
   sodium_memzero(&s_->stream, sizeof s_->stream);
 }
@@ -233,7 +220,7 @@ Status BackupReader::PullChunk() {
   State& s = *s_;
   if (s.final_seen) return DataLoss(s.path + ": the backup ends before its contents do");
   uint8_t len_be[4];
-  auto got = ReadUpTo(s.fd, len_be, 4, s.path);
+  auto got = ReadUpTo(*s.file, len_be, 4, s.path);
   if (!got.ok()) return got.status();
   if (*got != 4) {
     return DataLoss(s.path + ": the backup is cut short after chunk " + std::to_string(s.chunk));
@@ -244,7 +231,7 @@ Status BackupReader::PullChunk() {
                     " has an impossible length)");
   }
   std::vector<uint8_t> cipher(clen);
-  got = ReadUpTo(s.fd, cipher.data(), clen, s.path);
+  got = ReadUpTo(*s.file, cipher.data(), clen, s.path);
   if (!got.ok()) return got.status();
   if (*got != clen) {
     return DataLoss(s.path + ": the backup is cut short in chunk " + std::to_string(s.chunk + 1));
@@ -291,7 +278,7 @@ Status BackupReader::ExpectEnd() {
     return DataLoss(s.path + ": the backup holds more than its contents list");
   }
   uint8_t extra;
-  auto got = ReadUpTo(s.fd, &extra, 1, s.path);
+  auto got = ReadUpTo(*s.file, &extra, 1, s.path);
   if (!got.ok()) return got.status();
   if (*got != 0) return DataLoss(s.path + ": unexpected bytes after the end of the backup");
   return Status::Ok();

@@ -11,8 +11,10 @@
 // chunks of at most kChunkBytes; what it means is the caller's (verb_backup.cpp).
 //
 // A wrong passphrase and a damaged file look the same to the cipher: the first chunk does
-// not authenticate. Both are reported as kDataLoss with a message saying so. Not
-// thread-safe; one writer or reader per file.
+// not authenticate. Both are reported as kDataLoss with a message saying so. The file is
+// written and read through the Filesystem seam: written as path + ".partial" (mode 0600
+// before any byte is in it), synced, then linked as path, so a backup is whole or absent.
+// Not thread-safe; one writer or reader per file.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "base/filesystem.h"
 #include "base/status.h"
 
 namespace custodian {
@@ -38,13 +41,15 @@ class BackupWriter {
   // Creates path (mode 0600) through path + ".partial"; refuses an existing path.
   static Result<std::unique_ptr<BackupWriter>> Create(const std::string& path,
                                                       const std::string& passphrase,
-                                                      KdfCost cost = DefaultBackupKdfCost());
+                                                      KdfCost cost = DefaultBackupKdfCost(),
+                                                      Filesystem& fs = PosixFilesystem::Instance());
   ~BackupWriter();  // removes the partial file unless Finish succeeded
   BackupWriter(const BackupWriter&) = delete;
   BackupWriter& operator=(const BackupWriter&) = delete;
 
   Status Write(const void* data, size_t size);
-  // Writes the final chunk, fsyncs, and renames the file into place.
+  // Writes the final chunk, fsyncs, and links the file into place (never over another
+  // file); on failure no file is at path.
   Status Finish();
 
  private:
@@ -58,7 +63,8 @@ class BackupWriter {
 class BackupReader {
  public:
   static Result<std::unique_ptr<BackupReader>> Open(const std::string& path,
-                                                    const std::string& passphrase);
+                                                    const std::string& passphrase,
+                                                    Filesystem& fs = PosixFilesystem::Instance());
   ~BackupReader();
   BackupReader(const BackupReader&) = delete;
   BackupReader& operator=(const BackupReader&) = delete;

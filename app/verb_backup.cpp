@@ -133,37 +133,32 @@ Status WriteEntry(BackupWriter& w, char type, const std::string& name, const std
   return w.Write(sum.data(), sum.size());
 }
 
-// Streams a file into an entry; returns its size.
-Result<uint64_t> WriteFileEntry(BackupWriter& w, char type, const std::string& name,
+// Streams a file, read through fs, into an entry; returns its size.
+Result<uint64_t> WriteFileEntry(Filesystem& fs, BackupWriter& w, char type, const std::string& name,
                                 const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("opening " + path, errno);
+  auto file = fs.OpenSequential(path);  // kIo for anything but a regular file
+  if (!file.ok()) return file.status();
+  auto size = fs.FileSize(path);
+  if (!size.ok()) return size.status();
+  // The entry records the file's permissions, which only the metadata holds (restore sets
+  // its own).
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return IoError(path + " is not a regular file");
-  }
-  Status s = WriteHeader(
-      w, {type, name, static_cast<uint32_t>(st.st_mode & 0777), static_cast<uint64_t>(st.st_size)});
+  if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("stat " + path, errno);
+  CUSTODIAN_RETURN_IF_ERROR(
+      WriteHeader(w, {type, name, static_cast<uint32_t>(st.st_mode & 0777), *size}));
   Sha256 sum;
   std::vector<char> buf(kCopyBytes);
-  uint64_t left = static_cast<uint64_t>(st.st_size);
-  while (s.ok() && left > 0) {
-    ssize_t n = ::read(fd, buf.data(), std::min<uint64_t>(buf.size(), left));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      s = n < 0 ? ErrnoStatus("reading " + path, errno) : IoError(path + " shrank while read");
-      break;
-    }
-    sum.Update(buf.data(), static_cast<size_t>(n));
-    s = w.Write(buf.data(), static_cast<size_t>(n));
-    left -= static_cast<uint64_t>(n);
+  for (uint64_t left = *size; left > 0;) {
+    auto n = (*file)->Read(buf.data(), std::min<uint64_t>(buf.size(), left));
+    if (!n.ok()) return n.status();
+    if (*n == 0) return IoError(path + " shrank while read");
+    sum.Update(buf.data(), *n);
+    CUSTODIAN_RETURN_IF_ERROR(w.Write(buf.data(), *n));
+    left -= *n;
   }
-  ::close(fd);
-  CUSTODIAN_RETURN_IF_ERROR(s);
   const std::string hex = sum.FinishHex();
   CUSTODIAN_RETURN_IF_ERROR(w.Write(hex.data(), hex.size()));
-  return static_cast<uint64_t>(st.st_size);
+  return *size;
 }
 
 Result<EntryHeader> ReadHeader(BackupReader& r) {
@@ -253,10 +248,10 @@ std::vector<std::string> ConfigFiles(const config::SiteConfig& site) {
   return out;
 }
 
-Status WriteBackup(const config::SiteConfig& site, const std::string& dest,
+Status WriteBackup(Filesystem& fs, const config::SiteConfig& site, const std::string& dest,
                    const std::string& passphrase, const std::string& snapshot, int schema,
                    const std::string& access_head) {
-  auto w = BackupWriter::Create(dest, passphrase);
+  auto w = BackupWriter::Create(dest, passphrase, DefaultBackupKdfCost(), fs);
   if (!w.ok()) return w.status();
   int entries = 0;
   uint64_t bytes = 0;
@@ -268,18 +263,18 @@ Status WriteBackup(const config::SiteConfig& site, const std::string& dest,
   CUSTODIAN_RETURN_IF_ERROR(WriteEntry(**w, 'M', "meta", meta));
   ++entries;
   for (const std::string& f : ConfigFiles(site)) {
-    auto n = WriteFileEntry(**w, 'C', f, f);
+    auto n = WriteFileEntry(fs, **w, 'C', f, f);
     if (!n.ok()) return n.status();
     bytes += *n;
     ++entries;
   }
-  auto n = WriteFileEntry(**w, 'D', "records.db", snapshot);
+  auto n = WriteFileEntry(fs, **w, 'D', "records.db", snapshot);
   if (!n.ok()) return n.status();
   bytes += *n;
   ++entries;
   const std::string keys = config::KeysDir(site);
   for (const std::string& f : FilesIn(keys)) {
-    auto k = WriteFileEntry(**w, 'D', "keys/" + f.substr(keys.size() + 1), f);
+    auto k = WriteFileEntry(fs, **w, 'D', "keys/" + f.substr(keys.size() + 1), f);
     if (!k.ok()) return k.status();
     bytes += *k;
     ++entries;
@@ -988,7 +983,8 @@ int RunBackup(const GlobalOptions& opts, const std::vector<std::string>& args) {
   if (!st.ok()) return Fail("backup", st);
   auto info = records::InspectRecordsFile(snapshot);
   if (!info.ok()) return Fail("backup", info.status());
-  st = WriteBackup(*site, dest, *passphrase, snapshot, info->schema_version, info->access_log_head);
+  st = WriteBackup(PosixFilesystem::Instance(), *site, dest, *passphrase, snapshot,
+                   info->schema_version, info->access_log_head);
   if (!st.ok()) return Fail("backup", st);
   // The health page and the backup_overdue alarm read when the last backup was made.
   auto records = records::Database::Open(db, SystemClock::Instance());

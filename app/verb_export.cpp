@@ -185,7 +185,8 @@ int Build(SiteContext& ctx, const std::vector<std::string>& args) {
 
 int PrintKey(SiteContext& ctx, bool create) {
   const std::string dir = config::KeysDir(ctx.site);
-  auto key = create ? exports::SigningKey::LoadOrCreate(dir) : exports::SigningKey::Load(dir);
+  auto key = create ? exports::SigningKey::LoadOrCreate(dir, ctx.fs())
+                    : exports::SigningKey::Load(dir, ctx.fs());
   if (!key.ok()) return Fail(key.status());
   std::fputs(key->public_key().FileText().c_str(), stdout);
   std::fprintf(stderr, "(%s; recipients verify with: minisign -Vm manifest.json -P %s)\n",

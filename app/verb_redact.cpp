@@ -130,134 +130,172 @@ int RunSignOff(const GlobalOptions& opts, const std::vector<std::string>& args) 
   return kExitOk;
 }
 
-}  // namespace
-
-int RunRedact(const GlobalOptions& opts, const std::vector<std::string>& args) {
-  using namespace redaction;
-  if (!args.empty() && args[0] == "sign-off") return RunSignOff(opts, args);
-  RedactionOptions o;
-  std::vector<std::string> positional;
+// What `custodian redact IN OUT [options]` was asked to do.
+struct RedactArgs {
+  redaction::RedactionOptions options;
+  std::string in, out;
   bool contact_sheet = true;
   std::optional<int64_t> export_id;
+};
+
+bool TakesValue(const std::string& a) {
+  return a == "--mode" || a == "--style" || a == "--subject" || a == "--region" ||
+         a == "--manual" || a == "--keep-audio" || a == "--reviewer" || a == "--export";
+}
+
+// Applies one option that takes a value (TakesValue).
+Status ApplyValuedOption(const std::string& a, const std::string& v, RedactArgs* r) {
+  using namespace redaction;
+  RedactionOptions& o = r->options;
+  if (a == "--mode") {
+    auto m = ParseMode(v);
+    if (!m.ok()) return m.status();
+    o.mode = *m;
+  } else if (a == "--style") {
+    auto s = ParseMaskStyle(v);
+    if (!s.ok()) return s.status();
+    o.style = *s;
+  } else if (a == "--subject") {
+    auto s = ParseSubject(v);
+    if (!s.ok()) return s.status();
+    o.subject = *s;
+  } else if (a == "--region") {
+    auto b = ParseBox(v);
+    if (!b.ok()) return b.status();
+    o.region = *b;
+  } else if (a == "--manual") {
+    auto m = ParseManualRegion(v);
+    if (!m.ok()) return m.status();
+    o.manual.push_back(*m);
+  } else if (a == "--keep-audio") {
+    o.keep_audio_reason = v;
+  } else if (a == "--export") {
+    auto id = PositiveId(v, "--export");
+    if (!id.ok()) return id.status();
+    r->export_id = *id;
+  } else {
+    o.reviewer = v;
+  }
+  return Status::Ok();
+}
+
+// The command line; an error's message is the usage problem to print.
+Result<RedactArgs> ParseRedact(const std::vector<std::string>& args) {
+  RedactArgs r;
+  std::vector<std::string> positional;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    auto value = [&](std::string* out) {
-      if (i + 1 >= args.size()) return false;
-      *out = args[++i];
-      return true;
-    };
-    std::string v;
-    if (a == "--mode" || a == "--style" || a == "--subject" || a == "--region" ||
-        a == "--manual" || a == "--keep-audio" || a == "--reviewer" || a == "--export") {
-      if (!value(&v)) return Usage(a + " needs a value");
-      Status st;
-      if (a == "--mode") {
-        auto m = ParseMode(v);
-        if (m.ok()) o.mode = *m; else st = m.status();
-      } else if (a == "--style") {
-        auto s = ParseMaskStyle(v);
-        if (s.ok()) o.style = *s; else st = s.status();
-      } else if (a == "--subject") {
-        auto s = ParseSubject(v);
-        if (s.ok()) o.subject = *s; else st = s.status();
-      } else if (a == "--region") {
-        auto b = ParseBox(v);
-        if (b.ok()) o.region = *b; else st = b.status();
-      } else if (a == "--manual") {
-        auto m = ParseManualRegion(v);
-        if (m.ok()) o.manual.push_back(*m); else st = m.status();
-      } else if (a == "--keep-audio") {
-        o.keep_audio_reason = v;
-      } else if (a == "--export") {
-        auto id = PositiveId(v, "--export");
-        if (id.ok())
-          export_id = *id;
-        else
-          st = id.status();
-      } else {
-        o.reviewer = v;
-      }
-      if (!st.ok()) return Usage(st.message());
+    if (TakesValue(a)) {
+      if (i + 1 >= args.size()) return InvalidArgument(a + " needs a value");
+      CUSTODIAN_RETURN_IF_ERROR(ApplyValuedOption(a, args[++i], &r));
     } else if (a == "--sign-off") {
-      return Usage(
+      return InvalidArgument(
           "--sign-off: a redaction is signed off only with `custodian redact sign-off "
           "REDACTION` or in the web UI, which sign its manifest and log the sign-off");
     } else if (a == "--people") {
-      o.mask_people = true;
+      r.options.mask_people = true;
     } else if (a == "--no-contact-sheet") {
-      contact_sheet = false;
+      r.contact_sheet = false;
     } else if (!a.empty() && a[0] == '-') {
-      return Usage("unknown option '" + a + "'");
+      return InvalidArgument("unknown option '" + a + "'");
     } else {
       positional.push_back(a);
     }
   }
-  if (positional.size() != 2) return Usage("needs IN and OUT");
-  if (Status st = ValidateOptions(o); !st.ok()) return Usage(st.message());
-  const std::string& in = positional[0];
-  const std::string& out = positional[1];
-  if (contact_sheet) o.contact_sheet_path = out + ".contact.jpg";
+  if (positional.size() != 2) return InvalidArgument("needs IN and OUT");
+  CUSTODIAN_RETURN_IF_ERROR(redaction::ValidateOptions(r.options));
+  r.in = positional[0];
+  r.out = positional[1];
+  if (r.contact_sheet) r.options.contact_sheet_path = r.out + ".contact.jpg";
+  return r;
+}
 
-  // With --export, the records are checked before any work: the export and the reviewer
-  // must exist, so that a finished redaction is never left without its record.
+// The records a redaction of an export is stored in, checked before any work: the export
+// and the reviewer must exist, so that a finished redaction is never left without its
+// record.
+struct ExportRecords {
   std::unique_ptr<SiteContext> site;
   std::optional<int64_t> reviewer_id;
-  if (export_id) {
-    auto opened = SiteContext::Open(opts);
-    if (!opened.ok()) return ReportOpenError(opened.status());
-    site = std::move(opened).value();
-    auto ex = site->db().GetExport(*export_id);
-    if (!ex.ok() || !*ex) {
-      std::fprintf(stderr, "custodian redact: no export %lld in the records\n",
-                   static_cast<long long>(*export_id));
-      return kExitFailure;
-    }
-    if (!o.reviewer.empty()) {
-      auto user = site->db().GetUserByName(o.reviewer);
-      if (!user.ok() || !*user) {
-        std::fprintf(stderr, "custodian redact: no user '%s' in the records\n",
-                     o.reviewer.c_str());
-        return kExitFailure;
-      }
-      reviewer_id = (*user)->id;
-    }
+};
+
+// kExitOk with *into filled, or the exit status after saying what is missing.
+int OpenExportRecords(const GlobalOptions& opts, const RedactArgs& r, ExportRecords* into) {
+  auto opened = SiteContext::Open(opts);
+  if (!opened.ok()) return ReportOpenError(opened.status());
+  into->site = std::move(opened).value();
+  auto ex = into->site->db().GetExport(*r.export_id);
+  if (!ex.ok() || !*ex) {
+    std::fprintf(stderr, "custodian redact: no export %lld in the records\n",
+                 static_cast<long long>(*r.export_id));
+    return kExitFailure;
+  }
+  if (r.options.reviewer.empty()) return kExitOk;
+  auto user = into->site->db().GetUserByName(r.options.reviewer);
+  if (!user.ok() || !*user) {
+    std::fprintf(stderr, "custodian redact: no user '%s' in the records\n",
+                 r.options.reviewer.c_str());
+    return kExitFailure;
+  }
+  into->reviewer_id = (*user)->id;
+  return kExitOk;
+}
+
+int StoreRedaction(ExportRecords& into, int64_t export_id, const redaction::RedactionRecord& rec) {
+  records::Database::RedactionRow row;
+  row.export_id = export_id;
+  row.input_sha256 = rec.input_sha256;
+  row.output_sha256 = rec.output_sha256;
+  row.record_json = rec.json.dump();
+  row.reviewer_user_id = into.reviewer_id;
+  auto id = into.site->db().AddRedaction(row);
+  if (!id.ok()) {
+    std::fprintf(stderr,
+                 "custodian redact: the output is written but its record could not "
+                 "be stored: %s\n",
+                 id.status().ToString().c_str());
+    return kExitFailure;
+  }
+  std::printf("stored as redaction %lld of export %lld\n", static_cast<long long>(*id),
+              static_cast<long long>(export_id));
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunRedact(const GlobalOptions& opts, const std::vector<std::string>& args) {
+  if (!args.empty() && args[0] == "sign-off") return RunSignOff(opts, args);
+  auto parsed = ParseRedact(args);
+  if (!parsed.ok()) return Usage(parsed.status().message());
+  const RedactArgs& r = *parsed;
+  ExportRecords into;
+  if (r.export_id) {
+    if (int exit = OpenExportRecords(opts, r, &into); exit != kExitOk) return exit;
   }
 
   ProgressLine progress;
-  auto rec = RedactVideo(in, out, o, [&](int64_t d, int64_t t) { progress(d, t); });
+  auto rec =
+      redaction::RedactVideo(r.in, r.out, r.options, [&](int64_t d, int64_t t) { progress(d, t); });
   progress.Done();
   if (!rec.ok()) {
     std::fprintf(stderr, "custodian redact: %s; no output written\n",
                  rec.status().ToString().c_str());
     return kExitFailure;
   }
-  std::string record_path = out + ".redaction.json";
-  if (Status st = WriteRecordFile(record_path, rec->json); !st.ok()) {
+  const std::string record_path = r.out + ".redaction.json";
+  if (Status st = redaction::WriteRecordFile(record_path, rec->json); !st.ok()) {
     std::fprintf(stderr, "custodian redact: %s\n", st.ToString().c_str());
     return kExitFailure;
   }
-  if (site) {
-    records::Database::RedactionRow row;
-    row.export_id = export_id;
-    row.input_sha256 = rec->input_sha256;
-    row.output_sha256 = rec->output_sha256;
-    row.record_json = rec->json.dump();
-    row.reviewer_user_id = reviewer_id;
-    auto id = site->db().AddRedaction(row);
-    if (!id.ok()) {
-      std::fprintf(stderr, "custodian redact: the output is written but its record could not "
-                   "be stored: %s\n", id.status().ToString().c_str());
-      return kExitFailure;
-    }
-    std::printf("stored as redaction %lld of export %lld\n", static_cast<long long>(*id),
-                static_cast<long long>(*export_id));
+  if (into.site) {
+    if (int exit = StoreRedaction(into, *r.export_id, *rec); exit != kExitOk) return exit;
   }
-  std::printf("redacted %s -> %s: %lld frames, %lld masked, %lld flagged for review (%.1f s)\n"
-              "record: %s\n",
-              in.c_str(), out.c_str(), static_cast<long long>(rec->frames),
-              static_cast<long long>(rec->frames_masked),
-              static_cast<long long>(rec->frames_flagged), rec->seconds, record_path.c_str());
-  if (contact_sheet) std::printf("contact sheet: %s\n", o.contact_sheet_path.c_str());
+  std::printf(
+      "redacted %s -> %s: %lld frames, %lld masked, %lld flagged for review (%.1f s)\n"
+      "record: %s\n",
+      r.in.c_str(), r.out.c_str(), static_cast<long long>(rec->frames),
+      static_cast<long long>(rec->frames_masked), static_cast<long long>(rec->frames_flagged),
+      rec->seconds, record_path.c_str());
+  if (r.contact_sheet) std::printf("contact sheet: %s\n", r.options.contact_sheet_path.c_str());
   return kExitOk;
 }
 

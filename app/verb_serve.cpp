@@ -98,7 +98,8 @@ int RunServe(const GlobalOptions& opts, const std::vector<std::string>& args) {
     std::fprintf(stderr, "custodian: serve: %s\n", registered.ToString().c_str());
     return kExitFailure;
   }
-  auto tls = api::EnsureTlsCertificate(config::KeysDir(ctx.site), http.tls_cert, http.tls_key);
+  auto tls =
+      api::EnsureTlsCertificate(config::KeysDir(ctx.site), http.tls_cert, http.tls_key, ctx.fs());
   if (!tls.ok()) {
     std::fprintf(stderr, "custodian: serve: %s\n", tls.status().ToString().c_str());
     return tls.status().kind() == ErrorKind::kInvalidArgument ? kExitConfig : kExitFailure;
@@ -126,6 +127,7 @@ int RunServe(const GlobalOptions& opts, const std::vector<std::string>& args) {
   server_options.listen = http.listen;
   server_options.cert_path = tls->cert_path;
   server_options.key_path = tls->key_path;
+  server_options.filesystem = &ctx.fs();
   auto server = api::Server::Start(api, server_options);
   if (!server.ok()) {
     std::fprintf(stderr, "custodian: serve: %s\n", server.status().ToString().c_str());

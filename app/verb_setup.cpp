@@ -14,8 +14,6 @@
 // they make. Exit codes: 0 ok (setup: even with a time-sync warning); 1 failed; 2 usage;
 // 3 bad config.
 #include <grp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,22 +54,12 @@ Status BecomeDataDirOwner(const GlobalOptions& opts) {
   return Status::Ok();
 }
 
-// "AB:CD:..." SHA-256 of the certificate, as browsers show it.
-std::string CertificateFingerprint(const std::string& cert_path) {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(cert_path.c_str(), "r"), &std::fclose);
-  if (!f) return "(unreadable)";
-  std::unique_ptr<X509, void (*)(X509*)> cert(PEM_read_X509(f.get(), nullptr, nullptr, nullptr),
-                                              &X509_free);
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (!cert || X509_digest(cert.get(), EVP_sha256(), md, &len) != 1) return "(unreadable)";
-  std::string hex = ToHex(md, len), out;
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    if (!out.empty()) out += ':';
-    out += static_cast<char>(std::toupper(hex[i]));
-    out += static_cast<char>(std::toupper(hex[i + 1]));
-  }
-  return out;
+// The certificate's fingerprint as browsers show it, or why it cannot be shown.
+std::string CertificateFingerprint(Filesystem& fs, const std::string& cert_path) {
+  auto pem = ReadFileToString(fs, cert_path, uint64_t{1} << 20);
+  if (!pem.ok()) return "(unreadable: " + pem.status().message() + ")";
+  auto fingerprint = api::CertificateFingerprint(*pem);
+  return fingerprint.ok() ? *fingerprint : "(unreadable)";
 }
 
 // SHA-256 of the key's decoded base64 line ("Ed" || key id || key), which anyone can
@@ -87,25 +75,26 @@ Status MakeDataDirs(SiteContext& ctx) {
   CUSTODIAN_RETURN_IF_ERROR(ctx.fs().CreateDirs(config::ExportsDir(ctx.site)));
   const std::string keys = config::KeysDir(ctx.site);
   CUSTODIAN_RETURN_IF_ERROR(ctx.fs().CreateDirs(keys));
-  if (::chmod(keys.c_str(), 0700) != 0) return ErrnoStatus("chmod " + keys, errno);
+  CUSTODIAN_RETURN_IF_ERROR(ctx.fs().Chmod(keys, 0700));
   return Status::Ok();
 }
 
 Status SetUpTls(SiteContext& ctx) {
   const config::HttpConfig& http = ctx.site.http;
-  auto tls = api::EnsureTlsCertificate(config::KeysDir(ctx.site), http.tls_cert, http.tls_key);
+  auto tls =
+      api::EnsureTlsCertificate(config::KeysDir(ctx.site), http.tls_cert, http.tls_key, ctx.fs());
   if (!tls.ok()) return tls.status();
   std::printf("HTTPS certificate  %s %s\n", tls->generated ? "created" : "kept",
               tls->cert_path.c_str());
   std::printf("                   SHA-256 fingerprint %s\n",
-              CertificateFingerprint(tls->cert_path).c_str());
+              CertificateFingerprint(ctx.fs(), tls->cert_path).c_str());
   return Status::Ok();
 }
 
 Status SetUpSigningKey(SiteContext& ctx) {
   const std::string dir = config::KeysDir(ctx.site);
   const bool existed = ctx.fs().Exists(exports::SecretKeyPath(dir));
-  auto key = exports::SigningKey::LoadOrCreate(dir);
+  auto key = exports::SigningKey::LoadOrCreate(dir, ctx.fs());
   if (!key.ok()) return key.status();
   const exports::PublicKey& pub = key->public_key();
   std::printf("export signing key %s %s\n", existed ? "kept" : "created",

@@ -184,16 +184,44 @@ Result<std::string> ReadFileToString(Filesystem& fs, const std::string& path, ui
   }
 }
 
-Status WriteFileAtomically(Filesystem& fs, const std::string& path, const std::string& data) {
-  const std::string tmp = path + ".tmp";
+namespace {
+
+// Writes data into a new file at tmp with the given mode, synced and closed.
+Status WriteSyncedTemporary(Filesystem& fs, const std::string& tmp, const std::string& data,
+                            uint32_t mode) {
   auto f = fs.Create(tmp);
   if (!f.ok()) return f.status();
-  Status st = (*f)->Append(data.data(), data.size());
+  // Before any byte is written: a leftover temporary keeps its old mode through O_TRUNC.
+  Status st = mode == kDefaultFileMode ? Status::Ok() : fs.Chmod(tmp, mode);
+  if (st.ok()) st = (*f)->Append(data.data(), data.size());
   if (st.ok()) st = (*f)->Sync();
   Status closed = (*f)->Close();
   if (st.ok()) st = closed;
+  return st;
+}
+
+}  // namespace
+
+Status WriteFileAtomically(Filesystem& fs, const std::string& path, const std::string& data,
+                           uint32_t mode) {
+  const std::string tmp = path + ".tmp";
+  Status st = WriteSyncedTemporary(fs, tmp, data, mode);
   if (st.ok()) st = fs.Rename(tmp, path);  // fsyncs the directory
   if (!st.ok()) (void)fs.Unlink(tmp);      // a half-written temporary is never kept
+  return st;
+}
+
+Status WriteNewFileAtomically(Filesystem& fs, const std::string& path, const std::string& data,
+                              uint32_t mode) {
+  // Unique to the call, so that two threads (or processes) racing to make the same file
+  // never write into one temporary.
+  static std::atomic<uint64_t> calls{0};
+  const std::string tmp =
+      path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(calls.fetch_add(1));
+  Status st = WriteSyncedTemporary(fs, tmp, data, mode);
+  if (st.ok()) st = fs.Link(tmp, path);  // fsyncs the directory
+  // Whatever happened: once linked, path is whole and the temporary only a second name.
+  (void)fs.Unlink(tmp);
   return st;
 }
 
@@ -251,6 +279,14 @@ Status PosixFilesystem::RemoveDir(const std::string& path) {
 
 Status PosixFilesystem::Rename(const std::string& from, const std::string& to) {
   if (::rename(from.c_str(), to.c_str()) != 0) return ErrnoStatus("rename " + from, errno);
+  return SyncDir(DirName(to));
+}
+
+Status PosixFilesystem::Link(const std::string& from, const std::string& to) {
+  if (::link(from.c_str(), to.c_str()) != 0) {
+    if (errno == EEXIST) return AlreadyExists(to + " exists");
+    return ErrnoStatus("link " + to, errno);
+  }
   return SyncDir(DirName(to));
 }
 

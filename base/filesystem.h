@@ -7,7 +7,8 @@
 //
 // Whole-file helpers over the seam: ReadFileToString (bounded), WriteFileAtomically (a
 // temporary name, fsync, rename, fsync of the directory: the file is either the old one or
-// the new one after a crash).
+// the new one after a crash) and WriteNewFileAtomically (the same with link(2) in place of
+// rename: a file that must never be replaced, as a key or a backup, is whole or absent).
 #pragma once
 
 #include <atomic>
@@ -91,6 +92,9 @@ class Filesystem {
   virtual Status RemoveDir(const std::string& path) = 0;
   // rename(2) followed by an fsync of the destination's directory.
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  // link(2) followed by an fsync of the new name's directory: `to` names the file `from`
+  // too. kAlreadyExists when `to` exists, which is never replaced.
+  virtual Status Link(const std::string& from, const std::string& to) = 0;
   virtual Status Truncate(const std::string& path, uint64_t size) = 0;
   // chmod(2): for a file that must be private (0600) before anything is written to it.
   virtual Status Chmod(const std::string& path, uint32_t mode) = 0;
@@ -110,6 +114,7 @@ class PosixFilesystem final : public Filesystem {
   Status Unlink(const std::string& path) override;
   Status RemoveDir(const std::string& path) override;
   Status Rename(const std::string& from, const std::string& to) override;
+  Status Link(const std::string& from, const std::string& to) override;
   Status Truncate(const std::string& path, uint64_t size) override;
   Status Chmod(const std::string& path, uint32_t mode) override;
   Result<uint64_t> FileSize(const std::string& path) override;
@@ -135,6 +140,9 @@ class ForwardingFilesystem : public Filesystem {
   Status RemoveDir(const std::string& path) override { return base_.RemoveDir(path); }
   Status Rename(const std::string& from, const std::string& to) override {
     return base_.Rename(from, to);
+  }
+  Status Link(const std::string& from, const std::string& to) override {
+    return base_.Link(from, to);
   }
   Status Truncate(const std::string& path, uint64_t size) override {
     return base_.Truncate(path, size);
@@ -191,10 +199,21 @@ class FaultInjectingFilesystem final : public ForwardingFilesystem {
 // max_bytes (what a caller expects to hold in memory), kNotFound when it is missing.
 Result<std::string> ReadFileToString(Filesystem& fs, const std::string& path,
                                      uint64_t max_bytes = uint64_t{64} << 20);
-// Replaces path with data durably: writes path + ".tmp", syncs it, renames it over path and
-// syncs the directory. On failure path is unchanged and the temporary is removed (unless
-// the removal fails too).
-Status WriteFileAtomically(Filesystem& fs, const std::string& path, const std::string& data);
+// The mode Filesystem::Create gives a new file.
+inline constexpr uint32_t kDefaultFileMode = 0640;
+
+// Replaces path with data durably: writes path + ".tmp" (given `mode` before anything is
+// written to it), syncs it, renames it over path and syncs the directory. On failure path
+// is unchanged and the temporary is removed (unless the removal fails too).
+Status WriteFileAtomically(Filesystem& fs, const std::string& path, const std::string& data,
+                           uint32_t mode = kDefaultFileMode);
+// Creates path with data durably, never replacing a file: writes a temporary beside it
+// (path + ".tmp." + the process id and a count, given `mode` before anything is written),
+// syncs it, links it as path, syncs the directory and removes the temporary. kAlreadyExists
+// when path exists (another writer won: its file is kept). On failure path is absent, or another
+// writer's whole file, and the temporary is removed (unless the removal fails too).
+Status WriteNewFileAtomically(Filesystem& fs, const std::string& path, const std::string& data,
+                              uint32_t mode = kDefaultFileMode);
 
 // Directory part of a path ("a/b/c.mp4" -> "a/b"; "c.mp4" -> ".").
 std::string DirName(const std::string& path);

@@ -94,6 +94,38 @@ TEST_CASE("a failed atomic write leaves the old file whole and no temporary") {
   REQUIRE(*ReadFileToString(fs, path) == "new");
 }
 
+TEST_CASE("a new file written atomically is whole or absent and never replaces another") {
+  FaultInjectingFilesystem fs(PosixFilesystem::Instance());
+  const std::string dir = TempDir();
+  const std::string path = JoinPath(dir, "key");
+  fs.FailWritesAfter(3);
+  REQUIRE(WriteNewFileAtomically(fs, path, "secret bytes", 0600).kind() ==
+          ErrorKind::kResourceExhausted);
+  REQUIRE_FALSE(fs.Exists(path));
+  REQUIRE(fs.List(dir)->empty());  // no temporary left
+  fs.FailWritesAfter(-1);
+  REQUIRE(WriteNewFileAtomically(fs, path, "secret bytes", 0600).ok());
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  REQUIRE((st.st_mode & 0777) == 0600);
+  REQUIRE(WriteNewFileAtomically(fs, path, "other bytes").kind() == ErrorKind::kAlreadyExists);
+  REQUIRE(*ReadFileToString(fs, path) == "secret bytes");
+  REQUIRE(fs.List(dir)->size() == 1);
+}
+
+TEST_CASE("an atomic write gives the file its mode before any byte is in it") {
+  auto& fs = PosixFilesystem::Instance();
+  const std::string path = JoinPath(TempDir(), "cert.pem");
+  REQUIRE(WriteFileAtomically(fs, path + ".tmp", "left by a crash", 0644).ok());
+  REQUIRE(WriteFileAtomically(fs, path, "private", 0600).ok());
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  REQUIRE((st.st_mode & 0777) == 0600);
+  REQUIRE(WriteFileAtomically(fs, path, "public", 0644).ok());
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  REQUIRE((st.st_mode & 0777) == 0644);
+}
+
 TEST_CASE("whole-file reads report a failed read, a missing file and one too large") {
   FaultInjectingFilesystem fs(PosixFilesystem::Instance());
   const std::string path = JoinPath(TempDir(), "f.txt");

@@ -3,7 +3,6 @@
 #include <openssl/evp.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <vector>
 
 #include "base/filesystem.h"
@@ -52,16 +51,9 @@ std::string Sha256Hex(const std::string& data) {
 }
 
 Result<std::string> Sha256File(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return ErrnoStatus("open " + path, errno);
-  Sha256 h;
-  std::vector<char> buf(1 << 20);
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) h.Update(buf.data(), n);
-  bool err = std::ferror(f);
-  std::fclose(f);
-  if (err) return IoError("read " + path);
-  return h.FinishHex();
+  auto digest = DigestFile(PosixFilesystem::Instance(), path);
+  if (!digest.ok()) return digest.status();
+  return digest->sha256;
 }
 
 Result<FileDigest> DigestFile(Filesystem& fs, const std::string& path) {

@@ -29,6 +29,7 @@ class Sha256 {
 class Filesystem;
 
 std::string Sha256Hex(const std::string& data);
+// DigestFile's hash of a file on the real disk.
 Result<std::string> Sha256File(const std::string& path);
 
 struct FileDigest {

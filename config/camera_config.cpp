@@ -132,26 +132,24 @@ std::string StreamOwnerId(const std::string& records_id) {
   return records_id.substr(0, records_id.size() - std::strlen(kSubStreamSuffix));
 }
 
-Result<std::string> ReadCameraPassword(const CameraConfig& camera) {
+Result<std::string> ReadCameraPassword(const CameraConfig& camera, Filesystem& fs) {
   if (camera.password_file.empty()) return std::string();
-  std::string what = "camera " + camera.id + ": read password_file";
-  int fd = ::open(camera.password_file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(what, errno);
-  std::string password;
-  char buf[512];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0 && password.size() <= kMaxPasswordFileBytes) {
-    password.append(buf, static_cast<size_t>(n));
-  }
-  int err = errno;
-  ::close(fd);
-  if (n < 0) return ErrnoStatus(what, err);
-  if (password.size() > kMaxPasswordFileBytes) {
+  const std::string what = "camera " + camera.id + ": read password_file";
+  auto password = ReadFileToString(fs, camera.password_file, kMaxPasswordFileBytes);
+  if (password.status().kind() == ErrorKind::kResourceExhausted) {
     return InvalidArgument(what + ": the file is larger than " +
                            std::to_string(kMaxPasswordFileBytes) + " bytes");
   }
-  if (!password.empty() && password.back() == '\n') password.pop_back();
-  if (!password.empty() && password.back() == '\r') password.pop_back();
+  if (!password.ok()) {
+    // The seam's message is "<call> <path>: <reason>"; only the reason is kept.
+    const std::string& message = password.status().message();
+    const size_t colon = message.rfind(": ");
+    return Status(password.status().kind(),
+                  what + ": " + (colon == std::string::npos ? message : message.substr(colon + 2)));
+  }
+  std::string& text = *password;
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  if (!text.empty() && text.back() == '\r') text.pop_back();
   return password;
 }
 

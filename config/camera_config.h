@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "base/filesystem.h"
 #include "base/status.h"
 
 namespace custodian::config {
@@ -79,7 +80,9 @@ bool IsSubStreamId(const std::string& records_id);
 std::string StreamOwnerId(const std::string& records_id);
 
 // The camera's password: the content of password_file with one trailing newline removed,
-// or "" when the camera has no password_file. The error message never contains the password.
-Result<std::string> ReadCameraPassword(const CameraConfig& camera);
+// or "" when the camera has no password_file; read through fs. The error message never
+// contains the password (nor the path, where people put the password itself by mistake).
+Result<std::string> ReadCameraPassword(const CameraConfig& camera,
+                                       Filesystem& fs = PosixFilesystem::Instance());
 
 }  // namespace custodian::config

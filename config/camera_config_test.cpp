@@ -43,6 +43,20 @@ TEST_CASE("a password file that has gone is an error naming the camera") {
         "camera yard: read password_file: No such file or directory");
 }
 
+TEST_CASE("a password file that cannot be read is an error naming the camera and not the file") {
+  TempConfigDir d;
+  CameraConfig camera;
+  camera.id = "yard";
+  camera.password_file = d.Write("hunter2", "hunter2\n");
+  FaultInjectingFilesystem fs(PosixFilesystem::Instance());
+  fs.FailReads(true);
+  Result<std::string> password = ReadCameraPassword(camera, fs);
+  REQUIRE(password.status().kind() == ErrorKind::kIo);
+  CHECK(password.status().message() == "camera yard: read password_file: Input/output error");
+  fs.FailReads(false);
+  CHECK(*ReadCameraPassword(camera, fs) == "hunter2");
+}
+
 TEST_CASE("an oversized password file is refused") {
   TempConfigDir d;
   CameraConfig camera;

@@ -26,4 +26,15 @@ Result<AccessCheckpoint> MakeAccessCheckpoint(records::Database& db, const Signi
   return c;
 }
 
+Status WriteAccessCheckpointFiles(Filesystem& fs, const std::string& path,
+                                  const AccessCheckpoint& checkpoint) {
+  constexpr uint32_t kReadableByAll = 0644;  // a checkpoint is meant to be copied off the box
+  const std::string signature = path + ".minisig";
+  CUSTODIAN_RETURN_IF_ERROR(
+      WriteNewFileAtomically(fs, signature, checkpoint.minisig, kReadableByAll));
+  Status st = WriteNewFileAtomically(fs, path, checkpoint.text, kReadableByAll);
+  if (!st.ok()) (void)fs.Unlink(signature);
+  return st;
+}
+
 }  // namespace custodian::exports

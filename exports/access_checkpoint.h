@@ -35,4 +35,11 @@ struct AccessCheckpoint {
 Result<AccessCheckpoint> MakeAccessCheckpoint(records::Database& db, const SigningKey& key,
                                               const std::string& site_name, UtcMicros now);
 
+// Writes the checkpoint as path and its signature as path + ".minisig" through fs, each
+// whole or not at all (WriteNewFileAtomically, mode 0644), the signature first so that a
+// checkpoint file is never without one. Never replaces a file: kAlreadyExists when either
+// exists. When the checkpoint cannot be written, the signature just written is removed.
+Status WriteAccessCheckpointFiles(Filesystem& fs, const std::string& path,
+                                  const AccessCheckpoint& checkpoint);
+
 }  // namespace custodian::exports

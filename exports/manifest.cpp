@@ -87,11 +87,9 @@ std::string ClockQualityText(const std::vector<ManifestSegment>& segments) {
   return text;
 }
 
-std::string ManifestJson(const Manifest& m, const TimeZone& zone) {
-  Json j;
-  j["format"] = kManifestFormat;
-  j["export_id"] = m.export_id;
-  j["site"] = m.site_name;
+namespace {
+
+Json RequestJson(const Manifest& m) {
   Json req;
   req["id"] = m.request_id;
   req["type"] = m.request_type;
@@ -100,23 +98,11 @@ std::string ManifestJson(const Manifest& m, const TimeZone& zone) {
   req["legal_basis"] = m.legal_basis;
   req["legal_basis_text"] = m.legal_basis_text;
   req["legal_basis_detail"] = m.legal_basis_detail;
-  j["request"] = req;
-  j["exporter"] = Person(m.exporter);
-  Json approver = Person(m.approver);
-  PutTime(approver, "approved", m.approved, zone);
-  j["approver"] = approver;
-  PutTime(j, "created", m.created, zone);
-  j["software"] = Json{
-      {"name", "custodian"}, {"version", m.software_version}, {"revision", m.software_revision}};
-  j["signing_key_id"] = m.key_id;
-  j["redacted"] = m.redacted;
-  j["time"] = Json{{"zone", zone.name()},
-                   {"offsets", Offsets(m, zone)},
-                   {"note",
-                    "Times ending in Z are UTC. *_local times are UK civil time "
-                    "with their offset from UTC: +00:00 is GMT, +01:00 is BST."}};
-  j["clock"] = ClockJson(m.segments);
+  return req;
+}
 
+// Each camera's time asked for and the footage found for it.
+Json RangesJson(const Manifest& m, const TimeZone& zone) {
   Json ranges = Json::array();
   for (const ManifestRange& r : m.ranges) {
     Json jr;
@@ -132,8 +118,10 @@ std::string ManifestJson(const Manifest& m, const TimeZone& zone) {
     jr["files"] = r.files;
     ranges.push_back(jr);
   }
-  j["ranges"] = ranges;
+  return ranges;
+}
 
+Json GapsJson(const Manifest& m, const TimeZone& zone) {
   Json gaps = Json::array();
   for (const ManifestGap& g : m.gaps) {
     Json jg;
@@ -144,42 +132,44 @@ std::string ManifestJson(const Manifest& m, const TimeZone& zone) {
     jg["reason"] = g.reason;
     gaps.push_back(jg);
   }
-  j["gaps"] = gaps;
+  return gaps;
+}
 
-  Json files = Json::array();
-  for (const ManifestFile& f : m.files) {
-    Json jf;
-    jf["path"] = f.path;
-    jf["kind"] = f.kind;
-    jf["bytes"] = f.bytes;
-    jf["sha256"] = f.sha256;
-    if (f.kind == "video" || f.kind == "original" || f.kind == "burned_in") {
-      // Only the master (the recorded files, bit for bit) is evidence of what was
-      // recorded; a working copy is made from it (its video bytes are the master's); a
-      // burned-in copy is re-encoded from a working copy.
-      jf["role"] = f.kind == "original"  ? "master exhibit"
-                   : f.kind == "video"   ? "working copy"
-                                         : "derived working copy (re-encoded, time drawn in)";
-      if (!f.derived_from.empty()) jf["derived_from"] = f.derived_from;
-      jf["camera_id"] = f.camera_id;
-      PutTime(jf, "from", f.from, zone);
-      PutTime(jf, "to", f.to, zone);
-      jf["video_codec"] = f.video_codec;
-      jf["width"] = f.width;
-      jf["height"] = f.height;
-      jf["source_segments"] = f.source_segments;
-      if (f.timed_text_track != 0) {
-        jf["timed_text"] = {
-            {"track_id", f.timed_text_track},
-            {"format", "mov_text (MP4 tx3g)"},
-            {"shows", "UK local date and time (GMT or BST) and camera name, once a second"},
-            {"video", "the video track's samples are the recorded bytes, not re-encoded"}};
-      }
+// A file of the package; a video also says what it is evidence of and where it came from.
+Json FileJson(const ManifestFile& f, const TimeZone& zone) {
+  Json jf;
+  jf["path"] = f.path;
+  jf["kind"] = f.kind;
+  jf["bytes"] = f.bytes;
+  jf["sha256"] = f.sha256;
+  if (f.kind == "video" || f.kind == "original" || f.kind == "burned_in") {
+    // Only the master (the recorded files, bit for bit) is evidence of what was
+    // recorded; a working copy is made from it (its video bytes are the master's); a
+    // burned-in copy is re-encoded from a working copy.
+    jf["role"] = f.kind == "original" ? "master exhibit"
+                 : f.kind == "video"  ? "working copy"
+                                      : "derived working copy (re-encoded, time drawn in)";
+    if (!f.derived_from.empty()) jf["derived_from"] = f.derived_from;
+    jf["camera_id"] = f.camera_id;
+    PutTime(jf, "from", f.from, zone);
+    PutTime(jf, "to", f.to, zone);
+    jf["video_codec"] = f.video_codec;
+    jf["width"] = f.width;
+    jf["height"] = f.height;
+    jf["source_segments"] = f.source_segments;
+    if (f.timed_text_track != 0) {
+      jf["timed_text"] = {
+          {"track_id", f.timed_text_track},
+          {"format", "mov_text (MP4 tx3g)"},
+          {"shows", "UK local date and time (GMT or BST) and camera name, once a second"},
+          {"video", "the video track's samples are the recorded bytes, not re-encoded"}};
     }
-    files.push_back(jf);
   }
-  j["files"] = files;
+  return jf;
+}
 
+// The recorded segments the export was made from.
+Json SegmentsJson(const Manifest& m, const TimeZone& zone) {
   Json segments = Json::array();
   for (const ManifestSegment& s : m.segments) {
     Json js;
@@ -198,7 +188,39 @@ std::string ManifestJson(const Manifest& m, const TimeZone& zone) {
     js["height"] = s.height;
     segments.push_back(js);
   }
-  j["source_segments"] = segments;
+  return segments;
+}
+
+}  // namespace
+
+std::string ManifestJson(const Manifest& m, const TimeZone& zone) {
+  Json j;
+  j["format"] = kManifestFormat;
+  j["export_id"] = m.export_id;
+  j["site"] = m.site_name;
+  j["request"] = RequestJson(m);
+  j["exporter"] = Person(m.exporter);
+  Json approver = Person(m.approver);
+  PutTime(approver, "approved", m.approved, zone);
+  j["approver"] = approver;
+  PutTime(j, "created", m.created, zone);
+  j["software"] = Json{
+      {"name", "custodian"}, {"version", m.software_version}, {"revision", m.software_revision}};
+  j["signing_key_id"] = m.key_id;
+  j["redacted"] = m.redacted;
+  j["time"] = Json{{"zone", zone.name()},
+                   {"offsets", Offsets(m, zone)},
+                   {"note",
+                    "Times ending in Z are UTC. *_local times are UK civil time "
+                    "with their offset from UTC: +00:00 is GMT, +01:00 is BST."}};
+  j["clock"] = ClockJson(m.segments);
+
+  j["ranges"] = RangesJson(m, zone);
+  j["gaps"] = GapsJson(m, zone);
+  Json files = Json::array();
+  for (const ManifestFile& f : m.files) files.push_back(FileJson(f, zone));
+  j["files"] = files;
+  j["source_segments"] = SegmentsJson(m, zone);
   return j.dump(2) + "\n";
 }
 

@@ -59,8 +59,10 @@ std::string CameraClockLines(const std::vector<ManifestSegment>& segments) {
   return o.str();
 }
 
-std::string ReadmeText(const Manifest& m, const PublicKey& key, const TimeZone& zone) {
-  std::ostringstream o;
+namespace {
+
+// The title and who asked, on what basis, who exported and approved it.
+void WriteHeading(std::ostream& o, const Manifest& m, const TimeZone& zone) {
   o << "CCTV FOOTAGE EXPORT " << m.export_id << (m.site_name.empty() ? "" : " - " + m.site_name)
     << "\n\n";
   o << "Request:   " << m.request_type << " request"
@@ -71,7 +73,10 @@ std::string ReadmeText(const Manifest& m, const PublicKey& key, const TimeZone& 
   o << "Approved:  " << (m.approved ? Local(zone, *m.approved) : std::string("-")) << " by "
     << m.approver.name << "\n";
   o << "Redacted:  " << (m.redacted ? "yes" : "no, this is the footage as recorded") << "\n\n";
+}
 
+// The folders and files, with each working copy's camera and time.
+void WriteContents(std::ostream& o, const Manifest& m, const TimeZone& zone) {
   o << "WHAT IS INSIDE\n\n";
   bool master = false;
   for (const ManifestFile& f : m.files) master = master || f.kind == "original";
@@ -100,7 +105,10 @@ std::string ReadmeText(const Manifest& m, const PublicKey& key, const TimeZone& 
        "  manifest.json.minisig   the appliance's digital signature of manifest.json\n"
        "  SHA256SUMS              the SHA-256 of every file, for sha256sum -c\n"
        "  custodian-export.pub    the appliance's public key (see HOW TO CHECK)\n\n";
+}
 
+// Each camera's time asked for and the footage found for it.
+void WriteRequestedAndCovered(std::ostream& o, const Manifest& m, const TimeZone& zone) {
   o << "REQUESTED AND COVERED\n\n";
   for (const ManifestRange& r : m.ranges) {
     o << "  camera " << r.camera_id << " (" << r.camera_name << ")\n";
@@ -118,7 +126,10 @@ std::string ReadmeText(const Manifest& m, const PublicKey& key, const TimeZone& 
   }
   o << "\n  Each file starts at the camera keyframe at or just before the time asked for, so it\n"
        "  may begin a second or two early and end a second or two late.\n\n";
+}
 
+// Where there is no footage, and why.
+void WriteGaps(std::ostream& o, const Manifest& m, const TimeZone& zone) {
   o << "GAPS\n\n";
   if (m.gaps.empty()) o << "  None: the footage is continuous over every time asked for.\n";
   for (const ManifestGap& g : m.gaps) {
@@ -127,7 +138,10 @@ std::string ReadmeText(const Manifest& m, const PublicKey& key, const TimeZone& 
   }
   o << "\n  A gap means there is no footage for that time. Nothing has been filled in or joined\n"
        "  over it; a gap inside a requested time starts a new file.\n\n";
+}
 
+// How the times are given, and how far the cameras' clocks can be trusted.
+void WriteTimes(std::ostream& o, const Manifest& m) {
   o << "TIMES\n\n"
        "  Times in this file are UK local time: GMT (UTC+00:00) in winter, BST (UTC+01:00) in\n"
        "  summer. In manifest.json every time is given twice: in UTC (ending in Z) and in UK\n"
@@ -140,7 +154,10 @@ std::string ReadmeText(const Manifest& m, const PublicKey& key, const TimeZone& 
        "  Clock: "
     << ClockQualityText(m.segments) << ".\n"
     << CameraClockLines(m.segments) << "\n";
+}
 
+// How to play the files.
+void WriteHowToPlay(std::ostream& o) {
   o << "HOW TO PLAY\n\n"
        "  Open player.html from this folder in a web browser (Chrome, Edge, Firefox, Safari;\n"
        "  nothing is installed and nothing goes on the internet). It plays every camera side by\n"
@@ -152,7 +169,10 @@ std::string ReadmeText(const Manifest& m, const PublicKey& key, const TimeZone& 
        "  - ffplay: ffplay working/FILE.mp4 (the time is shown as subtitles)\n"
        "  - A web browser (Chrome, Edge, Firefox, Safari): drag the file into a browser window.\n"
        "    Browsers may not play H.265 (HEVC); use VLC for those.\n\n";
+}
 
+// How to check the signature and the hashes.
+void WriteHowToCheck(std::ostream& o, const PublicKey& key) {
   o << "HOW TO CHECK THE EXPORT HAS NOT BEEN ALTERED\n\n"
        "  1. Check the signature on manifest.json with minisign (jedisct1.github.io/minisign):\n\n"
        "       minisign -Vm manifest.json -P "
@@ -171,6 +191,19 @@ std::string ReadmeText(const Manifest& m, const PublicKey& key, const TimeZone& 
        "  3. Or, where Custodian is installed, do both at once:\n\n"
        "       custodian export verify THIS_FOLDER\n\n"
        "  A file altered by even one byte fails these checks.\n";
+}
+
+}  // namespace
+
+std::string ReadmeText(const Manifest& m, const PublicKey& key, const TimeZone& zone) {
+  std::ostringstream o;
+  WriteHeading(o, m, zone);
+  WriteContents(o, m, zone);
+  WriteRequestedAndCovered(o, m, zone);
+  WriteGaps(o, m, zone);
+  WriteTimes(o, m);
+  WriteHowToPlay(o);
+  WriteHowToCheck(o, key);
   return o.str();
 }
 

@@ -65,50 +65,12 @@ Result<std::string> ReadKeyFile(Filesystem& fs, const std::string& path) {
                 "signing: cannot read " + path + ": " + text.status().message());
 }
 
-// Writes text to path with the given mode, only if path does not exist yet: written to a
-// temporary name, fsynced, then link(2)ed into place. kAlreadyExists if another writer won.
-Status WriteNew(const std::string& path, const std::string& text, mode_t mode) {
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return ErrnoStatus("signing: create " + tmp, errno);
-  const char* p = text.data();
-  size_t left = text.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return ErrnoStatus("signing: write " + tmp, err);
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
+// The keys directory, private to the service account. Made here rather than with
+// Filesystem::CreateDirs, which makes 0750.
+Status MakeKeysDir(const std::string& keys_dir) {
+  if (::mkdir(keys_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return ErrnoStatus("signing: mkdir " + keys_dir, errno);
   }
-  if (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0) {
-    int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return ErrnoStatus("signing: sync " + tmp, err);
-  }
-  ::close(fd);
-  int rc = ::link(tmp.c_str(), path.c_str());
-  int err = errno;
-  ::unlink(tmp.c_str());
-  if (rc != 0) {
-    if (err == EEXIST) return AlreadyExists("signing: " + path + " exists");
-    return ErrnoStatus("signing: link " + path, err);
-  }
-  return Status::Ok();
-}
-
-Status SyncDirectory(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("signing: open " + dir, errno);
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) return ErrnoStatus("signing: fsync " + dir, err);
   return Status::Ok();
 }
 
@@ -195,9 +157,7 @@ Result<SigningKey> SigningKey::LoadOrCreate(const std::string& keys_dir, Filesys
   auto loaded = Load(keys_dir, fs);
   if (loaded.ok() || loaded.status().kind() != ErrorKind::kNotFound) return loaded;
 
-  if (::mkdir(keys_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return ErrnoStatus("signing: mkdir " + keys_dir, errno);
-  }
+  CUSTODIAN_RETURN_IF_ERROR(MakeKeysDir(keys_dir));
   SigningKey key;
   randombytes_buf(key.public_.key_id.data(), key.public_.key_id.size());
   crypto_sign_keypair(key.public_.pk.data(), key.secret_.data());
@@ -210,13 +170,14 @@ Result<SigningKey> SigningKey::LoadOrCreate(const std::string& keys_dir, Filesys
                      key.public_.KeyIdHex() + " (keep private)\n" +
                      ToBase64(raw.data(), raw.size()) + "\n";
   sodium_memzero(raw.data(), raw.size());
-  Status st = WriteNew(SecretKeyPath(keys_dir), text, 0600);
+  Status st = WriteNewFileAtomically(fs, SecretKeyPath(keys_dir), text, 0600);
   sodium_memzero(text.data(), text.size());
   if (st.kind() == ErrorKind::kAlreadyExists) return Load(keys_dir, fs);  // another won
-  CUSTODIAN_RETURN_IF_ERROR(st);
-  st = WriteNew(PublicKeyPath(keys_dir), key.public_.FileText(), 0644);
-  if (!st.ok() && st.kind() != ErrorKind::kAlreadyExists) return st;
-  CUSTODIAN_RETURN_IF_ERROR(SyncDirectory(keys_dir));
+  if (!st.ok()) return Status(st.kind(), "signing: " + st.message());
+  st = WriteNewFileAtomically(fs, PublicKeyPath(keys_dir), key.public_.FileText(), 0644);
+  if (!st.ok() && st.kind() != ErrorKind::kAlreadyExists) {
+    return Status(st.kind(), "signing: " + st.message());
+  }
   LogInfo("exports") << "made the export signing key " << key.public_.KeyIdHex() << " in "
                      << keys_dir << "; publish " << PublicKeyPath(keys_dir)
                      << " so recipients can verify exports";

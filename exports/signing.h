@@ -15,8 +15,9 @@
 //
 // The key pair lives in KeysDir: export-signing.key (ours, mode 0600: base64 of
 // "Ed" || key_id || libsodium's 64-byte secret key) and export-signing.pub (minisign
-// format). It is made on first use; two processes racing to make it agree on one (the
-// file is created by link(2), which fails if it exists).
+// format). It is made on first use, through the Filesystem seam (WriteNewFileAtomically: a
+// synced temporary linked into place, so a failed write leaves no key); two processes racing
+// to make it agree on one (the link fails if the file exists).
 //
 // Thread-safe: a SigningKey is immutable after loading.
 #pragma once

@@ -4,7 +4,10 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <thread>
+#include <vector>
 
+#include "exports/access_checkpoint.h"
 #include "exports/testing.h"
 
 using namespace custodian;
@@ -62,6 +65,76 @@ TEST_CASE("a signing key that cannot be read is a clear error and is never repla
   REQUIRE(ReadFile(SecretKeyPath(keys)) == before);
   fs.FailReads(false);
   REQUIRE(SigningKey::Load(keys, fs)->public_key().pk == made->public_key().pk);
+}
+
+TEST_CASE("a signing key whose write fails leaves no key file and is made whole next time") {
+  TempDir dir;
+  const std::string keys = dir.File("keys");
+  FaultInjectingFilesystem fs(PosixFilesystem::Instance());
+  fs.FailWritesAfter(10);  // inside the secret key's text
+  auto made = SigningKey::LoadOrCreate(keys, fs);
+  REQUIRE(made.status().kind() == ErrorKind::kResourceExhausted);
+  REQUIRE(made.status().message().find("signing: ") == 0);
+  // Neither a partial key taken for a whole one, nor a temporary left beside it.
+  REQUIRE_FALSE(fs.Exists(SecretKeyPath(keys)));
+  REQUIRE(fs.List(keys)->empty());
+  REQUIRE(SigningKey::Load(keys, fs).status().kind() == ErrorKind::kNotFound);
+
+  fs.FailWritesAfter(-1);
+  auto remade = SigningKey::LoadOrCreate(keys, fs);
+  REQUIRE(remade.ok());
+  struct stat st {};
+  REQUIRE(::stat(SecretKeyPath(keys).c_str(), &st) == 0);
+  REQUIRE((st.st_mode & 0777) == 0600);
+  REQUIRE(ParsePublicKey(ReadFile(PublicKeyPath(keys)))->pk == remade->public_key().pk);
+  REQUIRE(fs.List(keys)->size() == 2);
+}
+
+TEST_CASE("threads racing to make the signing key all get the one that is kept") {
+  for (int round = 0; round < 10; ++round) {
+    TempDir dir;
+    const std::string keys = dir.File("keys");
+    std::vector<std::string> got(4);
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < got.size(); ++i) {
+      threads.emplace_back([&, i] {
+        auto key = SigningKey::LoadOrCreate(keys);
+        got[i] = key.ok() ? key->public_key().Base64() : key.status().ToString();
+      });
+    }
+    for (auto& t : threads) t.join();
+    auto kept = SigningKey::Load(keys);
+    REQUIRE(kept.ok());
+    for (const std::string& g : got) REQUIRE(g == kept->public_key().Base64());
+    REQUIRE(ParsePublicKey(ReadFile(PublicKeyPath(keys)))->pk == kept->public_key().pk);
+    REQUIRE(PosixFilesystem::Instance().List(keys)->size() == 2);  // no temporary left
+  }
+}
+
+TEST_CASE("a checkpoint whose write fails leaves neither it nor its signature") {
+  TempDir dir;
+  const std::string path = dir.File("access-log.txt");
+  AccessCheckpoint cp;
+  cp.text = "custodian access-log checkpoint 1\nentry: 6\n";
+  cp.minisig = "untrusted comment: signature\nAAAA\n";
+  FaultInjectingFilesystem fs(PosixFilesystem::Instance());
+  fs.FailWritesAfter(static_cast<int64_t>(cp.minisig.size()) + 5);  // inside the checkpoint
+  REQUIRE(WriteAccessCheckpointFiles(fs, path, cp).kind() == ErrorKind::kResourceExhausted);
+  REQUIRE(fs.List(dir.path())->empty());  // no signature without its file, no temporary
+
+  fs.FailWritesAfter(-1);
+  REQUIRE(WriteAccessCheckpointFiles(fs, path, cp).ok());
+  REQUIRE(ReadFile(path) == cp.text);
+  REQUIRE(ReadFile(path + ".minisig") == cp.minisig);
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  REQUIRE((st.st_mode & 0777) == 0644);
+  // Never overwritten.
+  AccessCheckpoint later = cp;
+  later.text += "later\n";
+  REQUIRE(WriteAccessCheckpointFiles(fs, path, later).kind() == ErrorKind::kAlreadyExists);
+  REQUIRE(ReadFile(path) == cp.text);
+  REQUIRE(fs.List(dir.path())->size() == 2);
 }
 
 TEST_CASE("a signature verifies, and fails for altered data, comment or key") {

@@ -122,7 +122,7 @@ Status MakeEncryptedZip(const std::string& package_dir, const std::string& zip_p
   auto log = ReadFileToString(fs, log_path, kMaxLogBytes);
   (void)fs.Unlink(log_path);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    ::unlink(zip_path.c_str());
+    (void)fs.Unlink(zip_path);  // 7z writes the zip itself; a failed one is not kept
     std::string msg = log.ok() ? *log : "(its output not read: " + log.status().message() + ")";
     if (msg.size() > 400) msg = msg.substr(msg.size() - 400);
     return IoError("7z failed (status " + std::to_string(status) + "): " + msg);

@@ -63,7 +63,7 @@ Status ExportJobRunner::Run(const JobRow& job, int64_t export_id) {
   const std::string container = JoinPath(options_.data_dir, ExportDirRelative(export_id));
   Status cleared = RemoveTree(fs_, container);
   if (!cleared.ok()) return Fail(job, export_id, cleared, false);
-  auto key = SigningKey::LoadOrCreate(options_.keys_dir);
+  auto key = SigningKey::LoadOrCreate(options_.keys_dir, fs_);
   if (!key.ok()) return Fail(job, export_id, key.status(), false);
   bool cancelled = false;
   auto cancel = [&]() {

@@ -213,7 +213,7 @@ Result<json> DescribeFiles(Filesystem& fs, const std::string& package, const jso
 Result<std::string> WriteSignedManifest(Filesystem& fs, const SignOffPaths& paths,
                                         const std::string& package, const Checked& c,
                                         const RedactionSignOff& s) {
-  auto key = exports::SigningKey::LoadOrCreate(paths.keys_dir);
+  auto key = exports::SigningKey::LoadOrCreate(paths.keys_dir, fs);
   if (!key.ok()) return key.status();
   auto files = DescribeFiles(fs, package, c.record);
   if (!files.ok()) return files.status();
