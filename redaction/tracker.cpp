@@ -200,103 +200,122 @@ void Tracker::Add(int64_t frame, const std::vector<Detection>& detections) {
   // yet) nor on a cut (no motion is reported across one).
   bool motion_known = adds_++ > 0 && (cuts_.empty() || cuts_.back() != frame);
   for (DetectionKind kind : {DetectionKind::kFace, DetectionKind::kPerson}) {
-    std::vector<const Detection*> dets;
-    for (const Detection& d : detections) {
-      if (d.kind == kind) dets.push_back(&d);
-    }
-    // Which detections lie on something that moved.
-    std::vector<bool> moving(dets.size(), false);
-    for (size_t i = 0; i < dets.size(); ++i) {
-      for (const Detection& d : detections) {
-        if (d.kind == DetectionKind::kMotion &&
-            double(Intersect(d.box, dets[i]->box).area()) >= 0.3 * double(dets[i]->box.area())) {
-          moving[i] = true;
-          break;
-        }
-      }
-    }
-    std::vector<bool> doubtful(dets.size(), false);
-    for (size_t i = 0; i < dets.size(); ++i) {
-      doubtful[i] = kind == DetectionKind::kFace && motion_known && !moving[i] &&
-                    dets[i]->score < kStrongScore;
-    }
-    // Greedy association by distance between each detection and each live track's box.
-    struct Pair {
-      double dist;
-      size_t det, track;
-    };
-    std::vector<Pair> pairs;
-    for (size_t i = 0; i < dets.size(); ++i) {
-      for (size_t t = 0; t < tracks_.size(); ++t) {
-        const Track& tr = tracks_[t];
-        if (tr.kind != kind || !Alive(tr, frame) || tr.obs.back().frame >= frame) continue;
-        // A track seen once is not masked two detection intervals on (Unconfirmed), but this
-        // detection may still be its second sighting: it is looked for where it was seen.
-        auto predicted = PathBoxAt(tr, frame);
-        if (!predicted && tr.obs.size() == 1) predicted = tr.obs.back().box;
-        if (!predicted) continue;
-        double dist = CenterDistance(*predicted, dets[i]->box);
-        double size = std::max({tr.obs.back().box.w, tr.obs.back().box.h, 1});
-        // A face that moves on while undetected is looked for where its speed takes it. A
-        // track seen once has no speed yet: its next sighting may be up to kFirstLinkSpeed
-        // of its size per frame away (a small face on a fast figure crosses several of its
-        // own widths between two detections; unlinked, each sighting would be masked where
-        // it was while the face moved on).
-        double reach = 0.75 * size;
-        if (tr.obs.size() == 1) {
-          // Only from a sighting on something that moved: false detections on a still
-          // background must not chain into a track that sweeps across the scene. The next
-          // sighting need not be on a motion blob (a small dark face makes none for a while).
-          int64_t dt = frame - tr.obs.back().frame;
-          if (kind == DetectionKind::kFace && tr.obs.back().moving && dt <= 2 * p_.detect_every) {
-            reach = std::max(reach, 0.75 * size + std::min(kFirstLinkSpeed * size, MaxSpeed()) * double(dt));
-          }
-        } else {
-          const Observation& a = tr.obs[tr.obs.size() - 2];
-          const Observation& b = tr.obs.back();
-          double speed = CenterDistance(a.box, b.box) / double(std::max<int64_t>(1, b.frame - a.frame));
-          reach = std::max(reach, 0.5 * size + speed * double(frame - b.frame));
-        }
-        // Similar size, and overlapping or near: a large false detection must not take
-        // over a face's track.
-        double ratio = static_cast<double>(dets[i]->box.area()) /
-                       static_cast<double>(std::max<int64_t>(1, tr.obs.back().box.area()));
-        bool similar = ratio > 0.4 && ratio < 2.5;
-        if (similar && (IoU(*predicted, dets[i]->box) >= 0.1 || dist < reach)) {
-          pairs.push_back({dist, i, t});
-        }
-      }
-    }
-    std::sort(pairs.begin(), pairs.end(), [](const Pair& a, const Pair& b) { return a.dist < b.dist; });
-    std::vector<bool> det_used(dets.size(), false), track_used(tracks_.size(), false);
-    for (const Pair& pr : pairs) {
-      if (det_used[pr.det] || track_used[pr.track]) continue;
-      det_used[pr.det] = track_used[pr.track] = true;
-      tracks_[pr.track].obs.push_back({frame, dets[pr.det]->box, moving[pr.det], doubtful[pr.det]});
-      tracks_[pr.track].last_detected = frame;
-      if (!doubtful[pr.det]) tracks_[pr.track].evidence = true;
-    }
-    for (size_t i = 0; i < dets.size(); ++i) {
-      if (det_used[i]) continue;
-      // A doubtful sighting where an earlier track sat past the still limit on doubtful
-      // sightings, however long ago, continues it: a sign found again at each sweep is not a new
-      // face each time, to be masked for the still limit again.
-      if (doubtful[i]) {
-        Track* earlier = DoubtfulTrackAt(dets[i]->box);
-        if (earlier != nullptr) {
-          earlier->obs.push_back({frame, dets[i]->box, false, true});
-          earlier->last_detected = frame;
-          continue;
-        }
-      }
-      tracks_.push_back(
-          {next_id_++, kind, {{frame, dets[i]->box, moving[i], doubtful[i]}}, false, frame});
-      tracks_.back().evidence = !doubtful[i];
-    }
+    std::vector<bool> track_used =
+        Associate(frame, kind, SightingsOf(kind, detections, motion_known));
     if (kind == DetectionKind::kFace) FollowMotion(frame, detections, track_used);
   }
   for (const Detection& d : detections) {
     if (d.kind == DetectionKind::kMotion) motion_.emplace(frame, d.box);
+  }
+  FlagFacelessPeople(frame, detections);
+}
+
+std::vector<Tracker::Sighting> Tracker::SightingsOf(DetectionKind kind,
+                                                    const std::vector<Detection>& detections,
+                                                    bool motion_known) const {
+  std::vector<Sighting> out;
+  for (const Detection& d : detections) {
+    if (d.kind != kind) continue;
+    bool moving = std::any_of(detections.begin(), detections.end(), [&](const Detection& m) {
+      return m.kind == DetectionKind::kMotion &&
+             double(Intersect(m.box, d.box).area()) >= 0.3 * double(d.box.area());
+    });
+    bool doubtful =
+        kind == DetectionKind::kFace && motion_known && !moving && d.score < kStrongScore;
+    out.push_back({&d, moving, doubtful});
+  }
+  return out;
+}
+
+std::optional<double> Tracker::LinkDistance(const Track& tr, const Sighting& s,
+                                            int64_t frame) const {
+  const Box& box = s.det->box;
+  // A track seen once is not masked two detection intervals on (Unconfirmed), but this
+  // detection may still be its second sighting: it is looked for where it was seen.
+  auto predicted = PathBoxAt(tr, frame);
+  if (!predicted && tr.obs.size() == 1) predicted = tr.obs.back().box;
+  if (!predicted) return std::nullopt;
+  double dist = CenterDistance(*predicted, box);
+  double size = std::max({tr.obs.back().box.w, tr.obs.back().box.h, 1});
+  // A face that moves on while undetected is looked for where its speed takes it. A
+  // track seen once has no speed yet: its next sighting may be up to kFirstLinkSpeed
+  // of its size per frame away (a small face on a fast figure crosses several of its
+  // own widths between two detections; unlinked, each sighting would be masked where
+  // it was while the face moved on).
+  double reach = 0.75 * size;
+  if (tr.obs.size() == 1) {
+    // Only from a sighting on something that moved: false detections on a still
+    // background must not chain into a track that sweeps across the scene. The next
+    // sighting need not be on a motion blob (a small dark face makes none for a while).
+    int64_t dt = frame - tr.obs.back().frame;
+    if (tr.kind == DetectionKind::kFace && tr.obs.back().moving && dt <= 2 * p_.detect_every) {
+      reach =
+          std::max(reach, 0.75 * size + std::min(kFirstLinkSpeed * size, MaxSpeed()) * double(dt));
+    }
+  } else {
+    const Observation& a = tr.obs[tr.obs.size() - 2];
+    const Observation& b = tr.obs.back();
+    double speed = CenterDistance(a.box, b.box) / double(std::max<int64_t>(1, b.frame - a.frame));
+    reach = std::max(reach, 0.5 * size + speed * double(frame - b.frame));
+  }
+  // Similar size, and overlapping or near: a large false detection must not take
+  // over a face's track.
+  double ratio = static_cast<double>(box.area()) /
+                 static_cast<double>(std::max<int64_t>(1, tr.obs.back().box.area()));
+  bool similar = ratio > 0.4 && ratio < 2.5;
+  if (similar && (IoU(*predicted, box) >= 0.1 || dist < reach)) return dist;
+  return std::nullopt;
+}
+
+std::vector<bool> Tracker::Associate(int64_t frame, DetectionKind kind,
+                                     const std::vector<Sighting>& sightings) {
+  // Greedy association by distance between each detection and each live track's box.
+  struct Pair {
+    double dist;
+    size_t det, track;
+  };
+  std::vector<Pair> pairs;
+  for (size_t i = 0; i < sightings.size(); ++i) {
+    for (size_t t = 0; t < tracks_.size(); ++t) {
+      const Track& tr = tracks_[t];
+      if (tr.kind != kind || !Alive(tr, frame) || tr.obs.back().frame >= frame) continue;
+      if (auto dist = LinkDistance(tr, sightings[i], frame)) pairs.push_back({*dist, i, t});
+    }
+  }
+  std::sort(pairs.begin(), pairs.end(),
+            [](const Pair& a, const Pair& b) { return a.dist < b.dist; });
+  std::vector<bool> det_used(sightings.size(), false), track_used(tracks_.size(), false);
+  for (const Pair& pr : pairs) {
+    if (det_used[pr.det] || track_used[pr.track]) continue;
+    det_used[pr.det] = track_used[pr.track] = true;
+    const Sighting& s = sightings[pr.det];
+    tracks_[pr.track].obs.push_back({frame, s.det->box, s.moving, s.doubtful});
+    tracks_[pr.track].last_detected = frame;
+    if (!s.doubtful) tracks_[pr.track].evidence = true;
+  }
+  for (size_t i = 0; i < sightings.size(); ++i) {
+    if (det_used[i]) continue;
+    const Sighting& s = sightings[i];
+    // A doubtful sighting where an earlier track sat past the still limit on doubtful
+    // sightings, however long ago, continues it: a sign found again at each sweep is not a new
+    // face each time, to be masked for the still limit again.
+    if (s.doubtful) {
+      Track* earlier = DoubtfulTrackAt(s.det->box);
+      if (earlier != nullptr) {
+        earlier->obs.push_back({frame, s.det->box, false, true});
+        earlier->last_detected = frame;
+        continue;
+      }
+    }
+    tracks_.push_back(
+        {next_id_++, kind, {{frame, s.det->box, s.moving, s.doubtful}}, false, frame});
+    tracks_.back().evidence = !s.doubtful;
+  }
+  return track_used;
+}
+
+void Tracker::FlagFacelessPeople(int64_t frame, const std::vector<Detection>& detections) {
+  for (const Detection& d : detections) {
     if (d.kind != DetectionKind::kPerson) continue;
     bool has_face = false;
     for (const Track& t : tracks_) {

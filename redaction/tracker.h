@@ -110,6 +110,23 @@ class Tracker {
   bool CutBetween(int64_t a, int64_t b) const;  // a cut in (min, max]
   void FollowMotion(int64_t frame, const std::vector<Detection>& detections,
                     const std::vector<bool>& track_used);
+  // A detection of one kind at a frame, with what the rest of the frame says about it.
+  struct Sighting {
+    const Detection* det;
+    bool moving;    // on something that moved (a motion blob)
+    bool doubtful;  // a face with a low score where nothing moved
+  };
+  std::vector<Sighting> SightingsOf(DetectionKind kind, const std::vector<Detection>& detections,
+                                    bool motion_known) const;
+  // How far the sighting is from where the track would be at `frame`, when it may continue
+  // the track (similar size, and overlapping or within the track's reach); none otherwise.
+  std::optional<double> LinkDistance(const Track& t, const Sighting& s, int64_t frame) const;
+  // Links sightings to live tracks, nearest first; the rest continue a doubtful track or
+  // start new ones. Returns which tracks took a sighting.
+  std::vector<bool> Associate(int64_t frame, DetectionKind kind,
+                              const std::vector<Sighting>& sightings);
+  // Flags a moving person on whom no face track lies.
+  void FlagFacelessPeople(int64_t frame, const std::vector<Detection>& detections);
   int PreFrames(const Track& t) const;
   int HoldFrames(const Track& t) const;
 
