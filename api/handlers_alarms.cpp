@@ -370,12 +370,13 @@ Result<HttpResponse> HandleHealthStatus(ApiContext& ctx, const Call& call) {
   if (!alarms.ok()) return FromRecords(alarms.status(), "read alarms");
   nlohmann::json alarm_list = nlohmann::json::array();
   for (const auto& a : *alarms) alarm_list.push_back(AlarmJson(a, *names, *people));
+  // watched: false when the site file says its clock cannot be synchronised (the demo).
+  const nlohmann::json clock = {{"synchronized", ctx.clock.Synchronized()},
+                                {"watched", limits.clock_sync_watched}};
   return Json({{"now", TimeJson(now)},
                {"cameras", *cameras},
                {"disk", disk},
-               {"clock",
-                {{"synchronized", ctx.clock.Synchronized()},
-                 {"watched", limits.clock_sync_watched}}},
+               {"clock", clock},
                {"last_backup", health::IntegerSetting(*backup)
                                    ? TimeJson(UtcMicros{*health::IntegerSetting(*backup)})
                                    : nlohmann::json()},

@@ -101,10 +101,11 @@ TEST_CASE("api the health page says when the site does not watch the appliance's
   // The demo's site file says its clock cannot be synchronised (a container without NTP):
   // the page shows the clock as not watched, and still whether it is synchronised.
   custodian::testing::TempDir dir("custodian-health");
-  std::ofstream(dir.File("site.yaml")) << "site: { name: \"Clock test\" }\n"
-                                       << "data_dir: data\n"
-                                       << "alarms: { clock_sync_watched: false }\n"
-                                       << "cameras:\n  - id: door-1\n    url: rtsp://127.0.0.1:9/d\n";
+  std::ofstream(dir.File("site.yaml"))
+      << "site: { name: \"Clock test\" }\n"
+      << "data_dir: data\n"
+      << "alarms: { clock_sync_watched: false }\n"
+      << "cameras:\n  - id: door-1\n    url: rtsp://127.0.0.1:9/d\n";
   FixtureOptions o;
   o.site_config_path = dir.File("site.yaml");
   ApiServerFixture f(o);
