@@ -838,6 +838,7 @@ await run('the outcome replaces "started" when an export and a redaction end, an
   await page.getByText(/^Redaction \d+ started\.$/).waitFor();
   await page.getByText(/^Redaction \d+ finished: /).waitFor({ timeout: 300_000 });
   check(await page.getByText(/Redaction \d+ started/).count() === 0, 'the redaction\'s "started" message is gone');
+  await page.evaluate(() => window.scrollTo(0, 0));  // the page's status line is at its top
   await shot(page, '08i-outcome-messages');
   // Handed over as it is (an insurer's package is not held back): nothing more to redact.
   await page.getByRole('button', { name: 'Record handover' }).click();

@@ -52,7 +52,10 @@ export function table(columns, rows, { empty = 'Nothing to show.', caption, stac
     h('table', {},
       caption ? h('caption', {}, caption) : null,
       h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c.title)))),
-      h('tbody', {}, rows.map((r) => h('tr', {}, columns.map((c) => h('td', { dataset: stack ? { label: c.title } : undefined }, c.cell(r))))))));
+      h('tbody', {}, rows.map((r) => h('tr', {}, columns.map((c) => (stack
+        // One box for the value, so that its parts (text, times, badges) stay one grid cell.
+        ? h('td', { dataset: { label: c.title } }, h('div', { class: 'cell-value' }, c.cell(r)))
+        : h('td', {}, c.cell(r)))))))));
 }
 
 // A live status line for a page: errors are announced to screen readers.
