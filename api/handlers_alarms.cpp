@@ -68,6 +68,7 @@ std::optional<health::DiskSpace> DiskOf(const std::string& dir, int high_waterma
 // reads it the same way), or the documented defaults when there is none.
 struct HealthLimits {
   int64_t camera_clock_limit_us = 2 * kMicrosPerSecond;
+  bool clock_sync_watched = true;
   int high_watermark_percent = 90;
   std::map<std::string, uint64_t> quota_bytes;
 };
@@ -79,6 +80,7 @@ HealthLimits LoadLimits(ApiContext& ctx) {
   if (!site.ok()) return limits;
   limits.camera_clock_limit_us =
       int64_t{site->alarms.camera_clock_limit_seconds} * kMicrosPerSecond;
+  limits.clock_sync_watched = site->alarms.clock_sync_watched;
   limits.high_watermark_percent = site->retention.high_watermark_percent;
   for (const auto& c : site->cameras) {
     if (c.quota_bytes) limits.quota_bytes[c.id] = *c.quota_bytes;
@@ -368,10 +370,13 @@ Result<HttpResponse> HandleHealthStatus(ApiContext& ctx, const Call& call) {
   if (!alarms.ok()) return FromRecords(alarms.status(), "read alarms");
   nlohmann::json alarm_list = nlohmann::json::array();
   for (const auto& a : *alarms) alarm_list.push_back(AlarmJson(a, *names, *people));
+  // watched: false when the site file says its clock cannot be synchronised (the demo).
+  const nlohmann::json clock = {{"synchronized", ctx.clock.Synchronized()},
+                                {"watched", limits.clock_sync_watched}};
   return Json({{"now", TimeJson(now)},
                {"cameras", *cameras},
                {"disk", disk},
-               {"clock", {{"synchronized", ctx.clock.Synchronized()}}},
+               {"clock", clock},
                {"last_backup", health::IntegerSetting(*backup)
                                    ? TimeJson(UtcMicros{*health::IntegerSetting(*backup)})
                                    : nlohmann::json()},

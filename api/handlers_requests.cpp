@@ -375,6 +375,7 @@ Result<json> DetailJson(ApiContext& ctx, const Call& call, const FootageRequestR
 json DisclosureJson(const records::DisclosureRow& d, const People& people) {
   return {{"id", d.id},
           {"export_id", d.export_id},
+          {"request_id", d.request_id},
           {"recipient_name", d.recipient_name},
           {"organisation", d.organisation},
           {"reference", d.reference},

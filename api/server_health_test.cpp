@@ -2,9 +2,11 @@
 // /metrics, and account recovery: unlocking and one-time passwords (four-eyes for
 // privileged accounts).
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "api/testing/api_fixture.h"
+#include "base/testing/temp_dir.h"
 
 namespace custodian::api::testing {
 namespace {
@@ -86,6 +88,31 @@ void RecordSegment(ApiServerFixture& f, const std::string& camera, UtcMicros sta
   fin.sha256 = std::string(64, 'a');
   fin.video_codec = "h264";
   REQUIRE(f.db().FinishSegment(*id, fin).ok());
+}
+
+TEST_CASE("api the health page says when the site does not watch the appliance's clock") {
+  // A real install watches it (no site file here: the defaults).
+  {
+    ApiServerFixture f;
+    f.AddUser("ann", Role::kManager, {"door-1"});
+    json h = Body(f.Get("/api/v1/health", f.Login("ann")));
+    CHECK(h["clock"]["watched"] == true);
+  }
+  // The demo's site file says its clock cannot be synchronised (a container without NTP):
+  // the page shows the clock as not watched, and still whether it is synchronised.
+  custodian::testing::TempDir dir("custodian-health");
+  std::ofstream(dir.File("site.yaml"))
+      << "site: { name: \"Clock test\" }\n"
+      << "data_dir: data\n"
+      << "alarms: { clock_sync_watched: false }\n"
+      << "cameras:\n  - id: door-1\n    url: rtsp://127.0.0.1:9/d\n";
+  FixtureOptions o;
+  o.site_config_path = dir.File("site.yaml");
+  ApiServerFixture f(o);
+  f.AddUser("ann", Role::kManager, {"door-1"});
+  json h = Body(f.Get("/api/v1/health", f.Login("ann")));
+  CHECK(h["clock"]["watched"] == false);
+  CHECK(h["clock"].contains("synchronized"));
 }
 
 TEST_CASE(

@@ -321,6 +321,8 @@ TEST_CASE(
   auto rows = json::parse(reg.body)["disclosures"];
   REQUIRE(rows.size() == 1);
   CHECK(rows[0]["recipient_name"] == "DC Jo Example");
+  // The register links each handover to its request, not only to the export.
+  CHECK(rows[0]["request_id"].get<int64_t>() == std::stoll(path.substr(path.rfind('/') + 1)));
   CHECK(rows[0]["authorised_by"].get<int64_t>() != t.ann_id);
   CHECK(rows[0]["manifest_sha256"] == ex["manifest_sha256"]);
   CHECK(f.LastAccess().action == "disclosure_list");

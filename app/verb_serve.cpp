@@ -56,6 +56,7 @@ Result<health::AlarmWatcherOptions> WatcherOptions(SiteContext& ctx) {
   o.policy.backup_overdue_us = int64_t{a.backup_overdue_days} * kMicrosPerDay;
   o.policy.dsar_warning_us = int64_t{a.dsar_warning_days} * kMicrosPerDay;
   o.policy.camera_clock_limit_us = int64_t{a.camera_clock_limit_seconds} * kMicrosPerSecond;
+  o.policy.clock_sync_watched = a.clock_sync_watched;
   if (a.email.relay.empty()) return o;
   health::AlarmEmail email;
   size_t colon = a.email.relay.rfind(':');

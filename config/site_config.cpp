@@ -174,6 +174,9 @@ void ReadAlarms(MapReader& root, AlarmsConfig* out) {
   ReadInt(*r, "dsar_warning_days", 0, kDsarWarningDaysMax, &out->dsar_warning_days);
   ReadInt(*r, "camera_clock_limit_seconds", 0, kCameraClockLimitSecondsMax,
           &out->camera_clock_limit_seconds);
+  if (auto watched = r->Choice("clock_sync_watched", {"true", "false"})) {
+    out->clock_sync_watched = *watched == "true";
+  }
   ReadAlarmEmail(*r, &out->email);
   r->Finish();
 }

@@ -74,6 +74,10 @@ struct AlarmsConfig {
   int backup_overdue_days = 8;       // 0: backups are not watched
   int dsar_warning_days = 7;         // a DSAR this close to its deadline is an alarm
   int camera_clock_limit_seconds = 2;  // a camera clock further off is an alarm; 0: not watched
+  // Whether the appliance's own clock synchronisation (NTP) is watched. Only for a machine
+  // that cannot synchronise and says so (the demo in a container): the health page then
+  // shows the clock as not watched instead of raising an alarm nobody can clear.
+  bool clock_sync_watched = true;
   AlarmEmailConfig email;
 };
 

@@ -531,6 +531,7 @@ TEST_CASE("alarm e-mail goes through a relay over TLS, with the password in a fi
                                               "  camera_offline_seconds: 60\n"
                                               "  backup_overdue_days: 0\n"
                                               "  camera_clock_limit_seconds: 5\n"
+                                              "  clock_sync_watched: false\n"
                                               "  email:\n"
                                               "    relay: \"smtp.example.org:587\"\n"
                                               "    ca_file: relay-ca.pem\n"
@@ -545,6 +546,7 @@ TEST_CASE("alarm e-mail goes through a relay over TLS, with the password in a fi
   CHECK(site->alarms.backup_overdue_days == 0);
   CHECK(site->alarms.dsar_warning_days == 7);
   CHECK(site->alarms.camera_clock_limit_seconds == 5);
+  CHECK_FALSE(site->alarms.clock_sync_watched);
   CHECK(site->alarms.email.relay == "smtp.example.org:587");
   CHECK(site->alarms.email.security == "starttls");
   CHECK(site->alarms.email.ca_file == d.Path("relay-ca.pem"));
@@ -563,6 +565,8 @@ TEST_CASE("alarm e-mail goes through a relay over TLS, with the password in a fi
                       "    from: a@example.org\n    to: [b@example.org]\n") ==
         At(d, 5) + "alarms.email.relay: expected host:port, got \"smtp.example.org\"");
   CHECK(SiteErrors(d, "alarms: { camera_offline_seconds: 5 }\n").find("10") != std::string::npos);
+  CHECK(SiteErrors(d, "alarms: { clock_sync_watched: no }\n")
+            .find("alarms.clock_sync_watched: expected one of true, false") != std::string::npos);
   CHECK(SiteErrors(d, "alarms: { camera_clock_limit_seconds: -1 }\n")
             .find("alarms.camera_clock_limit_seconds") != std::string::npos);
 }

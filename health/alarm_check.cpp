@@ -80,7 +80,7 @@ std::map<std::string, std::string> WantedAlarms(const SiteFacts& f, const AlarmP
   std::map<std::string, std::string> out;
   CheckCameras(f, p, &out);
   CheckCameraClocks(f, p, &out);
-  if (!f.clock_synchronized) {
+  if (p.clock_sync_watched && !f.clock_synchronized) {
     out[kClockAlarm] = "the system clock is not synchronised (NTP): recording times may drift";
   }
   if (p.backup_overdue_us > 0) {

@@ -42,6 +42,9 @@ struct AlarmPolicy {
   int64_t dsar_warning_us = 7 * kMicrosPerDay;
   // A camera whose clock differs from the appliance's by more than this is an alarm.
   int64_t camera_clock_limit_us = 2 * kMicrosPerSecond;
+  // false: the site says its clock cannot be synchronised (alarms.clock_sync_watched), so an
+  // unsynchronised clock raises nothing; the health page shows it as not watched.
+  bool clock_sync_watched = true;
 };
 
 // A camera's clock as last measured: its RTCP sender reports' time minus the appliance's

@@ -93,6 +93,12 @@ TEST_CASE("an unsynchronised clock, an overdue backup, a DSAR near its deadline 
   CHECK(wanted["access_log_chain"].find("entry 17") != std::string::npos);
   policy.backup_overdue_us = 0;
   CHECK(WantedAlarms(f, policy).count("backup_overdue") == 0);
+  // A site that says its clock is not watched (the demo in a container without NTP) gets
+  // no clock alarm; the other alarms stay.
+  policy.clock_sync_watched = false;
+  auto unwatched = WantedAlarms(f, policy);
+  CHECK(unwatched.count("clock_unsynchronised") == 0);
+  CHECK(unwatched.count("dsar_deadline:4") == 1);
 }
 
 TEST_CASE("applying alarms raises the wanted ones and clears only those the watcher owns") {

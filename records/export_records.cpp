@@ -44,7 +44,8 @@ ExportRow ReadExport(const Statement& st) {
 
 const std::string kDisclosureColumns =
     "id, export_id, recipient_name, organisation, reference, method, at_us, authorised_by, "
-    "recorded_by, manifest_sha256, note";
+    "recorded_by, manifest_sha256, note, "
+    "(SELECT request_id FROM exports WHERE exports.id = disclosures.export_id)";
 
 DisclosureRow ReadDisclosure(const Statement& st) {
   DisclosureRow d;
@@ -59,6 +60,7 @@ DisclosureRow ReadDisclosure(const Statement& st) {
   d.recorded_by = st.ColInt(8);
   d.manifest_sha256 = st.ColText(9);
   d.note = st.ColText(10);
+  d.request_id = st.ColInt(11);
   return d;
 }
 

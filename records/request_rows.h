@@ -202,6 +202,7 @@ struct ExportReady {
 struct DisclosureRow {
   int64_t id = 0;
   int64_t export_id = 0;
+  int64_t request_id = 0;  // the export's request: read with the row, not stored in it
   std::string recipient_name;
   std::string organisation;
   std::string reference;  // badge number, collar number or the recipient's reference

@@ -86,6 +86,16 @@ demo_account() {  # NAME ROLE WHAT [--camera ID]...
 }
 demo_account demo-manager2 manager "decides demo-manager's requests" --camera lobby --camera yard
 demo_account demo-dpo dpo "access log, disclosures, deletion records" --camera lobby --camera yard
+# What an installer's first boot does (`custodian setup`): the data directories, the HTTPS
+# certificate and the export-signing key, which also signs the daily access-log checkpoint
+# (without it retain logs an error at its first pass). Idempotent: a second start keeps
+# them, and it makes no admin while demo-admin exists. Its fingerprints go to a file.
+if ! "$CUSTODIAN" --config "$SITE" setup > demo-data/setup.out 2>&1; then
+  echo "demo: custodian setup failed; see demo-data/setup.out"
+  cat demo-data/setup.out
+  exit 1
+fi
+echo "demo: HTTPS certificate and export-signing key ready (fingerprints in demo-data/setup.out)"
 echo "demo: recording into demo-data/; web UI at https://127.0.0.1:8443/ (API under /api/v1; Ctrl-C stops)"
 echo "demo: in another shell: $CUSTODIAN --config $SITE check"
 "$CUSTODIAN" --config "$SITE" record &

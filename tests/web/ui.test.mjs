@@ -286,6 +286,12 @@ await run('live view: purpose first, then the picture follows the recording', as
   const page = manager1;
   await page_goto(page, '#/cameras');
   await page.getByRole('button', { name: 'Live view of Lobby' }).click();
+  // Found in a user trial: cancelling the purpose left an empty page. It says why nothing
+  // is shown and offers the form again.
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await page.getByText(/Live view shows no footage until you say why you need to see it/).waitFor();
+  await shot(page, '04a-live-purpose-cancelled');
+  await page.getByRole('button', { name: 'Give a reason' }).click();
   await givePurpose(page, 'system_check', `live ${purposeText}`);
   const liveStart = Date.now();
   await page.waitForFunction(() => document.querySelector('video.footage')?.currentTime > 0.5, null, { timeout: 20_000 });
@@ -546,6 +552,9 @@ await run('a second manager approves and exports it; progress survives a reload'
   await page.waitForFunction(() => document.querySelector('.export progress')?.value === 100, null, { timeout: 180_000 });
   // Once ready the page reloads the request (the handover form appears); wait for that.
   await page.getByRole('button', { name: 'Record handover' }).waitFor();
+  // Found in a user trial: the redaction form stood open on a police exhibit (which goes
+  // out as recorded) and was still offered after the handover.
+  check(await page.locator('details.redaction-start').evaluate((d) => !d.open), 'the redaction form is folded on a police export');
   await page.locator('.export').first().scrollIntoViewIfNeeded();
   await shot(page, '08-export-ready');
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download package' }).click()]);
@@ -566,6 +575,7 @@ await run('a second manager approves and exports it; progress survives a reload'
   await page.getByText('Handover recorded in the disclosure register.').waitFor();
   // The form closes once recorded, so it cannot be recorded twice by accident.
   await page.getByRole('button', { name: 'Record handover' }).waitFor({ state: 'detached' });
+  check(await page.locator('.redaction').count() === 0, 'no redaction is offered once the export is handed over');
   check(sql("SELECT reference FROM disclosures ORDER BY id DESC LIMIT 1") === 'PC 4411',
     'the handover records the collar number');
   // The continuity record to print: the exhibit, its files' SHA-256, the people, signatures.
@@ -652,6 +662,7 @@ await run('a DSAR package is not offered for download or handover until redacted
   await page.locator('dd.deadline').getByText(/^end of \d{2} \w{3} \d{4}$/).waitFor();
   await page.waitForFunction(() => document.querySelector('.export progress')?.value === 100, null, { timeout: 180_000 });
   await page.getByLabel('Why it may go out unredacted (e.g. nobody else is shown)').waitFor();
+  check(await page.locator('details.redaction-start').evaluate((d) => d.open), 'the redaction form opens by itself where the package waits on one');
   const exportsSection = page.locator('.export').first();
   await exportsSection.getByText(/cannot be downloaded or handed over yet/).waitFor();
   check(await page.getByRole('link', { name: 'Download package' }).count() === 0, 'no download of the unredacted package');
@@ -679,6 +690,7 @@ await run('redact with a manual region', async () => {
   const page = manager2;
   await page_goto(page, `#/requests/${logged.id}`);
   const panel = page.locator('.redaction').first();
+  await panel.getByText('Redact this export').click();  // folded: an insurer's package does not wait on it
   await panel.getByRole('button', { name: 'Show first frame' }).waitFor();
   check(await panel.locator('img.redaction-frame').isHidden(), 'no broken picture before a frame is asked for');
   await panel.getByRole('button', { name: 'Show first frame' }).click();
@@ -802,6 +814,40 @@ await run('redact with a manual region', async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+// Found in a user trial: "Export 1 started." and "Redaction 1 started." stayed on the page
+// after both had ended; the redaction form was offered on an export already handed over.
+await run('the outcome replaces "started" when an export and a redaction end, and a handed-over export is not redacted', async () => {
+  const now = Date.now();
+  const logged = await apiAs(manager1, 'POST', '/api/v1/requests', {
+    type: 'insurer', requester_name: 'Claims handler', organisation: 'Example Insurance', reference: 'CLM-0044',
+    legal_basis: 'legal_proceedings', description: 'a second fall in the lobby',
+    ranges: [{ camera: 'lobby', from: new Date(now - 8_000).toISOString(), to: new Date(now - 4_000).toISOString() }] });
+  for (const s of ['received_in_writing', 'identity_callback']) {
+    await apiAs(manager1, 'POST', `/api/v1/requests/${logged.id}/verifications`, { step: s, note: 'checked' });
+  }
+  await apiAs(manager1, 'POST', `/api/v1/requests/${logged.id}/submit`, {});
+  await apiAs(manager2, 'POST', `/api/v1/requests/${logged.id}/decision`, { approve: true, reason: 'proportionate' });
+  const page = manager2;
+  await page_goto(page, `#/requests/${logged.id}`);
+  await page.getByRole('button', { name: 'Start export' }).click();
+  await page.getByText(/^Export \d+ started\.$/).waitFor();
+  await page.getByText(/^Export \d+ is ready: [\d.]+ MB, signed\.$/).waitFor({ timeout: 180_000 });
+  check(await page.getByText(/Export \d+ started/).count() === 0, 'the export\'s "started" message is gone');
+  const panel = page.locator('.redaction').first();
+  await panel.getByText('Redact this export').click();
+  await panel.getByRole('button', { name: 'Start redaction' }).click();
+  await page.getByText(/^Redaction \d+ started\.$/).waitFor();
+  await page.getByText(/^Redaction \d+ finished: /).waitFor({ timeout: 300_000 });
+  check(await page.getByText(/Redaction \d+ started/).count() === 0, 'the redaction\'s "started" message is gone');
+  await page.evaluate(() => window.scrollTo(0, 0));  // the page's status line is at its top
+  await shot(page, '08i-outcome-messages');
+  // Handed over as it is (an insurer's package is not held back): nothing more to redact.
+  await page.getByRole('button', { name: 'Record handover' }).click();
+  await page.getByText('Handover recorded in the disclosure register.').waitFor();
+  await page.locator('.redaction').first().getByText('This export has been handed over, so it is not redacted again.').waitFor();
+  check(await page.locator('details.redaction-start').count() === 0, 'no redaction is offered once handed over');
+});
+
 await run('the DPO sees the purpose in the access log, the register and statistics', async () => {
   dpo = await signedIn('dpo1');
   const page = dpo;
@@ -857,6 +903,50 @@ await run('the DPO sees the purpose in the access log, the register and statisti
   await page_goto(page, '#/requests');
   await page.getByRole('link', { name: `#${requestId}` }).waitFor();
   await shot(page, '12-requests');
+});
+
+// Found in a user trial: the register named the export only and scrolled sideways on a
+// phone; statistics read as keys ("dsar deadlines / clock stopped"); access-log details
+// carried raw ISO times.
+await run('the register links each handover to its request and fits a phone; statistics and access-log details read as words', async () => {
+  const page = dpo;
+  await page_goto(page, '#/requests/register');
+  const link = page.getByRole('link', { name: new RegExp(`^Request #${requestId}, export \\d+$`) });
+  await link.first().waitFor();
+  await link.first().click();
+  await page.getByRole('heading', { name: `Request #${requestId}` }).waitFor();
+  await page_goto(page, '#/statistics');
+  await page.getByRole('table', { name: 'Subject access request deadlines in the month' }).waitFor();
+  const text = await page.locator('main').innerText();
+  const key = text.split('\n').find((l) => /_|dsar deadlines|\w \/ \w/.test(l));
+  check(!key, `no keys on the statistics page (${key})`);
+  check(text.includes('Of those due, clock stopped while waiting for the requester') && text.includes('For: Checking the system works'),
+    'the measures are in words');
+  await page_goto(page, '#/access-log');
+  await page.getByLabel('Action').selectOption('disclosure_list');
+  await page.getByRole('button', { name: 'Search' }).click();
+  const detail = page.getByRole('row').filter({ hasText: 'Disclosure list' }).first().getByRole('cell').last();
+  await detail.waitFor();
+  const said = await detail.innerText();
+  check(!/\d{4}-\d\d-\d\dT/.test(said) && await detail.locator('time').count() === 2, `the detail's times are UK times (${said})`);
+  await shot(page, '09b-access-log-detail-times');
+
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 390, height: 844 }, locale: 'en-GB' });
+  contexts.push(context);
+  const phone = await context.newPage();
+  await phone.goto(BASE + '/');
+  await phone.getByLabel('Name').fill('dpo1');
+  await phone.getByLabel('Password').fill(WEB_PASSWORD);
+  await phone.getByRole('button', { name: 'Sign in' }).click();
+  await phone.locator('#who').filter({ hasText: 'dpo1' }).waitFor();
+  for (const [hash, ready, name] of [['#/requests/register', 'a[href^="#/requests/"]', '09c-phone-disclosures'],
+    ['#/statistics', 'table', '10b-phone-statistics'], ['#/access-log', 'td time', '08h-phone-access-log']]) {
+    await page_goto(phone, hash);
+    await phone.locator(ready).first().waitFor();
+    const width = await phone.evaluate(() => document.documentElement.scrollWidth);
+    check(width <= 390, `${hash} is no wider than the phone (${width} px)`);
+    await shot(phone, name);
+  }
 });
 
 // The package's own player, as a recipient opens it: the downloaded tar extracted, and
@@ -1239,23 +1329,37 @@ await run('an admin adds a camera found by ONVIF discovery without typing a URL,
   check(await page.getByLabel('Make').inputValue() === 'FakeVision', 'make');
   check(await page.getByLabel('Model').inputValue() === 'FV-100', 'model');
   check(await page.getByLabel('Firmware').inputValue() === '2.4.1-fake', 'firmware');
-  check(await page.getByLabel('Camera id').inputValue() === 'fv-100', 'an id is suggested');
   check(await page.getByLabel('Camera user name').inputValue() === 'installer', 'the user name is carried over');
+  // Found in a user trial: the id was suggested from the model ("fv-100-fake") while the
+  // name typed was "Porch", and nothing said it could not change. Now the id follows the
+  // name as it is typed (an id in use gets a number), until an id is typed by hand.
+  const id = page.getByLabel('Camera id');
+  check(await id.inputValue() === '', `no id from the camera's model (${await id.inputValue()})`);
+  check(await page.getByLabel('Name', { exact: true }).evaluate((el) => el === document.activeElement), 'the name is asked for first');
+  await page.getByLabel('Name', { exact: true }).fill('Porch');
+  check(await id.inputValue() === 'porch-2', `the id follows the name, past the porch camera added before (${await id.inputValue()})`);
+  await page.getByLabel('Name', { exact: true }).fill('Front gate');
+  check(await id.inputValue() === 'front-gate', `the id follows the name (${await id.inputValue()})`);
+  check(/cannot be changed once the camera is added/.test(await page.locator('#' + await id.getAttribute('aria-describedby')).innerText()),
+    'the form says the id cannot change later');
+  await id.fill('gate');
+  await page.getByLabel('Name', { exact: true }).fill('Front gate (street)');
+  check(await id.inputValue() === 'gate', 'an id typed by hand is kept when the name changes');
   await shot(page, '14d-camera-filled-from-onvif');
   await page.getByRole('button', { name: 'Add camera' }).click();
-  await page.getByText(/Camera fv-100 added/).waitFor();
+  await page.getByText(/Camera gate added/).waitFor();
   // The camera records: complete segments of it in the records.
   let segments = 0;
   for (let i = 0; i < 120 && segments < 1; i++) {
-    segments = Number(sql("SELECT count(*) FROM segments WHERE camera_id = 'fv-100' AND state = 'complete'"));
+    segments = Number(sql("SELECT count(*) FROM segments WHERE camera_id = 'gate' AND state = 'complete'"));
     if (segments < 1) await new Promise((r) => setTimeout(r, 500));
   }
   check(segments >= 1, 'the camera added from discovery records');
-  check(sql("SELECT make || '|' || model || '|' || firmware FROM cameras WHERE id = 'fv-100'") === 'FakeVision|FV-100|2.4.1-fake',
+  check(sql("SELECT make || '|' || model || '|' || firmware FROM cameras WHERE id = 'gate'") === 'FakeVision|FV-100|2.4.1-fake',
     'make, model and firmware are on the camera\'s record');
   await page_goto(page, '#/camera-setup');
   await page.getByText('FakeVision FV-100, firmware 2.4.1-fake').waitFor();
-  const file = readFileSync(path.join(CAMERAS_DIR, 'fv-100.yaml'), 'utf8');
+  const file = readFileSync(path.join(CAMERAS_DIR, 'gate.yaml'), 'utf8');
   check(file.includes(`sub_url: "${yardUrl}"`) && file.includes('make: "FakeVision"'), `the camera file: ${file}`);
   check(!file.includes(FAKE_ONVIF_PASSWORD), 'the password is not in the camera file');
   check(Number(sql("SELECT count(*) FROM access_log WHERE action = 'camera_discover'")) >= 1, 'the search is in the access log');

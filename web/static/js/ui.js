@@ -44,20 +44,31 @@ export function select(name, options, value) {
     options.map(([v, text]) => h('option', { value: v, selected: v === value }, text)));
 }
 
-export function table(columns, rows, { empty = 'Nothing to show.', caption } = {}) {
+// With `stack`, a phone-width screen shows each row as a card of "title: value" lines
+// (app.css) instead of a table wider than the screen; each cell carries its column's title.
+export function table(columns, rows, { empty = 'Nothing to show.', caption, stack = false } = {}) {
   if (!rows.length) return h('p', { class: 'empty' }, empty);
-  return h('div', { class: 'table-wrap' },
+  return h('div', { class: stack ? 'table-wrap stack' : 'table-wrap' },
     h('table', {},
       caption ? h('caption', {}, caption) : null,
       h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c.title)))),
-      h('tbody', {}, rows.map((r) => h('tr', {}, columns.map((c) => h('td', {}, c.cell(r))))))));
+      h('tbody', {}, rows.map((r) => h('tr', {}, columns.map((c) => (stack
+        // One box for the value, so that its parts (text, times, badges) stay one grid cell.
+        ? h('td', { dataset: { label: c.title } }, h('div', { class: 'cell-value' }, c.cell(r)))
+        : h('td', {}, c.cell(r)))))))));
 }
 
 // A live status line for a page: errors are announced to screen readers.
+// `pending(key, text)` shows a message about work that goes on (an export building) and
+// `settle(key, text, kind)` replaces it with the outcome, unless something else has been
+// said since; so "Export 1 started." does not stay up after the export is ready.
 export function messageLine() {
   const el = h('p', { class: 'message', role: 'status', 'aria-live': 'polite' });
-  el.show = (text, kind = 'info') => { el.textContent = text || ''; el.dataset.kind = kind; };
+  const say = (text, kind) => { el.textContent = text || ''; el.dataset.kind = kind; };
+  el.show = (text, kind = 'info') => { delete el.dataset.pending; say(text, kind); };
   el.error = (e) => el.show(e?.message || String(e), 'error');
+  el.pending = (key, text) => { say(text, 'info'); el.dataset.pending = key; };
+  el.settle = (key, text, kind = 'ok') => { if (el.dataset.pending === key) el.show(text, kind); };
   return el;
 }
 

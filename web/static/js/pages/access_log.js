@@ -32,6 +32,23 @@ function actionLabel(a) {
   return words[0].toUpperCase() + words.slice(1);
 }
 
+// An entry's detail as stored (the hash chain covers it, and the CSV keeps it), with each
+// UTC time in it ("2026-09-07T23:00:00.000000Z") shown as UK local time like the rest of
+// the page, the stored form on hover.
+const ISO_UTC = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z/g;
+export function detailWithTimes(text) {
+  const out = [];
+  let last = 0;
+  for (const m of text.matchAll(ISO_UTC)) {
+    const t = Date.parse(m[0]);
+    if (Number.isNaN(t)) continue;
+    out.push(text.slice(last, m.index), timeEl(t));
+    last = m.index + m[0].length;
+  }
+  out.push(text.slice(last));
+  return out;
+}
+
 // What an entry says about a viewing: started, ended, or neither.
 function viewingPart(e) {
   if (VIEWING_ACTIONS.includes(e.action) && e.result === 'ok' && (e.detail || '').startsWith('viewing started: ')) return 'started';
@@ -126,8 +143,8 @@ export async function render(main, { params }) {
         { title: 'Purpose', cell: (e) => e.purpose_category ? [h('strong', {}, PURPOSE_LABELS[e.purpose_category] || e.purpose_category), h('br'), e.purpose_text || ''] : '' },
         { title: 'Result', cell: (e) => badge(e.result, e.result === 'ok' ? 'ok' : e.result === 'denied' ? 'bad' : 'warn') },
         { title: 'From', cell: (e) => e.client ?? '' },
-        { title: 'Detail', cell: (e) => e.detail ?? '' },
-      ], entries, { empty: 'No entries match.' }));
+        { title: 'Detail', cell: (e) => detailWithTimes(e.detail ?? '') },
+      ], entries, { empty: 'No entries match.', stack: true }));
       msg.show(`${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}, newest first.`);
     } catch (e) { msg.error(e); }
   }

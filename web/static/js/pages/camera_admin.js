@@ -31,10 +31,16 @@ function deviceLine(config) {
   return [h('br'), h('small', { class: 'device' }, text)];
 }
 
-// A camera id suggested from what the camera says it is: "fv-100" from "FV-100 (fake)".
-function suggestId(info) {
-  const base = (info.model || info.make || 'camera').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
-  return (base || 'camera').slice(0, 64);
+// A camera id suggested from the name the person gives it: "back-porch" from "Back porch".
+// Not from the camera's model: a site's cameras are often all one model, and the id names
+// the footage folder for good. An id already in use gets "-2", "-3", ...
+function suggestId(name, taken) {
+  const base = name.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60).replace(/-+$/, '');
+  if (!base) return '';
+  let id = base;
+  for (let n = 2; taken.has(id); n++) id = `${base}-${n}`;
+  return id;
 }
 
 // Finding ONVIF cameras: a WS-Discovery probe of the local network (or of one address, for
@@ -72,7 +78,7 @@ function discoveryCard(onUse) {
         return;
       }
       msg.show(`Found the streams of ${r.make} ${r.model}.`, 'ok');
-      onUse({ address: camera.address, id: suggestId(r), name: [r.make, r.model].filter(Boolean).join(' '), url: r.main_url,
+      onUse({ address: camera.address, url: r.main_url,
         sub_url: r.sub_url || '', make: r.make, model: r.model, firmware: r.firmware, username: user.value.trim(), password: pass.value });
     } catch (e) { msg.error(e); }
   }
@@ -106,6 +112,12 @@ export async function render(main) {
   const out = h('div');
   const formTitle = h('h2', { id: 'camera-form-title' }, 'Add a camera');
   const idInput = h('input', { name: 'id', required: true, autocomplete: 'off', maxlength: 64, pattern: '[a-z0-9\\-]{1,64}' });
+  const nameInput = h('input', { name: 'name', maxlength: 200, autocomplete: 'off', placeholder: 'Where it looks: Porch, Back door' });
+  // The id follows the name until the person types an id of their own (or empties it).
+  let idTyped = false;
+  let taken = new Set();
+  nameInput.addEventListener('input', () => { if (!editing && !idTyped) idInput.value = suggestId(nameInput.value, taken); });
+  idInput.addEventListener('input', () => { idTyped = idInput.value !== ''; });
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'new-password', maxlength: 256 });
   const removePassword = h('input', { type: 'checkbox', name: 'remove_password' });
   const removeBox = h('label', { hidden: true }, removePassword, ' Remove the stored password');
@@ -116,8 +128,8 @@ export async function render(main) {
   const cancel = button('Cancel', () => reset(), { hidden: true });
   const form = h('form', { class: 'card form-grid', 'aria-labelledby': 'camera-form-title' },
     formTitle,
-    field('Camera id', idInput, 'Lower-case letters, digits and -; it names the footage folder and cannot change later.'),
-    field('Name', h('input', { name: 'name', maxlength: 200, autocomplete: 'off' })),
+    field('Name', nameInput, 'Shown on every page; it can be changed later.'),
+    field('Camera id', idInput, 'Suggested from the name; lower-case letters, digits and -. It names the camera\'s footage and its records, so it cannot be changed once the camera is added: check it before adding.'),
     field('Stream address', h('input', { name: 'url', required: true, maxlength: 1000, autocomplete: 'off', placeholder: 'rtsp://192.168.1.64:554/stream1' }), 'rtsp:// or rtsps://, without a user name or password in it.'),
     field('Sub stream for live view', h('input', { name: 'sub_url', maxlength: 1000, autocomplete: 'off', placeholder: 'rtsp://192.168.1.64:554/stream2' }),
       'Optional: the camera\'s smaller stream, shown in live grids; the stream above is the one recorded.'),
@@ -136,6 +148,7 @@ export async function render(main) {
 
   function reset() {
     editing = null;
+    idTyped = false;
     form.reset();
     idInput.disabled = false;
     password.placeholder = '';
@@ -195,12 +208,11 @@ export async function render(main) {
   });
   const finder = discoveryCard((found) => {
     reset();
-    idInput.value = found.id;
-    for (const k of ['name', 'url', 'sub_url', 'make', 'model', 'firmware', 'username']) form.elements[k].value = found[k] || '';
+    for (const k of ['url', 'sub_url', 'make', 'model', 'firmware', 'username']) form.elements[k].value = found[k] || '';
     password.value = found.password || '';
-    msg.show(`The form is filled in from the camera at ${found.address}: check the name and id, then add the camera.`, 'ok');
+    msg.show(`The form is filled in from the camera at ${found.address}: give the camera a name (where it looks), check the id suggested from it, then add the camera.`, 'ok');
     form.scrollIntoView({ block: 'start' });
-    idInput.focus();
+    nameInput.focus();
   });
   main.append(pageHeader('Camera setup'), notice, msg, out, finder, form);
 
@@ -237,6 +249,7 @@ export async function render(main) {
   async function load() {
     try {
       const { cameras, administration } = await get('/api/v1/cameras');
+      taken = new Set(cameras.map((c) => c.id));
       const writable = administration?.cameras_dir_configured;
       clear(notice, writable ? null : h('p', { class: 'hint' },
         'Cameras can be added here once the site file names a cameras_dir (see the configuration reference); until then, change cameras in the site file and reload the recorder.'));

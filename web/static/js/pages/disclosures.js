@@ -1,4 +1,5 @@
-// The disclosure register (DPO): every handover of footage, by date.
+// The disclosure register (DPO): every handover of footage, by date, each linked to the
+// request it answered. On a phone each handover is a card of its own (ui.js table `stack`).
 import { get, query } from '../api.js';
 import { h, clear, field, table, pageHeader, messageLine } from '../ui.js';
 import { timeEl, fromUkLocal, toUkInputs, utcIso } from '../time.js';
@@ -17,7 +18,9 @@ export async function render(main) {
       const { disclosures } = await get('/api/v1/disclosures' + query({ from: utcIso(fromUkLocal(from.value, '00:00')), to: utcIso(fromUkLocal(to.value, '00:00')) }));
       clear(out, table([
         { title: 'When', cell: (d) => timeEl(d.at) },
-        { title: 'Export', cell: (d) => String(d.export_id) },
+        { title: 'Request', cell: (d) => d.request_id
+          ? h('a', { href: `#/requests/${d.request_id}` }, `Request #${d.request_id}`, h('span', { class: 'muted' }, `, export ${d.export_id}`))
+          : `Export ${d.export_id}` },
         { title: 'Recipient', cell: (d) => [d.recipient_name, d.organisation ? ` (${d.organisation})` : ''] },
         { title: 'Reference', cell: (d) => d.reference || '' },
         { title: 'Method', cell: (d) => METHODS[d.method] || d.method },
@@ -25,7 +28,7 @@ export async function render(main) {
         { title: 'Recorded by', cell: (d) => d.recorded_by_who ?? `account ${d.recorded_by}` },
         { title: 'Manifest SHA-256', cell: (d) => h('code', { class: 'hash' }, d.manifest_sha256 || '') },
         { title: 'Note', cell: (d) => d.note || '' },
-      ], disclosures, { empty: 'No disclosures in this range.', caption: 'Disclosures' }));
+      ], disclosures, { empty: 'No disclosures in this range.', caption: 'Disclosures', stack: true }));
     } catch (e) { msg.error(e); }
   }
   await load();

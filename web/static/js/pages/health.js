@@ -41,6 +41,16 @@ function footageDays(c, minHours) {
     : text;
 }
 
+// The appliance's clock. A site whose file says its clock cannot be synchronised (the demo
+// in a container: alarms.clock_sync_watched) raises no alarm for it; the page says so, and
+// still says what the kernel reports.
+function clockFact(clock) {
+  const state = clock.synchronized ? badge('synchronised (NTP)', 'ok') : badge('not synchronised', clock.watched === false ? 'warn' : 'bad');
+  if (clock.watched !== false) return state;
+  return h('span', { class: 'clock-not-watched' }, badge('not watched on this site', 'muted'), ' ', state,
+    ' The site file says this machine\'s clock is not synchronised by design (alarms.clock_sync_watched: false), so no alarm is raised for it; footage times are only as right as this clock.');
+}
+
 function cameraClock(clock) {
   if (!clock || clock.state === 'unknown') return h('span', { class: 'camera-clock' }, badge('camera clock unknown', 'warn'));
   const secs = (clock.offset_us / 1e6).toFixed(1);
@@ -126,7 +136,7 @@ export async function render(main, { session }) {
       ['Free space lasts, at the measured rate', !d ? '—' : d.days_left === null || d.days_left === undefined
         ? notYet(d.days_left_from, d.rate_min_hours)
         : `${days(d.days_left)} (at ${bytes(d.footage_bytes_per_day)} a day, measured over the last day, or the hours recorded if fewer)`],
-      ['Clock', s.clock.synchronized ? badge('synchronised (NTP)', 'ok') : badge('not synchronised', 'bad')],
+      ['Clock', clockFact(s.clock)],
       ['Last backup', s.last_backup ? timeEl(s.last_backup) : badge('none recorded', 'warn')],
       ['Holds past their review date', s.holds_past_review ? badge(String(s.holds_past_review), 'warn') : 'none'],
       ['Subject access requests due within 7 days', s.dsars_due_soon.length

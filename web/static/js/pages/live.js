@@ -44,7 +44,15 @@ export async function render(main, { session, params, navigate }) {
     streamField.hidden = !withSub.has(camera.value);
     if (!purpose) {
       purpose = await askPurpose(purposeBox, session.purposes || Object.keys(PURPOSE_LABELS));
-      if (!purpose) return;
+      if (!purpose) {
+        // Cancelled: say why nothing is shown and offer the form again (the header's "Back
+        // to cameras" is the way back), rather than leave an empty page.
+        clear(purposeBox, h('div', { class: 'note purpose-cancelled' },
+          h('p', {}, 'Live view shows no footage until you say why you need to see it: the reason goes into the access log. Give a reason to watch, or go back to the cameras.'),
+          h('div', { class: 'actions' }, button('Give a reason', () => start(), { class: 'primary' }))));
+        purposeBox.querySelector('button')?.focus();
+        return;
+      }
       purposeLine.hidden = false;
       clear(purposeLine, 'Purpose for this live view: ', h('strong', {}, PURPOSE_LABELS[purpose.purpose] || purpose.purpose), ` — “${purpose.purpose_text}”`);
     }

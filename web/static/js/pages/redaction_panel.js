@@ -16,8 +16,12 @@ const MODES = [['faces', 'Mask every face'], ['keep-subject', 'Keep the data sub
   ['keep-region', 'Keep only the box, mask everything else']];
 const STYLES = [['solid', 'Solid black'], ['pixelate', 'Pixelate'], ['blur', 'Blur']];
 
-// x: the export (GET /api/v1/exports/{id}); r: its request; ctx: { msg, timers, reload }.
-export function redactionPanel(x, r, { msg, timers, reload }) {
+// x: the export (GET /api/v1/exports/{id}); r: its request; ctx: { msg, timers, reload,
+// handedOver, heldBack }. The form to start one opens by itself only where the package
+// waits on a redaction (a DSAR's, held back until redacted or justified); elsewhere (a
+// police exhibit goes out as recorded) it stays folded. Once the export is handed over a
+// redaction would change nothing that left, so none is offered; earlier ones still show.
+export function redactionPanel(x, r, { msg, timers, reload, handedOver = false, heldBack = false }) {
   const panel = h('div', { class: 'redaction card-inner', 'aria-label': `Redaction of export ${x.id}` });
   const video = (x.files || []).find((f) => f.kind === 'video' && f.width > 0);
   const range = (x.ranges || [])[0];
@@ -135,7 +139,7 @@ export function redactionPanel(x, r, { msg, timers, reload }) {
       }
       try {
         const started = await post(`/api/v1/exports/${x.id}/redactions`, payload);
-        msg.show(`Redaction ${started.redaction_id} started.`);
+        msg.pending(`redaction-${started.redaction_id}`, `Redaction ${started.redaction_id} started.`);
         await reload();
       } catch (err) { msg.error(err); }
     });
@@ -145,11 +149,13 @@ export function redactionPanel(x, r, { msg, timers, reload }) {
   const jobs = x.redactions || [];
   const signed = jobs.some((j) => j.signed_off);
   const latest = jobs.length ? jobs[jobs.length - 1] : null;
+  if (handedOver && !jobs.length) return null;
   if (!video && !jobs.length) return clear(panel, h('h3', {}, 'Redact'), h('p', { class: 'note' }, 'This export holds no video to redact.'));
   clear(panel, h('h3', {}, 'Redact'),
     field('Why you are viewing the footage (for the access log)', purposeText),
     latest ? review(latest.id) : null,
-    !signed ? h('details', { class: 'redaction-start', open: !latest },
+    handedOver ? h('p', { class: 'note' }, 'This export has been handed over, so it is not redacted again.') : null,
+    !signed && !handedOver ? h('details', { class: 'redaction-start', open: !latest && heldBack },
       h('summary', {}, latest ? 'Start another redaction' : 'Redact this export'), startForm()) : null);
   return panel;
 }

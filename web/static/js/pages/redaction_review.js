@@ -24,8 +24,22 @@ export function redactionReview(id, ctx) {
       const d = await get(`/api/v1/redactions/${id}`);
       show(d);
       if (d.state === 'queued' || d.state === 'running') ctx.schedule(poll);
+      else settle(d);
     } catch (err) { ctx.msg.error(err); }
   };
+  // The outcome in place of "Redaction N started." (ui.js messageLine) once it has ended.
+  function settle(d) {
+    const key = `redaction-${id}`;
+    const n = (d.flagged || []).length;
+    if (d.state === 'done') {
+      ctx.msg.settle(key, n ? `Redaction ${id} finished: ${n} flagged range(s) to check below, then sign it off.`
+        : `Redaction ${id} finished: nothing flagged; watch it below, then sign it off.`);
+    } else if (d.state === 'failed') {
+      ctx.msg.settle(key, `Redaction ${id} failed${d.job?.error ? ': ' + d.job.error : '.'}`, 'error');
+    } else {
+      ctx.msg.settle(key, `Redaction ${id} ${d.state.replace('_', ' ')}.`, d.state === 'signed_off' ? 'ok' : 'warn');
+    }
+  }
   function show(d) {
     bar.set(d.progress ?? 0, d.state.replace('_', ' '));
     const done = d.state === 'done' || d.state === 'signed_off';

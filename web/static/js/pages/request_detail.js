@@ -20,6 +20,8 @@ const ACTIONS = { logged: 'logged', verifying: 'check recorded', submitted: 'sen
 const heldBack = (r, e) => r.type === 'dsar' && !e.redacted && !e.unredacted_justification;
 const HELD_BACK = 'This package shows other people, so it cannot be downloaded or handed over yet: '
   + 'under Exports, redact it and sign the redaction off, or record why it may go out unredacted.';
+// An export handed over (in the disclosure register): what left cannot be redacted any more.
+const handedOver = (r, e) => r.disclosures.some((d) => d.export_id === e.id);
 // Why a DSAR's clock was stopped, in words.
 const STOPPED_FOR = { identity: 'waiting for proof of identity', clarification: 'waiting for a clarification' };
 
@@ -134,7 +136,7 @@ export async function render(main, { session }, id) {
         x.state === 'ready' ? [
           h('p', {}, `${(x.bytes / 1e6).toFixed(1)} MB; manifest SHA-256 `, h('code', {}, x.manifest_sha256 || '')),
           r.type === 'dsar' && !x.redacted ? justification(x) : null,
-          manager ? redactionPanel(x, r, { msg, timers, reload: load }) : null,
+          manager ? redactionPanel(x, r, { msg, timers, reload: load, handedOver: handedOver(r, x), heldBack: heldBack(r, x) }) : null,
           verifyHelp(),
           heldBack(r, x) ? h('p', { class: 'note held-back' }, HELD_BACK) :
           [field('Why you are downloading it (for the access log)', purposeText), h('div', { class: 'actions' }, link,
@@ -146,10 +148,18 @@ export async function render(main, { session }, id) {
             })), zipOut]] : null);
     };
     render(e);
+    // The outcome replaces "Export N started." once the build ends (ui.js messageLine).
+    const settle = (x) => {
+      const key = `export-${x.id}`;
+      if (x.state === 'ready') msg.settle(key, `Export ${x.id} is ready: ${(x.bytes / 1e6).toFixed(1)} MB, signed.`);
+      else if (x.state === 'failed') msg.settle(key, `Export ${x.id} failed${x.error ? ': ' + x.error : '.'}`, 'error');
+      else if (x.state !== 'building') msg.settle(key, `Export ${x.id} ${x.state}.`, 'warn');
+    };
     const poll = async () => {
       try {
         const x = await get(`/api/v1/exports/${e.id}`);
         render(x);
+        settle(x);
         if (x.state === 'building') schedule();
         else if (x.state === 'ready') load();
       } catch (err) { msg.error(err); }
@@ -161,6 +171,7 @@ export async function render(main, { session }, id) {
       try {
         const x = await get(`/api/v1/exports/${e.id}`);
         render(x);
+        settle(x);
         if (x.state === 'building') schedule();
         else if (x.state !== e.state) load();  // finished since the request was read
       } catch (err) { msg.error(err); }
@@ -209,7 +220,7 @@ export async function render(main, { session }, id) {
       ev.preventDefault();
       try {
         const x = await post(`/api/v1/requests/${id}/exports`, { include_originals: originals.checked, burned_in_copy: burned.checked });
-        msg.show(`Export ${x.export_id} started.`);
+        msg.pending(`export-${x.export_id}`, `Export ${x.export_id} started.`);
         await load();
       } catch (e) { msg.error(e); }
     });
@@ -221,7 +232,7 @@ export async function render(main, { session }, id) {
   function handover(r) {
     // An export handed over is not offered again, so a handover cannot be recorded twice by
     // accident: the form closes once every ready export has been recorded.
-    const given = (e) => r.disclosures.some((d) => d.export_id === e.id);
+    const given = (e) => handedOver(r, e);
     const ready = r.exports.filter((e) => e.state === 'ready' && !given(e) && !heldBack(r, e));
     const held = r.exports.some((e) => e.state === 'ready' && !given(e) && heldBack(r, e));
     if (!manager || !ready.length) {
