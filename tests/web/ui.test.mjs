@@ -1429,16 +1429,17 @@ await run('an admin adds an HTTPS camera with strict Digest from discovery: its 
   check(await page.getByLabel('Stream address').inputValue() === porchUrl, 'the main stream URL is filled in');
   check(await page.getByLabel('Sub stream').inputValue() === lobbySubUrl, 'the sub stream URL is filled in');
   check(await page.getByLabel('Firmware').inputValue() === '3.0.0-fake', 'firmware');
-  check(await page.getByLabel('Camera id').inputValue() === 'fv-200', 'an id is suggested');
+  await page.getByLabel('Name', { exact: true }).fill('Side door');
+  check(await page.getByLabel('Camera id').inputValue() === 'side-door', 'the id follows the name typed');
   await page.getByRole('button', { name: 'Add camera' }).click();
-  await page.getByText(/Camera fv-200 added/).waitFor();
+  await page.getByText(/Camera side-door added/).waitFor();
   let segments = 0;
   for (let i = 0; i < 120 && segments < 1; i++) {
-    segments = Number(sql("SELECT count(*) FROM segments WHERE camera_id = 'fv-200' AND state = 'complete'"));
+    segments = Number(sql("SELECT count(*) FROM segments WHERE camera_id = 'side-door' AND state = 'complete'"));
     if (segments < 1) await new Promise((r) => setTimeout(r, 500));
   }
   check(segments >= 1, 'the HTTPS camera added from discovery records');
-  check(sql("SELECT make || '|' || model || '|' || firmware FROM cameras WHERE id = 'fv-200'") === 'FakeVision|FV-200|3.0.0-fake',
+  check(sql("SELECT make || '|' || model || '|' || firmware FROM cameras WHERE id = 'side-door'") === 'FakeVision|FV-200|3.0.0-fake',
     'make, model and firmware are on the camera\'s record');
   const log = readFileSync(FAKE_ONVIF_TLS_LOG, 'utf8');
   check(/GetStreamUri: ok/.test(log) && /GetStreamUri: refused \(HTTP digest-auth-int-userhash\)/.test(log),
