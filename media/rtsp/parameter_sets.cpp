@@ -73,7 +73,9 @@ class BitReader {
 void SkipScalingList(BitReader& r, int size) {
   int last = 8, next = 8;
   for (int j = 0; j < size; ++j) {
-    if (next != 0) next = (last + r.Se() + 256) % 256;
+    // delta_scale is -128..127 in a valid stream; a hostile one may give any 32-bit value,
+    // so the sum is taken in 64 bits (found by fuzz_rtsp_media: signed overflow).
+    if (next != 0) next = static_cast<int>(((int64_t{last} + r.Se()) % 256 + 256) % 256);
     last = next == 0 ? last : next;
   }
 }
